@@ -1,0 +1,652 @@
+//! `TelemetryContext`: the tool's identity, its sinks, the consent policy, and the
+//! queue that connects recording threads to the delivery worker.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use crate::error::TelemetryError;
+use crate::event::AttrValue;
+use crate::naming;
+use crate::pipeline::{self, BatchConfig, EventFactory, Pending, Queue, Rejected};
+use crate::sink::{TeeSink, TelemetrySink};
+
+/// Whether telemetry is collected. Built from the author's compile switch and the
+/// user's consent; `Disabled` is always honoured.
+///
+/// ```
+/// assert_eq!(telemetry::CollectionPolicy::default(), telemetry::CollectionPolicy::Disabled);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum CollectionPolicy {
+    /// Nothing is recorded: no event built, no machine id derived, no thread started,
+    /// no file written.
+    #[default]
+    Disabled,
+    /// Events are recorded and delivered.
+    Enabled,
+}
+
+/// Whether the `collect` feature compiled collection in.
+pub(crate) const COMPILED_IN: bool = cfg!(feature = "collect");
+
+/// Default time `TelemetryGuard` (and `shutdown`) may spend delivering at exit.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_millis(100);
+/// Default capacity of the in-memory queue.
+pub const DEFAULT_QUEUE_CAPACITY: usize = 1000;
+/// Default largest batch handed to a sink at once.
+pub const DEFAULT_BATCH_SIZE: usize = 100;
+/// Default time the worker waits for a batch to fill before sending a partial one.
+pub const DEFAULT_LINGER: Duration = Duration::from_secs(1);
+
+/// The process's telemetry: tool metadata, sinks, policy and delivery queue.
+///
+/// Cheap to clone (an `Arc`); `Send + Sync`. Usually installed process-wide with
+/// [`crate::init`] so `#[track]` sites can reach it.
+///
+/// ```
+/// use telemetry::{CollectionPolicy, MemorySink, TelemetryContext};
+///
+/// let sink = MemorySink::new();
+/// let ctx = TelemetryContext::builder()
+///     .tool("mytool")
+///     .tool_version("1.0.0")
+///     .sink(sink.clone())
+///     .policy(CollectionPolicy::Enabled)
+///     .build()?;
+/// ctx.record_sync("cmd.build", [("jobs", 4)])?;
+/// ctx.flush_blocking(std::time::Duration::from_secs(5))?;
+/// # #[cfg(feature = "collect")]
+/// assert_eq!(sink.snapshot()[0].attrs["jobs"], telemetry::AttrValue::Int(4));
+/// # Ok::<(), telemetry::TelemetryError>(())
+/// ```
+#[derive(Clone)]
+pub struct TelemetryContext {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    factory: Arc<EventFactory>,
+    sink: Arc<dyn TelemetrySink>,
+    enabled: AtomicBool,
+    deadline: Duration,
+    batch: BatchConfig,
+    queue: Arc<Queue>,
+    /// `None` until the first accepted event starts the worker.
+    worker: Mutex<Option<Result<(), String>>>,
+    worker_started: AtomicBool,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // The last handle is gone: let the worker finish what is queued and exit.
+        self.queue.close();
+    }
+}
+
+impl std::fmt::Debug for TelemetryContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelemetryContext")
+            .field("tool", &self.tool())
+            .field("tool_version", &self.tool_version())
+            .field("policy", &self.policy())
+            .field("sinks", &self.describe_sinks())
+            .finish_non_exhaustive()
+    }
+}
+
+impl TelemetryContext {
+    /// Starts building a context.
+    ///
+    /// ```
+    /// let ctx = telemetry::TelemetryContext::builder()
+    ///     .tool("mytool")
+    ///     .tool_version("1.0.0")
+    ///     .sink(telemetry::NoopSink)
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(ctx.tool(), "mytool");
+    /// ```
+    pub fn builder() -> TelemetryContextBuilder {
+        TelemetryContextBuilder::default()
+    }
+
+    /// The tool's name.
+    ///
+    /// ```
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// assert_eq!(ctx.tool(), "t");
+    /// ```
+    pub fn tool(&self) -> &str {
+        &self.inner.factory.tool
+    }
+
+    /// The tool's version.
+    ///
+    /// ```
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// assert_eq!(ctx.tool_version(), "1");
+    /// ```
+    pub fn tool_version(&self) -> &str {
+        &self.inner.factory.tool_version
+    }
+
+    /// Where this context keeps its install id (and, later, its spool).
+    ///
+    /// ```
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).data_dir("/tmp/t").build().unwrap();
+    /// assert_eq!(ctx.data_dir(), Some(std::path::Path::new("/tmp/t")));
+    /// ```
+    pub fn data_dir(&self) -> Option<&Path> {
+        self.inner.factory.data_dir.as_deref()
+    }
+
+    /// The time the exit flush may take.
+    ///
+    /// ```
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// assert_eq!(ctx.deadline(), telemetry::DEFAULT_DEADLINE);
+    /// ```
+    pub fn deadline(&self) -> Duration {
+        self.inner.deadline
+    }
+
+    /// The effective policy: `Enabled` only if collection is compiled in and enabled.
+    ///
+    /// ```
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// assert_eq!(ctx.policy(), telemetry::CollectionPolicy::Disabled);
+    /// ```
+    pub fn policy(&self) -> CollectionPolicy {
+        if self.is_enabled() {
+            CollectionPolicy::Enabled
+        } else {
+            CollectionPolicy::Disabled
+        }
+    }
+
+    /// Whether events are recorded.
+    ///
+    /// ```
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// assert!(!ctx.is_enabled());
+    /// ```
+    #[inline]
+    pub fn is_enabled(&self) -> bool {
+        COMPILED_IN && self.inner.enabled.load(Ordering::Relaxed)
+    }
+
+    /// Changes the policy at run time. Disabling drops every event still queued in
+    /// memory, so nothing collected before is sent afterwards.
+    ///
+    /// ```
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// ctx.set_policy(telemetry::CollectionPolicy::Disabled);
+    /// assert!(!ctx.is_enabled());
+    /// ```
+    pub fn set_policy(&self, policy: CollectionPolicy) {
+        let enabled = policy == CollectionPolicy::Enabled;
+        self.inner.enabled.store(enabled, Ordering::Relaxed);
+        if !enabled {
+            self.inner.queue.clear();
+        }
+        crate::global::refresh(self);
+    }
+
+    /// A description of the sinks, for `telemetry status`.
+    ///
+    /// ```
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::FileSink::new("/tmp/e.jsonl")).build().unwrap();
+    /// assert_eq!(ctx.describe_sinks(), "file /tmp/e.jsonl");
+    /// ```
+    pub fn describe_sinks(&self) -> String {
+        self.inner.sink.describe()
+    }
+
+    /// Events dropped because the queue was full.
+    ///
+    /// ```
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// assert_eq!(ctx.dropped_events(), 0);
+    /// ```
+    pub fn dropped_events(&self) -> u64 {
+        self.inner.queue.dropped()
+    }
+
+    /// Events accepted and waiting in memory.
+    ///
+    /// ```
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// assert_eq!(ctx.queued_events(), 0);
+    /// ```
+    pub fn queued_events(&self) -> usize {
+        self.inner.queue.len()
+    }
+
+    /// Events the sinks accepted.
+    ///
+    /// ```
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// assert_eq!(ctx.delivered_events(), 0);
+    /// ```
+    pub fn delivered_events(&self) -> u64 {
+        self.inner.queue.delivered()
+    }
+
+    /// Events a sink failed to take (counted, never retried by this context).
+    ///
+    /// ```
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// assert_eq!(ctx.failed_events(), 0);
+    /// ```
+    pub fn failed_events(&self) -> u64 {
+        self.inner.queue.failed()
+    }
+
+    /// Records an event named `name` with no attributes. Returns once the event is
+    /// accepted into the queue (it is delivered in the background).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// ctx.record("cmd.build").await.unwrap();
+    /// # });
+    /// ```
+    pub async fn record(&self, name: &str) -> Result<(), TelemetryError> {
+        self.record_sync(name, std::iter::empty::<(String, AttrValue)>())
+    }
+
+    /// Records an event with attributes (a per-event attribute wins over a default
+    /// attribute of the same key). Returns once the event is accepted.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// ctx.record_with_attrs("cmd.build", [("profile", "release")]).await.unwrap();
+    /// # });
+    /// ```
+    pub async fn record_with_attrs<K, V>(
+        &self,
+        name: &str,
+        attrs: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<(), TelemetryError>
+    where
+        K: Into<String>,
+        V: Into<AttrValue>,
+    {
+        self.record_sync(name, attrs)
+    }
+
+    /// The synchronous, non-blocking form of [`record_with_attrs`](Self::record_with_attrs):
+    /// usable from sync code and from inside any async runtime. A full queue drops the
+    /// event, counts it ([`dropped_events`](Self::dropped_events)) and returns
+    /// [`TelemetryError::QueueFull`]; it never waits.
+    ///
+    /// Names must be lowercase dotted (`cmd.build`) and keys snake_case: anything else
+    /// is refused with [`TelemetryError::Config`], because free-form names could carry
+    /// personal data.
+    ///
+    /// ```
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).policy(telemetry::CollectionPolicy::Enabled).build().unwrap();
+    /// ctx.record_sync("cmd.build", [("jobs", 4)]).unwrap();
+    /// # #[cfg(feature = "collect")]
+    /// assert!(ctx.record_sync("/home/alice", [("jobs", 4)]).is_err());
+    /// ```
+    pub fn record_sync<K, V>(
+        &self,
+        name: &str,
+        attrs: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<(), TelemetryError>
+    where
+        K: Into<String>,
+        V: Into<AttrValue>,
+    {
+        if !self.is_enabled() {
+            return Ok(());
+        }
+        if !naming::is_valid_event_name(name) {
+            return Err(TelemetryError::Config(format!(
+                "event name {name:?} is not lowercase dotted ([a-z][a-z0-9_]* segments, at most 64 bytes)"
+            )));
+        }
+        let mut pending = Pending::named(Cow::Owned(name.to_owned()));
+        for (k, v) in attrs {
+            let key = k.into();
+            if !naming::is_valid_attr_key(&key) {
+                return Err(TelemetryError::Config(format!(
+                    "attribute key {key:?} is not snake_case"
+                )));
+            }
+            pending.dynamic.insert(key, v.into());
+        }
+        self.enqueue(pending)
+    }
+
+    /// Hands an event to the queue, starting the worker on first use.
+    pub(crate) fn enqueue(&self, pending: Pending) -> Result<(), TelemetryError> {
+        self.ensure_worker()?;
+        match self.inner.queue.push(pending) {
+            Ok(()) => Ok(()),
+            Err(Rejected::Full) => Err(TelemetryError::QueueFull {
+                capacity: self.inner.queue.capacity(),
+            }),
+            Err(Rejected::Closed) => Err(TelemetryError::Worker("the queue is closed".into())),
+        }
+    }
+
+    fn ensure_worker(&self) -> Result<(), TelemetryError> {
+        if self.inner.worker_started.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let mut worker = self.inner.worker.lock().unwrap_or_else(PoisonError::into_inner);
+        let state = worker.get_or_insert_with(|| {
+            pipeline::spawn(
+                Arc::clone(&self.inner.queue),
+                Arc::clone(&self.inner.factory),
+                Arc::clone(&self.inner.sink),
+                self.inner.batch,
+            )
+            .map_err(|e| e.to_string())
+        });
+        match state {
+            Ok(()) => {
+                self.inner.worker_started.store(true, Ordering::Release);
+                Ok(())
+            }
+            Err(message) => Err(TelemetryError::Worker(message.clone())),
+        }
+    }
+
+    /// Waits until every event accepted so far reached the sinks and the sinks flushed.
+    /// Returns the first delivery error since the previous flush, if any. Has no
+    /// deadline of its own: wrap it in a timeout, or use
+    /// [`flush_blocking`](Self::flush_blocking).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// ctx.flush().await.unwrap();
+    /// # });
+    /// ```
+    pub async fn flush(&self) -> Result<(), TelemetryError> {
+        if !self.inner.worker_started.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let generation = self.inner.queue.request_flush();
+        self.inner.queue.wait_flushed_async(generation).await
+    }
+
+    /// Like [`flush`](Self::flush), but blocking the calling thread for at most
+    /// `deadline`; returns [`TelemetryError::Timeout`] if the sinks did not finish in
+    /// time (what is left keeps being delivered in the background).
+    ///
+    /// ```
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// ctx.flush_blocking(std::time::Duration::from_millis(100)).unwrap();
+    /// ```
+    pub fn flush_blocking(&self, deadline: Duration) -> Result<(), TelemetryError> {
+        if !self.inner.worker_started.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let generation = self.inner.queue.request_flush();
+        self.inner.queue.wait_flushed(generation, deadline)
+    }
+
+    pub(crate) fn same_as(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+/// Builds a [`TelemetryContext`]. Every mistake is reported by [`build`](Self::build)
+/// as a [`TelemetryError::Config`], never a panic.
+///
+/// ```
+/// let ctx = telemetry::TelemetryContext::builder()
+///     .tool("mytool")
+///     .tool_version(env!("CARGO_PKG_VERSION"))
+///     .salt("mytool-telemetry-v1")
+///     .sink(telemetry::FileSink::new("/tmp/mytool-events.jsonl"))
+///     .default_attr("channel", "stable")
+///     .deadline(std::time::Duration::from_millis(200))
+///     .build()?;
+/// # drop(ctx);
+/// # Ok::<(), telemetry::TelemetryError>(())
+/// ```
+#[derive(Default)]
+#[must_use]
+pub struct TelemetryContextBuilder {
+    tool: Option<String>,
+    tool_version: Option<String>,
+    salt: Option<String>,
+    sinks: Vec<Arc<dyn TelemetrySink>>,
+    policy: CollectionPolicy,
+    deadline: Option<Duration>,
+    queue_capacity: Option<usize>,
+    batch_size: Option<usize>,
+    linger: Option<Duration>,
+    data_dir: Option<PathBuf>,
+    default_attrs: BTreeMap<String, AttrValue>,
+}
+
+impl std::fmt::Debug for TelemetryContextBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelemetryContextBuilder")
+            .field("tool", &self.tool)
+            .field("tool_version", &self.tool_version)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TelemetryContextBuilder {
+    /// The tool's name (required): letters, digits, `-`, `_`, `.`; at most 64 bytes.
+    /// It names the data directory and the `<TOOL>_TELEMETRY*` variables.
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().tool("mytool");
+    /// # drop(b);
+    /// ```
+    pub fn tool(mut self, tool: impl Into<String>) -> Self {
+        self.tool = Some(tool.into());
+        self
+    }
+
+    /// The tool's version (required), usually `env!("CARGO_PKG_VERSION")`.
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().tool_version(env!("CARGO_PKG_VERSION"));
+    /// # drop(b);
+    /// ```
+    pub fn tool_version(mut self, version: impl Into<String>) -> Self {
+        self.tool_version = Some(version.into());
+        self
+    }
+
+    /// The salt hashed with the machine id (default: the tool name). A per-tool salt
+    /// means two tools on one machine report unrelated ids.
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().salt("mytool-v1");
+    /// # drop(b);
+    /// ```
+    pub fn salt(mut self, salt: impl Into<String>) -> Self {
+        self.salt = Some(salt.into());
+        self
+    }
+
+    /// Adds a sink. Several sinks receive every event (see [`TeeSink`]).
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().sink(telemetry::MemorySink::new());
+    /// # drop(b);
+    /// ```
+    pub fn sink(mut self, sink: impl TelemetrySink) -> Self {
+        self.sinks.push(Arc::new(sink));
+        self
+    }
+
+    /// Adds several shared sinks.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let sinks: Vec<Arc<dyn telemetry::TelemetrySink>> = vec![Arc::new(telemetry::NoopSink)];
+    /// let b = telemetry::TelemetryContext::builder().sinks(sinks);
+    /// # drop(b);
+    /// ```
+    pub fn sinks(mut self, sinks: impl IntoIterator<Item = Arc<dyn TelemetrySink>>) -> Self {
+        self.sinks.extend(sinks);
+        self
+    }
+
+    /// The collection policy (default `Disabled`: telemetry is opt-in).
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().policy(telemetry::CollectionPolicy::Enabled);
+    /// # drop(b);
+    /// ```
+    pub fn policy(mut self, policy: CollectionPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The most time the exit flush may take (default 100 ms).
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().deadline(std::time::Duration::from_millis(50));
+    /// # drop(b);
+    /// ```
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// Capacity of the in-memory queue (default 1000). When it is full, new events are
+    /// dropped and counted; recording never waits.
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().queue_capacity(10_000);
+    /// # drop(b);
+    /// ```
+    pub fn queue_capacity(mut self, capacity: usize) -> Self {
+        self.queue_capacity = Some(capacity);
+        self
+    }
+
+    /// The largest batch handed to a sink at once (default 100).
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().batch_size(500);
+    /// # drop(b);
+    /// ```
+    pub fn batch_size(mut self, size: usize) -> Self {
+        self.batch_size = Some(size);
+        self
+    }
+
+    /// How long the worker waits for a batch to fill before sending a partial one
+    /// (default 1 s; a flush sends at once).
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().linger(std::time::Duration::from_millis(10));
+    /// # drop(b);
+    /// ```
+    pub fn linger(mut self, linger: Duration) -> Self {
+        self.linger = Some(linger);
+        self
+    }
+
+    /// Where the install id (and the spool) live. Default: the platform data dir,
+    /// `<data>/<tool>/telemetry` (e.g. `~/.local/share/mytool/telemetry` on Linux).
+    /// Nothing is created there while telemetry is disabled.
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().data_dir("/var/lib/mytool/telemetry");
+    /// # drop(b);
+    /// ```
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// A tool-level attribute added to every event; a per-event attribute with the same
+    /// key wins.
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().default_attr("channel", "beta");
+    /// # drop(b);
+    /// ```
+    pub fn default_attr(mut self, key: impl Into<String>, value: impl Into<AttrValue>) -> Self {
+        self.default_attrs.insert(key.into(), value.into());
+        self
+    }
+
+    /// Checks the settings and builds the context. Starts nothing: the worker thread
+    /// starts with the first recorded event.
+    ///
+    /// ```
+    /// let err = telemetry::TelemetryContext::builder().tool("t").build().unwrap_err();
+    /// assert!(err.to_string().contains("tool_version"));
+    /// ```
+    pub fn build(self) -> Result<TelemetryContext, TelemetryError> {
+        let config = |msg: String| Err(TelemetryError::Config(msg));
+        let Some(tool) = self.tool else {
+            return config("`tool` is required".into());
+        };
+        if !naming::is_valid_tool_name(&tool) {
+            return config(format!(
+                "tool name {tool:?} must be 1-64 ASCII letters, digits, '-', '_' or '.'"
+            ));
+        }
+        let Some(tool_version) = self.tool_version else {
+            return config("`tool_version` is required".into());
+        };
+        if let Some(key) = self.default_attrs.keys().find(|k| !naming::is_valid_attr_key(k)) {
+            return config(format!("default attribute key {key:?} is not snake_case"));
+        }
+        let capacity = self.queue_capacity.unwrap_or(DEFAULT_QUEUE_CAPACITY);
+        if capacity == 0 {
+            return config("`queue_capacity` must be at least 1".into());
+        }
+        let batch_size = self.batch_size.unwrap_or(DEFAULT_BATCH_SIZE);
+        if batch_size == 0 {
+            return config("`batch_size` must be at least 1".into());
+        }
+        let sink: Arc<dyn TelemetrySink> = match self.sinks.len() {
+            0 => return config("at least one sink is required".into()),
+            1 => self.sinks.into_iter().next().ok_or_else(|| {
+                TelemetryError::Config("at least one sink is required".into())
+            })?,
+            _ => Arc::new(
+                self.sinks
+                    .into_iter()
+                    .fold(TeeSink::new(), TeeSink::with_shared),
+            ),
+        };
+        let data_dir = self.data_dir.or_else(|| default_data_dir(&tool));
+        let salt = self.salt.unwrap_or_else(|| tool.clone());
+        let factory = EventFactory::new(tool, tool_version, salt, data_dir, self.default_attrs);
+        Ok(TelemetryContext {
+            inner: Arc::new(Inner {
+                factory: Arc::new(factory),
+                sink,
+                enabled: AtomicBool::new(self.policy == CollectionPolicy::Enabled),
+                deadline: self.deadline.unwrap_or(DEFAULT_DEADLINE),
+                batch: BatchConfig {
+                    linger: self.linger.unwrap_or(DEFAULT_LINGER),
+                },
+                queue: Arc::new(Queue::new(capacity, batch_size)),
+                worker: Mutex::new(None),
+                worker_started: AtomicBool::new(false),
+            }),
+        })
+    }
+}
+
+/// `<platform data dir>/<tool>/telemetry`; computed from environment variables only,
+/// no file-system access.
+pub(crate) fn default_data_dir(tool: &str) -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", tool).map(|dirs| dirs.data_dir().join("telemetry"))
+}

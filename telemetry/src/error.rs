@@ -1,0 +1,108 @@
+//! `TelemetryError`: every error the library reports, each with a stable code.
+//!
+//! Telemetry never turns a tool's success into a failure: errors on the recording path
+//! are counted and logged at `debug`, and surface only where the caller asked for them
+//! (`flush`, builder, `telemetry` subcommand).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// An error from the telemetry library.
+///
+/// The diagnostic codes (`telemetry::io`, `telemetry::serde`, ...) are stable.
+///
+/// ```
+/// use miette::Diagnostic;
+///
+/// let err = telemetry::TelemetryContext::builder().build().unwrap_err();
+/// assert_eq!(err.code().unwrap().to_string(), "telemetry::config");
+/// ```
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[non_exhaustive]
+pub enum TelemetryError {
+    /// Reading or writing a file failed.
+    #[error("telemetry could not {action} {}", path.display())]
+    #[diagnostic(
+        code(telemetry::io),
+        help("check that the directory exists and is writable, and that the disk is not full")
+    )]
+    Io {
+        /// What was being done (`write events to`, `create directory`, ...).
+        action: &'static str,
+        /// The file or directory involved.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// An event or a file could not be (de)serialised.
+    #[error("telemetry could not serialise or parse {what}")]
+    #[diagnostic(code(telemetry::serde))]
+    Serde {
+        /// What was being (de)serialised.
+        what: &'static str,
+        /// The underlying error.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// The context was configured wrongly.
+    #[error("invalid telemetry configuration: {0}")]
+    #[diagnostic(
+        code(telemetry::config),
+        help("see `TelemetryContext::builder()` for the required settings")
+    )]
+    Config(String),
+
+    /// A sink failed to deliver events.
+    #[error("telemetry sink `{sink}` failed: {message}")]
+    #[diagnostic(code(telemetry::sink))]
+    Sink {
+        /// The sink that failed.
+        sink: String,
+        /// What went wrong (never event content).
+        message: String,
+    },
+
+    /// The bounded queue was full; the event was dropped and counted.
+    #[error("telemetry queue is full (capacity {capacity}); the event was dropped")]
+    #[diagnostic(
+        code(telemetry::queue_full),
+        help("raise `queue_capacity`, or record fewer events")
+    )]
+    QueueFull {
+        /// The queue's capacity.
+        capacity: usize,
+    },
+
+    /// A flush did not finish before its deadline.
+    #[error("telemetry flush did not finish within {deadline:?}")]
+    #[diagnostic(code(telemetry::timeout))]
+    Timeout {
+        /// The deadline that passed.
+        deadline: Duration,
+    },
+
+    /// The delivery worker is gone (it could not start, or it stopped).
+    #[error("telemetry delivery worker is not running: {0}")]
+    #[diagnostic(code(telemetry::worker))]
+    Worker(String),
+}
+
+impl TelemetryError {
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn sink(sink: impl Into<String>, message: impl std::fmt::Display) -> Self {
+        Self::Sink {
+            sink: sink.into(),
+            message: message.to_string(),
+        }
+    }
+}

@@ -1,0 +1,295 @@
+//! The event: what one tracked call, or one explicit `record`, turns into.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// One telemetry event, exactly as it is written to a sink.
+///
+/// The JSON field names are part of the wire format and fixed by a snapshot test;
+/// fields may be added (the struct is `#[non_exhaustive]`), never renamed.
+///
+/// ```
+/// use telemetry::{AttrValue, Event};
+///
+/// let event = Event::new("cmd.build", "mytool", "1.2.3", "ab12")
+///     .with_attr("jobs", 4)
+///     .with_attr("profile", "release");
+/// assert_eq!(event.attrs["jobs"], AttrValue::Int(4));
+/// assert_eq!(event.name, "cmd.build");
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Event {
+    /// Random UUID v4, unique per event: the key a backend deduplicates on.
+    pub event_id: String,
+    /// Lowercase dotted event name, e.g. `cmd.build`.
+    pub name: String,
+    /// The tool that sent the event.
+    pub tool: String,
+    /// The tool's version.
+    pub tool_version: String,
+    /// Salted SHA-256 of the machine id (64 hex chars), never the raw id.
+    pub machine_id: String,
+    /// Random UUID v4, one per process.
+    pub session_id: String,
+    /// When the event happened: RFC 3339, UTC, millisecond precision.
+    pub timestamp_utc: String,
+    /// Operating system family (`std::env::consts::OS`).
+    pub os: String,
+    /// CPU architecture (`std::env::consts::ARCH`).
+    pub arch: String,
+    /// How long the tracked call ran, in milliseconds (microsecond resolution).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<f64>,
+    /// How the tracked call ended.
+    pub outcome: Outcome,
+    /// For `outcome = error`: the static name of the error type, never its message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<String>,
+    /// Literal and captured attributes, sorted by key.
+    #[serde(default)]
+    pub attrs: BTreeMap<String, AttrValue>,
+}
+
+impl Event {
+    /// A new event with a fresh `event_id`, a per-process `session_id`, the current
+    /// time, this machine's `os`/`arch`, outcome `ok` and no attributes.
+    ///
+    /// ```
+    /// let event = telemetry::Event::new("cmd.test", "mytool", "0.1.0", "ab12");
+    /// assert_eq!(event.event_id.len(), 36);
+    /// assert!(event.timestamp_utc.ends_with('Z'));
+    /// ```
+    pub fn new(
+        name: impl Into<String>,
+        tool: impl Into<String>,
+        tool_version: impl Into<String>,
+        machine_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            event_id: uuid::Uuid::new_v4().to_string(),
+            name: name.into(),
+            tool: tool.into(),
+            tool_version: tool_version.into(),
+            machine_id: machine_id.into(),
+            session_id: crate::identity::session_id().to_owned(),
+            timestamp_utc: rfc3339_millis(std::time::SystemTime::now()),
+            os: std::env::consts::OS.to_owned(),
+            arch: std::env::consts::ARCH.to_owned(),
+            duration_ms: None,
+            outcome: Outcome::Ok,
+            error_kind: None,
+            attrs: BTreeMap::new(),
+        }
+    }
+
+    /// Adds (or replaces) one attribute.
+    ///
+    /// ```
+    /// let event = telemetry::Event::new("a", "t", "1", "m").with_attr("dry_run", true);
+    /// assert_eq!(event.attrs["dry_run"], telemetry::AttrValue::Bool(true));
+    /// ```
+    #[must_use]
+    pub fn with_attr(mut self, key: impl Into<String>, value: impl Into<AttrValue>) -> Self {
+        self.attrs.insert(key.into(), value.into());
+        self
+    }
+}
+
+/// Formats a wall-clock time as RFC 3339 in UTC with millisecond precision.
+pub(crate) fn rfc3339_millis(time: std::time::SystemTime) -> String {
+    humantime::format_rfc3339_millis(time).to_string()
+}
+
+/// How a tracked call ended.
+///
+/// ```
+/// assert_eq!(serde_json::to_string(&telemetry::Outcome::Cancelled).unwrap(), "\"cancelled\"");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Returned normally (for a `Result`: returned `Ok`).
+    Ok,
+    /// Returned an `Err`.
+    Error,
+    /// Panicked; the panic kept unwinding after it was recorded.
+    Panic,
+    /// A future dropped before it completed.
+    Cancelled,
+}
+
+impl Outcome {
+    /// The lowercase wire name (`ok`, `error`, `panic`, `cancelled`).
+    ///
+    /// ```
+    /// assert_eq!(telemetry::Outcome::Panic.as_str(), "panic");
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Error => "error",
+            Self::Panic => "panic",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An attribute value. Serialised as a plain JSON value (`"x"`, `4`, `true`, `0.5`).
+///
+/// Strings are `Cow<'static, str>` so that literal attributes and enum variant names
+/// cost no allocation on the recording path.
+///
+/// ```
+/// use telemetry::AttrValue;
+/// assert_eq!(serde_json::to_string(&AttrValue::from("release")).unwrap(), "\"release\"");
+/// assert_eq!(serde_json::to_string(&AttrValue::from(-3)).unwrap(), "-3");
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum AttrValue {
+    /// `true` / `false`.
+    Bool(bool),
+    /// A signed integer.
+    Int(i64),
+    /// An unsigned integer too large for `i64`.
+    UInt(u64),
+    /// A floating point number (non-finite values serialise as `null`).
+    Float(f64),
+    /// A string: a literal, a `SafeValue` enum variant name, or a `Hashed` digest.
+    Str(Cow<'static, str>),
+}
+
+impl AttrValue {
+    /// The kind of value, as shown by `telemetry schema`.
+    ///
+    /// ```
+    /// assert_eq!(telemetry::AttrValue::from(1.5).kind(), "float");
+    /// ```
+    pub const fn kind(&self) -> &'static str {
+        match self {
+            Self::Bool(_) => "bool",
+            Self::Int(_) | Self::UInt(_) => "int",
+            Self::Float(_) => "float",
+            Self::Str(_) => "string",
+        }
+    }
+}
+
+impl From<bool> for AttrValue {
+    fn from(v: bool) -> Self {
+        Self::Bool(v)
+    }
+}
+
+macro_rules! from_signed {
+    ($($t:ty),*) => {$(
+        impl From<$t> for AttrValue {
+            fn from(v: $t) -> Self {
+                Self::Int(i64::from(v))
+            }
+        }
+    )*};
+}
+from_signed!(i8, i16, i32, i64, u8, u16, u32);
+
+impl From<u64> for AttrValue {
+    fn from(v: u64) -> Self {
+        i64::try_from(v).map_or(Self::UInt(v), Self::Int)
+    }
+}
+
+impl From<usize> for AttrValue {
+    fn from(v: usize) -> Self {
+        Self::from(v as u64)
+    }
+}
+
+impl From<isize> for AttrValue {
+    fn from(v: isize) -> Self {
+        Self::Int(v as i64)
+    }
+}
+
+impl From<i128> for AttrValue {
+    fn from(v: i128) -> Self {
+        i64::try_from(v).map_or_else(
+            |_| u64::try_from(v).map_or(Self::Float(v as f64), Self::UInt),
+            Self::Int,
+        )
+    }
+}
+
+impl From<u128> for AttrValue {
+    fn from(v: u128) -> Self {
+        u64::try_from(v).map_or(Self::Float(v as f64), Self::from)
+    }
+}
+
+impl From<f32> for AttrValue {
+    fn from(v: f32) -> Self {
+        Self::Float(f64::from(v))
+    }
+}
+
+impl From<f64> for AttrValue {
+    fn from(v: f64) -> Self {
+        Self::Float(v)
+    }
+}
+
+impl From<&'static str> for AttrValue {
+    fn from(v: &'static str) -> Self {
+        Self::Str(Cow::Borrowed(v))
+    }
+}
+
+impl From<String> for AttrValue {
+    fn from(v: String) -> Self {
+        Self::Str(Cow::Owned(v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attr_values_round_trip_as_plain_json() {
+        let values = [
+            AttrValue::Bool(true),
+            AttrValue::Int(-7),
+            AttrValue::UInt(u64::MAX),
+            AttrValue::Float(0.25),
+            AttrValue::from("x"),
+        ];
+        let json = serde_json::to_string(&values).unwrap();
+        assert_eq!(json, r#"[true,-7,18446744073709551615,0.25,"x"]"#);
+        let back: Vec<AttrValue> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, values);
+    }
+
+    #[test]
+    fn large_integers_keep_their_value() {
+        assert_eq!(AttrValue::from(5_u64), AttrValue::Int(5));
+        assert_eq!(AttrValue::from(u64::MAX), AttrValue::UInt(u64::MAX));
+        assert_eq!(AttrValue::from(-1_i128), AttrValue::Int(-1));
+    }
+
+    #[test]
+    fn timestamp_is_rfc3339_utc_millis() {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_700_000_000_123);
+        assert_eq!(rfc3339_millis(t), "2023-11-14T22:13:20.123Z");
+    }
+}

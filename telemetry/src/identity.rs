@@ -1,0 +1,173 @@
+//! Anonymous identity: the salted machine id, the persisted install id that stands in
+//! where the OS has no machine id, and the per-process session id.
+//!
+//! The raw machine id never leaves this module: only `SHA-256(salt ‖ 0x00 ‖ id)` does.
+
+use std::fs;
+use std::path::Path;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::TelemetryError;
+
+/// The file, inside a tool's telemetry data dir, that holds the install id.
+pub(crate) const INSTALL_ID_FILE: &str = "install_id";
+
+/// How many times this process derived a machine id (observable proof that a
+/// disabled context never does).
+static DERIVATIONS: AtomicUsize = AtomicUsize::new(0);
+
+/// The salted, hashed machine identifier sent with every event.
+///
+/// ```
+/// let id = telemetry::MachineId::derive("my-tool-salt");
+/// assert_eq!(id.len(), 64);
+/// assert!(id.bytes().all(|b| b.is_ascii_hexdigit()));
+/// assert_eq!(id, telemetry::MachineId::derive("my-tool-salt"));
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct MachineId;
+
+impl MachineId {
+    /// Hex SHA-256 of `salt` and the OS machine id (`machine_uid::get()`): 64 lowercase
+    /// hex chars, stable across runs on one machine, different for every salt.
+    ///
+    /// Where the OS has no machine id (some containers), a random install id persisted
+    /// in the platform data dir (`<data>/telemetry/install-id-<salt digest>`) stands in;
+    /// use [`MachineId::derive_in`] to choose that directory. If the install id cannot
+    /// be persisted either, an ephemeral random id is used (and differs per process).
+    ///
+    /// ```
+    /// assert_ne!(telemetry::MachineId::derive("a"), telemetry::MachineId::derive("b"));
+    /// ```
+    pub fn derive(salt: &str) -> String {
+        let fallback = directories::BaseDirs::new().map(|dirs| {
+            let tag = &hex(&Sha256::digest(salt.as_bytes()))[..16];
+            dirs.data_dir()
+                .join("telemetry")
+                .join(format!("install-id-{tag}"))
+        });
+        derive_with(salt, fallback.as_deref())
+    }
+
+    /// Like [`MachineId::derive`], with the install-id fallback kept in
+    /// `data_dir/install_id` (mode 0600). This is what a `TelemetryContext` uses, with
+    /// its own data dir, so `telemetry reset` can delete it.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let id = telemetry::MachineId::derive_in("salt", dir.path());
+    /// assert_eq!(id, telemetry::MachineId::derive_in("salt", dir.path()));
+    /// ```
+    pub fn derive_in(salt: &str, data_dir: &Path) -> String {
+        derive_with(salt, Some(&data_dir.join(INSTALL_ID_FILE)))
+    }
+}
+
+fn derive_with(salt: &str, install_id_file: Option<&Path>) -> String {
+    DERIVATIONS.fetch_add(1, Ordering::Relaxed);
+    let raw = match machine_uid::get() {
+        Ok(id) if !id.trim().is_empty() => id.trim().to_owned(),
+        _ => install_id_file
+            .and_then(|path| load_or_create_install_id(path).ok())
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+    };
+    salted_hash(salt, &raw)
+}
+
+/// `hex(SHA-256(salt ‖ 0x00 ‖ id))`. The separator keeps `("ab", "c")` and `("a", "bc")` apart.
+pub(crate) fn salted_hash(salt: &str, id: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(salt.as_bytes());
+    hasher.update([0_u8]);
+    hasher.update(id.as_bytes());
+    hex(&hasher.finalize())
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
+}
+
+/// Reads the install id, or creates it. Two processes racing here agree on one id: the
+/// new id is written to a private temp file and published with `hard_link`, which fails
+/// if another process published first; the loser reads the winner's id.
+pub(crate) fn load_or_create_install_id(path: &Path) -> Result<String, TelemetryError> {
+    if let Some(id) = read_install_id(path) {
+        return Ok(id);
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    crate::fsutil::create_private_dir(dir)?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let tmp = crate::fsutil::write_private_temp(dir, id.as_bytes())?;
+    let published = fs::hard_link(&tmp, path);
+    let _ = fs::remove_file(&tmp);
+    match published {
+        Ok(()) => Ok(id),
+        Err(err) => read_install_id(path).ok_or_else(|| TelemetryError::io("create", path, err)),
+    }
+}
+
+fn read_install_id(path: &Path) -> Option<String> {
+    let text = fs::read_to_string(path).ok()?;
+    let id = uuid::Uuid::parse_str(text.trim()).ok()?;
+    Some(id.to_string())
+}
+
+/// How many machine ids this process has derived so far.
+pub(crate) fn derivations() -> usize {
+    DERIVATIONS.load(Ordering::Relaxed)
+}
+
+/// The per-process session id (UUID v4), created on first use.
+pub(crate) fn session_id() -> &'static str {
+    static SESSION: OnceLock<String> = OnceLock::new();
+    SESSION.get_or_init(|| uuid::Uuid::new_v4().to_string())
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn salted_hash_is_64_hex_and_separates_salt_from_id() {
+        let a = salted_hash("ab", "c");
+        assert_eq!(a.len(), 64);
+        assert!(a.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert_ne!(a, salted_hash("a", "bc"));
+    }
+
+    #[test]
+    fn install_id_is_created_once_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested").join(INSTALL_ID_FILE);
+        let first = load_or_create_install_id(&path).unwrap();
+        let second = load_or_create_install_id(&path).unwrap();
+        assert_eq!(first, second);
+        assert_eq!(fs::read_to_string(&path).unwrap(), first);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+    }
+
+    #[test]
+    fn corrupt_install_id_is_not_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(INSTALL_ID_FILE);
+        fs::write(&path, "not a uuid").unwrap();
+        // A corrupt file is never sent as-is, and creating a new one cannot replace it
+        // (no clobbering of a file we do not understand): the caller falls back.
+        assert!(load_or_create_install_id(&path).is_err());
+    }
+}

@@ -1,0 +1,69 @@
+//! Opt-in, anonymous usage telemetry for Rust command-line tools, private by
+//! construction.
+//!
+//! A tool installs one [`TelemetryContext`] with [`init`]; every call of a function
+//! marked `#[telemetry::track("cmd.build")]` then becomes one [`Event`] (name,
+//! duration, outcome, literal and captured attributes), delivered in the background by
+//! one worker thread to the configured [sinks](TelemetrySink) — but only when the
+//! author compiled collection in (feature `collect`) **and** the user consented.
+//!
+//! ```
+//! use telemetry::{CollectionPolicy, FileSink, TelemetryContext};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let ctx = TelemetryContext::builder()
+//!     .tool("mytool")
+//!     .tool_version("1.0.0")
+//!     .sink(FileSink::new(dir.path().join("events.jsonl")))
+//!     .policy(CollectionPolicy::Enabled)
+//!     .build()?;
+//! let guard = telemetry::init(ctx);
+//! telemetry::global().unwrap().record_sync("cmd.build", [("jobs", 4)])?;
+//! drop(guard); // delivers within the deadline (100 ms by default)
+//! # #[cfg(feature = "collect")]
+//! assert!(std::fs::read_to_string(dir.path().join("events.jsonl")).unwrap().contains("cmd.build"));
+//! # Ok::<(), telemetry::TelemetryError>(())
+//! ```
+//!
+//! Guarantees: recording never blocks, never panics and never prints to stdout; with
+//! collection off (compiled out or no consent) no machine id is derived, no thread is
+//! started and no file is created; the exit flush returns within its deadline.
+#![forbid(unsafe_code)]
+
+pub mod catalog;
+mod context;
+mod error;
+mod event;
+mod fsutil;
+mod global;
+mod identity;
+mod naming;
+mod pipeline;
+mod safe_value;
+pub mod sink;
+
+#[doc(hidden)]
+#[path = "private/mod.rs"]
+pub mod __private;
+
+pub use context::{
+    CollectionPolicy, DEFAULT_BATCH_SIZE, DEFAULT_DEADLINE, DEFAULT_LINGER,
+    DEFAULT_QUEUE_CAPACITY, TelemetryContext, TelemetryContextBuilder,
+};
+pub use error::TelemetryError;
+pub use event::{AttrValue, Event, Outcome};
+pub use global::{TelemetryGuard, global, init, shutdown};
+pub use identity::MachineId;
+pub use safe_value::SafeValue;
+pub use sink::{FileSink, MemorySink, NoopSink, TeeSink, TelemetrySink, WriterSink};
+
+/// Introspection for tests and `telemetry status`; not a stable API.
+#[doc(hidden)]
+pub mod __diagnostics {
+    /// How many machine ids this process derived.
+    pub fn machine_id_derivations() -> usize {
+        crate::identity::derivations()
+    }
+    /// The delivery worker thread's name.
+    pub const WORKER_THREAD_NAME: &str = crate::pipeline::WORKER_THREAD_NAME;
+}

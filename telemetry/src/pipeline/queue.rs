@@ -1,0 +1,257 @@
+//! The bounded queue between recording threads and the delivery worker.
+//!
+//! A `Mutex<VecDeque>` with two condition variables rather than a channel, because the
+//! worker must also see flush requests and shutdown while the queue is full, and
+//! because producers should wake the worker only when it is worth it (queue was empty,
+//! or a batch just filled up), not on every event.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::error::TelemetryError;
+use crate::pipeline::Pending;
+
+/// Why [`Queue::push`] refused an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rejected {
+    Full,
+    Closed,
+}
+
+#[derive(Default)]
+struct State {
+    items: VecDeque<Pending>,
+    /// Flush requests made so far (a generation counter).
+    flush_requested: u64,
+    /// The newest flush generation the worker completed.
+    flush_done: u64,
+    /// Errors the worker met since the last completed flush, handed to one flusher.
+    flush_errors: Vec<TelemetryError>,
+    /// The worker is parked waiting for the first item.
+    idle: bool,
+    /// The worker holds a partial batch and waits for it to fill (or linger to pass).
+    lingering: bool,
+    closed: bool,
+}
+
+/// The queue plus the flush handshake.
+pub(crate) struct Queue {
+    state: Mutex<State>,
+    capacity: usize,
+    batch_size: usize,
+    work: Condvar,
+    done: Condvar,
+    done_async: tokio::sync::Notify,
+    dropped: AtomicU64,
+    delivered: AtomicU64,
+    failed: AtomicU64,
+}
+
+/// What the worker takes out of the queue in one go.
+pub(crate) struct Take {
+    pub(crate) batch: Vec<Pending>,
+    /// A flush generation to complete after this batch was delivered (0 = none).
+    pub(crate) complete_flush: u64,
+    pub(crate) closed: bool,
+}
+
+impl Queue {
+    pub(crate) fn new(capacity: usize, batch_size: usize) -> Self {
+        Self {
+            state: Mutex::new(State::default()),
+            capacity,
+            batch_size: batch_size.max(1),
+            work: Condvar::new(),
+            done: Condvar::new(),
+            done_async: tokio::sync::Notify::new(),
+            dropped: AtomicU64::new(0),
+            delivered: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding this lock cannot leave the state inconsistent (every
+        // critical section is a few field updates), so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Accepts an event or refuses it at once; never blocks on the worker.
+    pub(crate) fn push(&self, item: Pending) -> Result<(), Rejected> {
+        let mut st = self.lock();
+        if st.closed {
+            return Err(Rejected::Closed);
+        }
+        if st.items.len() >= self.capacity {
+            drop(st);
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return Err(Rejected::Full);
+        }
+        st.items.push_back(item);
+        let wake = (st.idle && st.items.len() == 1)
+            || (st.lingering && st.items.len() >= self.batch_size);
+        drop(st);
+        if wake {
+            self.work.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Events dropped because the queue was full.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Events handed to the sinks successfully.
+    pub(crate) fn delivered(&self) -> u64 {
+        self.delivered.load(Ordering::Relaxed)
+    }
+
+    /// Events a sink failed to take.
+    pub(crate) fn failed(&self) -> u64 {
+        self.failed.load(Ordering::Relaxed)
+    }
+
+    /// Events waiting in memory.
+    pub(crate) fn len(&self) -> usize {
+        self.lock().items.len()
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Drops every queued event (consent withdrawn). Returns how many were dropped.
+    pub(crate) fn clear(&self) -> usize {
+        let mut st = self.lock();
+        let n = st.items.len();
+        st.items.clear();
+        n
+    }
+
+    /// Stops accepting events and lets the worker finish what is queued, then exit.
+    pub(crate) fn close(&self) {
+        self.lock().closed = true;
+        self.work.notify_all();
+    }
+
+    pub(crate) fn record_delivery(&self, delivered: usize, failed: usize) {
+        self.delivered.fetch_add(delivered as u64, Ordering::Relaxed);
+        self.failed.fetch_add(failed as u64, Ordering::Relaxed);
+    }
+
+    /// Worker side: waits for work, lingers up to `linger` for a batch to fill, and
+    /// takes at most one batch.
+    pub(crate) fn take(&self, linger: Duration) -> Take {
+        let mut st = self.lock();
+        while st.items.is_empty() && st.flush_requested == st.flush_done && !st.closed {
+            st.idle = true;
+            st = self.work.wait(st).unwrap_or_else(PoisonError::into_inner);
+            st.idle = false;
+        }
+        let until = Instant::now() + linger;
+        while st.items.len() < self.batch_size && st.flush_requested == st.flush_done && !st.closed
+        {
+            let now = Instant::now();
+            if now >= until {
+                break;
+            }
+            st.lingering = true;
+            st = self
+                .work
+                .wait_timeout(st, until - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+            st.lingering = false;
+        }
+        let n = st.items.len().min(self.batch_size);
+        let batch = st.items.drain(..n).collect();
+        // A flush completes once everything queued before it was taken.
+        let complete_flush = if st.items.is_empty() && st.flush_requested > st.flush_done {
+            st.flush_requested
+        } else {
+            0
+        };
+        Take {
+            batch,
+            complete_flush,
+            closed: st.closed && st.items.is_empty(),
+        }
+    }
+
+    /// Worker side: marks flush generation `generation` done.
+    pub(crate) fn complete_flush(&self, generation: u64, errors: Vec<TelemetryError>) {
+        let mut st = self.lock();
+        st.flush_done = st.flush_done.max(generation);
+        st.flush_errors.extend(errors);
+        drop(st);
+        self.done.notify_all();
+        self.done_async.notify_waiters();
+    }
+
+    /// Marks every outstanding flush as done (the worker is gone), with `error`.
+    pub(crate) fn abandon_flushes(&self, error: TelemetryError) {
+        let mut st = self.lock();
+        st.flush_done = st.flush_requested;
+        st.flush_errors.push(error);
+        drop(st);
+        self.done.notify_all();
+        self.done_async.notify_waiters();
+    }
+
+    /// Asks the worker to deliver everything queued now and flush the sinks; returns
+    /// the generation to wait for.
+    pub(crate) fn request_flush(&self) -> u64 {
+        let mut st = self.lock();
+        st.flush_requested += 1;
+        let generation = st.flush_requested;
+        drop(st);
+        self.work.notify_all();
+        generation
+    }
+
+    fn finish(st: &mut State) -> Result<(), TelemetryError> {
+        let mut errors = std::mem::take(&mut st.flush_errors);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors.swap_remove(0))
+        }
+    }
+
+    /// Waits (blocking) until `generation` is flushed or `deadline` passes.
+    pub(crate) fn wait_flushed(&self, generation: u64, deadline: Duration) -> Result<(), TelemetryError> {
+        let until = Instant::now() + deadline;
+        let mut st = self.lock();
+        while st.flush_done < generation {
+            let now = Instant::now();
+            if now >= until {
+                return Err(TelemetryError::Timeout { deadline });
+            }
+            st = self
+                .done
+                .wait_timeout(st, until - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        Self::finish(&mut st)
+    }
+
+    /// Waits (async, any runtime) until `generation` is flushed.
+    pub(crate) async fn wait_flushed_async(&self, generation: u64) -> Result<(), TelemetryError> {
+        loop {
+            let notified = self.done_async.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let mut st = self.lock();
+                if st.flush_done >= generation {
+                    return Self::finish(&mut st);
+                }
+            }
+            notified.await;
+        }
+    }
+}

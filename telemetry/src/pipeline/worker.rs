@@ -1,0 +1,161 @@
+//! The delivery worker: one background thread with its own current-thread tokio
+//! runtime, started lazily on the first accepted event, so sync tools and async tools
+//! (inside or outside a runtime) behave alike and a disabled process never starts it.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::error::TelemetryError;
+use crate::event::{AttrValue, Event, rfc3339_millis};
+use crate::identity::MachineId;
+use crate::pipeline::{Pending, Queue};
+use crate::sink::TelemetrySink;
+
+/// The name of the worker thread (visible in `/proc/<pid>/task/*/comm`, debuggers).
+pub(crate) const WORKER_THREAD_NAME: &str = "telemetry-worker";
+
+/// Everything the worker needs to turn a [`Pending`] into an [`Event`].
+pub(crate) struct EventFactory {
+    pub(crate) tool: String,
+    pub(crate) tool_version: String,
+    pub(crate) salt: String,
+    pub(crate) data_dir: Option<PathBuf>,
+    pub(crate) default_attrs: BTreeMap<String, AttrValue>,
+    machine_id: OnceLock<String>,
+    /// Wall-clock and monotonic time read together, to date events from their
+    /// monotonic timestamp without a second clock read on the hot path.
+    anchor: (SystemTime, Instant),
+}
+
+impl EventFactory {
+    pub(crate) fn new(
+        tool: String,
+        tool_version: String,
+        salt: String,
+        data_dir: Option<PathBuf>,
+        default_attrs: BTreeMap<String, AttrValue>,
+    ) -> Self {
+        Self {
+            tool,
+            tool_version,
+            salt,
+            data_dir,
+            default_attrs,
+            machine_id: OnceLock::new(),
+            anchor: (SystemTime::now(), Instant::now()),
+        }
+    }
+
+    /// The salted machine id, derived on first use (on the worker thread, never on
+    /// the recording path, and never when disabled).
+    pub(crate) fn machine_id(&self) -> &str {
+        self.machine_id.get_or_init(|| match &self.data_dir {
+            Some(dir) => MachineId::derive_in(&self.salt, dir),
+            None => MachineId::derive(&self.salt),
+        })
+    }
+
+    pub(crate) fn build(&self, p: Pending) -> Event {
+        let wall = self.anchor.0 + p.at.saturating_duration_since(self.anchor.1);
+        let mut event = Event::new(p.name, &*self.tool, &*self.tool_version, self.machine_id());
+        event.timestamp_utc = rfc3339_millis(wall);
+        event.duration_ms = p.duration.map(duration_ms);
+        event.outcome = p.outcome;
+        event.error_kind = p.error_kind.map(Cow::into_owned);
+        // Precedence, lowest first: tool defaults, site literals, captured values,
+        // run-time attributes.
+        let mut attrs = self.default_attrs.clone();
+        for (k, v) in p.static_attrs {
+            attrs.insert((*k).to_owned(), v.clone());
+        }
+        for (k, v) in p.captured {
+            attrs.insert(k.to_owned(), v);
+        }
+        attrs.extend(p.dynamic);
+        event.attrs = attrs;
+        event
+    }
+}
+
+/// Milliseconds with microsecond resolution.
+fn duration_ms(d: Duration) -> f64 {
+    let micros = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+    micros as f64 / 1000.0
+}
+
+/// How the worker batches.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BatchConfig {
+    pub(crate) linger: Duration,
+}
+
+/// Starts the worker thread.
+pub(crate) fn spawn(
+    queue: Arc<Queue>,
+    factory: Arc<EventFactory>,
+    sink: Arc<dyn TelemetrySink>,
+    config: BatchConfig,
+) -> Result<(), TelemetryError> {
+    let worker_queue = Arc::clone(&queue);
+    std::thread::Builder::new()
+        .name(WORKER_THREAD_NAME.to_owned())
+        .spawn(move || run(&worker_queue, &factory, &*sink, config))
+        .map(drop)
+        .map_err(|e| TelemetryError::Worker(format!("could not start the worker thread: {e}")))
+}
+
+fn run(queue: &Queue, factory: &EventFactory, sink: &dyn TelemetrySink, config: BatchConfig) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::debug!(error = %e, "telemetry worker could not build its runtime");
+            queue.abandon_flushes(TelemetryError::Worker(format!(
+                "could not build the worker runtime: {e}"
+            )));
+            return;
+        }
+    };
+    let mut errors = Vec::new();
+    loop {
+        let take = queue.take(config.linger);
+        if !take.batch.is_empty() {
+            let n = take.batch.len();
+            let events: Vec<Event> = take.batch.into_iter().map(|p| factory.build(p)).collect();
+            match runtime.block_on(sink.emit_batch(&events)) {
+                Ok(()) => queue.record_delivery(n, 0),
+                Err(e) => {
+                    tracing::debug!(error = %e, events = n, "telemetry sink failed");
+                    queue.record_delivery(0, n);
+                    errors.push(e);
+                }
+            }
+        }
+        if take.complete_flush != 0 {
+            if let Err(e) = runtime.block_on(sink.flush()) {
+                tracing::debug!(error = %e, "telemetry sink flush failed");
+                errors.push(e);
+            }
+            queue.complete_flush(take.complete_flush, std::mem::take(&mut errors));
+        }
+        if take.closed {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duration_is_milliseconds_with_microsecond_resolution() {
+        assert_eq!(duration_ms(Duration::from_nanos(1_234_567)), 1.234);
+        assert_eq!(duration_ms(Duration::from_secs(2)), 2000.0);
+    }
+}

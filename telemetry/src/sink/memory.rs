@@ -1,0 +1,73 @@
+use std::sync::{Arc, Mutex, PoisonError};
+
+use async_trait::async_trait;
+
+use super::TelemetrySink;
+use crate::error::TelemetryError;
+use crate::event::Event;
+
+/// Keeps events in memory; clones share one buffer. Meant for tests.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use telemetry::{Event, MemorySink, TelemetrySink};
+/// let sink = MemorySink::new();
+/// sink.emit(&Event::new("cmd.build", "t", "1", "m")).await.unwrap();
+/// assert_eq!(sink.snapshot()[0].name, "cmd.build");
+/// # });
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct MemorySink {
+    events: Arc<Mutex<Vec<Event>>>,
+}
+
+impl MemorySink {
+    /// An empty sink.
+    ///
+    /// ```
+    /// assert!(telemetry::MemorySink::new().snapshot().is_empty());
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A copy of every event received so far, in arrival order.
+    ///
+    /// ```
+    /// let sink = telemetry::MemorySink::new();
+    /// assert_eq!(sink.snapshot().len(), 0);
+    /// ```
+    pub fn snapshot(&self) -> Vec<Event> {
+        self.events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Forgets every event received so far.
+    ///
+    /// ```
+    /// telemetry::MemorySink::new().clear();
+    /// ```
+    pub fn clear(&self) {
+        self.events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+}
+
+#[async_trait]
+impl TelemetrySink for MemorySink {
+    async fn emit(&self, event: &Event) -> Result<(), TelemetryError> {
+        self.emit_batch(std::slice::from_ref(event)).await
+    }
+
+    async fn emit_batch(&self, events: &[Event]) -> Result<(), TelemetryError> {
+        self.events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(events);
+        Ok(())
+    }
+}

@@ -1,0 +1,95 @@
+//! Where events go: the [`TelemetrySink`] trait and the built-in sinks.
+//!
+//! Sinks are called only from the delivery worker thread (never from the thread that
+//! recorded the event), so a slow sink slows delivery, never the host tool.
+
+mod file;
+mod memory;
+mod noop;
+mod tee;
+mod writer;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+pub use file::FileSink;
+pub use memory::MemorySink;
+pub use noop::NoopSink;
+pub use tee::TeeSink;
+pub use writer::WriterSink;
+
+use crate::error::TelemetryError;
+use crate::event::Event;
+
+/// A destination for events. Object safe: contexts hold `Arc<dyn TelemetrySink>`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use telemetry::{Event, TelemetryError, TelemetrySink};
+///
+/// struct CountingSink(std::sync::atomic::AtomicUsize);
+///
+/// #[async_trait::async_trait]
+/// impl TelemetrySink for CountingSink {
+///     async fn emit(&self, _event: &Event) -> Result<(), TelemetryError> {
+///         self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+///         Ok(())
+///     }
+/// }
+///
+/// let sink: Arc<dyn TelemetrySink> = Arc::new(CountingSink(Default::default()));
+/// # drop(sink);
+/// ```
+#[async_trait]
+pub trait TelemetrySink: Send + Sync + 'static {
+    /// Delivers one event.
+    async fn emit(&self, event: &Event) -> Result<(), TelemetryError>;
+
+    /// Delivers a batch. The default emits each event in order and stops at the first
+    /// error; sinks with a cheaper bulk path (one write, one request) override it.
+    async fn emit_batch(&self, events: &[Event]) -> Result<(), TelemetryError> {
+        for event in events {
+            self.emit(event).await?;
+        }
+        Ok(())
+    }
+
+    /// Makes everything emitted so far durable or delivered.
+    async fn flush(&self) -> Result<(), TelemetryError> {
+        Ok(())
+    }
+
+    /// A short description for `telemetry status` (a file path, an endpoint); never a
+    /// secret such as an API key.
+    fn describe(&self) -> String {
+        let name = std::any::type_name::<Self>();
+        name.rsplit("::").next().unwrap_or(name).to_owned()
+    }
+}
+
+#[async_trait]
+impl<S: TelemetrySink + ?Sized> TelemetrySink for Arc<S> {
+    async fn emit(&self, event: &Event) -> Result<(), TelemetryError> {
+        (**self).emit(event).await
+    }
+    async fn emit_batch(&self, events: &[Event]) -> Result<(), TelemetryError> {
+        (**self).emit_batch(events).await
+    }
+    async fn flush(&self) -> Result<(), TelemetryError> {
+        (**self).flush().await
+    }
+    fn describe(&self) -> String {
+        (**self).describe()
+    }
+}
+
+/// Serialises events as JSON lines (one `\n`-terminated line per event) into `out`.
+pub(crate) fn write_json_lines(out: &mut Vec<u8>, events: &[Event]) -> Result<(), TelemetryError> {
+    for event in events {
+        serde_json::to_writer(&mut *out, event)
+            .map_err(|source| TelemetryError::Serde { what: "event", source })?;
+        out.push(b'\n');
+    }
+    Ok(())
+}

@@ -1,0 +1,131 @@
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::TelemetrySink;
+use crate::error::TelemetryError;
+use crate::event::Event;
+
+/// Sends every event to several sinks. A failing sink does not stop the others; the
+/// failures are reported together.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use telemetry::{Event, MemorySink, TeeSink, TelemetrySink};
+/// let (a, b) = (MemorySink::new(), MemorySink::new());
+/// let tee = TeeSink::new().with(a.clone()).with(b.clone());
+/// tee.emit(&Event::new("x", "t", "1", "m")).await.unwrap();
+/// assert_eq!((a.snapshot().len(), b.snapshot().len()), (1, 1));
+/// # });
+/// ```
+#[derive(Clone, Default)]
+pub struct TeeSink {
+    sinks: Vec<Arc<dyn TelemetrySink>>,
+}
+
+impl TeeSink {
+    /// A tee with no sinks yet.
+    ///
+    /// ```
+    /// let tee = telemetry::TeeSink::new();
+    /// assert!(tee.is_empty());
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a sink.
+    ///
+    /// ```
+    /// let tee = telemetry::TeeSink::new().with(telemetry::NoopSink);
+    /// assert_eq!(tee.len(), 1);
+    /// ```
+    #[must_use]
+    pub fn with(mut self, sink: impl TelemetrySink) -> Self {
+        self.sinks.push(Arc::new(sink));
+        self
+    }
+
+    /// Adds a shared sink.
+    ///
+    /// ```
+    /// let shared: std::sync::Arc<dyn telemetry::TelemetrySink> = std::sync::Arc::new(telemetry::NoopSink);
+    /// let tee = telemetry::TeeSink::new().with_shared(shared);
+    /// assert_eq!(tee.len(), 1);
+    /// ```
+    #[must_use]
+    pub fn with_shared(mut self, sink: Arc<dyn TelemetrySink>) -> Self {
+        self.sinks.push(sink);
+        self
+    }
+
+    /// How many sinks this tee feeds.
+    ///
+    /// ```
+    /// assert_eq!(telemetry::TeeSink::new().len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.sinks.len()
+    }
+
+    /// Whether this tee feeds no sink.
+    ///
+    /// ```
+    /// assert!(telemetry::TeeSink::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.sinks.is_empty()
+    }
+
+    fn combine(&self, results: Vec<Result<(), TelemetryError>>) -> Result<(), TelemetryError> {
+        let failures: Vec<String> = results
+            .into_iter()
+            .zip(&self.sinks)
+            .filter_map(|(r, sink)| r.err().map(|e| format!("{}: {e}", sink.describe())))
+            .collect();
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(TelemetryError::sink("tee", failures.join("; ")))
+        }
+    }
+}
+
+impl std::fmt::Debug for TeeSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.sinks.iter().map(|s| s.describe()))
+            .finish()
+    }
+}
+
+#[async_trait]
+impl TelemetrySink for TeeSink {
+    async fn emit(&self, event: &Event) -> Result<(), TelemetryError> {
+        self.emit_batch(std::slice::from_ref(event)).await
+    }
+
+    async fn emit_batch(&self, events: &[Event]) -> Result<(), TelemetryError> {
+        let mut results = Vec::with_capacity(self.sinks.len());
+        for sink in &self.sinks {
+            results.push(sink.emit_batch(events).await);
+        }
+        self.combine(results)
+    }
+
+    async fn flush(&self) -> Result<(), TelemetryError> {
+        let mut results = Vec::with_capacity(self.sinks.len());
+        for sink in &self.sinks {
+            results.push(sink.flush().await);
+        }
+        self.combine(results)
+    }
+
+    fn describe(&self) -> String {
+        self.sinks
+            .iter()
+            .map(|s| s.describe())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}

@@ -1,0 +1,84 @@
+use std::io::Write;
+use std::sync::{Mutex, PoisonError};
+
+use async_trait::async_trait;
+
+use super::{TelemetrySink, write_json_lines};
+use crate::error::TelemetryError;
+use crate::event::Event;
+
+/// Writes each event as one JSON line to any writer: standard error by default (the
+/// show mode). Never standard output, unless a caller passes it explicitly.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use telemetry::{Event, TelemetrySink, WriterSink};
+/// let sink = WriterSink::stderr();
+/// sink.emit(&Event::new("cmd.build", "t", "1", "m")).await.unwrap();
+/// # });
+/// ```
+pub struct WriterSink {
+    writer: Mutex<Box<dyn Write + Send>>,
+    label: &'static str,
+}
+
+impl WriterSink {
+    /// A sink writing to `writer`.
+    ///
+    /// ```
+    /// let sink = telemetry::WriterSink::new(std::io::sink());
+    /// # drop(sink);
+    /// ```
+    pub fn new(writer: impl Write + Send + 'static) -> Self {
+        Self {
+            writer: Mutex::new(Box::new(writer)),
+            label: "writer",
+        }
+    }
+
+    /// A sink writing to standard error.
+    ///
+    /// ```
+    /// let sink = telemetry::WriterSink::stderr();
+    /// # drop(sink);
+    /// ```
+    pub fn stderr() -> Self {
+        Self {
+            writer: Mutex::new(Box::new(std::io::stderr())),
+            label: "stderr",
+        }
+    }
+}
+
+impl Default for WriterSink {
+    fn default() -> Self {
+        Self::stderr()
+    }
+}
+
+impl std::fmt::Debug for WriterSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriterSink").field("to", &self.label).finish()
+    }
+}
+
+#[async_trait]
+impl TelemetrySink for WriterSink {
+    async fn emit(&self, event: &Event) -> Result<(), TelemetryError> {
+        self.emit_batch(std::slice::from_ref(event)).await
+    }
+
+    async fn emit_batch(&self, events: &[Event]) -> Result<(), TelemetryError> {
+        let mut buf = Vec::new();
+        write_json_lines(&mut buf, events)?;
+        let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        writer
+            .write_all(&buf)
+            .and_then(|()| writer.flush())
+            .map_err(|e| TelemetryError::sink(self.label, e))
+    }
+
+    fn describe(&self) -> String {
+        self.label.to_owned()
+    }
+}
