@@ -1,1 +1,159 @@
-fn main(){}
+//! `demo`: a small command-line tool instrumented with `telemetry`.
+//!
+//! Telemetry is opt-in. Turn it on for one run with `DEMO_TELEMETRY=1`; every command
+//! then records one event into the local log (`<data dir>/demo/telemetry/events.jsonl`),
+//! which `demo events` prints.
+//!
+//! ```text
+//! DEMO_TELEMETRY=1 demo build --release --jobs 8
+//! demo events
+//! ```
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use telemetry::{CollectionPolicy, TelemetryContext};
+
+#[derive(Parser)]
+#[command(
+    name = "demo",
+    version,
+    about = "A tiny build tool that shows what telemetry records"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Pretend to build the project.
+    Build {
+        /// Build with optimisations.
+        #[arg(long)]
+        release: bool,
+        /// Number of parallel jobs.
+        #[arg(long, default_value_t = 4)]
+        jobs: u16,
+    },
+    /// Pretend to run the tests.
+    Test,
+    /// A command that fails (exit code 1).
+    Fail,
+    /// Print the events recorded in the local log.
+    Events,
+}
+
+#[derive(Debug)]
+struct DemoError(&'static str);
+
+impl std::fmt::Display for DemoError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for DemoError {}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let _guard = telemetry_context().map(telemetry::init);
+
+    let result = match cli.command {
+        Command::Build { release, jobs } => build(release, jobs),
+        Command::Test => test(),
+        Command::Fail => fail(),
+        Command::Events => events(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("demo: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The tool's telemetry: opt-in through `DEMO_TELEMETRY=1`, events kept in the local log.
+fn telemetry_context() -> Option<TelemetryContext> {
+    let opted_in = std::env::var("DEMO_TELEMETRY")
+        .is_ok_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "on" | "yes"));
+    let built = TelemetryContext::builder()
+        .tool("demo")
+        .tool_version(env!("CARGO_PKG_VERSION"))
+        .salt("demo-telemetry-v1")
+        .local_log()
+        .deadline(Duration::from_millis(100))
+        .policy(if opted_in {
+            CollectionPolicy::Enabled
+        } else {
+            CollectionPolicy::Disabled
+        })
+        .build();
+    match built {
+        Ok(ctx) => Some(ctx),
+        Err(e) => {
+            // Telemetry must never break the tool: say why once, carry on without it.
+            eprintln!("demo: telemetry unavailable: {e}");
+            None
+        }
+    }
+}
+
+/// Records one event for a finished command into the installed context.
+fn record(name: &str, attrs: &[(&'static str, telemetry::AttrValue)]) {
+    if let Some(ctx) = telemetry::global() {
+        let _ = ctx.record_sync(name, attrs.iter().cloned());
+    }
+}
+
+fn build(release: bool, jobs: u16) -> Result<(), DemoError> {
+    std::thread::sleep(Duration::from_millis(5));
+    record(
+        "cmd.build",
+        &[("release", release.into()), ("jobs", jobs.into())],
+    );
+    eprintln!(
+        "demo: built ({}, {jobs} jobs)",
+        if release { "release" } else { "debug" }
+    );
+    Ok(())
+}
+
+fn test() -> Result<(), DemoError> {
+    std::thread::sleep(Duration::from_millis(2));
+    record("cmd.test", &[]);
+    eprintln!("demo: 3 tests passed");
+    Ok(())
+}
+
+fn fail() -> Result<(), DemoError> {
+    record("cmd.fail", &[]);
+    Err(DemoError("this command always fails"))
+}
+
+#[allow(
+    clippy::print_stdout,
+    reason = "printing the log is this command's output, on the user's request"
+)]
+fn events() -> Result<(), DemoError> {
+    let Some(path) = telemetry::global().and_then(|c| c.local_log_path().map(|p| p.to_owned()))
+    else {
+        return Err(DemoError("no local event log is configured"));
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            eprintln!("demo: events recorded in {}:", path.display());
+            print!("{text}");
+            Ok(())
+        }
+        Err(_) => {
+            eprintln!(
+                "demo: no events recorded yet in {} (telemetry is opt-in: DEMO_TELEMETRY=1)",
+                path.display()
+            );
+            Ok(())
+        }
+    }
+}

@@ -12,7 +12,7 @@ use crate::error::TelemetryError;
 use crate::event::AttrValue;
 use crate::naming;
 use crate::pipeline::{self, BatchConfig, EventFactory, Pending, Queue, Rejected};
-use crate::sink::{TeeSink, TelemetrySink};
+use crate::sink::{FileSink, TeeSink, TelemetrySink};
 
 /// Whether telemetry is collected. Built from the author's compile switch and the
 /// user's consent; `Disabled` is always honoured.
@@ -33,6 +33,8 @@ pub enum CollectionPolicy {
 /// Whether the `collect` feature compiled collection in.
 pub(crate) const COMPILED_IN: bool = cfg!(feature = "collect");
 
+/// File name of the local event log inside the data dir.
+pub const LOCAL_LOG_FILE: &str = "events.jsonl";
 /// Default time `TelemetryGuard` (and `shutdown`) may spend delivering at exit.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_millis(100);
 /// Default capacity of the in-memory queue.
@@ -75,6 +77,7 @@ struct Inner {
     deadline: Duration,
     batch: BatchConfig,
     queue: Arc<Queue>,
+    local_log: Option<PathBuf>,
     /// `None` until the first accepted event starts the worker.
     worker: Mutex<Option<Result<(), String>>>,
     worker_started: AtomicBool,
@@ -142,6 +145,16 @@ impl TelemetryContext {
     /// ```
     pub fn data_dir(&self) -> Option<&Path> {
         self.inner.factory.data_dir.as_deref()
+    }
+
+    /// The local event log, if [`local_log`](TelemetryContextBuilder::local_log) was set.
+    ///
+    /// ```
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// assert!(ctx.local_log_path().is_none());
+    /// ```
+    pub fn local_log_path(&self) -> Option<&Path> {
+        self.inner.local_log.as_deref()
     }
 
     /// The time the exit flush may take.
@@ -341,7 +354,11 @@ impl TelemetryContext {
         if self.inner.worker_started.load(Ordering::Acquire) {
             return Ok(());
         }
-        let mut worker = self.inner.worker.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut worker = self
+            .inner
+            .worker
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let state = worker.get_or_insert_with(|| {
             pipeline::spawn(
                 Arc::clone(&self.inner.queue),
@@ -428,6 +445,7 @@ pub struct TelemetryContextBuilder {
     batch_size: Option<usize>,
     linger: Option<Duration>,
     data_dir: Option<PathBuf>,
+    local_log: bool,
     default_attrs: BTreeMap<String, AttrValue>,
 }
 
@@ -571,6 +589,25 @@ impl TelemetryContextBuilder {
         self
     }
 
+    /// Adds the local event log: a [`FileSink`](crate::FileSink) appending JSON lines to
+    /// `<data dir>/events.jsonl` (see [`data_dir`](Self::data_dir)), so users can read
+    /// exactly what was recorded. Created only when the first event is delivered.
+    ///
+    /// ```
+    /// let ctx = telemetry::TelemetryContext::builder()
+    ///     .tool("mytool")
+    ///     .tool_version("1")
+    ///     .data_dir("/tmp/mytool-telemetry")
+    ///     .local_log()
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(ctx.local_log_path().unwrap(), std::path::Path::new("/tmp/mytool-telemetry/events.jsonl"));
+    /// ```
+    pub fn local_log(mut self) -> Self {
+        self.local_log = true;
+        self
+    }
+
     /// A tool-level attribute added to every event; a per-event attribute with the same
     /// key wins.
     ///
@@ -603,7 +640,11 @@ impl TelemetryContextBuilder {
         let Some(tool_version) = self.tool_version else {
             return config("`tool_version` is required".into());
         };
-        if let Some(key) = self.default_attrs.keys().find(|k| !naming::is_valid_attr_key(k)) {
+        if let Some(key) = self
+            .default_attrs
+            .keys()
+            .find(|k| !naming::is_valid_attr_key(k))
+        {
             return config(format!("default attribute key {key:?} is not snake_case"));
         }
         let capacity = self.queue_capacity.unwrap_or(DEFAULT_QUEUE_CAPACITY);
@@ -614,18 +655,29 @@ impl TelemetryContextBuilder {
         if batch_size == 0 {
             return config("`batch_size` must be at least 1".into());
         }
-        let sink: Arc<dyn TelemetrySink> = match self.sinks.len() {
-            0 => return config("at least one sink is required".into()),
-            1 => self.sinks.into_iter().next().ok_or_else(|| {
-                TelemetryError::Config("at least one sink is required".into())
-            })?,
-            _ => Arc::new(
-                self.sinks
-                    .into_iter()
-                    .fold(TeeSink::new(), TeeSink::with_shared),
-            ),
-        };
         let data_dir = self.data_dir.or_else(|| default_data_dir(&tool));
+        let mut sinks = self.sinks;
+        let local_log = match (self.local_log, &data_dir) {
+            (false, _) => None,
+            (true, Some(dir)) => Some(dir.join(LOCAL_LOG_FILE)),
+            (true, None) => {
+                return config(
+                    "`local_log` needs a data dir: no home directory was found, set `data_dir`"
+                        .into(),
+                );
+            }
+        };
+        if let Some(path) = &local_log {
+            sinks.push(Arc::new(FileSink::new(path)));
+        }
+        let sink: Arc<dyn TelemetrySink> = match sinks.len() {
+            0 => return config("at least one sink is required".into()),
+            1 => sinks
+                .into_iter()
+                .next()
+                .ok_or_else(|| TelemetryError::Config("at least one sink is required".into()))?,
+            _ => Arc::new(sinks.into_iter().fold(TeeSink::new(), TeeSink::with_shared)),
+        };
         let salt = self.salt.unwrap_or_else(|| tool.clone());
         let factory = EventFactory::new(tool, tool_version, salt, data_dir, self.default_attrs);
         Ok(TelemetryContext {
@@ -638,6 +690,7 @@ impl TelemetryContextBuilder {
                     linger: self.linger.unwrap_or(DEFAULT_LINGER),
                 },
                 queue: Arc::new(Queue::new(capacity, batch_size)),
+                local_log,
                 worker: Mutex::new(None),
                 worker_started: AtomicBool::new(false),
             }),

@@ -7,11 +7,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{PoisonError, RwLock};
 use std::time::Instant;
 
+use crate::__private::{EventSpec, Start};
 use crate::context::{COMPILED_IN, TelemetryContext};
 use crate::error::TelemetryError;
 use crate::event::{AttrValue, Outcome};
 use crate::pipeline::Pending;
-use crate::__private::{EventSpec, Start};
 
 /// `true` while an enabled context is installed.
 static ENABLED: AtomicBool = AtomicBool::new(false);

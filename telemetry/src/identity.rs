@@ -132,7 +132,6 @@ pub(crate) fn session_id() -> &'static str {
     SESSION.get_or_init(|| uuid::Uuid::new_v4().to_string())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,7 +140,10 @@ mod tests {
     fn salted_hash_is_64_hex_and_separates_salt_from_id() {
         let a = salted_hash("ab", "c");
         assert_eq!(a.len(), 64);
-        assert!(a.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert!(
+            a.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
         assert_ne!(a, salted_hash("a", "bc"));
     }
 

@@ -47,8 +47,8 @@ pub mod sink;
 pub mod __private;
 
 pub use context::{
-    CollectionPolicy, DEFAULT_BATCH_SIZE, DEFAULT_DEADLINE, DEFAULT_LINGER,
-    DEFAULT_QUEUE_CAPACITY, TelemetryContext, TelemetryContextBuilder,
+    CollectionPolicy, DEFAULT_BATCH_SIZE, DEFAULT_DEADLINE, DEFAULT_LINGER, DEFAULT_QUEUE_CAPACITY,
+    LOCAL_LOG_FILE, TelemetryContext, TelemetryContextBuilder,
 };
 pub use error::TelemetryError;
 pub use event::{AttrValue, Event, Outcome};

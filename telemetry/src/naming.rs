@@ -39,7 +39,18 @@ mod tests {
         for ok in ["cmd", "cmd.build", "a1.b_2.c", &"a".repeat(64)] {
             assert!(is_valid_event_name(ok), "{ok}");
         }
-        for bad in ["", "Cmd", "cmd.", ".cmd", "cmd..x", "1cmd", "cmd-build", "cmd.Build", &"a".repeat(65), "/home/me"] {
+        for bad in [
+            "",
+            "Cmd",
+            "cmd.",
+            ".cmd",
+            "cmd..x",
+            "1cmd",
+            "cmd-build",
+            "cmd.Build",
+            &"a".repeat(65),
+            "/home/me",
+        ] {
             assert!(!is_valid_event_name(bad), "{bad}");
         }
     }

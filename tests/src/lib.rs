@@ -1,1 +1,93 @@
-//! Shared helpers for the behaviour tests.
+//! Shared helpers for the behaviour tests: misbehaving sinks, process spawning with a
+//! clean environment, and a look at this process's threads.
+
+use std::path::Path;
+use std::process::Command;
+
+use async_trait::async_trait;
+use telemetry::{Event, TelemetryError, TelemetrySink};
+
+/// A sink whose every call waits forever: a server that accepted the connection and
+/// never answered.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HangingSink;
+
+#[async_trait]
+impl TelemetrySink for HangingSink {
+    async fn emit(&self, _event: &Event) -> Result<(), TelemetryError> {
+        std::future::pending().await
+    }
+    async fn flush(&self) -> Result<(), TelemetryError> {
+        std::future::pending().await
+    }
+}
+
+/// Names of this process's threads, read from `/proc/self/task/*/comm`.
+pub fn thread_names() -> Vec<String> {
+    let mut names = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").expect("procfs is mounted") {
+        let comm = task.unwrap().path().join("comm");
+        if let Ok(name) = std::fs::read_to_string(comm) {
+            names.push(name.trim().to_owned());
+        }
+    }
+    names
+}
+
+/// Whether a telemetry delivery worker runs in this process.
+pub fn worker_running() -> bool {
+    // `comm` is cut to 15 bytes by the kernel.
+    let name = &telemetry::__diagnostics::WORKER_THREAD_NAME[..15];
+    thread_names().iter().any(|n| n == name)
+}
+
+/// Environment variables that could change a spawned tool's behaviour, removed so each
+/// test states exactly what it sets.
+const INHERITED: &[&str] = &[
+    "DO_NOT_TRACK",
+    "CI",
+    "DEMO_TELEMETRY",
+    "DEMO_TELEMETRY_DISABLED",
+    "DEMO_TELEMETRY_SHOW",
+    "DEMO_TELEMETRY_DRY_RUN",
+    "DEMO_TELEMETRY_LOCAL",
+    "DEMO_CONFIG_DIR",
+    "XDG_DATA_HOME",
+    "XDG_CONFIG_HOME",
+    "XDG_CACHE_HOME",
+    "GITHUB_ACTIONS",
+    "GITLAB_CI",
+    "BUILDKITE",
+    "TF_BUILD",
+    "JENKINS_URL",
+];
+
+/// A command for `program` with `HOME` set to `home` and a clean telemetry environment.
+pub fn command_in_home(program: impl AsRef<std::ffi::OsStr>, home: &Path) -> Command {
+    let mut cmd = Command::new(program);
+    for var in INHERITED {
+        cmd.env_remove(var);
+    }
+    cmd.env("HOME", home);
+    cmd
+}
+
+/// Every file below `dir`, relative to it, sorted (empty when `dir` does not exist).
+pub fn files_below(dir: &Path) -> Vec<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            out.push(path.strip_prefix(base).unwrap().display().to_string());
+            if path.is_dir() {
+                walk(base, &path, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}

@@ -90,8 +90,8 @@ impl Queue {
             return Err(Rejected::Full);
         }
         st.items.push_back(item);
-        let wake = (st.idle && st.items.len() == 1)
-            || (st.lingering && st.items.len() >= self.batch_size);
+        let wake =
+            (st.idle && st.items.len() == 1) || (st.lingering && st.items.len() >= self.batch_size);
         drop(st);
         if wake {
             self.work.notify_one();
@@ -138,7 +138,8 @@ impl Queue {
     }
 
     pub(crate) fn record_delivery(&self, delivered: usize, failed: usize) {
-        self.delivered.fetch_add(delivered as u64, Ordering::Relaxed);
+        self.delivered
+            .fetch_add(delivered as u64, Ordering::Relaxed);
         self.failed.fetch_add(failed as u64, Ordering::Relaxed);
     }
 
@@ -222,7 +223,11 @@ impl Queue {
     }
 
     /// Waits (blocking) until `generation` is flushed or `deadline` passes.
-    pub(crate) fn wait_flushed(&self, generation: u64, deadline: Duration) -> Result<(), TelemetryError> {
+    pub(crate) fn wait_flushed(
+        &self,
+        generation: u64,
+        deadline: Duration,
+    ) -> Result<(), TelemetryError> {
         let until = Instant::now() + deadline;
         let mut st = self.lock();
         while st.flush_done < generation {

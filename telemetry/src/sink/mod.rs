@@ -87,8 +87,10 @@ impl<S: TelemetrySink + ?Sized> TelemetrySink for Arc<S> {
 /// Serialises events as JSON lines (one `\n`-terminated line per event) into `out`.
 pub(crate) fn write_json_lines(out: &mut Vec<u8>, events: &[Event]) -> Result<(), TelemetryError> {
     for event in events {
-        serde_json::to_writer(&mut *out, event)
-            .map_err(|source| TelemetryError::Serde { what: "event", source })?;
+        serde_json::to_writer(&mut *out, event).map_err(|source| TelemetryError::Serde {
+            what: "event",
+            source,
+        })?;
         out.push(b'\n');
     }
     Ok(())

@@ -58,7 +58,9 @@ impl Default for WriterSink {
 
 impl std::fmt::Debug for WriterSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WriterSink").field("to", &self.label).finish()
+        f.debug_struct("WriterSink")
+            .field("to", &self.label)
+            .finish()
     }
 }
 

@@ -1,0 +1,94 @@
+//! The example tool as a user runs it: a real process, a temporary `HOME`, real
+//! environment variables.
+
+use std::path::Path;
+use std::process::Output;
+
+use telemetry::{Event, Outcome};
+use telemetry_tests::{command_in_home, files_below};
+
+fn demo(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = command_in_home(env!("CARGO_BIN_EXE_demo"), home);
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn local_log(home: &Path) -> std::path::PathBuf {
+    home.join(".local/share/demo/telemetry/events.jsonl")
+}
+
+fn recorded(home: &Path) -> Vec<Event> {
+    std::fs::read_to_string(local_log(home))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn without_consent_nothing_is_recorded_and_no_file_is_created() {
+    let home = tempfile::tempdir().unwrap();
+    for args in [&["build"][..], &["test"], &["fail"]] {
+        let out = demo(home.path(), args, &[]);
+        assert!(out.stdout.is_empty(), "telemetry never prints to stdout");
+    }
+    assert!(
+        files_below(home.path()).is_empty(),
+        "{:?}",
+        files_below(home.path())
+    );
+}
+
+#[cfg(feature = "collect")]
+#[test]
+fn with_consent_each_command_records_one_event() {
+    let home = tempfile::tempdir().unwrap();
+    let on = [("DEMO_TELEMETRY", "1")];
+    let build = demo(home.path(), &["build", "--release", "--jobs", "8"], &on);
+    assert!(build.status.success());
+    assert!(build.stdout.is_empty(), "telemetry never prints to stdout");
+    assert!(demo(home.path(), &["test"], &on).status.success());
+    let fail = demo(home.path(), &["fail"], &on);
+    assert_eq!(
+        fail.status.code(),
+        Some(1),
+        "the tool's own exit code is kept"
+    );
+
+    let events = recorded(home.path());
+    let names: Vec<_> = events.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["cmd.build", "cmd.test", "cmd.fail"]);
+    let build = &events[0];
+    assert_eq!(build.tool, "demo");
+    assert_eq!(build.attrs["jobs"], telemetry::AttrValue::Int(8));
+    assert_eq!(build.attrs["release"], telemetry::AttrValue::Bool(true));
+    assert_eq!(build.machine_id.len(), 64);
+    assert_ne!(
+        events[0].session_id, events[1].session_id,
+        "one session per process"
+    );
+    assert_eq!(events[1].outcome, Outcome::Ok);
+
+    // `demo events` prints exactly what the log holds, on stdout (the tool's output).
+    let shown = demo(home.path(), &["events"], &[]);
+    assert_eq!(
+        String::from_utf8(shown.stdout).unwrap(),
+        std::fs::read_to_string(local_log(home.path())).unwrap()
+    );
+}
+
+#[cfg(not(feature = "collect"))]
+#[test]
+fn compiled_out_even_consent_records_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let out = demo(home.path(), &["build"], &[("DEMO_TELEMETRY", "1")]);
+    assert!(out.status.success());
+    assert!(
+        files_below(home.path()).is_empty(),
+        "{:?}",
+        files_below(home.path())
+    );
+}

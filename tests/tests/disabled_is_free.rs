@@ -1,0 +1,78 @@
+//! A disabled context does no work: no machine id derived, no worker thread started,
+//! no file created. Its own test binary, so no other test's worker is in the process.
+
+use std::time::Duration;
+
+use telemetry::{CollectionPolicy, FileSink, TelemetryContext};
+use telemetry_tests::{files_below, worker_running};
+
+#[test]
+fn disabled_context_derives_no_id_starts_no_thread_and_writes_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = TelemetryContext::builder()
+        .tool("mytool")
+        .tool_version("1")
+        .data_dir(dir.path().join("data"))
+        .sink(FileSink::new(dir.path().join("events.jsonl")))
+        .local_log()
+        .policy(CollectionPolicy::Disabled)
+        .build()
+        .unwrap();
+    let guard = telemetry::init(ctx.clone());
+    for i in 0..100 {
+        ctx.record_sync("cmd.build", [("i", i)]).unwrap();
+    }
+    telemetry::__private::record_call(
+        &SPEC,
+        telemetry::__private::Start::now(),
+        telemetry::Outcome::Ok,
+        None,
+        Vec::new(),
+    );
+    ctx.flush_blocking(Duration::from_secs(1)).unwrap();
+    telemetry::shutdown().unwrap();
+    drop(guard);
+
+    assert_eq!(telemetry::__diagnostics::machine_id_derivations(), 0);
+    assert!(
+        !worker_running(),
+        "threads: {:?}",
+        telemetry_tests::thread_names()
+    );
+    assert!(
+        files_below(dir.path()).is_empty(),
+        "{:?}",
+        files_below(dir.path())
+    );
+    assert!(!telemetry::__private::enabled());
+
+    #[cfg(feature = "collect")]
+    the_same_checks_do_see_an_enabled_context();
+}
+
+static SPEC: telemetry::catalog::EventSpec = telemetry::catalog::EventSpec {
+    name: "cmd.tracked",
+    attrs: &[],
+    captures: &[],
+    module_path: module_path!(),
+};
+
+/// The observations above are not blind: an enabled context is seen by each. (Run
+/// after them, in the same test, so that no other test's worker is in the process.)
+#[cfg(feature = "collect")]
+fn the_same_checks_do_see_an_enabled_context() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = TelemetryContext::builder()
+        .tool("mytool")
+        .tool_version("1")
+        .data_dir(dir.path().join("data"))
+        .local_log()
+        .policy(CollectionPolicy::Enabled)
+        .build()
+        .unwrap();
+    ctx.record_sync("cmd.build", [("i", 1)]).unwrap();
+    ctx.flush_blocking(Duration::from_secs(10)).unwrap();
+    assert!(worker_running());
+    assert!(telemetry::__diagnostics::machine_id_derivations() >= 1);
+    assert!(files_below(dir.path()).contains(&"data/events.jsonl".to_owned()));
+}

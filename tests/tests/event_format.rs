@@ -1,0 +1,94 @@
+//! The wire format of `Event` and the machine id.
+
+use telemetry::{AttrValue, Event, MachineId, Outcome};
+
+#[test]
+fn event_json_field_names_are_fixed() {
+    let mut event = Event::new("cmd.build", "mytool", "1.2.3", "ab".repeat(32))
+        .with_attr("profile", "release")
+        .with_attr("jobs", 8)
+        .with_attr("dry_run", false)
+        .with_attr("ratio", 0.5);
+    event.event_id = "00000000-0000-4000-8000-000000000001".into();
+    event.session_id = "00000000-0000-4000-8000-000000000002".into();
+    event.timestamp_utc = "2026-01-02T03:04:05.678Z".into();
+    event.os = "linux".into();
+    event.arch = "x86_64".into();
+    event.duration_ms = Some(12.5);
+    event.outcome = Outcome::Error;
+    event.error_kind = Some("mytool::BuildError".into());
+
+    let json = serde_json::to_string_pretty(&event).unwrap();
+    let expected = r#"{
+  "event_id": "00000000-0000-4000-8000-000000000001",
+  "name": "cmd.build",
+  "tool": "mytool",
+  "tool_version": "1.2.3",
+  "machine_id": "abababababababababababababababababababababababababababababababab",
+  "session_id": "00000000-0000-4000-8000-000000000002",
+  "timestamp_utc": "2026-01-02T03:04:05.678Z",
+  "os": "linux",
+  "arch": "x86_64",
+  "duration_ms": 12.5,
+  "outcome": "error",
+  "error_kind": "mytool::BuildError",
+  "attrs": {
+    "dry_run": false,
+    "jobs": 8,
+    "profile": "release",
+    "ratio": 0.5
+  }
+}"#;
+    assert_eq!(json, expected);
+    let back: Event = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, event);
+}
+
+#[test]
+fn new_event_has_fresh_ids_and_a_utc_millisecond_timestamp() {
+    let a = Event::new("a", "t", "1", "m");
+    let b = Event::new("a", "t", "1", "m");
+    assert_ne!(a.event_id, b.event_id);
+    assert_eq!(a.session_id, b.session_id, "one session per process");
+    for id in [&a.event_id, &a.session_id] {
+        let parsed = uuid::Uuid::parse_str(id).unwrap();
+        assert_eq!(parsed.get_version_num(), 4);
+    }
+    // 2026-11-21T05:43:56.281Z
+    let ts = a.timestamp_utc.as_bytes();
+    assert_eq!(ts.len(), 24, "{}", a.timestamp_utc);
+    assert_eq!((ts[10], ts[19], ts[23]), (b'T', b'.', b'Z'));
+    assert_eq!(a.os, std::env::consts::OS);
+    assert_eq!(a.outcome, Outcome::Ok);
+    assert!(a.attrs.is_empty());
+    assert!(!serde_json::to_string(&a).unwrap().contains("duration_ms"));
+}
+
+#[test]
+fn with_attr_replaces_a_key() {
+    let e = Event::new("a", "t", "1", "m")
+        .with_attr("k", 1)
+        .with_attr("k", "two");
+    assert_eq!(e.attrs["k"], AttrValue::from("two"));
+}
+
+#[test]
+fn machine_id_is_64_hex_stable_and_salted() {
+    let a = MachineId::derive("salt-a");
+    assert_eq!(a.len(), 64);
+    assert!(a.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_eq!(a, MachineId::derive("salt-a"));
+    assert_ne!(a, MachineId::derive("salt-b"));
+    let raw = std::fs::read_to_string("/etc/machine-id").unwrap_or_default();
+    if !raw.trim().is_empty() {
+        assert!(!a.contains(raw.trim()), "the raw machine id never appears");
+    }
+}
+
+#[test]
+fn machine_id_in_a_data_dir_is_stable() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = MachineId::derive_in("salt", dir.path());
+    assert_eq!(a, MachineId::derive_in("salt", dir.path()));
+    assert_eq!(a.len(), 64);
+}

@@ -1,0 +1,52 @@
+//! The exit flush returns on time even when a sink never answers.
+#![cfg(feature = "collect")]
+
+use std::time::{Duration, Instant};
+
+use telemetry::{CollectionPolicy, TelemetryContext};
+use telemetry_tests::HangingSink;
+
+#[test]
+fn guard_drop_returns_within_the_deadline_when_a_sink_hangs() {
+    let ctx = TelemetryContext::builder()
+        .tool("mytool")
+        .tool_version("1")
+        .data_dir(std::env::temp_dir().join("telemetry-tests-data"))
+        .sink(HangingSink)
+        .policy(CollectionPolicy::Enabled)
+        .deadline(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let guard = telemetry::init(ctx.clone());
+    for i in 0..10 {
+        ctx.record_sync("cmd.build", [("i", i)]).unwrap();
+    }
+    let started = Instant::now();
+    drop(guard);
+    let took = started.elapsed();
+    // A generous margin: the check is "returns", not a benchmark.
+    assert!(took < Duration::from_secs(2), "guard drop took {took:?}");
+    assert!(
+        took >= Duration::from_millis(100),
+        "it did wait for the sink: {took:?}"
+    );
+    assert!(telemetry::global().is_none());
+}
+
+#[test]
+fn flush_blocking_reports_a_timeout() {
+    let ctx = TelemetryContext::builder()
+        .tool("mytool")
+        .tool_version("1")
+        .data_dir(std::env::temp_dir().join("telemetry-tests-data"))
+        .sink(HangingSink)
+        .policy(CollectionPolicy::Enabled)
+        .build()
+        .unwrap();
+    ctx.record_sync("cmd.build", [("i", 1)]).unwrap();
+    let err = ctx.flush_blocking(Duration::from_millis(50)).unwrap_err();
+    assert!(
+        matches!(err, telemetry::TelemetryError::Timeout { .. }),
+        "{err:?}"
+    );
+}
