@@ -1,19 +1,22 @@
 //! `demo`: a small command-line tool instrumented with `telemetry`.
 //!
-//! Telemetry is opt-in. Turn it on for one run with `DEMO_TELEMETRY=1`; every command
-//! then records one event into the local log (`<data dir>/demo/telemetry/events.jsonl`),
-//! which `demo events` prints.
+//! Telemetry is opt-in: nothing is recorded until the user runs `demo telemetry enable`
+//! or sets `DEMO_TELEMETRY=1` for one run. Every command then records one event into
+//! the local log (`<data dir>/demo/telemetry/events.jsonl`), which `demo events` prints.
 //!
 //! ```text
 //! DEMO_TELEMETRY=1 demo build --release --jobs 8
 //! demo events
+//! demo telemetry status
 //! ```
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
-use telemetry::{CollectionPolicy, TelemetryContext};
+use clap::{Parser, Subcommand, ValueEnum};
+use telemetry::TelemetryContext;
+use telemetry::cli::TelemetryCommand;
+use telemetry::consent::ConsentMode;
 
 #[derive(Parser)]
 #[command(
@@ -22,8 +25,17 @@ use telemetry::{CollectionPolicy, TelemetryContext};
     about = "A tiny build tool that shows what telemetry records"
 )]
 struct Cli {
+    /// How this demo asks for consent (to try both modes).
+    #[arg(long, value_enum, default_value_t = Consent::OptIn, global = true, hide = true)]
+    consent: Consent,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Consent {
+    OptIn,
+    OptOut,
 }
 
 #[derive(Subcommand)]
@@ -43,6 +55,9 @@ enum Command {
     Fail,
     /// Print the events recorded in the local log.
     Events,
+    /// Inspect or change telemetry: status, enable, disable, reset, schema.
+    #[command(subcommand)]
+    Telemetry(TelemetryCommand),
 }
 
 #[derive(Debug)]
@@ -58,13 +73,20 @@ impl std::error::Error for DemoError {}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let _guard = telemetry_context().map(telemetry::init);
+    let ctx = telemetry_context(cli.consent);
+    let _guard = ctx.clone().map(telemetry::init);
 
     let result = match cli.command {
         Command::Build { release, jobs } => build(release, jobs),
         Command::Test => test(),
         Command::Fail => fail(),
         Command::Events => events(),
+        Command::Telemetry(cmd) => {
+            return match &ctx {
+                Some(ctx) => cmd.run_to_exit_code(ctx),
+                None => ExitCode::FAILURE,
+            };
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -75,23 +97,26 @@ fn main() -> ExitCode {
     }
 }
 
-/// The tool's telemetry: opt-in through `DEMO_TELEMETRY=1`, events kept in the local log.
-fn telemetry_context() -> Option<TelemetryContext> {
-    let opted_in = std::env::var("DEMO_TELEMETRY")
-        .is_ok_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "on" | "yes"));
-    let built = TelemetryContext::builder()
+const NOTICE: &str = "demo collects anonymous usage data (command names, durations, outcomes) \
+to improve the tool. `demo telemetry schema` lists every event it can send.";
+
+/// The tool's telemetry: consent resolved from the environment and the user's config
+/// file; events kept in the local log (and sent to `DEMO_TELEMETRY_ENDPOINT` when the
+/// demo is built with the `http` feature).
+fn telemetry_context(consent: Consent) -> Option<TelemetryContext> {
+    let builder = TelemetryContext::builder()
         .tool("demo")
         .tool_version(env!("CARGO_PKG_VERSION"))
         .salt("demo-telemetry-v1")
         .local_log()
         .deadline(Duration::from_millis(100))
-        .policy(if opted_in {
-            CollectionPolicy::Enabled
-        } else {
-            CollectionPolicy::Disabled
-        })
-        .build();
-    match built {
+        .consent(match consent {
+            Consent::OptIn => ConsentMode::OptIn,
+            Consent::OptOut => ConsentMode::OptOut {
+                notice: NOTICE.into(),
+            },
+        });
+    match builder.build() {
         Ok(ctx) => Some(ctx),
         Err(e) => {
             // Telemetry must never break the tool: say why once, carry on without it.

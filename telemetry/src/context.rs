@@ -3,16 +3,19 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use crate::consent::{self, ConsentMode, Decision, Env, ToolInfo};
+use crate::deletion::{DeletionRequestor, EventDeletionRequestor};
 use crate::error::TelemetryError;
 use crate::event::AttrValue;
 use crate::naming;
 use crate::pipeline::{self, BatchConfig, EventFactory, Pending, Queue, Rejected};
-use crate::sink::{FileSink, TeeSink, TelemetrySink};
+use crate::sink::{FileSink, TeeSink, TelemetrySink, WriterSink};
 
 /// Whether telemetry is collected. Built from the author's compile switch and the
 /// user's consent; `Disabled` is always honoured.
@@ -81,6 +84,10 @@ struct Inner {
     /// `None` until the first accepted event starts the worker.
     worker: Mutex<Option<Result<(), String>>>,
     worker_started: AtomicBool,
+    decision: Decision,
+    consent_mode: ConsentMode,
+    config_dir: Option<PathBuf>,
+    deletion: Arc<dyn DeletionRequestor>,
 }
 
 impl Drop for Inner {
@@ -412,6 +419,59 @@ impl TelemetryContext {
         self.inner.queue.wait_flushed(generation, deadline)
     }
 
+    /// How consent was decided for this process, and why (see [`crate::consent`]).
+    ///
+    /// ```
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink)
+    /// #     .env(telemetry::consent::Env::empty().with_var("DO_NOT_TRACK", "1")).build().unwrap();
+    /// # #[cfg(feature = "collect")]
+    /// assert_eq!(ctx.decision().source, telemetry::consent::DecisionSource::DoNotTrack);
+    /// ```
+    pub fn decision(&self) -> &Decision {
+        &self.inner.decision
+    }
+
+    /// The tool's consent settings (name and opt-in/opt-out mode).
+    ///
+    /// ```
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// assert_eq!(ctx.tool_info().name, "t");
+    /// ```
+    pub fn tool_info(&self) -> ToolInfo {
+        ToolInfo::new(self.tool()).with_mode(self.inner.consent_mode.clone())
+    }
+
+    /// The tool's config dir: the consent file `telemetry.json` and the local key
+    /// `telemetry.key` live here.
+    ///
+    /// ```
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).config_dir("/tmp/t-cfg").build().unwrap();
+    /// assert_eq!(ctx.config_dir(), Some(std::path::Path::new("/tmp/t-cfg")));
+    /// ```
+    pub fn config_dir(&self) -> Option<&Path> {
+        self.inner.config_dir.as_deref()
+    }
+
+    /// The salted machine id events carry. Derives it (and, where the OS has no machine
+    /// id, creates the install id) on first use: call it only when telemetry is on or
+    /// the user asked (`telemetry status`, `reset`).
+    ///
+    /// ```
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// assert_eq!(ctx.machine_id().len(), 64);
+    /// ```
+    pub fn machine_id(&self) -> &str {
+        self.inner.factory.machine_id()
+    }
+
+    pub(crate) fn sink(&self) -> &Arc<dyn TelemetrySink> {
+        &self.inner.sink
+    }
+
+    pub(crate) fn deletion_requestor(&self) -> &Arc<dyn DeletionRequestor> {
+        &self.inner.deletion
+    }
+
     pub(crate) fn same_as(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
@@ -439,7 +499,11 @@ pub struct TelemetryContextBuilder {
     tool_version: Option<String>,
     salt: Option<String>,
     sinks: Vec<Arc<dyn TelemetrySink>>,
-    policy: CollectionPolicy,
+    policy: Option<CollectionPolicy>,
+    consent: ConsentMode,
+    env: Option<Env>,
+    config_dir: Option<PathBuf>,
+    deletion: Option<Arc<dyn DeletionRequestor>>,
     deadline: Option<Duration>,
     queue_capacity: Option<usize>,
     batch_size: Option<usize>,
@@ -519,14 +583,66 @@ impl TelemetryContextBuilder {
         self
     }
 
-    /// The collection policy (default `Disabled`: telemetry is opt-in).
+    /// Sets the policy in code, bypassing consent resolution (for tests, and for tools
+    /// with a consent flow of their own). Without it, [`build`](Self::build) resolves
+    /// consent from the environment and the user's config file (see [`crate::consent`]).
+    /// The `collect` feature still wins: compiled out is always disabled.
     ///
     /// ```
     /// let b = telemetry::TelemetryContext::builder().policy(telemetry::CollectionPolicy::Enabled);
     /// # drop(b);
     /// ```
     pub fn policy(mut self, policy: CollectionPolicy) -> Self {
-        self.policy = policy;
+        self.policy = Some(policy);
+        self
+    }
+
+    /// How consent is asked for: [`ConsentMode::OptIn`] (default) or
+    /// [`ConsentMode::OptOut`] with a notice shown once on a terminal.
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().consent(telemetry::consent::ConsentMode::OptIn);
+    /// # drop(b);
+    /// ```
+    pub fn consent(mut self, mode: ConsentMode) -> Self {
+        self.consent = mode;
+        self
+    }
+
+    /// The environment consent is resolved from (default: [`Env::from_process`]).
+    /// Tests inject one to check every rule without touching the process environment.
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().env(telemetry::consent::Env::empty());
+    /// # drop(b);
+    /// ```
+    pub fn env(mut self, env: Env) -> Self {
+        self.env = Some(env);
+        self
+    }
+
+    /// The tool's config dir (default: `<TOOL>_CONFIG_DIR`, else the platform's, e.g.
+    /// `~/.config/<tool>` on Linux), where `telemetry.json` and `telemetry.key` live.
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().config_dir("/tmp/mytool-config");
+    /// # drop(b);
+    /// ```
+    pub fn config_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.config_dir = Some(dir.into());
+        self
+    }
+
+    /// How `telemetry reset` asks the backend to delete this machine's data (default:
+    /// [`EventDeletionRequestor`], a `data.deletion_request` event through the sinks).
+    ///
+    /// ```
+    /// let m = telemetry::deletion::MailtoDeletionRequestor::new("privacy@example.com").unwrap();
+    /// let b = telemetry::TelemetryContext::builder().deletion_requestor(m);
+    /// # drop(b);
+    /// ```
+    pub fn deletion_requestor(mut self, requestor: impl DeletionRequestor) -> Self {
+        self.deletion = Some(Arc::new(requestor));
         self
     }
 
@@ -656,8 +772,13 @@ impl TelemetryContextBuilder {
             return config("`batch_size` must be at least 1".into());
         }
         let data_dir = self.data_dir.or_else(|| default_data_dir(&tool));
+        let tool_info = ToolInfo::new(&*tool).with_mode(self.consent.clone());
+        let (decision, config_dir) = decide(&tool_info, self.policy, self.env, self.config_dir);
         let mut sinks = self.sinks;
-        let local_log = match (self.local_log, &data_dir) {
+        if decision.local_only {
+            sinks.retain(|s| s.is_local());
+        }
+        let local_log = match (self.local_log || decision.local_only, &data_dir) {
             (false, _) => None,
             (true, Some(dir)) => Some(dir.join(LOCAL_LOG_FILE)),
             (true, None) => {
@@ -669,6 +790,12 @@ impl TelemetryContextBuilder {
         };
         if let Some(path) = &local_log {
             sinks.push(Arc::new(FileSink::new(path)));
+        }
+        if decision.dry_run {
+            // Printed, never sent nor stored.
+            sinks = vec![Arc::new(WriterSink::stderr())];
+        } else if decision.show {
+            sinks.push(Arc::new(WriterSink::stderr()));
         }
         let sink: Arc<dyn TelemetrySink> = match sinks.len() {
             0 => return config("at least one sink is required".into()),
@@ -684,7 +811,7 @@ impl TelemetryContextBuilder {
             inner: Arc::new(Inner {
                 factory: Arc::new(factory),
                 sink,
-                enabled: AtomicBool::new(self.policy == CollectionPolicy::Enabled),
+                enabled: AtomicBool::new(decision.policy == CollectionPolicy::Enabled),
                 deadline: self.deadline.unwrap_or(DEFAULT_DEADLINE),
                 batch: BatchConfig {
                     linger: self.linger.unwrap_or(DEFAULT_LINGER),
@@ -693,9 +820,50 @@ impl TelemetryContextBuilder {
                 local_log,
                 worker: Mutex::new(None),
                 worker_started: AtomicBool::new(false),
+                decision,
+                consent_mode: self.consent,
+                config_dir,
+                deletion: self
+                    .deletion
+                    .unwrap_or_else(|| Arc::new(EventDeletionRequestor)),
             }),
         })
     }
+}
+
+/// Resolves consent (or takes the author's explicit policy), prints the resolution's
+/// warnings and, when due, the opt-out notice, all on stderr. Returns the decision and
+/// the config dir.
+fn decide(
+    tool: &ToolInfo,
+    explicit: Option<CollectionPolicy>,
+    env: Option<Env>,
+    config_dir: Option<PathBuf>,
+) -> (Decision, Option<PathBuf>) {
+    if let Some(policy) = explicit {
+        let config_dir = config_dir.or_else(|| default_config_dir(&tool.name));
+        let mut decision = Decision::explicit(policy);
+        decision.config_path = config_dir.as_ref().map(|d| d.join(consent::CONFIG_FILE));
+        return (decision, config_dir);
+    }
+    let mut env = env.unwrap_or_else(|| Env::from_process(&tool.name));
+    if let Some(dir) = config_dir {
+        env = env.with_config_dir(dir);
+    }
+    let decision = consent::resolve(tool, &env);
+    let mut stderr = std::io::stderr();
+    for warning in &decision.warnings {
+        let _ = writeln!(stderr, "{}: telemetry: warning: {warning}", tool.name);
+    }
+    if let Err(e) = consent::show_notice(tool, &decision, &mut stderr) {
+        tracing::debug!(error = %e, "telemetry: opt-out notice not shown");
+    }
+    (decision, env.config_dir().map(Path::to_owned))
+}
+
+/// `<platform config dir>/<tool>`; from environment variables only.
+fn default_config_dir(tool: &str) -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", tool).map(|dirs| dirs.config_dir().to_owned())
 }
 
 /// `<platform data dir>/<tool>/telemetry`; computed from environment variables only,

@@ -92,4 +92,8 @@ impl TelemetrySink for FileSink {
     fn describe(&self) -> String {
         format!("file {}", self.path.display())
     }
+
+    fn is_local(&self) -> bool {
+        true
+    }
 }

@@ -70,4 +70,8 @@ impl TelemetrySink for MemorySink {
             .extend_from_slice(events);
         Ok(())
     }
+
+    fn is_local(&self) -> bool {
+        true
+    }
 }

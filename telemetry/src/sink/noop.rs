@@ -23,4 +23,8 @@ impl TelemetrySink for NoopSink {
     async fn emit_batch(&self, _events: &[Event]) -> Result<(), TelemetryError> {
         Ok(())
     }
+
+    fn is_local(&self) -> bool {
+        true
+    }
 }

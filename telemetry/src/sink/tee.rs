@@ -121,6 +121,10 @@ impl TelemetrySink for TeeSink {
         self.combine(results)
     }
 
+    fn is_local(&self) -> bool {
+        self.sinks.iter().all(|s| s.is_local())
+    }
+
     fn describe(&self) -> String {
         self.sinks
             .iter()

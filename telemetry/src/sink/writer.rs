@@ -83,4 +83,8 @@ impl TelemetrySink for WriterSink {
     fn describe(&self) -> String {
         self.label.to_owned()
     }
+
+    fn is_local(&self) -> bool {
+        true
+    }
 }

@@ -1,0 +1,168 @@
+//! `enable`, `disable` and `reset`: the commands that change what is stored.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::consent::{self, ConfigFile, ConfigState, Env};
+use crate::context::{CollectionPolicy, TelemetryContext};
+use crate::deletion::DeletionRequest;
+use crate::error::TelemetryError;
+
+/// The longest `reset` waits for the deletion request.
+const DELETION_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn say(out: &mut dyn Write, line: impl std::fmt::Display) -> Result<(), TelemetryError> {
+    writeln!(out, "{line}").map_err(|e| TelemetryError::io("write to", "stdout", e))
+}
+
+fn config_path(ctx: &TelemetryContext) -> Result<std::path::PathBuf, TelemetryError> {
+    ctx.decision().config_path.clone().ok_or_else(|| {
+        TelemetryError::Config(format!(
+            "no config directory is known: set {}_CONFIG_DIR",
+            ctx.tool_info().env_prefix()
+        ))
+    })
+}
+
+/// Saves the decision. An explicit command replaces a corrupt or future-version file;
+/// a valid file keeps its other fields.
+fn persist(ctx: &TelemetryContext, enabled: bool) -> Result<std::path::PathBuf, TelemetryError> {
+    let path = config_path(ctx)?;
+    let file = match consent::load_config(&path) {
+        ConfigState::Valid(file) => file.with_decision(enabled),
+        ConfigState::Missing | ConfigState::Invalid { .. } => ConfigFile::decided(enabled),
+    };
+    consent::store_config(&path, &file)?;
+    Ok(path)
+}
+
+pub(super) fn enable(ctx: &TelemetryContext, out: &mut dyn Write) -> Result<(), TelemetryError> {
+    let path = persist(ctx, true)?;
+    say(
+        out,
+        format!("telemetry enabled (saved in {})", path.display()),
+    )?;
+    // The environment can still overrule the file: say so rather than let the user
+    // believe events are being sent.
+    let env =
+        Env::from_process(ctx.tool()).with_config_dir(path.parent().unwrap_or(Path::new(".")));
+    let now = consent::resolve(&ctx.tool_info(), &env);
+    if now.policy == CollectionPolicy::Disabled {
+        say(
+            out,
+            format!(
+                "note: telemetry stays off in this environment (decided by {})",
+                now.source
+            ),
+        )?;
+    }
+    Ok(())
+}
+
+pub(super) fn disable(ctx: &TelemetryContext, out: &mut dyn Write) -> Result<(), TelemetryError> {
+    let queued = ctx.queued_events();
+    ctx.set_policy(CollectionPolicy::Disabled);
+    say(out, format!("dropped {queued} unsent event(s)"))?;
+    let path = persist(ctx, false)?;
+    say(
+        out,
+        format!("telemetry disabled (saved in {})", path.display()),
+    )
+}
+
+pub(super) fn reset(ctx: &TelemetryContext, out: &mut dyn Write) -> Result<(), TelemetryError> {
+    let mut failures = Vec::new();
+
+    // 1. Nothing buffered may leave after this point.
+    let queued = ctx.queued_events();
+    ctx.set_policy(CollectionPolicy::Disabled);
+    say(out, format!("ok: dropped {queued} unsent event(s)"))?;
+
+    // 2. Ask for deletion (bounded), with the id the events carried.
+    match request_deletion(ctx) {
+        Ok(message) => say(out, format!("ok: {message}"))?,
+        Err(e) => {
+            say(out, format!("failed: deletion request: {e}"))?;
+            failures.push(e);
+        }
+    }
+
+    // 3. Forget the identity: install id, local key, local log.
+    let mut remove = |what: &str, path: Option<std::path::PathBuf>| -> Result<(), TelemetryError> {
+        let Some(path) = path else { return Ok(()) };
+        match std::fs::remove_file(&path) {
+            Ok(()) => say(out, format!("ok: deleted the {what} ({})", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                say(out, format!("ok: no {what} to delete"))
+            }
+            Err(e) => {
+                say(
+                    out,
+                    format!("failed: delete the {what} ({}): {e}", path.display()),
+                )?;
+                failures.push(TelemetryError::io("delete", path, e));
+                Ok(())
+            }
+        }
+    };
+    remove(
+        "install id",
+        ctx.data_dir()
+            .map(|d| d.join(crate::identity::INSTALL_ID_FILE)),
+    )?;
+    remove(
+        "local key",
+        ctx.config_dir().map(|d| d.join(crate::hashed::KEY_FILE)),
+    )?;
+    remove("local event log", ctx.local_log_path().map(Path::to_owned))?;
+    crate::hashed::forget_cached_key();
+
+    // 4. Stay off.
+    match persist(ctx, false) {
+        Ok(path) => say(
+            out,
+            format!("ok: telemetry disabled (saved in {})", path.display()),
+        )?,
+        Err(e) => {
+            say(out, format!("failed: save the decision: {e}"))?;
+            failures.push(e);
+        }
+    }
+    match failures.len() {
+        0 => Ok(()),
+        1 => Err(failures.remove(0)),
+        n => Err(TelemetryError::Config(format!(
+            "{n} reset steps failed (see above); the local reset completed as far as it could"
+        ))),
+    }
+}
+
+/// Runs the context's deletion requestor on a thread of its own, so `reset` works the
+/// same from sync code and from inside an async runtime, with a bounded wait.
+fn request_deletion(ctx: &TelemetryContext) -> Result<String, TelemetryError> {
+    let machine_id = ctx.machine_id().to_owned();
+    std::thread::scope(|scope| {
+        let handle = scope.spawn(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| {
+                    TelemetryError::Worker(format!("no runtime for the deletion request: {e}"))
+                })?;
+            let request = DeletionRequest::new(ctx, &machine_id);
+            runtime.block_on(async {
+                tokio::time::timeout(DELETION_TIMEOUT, ctx.deletion_requestor().request(&request))
+                    .await
+                    .map_err(|_| TelemetryError::Timeout {
+                        deadline: DELETION_TIMEOUT,
+                    })?
+            })
+        });
+        handle.join().unwrap_or_else(|_| {
+            Err(TelemetryError::Worker(
+                "the deletion request panicked".into(),
+            ))
+        })
+    })
+}

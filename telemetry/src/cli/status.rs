@@ -1,0 +1,212 @@
+//! `telemetry status`: the effective state and the rule behind it.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::consent::{ConfigState, ConsentMode, DecisionSource};
+use crate::context::TelemetryContext;
+use crate::error::TelemetryError;
+
+/// What `telemetry status --json` prints.
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink)
+/// #     .env(telemetry::consent::Env::empty().with_config_dir(dir.path())).build().unwrap();
+/// let status = telemetry::cli::Status::of(&ctx);
+/// assert!(!status.enabled);
+/// assert_eq!(status.decided_by, "default");
+/// ```
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct Status {
+    /// The tool's name.
+    pub tool: String,
+    /// The tool's version.
+    pub tool_version: String,
+    /// Whether events are collected in this process.
+    pub enabled: bool,
+    /// The rule that decided (`do_not_track`, `config_file`, ...).
+    pub decided_by: &'static str,
+    /// The same, in words.
+    pub reason: String,
+    /// `opt_in` or `opt_out`.
+    pub consent_mode: &'static str,
+    /// The consent file's path.
+    pub config_file: Option<String>,
+    /// `missing`, `valid` or `invalid`.
+    pub config_state: &'static str,
+    /// Why the consent file is not used, when it is invalid.
+    pub config_error: Option<String>,
+    /// Where the install id (and the spool) live.
+    pub data_dir: Option<String>,
+    /// The local event log, if any.
+    pub local_log: Option<String>,
+    /// The first 8 hex chars of the salted machine id; only while telemetry is on.
+    pub machine_id_prefix: Option<String>,
+    /// Where events go.
+    pub sinks: String,
+    /// `<TOOL>_TELEMETRY_SHOW`.
+    pub show: bool,
+    /// `<TOOL>_TELEMETRY_DRY_RUN`.
+    pub dry_run: bool,
+    /// `<TOOL>_TELEMETRY_LOCAL`.
+    pub local_only: bool,
+    /// Events waiting in memory.
+    pub queued_events: usize,
+    /// Events dropped because the queue was full.
+    pub dropped_events: u64,
+    /// Events a sink failed to take.
+    pub failed_events: u64,
+    /// Warnings from consent resolution.
+    pub warnings: Vec<String>,
+}
+
+impl Status {
+    /// Collects the status of `ctx`. Derives the machine id only if telemetry is on.
+    ///
+    /// ```
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// assert_eq!(telemetry::cli::Status::of(&ctx).machine_id_prefix, None);
+    /// ```
+    pub fn of(ctx: &TelemetryContext) -> Self {
+        let d = ctx.decision();
+        let (config_state, config_error) = match &d.config {
+            ConfigState::Missing => ("missing", None),
+            ConfigState::Valid(_) => ("valid", None),
+            ConfigState::Invalid { reason } => ("invalid", Some(reason.clone())),
+        };
+        let display = |p: Option<&std::path::Path>| p.map(|p| p.display().to_string());
+        Self {
+            tool: ctx.tool().to_owned(),
+            tool_version: ctx.tool_version().to_owned(),
+            enabled: ctx.is_enabled(),
+            decided_by: d.source.as_str(),
+            reason: reason(ctx),
+            consent_mode: match ctx.tool_info().mode {
+                ConsentMode::OptIn => "opt_in",
+                ConsentMode::OptOut { .. } => "opt_out",
+            },
+            config_file: display(d.config_path.as_deref()),
+            config_state,
+            config_error,
+            data_dir: display(ctx.data_dir()),
+            local_log: display(ctx.local_log_path()),
+            machine_id_prefix: ctx
+                .is_enabled()
+                .then(|| ctx.machine_id().chars().take(8).collect()),
+            sinks: ctx.describe_sinks(),
+            show: d.show,
+            dry_run: d.dry_run,
+            local_only: d.local_only,
+            queued_events: ctx.queued_events(),
+            dropped_events: ctx.dropped_events(),
+            failed_events: ctx.failed_events(),
+            warnings: d.warnings.clone(),
+        }
+    }
+}
+
+/// The deciding rule in words a user can act on.
+fn reason(ctx: &TelemetryContext) -> String {
+    let d = ctx.decision();
+    let tool = ctx.tool();
+    let prefix = ctx.tool_info().env_prefix();
+    match d.source {
+        DecisionSource::CompiledOut => format!("this build of {tool} has telemetry compiled out"),
+        DecisionSource::DoNotTrack => "DO_NOT_TRACK is set in the environment".into(),
+        DecisionSource::EnvDisabled => {
+            format!("{prefix}_TELEMETRY_DISABLED or {prefix}_TELEMETRY=0 is set in the environment")
+        }
+        DecisionSource::EnvEnabled => format!("{prefix}_TELEMETRY=1 is set in the environment"),
+        DecisionSource::Ci => {
+            "a CI environment was detected (CI or a CI service's variable is set)".into()
+        }
+        DecisionSource::ConfigFile => match &d.config {
+            ConfigState::Invalid { .. } => format!(
+                "the config file cannot be used, so telemetry stays off until `{tool} telemetry enable` or `disable` rewrites it"
+            ),
+            ConfigState::Valid(f) if f.enabled == Some(true) => {
+                format!("enabled in the config file (`{tool} telemetry enable`)")
+            }
+            _ => format!("disabled in the config file (`{tool} telemetry disable`)"),
+        },
+        DecisionSource::NoticePending => {
+            "the telemetry notice has not been shown on an interactive terminal yet".into()
+        }
+        DecisionSource::Default => match ctx.tool_info().mode {
+            ConsentMode::OptIn => {
+                format!("telemetry is opt-in and was not enabled (`{tool} telemetry enable`)")
+            }
+            ConsentMode::OptOut { .. } => format!(
+                "telemetry is on by default after the notice was shown; `{tool} telemetry disable` turns it off"
+            ),
+        },
+        DecisionSource::Explicit => format!("set by {tool} in code"),
+    }
+}
+
+pub(super) fn run(
+    ctx: &TelemetryContext,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), TelemetryError> {
+    let s = Status::of(ctx);
+    let text = if json {
+        let mut text =
+            serde_json::to_string_pretty(&s).map_err(|source| TelemetryError::Serde {
+                what: "the status",
+                source,
+            })?;
+        text.push('\n');
+        text
+    } else {
+        human(&s)
+    };
+    out.write_all(text.as_bytes())
+        .map_err(|e| TelemetryError::io("write to", "stdout", e))
+}
+
+fn human(s: &Status) -> String {
+    let none = || "-".to_owned();
+    let mut lines = vec![
+        format!(
+            "telemetry:    {} ({})",
+            if s.enabled { "enabled" } else { "disabled" },
+            s.reason
+        ),
+        format!("decided by:   {}", s.decided_by),
+        format!(
+            "config file:  {} [{}]{}",
+            s.config_file.clone().unwrap_or_else(none),
+            s.config_state,
+            s.config_error
+                .as_ref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
+        ),
+        format!("data dir:     {}", s.data_dir.clone().unwrap_or_else(none)),
+        format!(
+            "machine id:   {}",
+            s.machine_id_prefix.as_ref().map_or_else(
+                || "not derived while telemetry is off".to_owned(),
+                |p| format!("{p}… (salted hash, first 8 hex)")
+            )
+        ),
+        format!("sends to:     {}", s.sinks),
+        format!("local log:    {}", s.local_log.clone().unwrap_or_else(none)),
+        format!(
+            "events:       {} queued, {} dropped, {} failed",
+            s.queued_events, s.dropped_events, s.failed_events
+        ),
+        format!(
+            "modes:        show={} dry_run={} local_only={}",
+            s.show, s.dry_run, s.local_only
+        ),
+    ];
+    lines.extend(s.warnings.iter().map(|w| format!("warning:      {w}")));
+    let mut text = lines.join("\n");
+    text.push('\n');
+    text
+}

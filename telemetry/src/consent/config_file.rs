@@ -1,0 +1,262 @@
+//! The user's persisted choice: `<config dir>/telemetry.json`.
+//!
+//! Written atomically (temp file + rename), mode 0600; unknown fields are kept. A file
+//! that cannot be read, parsed, or is of a newer version means "no consent" and is left
+//! alone until an explicit `enable`, `disable` or `reset` replaces it.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::TelemetryError;
+use crate::fsutil;
+
+/// File name of the consent file inside the tool's config dir.
+pub const CONFIG_FILE: &str = "telemetry.json";
+
+/// The format version this library writes and understands.
+pub const CONFIG_VERSION: u64 = 1;
+
+/// The contents of `telemetry.json`.
+///
+/// ```
+/// let file = telemetry::consent::ConfigFile::decided(true);
+/// assert_eq!(file.enabled, Some(true));
+/// let json = serde_json::to_value(&file).unwrap();
+/// assert_eq!(json["version"], 1);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ConfigFile {
+    /// Format version; files with a larger version are not interpreted.
+    pub version: u64,
+    /// The user's decision, once made (`telemetry enable` / `disable`).
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// When the decision was made (RFC 3339, UTC).
+    #[serde(default)]
+    pub decided_at: Option<String>,
+    /// When the opt-out notice was shown (RFC 3339, UTC).
+    #[serde(default)]
+    pub notice_shown_at: Option<String>,
+    /// Fields this version does not know, kept as they were.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Default for ConfigFile {
+    fn default() -> Self {
+        Self {
+            version: CONFIG_VERSION,
+            enabled: None,
+            decided_at: None,
+            notice_shown_at: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+impl ConfigFile {
+    /// A file recording the decision `enabled`, made now.
+    ///
+    /// ```
+    /// assert_eq!(telemetry::consent::ConfigFile::decided(false).enabled, Some(false));
+    /// ```
+    pub fn decided(enabled: bool) -> Self {
+        Self::default().with_decision(enabled)
+    }
+
+    /// This file with the decision `enabled`, made now (unknown fields kept).
+    ///
+    /// ```
+    /// let f = telemetry::consent::ConfigFile::default().with_decision(true);
+    /// assert!(f.decided_at.is_some());
+    /// ```
+    #[must_use]
+    pub fn with_decision(mut self, enabled: bool) -> Self {
+        self.version = CONFIG_VERSION;
+        self.enabled = Some(enabled);
+        self.decided_at = Some(now());
+        self
+    }
+}
+
+fn now() -> String {
+    crate::event::rfc3339_millis(std::time::SystemTime::now())
+}
+
+/// What was found at the config path.
+///
+/// ```
+/// use telemetry::consent::{ConfigState, load_config};
+/// let dir = tempfile::tempdir().unwrap();
+/// assert!(matches!(load_config(&dir.path().join("telemetry.json")), ConfigState::Missing));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ConfigState {
+    /// No file (or no config dir): no decision yet.
+    Missing,
+    /// A file this version understands.
+    Valid(ConfigFile),
+    /// A file that is unreadable, corrupt or of a newer version: "no consent".
+    Invalid {
+        /// Why it was not used.
+        reason: String,
+    },
+}
+
+impl ConfigState {
+    /// The parsed file, if valid.
+    ///
+    /// ```
+    /// assert!(telemetry::consent::ConfigState::Missing.file().is_none());
+    /// ```
+    pub fn file(&self) -> Option<&ConfigFile> {
+        match self {
+            Self::Valid(file) => Some(file),
+            _ => None,
+        }
+    }
+}
+
+/// Reads the consent file at `path`. Never fails: problems become [`ConfigState::Invalid`].
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("telemetry.json");
+/// std::fs::write(&path, "{ not json").unwrap();
+/// assert!(matches!(telemetry::consent::load_config(&path), telemetry::consent::ConfigState::Invalid { .. }));
+/// ```
+pub fn load_config(path: &Path) -> ConfigState {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return ConfigState::Missing,
+        Err(e) => {
+            return ConfigState::Invalid {
+                reason: format!("cannot read {}: {e}", path.display()),
+            };
+        }
+    };
+    match serde_json::from_str::<ConfigFile>(&text) {
+        Ok(file) if file.version > CONFIG_VERSION => ConfigState::Invalid {
+            reason: format!(
+                "{} has version {}, newer than this tool understands ({CONFIG_VERSION})",
+                path.display(),
+                file.version
+            ),
+        },
+        Ok(file) => ConfigState::Valid(file),
+        Err(e) => ConfigState::Invalid {
+            reason: format!("{} is not valid: {e}", path.display()),
+        },
+    }
+}
+
+/// Writes the consent file atomically with mode 0600, creating its directory (0700).
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("mytool/telemetry.json");
+/// telemetry::consent::store_config(&path, &telemetry::consent::ConfigFile::decided(true)).unwrap();
+/// assert!(path.exists());
+/// ```
+pub fn store_config(path: &Path, file: &ConfigFile) -> Result<(), TelemetryError> {
+    let mut bytes = serde_json::to_vec_pretty(file).map_err(|source| TelemetryError::Serde {
+        what: "the consent file",
+        source,
+    })?;
+    bytes.push(b'\n');
+    fsutil::atomic_write(path, &bytes)
+}
+
+/// Records that the opt-out notice was shown, keeping everything else in the file.
+/// Refuses to touch an invalid file.
+pub(crate) fn record_notice_shown(path: &Path) -> Result<(), TelemetryError> {
+    let mut file = match load_config(path) {
+        ConfigState::Missing => ConfigFile::default(),
+        ConfigState::Valid(file) => file,
+        ConfigState::Invalid { reason } => return Err(TelemetryError::Config(reason)),
+    };
+    file.notice_shown_at = Some(now());
+    store_config(path, &file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_keeps_unknown_fields() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CONFIG_FILE);
+        std::fs::write(
+            &path,
+            r#"{"version":1,"enabled":true,"decided_at":"2026-01-01T00:00:00.000Z","theme":"dark","nested":{"a":[1,2]}}"#,
+        )
+        .unwrap();
+        let ConfigState::Valid(file) = load_config(&path) else {
+            panic!("valid file")
+        };
+        store_config(&path, &file.with_decision(false)).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(json["enabled"], false);
+        assert_eq!(json["theme"], "dark");
+        assert_eq!(json["nested"]["a"][1], 2);
+        assert_ne!(json["decided_at"], "2026-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn corrupt_and_future_files_are_invalid_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CONFIG_FILE);
+        for text in [
+            "{",
+            r#"{"version":2,"enabled":true}"#,
+            r#"{"enabled":"yes"}"#,
+            "",
+        ] {
+            std::fs::write(&path, text).unwrap();
+            assert!(
+                matches!(load_config(&path), ConfigState::Invalid { .. }),
+                "{text}"
+            );
+            assert!(record_notice_shown(&path).is_err());
+            assert_eq!(
+                std::fs::read_to_string(&path).unwrap(),
+                text,
+                "not replaced"
+            );
+        }
+    }
+
+    #[test]
+    fn stored_file_is_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub").join(CONFIG_FILE);
+        store_config(&path, &ConfigFile::decided(true)).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+            let dir_mode = std::fs::metadata(path.parent().unwrap())
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777;
+            assert_eq!(dir_mode, 0o700);
+        }
+    }
+
+    #[test]
+    fn notice_is_recorded_without_deciding() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CONFIG_FILE);
+        record_notice_shown(&path).unwrap();
+        let file = load_config(&path).file().cloned().unwrap();
+        assert!(file.notice_shown_at.is_some());
+        assert_eq!(file.enabled, None);
+    }
+}

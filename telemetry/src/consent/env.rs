@@ -1,0 +1,215 @@
+//! The environment consent is resolved from, captured once so that resolution is a pure
+//! function and every rule can be tested without touching the process environment.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+/// Variables set by CI services. `CI` covers most of them (GitHub Actions, GitLab,
+/// CircleCI, Travis, Buildkite, Drone, ...); the others catch services that do not set
+/// it. Checked against the injected [`Env`], so this is a list rather than a crate that
+/// reads the process environment itself.
+pub(crate) const CI_VARS: &[&str] = &[
+    "CI",
+    "CONTINUOUS_INTEGRATION",
+    "BUILD_ID",
+    "BUILD_NUMBER",
+    "RUN_ID",
+    "GITHUB_ACTIONS",
+    "GITLAB_CI",
+    "CIRCLECI",
+    "TRAVIS",
+    "BUILDKITE",
+    "DRONE",
+    "TF_BUILD",
+    "JENKINS_URL",
+    "HUDSON_URL",
+    "TEAMCITY_VERSION",
+    "BITBUCKET_BUILD_NUMBER",
+    "CODEBUILD_BUILD_ID",
+    "APPVEYOR",
+    "SEMAPHORE",
+    "BUILDKITE_BUILD_ID",
+    "CF_BUILD_ID",
+    "NETLIFY",
+    "VERCEL",
+    "HEROKU_TEST_RUN_ID",
+];
+
+/// A snapshot of what consent depends on: environment variables, the tool's config
+/// directory, and whether standard error is an interactive terminal.
+///
+/// ```
+/// use telemetry::consent::Env;
+///
+/// let env = Env::empty()
+///     .with_var("DO_NOT_TRACK", "1")
+///     .with_config_dir("/tmp/mytool-config")
+///     .with_terminal(false);
+/// assert_eq!(env.var("DO_NOT_TRACK"), Some("1"));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    vars: BTreeMap<String, String>,
+    config_dir: Option<PathBuf>,
+    terminal: bool,
+}
+
+impl Env {
+    /// No variables, no config dir, not a terminal.
+    ///
+    /// ```
+    /// assert!(telemetry::consent::Env::empty().var("CI").is_none());
+    /// ```
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// The real process environment for `tool`: the variables consent reads, the config
+    /// dir (`<TOOL>_CONFIG_DIR`, else the platform's `<config>/<tool>`), and whether
+    /// stderr is a terminal. Reads no file.
+    ///
+    /// ```
+    /// let env = telemetry::consent::Env::from_process("mytool");
+    /// # drop(env);
+    /// ```
+    pub fn from_process(tool: &str) -> Self {
+        let prefix = env_prefix(tool);
+        let vars = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .filter(|(k, _)| {
+                k == "DO_NOT_TRACK" || k.starts_with(&prefix) || CI_VARS.contains(&k.as_str())
+            })
+            .collect();
+        let mut env = Self {
+            vars,
+            config_dir: None,
+            terminal: std::io::stderr().is_terminal(),
+        };
+        env.config_dir = env
+            .var(&format!("{prefix}_CONFIG_DIR"))
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| {
+                directories::ProjectDirs::from("", "", tool).map(|d| d.config_dir().to_owned())
+            });
+        env
+    }
+
+    /// Sets a variable.
+    ///
+    /// ```
+    /// let env = telemetry::consent::Env::empty().with_var("CI", "true");
+    /// assert_eq!(env.var("CI"), Some("true"));
+    /// ```
+    #[must_use]
+    pub fn with_var(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.vars.insert(key.into(), value.into());
+        self
+    }
+
+    /// Sets the tool's config directory (where `telemetry.json` lives).
+    ///
+    /// ```
+    /// let env = telemetry::consent::Env::empty().with_config_dir("/tmp/c");
+    /// assert_eq!(env.config_dir(), Some(std::path::Path::new("/tmp/c")));
+    /// ```
+    #[must_use]
+    pub fn with_config_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.config_dir = Some(dir.into());
+        self
+    }
+
+    /// Sets whether standard error is an interactive terminal.
+    ///
+    /// ```
+    /// assert!(telemetry::consent::Env::empty().with_terminal(true).is_terminal());
+    /// ```
+    #[must_use]
+    pub fn with_terminal(mut self, terminal: bool) -> Self {
+        self.terminal = terminal;
+        self
+    }
+
+    /// A variable's value.
+    ///
+    /// ```
+    /// assert_eq!(telemetry::consent::Env::empty().var("HOME"), None);
+    /// ```
+    pub fn var(&self, key: &str) -> Option<&str> {
+        self.vars.get(key).map(String::as_str)
+    }
+
+    /// The tool's config directory, if one is known.
+    ///
+    /// ```
+    /// assert!(telemetry::consent::Env::empty().config_dir().is_none());
+    /// ```
+    pub fn config_dir(&self) -> Option<&Path> {
+        self.config_dir.as_deref()
+    }
+
+    /// Whether standard error is an interactive terminal.
+    ///
+    /// ```
+    /// assert!(!telemetry::consent::Env::empty().is_terminal());
+    /// ```
+    pub fn is_terminal(&self) -> bool {
+        self.terminal
+    }
+
+    /// Whether a CI service is detected (see the list of variables in the docs).
+    ///
+    /// ```
+    /// use telemetry::consent::Env;
+    /// assert!(Env::empty().with_var("GITHUB_ACTIONS", "true").is_ci());
+    /// assert!(!Env::empty().with_var("CI", "false").is_ci());
+    /// ```
+    pub fn is_ci(&self) -> bool {
+        CI_VARS
+            .iter()
+            .filter_map(|k| self.var(k))
+            .any(|v| !is_off_or_empty(v))
+    }
+}
+
+/// `<TOOL>`: the tool name upper-cased, every non-alphanumeric byte turned into `_`.
+///
+/// ```
+/// assert_eq!(telemetry::consent::env_prefix("my-tool.rs"), "MY_TOOL_RS");
+/// ```
+pub fn env_prefix(tool: &str) -> String {
+    tool.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                char::from(b.to_ascii_uppercase())
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// A boolean-ish variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flag {
+    On,
+    Off,
+    /// Set, but to something that is neither (reported as a warning).
+    Invalid,
+}
+
+/// `1|true|on|yes` / `0|false|off|no`, case-insensitive, surrounding blanks ignored.
+pub(crate) fn parse_flag(value: &str) -> Flag {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "on" | "yes" => Flag::On,
+        "0" | "false" | "off" | "no" => Flag::Off,
+        _ => Flag::Invalid,
+    }
+}
+
+/// Empty, `0` or `false` (any case): how `DO_NOT_TRACK` and `CI` say "not set".
+pub(crate) fn is_off_or_empty(value: &str) -> bool {
+    let v = value.trim();
+    v.is_empty() || v == "0" || v.eq_ignore_ascii_case("false")
+}

@@ -1,0 +1,315 @@
+//! Consent: whether this process may collect, and why.
+//!
+//! [`resolve`] is a pure function of the tool's settings and an [`Env`] snapshot. The
+//! first matching rule decides:
+//!
+//! | # | rule | result | [`DecisionSource`] |
+//! |---|------|--------|--------------------|
+//! | 1 | the `collect` feature is off | disabled | `compiled_out` |
+//! | 2 | `DO_NOT_TRACK` set to anything but empty, `0`, `false` | disabled | `do_not_track` |
+//! | 3 | `<TOOL>_TELEMETRY_DISABLED` truthy, or `<TOOL>_TELEMETRY` = `0\|false\|off\|no` | disabled | `env_disabled` |
+//! | 4 | `<TOOL>_TELEMETRY` = `1\|true\|on\|yes` (wins over CI) | enabled | `env_enabled` |
+//! | 5 | a CI service is detected | disabled | `ci` |
+//! | 6 | the config file says `enabled: true\|false` (or is unreadable: disabled) | as written | `config_file` |
+//! | 7 | opt-out tool whose notice was not yet shown | disabled | `notice_pending` |
+//! | 8 | otherwise: opt-in → disabled; opt-out (notice shown before) → enabled | | `default` |
+//!
+//! `<TOOL>` is the tool name upper-cased with every non-alphanumeric byte turned into
+//! `_` ([`env_prefix`]). Values are case-insensitive; a value that is neither truthy nor
+//! falsy is reported as a warning and counts as not set.
+
+mod config_file;
+mod env;
+mod notice;
+
+use std::borrow::Cow;
+use std::fmt;
+use std::path::PathBuf;
+
+pub(crate) use config_file::record_notice_shown;
+pub use config_file::{
+    CONFIG_FILE, CONFIG_VERSION, ConfigFile, ConfigState, load_config, store_config,
+};
+pub use env::{Env, env_prefix};
+pub(crate) use env::{Flag, is_off_or_empty, parse_flag};
+pub use notice::show_notice;
+
+use crate::context::{COMPILED_IN, CollectionPolicy};
+
+/// How the tool author asks for consent.
+///
+/// ```
+/// use telemetry::consent::ConsentMode;
+/// let mode = ConsentMode::OptOut {
+///     notice: "mytool collects anonymous usage data; run `mytool telemetry disable` to opt out.".into(),
+/// };
+/// assert!(matches!(ConsentMode::default(), ConsentMode::OptIn));
+/// # drop(mode);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ConsentMode {
+    /// Nothing is collected until the user enables it (`telemetry enable` or
+    /// `<TOOL>_TELEMETRY=1`). The default.
+    #[default]
+    OptIn,
+    /// Collected unless the user opts out, but only after `notice` was shown once on an
+    /// interactive terminal; the run that shows it sends nothing.
+    OptOut {
+        /// The text shown once on standard error.
+        notice: Cow<'static, str>,
+    },
+}
+
+/// What consent resolution needs to know about the tool.
+///
+/// ```
+/// let info = telemetry::consent::ToolInfo::new("mytool");
+/// assert_eq!(info.env_prefix(), "MYTOOL");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolInfo {
+    /// The tool's name.
+    pub name: String,
+    /// Opt-in (default) or opt-out with a notice.
+    pub mode: ConsentMode,
+}
+
+impl ToolInfo {
+    /// An opt-in tool.
+    ///
+    /// ```
+    /// assert_eq!(telemetry::consent::ToolInfo::new("t").name, "t");
+    /// ```
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            mode: ConsentMode::OptIn,
+        }
+    }
+
+    /// The same tool with another consent mode.
+    ///
+    /// ```
+    /// use telemetry::consent::{ConsentMode, ToolInfo};
+    /// let t = ToolInfo::new("t").with_mode(ConsentMode::OptOut { notice: "n".into() });
+    /// assert!(matches!(t.mode, ConsentMode::OptOut { .. }));
+    /// ```
+    #[must_use]
+    pub fn with_mode(mut self, mode: ConsentMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// `<TOOL>`, the prefix of this tool's environment variables.
+    ///
+    /// ```
+    /// assert_eq!(telemetry::consent::ToolInfo::new("my-tool").env_prefix(), "MY_TOOL");
+    /// ```
+    pub fn env_prefix(&self) -> String {
+        env_prefix(&self.name)
+    }
+}
+
+/// Which rule decided.
+///
+/// ```
+/// assert_eq!(telemetry::consent::DecisionSource::DoNotTrack.as_str(), "do_not_track");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DecisionSource {
+    /// The `collect` feature is off.
+    CompiledOut,
+    /// `DO_NOT_TRACK` is set.
+    DoNotTrack,
+    /// `<TOOL>_TELEMETRY_DISABLED` or `<TOOL>_TELEMETRY=0`.
+    EnvDisabled,
+    /// `<TOOL>_TELEMETRY=1`.
+    EnvEnabled,
+    /// A CI service was detected.
+    Ci,
+    /// The user's config file.
+    ConfigFile,
+    /// Opt-out tool, notice not shown yet.
+    NoticePending,
+    /// The tool's default.
+    Default,
+    /// The tool author set the policy in code (`TelemetryContextBuilder::policy`).
+    Explicit,
+}
+
+impl DecisionSource {
+    /// The snake_case name shown by `telemetry status`.
+    ///
+    /// ```
+    /// assert_eq!(telemetry::consent::DecisionSource::Ci.as_str(), "ci");
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::CompiledOut => "compiled_out",
+            Self::DoNotTrack => "do_not_track",
+            Self::EnvDisabled => "env_disabled",
+            Self::EnvEnabled => "env_enabled",
+            Self::Ci => "ci",
+            Self::ConfigFile => "config_file",
+            Self::NoticePending => "notice_pending",
+            Self::Default => "default",
+            Self::Explicit => "explicit",
+        }
+    }
+}
+
+impl fmt::Display for DecisionSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The outcome of consent resolution, with everything `telemetry status` explains.
+///
+/// ```
+/// use telemetry::consent::{DecisionSource, Env, ToolInfo, resolve};
+/// let d = resolve(&ToolInfo::new("mytool"), &Env::empty().with_var("DO_NOT_TRACK", "1"));
+/// assert_eq!(d.policy, telemetry::CollectionPolicy::Disabled);
+/// # #[cfg(feature = "collect")]
+/// assert_eq!(d.source, DecisionSource::DoNotTrack);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Decision {
+    /// Collect or not.
+    pub policy: CollectionPolicy,
+    /// The rule that decided.
+    pub source: DecisionSource,
+    /// `<TOOL>_TELEMETRY_SHOW`: print each payload to stderr, then send it.
+    pub show: bool,
+    /// `<TOOL>_TELEMETRY_DRY_RUN`: print each payload to stderr, send nothing.
+    pub dry_run: bool,
+    /// `<TOOL>_TELEMETRY_LOCAL`: keep events in the local log only.
+    pub local_only: bool,
+    /// Where the consent file is (or would be).
+    pub config_path: Option<PathBuf>,
+    /// What was found there.
+    pub config: ConfigState,
+    /// The opt-out notice should be shown now (on a terminal, not shown before).
+    pub notice_due: bool,
+    /// Problems worth telling the user (an unrecognised variable value, an invalid file).
+    pub warnings: Vec<String>,
+}
+
+impl Decision {
+    /// A decision made in code by the tool author.
+    pub(crate) fn explicit(policy: CollectionPolicy) -> Self {
+        let (policy, source) = if COMPILED_IN {
+            (policy, DecisionSource::Explicit)
+        } else {
+            (CollectionPolicy::Disabled, DecisionSource::CompiledOut)
+        };
+        Self {
+            policy,
+            source,
+            show: false,
+            dry_run: false,
+            local_only: false,
+            config_path: None,
+            config: ConfigState::Missing,
+            notice_due: false,
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// Resolves consent for `tool` in `env` (see the module docs for the rules). Reads the
+/// config file, writes nothing, prints nothing.
+///
+/// ```
+/// use telemetry::consent::{Env, ToolInfo, resolve};
+/// let dir = tempfile::tempdir().unwrap();
+/// let env = Env::empty().with_config_dir(dir.path()).with_var("MYTOOL_TELEMETRY", "1");
+/// let decision = resolve(&ToolInfo::new("mytool"), &env);
+/// # #[cfg(feature = "collect")]
+/// assert_eq!(decision.policy, telemetry::CollectionPolicy::Enabled);
+/// ```
+pub fn resolve(tool: &ToolInfo, env: &Env) -> Decision {
+    let prefix = tool.env_prefix();
+    let mut warnings = Vec::new();
+    let mut flag = |suffix: &str| -> Option<Flag> {
+        let name = format!("{prefix}{suffix}");
+        let value = env.var(&name)?;
+        if value.trim().is_empty() {
+            return None;
+        }
+        match parse_flag(value) {
+            Flag::Invalid => {
+                warnings.push(format!(
+                    "{name}={value:?} is not one of 1/true/on/yes or 0/false/off/no; ignored"
+                ));
+                None
+            }
+            parsed => Some(parsed),
+        }
+    };
+    let telemetry_var = flag("_TELEMETRY");
+    let disabled_var = flag("_TELEMETRY_DISABLED");
+    let show = flag("_TELEMETRY_SHOW") == Some(Flag::On);
+    let dry_run = flag("_TELEMETRY_DRY_RUN") == Some(Flag::On);
+    let local_only = flag("_TELEMETRY_LOCAL") == Some(Flag::On);
+
+    let config_path = env.config_dir().map(|d| d.join(CONFIG_FILE));
+    let config = config_path
+        .as_deref()
+        .map_or(ConfigState::Missing, load_config);
+    if let ConfigState::Invalid { reason } = &config {
+        warnings.push(format!(
+            "{reason}; telemetry stays off until `telemetry enable` or `disable` rewrites it"
+        ));
+    }
+
+    let notice_shown = config.file().is_some_and(|f| f.notice_shown_at.is_some());
+    let mut notice_due = false;
+    use CollectionPolicy::{Disabled, Enabled};
+    let (policy, source) = if !COMPILED_IN {
+        (Disabled, DecisionSource::CompiledOut)
+    } else if env.var("DO_NOT_TRACK").is_some_and(|v| !is_off_or_empty(v)) {
+        (Disabled, DecisionSource::DoNotTrack)
+    } else if disabled_var == Some(Flag::On) || telemetry_var == Some(Flag::Off) {
+        (Disabled, DecisionSource::EnvDisabled)
+    } else if telemetry_var == Some(Flag::On) {
+        (Enabled, DecisionSource::EnvEnabled)
+    } else if env.is_ci() {
+        (Disabled, DecisionSource::Ci)
+    } else if let Some(enabled) = config.file().and_then(|f| f.enabled) {
+        (
+            if enabled { Enabled } else { Disabled },
+            DecisionSource::ConfigFile,
+        )
+    } else if matches!(config, ConfigState::Invalid { .. }) {
+        (Disabled, DecisionSource::ConfigFile)
+    } else {
+        match &tool.mode {
+            ConsentMode::OptIn => (Disabled, DecisionSource::Default),
+            ConsentMode::OptOut { .. } if notice_shown => (Enabled, DecisionSource::Default),
+            ConsentMode::OptOut { .. } => {
+                // Shown only where someone can read it, and only if we can remember
+                // that it was shown; otherwise it would be shown on every run.
+                notice_due = env.is_terminal() && config_path.is_some();
+                (Disabled, DecisionSource::NoticePending)
+            }
+        }
+    };
+    Decision {
+        policy,
+        source,
+        show,
+        dry_run,
+        local_only,
+        config_path,
+        config,
+        notice_due,
+        warnings,
+    }
+}
+
+#[cfg(test)]
+mod tests;

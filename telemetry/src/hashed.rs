@@ -1,0 +1,238 @@
+//! `Hashed`: the one sanctioned way to correlate an identifier (a project directory, a
+//! repository URL) without sending it.
+//!
+//! `HMAC-SHA256(key, attr_key ‖ 0x00 ‖ value)`, truncated to 128 bits (32 hex chars),
+//! keyed by a random secret that is created on first use beside the consent file
+//! (`<config dir>/telemetry.key`, mode 0600) and never leaves the machine. Without the
+//! key the digest cannot be reversed by guessing likely values (a plain hash of a
+//! path could be); `telemetry reset` deletes the key, so later digests no longer match
+//! earlier ones. The attribute key separates domains: one value hashed for two
+//! attributes gives two unrelated digests.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::error::TelemetryError;
+use crate::event::AttrValue;
+use crate::fsutil;
+use crate::safe_value::SafeValue;
+
+/// File name of the local secret key inside the tool's config dir.
+pub(crate) const KEY_FILE: &str = "telemetry.key";
+
+const KEY_LEN: usize = 32;
+const DIGEST_BYTES: usize = 16;
+
+/// A keyed, truncated hash of an identifier; sent instead of the identifier itself.
+///
+/// When telemetry is off (nothing installed, not consented, compiled out) no key is
+/// read or created and the value is left out of the event.
+///
+/// ```
+/// let project = std::path::Path::new("/home/alice/secret-project");
+/// let hashed = telemetry::Hashed::new("project", project.as_os_str().as_encoded_bytes());
+/// // No enabled context is installed here: nothing is computed, nothing will be sent.
+/// assert!(hashed.digest().is_none());
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Hashed(Option<String>);
+
+impl Hashed {
+    /// Hashes `value` for the attribute `attr_key` with the installed context's key.
+    ///
+    /// ```
+    /// let h = telemetry::Hashed::new("repo", "https://example.com/me/repo.git");
+    /// # drop(h);
+    /// ```
+    pub fn new(attr_key: &str, value: impl AsRef<[u8]>) -> Self {
+        if !crate::global::enabled() {
+            return Self(None);
+        }
+        let Some(dir) =
+            crate::global::global().and_then(|ctx| ctx.config_dir().map(Path::to_owned))
+        else {
+            return Self(None);
+        };
+        match cached_key(&dir) {
+            Ok(key) => Self(Some(digest(&key, attr_key, value.as_ref()))),
+            Err(e) => {
+                tracing::debug!(error = %e, "telemetry: no key for Hashed; value left out");
+                Self(None)
+            }
+        }
+    }
+
+    /// Hashes with an explicit key file (created if missing). For tools that manage
+    /// their own key location, and for tests.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let a = telemetry::Hashed::with_key_file(&dir.path().join("k"), "project", "/src/a").unwrap();
+    /// let b = telemetry::Hashed::with_key_file(&dir.path().join("k"), "project", "/src/a").unwrap();
+    /// assert_eq!(a, b);
+    /// assert_eq!(a.digest().unwrap().len(), 32);
+    /// ```
+    pub fn with_key_file(
+        key_file: &Path,
+        attr_key: &str,
+        value: impl AsRef<[u8]>,
+    ) -> Result<Self, TelemetryError> {
+        let key = load_or_create_key(key_file)?;
+        Ok(Self(Some(digest(&key, attr_key, value.as_ref()))))
+    }
+
+    /// The hex digest, if one was computed.
+    ///
+    /// ```
+    /// assert_eq!(telemetry::Hashed::new("k", "v").digest(), None);
+    /// ```
+    pub fn digest(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+impl std::fmt::Debug for Hashed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Some(d) => write!(f, "Hashed({d})"),
+            None => f.write_str("Hashed(<not computed>)"),
+        }
+    }
+}
+
+impl SafeValue for Hashed {
+    const KIND: &'static str = "hashed";
+    fn to_attr_value(&self) -> Option<AttrValue> {
+        self.0.clone().map(AttrValue::from)
+    }
+}
+
+fn digest(key: &[u8], attr_key: &str, value: &[u8]) -> String {
+    // HMAC accepts keys of any length; new_from_slice cannot fail for HMAC-SHA256.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        return String::new();
+    };
+    mac.update(attr_key.as_bytes());
+    mac.update(&[0]);
+    mac.update(value);
+    let bytes = mac.finalize().into_bytes();
+    crate::identity::hex(&bytes[..DIGEST_BYTES])
+}
+
+/// The key last read, and the config dir it belongs to.
+static CACHE: Mutex<Option<(PathBuf, [u8; KEY_LEN])>> = Mutex::new(None);
+
+/// The key for `dir`, read once per process.
+fn cached_key(dir: &Path) -> Result<[u8; KEY_LEN], TelemetryError> {
+    let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((cached_dir, key)) = cache.as_ref() {
+        if cached_dir == dir {
+            return Ok(*key);
+        }
+    }
+    let key = load_or_create_key(&dir.join(KEY_FILE))?;
+    *cache = Some((dir.to_owned(), key));
+    Ok(key)
+}
+
+/// Reads the key, or creates it (0600). Two processes racing agree on one key: the new
+/// key is published with `hard_link`, which fails if another process was first.
+fn load_or_create_key(path: &Path) -> Result<[u8; KEY_LEN], TelemetryError> {
+    if let Some(key) = read_key(path) {
+        return Ok(key);
+    }
+    let mut key = [0_u8; KEY_LEN];
+    getrandom::fill(&mut key)
+        .map_err(|e| TelemetryError::Config(format!("no randomness for the local key: {e}")))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fsutil::create_private_dir(dir)?;
+    let tmp = fsutil::write_private_temp(dir, crate::identity::hex(&key).as_bytes())?;
+    let published = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    match published {
+        Ok(()) => Ok(key),
+        Err(e) => read_key(path).ok_or_else(|| TelemetryError::io("create", path, e)),
+    }
+}
+
+fn read_key(path: &Path) -> Option<[u8; KEY_LEN]> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let text = text.trim();
+    if text.len() != KEY_LEN * 2 {
+        return None;
+    }
+    let mut key = [0_u8; KEY_LEN];
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(key)
+}
+
+/// Forgets the cached key (after `reset` deleted it): the next `Hashed::new` creates a
+/// new one.
+pub(crate) fn forget_cached_key() {
+    *CACHE.lock().unwrap_or_else(PoisonError::into_inner) = None;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_are_keyed_domain_separated_and_stable() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join(KEY_FILE);
+        let a = Hashed::with_key_file(&key, "project", "/home/alice/p").unwrap();
+        assert_eq!(
+            a,
+            Hashed::with_key_file(&key, "project", "/home/alice/p").unwrap()
+        );
+        assert_ne!(
+            a,
+            Hashed::with_key_file(&key, "repo", "/home/alice/p").unwrap()
+        );
+        assert_ne!(
+            a,
+            Hashed::with_key_file(&key, "project", "/home/alice/q").unwrap()
+        );
+        let digest = a.digest().unwrap();
+        assert_eq!(digest.len(), 32);
+        assert!(!digest.contains("alice"));
+
+        let other = tempfile::tempdir().unwrap();
+        let b = Hashed::with_key_file(&other.path().join(KEY_FILE), "project", "/home/alice/p")
+            .unwrap();
+        assert_ne!(a, b, "another key, another digest");
+    }
+
+    #[test]
+    fn key_file_is_private_and_never_the_digest() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("cfg").join(KEY_FILE);
+        let h = Hashed::with_key_file(&key, "k", "v").unwrap();
+        let text = std::fs::read_to_string(&key).unwrap();
+        assert_eq!(text.len(), 64);
+        assert!(!text.contains(h.digest().unwrap()));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+    }
+
+    #[test]
+    fn hmac_matches_a_known_vector() {
+        // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
+        let mut mac = Hmac::<Sha256>::new_from_slice(b"Jefe").unwrap();
+        mac.update(b"what do ya want for nothing?");
+        let hex = crate::identity::hex(&mac.finalize().into_bytes());
+        assert_eq!(
+            hex,
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+}
