@@ -66,6 +66,13 @@ pub trait TelemetrySink: Send + Sync + 'static {
         let name = std::any::type_name::<Self>();
         name.rsplit("::").next().unwrap_or(name).to_owned()
     }
+
+    /// Whether this sink keeps events on this machine (a file, memory, stderr). Sinks
+    /// that are not local are removed in local-only mode (`<TOOL>_TELEMETRY_LOCAL=1`).
+    /// The default, `false`, is the safe answer for a sink that might transmit.
+    fn is_local(&self) -> bool {
+        false
+    }
 }
 
 #[async_trait]
@@ -81,6 +88,9 @@ impl<S: TelemetrySink + ?Sized> TelemetrySink for Arc<S> {
     }
     fn describe(&self) -> String {
         (**self).describe()
+    }
+    fn is_local(&self) -> bool {
+        (**self).is_local()
     }
 }
 
