@@ -135,10 +135,12 @@ fn record(name: &str, attrs: &[(&'static str, telemetry::AttrValue)]) {
 
 fn build(release: bool, jobs: u16) -> Result<(), DemoError> {
     std::thread::sleep(Duration::from_millis(5));
-    record(
-        "cmd.build",
-        &[("release", release.into()), ("jobs", jobs.into())],
-    );
+    // The project is identified by a keyed hash of its directory, never by its path.
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let project = telemetry::Hashed::new("project", cwd.as_os_str().as_encoded_bytes());
+    let mut attrs = vec![("release", release.into()), ("jobs", jobs.into())];
+    attrs.extend(telemetry::SafeValue::to_attr_value(&project).map(|v| ("project", v)));
+    record("cmd.build", &attrs);
     eprintln!(
         "demo: built ({}, {jobs} jobs)",
         if release { "release" } else { "debug" }
