@@ -1,0 +1,75 @@
+//! The `telemetry` subcommand against a live context: withdrawing consent drops what is
+//! buffered, and nothing collected before is delivered afterwards.
+#![cfg(feature = "collect")]
+
+use std::time::Duration;
+
+use telemetry::cli::TelemetryCommand;
+use telemetry::consent::Env;
+use telemetry::{MemorySink, TelemetryContext};
+
+fn context(config: &std::path::Path, sink: MemorySink) -> TelemetryContext {
+    TelemetryContext::builder()
+        .tool("mytool")
+        .tool_version("1")
+        .data_dir(config.join("data"))
+        .sink(sink)
+        // Hold events in the queue: a batch of 1000 or 60 s, whichever comes first.
+        .batch_size(1000)
+        .linger(Duration::from_secs(60))
+        .env(Env::empty().with_config_dir(config).with_var("MYTOOL_TELEMETRY", "1"))
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn disable_drops_buffered_events_and_none_is_delivered() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = MemorySink::new();
+    let ctx = context(dir.path(), sink.clone());
+    assert!(ctx.is_enabled());
+    for i in 0..5 {
+        ctx.record_sync("cmd.step", [("i", i)]).unwrap();
+    }
+    assert_eq!(ctx.queued_events(), 5);
+
+    let mut out = Vec::new();
+    TelemetryCommand::Disable.run_with_output(&ctx, &mut out).unwrap();
+    let report = String::from_utf8(out).unwrap();
+    assert!(report.contains("dropped 5 unsent event(s)"), "{report}");
+
+    ctx.record_sync("cmd.after", [("i", 9)]).unwrap();
+    ctx.flush_blocking(Duration::from_secs(10)).unwrap();
+    assert!(sink.snapshot().is_empty(), "{:?}", sink.snapshot());
+    assert!(!ctx.is_enabled());
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("telemetry.json")).unwrap()).unwrap();
+    assert_eq!(file["enabled"], false);
+}
+
+#[test]
+fn reset_sends_a_deletion_request_with_the_machine_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = MemorySink::new();
+    let ctx = context(dir.path(), sink.clone());
+    ctx.record_sync("cmd.step", [("i", 1)]).unwrap();
+
+    let mut out = Vec::new();
+    TelemetryCommand::Reset.run_with_output(&ctx, &mut out).unwrap();
+    let events = sink.snapshot();
+    let names: Vec<_> = events.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["data.deletion_request"], "the buffered event was dropped, the request sent");
+    assert_eq!(events[0].machine_id, ctx.machine_id());
+    assert!(String::from_utf8(out).unwrap().contains("ok: deletion request event sent"));
+}
+
+#[test]
+fn schema_lists_the_catalog_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(dir.path(), MemorySink::new());
+    let mut out = Vec::new();
+    TelemetryCommand::Schema.run_with_output(&ctx, &mut out).unwrap();
+    let schema: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let listed = schema["events"].as_array().unwrap().len();
+    assert_eq!(listed, telemetry::catalog().len());
+}
