@@ -128,10 +128,8 @@ static CACHE: Mutex<Option<(PathBuf, [u8; KEY_LEN])>> = Mutex::new(None);
 /// The key for `dir`, read once per process.
 fn cached_key(dir: &Path) -> Result<[u8; KEY_LEN], TelemetryError> {
     let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some((cached_dir, key)) = cache.as_ref() {
-        if cached_dir == dir {
-            return Ok(*key);
-        }
+    if let Some((_, key)) = cache.as_ref().filter(|(cached_dir, _)| cached_dir == dir) {
+        return Ok(*key);
     }
     let key = load_or_create_key(&dir.join(KEY_FILE))?;
     *cache = Some((dir.to_owned(), key));
