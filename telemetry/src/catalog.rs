@@ -1,25 +1,48 @@
 //! The event catalog: every event a tool can send, known at link time.
 //!
-//! Each `#[track]` site emits one `static EventSpec`. (Registration through `linkme`,
-//! `catalog()` and `validate()` are added with the macro.)
+//! Each `#[track]` site emits one `static EventSpec`, registered with a `linkme`
+//! distributed slice (the linker gathers them, there is no start-up code), so
+//! [`catalog()`] lists every tracked function of the binary, called or not — what
+//! `telemetry schema` prints — and [`validate()`] checks that one event name always
+//! carries the same attributes.
+//!
+//! On targets `linkme` does not support (for example wasm), the catalog is empty and
+//! tracking works as usual.
+//!
+//! Why `linkme` is sound in crates with `#![forbid(unsafe_code)]`: the `#[link_section]`
+//! statics and `unsafe` blocks it needs are written by `linkme`'s own macros and by the
+//! declaration macro in this crate, and rustc does not report `unsafe_code` for code
+//! expanded from another crate's macros — so neither this crate nor a user crate that
+//! forbids `unsafe_code` has to allow it. The pass cases of `ui-tests` compile tracked
+//! functions under `#![forbid(unsafe_code)]` to keep it that way.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
 
 use crate::event::AttrValue;
 
 /// The compile-time description of one `#[track]` site.
 ///
 /// Built by the macro; read by the recording path (name and literal attrs) and by
-/// `telemetry schema`.
+/// `telemetry schema` (serialised as `{"name", "module_path", "attrs": {key: value},
+/// "captures": {key: kind}}`).
 ///
 /// ```
-/// use telemetry::catalog::EventSpec;
+/// use telemetry::AttrValue;
+/// use telemetry::catalog::{CaptureSpec, EventSpec};
 ///
 /// static SPEC: EventSpec = EventSpec {
 ///     name: "cmd.build",
-///     attrs: &[],
-///     captures: &[],
+///     attrs: &[("profile", AttrValue::Str(std::borrow::Cow::Borrowed("release")))],
+///     captures: &[CaptureSpec { key: "jobs", kind: "int" }],
 ///     module_path: module_path!(),
 /// };
-/// assert_eq!(SPEC.name, "cmd.build");
+/// assert_eq!(SPEC.keys().collect::<Vec<_>>(), [("jobs", "int"), ("profile", "string")]);
+/// let json = serde_json::to_value(&SPEC).unwrap();
+/// assert_eq!(json["attrs"]["profile"], "release");
+/// assert_eq!(json["captures"]["jobs"], "int");
 /// ```
 #[derive(Debug)]
 pub struct EventSpec {
@@ -33,6 +56,62 @@ pub struct EventSpec {
     pub module_path: &'static str,
 }
 
+impl EventSpec {
+    /// Every attribute key this event carries with its value kind (`bool`, `int`,
+    /// `float`, `string`, `hashed`, or `any` for a capture of a generic type), sorted by
+    /// key.
+    ///
+    /// ```
+    /// # use telemetry::catalog::{CaptureSpec, EventSpec};
+    /// let spec = EventSpec {
+    ///     name: "a", attrs: &[], captures: &[CaptureSpec { key: "dry", kind: "bool" }],
+    ///     module_path: "m",
+    /// };
+    /// assert_eq!(spec.keys().collect::<Vec<_>>(), [("dry", "bool")]);
+    /// ```
+    pub fn keys(&self) -> impl Iterator<Item = (&'static str, &'static str)> + use<> {
+        let mut keys: Vec<_> = self
+            .attrs
+            .iter()
+            .map(|(k, v)| (*k, v.kind()))
+            .chain(self.captures.iter().map(|c| (c.key, c.kind)))
+            .collect();
+        keys.sort_unstable();
+        keys.into_iter()
+    }
+}
+
+impl Serialize for EventSpec {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        struct Attrs(&'static [(&'static str, AttrValue)]);
+        impl Serialize for Attrs {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut map = serializer.serialize_map(Some(self.0.len()))?;
+                for (key, value) in self.0 {
+                    map.serialize_entry(key, value)?;
+                }
+                map.end()
+            }
+        }
+        struct Captures(&'static [CaptureSpec]);
+        impl Serialize for Captures {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut map = serializer.serialize_map(Some(self.0.len()))?;
+                for capture in self.0 {
+                    map.serialize_entry(capture.key, capture.kind)?;
+                }
+                map.end()
+            }
+        }
+        let mut s = serializer.serialize_struct("EventSpec", 4)?;
+        s.serialize_field("name", self.name)?;
+        s.serialize_field("module_path", self.module_path)?;
+        s.serialize_field("attrs", &Attrs(self.attrs))?;
+        s.serialize_field("captures", &Captures(self.captures))?;
+        s.end()
+    }
+}
+
 /// One captured parameter of a [`EventSpec`].
 ///
 /// ```
@@ -43,6 +122,330 @@ pub struct EventSpec {
 pub struct CaptureSpec {
     /// The attribute key (the parameter's name).
     pub key: &'static str,
-    /// The kind of value: `bool`, `int`, `float`, `string` (enum variant) or `hashed`.
+    /// The kind of value: `bool`, `int`, `float`, `string` (enum variant), `hashed`, or
+    /// `any` when the parameter's type is generic (known only per instantiation).
     pub kind: &'static str,
+}
+
+/// The kind recorded for a capture whose type is generic (known only per
+/// instantiation); compatible with every kind in [`validate()`].
+///
+/// ```
+/// assert_eq!(telemetry::catalog::ANY_KIND, "any");
+/// ```
+pub const ANY_KIND: &str = "any";
+
+/// Every `#[track]` site linked into this binary, sorted by event name (then module
+/// path).
+///
+/// ```
+/// #[telemetry::track("docs.catalog_example", attrs(answer = 42), capture(verbose))]
+/// fn example(verbose: bool) {}
+/// # example(false);
+///
+/// let spec = telemetry::catalog()
+///     .into_iter()
+///     .find(|s| s.name == "docs.catalog_example")
+///     .unwrap();
+/// assert_eq!(spec.module_path, module_path!());
+/// assert_eq!(spec.keys().collect::<Vec<_>>(), [("answer", "int"), ("verbose", "bool")]);
+/// ```
+pub fn catalog() -> Vec<&'static EventSpec> {
+    let mut specs: Vec<&'static EventSpec> = registered().iter().collect();
+    specs.sort_by_key(|s| (s.name, s.module_path));
+    specs
+}
+
+/// Checks that every event name is tracked with one set of attribute keys and kinds, so
+/// that a backend sees one schema per event.
+///
+/// ```
+/// #[telemetry::track("docs.validate_example", capture(jobs))]
+/// fn build(jobs: u32) {}
+/// # build(1);
+///
+/// telemetry::catalog::validate()?;
+/// # Ok::<(), telemetry::catalog::CatalogError>(())
+/// ```
+///
+/// # Errors
+///
+/// A [`CatalogError`] listing, for each conflicting name, every site and its keys.
+pub fn validate() -> Result<(), CatalogError> {
+    check(&catalog())
+}
+
+/// The conflicts among `specs` (sorted by name).
+fn check(specs: &[&'static EventSpec]) -> Result<(), CatalogError> {
+    let mut by_name: BTreeMap<&str, Vec<&'static EventSpec>> = BTreeMap::new();
+    for spec in specs {
+        by_name.entry(spec.name).or_default().push(spec);
+    }
+    let conflicts: Vec<Conflict> = by_name
+        .into_iter()
+        .filter(|(_, sites)| !all_compatible(sites))
+        .map(|(name, sites)| Conflict { name, sites })
+        .collect();
+    if conflicts.is_empty() {
+        Ok(())
+    } else {
+        Err(CatalogError { conflicts })
+    }
+}
+
+/// Every pair of sites agrees (pairwise, because `any` is not transitive).
+fn all_compatible(sites: &[&EventSpec]) -> bool {
+    sites.iter().all(|a| sites.iter().all(|b| compatible(a, b)))
+}
+
+/// Same keys, and the same kind for each key (`any` matches every kind).
+fn compatible(a: &EventSpec, b: &EventSpec) -> bool {
+    let (a, b): (Vec<_>, Vec<_>) = (a.keys().collect(), b.keys().collect());
+    a.len() == b.len()
+        && a.iter().zip(&b).all(|((ka, kinda), (kb, kindb))| {
+            ka == kb && (kinda == kindb || *kinda == ANY_KIND || *kindb == ANY_KIND)
+        })
+}
+
+/// One event name tracked with different attributes at different sites.
+#[derive(Debug, Clone)]
+pub struct Conflict {
+    /// The event name.
+    pub name: &'static str,
+    /// Every site tracking it.
+    pub sites: Vec<&'static EventSpec>,
+}
+
+/// The catalog has event names whose sites disagree on the attributes.
+///
+/// ```
+/// // Displays as, for each conflict:
+/// // event `cmd.build` is tracked with different attributes at 2 sites:
+/// //   - in mytool::commands: jobs: int, profile: string
+/// //   - in mytool::legacy: jobs: int
+/// assert!(telemetry::catalog::validate().is_ok());
+/// ```
+#[derive(Debug, Clone)]
+pub struct CatalogError {
+    /// Each conflicting event name with its sites.
+    pub conflicts: Vec<Conflict>,
+}
+
+impl fmt::Display for CatalogError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, conflict) in self.conflicts.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(
+                f,
+                "event `{}` is tracked with different attributes at {} sites:",
+                conflict.name,
+                conflict.sites.len()
+            )?;
+            for site in &conflict.sites {
+                let keys: Vec<String> = site
+                    .keys()
+                    .map(|(k, kind)| format!("{k}: {kind}"))
+                    .collect();
+                let keys = if keys.is_empty() {
+                    "(no attributes)".to_owned()
+                } else {
+                    keys.join(", ")
+                };
+                write!(f, "\n  - in {}: {keys}", site.module_path)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for CatalogError {}
+
+// ---- registration -------------------------------------------------------------------
+//
+// The `cfg` below is `linkme`'s list of supported targets; it is spelled out on each item
+// because a `#[macro_export]` macro cannot be produced by another macro.
+
+/// Where the specs are gathered (re-exported for generated code as
+/// `__private::EVENT_SPECS`).
+#[cfg(any(
+    target_os = "none",
+    target_os = "linux",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "tvos",
+    target_os = "android",
+    target_os = "fuchsia",
+    target_os = "illumos",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "psp",
+    target_os = "windows",
+    target_os = "uefi",
+))]
+pub(crate) mod registry {
+    use super::EventSpec;
+
+    /// Every `#[track]` site's spec, gathered by the linker.
+    #[linkme::distributed_slice]
+    pub static EVENT_SPECS: [EventSpec];
+}
+
+#[cfg(any(
+    target_os = "none",
+    target_os = "linux",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "tvos",
+    target_os = "android",
+    target_os = "fuchsia",
+    target_os = "illumos",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "psp",
+    target_os = "windows",
+    target_os = "uefi",
+))]
+fn registered() -> &'static [EventSpec] {
+    &registry::EVENT_SPECS
+}
+
+#[cfg(not(any(
+    target_os = "none",
+    target_os = "linux",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "tvos",
+    target_os = "android",
+    target_os = "fuchsia",
+    target_os = "illumos",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "psp",
+    target_os = "windows",
+    target_os = "uefi",
+)))]
+fn registered() -> &'static [EventSpec] {
+    &[]
+}
+
+/// Registers one `static EventSpec` in the catalog (used by `#[track]`).
+#[cfg(any(
+    target_os = "none",
+    target_os = "linux",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "tvos",
+    target_os = "android",
+    target_os = "fuchsia",
+    target_os = "illumos",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "psp",
+    target_os = "windows",
+    target_os = "uefi",
+))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __telemetry_register_event {
+    ($($item:tt)*) => {
+        #[$crate::__private::linkme::distributed_slice($crate::__private::EVENT_SPECS)]
+        #[linkme(crate = $crate::__private::linkme)]
+        $($item)*
+    };
+}
+
+/// Without `linkme` support the spec is only used for recording.
+#[cfg(not(any(
+    target_os = "none",
+    target_os = "linux",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "tvos",
+    target_os = "android",
+    target_os = "fuchsia",
+    target_os = "illumos",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "psp",
+    target_os = "windows",
+    target_os = "uefi",
+)))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __telemetry_register_event {
+    ($($item:tt)*) => { $($item)* };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const fn spec(
+        name: &'static str,
+        module_path: &'static str,
+        captures: &'static [CaptureSpec],
+    ) -> EventSpec {
+        EventSpec {
+            name,
+            attrs: &[],
+            captures,
+            module_path,
+        }
+    }
+
+    static A: EventSpec = spec(
+        "cmd.a",
+        "a",
+        &[CaptureSpec {
+            key: "jobs",
+            kind: "int",
+        }],
+    );
+    static A_SAME: EventSpec = spec(
+        "cmd.a",
+        "a2",
+        &[CaptureSpec {
+            key: "jobs",
+            kind: "int",
+        }],
+    );
+    static A_GENERIC: EventSpec = spec(
+        "cmd.a",
+        "a3",
+        &[CaptureSpec {
+            key: "jobs",
+            kind: "any",
+        }],
+    );
+    static A_OTHER_KIND: EventSpec = spec(
+        "cmd.a",
+        "a4",
+        &[CaptureSpec {
+            key: "jobs",
+            kind: "bool",
+        }],
+    );
+    static A_NO_KEYS: EventSpec = spec("cmd.a", "a5", &[]);
+    static B: EventSpec = spec("cmd.b", "b", &[]);
+
+    #[test]
+    fn same_keys_under_one_name_are_fine() {
+        assert!(check(&[&A, &A_SAME, &A_GENERIC, &B]).is_ok());
+    }
+
+    #[test]
+    fn different_keys_or_kinds_under_one_name_are_listed() {
+        let err = check(&[&A, &A_NO_KEYS, &B]).unwrap_err();
+        assert_eq!(err.conflicts.len(), 1);
+        assert_eq!(
+            err.to_string(),
+            "event `cmd.a` is tracked with different attributes at 2 sites:\n  \
+             - in a: jobs: int\n  - in a5: (no attributes)"
+        );
+        assert!(check(&[&A, &A_OTHER_KIND]).is_err());
+        // `any` is compatible with both, but they are not with each other.
+        assert!(check(&[&A_GENERIC, &A, &A_OTHER_KIND]).is_err());
+    }
 }

@@ -55,6 +55,46 @@ pub use event::{AttrValue, Event, Outcome};
 pub use global::{TelemetryGuard, global, init, shutdown};
 pub use identity::MachineId;
 pub use safe_value::SafeValue;
+
+/// Records every call of a function as one event: `#[telemetry::track("cmd.build")]`.
+///
+/// The grammar, the privacy rules (checked at compile time) and the outcome of each call
+/// are described on the macro; in short: `#[track("name", attrs(key = literal, ..),
+/// capture(param, ..), crate = path)]`.
+///
+/// ```
+/// use telemetry::{SafeValue, track};
+///
+/// #[derive(SafeValue, Clone, Copy)]
+/// enum Mode { Debug, Release }
+///
+/// #[track("cmd.build", attrs(profile = "default"), capture(jobs, mode))]
+/// fn build(jobs: u16, mode: Mode, out_dir: &std::path::Path) -> std::io::Result<()> {
+///     let _ = (jobs, mode, out_dir);
+///     Ok(())
+/// }
+///
+/// build(4, Mode::Release, std::path::Path::new("target"))?;
+/// assert!(telemetry::catalog().iter().any(|s| s.name == "cmd.build"));
+/// # let _ = Mode::Debug;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub use telemetry_macros::track;
+
+/// Derives [`SafeValue`](trait@SafeValue) for a fieldless enum (each variant is sent as
+/// its snake_case name, or `#[safe_value(rename = "..")]`).
+///
+/// ```
+/// #[derive(telemetry::SafeValue)]
+/// enum Shell { Bash, #[safe_value(rename = "pwsh")] PowerShell }
+///
+/// use telemetry::SafeValue as _;
+/// assert_eq!(Shell::PowerShell.to_attr_value(), Some(telemetry::AttrValue::from("pwsh")));
+/// # let _ = Shell::Bash;
+/// ```
+pub use telemetry_macros::SafeValue;
+
+pub use catalog::catalog;
 pub use sink::{FileSink, MemorySink, NoopSink, TeeSink, TelemetrySink, WriterSink};
 
 /// Introspection for tests and `telemetry status`; not a stable API.

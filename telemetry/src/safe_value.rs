@@ -1,24 +1,149 @@
-//! `SafeValue`: the types whose values cannot carry free text.
-//! (Completed with the macro: implementations, the derive, the diagnostic.)
+//! `SafeValue`: the types whose values cannot carry free text, and so the only types
+//! `#[track(.., capture(param))]` accepts.
+
+use std::num::{
+    NonZeroI8, NonZeroI16, NonZeroI32, NonZeroI64, NonZeroI128, NonZeroIsize, NonZeroU8,
+    NonZeroU16, NonZeroU32, NonZeroU64, NonZeroU128, NonZeroUsize,
+};
 
 use crate::event::AttrValue;
 
-/// A type whose values are safe to send: they cannot hold free text.
+/// A type whose values are safe to send: they cannot hold free text, paths or anything
+/// else a user typed.
+///
+/// Implemented for `bool`, every integer type (and its `NonZero`), `f32`/`f64`,
+/// `Option<T>` of a `SafeValue` (`None` leaves the attribute out of the event: an
+/// attribute value is never null), references to a `SafeValue`, and fieldless enums
+/// with `#[derive(SafeValue)]` (sent as the variant's name in snake_case).
+///
+/// Implement it by hand only for a type that, like these, cannot carry free text.
 ///
 /// ```
-/// use telemetry::SafeValue;
-/// assert_eq!(true.to_attr_value(), telemetry::AttrValue::Bool(true));
+/// use telemetry::{AttrValue, SafeValue};
+///
+/// #[derive(SafeValue)]
+/// enum Profile {
+///     Debug,
+///     ReleaseLto,
+///     #[safe_value(rename = "bench")]
+///     Benchmark,
+/// }
+///
+/// assert_eq!(true.to_attr_value(), Some(AttrValue::Bool(true)));
+/// assert_eq!(Some(4_u16).to_attr_value(), Some(AttrValue::Int(4)));
+/// assert_eq!(None::<u16>.to_attr_value(), None);
+/// assert_eq!(Profile::ReleaseLto.to_attr_value(), Some(AttrValue::from("release_lto")));
+/// assert_eq!(Profile::Benchmark.to_attr_value(), Some(AttrValue::from("bench")));
+/// assert_eq!(<Profile as SafeValue>::KIND, "string");
+/// # let _ = Profile::Debug;
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be captured by #[track]: only values that cannot hold free text may be sent",
+    label = "`{Self}` does not implement `telemetry::SafeValue`",
+    note = "captured values must be bools, integers, floats, `Option`s of those, fieldless enums with `#[derive(telemetry::SafeValue)]`, or `telemetry::Hashed`",
+    note = "a path, a string or a wrapper around one could carry user names, file names or secrets; send a fixed value with `attrs(key = \"literal\")`, map the value to a fieldless enum, or hash it with `telemetry::Hashed`"
+)]
 pub trait SafeValue {
-    /// The kind shown in the catalog: `bool`, `int`, `float`, `string` or `hashed`.
+    /// The kind shown in the catalog: `bool`, `int`, `float`, `string` (an enum
+    /// variant) or `hashed`.
     const KIND: &'static str;
-    /// The value as it is sent.
-    fn to_attr_value(&self) -> AttrValue;
+
+    /// The value as it is sent, or `None` to leave the attribute out of the event.
+    fn to_attr_value(&self) -> Option<AttrValue>;
 }
 
 impl SafeValue for bool {
     const KIND: &'static str = "bool";
-    fn to_attr_value(&self) -> AttrValue {
-        AttrValue::Bool(*self)
+    fn to_attr_value(&self) -> Option<AttrValue> {
+        Some(AttrValue::Bool(*self))
+    }
+}
+
+macro_rules! numbers {
+    ($kind:literal: $($t:ty),*) => {$(
+        impl SafeValue for $t {
+            const KIND: &'static str = $kind;
+            fn to_attr_value(&self) -> Option<AttrValue> {
+                Some(AttrValue::from(*self))
+            }
+        }
+    )*};
+}
+numbers!("int": i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize);
+numbers!("float": f32, f64);
+
+macro_rules! non_zero {
+    ($($t:ty),*) => {$(
+        impl SafeValue for $t {
+            const KIND: &'static str = "int";
+            fn to_attr_value(&self) -> Option<AttrValue> {
+                Some(AttrValue::from(self.get()))
+            }
+        }
+    )*};
+}
+non_zero!(
+    NonZeroI8,
+    NonZeroI16,
+    NonZeroI32,
+    NonZeroI64,
+    NonZeroI128,
+    NonZeroIsize,
+    NonZeroU8,
+    NonZeroU16,
+    NonZeroU32,
+    NonZeroU64,
+    NonZeroU128,
+    NonZeroUsize
+);
+
+impl<T: SafeValue> SafeValue for Option<T> {
+    const KIND: &'static str = T::KIND;
+    fn to_attr_value(&self) -> Option<AttrValue> {
+        self.as_ref().and_then(T::to_attr_value)
+    }
+}
+
+impl<T: SafeValue + ?Sized> SafeValue for &T {
+    const KIND: &'static str = T::KIND;
+    fn to_attr_value(&self) -> Option<AttrValue> {
+        (**self).to_attr_value()
+    }
+}
+
+impl<T: SafeValue + ?Sized> SafeValue for &mut T {
+    const KIND: &'static str = T::KIND;
+    fn to_attr_value(&self) -> Option<AttrValue> {
+        (**self).to_attr_value()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_keep_their_value_and_kind() {
+        assert_eq!((-3_i8).to_attr_value(), Some(AttrValue::Int(-3)));
+        assert_eq!(u64::MAX.to_attr_value(), Some(AttrValue::UInt(u64::MAX)));
+        assert_eq!(0.5_f32.to_attr_value(), Some(AttrValue::Float(0.5)));
+        assert_eq!(
+            NonZeroU16::new(7).unwrap().to_attr_value(),
+            Some(AttrValue::Int(7))
+        );
+        assert_eq!(<u8 as SafeValue>::KIND, "int");
+        assert_eq!(<f64 as SafeValue>::KIND, "float");
+        assert_eq!(<Option<bool> as SafeValue>::KIND, "bool");
+        assert_eq!(<&&u32 as SafeValue>::KIND, "int");
+    }
+
+    #[test]
+    fn none_leaves_the_attribute_out() {
+        assert_eq!(None::<bool>.to_attr_value(), None);
+        assert_eq!(
+            Some(Some(false)).to_attr_value(),
+            Some(AttrValue::Bool(false))
+        );
+        assert_eq!(Some(None::<u8>).to_attr_value(), None);
     }
 }

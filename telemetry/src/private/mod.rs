@@ -4,6 +4,9 @@
 
 use std::time::Instant;
 
+mod call;
+pub use call::*;
+
 pub use crate::catalog::{CaptureSpec, EventSpec};
 pub use crate::event::{AttrValue, Outcome};
 pub use crate::safe_value::SafeValue;

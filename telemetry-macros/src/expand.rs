@@ -1,0 +1,315 @@
+//! Code generation for `#[track]`.
+//!
+//! The user's signature, attributes and body tokens are re-emitted untouched (so errors
+//! in the body point at the user's code and lints still fire on it); around the body the
+//! expansion adds, in this order:
+//!
+//! 1. a `static` [`EventSpec`] registered in the catalog at link time;
+//! 2. a guard created through one relaxed atomic load (`enabled()`): when telemetry is
+//!    off it holds nothing, reads no clock and allocates nothing;
+//! 3. the body, run in a closure (sync) or an inner `async move` block (async), so that
+//!    every `return` and `?` of the body comes back through the expansion with its value;
+//! 4. the outcome, classified by the value's *type* (autoref specialization: any
+//!    `Result`, whatever its spelling, gives `ok`/`error` + `error_kind`), handed to the
+//!    guard. A guard dropped without an outcome records `panic` while unwinding and
+//!    `cancelled` otherwise (a future dropped before it finished).
+//!
+//! Generated code names only `#krate::__private::..` (and `::core` macros), and its own
+//! local variables use mixed-site hygiene so the body cannot see or shadow them.
+//!
+//! [`EventSpec`]: ../telemetry/catalog/struct.EventSpec.html
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::visit_mut::VisitMut;
+
+use crate::check::{LitValue, Model};
+
+/// How the function runs its body, which decides where timing starts and ends.
+pub(crate) enum Shape {
+    /// A plain function: timed around a closure holding the body.
+    Sync,
+    /// A function returning `!`: only a panic can end it (recorded by the guard).
+    Never,
+    /// `async fn`: timed from the first poll to completion.
+    AsyncFn,
+    /// A function returning a future built by a trailing `async` block, bare
+    /// (`-> impl Future`) or as the single argument of a call (`Box::pin(async move {..})`,
+    /// the shape `#[async_trait]` produces): timed from the block's first poll.
+    FutureBlock { tail: usize, boxed: bool },
+}
+
+/// Recognises the function's shape, or explains why a future-returning function cannot
+/// be tracked.
+pub(crate) fn shape(func: &syn::ItemFn) -> syn::Result<Shape> {
+    if func.sig.asyncness.is_some() {
+        return Ok(Shape::AsyncFn);
+    }
+    let ret = match &func.sig.output {
+        syn::ReturnType::Default => return Ok(Shape::Sync),
+        syn::ReturnType::Type(_, ty) => ty,
+    };
+    if matches!(**ret, syn::Type::Never(_)) {
+        return Ok(Shape::Never);
+    }
+    let stmts = &func.block.stmts;
+    if let Some(syn::Stmt::Expr(tail, None)) = stmts.last() {
+        let boxed = match tail {
+            syn::Expr::Async(_) => Some(false),
+            syn::Expr::Call(call)
+                if call.args.len() == 1 && matches!(call.args[0], syn::Expr::Async(_)) =>
+            {
+                Some(true)
+            }
+            _ => None,
+        };
+        if let Some(boxed) = boxed {
+            return Ok(Shape::FutureBlock {
+                tail: stmts.len() - 1,
+                boxed,
+            });
+        }
+    }
+    if returns_future(ret) {
+        return Err(syn::Error::new_spanned(
+            ret,
+            "#[track] can time a future only while it runs: make this an `async fn`, or end its \
+             body with the `async move { .. }` block (or `Box::pin(async move { .. })`) that \
+             builds the returned future",
+        ));
+    }
+    Ok(Shape::Sync)
+}
+
+/// Whether the return type is spelled as a future (`impl Future`, `dyn Future`,
+/// `BoxFuture`, ..).
+fn returns_future(ty: &syn::Type) -> bool {
+    struct Finder(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_path_segment(&mut self, seg: &'ast syn::PathSegment) {
+            let name = seg.ident.to_string();
+            if name == "Future" || name.ends_with("BoxFuture") {
+                self.0 = true;
+            }
+            syn::visit::visit_path_segment(self, seg);
+        }
+    }
+    let mut finder = Finder(false);
+    syn::visit::Visit::visit_type(&mut finder, ty);
+    finder.0
+}
+
+/// Builds the tracked function.
+pub(crate) fn expand(mut func: syn::ItemFn, model: &Model, shape: Shape) -> TokenStream {
+    let krate = &model.krate;
+    let (inner_attrs, outer_attrs): (Vec<_>, Vec<_>) = std::mem::take(&mut func.attrs)
+        .into_iter()
+        .partition(|a| matches!(a.style, syn::AttrStyle::Inner(_)));
+    let vis = &func.vis;
+    let sig = &func.sig;
+    let spec = spec_static(model);
+    let spec_ref = quote!(&__TELEMETRY_EVENT_SPEC);
+    let captures = capture_closure(model);
+    let guard = format_ident!("__telemetry_guard", span = Span::mixed_site());
+    let ret = format_ident!("__telemetry_ret", span = Span::mixed_site());
+    let finish = quote! {
+        #krate::__private::CallGuard::finish(#guard, || {
+            use #krate::__private::{ClassifyOther as _, ClassifyResult as _};
+            (&#krate::__private::Classify(&#ret)).__telemetry_outcome()
+        });
+    };
+    let block = &func.block;
+    let body = match shape {
+        Shape::Sync => {
+            let fake = fake_return(krate, &sig.output);
+            quote! {
+                let #guard = #krate::__private::CallGuard::enter(#spec_ref, #captures);
+                let #ret = #krate::__private::call_once(move || { #fake #block });
+                #finish
+                #ret
+            }
+        }
+        Shape::Never => quote! {
+            let #guard = #krate::__private::CallGuard::enter(#spec_ref, #captures);
+            #krate::__private::call_once(move || -> ! #block)
+        },
+        Shape::AsyncFn => {
+            let fake = fake_return(krate, &sig.output);
+            quote! {
+                let #guard = #krate::__private::CallGuard::enter(#spec_ref, #captures);
+                let #ret = async move { #fake #block }.await;
+                #finish
+                #ret
+            }
+        }
+        Shape::FutureBlock { tail, boxed } => {
+            let pending = format_ident!("__telemetry_call", span = Span::mixed_site());
+            let prefix = &block.stmts[..tail];
+            let (call, user_future) = match &block.stmts[tail] {
+                syn::Stmt::Expr(syn::Expr::Call(call), None) if boxed => {
+                    (Some(call), &call.args[0])
+                }
+                syn::Stmt::Expr(expr, None) => (None, expr),
+                // `shape` only reports a tail expression.
+                other => return quote!(#other),
+            };
+            let wrapper = quote! {
+                async move {
+                    let #guard = #krate::__private::PendingCall::start(#pending);
+                    let #ret = #user_future.await;
+                    #finish
+                    #ret
+                }
+            };
+            let tail = match call {
+                Some(call) => {
+                    let attrs = &call.attrs;
+                    let func = &call.func;
+                    quote!(#(#attrs)* #func(#wrapper))
+                }
+                None => wrapper,
+            };
+            quote! {
+                let #pending = #krate::__private::PendingCall::prepare(#spec_ref, #captures);
+                #(#prefix)*
+                #tail
+            }
+        }
+    };
+    // The new body's braces get the span of the user's braces: the item then spans
+    // from the user's `fn` to the user's `}`, so rustc treats it as the user's code
+    // (with braces of the macro's span, lints such as `dead_code` on the function
+    // would be silenced as coming from a macro).
+    let mut out = quote!(#(#outer_attrs)* #vis #sig);
+    block.brace_token.surround(&mut out, |out| {
+        out.extend(quote! {
+            #(#inner_attrs)*
+            #spec
+            #body
+        });
+    });
+    out
+}
+
+/// The catalog entry of this site. The `SafeValue` check of every capture whose type can
+/// be named here lives in this `static` (`<T as SafeValue>::KIND`, spanned on the user's
+/// type), so a wrong type is reported once, at the parameter.
+fn spec_static(model: &Model) -> TokenStream {
+    let krate = &model.krate;
+    let name = &model.name;
+    let attrs = model.attrs.iter().map(|a| {
+        let key = &a.key;
+        let value = literal(krate, &a.value);
+        quote!((#key, #value))
+    });
+    let captures = model.captures.iter().map(|c| {
+        let key = &c.key;
+        let kind = match &c.static_ty {
+            Some(ty) => quote_spanned!(c.ty.span()=> <#ty as #krate::__private::SafeValue>::KIND),
+            None => quote!(#krate::__private::ANY_KIND),
+        };
+        quote!(#krate::__private::CaptureSpec { key: #key, kind: #kind })
+    });
+    quote! {
+        #krate::__private::register_event! {
+            static __TELEMETRY_EVENT_SPEC: #krate::__private::EventSpec = #krate::__private::EventSpec {
+                name: #name,
+                attrs: &[#(#attrs),*],
+                captures: &[#(#captures),*],
+                module_path: ::core::module_path!(),
+            };
+        }
+    }
+}
+
+/// A const expression for a literal attribute value.
+fn literal(krate: &syn::Path, value: &LitValue) -> TokenStream {
+    match value {
+        LitValue::Str(s) => quote!(#krate::__private::lit_str(#s)),
+        LitValue::Int {
+            negative,
+            magnitude,
+        } => {
+            let magnitude = proc_macro2::Literal::u64_suffixed(*magnitude);
+            quote!(#krate::__private::lit_int(#negative, #magnitude))
+        }
+        LitValue::UInt(v) => {
+            let v = proc_macro2::Literal::u64_suffixed(*v);
+            quote!(#krate::__private::lit_uint(#v))
+        }
+        LitValue::Float(v) => {
+            let negative = v.is_sign_negative();
+            let magnitude = proc_macro2::Literal::f64_suffixed(v.abs());
+            quote!(#krate::__private::lit_float(#negative, #magnitude))
+        }
+        LitValue::Bool(b) => quote!(#krate::__private::lit_bool(#b)),
+    }
+}
+
+/// `|| [capture, ..]`, called by the guard only when telemetry is enabled. Values are
+/// read at the start of the call, before the body can move the parameters.
+fn capture_closure(model: &Model) -> TokenStream {
+    let krate = &model.krate;
+    if model.captures.is_empty() {
+        return quote!(|| []);
+    }
+    let items = model.captures.iter().map(|c| {
+        let key = &c.key;
+        let ident = &c.ident;
+        let value = quote_spanned!(ident.span()=> &#ident);
+        if c.static_ty.is_some() {
+            // Checked by the `static`; the fallback keeps this line from repeating the
+            // error.
+            quote!((&#krate::__private::Capture(#key, #value)).__telemetry_capture())
+        } else {
+            // A generic or `impl Trait` type: the bound is required here, on the
+            // parameter.
+            quote_spanned!(c.ty.span()=> #krate::__private::capture(#key, #value))
+        }
+    });
+    // The autoref-specialization traits are imported only where a capture uses them.
+    let imports = model
+        .captures
+        .iter()
+        .any(|c| c.static_ty.is_some())
+        .then(|| quote!(use #krate::__private::{CaptureFallback as _, CaptureSafe as _};));
+    quote! {
+        || {
+            #imports
+            [#(#items),*]
+        }
+    }
+}
+
+/// A never-taken `return` of the declared type, placed first in the closure or `async`
+/// block that holds the body: it fixes the block's return type before the body is
+/// checked, so the body's `return`s and `?`s coerce exactly as they would in the
+/// function itself (`Box<dyn Error>`, `&dyn Trait` ..). `impl Trait` becomes `_`.
+fn fake_return(krate: &syn::Path, output: &syn::ReturnType) -> TokenStream {
+    let syn::ReturnType::Type(_, ty) = output else {
+        return TokenStream::new();
+    };
+    let mut ty = (**ty).clone();
+    ImplToInfer.visit_type_mut(&mut ty);
+    quote! {
+        if false {
+            return #krate::__private::never::<#ty>();
+        }
+    }
+}
+
+struct ImplToInfer;
+
+impl VisitMut for ImplToInfer {
+    fn visit_type_mut(&mut self, ty: &mut syn::Type) {
+        if let syn::Type::ImplTrait(it) = ty {
+            let span = it.impl_token.span;
+            *ty = syn::Type::Infer(syn::TypeInfer {
+                underscore_token: syn::Token![_](span),
+            });
+            return;
+        }
+        syn::visit_mut::visit_type_mut(self, ty);
+    }
+}

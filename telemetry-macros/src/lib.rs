@@ -1,0 +1,110 @@
+//! Procedural macros of the [`telemetry`](https://docs.rs/telemetry) crate. Use them
+//! through `telemetry` (`#[telemetry::track]`, `#[derive(telemetry::SafeValue)]`): the
+//! code they generate calls `telemetry::__private`, which only that crate provides.
+//!
+//! Layout: [`parse`](parse) reads the attribute grammar, [`check`](check) applies every
+//! grammar and privacy rule (with [`types`](types) for the declared types of captured
+//! parameters), [`expand`](expand) generates the code, [`derive_safe_value`] implements
+//! the derive and [`errors`](errors) collects every problem of one item so that they
+//! are all reported in one compile.
+
+mod check;
+mod derive_safe_value;
+mod errors;
+mod expand;
+mod parse;
+mod types;
+
+use proc_macro::TokenStream;
+
+/// Records every call of the function as one telemetry event.
+///
+/// ```text
+/// #[track("<event.name>" [, attrs(key = <literal>, ..)] [, capture(param, ..)] [, crate = path])]
+/// ```
+///
+/// * The event name is a string literal of lowercase dotted words
+///   (`[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*`), at most 64 bytes.
+/// * `attrs(..)` adds fixed attributes: snake_case keys, values that are string,
+///   integer, float or bool literals (a leading `-` is allowed). Names, constants,
+///   calls and macros (`env!`, `concat!` ..) are rejected: everything an event can
+///   contain must be visible at the call site.
+/// * `capture(param, ..)` adds the values of parameters, whose types must implement
+///   `telemetry::SafeValue` (bool, integers, floats, `Option` of those, fieldless enums
+///   with `#[derive(SafeValue)]`). Paths and strings are rejected with a targeted error.
+/// * `crate = path` names the `telemetry` crate when it is renamed or re-exported.
+///
+/// Each call records its duration, the outcome — `ok`, or for any `Result` return type
+/// `ok`/`error` with `error_kind` = the error type's name (never its message); `panic`
+/// when it panics (the panic keeps unwinding); `cancelled` when a future is dropped
+/// before it finished — and the attributes. Works on functions, methods, `async fn`,
+/// functions returning `impl Future` built by a trailing `async move` block, and
+/// `#[async_trait]` methods; an `async` call is timed while it runs (from its first
+/// poll), not when its future is built, and a future that is never polled records
+/// nothing. When telemetry is off, a call costs one relaxed atomic load.
+///
+/// Limitation: a captured parameter whose type is a generic parameter of the enclosing
+/// `impl` is recognised by its conventional spelling (`T`, `M`, `K2`: one or two capital
+/// letters or digits); such captures appear in the catalog with kind `any`.
+///
+/// ```ignore
+/// #[telemetry::track("cmd.build", attrs(profile = "release"), capture(jobs))]
+/// fn build(jobs: u16) -> Result<(), std::io::Error> { Ok(()) }
+/// ```
+#[proc_macro_attribute]
+pub fn track(args: TokenStream, item: TokenStream) -> TokenStream {
+    track_impl(args.into(), item.into()).into()
+}
+
+/// Implements `telemetry::SafeValue` for a fieldless enum: each variant is sent as its
+/// name in snake_case, or as `#[safe_value(rename = "..")]`. `#[safe_value(crate = path)]`
+/// on the enum names a renamed `telemetry` crate. Enums with fields, structs and unions
+/// are rejected: they could carry free text.
+///
+/// ```ignore
+/// #[derive(telemetry::SafeValue)]
+/// enum Mode { Debug, Release, #[safe_value(rename = "rel_lto")] ReleaseLto }
+/// ```
+#[proc_macro_derive(SafeValue, attributes(safe_value))]
+pub fn derive_safe_value(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    derive_safe_value::derive(input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// parse → check → expand; on any error, the errors plus the function as written.
+fn track_impl(
+    args: proc_macro2::TokenStream,
+    item: proc_macro2::TokenStream,
+) -> proc_macro2::TokenStream {
+    let mut errors = errors::Errors::default();
+    let parsed = parse::parse_args(args, &mut errors);
+    let func = match syn::parse2::<syn::ItemFn>(item.clone()) {
+        Ok(func) => func,
+        Err(_) => {
+            errors.at(proc_macro2::Span::call_site(), not_a_function(&item));
+            let error = errors.finish().err();
+            return error.map_or(item.clone(), |e| errors::with_original(&e, item));
+        }
+    };
+    let shape = expand::shape(&func).map_err(|e| errors.push(e)).ok();
+    let model = check::check(parsed, &func.sig, &mut errors);
+    match (errors.finish(), model, shape) {
+        (Ok(()), Some(model), Some(shape)) => expand::expand(func, &model, shape),
+        (Err(error), ..) => errors::with_original(&error, item),
+        // `check` and `shape` report an error whenever they return nothing.
+        (Ok(()), ..) => item,
+    }
+}
+
+/// The message for an item that is not a function with a body.
+fn not_a_function(item: &proc_macro2::TokenStream) -> &'static str {
+    match syn::parse2::<syn::TraitItemFn>(item.clone()) {
+        Ok(f) if f.default.is_none() => {
+            "#[track] needs a function body: put it on the implementations of this trait \
+             method, not on its declaration"
+        }
+        _ => "#[track] applies to functions: free functions, methods and associated functions",
+    }
+}

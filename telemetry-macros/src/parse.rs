@@ -1,0 +1,268 @@
+//! The attribute grammar of `#[track]`:
+//!
+//! ```text
+//! #[track("event.name" [, attrs(key = literal, ..)] [, capture(param, ..)] [, crate = path])]
+//! ```
+//!
+//! Parsing is deliberately lenient: the arguments are split on top-level commas and each
+//! one is parsed on its own, so one malformed argument produces one error and the others
+//! are still checked (every mistake of an attribute is reported in one compile). Parsing
+//! only recognises the *shape*; whether a name or a value is allowed is `check`'s job.
+
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use syn::ext::IdentExt;
+use syn::parse::Parser;
+
+use crate::errors::Errors;
+
+/// The arguments of one `#[track(..)]`, as written.
+#[derive(Default)]
+pub(crate) struct TrackArgs {
+    /// The first, positional argument (should be a string literal).
+    pub(crate) name: Option<syn::Expr>,
+    /// The entries of `attrs(..)`.
+    pub(crate) attrs: Vec<AttrEntry>,
+    /// The names listed in `capture(..)` (may include `self`, which `check` rejects).
+    pub(crate) captures: Vec<syn::Ident>,
+    /// `crate = path`.
+    pub(crate) krate: Option<syn::Path>,
+}
+
+/// One `key = value` of `attrs(..)`.
+pub(crate) struct AttrEntry {
+    pub(crate) key: syn::Ident,
+    pub(crate) value: syn::Expr,
+}
+
+/// Parses the attribute's arguments, recording every malformed argument in `errors`.
+pub(crate) fn parse_args(tokens: TokenStream, errors: &mut Errors) -> TrackArgs {
+    let mut args = TrackArgs::default();
+    let mut seen_attrs = false;
+    let mut seen_capture = false;
+    for (index, chunk) in split_on_commas(tokens, errors).into_iter().enumerate() {
+        match classify(&chunk) {
+            Arg::Crate => match parse_crate.parse2(chunk.clone()) {
+                Ok(path) if args.krate.is_none() => args.krate = Some(path),
+                Ok(_) => errors.spanned(&chunk, "`crate = ..` is given twice"),
+                Err(e) => errors.push(e),
+            },
+            Arg::Group(kind, ident, group) => {
+                let seen = match kind {
+                    Group::Attrs => &mut seen_attrs,
+                    Group::Capture => &mut seen_capture,
+                };
+                if std::mem::replace(seen, true) {
+                    errors.spanned(&ident, format!("`{ident}(..)` is given twice; list everything in one `{ident}(..)`"));
+                    continue;
+                }
+                match kind {
+                    Group::Attrs => args.attrs = parse_attrs(group, errors),
+                    Group::Capture => args.captures = parse_captures(group, errors),
+                }
+            }
+            Arg::Unknown(ident) => errors.spanned(
+                &ident,
+                format!("unknown `#[track]` option `{ident}`: the options are `attrs(key = literal, ..)`, `capture(param, ..)` and `crate = path`"),
+            ),
+            Arg::MisusedGroup(ident) => errors.spanned(
+                &chunk,
+                format!("`{ident}` takes a parenthesised list: `{ident}(..)`"),
+            ),
+            Arg::Positional => {
+                if args.name.is_some() {
+                    errors.spanned(
+                        &chunk,
+                        "unexpected argument: after the event name come only `attrs(..)`, `capture(..)` and `crate = path`",
+                    );
+                    continue;
+                }
+                if index != 0 {
+                    errors.spanned(
+                        &chunk,
+                        "the event name must be the first argument: `#[track(\"cmd.build\", attrs(..), capture(..))]`",
+                    );
+                }
+                match syn::parse2::<syn::Expr>(chunk) {
+                    Ok(expr) => args.name = Some(expr),
+                    Err(e) => errors.push(e),
+                }
+            }
+        }
+    }
+    args
+}
+
+enum Group {
+    Attrs,
+    Capture,
+}
+
+enum Arg {
+    Crate,
+    Group(Group, syn::Ident, TokenStream),
+    Unknown(syn::Ident),
+    MisusedGroup(syn::Ident),
+    Positional,
+}
+
+/// Recognises which kind of argument a comma-separated chunk is, by its first tokens.
+fn classify(chunk: &TokenStream) -> Arg {
+    let mut tokens = chunk.clone().into_iter();
+    let (Some(TokenTree::Ident(first)), second) = (tokens.next(), tokens.next()) else {
+        return Arg::Positional;
+    };
+    let rest_is_empty = tokens.next().is_none();
+    let name = first.to_string();
+    match (name.as_str(), &second) {
+        ("crate", _) => Arg::Crate,
+        ("attrs" | "capture", Some(TokenTree::Group(g)))
+            if g.delimiter() == Delimiter::Parenthesis && rest_is_empty =>
+        {
+            let kind = if name == "attrs" {
+                Group::Attrs
+            } else {
+                Group::Capture
+            };
+            Arg::Group(kind, first, g.stream())
+        }
+        ("attrs" | "capture", _) => Arg::MisusedGroup(first),
+        (_, Some(TokenTree::Group(g))) if g.delimiter() == Delimiter::Parenthesis => {
+            Arg::Unknown(first)
+        }
+        (_, Some(TokenTree::Punct(p))) if p.as_char() == '=' => Arg::Unknown(first),
+        _ => Arg::Positional,
+    }
+}
+
+fn parse_crate(input: syn::parse::ParseStream<'_>) -> syn::Result<syn::Path> {
+    input.parse::<syn::Token![crate]>()?;
+    input.parse::<syn::Token![=]>()?;
+    let path = input.call(syn::Path::parse_mod_style)?;
+    if !input.is_empty() {
+        return Err(input.error("expected a path, e.g. `crate = ::my_telemetry`"));
+    }
+    Ok(path)
+}
+
+/// `key = value, ..`: each entry parsed on its own.
+fn parse_attrs(tokens: TokenStream, errors: &mut Errors) -> Vec<AttrEntry> {
+    let mut entries = Vec::new();
+    for chunk in split_on_commas(tokens, errors) {
+        let Some((key_tokens, value_tokens)) = split_on_eq(&chunk) else {
+            errors.spanned(
+                &chunk,
+                "expected `key = literal` in `attrs(..)`, e.g. `attrs(profile = \"release\")`",
+            );
+            continue;
+        };
+        let key = match syn::Ident::parse_any.parse2(key_tokens.clone()) {
+            Ok(key) => key,
+            Err(_) => {
+                errors.spanned(
+                    &key_tokens,
+                    "attribute keys are snake_case identifiers, e.g. `attrs(dry_run = true)`",
+                );
+                continue;
+            }
+        };
+        if value_tokens.is_empty() {
+            errors.spanned(
+                &chunk,
+                format!("missing value for `{key}`: write `{key} = <literal>`"),
+            );
+            continue;
+        }
+        match syn::parse2::<syn::Expr>(value_tokens) {
+            Ok(value) => entries.push(AttrEntry { key, value }),
+            Err(e) => errors.push(e),
+        }
+    }
+    entries
+}
+
+/// `param, ..`: every entry must be a single identifier.
+fn parse_captures(tokens: TokenStream, errors: &mut Errors) -> Vec<syn::Ident> {
+    let mut names = Vec::new();
+    for chunk in split_on_commas(tokens, errors) {
+        match syn::Ident::parse_any.parse2(chunk.clone()) {
+            Ok(ident) => names.push(ident),
+            Err(_) => errors.spanned(
+                &chunk,
+                "`capture(..)` takes the names of the function's parameters, e.g. `capture(jobs, mode)`",
+            ),
+        }
+    }
+    names
+}
+
+/// Splits at top-level commas (commas inside groups belong to the group). A trailing
+/// comma is fine; an empty argument (`a,,b`) is an error.
+fn split_on_commas(tokens: TokenStream, errors: &mut Errors) -> Vec<TokenStream> {
+    let mut chunks = Vec::new();
+    let mut current = TokenStream::new();
+    for token in tokens {
+        match &token {
+            TokenTree::Punct(p) if p.as_char() == ',' => {
+                if current.is_empty() {
+                    errors.at(p.span(), "unexpected `,`");
+                }
+                chunks.push(std::mem::take(&mut current));
+            }
+            _ => current.extend([token]),
+        }
+    }
+    if !current.is_empty() {
+        chunks.push(current);
+    }
+    chunks.retain(|c| !c.is_empty());
+    chunks
+}
+
+/// Splits `key = value` at the first lone `=` (not part of `==`, `=>`, `<=` ..).
+fn split_on_eq(chunk: &TokenStream) -> Option<(TokenStream, TokenStream)> {
+    let tokens: Vec<TokenTree> = chunk.clone().into_iter().collect();
+    let at = tokens.iter().enumerate().position(|(i, t)| {
+        let is_lone_eq = matches!(t, TokenTree::Punct(p) if p.as_char() == '=' && p.spacing() == proc_macro2::Spacing::Alone);
+        let joined_before = i > 0
+            && matches!(&tokens[i - 1], TokenTree::Punct(p) if p.spacing() == proc_macro2::Spacing::Joint);
+        is_lone_eq && !joined_before
+    })?;
+    let key = tokens[..at].iter().cloned().collect();
+    let value = tokens[at + 1..].iter().cloned().collect();
+    Some((key, value))
+}
+
+/// The span to report "missing event name" at: the whole attribute.
+pub(crate) fn attribute_span() -> Span {
+    Span::call_site()
+}
+
+/// A short source-like rendering of tokens for messages (`std::env::consts::OS`, not
+/// the token printer's `std :: env :: consts :: OS`).
+pub(crate) fn render(tokens: &impl quote::ToTokens) -> String {
+    let mut text = tokens.to_token_stream().to_string();
+    for (from, to) in [
+        (" :: ", "::"),
+        (":: ", "::"),
+        (" < ", "<"),
+        ("< ", "<"),
+        (" >", ">"),
+        (" ,", ","),
+        (" . ", "."),
+        (" (", "("),
+        ("( ", "("),
+        (" )", ")"),
+        ("! (", "!("),
+        ("& ", "&"),
+    ] {
+        text = text.replace(from, to);
+    }
+    if let Some(rest) = text.strip_prefix("- ") {
+        text = format!("-{rest}");
+    }
+    if text.len() > 40 {
+        format!("{}..", text.chars().take(37).collect::<String>())
+    } else {
+        text
+    }
+}

@@ -1,0 +1,288 @@
+//! The call-site machinery of `#[track]`: the drop guard that records every call
+//! exactly once, the outcome classification by type, captured values and the const
+//! constructors of literal attributes. Only generated code uses these.
+
+use std::borrow::Cow;
+
+use super::{Start, enabled, record_call};
+use crate::catalog::EventSpec;
+use crate::event::{AttrValue, Outcome};
+use crate::safe_value::SafeValue;
+
+pub use crate::__telemetry_register_event as register_event;
+pub use crate::catalog::ANY_KIND;
+#[cfg(any(
+    target_os = "none",
+    target_os = "linux",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "tvos",
+    target_os = "android",
+    target_os = "fuchsia",
+    target_os = "illumos",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "psp",
+    target_os = "windows",
+    target_os = "uefi",
+))]
+pub use crate::catalog::registry::EVENT_SPECS;
+pub use core::option::Option::{self, Some};
+pub use linkme;
+
+/// The catalog kind of a `#[derive(SafeValue)]` enum.
+pub const ENUM_KIND: &str = "string";
+
+/// One captured value, ready to record (`None`: left out).
+pub type Captured = Option<(&'static str, AttrValue)>;
+
+/// A call whose captured values are read but whose clock has not started: the sync part
+/// of a function returning an `async` block. Holds nothing when telemetry is off.
+#[derive(Debug)]
+#[must_use]
+pub struct PendingCall {
+    prepared: Option<(&'static EventSpec, Vec<(&'static str, AttrValue)>)>,
+}
+
+impl PendingCall {
+    /// One relaxed load; when enabled, reads the captured values.
+    #[inline]
+    pub fn prepare<const N: usize>(
+        spec: &'static EventSpec,
+        capture: impl FnOnce() -> [Captured; N],
+    ) -> Self {
+        if !enabled() {
+            return Self { prepared: None };
+        }
+        let captured = capture().into_iter().flatten().collect();
+        Self {
+            prepared: Some((spec, captured)),
+        }
+    }
+
+    /// Starts the clock (when prepared): the first poll of the future.
+    #[inline]
+    pub fn start(self) -> CallGuard {
+        CallGuard {
+            active: self.prepared.map(|(spec, captured)| Active {
+                spec,
+                captured,
+                start: Start::now(),
+            }),
+        }
+    }
+}
+
+/// Records one tracked call: with the classified outcome by [`CallGuard::finish`], or,
+/// when dropped unfinished, as `panic` (while unwinding) or `cancelled` (a future dropped
+/// before it completed). Holds nothing, and records nothing, when telemetry is off.
+#[derive(Debug)]
+#[must_use]
+pub struct CallGuard {
+    active: Option<Active>,
+}
+
+#[derive(Debug)]
+struct Active {
+    spec: &'static EventSpec,
+    captured: Vec<(&'static str, AttrValue)>,
+    start: Start,
+}
+
+impl CallGuard {
+    /// Starts a call: one relaxed load; when enabled, reads the captured values, then the
+    /// clock.
+    #[inline]
+    pub fn enter<const N: usize>(
+        spec: &'static EventSpec,
+        capture: impl FnOnce() -> [Captured; N],
+    ) -> Self {
+        PendingCall::prepare(spec, capture).start()
+    }
+
+    /// Records the call with the outcome `classify` gives (only called when enabled).
+    #[inline]
+    pub fn finish(mut self, classify: impl FnOnce() -> (Outcome, Option<&'static str>)) {
+        if let Some(active) = self.active.take() {
+            let (outcome, error_kind) = classify();
+            record_call(
+                active.spec,
+                active.start,
+                outcome,
+                error_kind,
+                active.captured,
+            );
+        }
+    }
+}
+
+impl Drop for CallGuard {
+    fn drop(&mut self) {
+        if let Some(active) = self.active.take() {
+            let outcome = if std::thread::panicking() {
+                Outcome::Panic
+            } else {
+                Outcome::Cancelled
+            };
+            record_call(active.spec, active.start, outcome, None, active.captured);
+        }
+    }
+}
+
+/// Runs the body closure. Taking `FnOnce` makes the closure `FnOnce`, so the body may
+/// move out of (or return borrows of) what it captured, exactly as the function could.
+#[inline(always)]
+pub fn call_once<R>(body: impl FnOnce() -> R) -> R {
+    body()
+}
+
+/// The never-called value of the fake `return` that gives the body its declared return
+/// type (see the macro's `expand` module).
+#[inline(always)]
+pub fn never<T>() -> T {
+    unreachable!("telemetry: the type-only return of #[track] is never taken")
+}
+
+// ---- outcome classification (autoref specialization) ---------------------------------
+
+/// A return value being classified: `(&Classify(&value)).__telemetry_outcome()` picks
+/// [`ClassifyResult`] when the value's type is any `Result` (whatever alias spells it)
+/// and [`ClassifyOther`] otherwise.
+#[derive(Debug)]
+pub struct Classify<'a, T: ?Sized>(pub &'a T);
+
+/// The `Result` case: `ok`, or `error` with the error type's name.
+pub trait ClassifyResult {
+    /// The outcome and, for an error, `type_name` of the error type.
+    fn __telemetry_outcome(&self) -> (Outcome, Option<&'static str>);
+}
+
+impl<T, E> ClassifyResult for Classify<'_, Result<T, E>> {
+    #[inline]
+    fn __telemetry_outcome(&self) -> (Outcome, Option<&'static str>) {
+        match self.0 {
+            Ok(_) => (Outcome::Ok, None),
+            Err(_) => (Outcome::Error, Some(std::any::type_name::<E>())),
+        }
+    }
+}
+
+/// Any other return type: `ok`.
+pub trait ClassifyOther {
+    /// Always `ok`.
+    fn __telemetry_outcome(&self) -> (Outcome, Option<&'static str>);
+}
+
+impl<T: ?Sized> ClassifyOther for &Classify<'_, T> {
+    #[inline]
+    fn __telemetry_outcome(&self) -> (Outcome, Option<&'static str>) {
+        (Outcome::Ok, None)
+    }
+}
+
+// ---- captured values -----------------------------------------------------------------
+
+/// Reads a captured parameter; the `SafeValue` bound is the compile-time privacy check
+/// (used for generic parameter types).
+#[inline]
+pub fn capture<T: SafeValue + ?Sized>(key: &'static str, value: &T) -> Captured {
+    value.to_attr_value().map(|v| (key, v))
+}
+
+/// A captured parameter whose type was already checked by the catalog `static`:
+/// `(&Capture(key, &value)).__telemetry_capture()` never raises a second error.
+#[derive(Debug)]
+pub struct Capture<'a, T: ?Sized>(pub &'static str, pub &'a T);
+
+/// The checked case.
+pub trait CaptureSafe {
+    /// The value, when its type is `SafeValue`.
+    fn __telemetry_capture(&self) -> Captured;
+}
+
+impl<T: SafeValue + ?Sized> CaptureSafe for Capture<'_, T> {
+    #[inline]
+    fn __telemetry_capture(&self) -> Captured {
+        capture(self.0, self.1)
+    }
+}
+
+/// Reached only when the crate does not compile anyway (the `static` reported the
+/// missing `SafeValue`): sends nothing.
+pub trait CaptureFallback {
+    /// Nothing.
+    fn __telemetry_capture(&self) -> Captured;
+}
+
+impl<T: ?Sized> CaptureFallback for &Capture<'_, T> {
+    #[inline]
+    fn __telemetry_capture(&self) -> Captured {
+        None
+    }
+}
+
+// ---- literal attributes --------------------------------------------------------------
+
+/// A string literal attribute.
+pub const fn lit_str(value: &'static str) -> AttrValue {
+    AttrValue::Str(Cow::Borrowed(value))
+}
+
+/// An integer literal attribute that fits `i64`, from its sign and magnitude (so that
+/// `i64::MIN` needs no overflowing literal).
+pub const fn lit_int(negative: bool, magnitude: u64) -> AttrValue {
+    let value = magnitude as i64;
+    AttrValue::Int(if negative {
+        value.wrapping_neg()
+    } else {
+        value
+    })
+}
+
+/// A positive integer literal attribute above `i64::MAX`.
+pub const fn lit_uint(value: u64) -> AttrValue {
+    AttrValue::UInt(value)
+}
+
+/// A float literal attribute from its sign and magnitude.
+pub const fn lit_float(negative: bool, magnitude: f64) -> AttrValue {
+    AttrValue::Float(if negative { -magnitude } else { magnitude })
+}
+
+/// A bool literal attribute.
+pub const fn lit_bool(value: bool) -> AttrValue {
+    AttrValue::Bool(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification_follows_the_type() {
+        use super::{ClassifyOther as _, ClassifyResult as _};
+        type Alias<T> = std::io::Result<T>;
+        let ok: Alias<u8> = Ok(1);
+        let err: Alias<u8> = Err(std::io::Error::other("secret message"));
+        assert_eq!((&Classify(&ok)).__telemetry_outcome(), (Outcome::Ok, None));
+        assert_eq!(
+            (&Classify(&err)).__telemetry_outcome(),
+            (Outcome::Error, Some("std::io::error::Error"))
+        );
+        assert_eq!(
+            (&Classify(&Some(3))).__telemetry_outcome(),
+            (Outcome::Ok, None)
+        );
+    }
+
+    #[test]
+    fn literal_constructors_keep_extremes() {
+        assert_eq!(
+            lit_int(true, i64::MIN.unsigned_abs()),
+            AttrValue::Int(i64::MIN)
+        );
+        assert_eq!(lit_int(true, 4), AttrValue::Int(-4));
+        assert_eq!(lit_int(false, 0), AttrValue::Int(0));
+        assert_eq!(lit_float(true, 0.5), AttrValue::Float(-0.5));
+    }
+}

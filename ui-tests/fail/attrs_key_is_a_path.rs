@@ -1,0 +1,4 @@
+#[telemetry::track("cmd.build", attrs(build::profile = "release"))]
+fn build() {}
+
+fn main() {}

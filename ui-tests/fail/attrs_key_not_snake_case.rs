@@ -1,0 +1,4 @@
+#[telemetry::track("cmd.build", attrs(buildProfile = "release"))]
+fn build() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[telemetry::track("cmd.build", attrs(jobs = { 4 }))]
+fn build() {}
+
+fn main() {}

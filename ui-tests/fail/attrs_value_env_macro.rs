@@ -1,0 +1,4 @@
+#[telemetry::track("cmd.build", attrs(home = env!("HOME")))]
+fn build() {}
+
+fn main() {}

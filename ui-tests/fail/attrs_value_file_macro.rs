@@ -1,0 +1,4 @@
+#[telemetry::track("cmd.build", attrs(source = file!()))]
+fn build() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[telemetry::track("cmd.build", attrs(profile = format!("{}", "release")))]
+fn build() {}
+
+fn main() {}

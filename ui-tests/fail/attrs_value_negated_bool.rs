@@ -1,0 +1,4 @@
+#[telemetry::track("cmd.build", attrs(dry_run = -true))]
+fn build() {}
+
+fn main() {}

@@ -1,0 +1,8 @@
+#[telemetry::track("cmd.answer")]
+const fn answer() -> u8 {
+    42
+}
+
+fn main() {
+    let _ = answer();
+}

@@ -1,0 +1,6 @@
+#![deny(dead_code)]
+
+#[telemetry::track("cmd.build")]
+fn build() {}
+
+fn main() {}

@@ -1,0 +1,8 @@
+#[derive(telemetry::SafeValue)]
+enum Source {
+    Stdin,
+    File(std::path::PathBuf),
+    Url { url: String },
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[derive(telemetry::SafeValue)]
+struct UserName(String);
+
+fn main() {}

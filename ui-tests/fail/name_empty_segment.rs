@@ -1,0 +1,4 @@
+#[telemetry::track("cmd..build")]
+fn build() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[telemetry::track(concat!("cmd", ".build"))]
+fn build() {}
+
+fn main() {}

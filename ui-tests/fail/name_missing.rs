@@ -1,0 +1,4 @@
+#[telemetry::track]
+fn build() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+const NAME: &str = "cmd.build";
+
+#[telemetry::track(NAME)]
+fn build() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[telemetry::track(attrs(profile = "release"), "cmd.build")]
+fn build() {}
+
+fn main() {}

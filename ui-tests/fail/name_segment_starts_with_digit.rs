@@ -1,0 +1,4 @@
+#[telemetry::track("cmd.2build")]
+fn build() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[telemetry::track("Cmd.Build")]
+fn build() {}
+
+fn main() {}

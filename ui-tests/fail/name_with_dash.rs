@@ -1,0 +1,4 @@
+#[telemetry::track("cmd.dry-run")]
+fn build() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[telemetry::track("cmd.build")]
+struct Build;
+
+fn main() {}

@@ -1,0 +1,6 @@
+trait Command {
+    #[telemetry::track("cmd.run")]
+    fn run(&self);
+}
+
+fn main() {}
