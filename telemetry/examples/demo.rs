@@ -116,6 +116,24 @@ fn telemetry_context(consent: Consent) -> Option<TelemetryContext> {
                 notice: NOTICE.into(),
             },
         });
+    #[cfg(feature = "http")]
+    let builder = match std::env::var("DEMO_TELEMETRY_ENDPOINT") {
+        Ok(url) if !url.is_empty() => {
+            let loopback =
+                url.starts_with("http://127.0.0.1:") || url.starts_with("http://localhost:");
+            match telemetry::HttpSink::builder(&url)
+                .allow_insecure_http(loopback)
+                .build()
+            {
+                Ok(sink) => builder.sink(sink),
+                Err(e) => {
+                    eprintln!("demo: telemetry endpoint ignored: {e}");
+                    builder
+                }
+            }
+        }
+        _ => builder,
+    };
     match builder.build() {
         Ok(ctx) => Some(ctx),
         Err(e) => {

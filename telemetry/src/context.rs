@@ -15,6 +15,10 @@ use crate::error::TelemetryError;
 use crate::event::AttrValue;
 use crate::naming;
 use crate::pipeline::{self, BatchConfig, EventFactory, Pending, Queue, Rejected};
+use crate::pipeline::{
+    DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_FILES, Delivery, DeliveryMode, DeliveryStats,
+    SpoolLimits,
+};
 use crate::sink::{FileSink, TeeSink, TelemetrySink, WriterSink};
 
 /// Whether telemetry is collected. Built from the author's compile switch and the
@@ -84,6 +88,8 @@ struct Inner {
     /// `None` until the first accepted event starts the worker.
     worker: Mutex<Option<Result<(), String>>>,
     worker_started: AtomicBool,
+    /// Which sinks are journaled, the spool, the delivery counters.
+    delivery: Arc<Delivery>,
     decision: Decision,
     consent_mode: ConsentMode,
     config_dir: Option<PathBuf>,
@@ -199,8 +205,9 @@ impl TelemetryContext {
         COMPILED_IN && self.inner.enabled.load(Ordering::Relaxed)
     }
 
-    /// Changes the policy at run time. Disabling drops every event still queued in
-    /// memory, so nothing collected before is sent afterwards.
+    /// Changes the policy at run time. Disabling [purges](Self::purge): every event
+    /// still queued in memory and every spool file is deleted and replay stops, so
+    /// nothing collected before is sent afterwards.
     ///
     /// ```
     /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
@@ -211,9 +218,84 @@ impl TelemetryContext {
         let enabled = policy == CollectionPolicy::Enabled;
         self.inner.enabled.store(enabled, Ordering::Relaxed);
         if !enabled {
-            self.inner.queue.clear();
+            self.purge();
         }
         crate::global::refresh(self);
+    }
+
+    /// Consent withdrawn: drops the events queued in memory, deletes every spool file
+    /// of this tool (including batches left by earlier runs and batches other processes
+    /// are sending) and stops replay and retries at once; a request already on the
+    /// wire is abandoned. Returns the number of events deleted. Does not change the
+    /// policy (see [`set_policy`](Self::set_policy)) and does not touch the local
+    /// event log. Runs on the caller's thread: when it returns, the files are gone.
+    ///
+    /// ```
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// assert_eq!(ctx.purge(), 0);
+    /// ```
+    pub fn purge(&self) -> u64 {
+        let queued = self.inner.queue.purge() as u64;
+        let spooled = self.inner.delivery.spool.as_ref().map_or(0, |s| s.purge());
+        let purged = queued + spooled;
+        pipeline::Counters::add(&self.inner.delivery.counters.purged, purged);
+        purged
+    }
+
+    /// How accepted events are delivered: [`DeliveryMode::AtLeastOnce`] when this
+    /// context journals batches in a spool.
+    ///
+    /// ```
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// assert_eq!(ctx.delivery_mode(), telemetry::DeliveryMode::AtMostOnce);
+    /// ```
+    pub fn delivery_mode(&self) -> DeliveryMode {
+        self.inner.delivery.mode
+    }
+
+    /// The spool directory (`<data dir>/spool`), in at-least-once mode.
+    ///
+    /// ```
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// assert!(ctx.spool_dir().is_none());
+    /// ```
+    pub fn spool_dir(&self) -> Option<&Path> {
+        self.inner.delivery.spool.as_deref().map(|s| s.dir())
+    }
+
+    /// The delivery counters of this process and what the spool holds now (this reads
+    /// the spool directory; it never writes). For `telemetry status`.
+    ///
+    /// ```
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// let stats = ctx.stats();
+    /// assert_eq!((stats.spooled_events, stats.retried, stats.corrupt_skipped), (0, 0, 0));
+    /// ```
+    pub fn stats(&self) -> DeliveryStats {
+        let d = &self.inner.delivery;
+        let c = &d.counters;
+        let get = pipeline::Counters::get;
+        let scan = d
+            .spool
+            .as_ref()
+            .map_or_else(pipeline::Scan::default, |s| s.scan());
+        DeliveryStats {
+            mode: d.mode,
+            queued: self.inner.queue.len(),
+            delivered: self.inner.queue.delivered(),
+            failed: self.inner.queue.failed(),
+            dropped: self.inner.queue.dropped(),
+            spool_errors: get(&c.spool_errors),
+            spooled_files: scan.files,
+            spooled_events: scan.events,
+            spooled_bytes: scan.bytes,
+            pruned_files: get(&c.pruned_files),
+            pruned_events: get(&c.pruned_events),
+            corrupt_skipped: get(&c.corrupt_skipped),
+            retried: get(&c.retried),
+            replayed: get(&c.replayed),
+            purged: get(&c.purged),
+        }
     }
 
     /// A description of the sinks, for `telemetry status`.
@@ -370,7 +452,7 @@ impl TelemetryContext {
             pipeline::spawn(
                 Arc::clone(&self.inner.queue),
                 Arc::clone(&self.inner.factory),
-                Arc::clone(&self.inner.sink),
+                Arc::clone(&self.inner.delivery),
                 self.inner.batch,
             )
             .map_err(|e| e.to_string())
@@ -508,6 +590,8 @@ pub struct TelemetryContextBuilder {
     queue_capacity: Option<usize>,
     batch_size: Option<usize>,
     linger: Option<Duration>,
+    delivery_mode: Option<DeliveryMode>,
+    spool_limits: Option<SpoolLimits>,
     data_dir: Option<PathBuf>,
     local_log: bool,
     default_attrs: BTreeMap<String, AttrValue>,
@@ -692,6 +776,41 @@ impl TelemetryContextBuilder {
         self
     }
 
+    /// How accepted events are protected on their way to the sinks (see
+    /// [`DeliveryMode`]). Default: `AtLeastOnce` when a sink is not local (a network
+    /// sink such as `HttpSink`/`OtlpSink`, or a custom sink that does not declare
+    /// [`is_local`](TelemetrySink::is_local)), `AtMostOnce` otherwise. In
+    /// `AtLeastOnce` the remote sinks are fed through the spool in
+    /// `<data dir>/spool/` and the local sinks are still written directly, once (with
+    /// no remote sink, every sink goes through the spool). Without a data dir (no home
+    /// directory) the spool is impossible and delivery is `AtMostOnce`.
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().delivery_mode(telemetry::DeliveryMode::AtMostOnce);
+    /// # drop(b);
+    /// ```
+    pub fn delivery_mode(mut self, mode: DeliveryMode) -> Self {
+        self.delivery_mode = Some(mode);
+        self
+    }
+
+    /// Bounds of the spool (defaults [`DEFAULT_SPOOL_MAX_FILES`] files, one batch
+    /// each, and [`DEFAULT_SPOOL_MAX_BYTES`] bytes). When a new batch would exceed
+    /// either, the oldest waiting batches are deleted and counted
+    /// ([`DeliveryStats::pruned_events`]).
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().spool_limits(100, 1 << 20);
+    /// # drop(b);
+    /// ```
+    pub fn spool_limits(mut self, max_files: usize, max_bytes: u64) -> Self {
+        self.spool_limits = Some(SpoolLimits {
+            max_files,
+            max_bytes,
+        });
+        self
+    }
+
     /// Where the install id (and the spool) live. Default: the platform data dir,
     /// `<data>/<tool>/telemetry` (e.g. `~/.local/share/mytool/telemetry` on Linux).
     /// Nothing is created there while telemetry is disabled.
@@ -797,6 +916,15 @@ impl TelemetryContextBuilder {
         } else if decision.show {
             sinks.push(Arc::new(WriterSink::stderr()));
         }
+        let delivery = Delivery::plan(
+            sinks.clone(),
+            self.delivery_mode,
+            data_dir.as_deref(),
+            self.spool_limits.unwrap_or(SpoolLimits {
+                max_files: DEFAULT_SPOOL_MAX_FILES,
+                max_bytes: DEFAULT_SPOOL_MAX_BYTES,
+            }),
+        );
         let sink: Arc<dyn TelemetrySink> = match sinks.len() {
             0 => return config("at least one sink is required".into()),
             1 => sinks
@@ -820,6 +948,7 @@ impl TelemetryContextBuilder {
                 local_log,
                 worker: Mutex::new(None),
                 worker_started: AtomicBool::new(false),
+                delivery: Arc::new(delivery),
                 decision,
                 consent_mode: self.consent,
                 config_dir,

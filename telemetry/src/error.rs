@@ -88,9 +88,50 @@ pub enum TelemetryError {
     #[error("telemetry delivery worker is not running: {0}")]
     #[diagnostic(code(telemetry::worker))]
     Worker(String),
+
+    /// A network sink's request failed: no connection, a timeout, or an HTTP status
+    /// other than 2xx. [`is_retryable`](Self::is_retryable) tells whether sending the
+    /// same batch again later can succeed (connect errors, timeouts, 408, 429, 5xx) or
+    /// never will (any other status: the batch is dropped and counted).
+    #[error("telemetry could not deliver to {endpoint}: {message}")]
+    #[diagnostic(
+        code(telemetry::http),
+        help(
+            "undelivered events stay in the spool and are sent by a later run, unless the server refused them"
+        )
+    )]
+    Http {
+        /// The endpoint, without query string or credentials.
+        endpoint: String,
+        /// The HTTP status, if a response arrived.
+        status: Option<u16>,
+        /// What went wrong (never event content, never a header value).
+        message: String,
+        /// Whether a later attempt can succeed.
+        retryable: bool,
+    },
 }
 
 impl TelemetryError {
+    /// Whether delivering the same events again later can succeed. `false` for a
+    /// refusal that will never change (an HTTP 4xx other than 408/429, a
+    /// serialisation or configuration error); `true` for everything transient
+    /// (connect errors, timeouts, 429, 5xx, I/O errors, a custom sink's failure).
+    ///
+    /// ```
+    /// let err = telemetry::TelemetryError::Timeout { deadline: std::time::Duration::from_millis(5) };
+    /// assert!(err.is_retryable());
+    /// let err = telemetry::TelemetryError::Config("bad".into());
+    /// assert!(!err.is_retryable());
+    /// ```
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Http { retryable, .. } => *retryable,
+            Self::Serde { .. } | Self::Config(_) | Self::QueueFull { .. } => false,
+            Self::Io { .. } | Self::Sink { .. } | Self::Timeout { .. } | Self::Worker(_) => true,
+        }
+    }
+
     pub(crate) fn io(
         action: &'static str,
         path: impl Into<PathBuf>,

@@ -96,6 +96,11 @@ pub use telemetry_macros::SafeValue;
 
 pub use catalog::catalog;
 pub use sink::{FileSink, MemorySink, NoopSink, TeeSink, TelemetrySink, WriterSink};
+#[cfg(feature = "http")]
+pub use sink::{HttpSink, HttpSinkBuilder};
+#[cfg(feature = "otlp")]
+pub use sink::{OtlpEncoding, OtlpSink, OtlpSinkBuilder};
+pub use pipeline::{DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_FILES, DeliveryMode, DeliveryStats};
 
 /// Introspection for tests and `telemetry status`; not a stable API.
 #[doc(hidden)]
@@ -106,4 +111,6 @@ pub mod __diagnostics {
     }
     /// The delivery worker thread's name.
     pub const WORKER_THREAD_NAME: &str = crate::pipeline::WORKER_THREAD_NAME;
+    /// The sender thread's name (only with a spool).
+    pub const SENDER_THREAD_NAME: &str = crate::pipeline::SENDER_THREAD_NAME;
 }

@@ -1,9 +1,20 @@
-//! The delivery pipeline: bounded queue → delivery worker → sinks.
+//! The delivery pipeline: bounded queue → delivery worker → sinks, with the spool
+//! (a journal on disk) and the sender thread for the network sinks.
 
+mod delivery;
 mod pending;
 mod queue;
+mod sender;
+mod spool;
+mod stats;
 mod worker;
 
+pub(crate) use delivery::{Delivery, SpoolLimits};
 pub(crate) use pending::Pending;
 pub(crate) use queue::{Queue, Rejected};
+pub use spool::{DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_FILES};
+pub(crate) use spool::Scan;
+pub use stats::{DeliveryMode, DeliveryStats};
+pub(crate) use stats::Counters;
 pub(crate) use worker::{BatchConfig, EventFactory, WORKER_THREAD_NAME, spawn};
+pub(crate) use sender::SENDER_THREAD_NAME;

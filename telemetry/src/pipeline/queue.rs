@@ -34,6 +34,8 @@ struct State {
     /// The worker holds a partial batch and waits for it to fill (or linger to pass).
     lingering: bool,
     closed: bool,
+    /// When the caller of an outstanding blocking flush gives up (an exit deadline).
+    flush_deadline: Option<Instant>,
 }
 
 /// The queue plus the flush handshake.
@@ -47,6 +49,10 @@ pub(crate) struct Queue {
     dropped: AtomicU64,
     delivered: AtomicU64,
     failed: AtomicU64,
+    /// Bumped (under the state lock) by every purge: work taken under an older epoch
+    /// was accepted before consent was withdrawn and must not be sent.
+    epoch: AtomicU64,
+    purged: tokio::sync::Notify,
 }
 
 /// What the worker takes out of the queue in one go.
@@ -55,6 +61,8 @@ pub(crate) struct Take {
     /// A flush generation to complete after this batch was delivered (0 = none).
     pub(crate) complete_flush: u64,
     pub(crate) closed: bool,
+    /// The purge epoch the batch was taken under.
+    pub(crate) epoch: u64,
 }
 
 impl Queue {
@@ -69,6 +77,8 @@ impl Queue {
             dropped: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
             failed: AtomicU64::new(0),
+            epoch: AtomicU64::new(0),
+            purged: tokio::sync::Notify::new(),
         }
     }
 
@@ -123,12 +133,37 @@ impl Queue {
         self.capacity
     }
 
-    /// Drops every queued event (consent withdrawn). Returns how many were dropped.
-    pub(crate) fn clear(&self) -> usize {
+    /// Drops every queued event and starts a new purge epoch, so that batches the
+    /// worker already took are not sent either. Returns how many were dropped.
+    pub(crate) fn purge(&self) -> usize {
         let mut st = self.lock();
         let n = st.items.len();
         st.items.clear();
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        drop(st);
+        self.purged.notify_waiters();
         n
+    }
+
+    /// The current purge epoch.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
+    }
+
+    /// Resolves when a purge happens after this call (check [`epoch`](Self::epoch)
+    /// afterwards to close the race).
+    pub(crate) fn purged(&self) -> tokio::sync::futures::Notified<'_> {
+        self.purged.notified()
+    }
+
+    /// When the caller of an outstanding blocking flush gives up, if one waits.
+    pub(crate) fn flush_deadline(&self) -> Option<Instant> {
+        let st = self.lock();
+        if st.flush_requested > st.flush_done {
+            st.flush_deadline
+        } else {
+            None
+        }
     }
 
     /// Stops accepting events and lets the worker finish what is queued, then exit.
@@ -179,6 +214,7 @@ impl Queue {
             batch,
             complete_flush,
             closed: st.closed && st.items.is_empty(),
+            epoch: self.epoch.load(Ordering::SeqCst),
         }
     }
 
@@ -187,6 +223,9 @@ impl Queue {
         let mut st = self.lock();
         st.flush_done = st.flush_done.max(generation);
         st.flush_errors.extend(errors);
+        if st.flush_done >= st.flush_requested {
+            st.flush_deadline = None;
+        }
         drop(st);
         self.done.notify_all();
         self.done_async.notify_waiters();
@@ -230,6 +269,7 @@ impl Queue {
     ) -> Result<(), TelemetryError> {
         let until = Instant::now() + deadline;
         let mut st = self.lock();
+        st.flush_deadline = Some(st.flush_deadline.map_or(until, |d| d.min(until)));
         while st.flush_done < generation {
             let now = Instant::now();
             if now >= until {

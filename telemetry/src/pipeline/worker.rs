@@ -11,8 +11,10 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::error::TelemetryError;
 use crate::event::{AttrValue, Event, rfc3339_millis};
 use crate::identity::MachineId;
+use crate::pipeline::delivery::Delivery;
+use crate::pipeline::sender::{self, Job};
+use crate::pipeline::stats::Counters;
 use crate::pipeline::{Pending, Queue};
-use crate::sink::TelemetrySink;
 
 /// The name of the worker thread (visible in `/proc/<pid>/task/*/comm`, debuggers).
 pub(crate) const WORKER_THREAD_NAME: &str = "telemetry-worker";
@@ -92,22 +94,35 @@ pub(crate) struct BatchConfig {
     pub(crate) linger: Duration,
 }
 
-/// Starts the worker thread.
+/// Starts the worker thread (and, with a spool, the sender thread).
 pub(crate) fn spawn(
     queue: Arc<Queue>,
     factory: Arc<EventFactory>,
-    sink: Arc<dyn TelemetrySink>,
+    delivery: Arc<Delivery>,
     config: BatchConfig,
 ) -> Result<(), TelemetryError> {
-    let worker_queue = Arc::clone(&queue);
+    let jobs = match &delivery.spool {
+        Some(_) => Some(sender::spawn(Arc::clone(&queue), Arc::clone(&delivery))?),
+        None => None,
+    };
     std::thread::Builder::new()
         .name(WORKER_THREAD_NAME.to_owned())
-        .spawn(move || run(&worker_queue, &factory, &*sink, config))
+        .spawn(move || run(&queue, &factory, &delivery, jobs, config))
         .map(drop)
         .map_err(|e| TelemetryError::Worker(format!("could not start the worker thread: {e}")))
 }
 
-fn run(queue: &Queue, factory: &EventFactory, sink: &dyn TelemetrySink, config: BatchConfig) {
+/// The worker loop: takes batches, writes the direct sinks, and journals the batches
+/// of the journaled sinks before handing them to the sender. It never waits on the
+/// network, so a hanging server cannot keep accepted events in memory: they reach the
+/// spool within one linger (at once on a flush).
+fn run(
+    queue: &Queue,
+    factory: &EventFactory,
+    delivery: &Delivery,
+    jobs: Option<std::sync::mpsc::Sender<Job>>,
+    config: BatchConfig,
+) {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
@@ -127,21 +142,61 @@ fn run(queue: &Queue, factory: &EventFactory, sink: &dyn TelemetrySink, config: 
         if !take.batch.is_empty() {
             let n = take.batch.len();
             let events: Vec<Event> = take.batch.into_iter().map(|p| factory.build(p)).collect();
-            match runtime.block_on(sink.emit_batch(&events)) {
-                Ok(()) => queue.record_delivery(n, 0),
-                Err(e) => {
-                    tracing::debug!(error = %e, events = n, "telemetry sink failed");
-                    queue.record_delivery(0, n);
-                    errors.push(e);
+            let counts_delivery = delivery.journaled.is_none();
+            if let Some(direct) = &delivery.direct {
+                match runtime.block_on(direct.emit_batch(&events)) {
+                    Ok(()) if counts_delivery => queue.record_delivery(n, 0),
+                    Ok(()) => {}
+                    Err(e) => {
+                        tracing::debug!(error = %e, events = n, "telemetry sink failed");
+                        queue.record_delivery(0, n);
+                        errors.push(e);
+                    }
+                }
+            }
+            if let (Some(spool), Some(jobs)) = (&delivery.spool, &jobs) {
+                let claimed = match spool.write_claimed(&events) {
+                    Ok(claimed) => Some(claimed),
+                    Err(e) => {
+                        // Sent from memory all the same, at most once.
+                        tracing::debug!(error = %e, events = n, "telemetry: spool write failed");
+                        Counters::add(&delivery.counters.spool_errors, n as u64);
+                        None
+                    }
+                };
+                if queue.epoch() == take.epoch {
+                    let _ = jobs.send(Job::Batch {
+                        claimed,
+                        events,
+                        epoch: take.epoch,
+                        replay: false,
+                    });
+                } else if let Some(claimed) = claimed {
+                    // Consent was withdrawn while the batch was being written.
+                    spool.ack(&claimed);
                 }
             }
         }
         if take.complete_flush != 0 {
-            if let Err(e) = runtime.block_on(sink.flush()) {
+            if let Some(direct) = &delivery.direct
+                && let Err(e) = runtime.block_on(direct.flush())
+            {
                 tracing::debug!(error = %e, "telemetry sink flush failed");
                 errors.push(e);
             }
-            queue.complete_flush(take.complete_flush, std::mem::take(&mut errors));
+            let errors = std::mem::take(&mut errors);
+            match &jobs {
+                Some(jobs) => {
+                    if let Err(unsent) = jobs.send(Job::Flush {
+                        generation: take.complete_flush,
+                        errors,
+                    }) && let Job::Flush { generation, errors } = unsent.0
+                    {
+                        queue.complete_flush(generation, errors);
+                    }
+                }
+                None => queue.complete_flush(take.complete_flush, errors),
+            }
         }
         if take.closed {
             return;

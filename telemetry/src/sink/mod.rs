@@ -8,6 +8,12 @@ mod memory;
 mod noop;
 mod tee;
 mod writer;
+#[cfg(any(feature = "http", feature = "otlp"))]
+mod client;
+#[cfg(feature = "http")]
+mod http;
+#[cfg(feature = "otlp")]
+mod otlp;
 
 use std::sync::Arc;
 
@@ -18,6 +24,10 @@ pub use memory::MemorySink;
 pub use noop::NoopSink;
 pub use tee::TeeSink;
 pub use writer::WriterSink;
+#[cfg(feature = "http")]
+pub use http::{HttpSink, HttpSinkBuilder};
+#[cfg(feature = "otlp")]
+pub use otlp::{OtlpEncoding, OtlpSink, OtlpSinkBuilder};
 
 use crate::error::TelemetryError;
 use crate::event::Event;

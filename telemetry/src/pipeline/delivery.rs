@@ -1,0 +1,134 @@
+//! Which sinks are fed directly and which through the spool, and how failed sends are
+//! retried.
+
+use std::hash::{BuildHasher, Hasher};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::pipeline::spool::{SPOOL_DIR, Spool};
+use crate::pipeline::stats::{Counters, DeliveryMode};
+use crate::sink::{TeeSink, TelemetrySink};
+
+/// How many times one batch is tried within one process before it is left in the
+/// spool for a later run.
+pub(crate) const MAX_ATTEMPTS: u32 = 4;
+/// The first retry waits about this long; every further one twice as long.
+pub(crate) const BACKOFF_BASE: Duration = Duration::from_millis(200);
+/// No retry waits longer than this.
+pub(crate) const BACKOFF_CAP: Duration = Duration::from_secs(5);
+/// After a replay failed for a retryable reason, the next replay waits this long.
+pub(crate) const REPLAY_PAUSE: Duration = Duration::from_secs(30);
+
+/// The spool's bounds, from the builder.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SpoolLimits {
+    pub(crate) max_files: usize,
+    pub(crate) max_bytes: u64,
+}
+
+/// The routing decided when the context is built.
+pub(crate) struct Delivery {
+    pub(crate) mode: DeliveryMode,
+    /// Sinks written from memory, once, by the worker.
+    pub(crate) direct: Option<Arc<dyn TelemetrySink>>,
+    /// Sinks fed through the spool by the sender thread (only with a spool).
+    pub(crate) journaled: Option<Arc<dyn TelemetrySink>>,
+    pub(crate) spool: Option<Arc<Spool>>,
+    pub(crate) counters: Arc<Counters>,
+}
+
+fn combine(mut sinks: Vec<Arc<dyn TelemetrySink>>) -> Option<Arc<dyn TelemetrySink>> {
+    match sinks.len() {
+        0 => None,
+        1 => sinks.pop(),
+        _ => Some(Arc::new(
+            sinks.into_iter().fold(TeeSink::new(), TeeSink::with_shared),
+        )),
+    }
+}
+
+impl Delivery {
+    /// Decides the routing:
+    ///
+    /// - the mode is the author's choice, or `AtLeastOnce` when a sink is remote and
+    ///   `AtMostOnce` otherwise;
+    /// - `AtLeastOnce` needs a data dir for the spool; without one (no home directory)
+    ///   delivery degrades to `AtMostOnce` rather than failing the tool;
+    /// - with a spool, the remote sinks are journaled and the local ones written
+    ///   directly (so a retried network batch is not written twice to a local log);
+    ///   with no remote sink at all, every sink is journaled.
+    pub(crate) fn plan(
+        sinks: Vec<Arc<dyn TelemetrySink>>,
+        mode: Option<DeliveryMode>,
+        data_dir: Option<&Path>,
+        limits: SpoolLimits,
+    ) -> Self {
+        // A sink that does not say it is local may transmit: treat it as remote.
+        let any_remote = sinks.iter().any(|s| !s.is_local());
+        let wanted = mode.unwrap_or(if any_remote {
+            DeliveryMode::AtLeastOnce
+        } else {
+            DeliveryMode::AtMostOnce
+        });
+        let counters = Arc::new(Counters::default());
+        let spool = match (wanted, data_dir) {
+            (DeliveryMode::AtLeastOnce, Some(dir)) => Some(Arc::new(Spool::new(
+                dir.join(SPOOL_DIR),
+                limits.max_files,
+                limits.max_bytes,
+                Arc::clone(&counters),
+            ))),
+            _ => None,
+        };
+        let (direct, journaled) = if spool.is_none() {
+            (sinks, Vec::new())
+        } else if any_remote {
+            sinks.into_iter().partition(|s| s.is_local())
+        } else {
+            (Vec::new(), sinks)
+        };
+        Self {
+            mode: if spool.is_some() {
+                DeliveryMode::AtLeastOnce
+            } else {
+                DeliveryMode::AtMostOnce
+            },
+            direct: combine(direct),
+            journaled: combine(journaled),
+            spool,
+            counters,
+        }
+    }
+}
+
+/// The wait before retry number `attempt` (1-based): exponential with "equal jitter"
+/// (half fixed, half random), so processes that failed together do not retry together.
+pub(crate) fn backoff(attempt: u32) -> Duration {
+    let exp = BACKOFF_BASE
+        .saturating_mul(1 << attempt.saturating_sub(1).min(16))
+        .min(BACKOFF_CAP);
+    let half = exp / 2;
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u32(attempt);
+    let random = hasher.finish() % 1_000_001;
+    half + half.mul_f64(random as f64 / 1_000_000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_is_jittered_and_capped() {
+        for attempt in 1..20 {
+            let exp = BACKOFF_BASE
+                .saturating_mul(1 << (attempt - 1).min(16))
+                .min(BACKOFF_CAP);
+            let b = backoff(attempt);
+            assert!(b >= exp / 2 && b <= exp, "{attempt}: {b:?}");
+        }
+        let samples: std::collections::HashSet<_> = (0..20).map(|_| backoff(3)).collect();
+        assert!(samples.len() > 1, "jittered");
+    }
+}

@@ -1,0 +1,488 @@
+//! The spool: a journal of batches on disk, so that nothing accepted is lost when a
+//! network sink is slow, down, or the process exits first.
+//!
+//! Layout of `<data dir>/spool/` (directory 0700, files 0600), one batch per file, one
+//! JSON event per line:
+//!
+//! - `<stem>.jsonl` — a batch waiting to be sent, by any process.
+//! - `<stem>.jsonl.claim-<pid>-<token>` — a batch being sent by the process `<pid>`
+//!   (`<token>`, random per process, tells two processes that had the same pid apart). The writing process creates its
+//!   batch directly under its own claim, so a half-written file is never up for grabs
+//!   while its writer lives; any other process takes a ready file by renaming it to
+//!   its own claim, which is atomic: two processes never both win one file.
+//!
+//! `<stem>` is `<unix nanos, 20 digits>-<pid>-<seq>`: names sort oldest first.
+//!
+//! A claim is *stale*, and may be taken over by rename, when its owner is gone: on
+//! Linux when `/proc/<pid>` is missing or a zombie, or the pid is ours but the token
+//! is not; everywhere when the file was not touched for [`STALE_CLAIM_AFTER`] (the
+//! owner refreshes the time before every attempt).
+//!
+//! Reading is forgiving: a line that does not parse as an event (a process killed
+//! mid-write leaves a truncated last line) is skipped and counted; the other lines of
+//! the file are still delivered.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use crate::error::TelemetryError;
+use crate::event::Event;
+use crate::fsutil;
+use crate::pipeline::stats::Counters;
+
+/// The spool's directory name inside the context's data dir.
+pub(crate) const SPOOL_DIR: &str = "spool";
+/// Default bound on the number of spool files (batches).
+pub const DEFAULT_SPOOL_MAX_FILES: usize = 1000;
+/// Default bound on the spool's total size in bytes (10 MiB).
+pub const DEFAULT_SPOOL_MAX_BYTES: u64 = 10 * 1024 * 1024;
+/// A claim not touched for this long is taken over even if its owner seems alive.
+pub(crate) const STALE_CLAIM_AFTER: Duration = Duration::from_secs(300);
+
+const READY_SUFFIX: &str = ".jsonl";
+const CLAIM_MARK: &str = ".jsonl.claim-";
+
+/// A batch file this process holds a claim on.
+#[derive(Debug)]
+pub(crate) struct Claimed {
+    pub(crate) path: PathBuf,
+    stem: String,
+}
+
+/// What the spool directory holds right now.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Scan {
+    pub(crate) files: u64,
+    pub(crate) events: u64,
+    pub(crate) bytes: u64,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Name<'a> {
+    Ready {
+        stem: &'a str,
+    },
+    Claimed {
+        stem: &'a str,
+        pid: u32,
+        token: &'a str,
+    },
+}
+
+fn parse_name(name: &str) -> Option<Name<'_>> {
+    if name.starts_with('.') {
+        return None;
+    }
+    if let Some((stem, owner)) = name.split_once(CLAIM_MARK) {
+        let (pid, token) = owner.split_once('-')?;
+        return Some(Name::Claimed {
+            stem,
+            pid: pid.parse().ok()?,
+            token,
+        });
+    }
+    name.strip_suffix(READY_SUFFIX)
+        .filter(|stem| !stem.is_empty() && !stem.contains('.'))
+        .map(|stem| Name::Ready { stem })
+}
+
+/// A random token of this process: with the pid it names this process's claims, and
+/// tells them apart from those of an earlier process that had the same pid (a
+/// container's tool often runs as pid 1 in every run).
+fn process_token() -> &'static str {
+    static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TOKEN.get_or_init(|| uuid::Uuid::new_v4().simple().to_string()[..12].to_owned())
+}
+
+/// Whether process `pid` may still be running. `true` when it cannot be told.
+fn process_alive(pid: u32) -> bool {
+    if !Path::new("/proc/self").exists() {
+        return true;
+    }
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state is the first field after the parenthesised command name.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next())
+            .is_none_or(|state| !matches!(state, 'Z' | 'X' | 'x')),
+        Err(_) => false,
+    }
+}
+
+fn count_lines(path: &Path) -> u64 {
+    fs::read(path)
+        .map(|bytes| {
+            let full = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+            full + u64::from(bytes.last().is_some_and(|&b| b != b'\n'))
+        })
+        .unwrap_or(0)
+}
+
+/// One process's handle on a spool directory.
+#[derive(Debug)]
+pub(crate) struct Spool {
+    dir: PathBuf,
+    max_files: usize,
+    max_bytes: u64,
+    pid: u32,
+    token: String,
+    seq: AtomicU64,
+    counters: Arc<Counters>,
+}
+
+impl Spool {
+    pub(crate) fn new(
+        dir: PathBuf,
+        max_files: usize,
+        max_bytes: u64,
+        counters: Arc<Counters>,
+    ) -> Self {
+        Self {
+            dir,
+            max_files: max_files.max(1),
+            max_bytes: max_bytes.max(1),
+            pid: std::process::id(),
+            token: process_token().to_owned(),
+            seq: AtomicU64::new(0),
+            counters,
+        }
+    }
+
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn claim_path(&self, stem: &str) -> PathBuf {
+        self.dir
+            .join(format!("{stem}{CLAIM_MARK}{}-{}", self.pid, self.token))
+    }
+
+    /// Writes `events` as a new batch file, claimed by this process. The caller sends
+    /// it and then [`ack`](Self::ack)s or [`release`](Self::release)s it.
+    pub(crate) fn write_claimed(&self, events: &[Event]) -> Result<Claimed, TelemetryError> {
+        if !self.dir.is_dir() {
+            fsutil::create_private_dir(&self.dir)?;
+        }
+        let mut bytes = Vec::with_capacity(events.len() * 384);
+        crate::sink::write_json_lines(&mut bytes, events)?;
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed);
+        let stem = format!("{nanos:020}-{}-{seq:06}", self.pid);
+        let path = self.claim_path(&stem);
+        let written = fsutil::private_options()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|mut file| file.write_all(&bytes));
+        if let Err(e) = written {
+            let _ = fs::remove_file(&path);
+            return Err(TelemetryError::io("write a spool file", &path, e));
+        }
+        self.enforce_bounds();
+        Ok(Claimed { path, stem })
+    }
+
+    /// The batch was delivered (or refused for good): delete it.
+    pub(crate) fn ack(&self, claimed: &Claimed) {
+        if let Err(e) = fs::remove_file(&claimed.path)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::debug!(error = %e, "telemetry: could not delete a delivered spool file");
+        }
+    }
+
+    /// The batch could not be delivered now: hand it back for a later attempt, by this
+    /// process or another one.
+    pub(crate) fn release(&self, claimed: &Claimed) {
+        let ready = self.dir.join(format!("{}{READY_SUFFIX}", claimed.stem));
+        if let Err(e) = fs::rename(&claimed.path, &ready)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::debug!(error = %e, "telemetry: could not release a spool file");
+        }
+    }
+
+    /// Marks a claim as alive (its age decides staleness).
+    pub(crate) fn touch(&self, claimed: &Claimed) {
+        if let Ok(file) = fs::OpenOptions::new().write(true).open(&claimed.path) {
+            let _ = file.set_modified(SystemTime::now());
+        }
+    }
+
+    fn is_stale(&self, path: &Path, pid: u32, token: &str) -> bool {
+        if pid == self.pid {
+            return token != self.token;
+        }
+        if !process_alive(pid) {
+            return true;
+        }
+        fs::metadata(path)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| SystemTime::now().duration_since(t).ok())
+            .is_some_and(|age| age >= STALE_CLAIM_AFTER)
+    }
+
+    /// Every spool entry: `(file name, size)`.
+    fn entries(&self) -> Vec<(String, u64)> {
+        let Ok(dir) = fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        dir.flatten()
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                parse_name(&name)?;
+                let len = e.metadata().ok().filter(|m| m.is_file())?.len();
+                Some((name, len))
+            })
+            .collect()
+    }
+
+    /// Names of the files another process may take now (ready or stale), oldest first.
+    fn takeable(&self) -> Vec<String> {
+        let mut names: Vec<(String, String)> = self
+            .entries()
+            .into_iter()
+            .filter_map(|(name, _)| {
+                let stem = match parse_name(&name)? {
+                    Name::Ready { stem } => stem.to_owned(),
+                    Name::Claimed { stem, pid, token } => {
+                        if !self.is_stale(&self.dir.join(&name), pid, token) {
+                            return None;
+                        }
+                        stem.to_owned()
+                    }
+                };
+                Some((stem, name))
+            })
+            .collect();
+        names.sort();
+        names.into_iter().map(|(_, name)| name).collect()
+    }
+
+    /// Claims the oldest file waiting (or left by a dead process), if any.
+    pub(crate) fn claim_next(&self) -> Option<Claimed> {
+        for name in self.takeable() {
+            let stem = match parse_name(&name) {
+                Some(Name::Ready { stem } | Name::Claimed { stem, .. }) => stem.to_owned(),
+                None => continue,
+            };
+            let claimed = Claimed {
+                path: self.claim_path(&stem),
+                stem,
+            };
+            // Losing the race (another process renamed it first) is `NotFound`.
+            if fs::rename(self.dir.join(&name), &claimed.path).is_ok() {
+                self.touch(&claimed);
+                return Some(claimed);
+            }
+        }
+        None
+    }
+
+    /// The events of a claimed file; corrupt lines are skipped and counted.
+    pub(crate) fn read(&self, claimed: &Claimed) -> Vec<Event> {
+        let bytes = match fs::read(&claimed.path) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                tracing::debug!(error = %e, "telemetry: could not read a spool file");
+                return Vec::new();
+            }
+        };
+        let mut events = Vec::new();
+        let mut corrupt = 0;
+        for line in bytes.split(|&b| b == b'\n') {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            match serde_json::from_slice::<Event>(line) {
+                Ok(event) => events.push(event),
+                Err(_) => corrupt += 1,
+            }
+        }
+        if corrupt > 0 {
+            tracing::debug!(lines = corrupt, "telemetry: skipped corrupt spool lines");
+            Counters::add(&self.counters.corrupt_skipped, corrupt);
+        }
+        events
+    }
+
+    /// What the spool holds now (reads the directory and counts lines).
+    pub(crate) fn scan(&self) -> Scan {
+        let mut scan = Scan::default();
+        for (name, len) in self.entries() {
+            scan.files += 1;
+            scan.bytes += len;
+            scan.events += count_lines(&self.dir.join(name));
+        }
+        scan
+    }
+
+    /// Deletes every batch file (consent withdrawn), claimed or not. Returns the
+    /// number of events deleted.
+    pub(crate) fn purge(&self) -> u64 {
+        let mut events = 0;
+        for (name, _) in self.entries() {
+            let path = self.dir.join(name);
+            let lines = count_lines(&path);
+            if fs::remove_file(&path).is_ok() {
+                events += lines;
+            }
+        }
+        // Leaves nothing behind when it is empty; a concurrent writer may refill it.
+        let _ = fs::remove_dir(&self.dir);
+        events
+    }
+
+    /// Deletes the oldest takeable files while the spool is over a bound.
+    fn enforce_bounds(&self) {
+        let entries = self.entries();
+        let mut files = entries.len();
+        let mut bytes: u64 = entries.iter().map(|(_, len)| len).sum();
+        if files <= self.max_files && bytes <= self.max_bytes {
+            return;
+        }
+        let sizes: std::collections::HashMap<String, u64> = entries.into_iter().collect();
+        for name in self.takeable() {
+            if files <= self.max_files && bytes <= self.max_bytes {
+                break;
+            }
+            let path = self.dir.join(&name);
+            let lines = count_lines(&path);
+            if fs::remove_file(&path).is_ok() {
+                files -= 1;
+                bytes = bytes.saturating_sub(sizes.get(&name).copied().unwrap_or(0));
+                Counters::add(&self.counters.pruned_files, 1);
+                Counters::add(&self.counters.pruned_events, lines);
+            }
+        }
+        tracing::debug!(
+            files,
+            bytes,
+            "telemetry: spool over its bounds, oldest pruned"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spool(dir: &Path, max_files: usize) -> Spool {
+        Spool::new(
+            dir.join(SPOOL_DIR),
+            max_files,
+            DEFAULT_SPOOL_MAX_BYTES,
+            Arc::default(),
+        )
+    }
+
+    fn events(n: usize) -> Vec<Event> {
+        (0..n)
+            .map(|i| Event::new("cmd.x", "t", "1", "m").with_attr("i", i as i64))
+            .collect()
+    }
+
+    #[test]
+    fn names_parse() {
+        assert_eq!(
+            parse_name("0001-2-3.jsonl"),
+            Some(Name::Ready { stem: "0001-2-3" })
+        );
+        assert_eq!(
+            parse_name("0001-2-3.jsonl.claim-42-abc"),
+            Some(Name::Claimed {
+                stem: "0001-2-3",
+                pid: 42,
+                token: "abc"
+            })
+        );
+        assert_eq!(parse_name(".tmp-x"), None);
+        assert_eq!(parse_name("x.jsonl.claim-nopid"), None);
+        assert_eq!(parse_name("notes.txt"), None);
+    }
+
+    #[test]
+    fn write_claim_release_ack_roundtrip() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = spool(dir.path(), 100);
+        let b = spool(dir.path(), 100);
+        let claimed = a.write_claimed(&events(3)).unwrap();
+        assert!(b.claim_next().is_none(), "a live claim is not takeable");
+        let foreign = dir.path().join(SPOOL_DIR).join("00000000000000000000-1-000000.jsonl.claim-1-alive");
+        fs::write(&foreign, b"").unwrap();
+        assert!(b.claim_next().is_none(), "a fresh claim of a live process (pid 1) is not takeable");
+        let old = SystemTime::now() - STALE_CLAIM_AFTER - Duration::from_secs(1);
+        fs::File::options().write(true).open(&foreign).unwrap().set_modified(old).unwrap();
+        let stale = b.claim_next().expect("an old claim is taken over");
+        b.ack(&stale);
+        a.release(&claimed);
+        let taken = b.claim_next().expect("a released file is takeable");
+        assert!(a.claim_next().is_none(), "one claim wins");
+        assert_eq!(b.read(&taken).len(), 3);
+        assert_eq!(b.scan().events, 3);
+        b.ack(&taken);
+        assert_eq!(b.scan(), Scan::default());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(a.dir()).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o700);
+        }
+    }
+
+    #[test]
+    fn a_claim_of_a_dead_process_is_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = spool(dir.path(), 100);
+        fs::create_dir_all(s.dir()).unwrap();
+        // pid 0 never names a user process.
+        fs::write(
+            s.dir()
+                .join("00000000000000000001-0-000000.jsonl.claim-999999999-dead"),
+            b"",
+        )
+        .unwrap();
+        assert!(s.claim_next().is_some());
+        // Our pid with another token: an earlier process that had our pid.
+        let name = format!("00000000000000000002-0-000000.jsonl.claim-{}-0ld", std::process::id());
+        fs::write(s.dir().join(name), b"").unwrap();
+        assert!(s.claim_next().is_some());
+    }
+
+    #[test]
+    fn corrupt_lines_are_skipped_and_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = spool(dir.path(), 100);
+        let claimed = s.write_claimed(&events(2)).unwrap();
+        let mut f = fs::OpenOptions::new()
+            .append(true)
+            .open(&claimed.path)
+            .unwrap();
+        f.write_all(b"{\"event_id\":\"trunc").unwrap();
+        assert_eq!(s.read(&claimed).len(), 2);
+        assert_eq!(s.counters.corrupt_skipped.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn the_oldest_files_are_pruned_over_the_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = spool(dir.path(), 3);
+        for _ in 0..5 {
+            let c = s.write_claimed(&events(2)).unwrap();
+            s.release(&c);
+        }
+        let scan = s.scan();
+        assert_eq!(scan.files, 3);
+        assert_eq!(s.counters.pruned_files.load(Ordering::Relaxed), 2);
+        assert_eq!(s.counters.pruned_events.load(Ordering::Relaxed), 4);
+        assert_eq!(s.purge(), 6);
+        assert!(!s.dir().exists());
+    }
+}

@@ -1,0 +1,222 @@
+//! `HttpSink`: each batch is one `POST` of a JSON array of events.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::TelemetrySink;
+use super::client::{ClientConfig, Transport};
+use crate::error::TelemetryError;
+use crate::event::Event;
+
+/// Sends each batch as one HTTPS `POST` whose body is a JSON array of [`Event`]s
+/// (`Content-Type: application/json`). Feature `http`.
+///
+/// - `https` only, unless [`allow_insecure_http`](HttpSinkBuilder::allow_insecure_http)
+///   (meant for a collector on loopback, and tests); redirects are not followed.
+/// - Bounded: connect timeout 3 s, whole-request timeout 10 s (configurable); at most
+///   64 KiB of a response body is read.
+/// - Proxies: `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` and `NO_PROXY` are honoured
+///   (loopback endpoints never go through a proxy).
+/// - An API key set with [`api_key`](HttpSinkBuilder::api_key) is marked sensitive
+///   and never appears in `Debug` output, `describe()` or error messages.
+/// - The client is built lazily on the delivery thread: constructing the sink does no
+///   DNS, TLS or network work.
+/// - A 2xx answer acknowledges the batch; connect errors, timeouts, 408, 429 and 5xx
+///   are retried (the batch stays in the spool); any other status drops the batch
+///   with a counted error.
+///
+/// A context with an `HttpSink` delivers at least once by default (see
+/// [`DeliveryMode`](crate::DeliveryMode)): a backend should deduplicate on `event_id`.
+///
+/// ```
+/// let sink = telemetry::HttpSink::builder("https://telemetry.example.com/v1/events")
+///     .api_key("x-api-key", "k-123")
+///     .request_timeout(std::time::Duration::from_secs(5))
+///     .build()?;
+/// assert!(!format!("{sink:?}").contains("k-123"));
+/// # Ok::<(), telemetry::TelemetryError>(())
+/// ```
+#[derive(Debug)]
+pub struct HttpSink {
+    transport: Transport,
+}
+
+/// Configures an [`HttpSink`]; every mistake is reported by
+/// [`build`](Self::build) as a [`TelemetryError::Config`].
+///
+/// ```
+/// let b = telemetry::HttpSink::builder("https://telemetry.example.com/v1/events");
+/// assert!(b.build().is_ok());
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct HttpSinkBuilder {
+    config: ClientConfig,
+}
+
+impl HttpSink {
+    /// Starts configuring a sink posting to `url`.
+    ///
+    /// ```
+    /// let b = telemetry::HttpSink::builder("https://telemetry.example.com/v1/events");
+    /// # drop(b);
+    /// ```
+    pub fn builder(url: &str) -> HttpSinkBuilder {
+        HttpSinkBuilder {
+            config: ClientConfig::new(url),
+        }
+    }
+
+    /// A sink posting to `url` with the default settings.
+    ///
+    /// ```
+    /// assert!(telemetry::HttpSink::new("https://telemetry.example.com/v1/events").is_ok());
+    /// assert!(telemetry::HttpSink::new("http://telemetry.example.com/v1/events").is_err());
+    /// ```
+    pub fn new(url: &str) -> Result<Self, TelemetryError> {
+        Self::builder(url).build()
+    }
+
+    /// A sink only if an ingestion key was baked in at build time: pass
+    /// `option_env!("MYTOOL_TELEMETRY_KEY")`. Without the key (a binary built from
+    /// source by anyone else) this returns `None` and the tool sends nothing over the
+    /// network. The key travels as `Authorization: Bearer <key>`. An empty key, or a
+    /// `url` that is not valid `https`, also gives `None` (logged at `debug`).
+    ///
+    /// ```
+    /// let mut builder = telemetry::TelemetryContext::builder().tool("mytool").tool_version("1");
+    /// if let Some(sink) = telemetry::HttpSink::from_build_env(
+    ///     option_env!("MYTOOL_TELEMETRY_KEY"),
+    ///     "https://telemetry.example.com/v1/events",
+    /// ) {
+    ///     builder = builder.sink(sink);
+    /// }
+    /// # drop(builder);
+    /// assert!(telemetry::HttpSink::from_build_env(None, "https://telemetry.example.com/").is_none());
+    /// assert!(telemetry::HttpSink::from_build_env(Some("k"), "https://telemetry.example.com/").is_some());
+    /// ```
+    pub fn from_build_env(key: Option<&str>, url: &str) -> Option<Self> {
+        let key = key.map(str::trim).filter(|k| !k.is_empty())?;
+        match Self::builder(url)
+            .api_key("authorization", &format!("Bearer {key}"))
+            .build()
+        {
+            Ok(sink) => Some(sink),
+            Err(e) => {
+                tracing::debug!(error = %e, "telemetry: no network sink");
+                None
+            }
+        }
+    }
+
+    /// The endpoint, without credentials or query string.
+    ///
+    /// ```
+    /// let sink = telemetry::HttpSink::new("https://telemetry.example.com/v1/events?k=1")?;
+    /// assert_eq!(sink.endpoint(), "https://telemetry.example.com/v1/events");
+    /// # Ok::<(), telemetry::TelemetryError>(())
+    /// ```
+    pub fn endpoint(&self) -> &str {
+        self.transport.endpoint()
+    }
+}
+
+impl HttpSinkBuilder {
+    /// Adds a header sent with every request (e.g. a tenant id). Use
+    /// [`api_key`](Self::api_key) for secrets.
+    ///
+    /// ```
+    /// let b = telemetry::HttpSink::builder("https://t.example.com/").header("x-tenant", "tools");
+    /// # drop(b);
+    /// ```
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.config.header(name, value, false);
+        self
+    }
+
+    /// Adds a secret header (an ingestion key): marked sensitive, never shown in
+    /// `Debug`, `describe()`, logs or errors.
+    ///
+    /// ```
+    /// let b = telemetry::HttpSink::builder("https://t.example.com/").api_key("x-api-key", "secret");
+    /// assert!(!format!("{b:?}").contains("secret"));
+    /// ```
+    pub fn api_key(mut self, header: &str, key: &str) -> Self {
+        self.config.header(header, key, true);
+        self
+    }
+
+    /// Time allowed to connect, TLS included (default 3 s).
+    ///
+    /// ```
+    /// let b = telemetry::HttpSink::builder("https://t.example.com/").connect_timeout(std::time::Duration::from_secs(1));
+    /// # drop(b);
+    /// ```
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.config.connect_timeout(timeout);
+        self
+    }
+
+    /// Time allowed for a whole request, response included (default 10 s).
+    ///
+    /// ```
+    /// let b = telemetry::HttpSink::builder("https://t.example.com/").request_timeout(std::time::Duration::from_secs(5));
+    /// # drop(b);
+    /// ```
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.config.request_timeout(timeout);
+        self
+    }
+
+    /// Permits a plain `http://` endpoint (default: refused). Meant for a collector on
+    /// this machine and for tests: over a network, plain HTTP exposes the events.
+    ///
+    /// ```
+    /// let sink = telemetry::HttpSink::builder("http://127.0.0.1:4318/v1/events")
+    ///     .allow_insecure_http(true)
+    ///     .build();
+    /// assert!(sink.is_ok());
+    /// ```
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.config.allow_insecure_http(allow);
+        self
+    }
+
+    /// Checks the settings and builds the sink (no network work happens here).
+    ///
+    /// ```
+    /// assert!(telemetry::HttpSink::builder("not a url").build().is_err());
+    /// ```
+    pub fn build(self) -> Result<HttpSink, TelemetryError> {
+        Ok(HttpSink {
+            transport: self.config.build("HttpSink")?,
+        })
+    }
+}
+
+#[async_trait]
+impl TelemetrySink for HttpSink {
+    async fn emit(&self, event: &Event) -> Result<(), TelemetryError> {
+        self.emit_batch(std::slice::from_ref(event)).await
+    }
+
+    async fn emit_batch(&self, events: &[Event]) -> Result<(), TelemetryError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let body = serde_json::to_vec(events).map_err(|source| TelemetryError::Serde {
+            what: "events",
+            source,
+        })?;
+        self.transport.post("application/json", body).await
+    }
+
+    fn describe(&self) -> String {
+        format!("http {}", self.transport.endpoint())
+    }
+
+    fn is_local(&self) -> bool {
+        false
+    }
+}

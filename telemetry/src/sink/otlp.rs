@@ -1,0 +1,365 @@
+//! `OtlpSink`: events as OpenTelemetry log records over OTLP/HTTP (`/v1/logs`).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
+use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs, SeverityNumber};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use prost::Message;
+
+use super::TelemetrySink;
+use super::client::{ClientConfig, Transport};
+use crate::error::TelemetryError;
+use crate::event::{AttrValue, Event};
+
+/// The OTLP/HTTP path of the logs signal, appended to the endpoint.
+const LOGS_PATH: &str = "v1/logs";
+
+/// The body encoding of an [`OtlpSink`].
+///
+/// ```
+/// assert_eq!(telemetry::OtlpEncoding::default(), telemetry::OtlpEncoding::Protobuf);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum OtlpEncoding {
+    /// Binary protobuf, `application/x-protobuf` (the OTLP default).
+    #[default]
+    Protobuf,
+    /// The OTLP JSON mapping, `application/json`.
+    Json,
+}
+
+/// Sends each batch as one OTLP/HTTP logs export (`POST <endpoint>/v1/logs`), built
+/// with the official OpenTelemetry protobuf types. Feature `otlp`.
+///
+/// One resource per tool (`service.name` = tool name, `service.version` = tool
+/// version), one instrumentation scope `telemetry`, one log record per event:
+/// `event_name` and the body are the event's name, `time_unix_nano` its timestamp,
+/// severity `INFO`, and the attributes carry every field of the event — `event_id`,
+/// `tool`, `tool_version`, `machine_id`, `session_id`, `timestamp_utc`, `os`, `arch`,
+/// `outcome`, `duration_ms` and `error_kind` when present — and each event attribute
+/// as `attrs.<key>`.
+///
+/// Transport behaviour (https only unless allowed, timeouts, proxies, retry
+/// classification, secret headers) is the same as [`HttpSink`](crate::sink)'s.
+///
+/// ```
+/// let sink = telemetry::OtlpSink::builder("https://otel.example.com:4318")
+///     .api_key("authorization", "Bearer k-123")
+///     .build()?;
+/// assert_eq!(sink.endpoint(), "https://otel.example.com:4318/v1/logs");
+/// # Ok::<(), telemetry::TelemetryError>(())
+/// ```
+#[derive(Debug)]
+pub struct OtlpSink {
+    transport: Transport,
+    encoding: OtlpEncoding,
+}
+
+/// Configures an [`OtlpSink`]; every mistake is reported by [`build`](Self::build).
+///
+/// ```
+/// let b = telemetry::OtlpSink::builder("https://otel.example.com:4318");
+/// assert!(b.build().is_ok());
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct OtlpSinkBuilder {
+    config: ClientConfig,
+    encoding: OtlpEncoding,
+}
+
+impl OtlpSink {
+    /// Starts configuring a sink for the collector at `endpoint` (its base URL, e.g.
+    /// `https://collector:4318`; `/v1/logs` is appended unless the path already ends
+    /// with it).
+    ///
+    /// ```
+    /// let b = telemetry::OtlpSink::builder("https://otel.example.com:4318/");
+    /// assert_eq!(b.build()?.endpoint(), "https://otel.example.com:4318/v1/logs");
+    /// # Ok::<(), telemetry::TelemetryError>(())
+    /// ```
+    pub fn builder(endpoint: &str) -> OtlpSinkBuilder {
+        let mut config = ClientConfig::new(endpoint);
+        if let Some(url) = config.url_mut()
+            && !url.path().ends_with(LOGS_PATH)
+        {
+            let path = format!("{}/{LOGS_PATH}", url.path().trim_end_matches('/'));
+            url.set_path(&path);
+        }
+        OtlpSinkBuilder {
+            config,
+            encoding: OtlpEncoding::Protobuf,
+        }
+    }
+
+    /// The logs URL, without credentials or query string.
+    ///
+    /// ```
+    /// let sink = telemetry::OtlpSink::builder("https://otel.example.com/v1/logs").build()?;
+    /// assert_eq!(sink.endpoint(), "https://otel.example.com/v1/logs");
+    /// # Ok::<(), telemetry::TelemetryError>(())
+    /// ```
+    pub fn endpoint(&self) -> &str {
+        self.transport.endpoint()
+    }
+
+    /// The body encoding.
+    ///
+    /// ```
+    /// let sink = telemetry::OtlpSink::builder("https://otel.example.com").build()?;
+    /// assert_eq!(sink.encoding(), telemetry::OtlpEncoding::Protobuf);
+    /// # Ok::<(), telemetry::TelemetryError>(())
+    /// ```
+    pub fn encoding(&self) -> OtlpEncoding {
+        self.encoding
+    }
+}
+
+impl OtlpSinkBuilder {
+    /// The body encoding (default protobuf).
+    ///
+    /// ```
+    /// let b = telemetry::OtlpSink::builder("https://o.example.com").encoding(telemetry::OtlpEncoding::Json);
+    /// # drop(b);
+    /// ```
+    pub fn encoding(mut self, encoding: OtlpEncoding) -> Self {
+        self.encoding = encoding;
+        self
+    }
+
+    /// Adds a header sent with every request. Use [`api_key`](Self::api_key) for
+    /// secrets.
+    ///
+    /// ```
+    /// let b = telemetry::OtlpSink::builder("https://o.example.com").header("x-scope", "tools");
+    /// # drop(b);
+    /// ```
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.config.header(name, value, false);
+        self
+    }
+
+    /// Adds a secret header, kept out of `Debug`, `describe()`, logs and errors.
+    ///
+    /// ```
+    /// let b = telemetry::OtlpSink::builder("https://o.example.com").api_key("authorization", "Bearer s3");
+    /// assert!(!format!("{b:?}").contains("s3"));
+    /// ```
+    pub fn api_key(mut self, header: &str, key: &str) -> Self {
+        self.config.header(header, key, true);
+        self
+    }
+
+    /// Time allowed to connect, TLS included (default 3 s).
+    ///
+    /// ```
+    /// let b = telemetry::OtlpSink::builder("https://o.example.com").connect_timeout(std::time::Duration::from_secs(1));
+    /// # drop(b);
+    /// ```
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.config.connect_timeout(timeout);
+        self
+    }
+
+    /// Time allowed for a whole request (default 10 s).
+    ///
+    /// ```
+    /// let b = telemetry::OtlpSink::builder("https://o.example.com").request_timeout(std::time::Duration::from_secs(5));
+    /// # drop(b);
+    /// ```
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.config.request_timeout(timeout);
+        self
+    }
+
+    /// Permits a plain `http://` endpoint, e.g. a collector on loopback.
+    ///
+    /// ```
+    /// let b = telemetry::OtlpSink::builder("http://127.0.0.1:4318").allow_insecure_http(true);
+    /// assert!(b.build().is_ok());
+    /// ```
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.config.allow_insecure_http(allow);
+        self
+    }
+
+    /// Checks the settings and builds the sink (no network work happens here).
+    ///
+    /// ```
+    /// assert!(telemetry::OtlpSink::builder("http://o.example.com").build().is_err());
+    /// ```
+    pub fn build(self) -> Result<OtlpSink, TelemetryError> {
+        Ok(OtlpSink {
+            transport: self.config.build("OtlpSink")?,
+            encoding: self.encoding,
+        })
+    }
+}
+
+fn string(value: impl Into<String>) -> Option<AnyValue> {
+    Some(AnyValue {
+        value: Some(any_value::Value::StringValue(value.into())),
+    })
+}
+
+fn key_value(key: impl Into<String>, value: Option<AnyValue>) -> KeyValue {
+    KeyValue {
+        key: key.into(),
+        value,
+        ..Default::default()
+    }
+}
+
+fn attr_value(value: &AttrValue) -> Option<AnyValue> {
+    let value = match value {
+        AttrValue::Bool(b) => any_value::Value::BoolValue(*b),
+        AttrValue::Int(i) => any_value::Value::IntValue(*i),
+        AttrValue::UInt(u) => match i64::try_from(*u) {
+            Ok(i) => any_value::Value::IntValue(i),
+            Err(_) => any_value::Value::StringValue(u.to_string()),
+        },
+        AttrValue::Float(f) => any_value::Value::DoubleValue(*f),
+        AttrValue::Str(s) => any_value::Value::StringValue(s.to_string()),
+    };
+    Some(AnyValue { value: Some(value) })
+}
+
+fn unix_nanos(time: SystemTime) -> u64 {
+    time.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+fn log_record(event: &Event, observed: u64) -> LogRecord {
+    let mut attributes = vec![
+        key_value("event_id", string(&*event.event_id)),
+        key_value("tool", string(&*event.tool)),
+        key_value("tool_version", string(&*event.tool_version)),
+        key_value("machine_id", string(&*event.machine_id)),
+        key_value("session_id", string(&*event.session_id)),
+        key_value("timestamp_utc", string(&*event.timestamp_utc)),
+        key_value("os", string(&*event.os)),
+        key_value("arch", string(&*event.arch)),
+        key_value("outcome", string(event.outcome.as_str())),
+    ];
+    if let Some(ms) = event.duration_ms {
+        attributes.push(key_value(
+            "duration_ms",
+            Some(AnyValue {
+                value: Some(any_value::Value::DoubleValue(ms)),
+            }),
+        ));
+    }
+    if let Some(kind) = &event.error_kind {
+        attributes.push(key_value("error_kind", string(&**kind)));
+    }
+    for (key, value) in &event.attrs {
+        attributes.push(key_value(format!("attrs.{key}"), attr_value(value)));
+    }
+    let time = humantime::parse_rfc3339(&event.timestamp_utc).map_or(0, unix_nanos);
+    LogRecord {
+        time_unix_nano: time,
+        observed_time_unix_nano: observed,
+        severity_number: SeverityNumber::Info as i32,
+        severity_text: "INFO".to_owned(),
+        body: string(&*event.name),
+        attributes,
+        event_name: event.name.clone(),
+        ..Default::default()
+    }
+}
+
+/// One export request for a batch: one resource per (tool, version).
+pub(crate) fn export_request(events: &[Event]) -> ExportLogsServiceRequest {
+    let observed = unix_nanos(SystemTime::now());
+    let mut by_tool: BTreeMap<(&str, &str), Vec<LogRecord>> = BTreeMap::new();
+    for event in events {
+        by_tool
+            .entry((&event.tool, &event.tool_version))
+            .or_default()
+            .push(log_record(event, observed));
+    }
+    let resource_logs = by_tool
+        .into_iter()
+        .map(|((tool, version), log_records)| ResourceLogs {
+            resource: Some(Resource {
+                attributes: vec![
+                    key_value("service.name", string(tool)),
+                    key_value("service.version", string(version)),
+                ],
+                ..Default::default()
+            }),
+            scope_logs: vec![ScopeLogs {
+                scope: Some(InstrumentationScope {
+                    name: "telemetry".to_owned(),
+                    version: env!("CARGO_PKG_VERSION").to_owned(),
+                    ..Default::default()
+                }),
+                log_records,
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .collect();
+    ExportLogsServiceRequest { resource_logs }
+}
+
+#[async_trait]
+impl TelemetrySink for OtlpSink {
+    async fn emit(&self, event: &Event) -> Result<(), TelemetryError> {
+        self.emit_batch(std::slice::from_ref(event)).await
+    }
+
+    async fn emit_batch(&self, events: &[Event]) -> Result<(), TelemetryError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let request = export_request(events);
+        let (content_type, body) = match self.encoding {
+            OtlpEncoding::Protobuf => ("application/x-protobuf", request.encode_to_vec()),
+            OtlpEncoding::Json => (
+                "application/json",
+                serde_json::to_vec(&request).map_err(|source| TelemetryError::Serde {
+                    what: "OTLP request",
+                    source,
+                })?,
+            ),
+        };
+        self.transport.post(content_type, body).await
+    }
+
+    fn describe(&self) -> String {
+        format!("otlp {}", self.transport.endpoint())
+    }
+
+    fn is_local(&self) -> bool {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_field_becomes_an_attribute() {
+        let mut event = Event::new("cmd.build", "mytool", "1.2.3", "m1").with_attr("jobs", 4);
+        event.duration_ms = Some(1.5);
+        let request = export_request(&[event.clone()]);
+        let bytes = request.encode_to_vec();
+        let decoded = ExportLogsServiceRequest::decode(&*bytes).unwrap();
+        let rl = &decoded.resource_logs[0];
+        let resource: Vec<_> = rl.resource.as_ref().unwrap().attributes.iter().map(|kv| kv.key.as_str()).collect();
+        assert_eq!(resource, ["service.name", "service.version"]);
+        let record = &rl.scope_logs[0].log_records[0];
+        assert_eq!(record.event_name, "cmd.build");
+        assert!(record.time_unix_nano > 0);
+        let keys: Vec<_> = record.attributes.iter().map(|kv| kv.key.as_str()).collect();
+        for key in ["event_id", "machine_id", "session_id", "outcome", "duration_ms", "attrs.jobs"] {
+            assert!(keys.contains(&key), "{key} in {keys:?}");
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! `HttpSink` and the spool against a real HTTP server on 127.0.0.1: batching, retries,
+//! refusals, hanging servers, replay of earlier runs, bounds, corrupt files, purge.
+#![cfg(all(feature = "collect", feature = "http"))]
+
+mod delivery_support;
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use delivery_support::{Reply, Server, jsonl, spooled, write_ready_file};
+use telemetry::{
+    CollectionPolicy, DeliveryMode, Event, HttpSink, TelemetryContext, TelemetryError,
+};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn context(server: &Server, data_dir: &Path, batch_size: usize) -> TelemetryContext {
+    let sink = HttpSink::builder(&server.url("/v1/events"))
+        .allow_insecure_http(true)
+        .api_key("x-api-key", "k-secret")
+        .request_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    TelemetryContext::builder()
+        .tool("mytool")
+        .tool_version("1.2.3")
+        .data_dir(data_dir)
+        .sink(sink)
+        .batch_size(batch_size)
+        .policy(CollectionPolicy::Enabled)
+        .build()
+        .unwrap()
+}
+
+fn record(ctx: &TelemetryContext, n: i64) {
+    for i in 0..n {
+        ctx.record_sync("cmd.step", [("i", i)]).unwrap();
+    }
+}
+
+fn spool(dir: &Path) -> std::path::PathBuf {
+    dir.join("spool")
+}
+
+#[test]
+fn every_batch_arrives_as_a_json_array_and_the_spool_is_emptied() {
+    let server = Server::start(Reply::Status(200));
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(&server, dir.path(), 10);
+    assert_eq!(ctx.delivery_mode(), DeliveryMode::AtLeastOnce);
+    assert_eq!(ctx.spool_dir(), Some(spool(dir.path()).as_path()));
+    record(&ctx, 35);
+    ctx.flush_blocking(WAIT).unwrap();
+
+    let requests = server.requests();
+    assert!(requests.len() >= 4, "{} requests", requests.len());
+    assert!(requests.iter().all(|r| r.body.len() > 2 && r.method == "POST"));
+    assert!(requests.iter().all(|r| r.path == "/v1/events"));
+    assert_eq!(requests[0].header("content-type"), Some("application/json"));
+    assert_eq!(requests[0].header("x-api-key"), Some("k-secret"));
+    let ids = server.accepted_ids();
+    assert_eq!(ids.len(), 35);
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 35);
+    let stats = ctx.stats();
+    assert_eq!((stats.delivered, stats.failed, stats.spooled_files), (35, 0, 0));
+    assert!(spooled(&spool(dir.path())).is_empty());
+    assert!(!format!("{ctx:?}").contains("k-secret"));
+}
+
+#[test]
+fn a_500_then_200_is_delivered_once_per_event_id_after_a_retry() {
+    let server = Server::start(Reply::Status(200));
+    server.script([Reply::Status(500), Reply::Status(429), Reply::Close]);
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(&server, dir.path(), 100);
+    record(&ctx, 5);
+    ctx.flush_blocking(WAIT).unwrap();
+
+    let requests = server.requests();
+    assert_eq!(requests.len(), 4, "500, 429, closed, then 200");
+    let first = requests[0].event_ids();
+    for r in &requests {
+        assert_eq!(r.event_ids(), first, "a retry resends the same event ids");
+    }
+    assert_eq!(server.accepted_ids(), first, "accepted exactly once");
+    let stats = ctx.stats();
+    assert_eq!((stats.retried, stats.delivered, stats.spooled_files), (3, 5, 0));
+}
+
+#[test]
+fn a_4xx_refusal_drops_the_batch_and_counts_it_without_retrying() {
+    let server = Server::start(Reply::Status(400));
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(&server, dir.path(), 100);
+    record(&ctx, 3);
+    let err = ctx.flush_blocking(WAIT).unwrap_err();
+    assert!(
+        matches!(err, TelemetryError::Http { status: Some(400), retryable: false, .. }),
+        "{err:?}"
+    );
+    assert_eq!(miette::Diagnostic::code(&err).unwrap().to_string(), "telemetry::http");
+    assert_eq!(server.requests().len(), 1, "never retried");
+    let stats = ctx.stats();
+    assert_eq!((stats.failed, stats.delivered, stats.spooled_events), (3, 0, 0));
+}
+
+#[test]
+fn a_hanging_server_leaves_every_event_on_disk_and_flush_returns_on_time() {
+    let server = Server::start(Reply::Hang);
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(&server, dir.path(), 5);
+    record(&ctx, 23);
+    let started = Instant::now();
+    let err = ctx.flush_blocking(Duration::from_millis(100)).unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(err, TelemetryError::Timeout { .. }), "{err:?}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    // Everything accepted is journaled although the first request still hangs.
+    let on_disk = spooled(&spool(dir.path()));
+    assert_eq!(on_disk.len(), 23, "all accepted events are on disk");
+    assert_eq!(ctx.stats().spooled_events, 23);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&spool(dir.path())), 0o700);
+        for entry in std::fs::read_dir(spool(dir.path())).unwrap() {
+            assert_eq!(mode(&entry.unwrap().path()), 0o600);
+        }
+    }
+}
+
+#[test]
+fn batches_left_by_an_earlier_run_are_replayed_oldest_first_with_their_event_ids() {
+    let server = Server::start(Reply::Status(200));
+    let dir = tempfile::tempdir().unwrap();
+    let old: Vec<Vec<Event>> = (0..3)
+        .map(|f| (0..2).map(|i| Event::new("cmd.old", "mytool", "1.2.3", "m").with_attr("i", f * 10 + i)).collect())
+        .collect();
+    // Written out of order: replay goes by age (the name), not by directory order.
+    for f in [2, 0, 1] {
+        write_ready_file(&spool(dir.path()), 100 + f as u64, &jsonl(&old[f]));
+    }
+    let ctx = context(&server, dir.path(), 100);
+    record(&ctx, 1);
+    ctx.flush_blocking(WAIT).unwrap();
+
+    let ids = server.accepted_ids();
+    let expected: Vec<String> = old.iter().flatten().map(|e| e.event_id.clone()).collect();
+    assert_eq!(ids.len(), 7);
+    assert_eq!(&ids[..6], &expected[..], "oldest first, ids kept");
+    let stats = ctx.stats();
+    assert_eq!((stats.replayed, stats.delivered, stats.spooled_files), (6, 7, 0));
+}
+
+#[test]
+fn corrupt_and_truncated_lines_are_skipped_and_counted_the_rest_is_delivered() {
+    let server = Server::start(Reply::Status(200));
+    let dir = tempfile::tempdir().unwrap();
+    let good: Vec<Event> = (0..2).map(|i| Event::new("cmd.old", "mytool", "1", "m").with_attr("i", i)).collect();
+    let mut content = String::from("not json at all\n");
+    content.push_str(&jsonl(&good));
+    // A process killed mid-write leaves half a line.
+    content.push_str(&serde_json::to_string(&good[0]).unwrap()[..40]);
+    write_ready_file(&spool(dir.path()), 1, &content);
+    write_ready_file(&spool(dir.path()), 2, "\u{0}\u{1}garbage");
+    let ctx = context(&server, dir.path(), 100);
+    record(&ctx, 1);
+    ctx.flush_blocking(WAIT).unwrap();
+
+    let ids = server.accepted_ids();
+    assert_eq!(ids.len(), 3);
+    assert_eq!(ids[..2], [good[0].event_id.clone(), good[1].event_id.clone()]);
+    let stats = ctx.stats();
+    assert_eq!(stats.corrupt_skipped, 3);
+    assert_eq!(stats.spooled_files, 0, "the unreadable file is gone too");
+}
+
+#[test]
+fn over_its_bounds_the_spool_prunes_the_oldest_batches_and_counts_them() {
+    let server = Server::start(Reply::Hang);
+    let dir = tempfile::tempdir().unwrap();
+    for f in 0..5 {
+        let events: Vec<Event> = (0..2).map(|_| Event::new("cmd.old", "mytool", "1", "m")).collect();
+        write_ready_file(&spool(dir.path()), f, &jsonl(&events));
+    }
+    let sink = HttpSink::builder(&server.url("/")).allow_insecure_http(true).build().unwrap();
+    let ctx = TelemetryContext::builder()
+        .tool("mytool")
+        .tool_version("1")
+        .data_dir(dir.path())
+        .sink(sink)
+        .spool_limits(3, 1 << 20)
+        .policy(CollectionPolicy::Enabled)
+        .build()
+        .unwrap();
+    record(&ctx, 1);
+    let _ = ctx.flush_blocking(Duration::from_millis(200));
+    let stats = ctx.stats();
+    assert_eq!(stats.spooled_files, 3, "{stats:?}");
+    assert_eq!((stats.pruned_files, stats.pruned_events), (3, 6), "{stats:?}");
+}
+
+#[test]
+fn purge_deletes_the_spool_and_stops_sending() {
+    let server = Server::start(Reply::Hang);
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(&server, dir.path(), 5);
+    record(&ctx, 12);
+    let _ = ctx.flush_blocking(Duration::from_millis(100));
+    assert!(server.wait_until(WAIT, |r| !r.is_empty()));
+    assert_eq!(spooled(&spool(dir.path())).len(), 12);
+
+    assert_eq!(ctx.purge(), 12);
+    assert!(spooled(&spool(dir.path())).is_empty());
+    assert_eq!(ctx.stats().purged, 12);
+    // The server recovers: nothing purged is sent any more.
+    server.set_default(Reply::Status(200));
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(server.accepted_ids().is_empty(), "purged events were sent");
+    // New events after the purge still go out.
+    record(&ctx, 1);
+    ctx.flush_blocking(WAIT).unwrap();
+    assert_eq!(server.accepted_ids().len(), 1);
+}
+
+#[test]
+fn disabling_purges_the_spool() {
+    let server = Server::start(Reply::Hang);
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(&server, dir.path(), 5);
+    record(&ctx, 7);
+    let _ = ctx.flush_blocking(Duration::from_millis(100));
+    assert_eq!(spooled(&spool(dir.path())).len(), 7);
+    ctx.set_policy(CollectionPolicy::Disabled);
+    assert!(spooled(&spool(dir.path())).is_empty());
+    assert_eq!(ctx.queued_events(), 0);
+}
+
+#[test]
+fn an_unwritable_spool_counts_the_events_and_still_sends_them_from_memory() {
+    let server = Server::start(Reply::Status(200));
+    let dir = tempfile::tempdir().unwrap();
+    // The data dir is a regular file: nothing can be created below it (even as root).
+    let blocked = dir.path().join("blocked");
+    std::fs::write(&blocked, b"").unwrap();
+    let ctx = context(&server, &blocked, 100);
+    record(&ctx, 4);
+    ctx.flush_blocking(WAIT).unwrap();
+    let stats = ctx.stats();
+    assert_eq!((stats.spool_errors, stats.delivered), (4, 4), "{stats:?}");
+    assert_eq!(server.accepted_ids().len(), 4);
+}
+
+#[test]
+fn local_sinks_are_written_once_while_the_network_sink_retries() {
+    let server = Server::start(Reply::Status(200));
+    server.script([Reply::Status(503)]);
+    let dir = tempfile::tempdir().unwrap();
+    let memory = telemetry::MemorySink::new();
+    let sink = HttpSink::builder(&server.url("/")).allow_insecure_http(true).build().unwrap();
+    let ctx = TelemetryContext::builder()
+        .tool("mytool")
+        .tool_version("1")
+        .data_dir(dir.path())
+        .sink(sink)
+        .sink(memory.clone())
+        .policy(CollectionPolicy::Enabled)
+        .build()
+        .unwrap();
+    record(&ctx, 3);
+    ctx.flush_blocking(WAIT).unwrap();
+    assert_eq!(memory.snapshot().len(), 3, "the local sink saw each event once");
+    assert_eq!(server.accepted_ids().len(), 3);
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[test]
+fn without_a_network_sink_there_is_no_spool_unless_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = || {
+        TelemetryContext::builder()
+            .tool("mytool")
+            .tool_version("1")
+            .data_dir(dir.path())
+            .sink(telemetry::MemorySink::new())
+            .policy(CollectionPolicy::Enabled)
+    };
+    let ctx = base().build().unwrap();
+    assert_eq!(ctx.delivery_mode(), DeliveryMode::AtMostOnce);
+    assert!(ctx.spool_dir().is_none());
+    let ctx = base().delivery_mode(DeliveryMode::AtLeastOnce).build().unwrap();
+    assert_eq!(ctx.delivery_mode(), DeliveryMode::AtLeastOnce);
+    record(&ctx, 2);
+    ctx.flush_blocking(WAIT).unwrap();
+    assert_eq!(ctx.delivered_events(), 2);
+    assert_eq!(ctx.stats().spooled_files, 0);
+}
