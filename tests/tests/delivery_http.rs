@@ -55,7 +55,11 @@ fn every_batch_arrives_as_a_json_array_and_the_spool_is_emptied() {
 
     let requests = server.requests();
     assert!(requests.len() >= 4, "{} requests", requests.len());
-    assert!(requests.iter().all(|r| r.body.len() > 2 && r.method == "POST"));
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.body.len() > 2 && r.method == "POST")
+    );
     assert!(requests.iter().all(|r| r.path == "/v1/events"));
     assert_eq!(requests[0].header("content-type"), Some("application/json"));
     assert_eq!(requests[0].header("x-api-key"), Some("k-secret"));
@@ -63,7 +67,10 @@ fn every_batch_arrives_as_a_json_array_and_the_spool_is_emptied() {
     assert_eq!(ids.len(), 35);
     assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 35);
     let stats = ctx.stats();
-    assert_eq!((stats.delivered, stats.failed, stats.spooled_files), (35, 0, 0));
+    assert_eq!(
+        (stats.delivered, stats.failed, stats.spooled_files),
+        (35, 0, 0)
+    );
     assert!(spooled(&spool(dir.path())).is_empty());
     assert!(!format!("{ctx:?}").contains("k-secret"));
 }
@@ -85,7 +92,10 @@ fn a_500_then_200_is_delivered_once_per_event_id_after_a_retry() {
     }
     assert_eq!(server.accepted_ids(), first, "accepted exactly once");
     let stats = ctx.stats();
-    assert_eq!((stats.retried, stats.delivered, stats.spooled_files), (3, 5, 0));
+    assert_eq!(
+        (stats.retried, stats.delivered, stats.spooled_files),
+        (3, 5, 0)
+    );
 }
 
 #[test]
@@ -96,13 +106,26 @@ fn a_4xx_refusal_drops_the_batch_and_counts_it_without_retrying() {
     record(&ctx, 3);
     let err = ctx.flush_blocking(WAIT).unwrap_err();
     assert!(
-        matches!(err, TelemetryError::Http { status: Some(400), retryable: false, .. }),
+        matches!(
+            err,
+            TelemetryError::Http {
+                status: Some(400),
+                retryable: false,
+                ..
+            }
+        ),
         "{err:?}"
     );
-    assert_eq!(miette::Diagnostic::code(&err).unwrap().to_string(), "telemetry::http");
+    assert_eq!(
+        miette::Diagnostic::code(&err).unwrap().to_string(),
+        "telemetry::http"
+    );
     assert_eq!(server.requests().len(), 1, "never retried");
     let stats = ctx.stats();
-    assert_eq!((stats.failed, stats.delivered, stats.spooled_events), (3, 0, 0));
+    assert_eq!(
+        (stats.failed, stats.delivered, stats.spooled_events),
+        (3, 0, 0)
+    );
 }
 
 #[test]
@@ -136,7 +159,11 @@ fn batches_left_by_an_earlier_run_are_replayed_oldest_first_with_their_event_ids
     let server = Server::start(Reply::Status(200));
     let dir = tempfile::tempdir().unwrap();
     let old: Vec<Vec<Event>> = (0..3)
-        .map(|f| (0..2).map(|i| Event::new("cmd.old", "mytool", "1.2.3", "m").with_attr("i", f * 10 + i)).collect())
+        .map(|f| {
+            (0..2)
+                .map(|i| Event::new("cmd.old", "mytool", "1.2.3", "m").with_attr("i", f * 10 + i))
+                .collect()
+        })
         .collect();
     // Written out of order: replay goes by age (the name), not by directory order.
     for f in [2, 0, 1] {
@@ -151,14 +178,19 @@ fn batches_left_by_an_earlier_run_are_replayed_oldest_first_with_their_event_ids
     assert_eq!(ids.len(), 7);
     assert_eq!(&ids[..6], &expected[..], "oldest first, ids kept");
     let stats = ctx.stats();
-    assert_eq!((stats.replayed, stats.delivered, stats.spooled_files), (6, 7, 0));
+    assert_eq!(
+        (stats.replayed, stats.delivered, stats.spooled_files),
+        (6, 7, 0)
+    );
 }
 
 #[test]
 fn corrupt_and_truncated_lines_are_skipped_and_counted_the_rest_is_delivered() {
     let server = Server::start(Reply::Status(200));
     let dir = tempfile::tempdir().unwrap();
-    let good: Vec<Event> = (0..2).map(|i| Event::new("cmd.old", "mytool", "1", "m").with_attr("i", i)).collect();
+    let good: Vec<Event> = (0..2)
+        .map(|i| Event::new("cmd.old", "mytool", "1", "m").with_attr("i", i))
+        .collect();
     let mut content = String::from("not json at all\n");
     content.push_str(&jsonl(&good));
     // A process killed mid-write leaves half a line.
@@ -171,7 +203,10 @@ fn corrupt_and_truncated_lines_are_skipped_and_counted_the_rest_is_delivered() {
 
     let ids = server.accepted_ids();
     assert_eq!(ids.len(), 3);
-    assert_eq!(ids[..2], [good[0].event_id.clone(), good[1].event_id.clone()]);
+    assert_eq!(
+        ids[..2],
+        [good[0].event_id.clone(), good[1].event_id.clone()]
+    );
     let stats = ctx.stats();
     assert_eq!(stats.corrupt_skipped, 3);
     assert_eq!(stats.spooled_files, 0, "the unreadable file is gone too");
@@ -182,10 +217,15 @@ fn over_its_bounds_the_spool_prunes_the_oldest_batches_and_counts_them() {
     let server = Server::start(Reply::Hang);
     let dir = tempfile::tempdir().unwrap();
     for f in 0..5 {
-        let events: Vec<Event> = (0..2).map(|_| Event::new("cmd.old", "mytool", "1", "m")).collect();
+        let events: Vec<Event> = (0..2)
+            .map(|_| Event::new("cmd.old", "mytool", "1", "m"))
+            .collect();
         write_ready_file(&spool(dir.path()), f, &jsonl(&events));
     }
-    let sink = HttpSink::builder(&server.url("/")).allow_insecure_http(true).build().unwrap();
+    let sink = HttpSink::builder(&server.url("/"))
+        .allow_insecure_http(true)
+        .build()
+        .unwrap();
     let ctx = TelemetryContext::builder()
         .tool("mytool")
         .tool_version("1")
@@ -199,7 +239,11 @@ fn over_its_bounds_the_spool_prunes_the_oldest_batches_and_counts_them() {
     let _ = ctx.flush_blocking(Duration::from_millis(200));
     let stats = ctx.stats();
     assert_eq!(stats.spooled_files, 3, "{stats:?}");
-    assert_eq!((stats.pruned_files, stats.pruned_events), (3, 6), "{stats:?}");
+    assert_eq!(
+        (stats.pruned_files, stats.pruned_events),
+        (3, 6),
+        "{stats:?}"
+    );
 }
 
 #[test]
@@ -259,7 +303,10 @@ fn local_sinks_are_written_once_while_the_network_sink_retries() {
     server.script([Reply::Status(503)]);
     let dir = tempfile::tempdir().unwrap();
     let memory = telemetry::MemorySink::new();
-    let sink = HttpSink::builder(&server.url("/")).allow_insecure_http(true).build().unwrap();
+    let sink = HttpSink::builder(&server.url("/"))
+        .allow_insecure_http(true)
+        .build()
+        .unwrap();
     let ctx = TelemetryContext::builder()
         .tool("mytool")
         .tool_version("1")
@@ -271,7 +318,11 @@ fn local_sinks_are_written_once_while_the_network_sink_retries() {
         .unwrap();
     record(&ctx, 3);
     ctx.flush_blocking(WAIT).unwrap();
-    assert_eq!(memory.snapshot().len(), 3, "the local sink saw each event once");
+    assert_eq!(
+        memory.snapshot().len(),
+        3,
+        "the local sink saw each event once"
+    );
     assert_eq!(server.accepted_ids().len(), 3);
     assert_eq!(server.requests().len(), 2);
 }
@@ -290,7 +341,10 @@ fn without_a_network_sink_there_is_no_spool_unless_asked_for() {
     let ctx = base().build().unwrap();
     assert_eq!(ctx.delivery_mode(), DeliveryMode::AtMostOnce);
     assert!(ctx.spool_dir().is_none());
-    let ctx = base().delivery_mode(DeliveryMode::AtLeastOnce).build().unwrap();
+    let ctx = base()
+        .delivery_mode(DeliveryMode::AtLeastOnce)
+        .build()
+        .unwrap();
     assert_eq!(ctx.delivery_mode(), DeliveryMode::AtLeastOnce);
     record(&ctx, 2);
     ctx.flush_blocking(WAIT).unwrap();

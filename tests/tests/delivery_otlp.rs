@@ -46,8 +46,14 @@ fn export(encoding: OtlpEncoding) -> (Vec<delivery_support::Request>, Vec<teleme
         .policy(CollectionPolicy::Enabled)
         .build()
         .unwrap();
-    ctx.record_sync("cmd.build", [("jobs", telemetry::AttrValue::Int(8)), ("release", true.into())])
-        .unwrap();
+    ctx.record_sync(
+        "cmd.build",
+        [
+            ("jobs", telemetry::AttrValue::Int(8)),
+            ("release", true.into()),
+        ],
+    )
+    .unwrap();
     ctx.record_sync("cmd.test", [("profile", "ci")]).unwrap();
     ctx.flush_blocking(Duration::from_secs(20)).unwrap();
     (server.requests(), local.snapshot())
@@ -99,5 +105,8 @@ fn json_export_follows_the_otlp_json_mapping() {
     check(&decoded, &sent);
     // The OTLP JSON mapping uses lowerCamelCase field names.
     let text = String::from_utf8_lossy(&r.body);
-    assert!(text.contains("\"resourceLogs\"") && text.contains("\"eventName\""), "{text}");
+    assert!(
+        text.contains("\"resourceLogs\"") && text.contains("\"eventName\""),
+        "{text}"
+    );
 }

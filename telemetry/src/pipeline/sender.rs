@@ -51,7 +51,10 @@ enum Sent {
     Purged,
 }
 
-pub(crate) fn spawn(queue: Arc<Queue>, delivery: Arc<Delivery>) -> Result<Sender<Job>, TelemetryError> {
+pub(crate) fn spawn(
+    queue: Arc<Queue>,
+    delivery: Arc<Delivery>,
+) -> Result<Sender<Job>, TelemetryError> {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::Builder::new()
         .name(SENDER_THREAD_NAME.to_owned())
@@ -86,7 +89,13 @@ struct SenderLoop<'a> {
 }
 
 impl SenderLoop<'_> {
-    fn send(&mut self, claimed: Option<&Claimed>, events: &[Event], epoch: u64, replay: bool) -> Sent {
+    fn send(
+        &mut self,
+        claimed: Option<&Claimed>,
+        events: &[Event],
+        epoch: u64,
+        replay: bool,
+    ) -> Sent {
         let spool = self.delivery.spool.as_deref();
         let n = events.len();
         let mut attempt = 0;
@@ -98,9 +107,9 @@ impl SenderLoop<'_> {
                 spool.touch(claimed);
             }
             let queue = self.queue;
-            let result = self
-                .runtime
-                .block_on(unless_purged(queue, epoch, self.sink.emit_batch(events)));
+            let result =
+                self.runtime
+                    .block_on(unless_purged(queue, epoch, self.sink.emit_batch(events)));
             let error = match result {
                 None => return self.purged(claimed),
                 Some(Ok(())) => {

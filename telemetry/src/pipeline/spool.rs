@@ -415,11 +415,22 @@ mod tests {
         let b = spool(dir.path(), 100);
         let claimed = a.write_claimed(&events(3)).unwrap();
         assert!(b.claim_next().is_none(), "a live claim is not takeable");
-        let foreign = dir.path().join(SPOOL_DIR).join("00000000000000000000-1-000000.jsonl.claim-1-alive");
+        let foreign = dir
+            .path()
+            .join(SPOOL_DIR)
+            .join("00000000000000000000-1-000000.jsonl.claim-1-alive");
         fs::write(&foreign, b"").unwrap();
-        assert!(b.claim_next().is_none(), "a fresh claim of a live process (pid 1) is not takeable");
+        assert!(
+            b.claim_next().is_none(),
+            "a fresh claim of a live process (pid 1) is not takeable"
+        );
         let old = SystemTime::now() - STALE_CLAIM_AFTER - Duration::from_secs(1);
-        fs::File::options().write(true).open(&foreign).unwrap().set_modified(old).unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&foreign)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
         let stale = b.claim_next().expect("an old claim is taken over");
         b.ack(&stale);
         a.release(&claimed);
@@ -451,7 +462,10 @@ mod tests {
         .unwrap();
         assert!(s.claim_next().is_some());
         // Our pid with another token: an earlier process that had our pid.
-        let name = format!("00000000000000000002-0-000000.jsonl.claim-{}-0ld", std::process::id());
+        let name = format!(
+            "00000000000000000002-0-000000.jsonl.claim-{}-0ld",
+            std::process::id()
+        );
         fs::write(s.dir().join(name), b"").unwrap();
         assert!(s.claim_next().is_some());
     }

@@ -60,7 +60,10 @@ fn is_loopback(url: &Url) -> bool {
         host.trim_start_matches('[')
             .trim_end_matches(']')
             .parse::<std::net::IpAddr>()
-            .map_or_else(|_| host.eq_ignore_ascii_case("localhost"), |ip| ip.is_loopback())
+            .map_or_else(
+                |_| host.eq_ignore_ascii_case("localhost"),
+                |ip| ip.is_loopback(),
+            )
     })
 }
 
@@ -177,7 +180,9 @@ impl Transport {
                 // No proxy can reach this machine's loopback.
                 builder = builder.no_proxy();
             }
-            builder.build().map_err(|e| format!("could not build the HTTP client: {e}"))
+            builder
+                .build()
+                .map_err(|e| format!("could not build the HTTP client: {e}"))
         });
         built.as_ref().map_err(|message| TelemetryError::Http {
             endpoint: self.endpoint.clone(),
@@ -267,12 +272,24 @@ mod tests {
 
     #[test]
     fn http_needs_an_explicit_opt_in_and_https_is_fine() {
-        assert!(ClientConfig::new("http://127.0.0.1:1/x").build("t").is_err());
+        assert!(
+            ClientConfig::new("http://127.0.0.1:1/x")
+                .build("t")
+                .is_err()
+        );
         let mut c = ClientConfig::new("http://127.0.0.1:1/x");
         c.allow_insecure_http(true);
         assert!(c.build("t").is_ok());
-        assert!(ClientConfig::new("https://example.invalid/x").build("t").is_ok());
-        assert!(ClientConfig::new("ftp://example.invalid/x").build("t").is_err());
+        assert!(
+            ClientConfig::new("https://example.invalid/x")
+                .build("t")
+                .is_ok()
+        );
+        assert!(
+            ClientConfig::new("ftp://example.invalid/x")
+                .build("t")
+                .is_err()
+        );
         assert!(ClientConfig::new("not a url").build("t").is_err());
     }
 
@@ -294,6 +311,9 @@ mod tests {
         let mut c = ClientConfig::new("https://example.invalid/");
         c.header("x-key", "bad\nvalue-secret", true);
         let err = c.build("t").unwrap_err().to_string();
-        assert!(err.contains("x-key") && !err.contains("value-secret"), "{err}");
+        assert!(
+            err.contains("x-key") && !err.contains("value-secret"),
+            "{err}"
+        );
     }
 }

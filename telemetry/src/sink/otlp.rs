@@ -352,13 +352,27 @@ mod tests {
         let bytes = request.encode_to_vec();
         let decoded = ExportLogsServiceRequest::decode(&*bytes).unwrap();
         let rl = &decoded.resource_logs[0];
-        let resource: Vec<_> = rl.resource.as_ref().unwrap().attributes.iter().map(|kv| kv.key.as_str()).collect();
+        let resource: Vec<_> = rl
+            .resource
+            .as_ref()
+            .unwrap()
+            .attributes
+            .iter()
+            .map(|kv| kv.key.as_str())
+            .collect();
         assert_eq!(resource, ["service.name", "service.version"]);
         let record = &rl.scope_logs[0].log_records[0];
         assert_eq!(record.event_name, "cmd.build");
         assert!(record.time_unix_nano > 0);
         let keys: Vec<_> = record.attributes.iter().map(|kv| kv.key.as_str()).collect();
-        for key in ["event_id", "machine_id", "session_id", "outcome", "duration_ms", "attrs.jobs"] {
+        for key in [
+            "event_id",
+            "machine_id",
+            "session_id",
+            "outcome",
+            "duration_ms",
+            "attrs.jobs",
+        ] {
             assert!(keys.contains(&key), "{key} in {keys:?}");
         }
     }

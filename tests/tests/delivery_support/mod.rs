@@ -50,7 +50,10 @@ impl Request {
     }
 
     pub fn accepted(&self) -> bool {
-        matches!(self.reply, Reply::Status(200..=299) | Reply::Slow(200..=299, _))
+        matches!(
+            self.reply,
+            Reply::Status(200..=299) | Reply::Slow(200..=299, _)
+        )
     }
 }
 
@@ -140,11 +143,17 @@ impl Drop for Server {
     }
 }
 
+/// Method, path, headers, body.
+type RawRequest = (String, String, Vec<(String, String)>, Vec<u8>);
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<(String, String, Vec<(String, String)>, Vec<u8>)> {
+fn read_request(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+) -> Option<RawRequest> {
     let mut chunk = [0u8; 8192];
     let head_end = loop {
         if let Some(i) = find(buf, b"\r\n\r\n") {
