@@ -286,11 +286,13 @@ fn capture_closure(model: &Model) -> TokenStream {
 /// block that holds the body: it fixes the block's return type before the body is
 /// checked, so the body's `return`s and `?`s coerce exactly as they would in the
 /// function itself (`Box<dyn Error>`, `&dyn Trait` ..). `impl Trait` becomes `_`.
+/// Without a declared type it is `()`: a body that only panics must not leave the type
+/// open (it would be inferred from the outcome classification).
 fn fake_return(krate: &syn::Path, output: &syn::ReturnType) -> TokenStream {
-    let syn::ReturnType::Type(_, ty) = output else {
-        return TokenStream::new();
+    let mut ty = match output {
+        syn::ReturnType::Type(_, ty) => (**ty).clone(),
+        syn::ReturnType::Default => syn::parse_quote!(()),
     };
-    let mut ty = (**ty).clone();
     ImplToInfer.visit_type_mut(&mut ty);
     quote! {
         if false {

@@ -2,11 +2,10 @@
 //! through `telemetry` (`#[telemetry::track]`, `#[derive(telemetry::SafeValue)]`): the
 //! code they generate calls `telemetry::__private`, which only that crate provides.
 //!
-//! Layout: [`parse`](parse) reads the attribute grammar, [`check`](check) applies every
-//! grammar and privacy rule (with [`types`](types) for the declared types of captured
-//! parameters), [`expand`](expand) generates the code, [`derive_safe_value`] implements
-//! the derive and [`errors`](errors) collects every problem of one item so that they
-//! are all reported in one compile.
+//! Layout: `parse` reads the attribute grammar, `check` applies every grammar and
+//! privacy rule (with `types` for the declared types of captured parameters), `expand`
+//! generates the code, `derive_safe_value` implements the derive and `errors` collects
+//! every problem of one item so that they are all reported in one compile.
 
 mod check;
 mod derive_safe_value;

@@ -1,5 +1,6 @@
 //! Bodies that rely on coercion to the declared return type: `Box<dyn Error>` from `?`
-//! and from `Box::new`, trait objects, `impl Trait` (also nested), `&dyn`, and `-> !`.
+//! and from `Box::new`, trait objects, `impl Trait` (also nested), `&dyn`, `-> !`, and
+//! bodies of unit functions that only panic.
 #![deny(warnings)]
 #![forbid(unsafe_code)]
 
@@ -43,6 +44,16 @@ fn fatal(code: i32) -> ! {
     panic!("fatal {code}")
 }
 
+#[telemetry::track("coerce.diverging_unit")]
+fn diverging_unit() {
+    panic!("always")
+}
+
+#[telemetry::track("coerce.diverging_unit_async")]
+async fn diverging_unit_async() {
+    panic!("always")
+}
+
 fn main() {
     assert_eq!(boxed_error("12").unwrap(), 12);
     assert!(boxed_error("").is_err());
@@ -53,4 +64,6 @@ fn main() {
     assert!(shown(false).is_err());
     assert_eq!(as_display(&4).to_string(), "4");
     assert!(std::panic::catch_unwind(|| fatal(1)).is_err());
+    assert!(std::panic::catch_unwind(diverging_unit).is_err());
+    drop(diverging_unit_async());
 }

@@ -1,0 +1,330 @@
+//! `#[telemetry::track]` at run time: real calls of tracked functions, observed as the
+//! events that reach a `MemorySink` through the globally installed context. (With
+//! collection compiled out nothing is recorded: see `track_disabled.rs`.)
+#![cfg(feature = "collect")]
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use telemetry::{
+    AttrValue, CollectionPolicy, Event, MemorySink, Outcome, SafeValue, TelemetryContext,
+    TelemetryGuard,
+};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// The global context is process-wide: one test at a time installs it.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// An installed context writing to `sink`; uninstalled (after a flush) on drop, before
+/// the next test may take the lock (fields drop in declaration order).
+struct Installed {
+    guard: Option<TelemetryGuard>,
+    sink: MemorySink,
+    _serial: MutexGuard<'static, ()>,
+}
+
+impl Installed {
+    fn new(policy: CollectionPolicy) -> Self {
+        let serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+        let sink = MemorySink::new();
+        let ctx = TelemetryContext::builder()
+            .tool("tracktool")
+            .tool_version("1.0.0")
+            .salt("track-tests")
+            .sink(sink.clone())
+            .policy(policy)
+            .build()
+            .unwrap();
+        Self {
+            guard: Some(telemetry::init(ctx)),
+            sink,
+            _serial: serial,
+        }
+    }
+
+    /// Everything recorded so far, once it reached the sink.
+    fn events(&self) -> Vec<Event> {
+        if let Some(ctx) = telemetry::global() {
+            ctx.flush_blocking(WAIT).unwrap();
+        }
+        self.sink.snapshot()
+    }
+
+    fn only_event(&self, name: &str) -> Event {
+        let events: Vec<Event> = self
+            .events()
+            .into_iter()
+            .filter(|e| e.name == name)
+            .collect();
+        assert_eq!(events.len(), 1, "{events:#?}");
+        events.into_iter().next().unwrap()
+    }
+}
+
+impl Drop for Installed {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+    }
+}
+
+fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::yield_now();
+    }
+}
+
+#[derive(Clone, Copy, SafeValue)]
+enum Profile {
+    Debug,
+    ReleaseLto,
+}
+
+#[derive(Debug)]
+struct BuildError;
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("secret message: /home/alice/project")
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+#[telemetry::track("track.build", attrs(kind = "full", level = -2, ratio = 0.5, fast = true), capture(jobs, profile, target))]
+fn build(jobs: u16, profile: Profile, target: Option<u8>, fail: bool) -> Result<u16, BuildError> {
+    if fail { Err(BuildError) } else { Ok(jobs) }
+}
+
+#[telemetry::track("track.io")]
+fn io_call(fail: bool) -> std::io::Result<()> {
+    if fail {
+        return Err(std::io::Error::other("/home/alice/secret.txt"));
+    }
+    Ok(())
+}
+
+#[telemetry::track("track.boxed")]
+fn boxed(input: &str) -> Result<u32, Box<dyn std::error::Error + Send + Sync>> {
+    Ok(input.parse::<u32>()?)
+}
+
+#[telemetry::track("track.plain", capture(n))]
+fn plain(n: u64) -> u64 {
+    n * 2
+}
+
+#[telemetry::track("track.panics")]
+fn panics(message: &str) -> u8 {
+    panic!("{message}")
+}
+
+#[telemetry::track("track.async", capture(id))]
+async fn fetch(id: u32, fail: bool) -> Result<u32, std::fmt::Error> {
+    std::thread::sleep(Duration::from_millis(20));
+    if fail { Err(std::fmt::Error) } else { Ok(id) }
+}
+
+#[telemetry::track("track.pending")]
+async fn never_finishes() {
+    std::future::pending::<()>().await;
+}
+
+#[telemetry::track("track.async_panic")]
+async fn async_panics() -> u8 {
+    panic!("async boom")
+}
+
+#[telemetry::track("track.future_block", capture(parts))]
+fn download(parts: u8) -> impl Future<Output = Result<u8, std::fmt::Error>> {
+    async move {
+        if parts == 0 {
+            Err(std::fmt::Error)
+        } else {
+            Ok(parts)
+        }
+    }
+}
+
+#[async_trait::async_trait]
+trait Runner {
+    async fn run(&self, jobs: u32) -> Result<u32, std::fmt::Error>;
+}
+
+struct Local;
+
+#[async_trait::async_trait]
+impl Runner for Local {
+    #[telemetry::track("track.async_trait", capture(jobs))]
+    async fn run(&self, jobs: u32) -> Result<u32, std::fmt::Error> {
+        Ok(jobs)
+    }
+}
+
+fn attr(event: &Event, key: &str) -> Option<AttrValue> {
+    event.attrs.get(key).cloned()
+}
+
+#[test]
+fn sync_ok_records_literal_and_captured_attrs() {
+    let t = Installed::new(CollectionPolicy::Enabled);
+    assert_eq!(build(4, Profile::ReleaseLto, Some(7), false).unwrap(), 4);
+    let e = t.only_event("track.build");
+    assert_eq!(e.outcome, Outcome::Ok);
+    assert_eq!(e.error_kind, None);
+    assert!(e.duration_ms.is_some());
+    assert_eq!(attr(&e, "kind"), Some(AttrValue::from("full")));
+    assert_eq!(attr(&e, "level"), Some(AttrValue::Int(-2)));
+    assert_eq!(attr(&e, "ratio"), Some(AttrValue::Float(0.5)));
+    assert_eq!(attr(&e, "fast"), Some(AttrValue::Bool(true)));
+    assert_eq!(attr(&e, "jobs"), Some(AttrValue::Int(4)));
+    assert_eq!(attr(&e, "profile"), Some(AttrValue::from("release_lto")));
+    assert_eq!(attr(&e, "target"), Some(AttrValue::Int(7)));
+    assert_eq!(e.attrs.len(), 7, "{:?}", e.attrs);
+}
+
+#[test]
+fn sync_error_records_the_error_type_never_its_message() {
+    let t = Installed::new(CollectionPolicy::Enabled);
+    assert!(build(1, Profile::Debug, None, true).is_err());
+    let e = t.only_event("track.build");
+    assert_eq!(e.outcome, Outcome::Error);
+    assert_eq!(
+        e.error_kind.as_deref(),
+        Some(std::any::type_name::<BuildError>())
+    );
+    // `None` leaves the attribute out; nothing of the message appears anywhere.
+    assert_eq!(attr(&e, "target"), None);
+    assert!(!serde_json::to_string(&e).unwrap().contains("alice"));
+}
+
+#[test]
+fn result_aliases_and_boxed_errors_are_classified_by_type() {
+    let t = Installed::new(CollectionPolicy::Enabled);
+    io_call(false).unwrap();
+    io_call(true).unwrap_err();
+    boxed("x").unwrap_err();
+    let events = t.events();
+    let io: Vec<_> = events.iter().filter(|e| e.name == "track.io").collect();
+    assert_eq!(io.len(), 2);
+    assert_eq!(
+        (io[0].outcome, io[0].error_kind.as_deref()),
+        (Outcome::Ok, None)
+    );
+    assert_eq!(io[1].outcome, Outcome::Error);
+    assert_eq!(io[1].error_kind.as_deref(), Some("std::io::error::Error"));
+    let boxed = events.iter().find(|e| e.name == "track.boxed").unwrap();
+    assert_eq!(boxed.outcome, Outcome::Error);
+    assert_eq!(
+        boxed.error_kind.as_deref(),
+        Some(std::any::type_name::<
+            Box<dyn std::error::Error + Send + Sync>,
+        >())
+    );
+}
+
+#[test]
+fn non_result_return_types_record_ok() {
+    let t = Installed::new(CollectionPolicy::Enabled);
+    assert_eq!(plain(21), 42);
+    let e = t.only_event("track.plain");
+    assert_eq!(e.outcome, Outcome::Ok);
+    assert_eq!(attr(&e, "n"), Some(AttrValue::Int(21)));
+}
+
+#[test]
+fn a_panic_is_recorded_and_keeps_unwinding() {
+    let t = Installed::new(CollectionPolicy::Enabled);
+    let caught = std::panic::catch_unwind(|| panics("boom"));
+    assert_eq!(*caught.unwrap_err().downcast::<String>().unwrap(), "boom");
+    let e = t.only_event("track.panics");
+    assert_eq!(e.outcome, Outcome::Panic);
+    assert_eq!(e.error_kind, None);
+}
+
+#[test]
+fn async_fn_is_timed_while_it_runs_not_from_construction() {
+    let t = Installed::new(CollectionPolicy::Enabled);
+    let future = fetch(9, false);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(block_on(future), Ok(9));
+    assert_eq!(block_on(fetch(1, true)), Err(std::fmt::Error));
+    let events: Vec<Event> = t
+        .events()
+        .into_iter()
+        .filter(|e| e.name == "track.async")
+        .collect();
+    assert_eq!(events.len(), 2);
+    let ok = &events[0];
+    assert_eq!(ok.outcome, Outcome::Ok);
+    assert_eq!(attr(ok, "id"), Some(AttrValue::Int(9)));
+    let ms = ok.duration_ms.unwrap();
+    assert!((20.0..300.0).contains(&ms), "duration {ms} ms");
+    assert_eq!(events[1].outcome, Outcome::Error);
+    assert_eq!(events[1].error_kind.as_deref(), Some("core::fmt::Error"));
+}
+
+#[test]
+fn a_future_dropped_after_its_first_poll_is_cancelled_and_one_never_polled_records_nothing() {
+    let t = Installed::new(CollectionPolicy::Enabled);
+    drop(never_finishes());
+    let mut future = Box::pin(never_finishes());
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(future.as_mut().poll(&mut cx).is_pending());
+    drop(future);
+    let e = t.only_event("track.pending");
+    assert_eq!(e.outcome, Outcome::Cancelled);
+}
+
+#[test]
+fn a_panic_inside_a_polled_future_is_recorded_as_panic() {
+    let t = Installed::new(CollectionPolicy::Enabled);
+    let mut future = Box::pin(async_panics());
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut cx = Context::from_waker(Waker::noop());
+        let _ = future.as_mut().poll(&mut cx);
+    }));
+    assert!(caught.is_err());
+    // Dropping the poisoned future afterwards must not record a second event.
+    drop(future);
+    let e = t.only_event("track.async_panic");
+    assert_eq!(e.outcome, Outcome::Panic);
+}
+
+#[test]
+fn futures_from_async_blocks_and_async_trait_methods_are_recorded() {
+    let t = Installed::new(CollectionPolicy::Enabled);
+    assert_eq!(block_on(download(3)), Ok(3));
+    assert!(block_on(download(0)).is_err());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    assert_eq!(rt.block_on(Local.run(5)), Ok(5));
+    let events = t.events();
+    let blocks: Vec<_> = events
+        .iter()
+        .filter(|e| e.name == "track.future_block")
+        .collect();
+    assert_eq!(blocks.len(), 2);
+    assert_eq!(
+        (blocks[0].outcome, attr(blocks[0], "parts")),
+        (Outcome::Ok, Some(AttrValue::Int(3)))
+    );
+    assert_eq!(blocks[1].outcome, Outcome::Error);
+    let run = events
+        .iter()
+        .find(|e| e.name == "track.async_trait")
+        .unwrap();
+    assert_eq!(
+        (run.outcome, attr(run, "jobs")),
+        (Outcome::Ok, Some(AttrValue::Int(5)))
+    );
+}
