@@ -31,11 +31,16 @@
 #![forbid(unsafe_code)]
 
 pub mod catalog;
+#[cfg(feature = "clap")]
+pub mod cli;
+pub mod consent;
 mod context;
+pub mod deletion;
 mod error;
 mod event;
 mod fsutil;
 mod global;
+mod hashed;
 mod identity;
 mod naming;
 mod pipeline;
@@ -53,6 +58,7 @@ pub use context::{
 pub use error::TelemetryError;
 pub use event::{AttrValue, Event, Outcome};
 pub use global::{TelemetryGuard, global, init, shutdown};
+pub use hashed::Hashed;
 pub use identity::MachineId;
 pub use safe_value::SafeValue;
 
