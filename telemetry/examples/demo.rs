@@ -14,9 +14,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use telemetry::TelemetryContext;
 use telemetry::cli::TelemetryCommand;
 use telemetry::consent::ConsentMode;
+use telemetry::{TelemetryContext, track};
 
 #[derive(Parser)]
 #[command(
@@ -144,37 +144,48 @@ fn telemetry_context(consent: Consent) -> Option<TelemetryContext> {
     }
 }
 
-/// Records one event for a finished command into the installed context.
-fn record(name: &str, attrs: &[(&'static str, telemetry::AttrValue)]) {
-    if let Some(ctx) = telemetry::global() {
-        let _ = ctx.record_sync(name, attrs.iter().cloned());
-    }
+/// The build profile, sent as `"debug"` or `"release"`: an enum, so it can never carry
+/// free text.
+#[derive(Debug, Clone, Copy, telemetry::SafeValue)]
+enum Profile {
+    Debug,
+    Release,
 }
 
 fn build(release: bool, jobs: u16) -> Result<(), DemoError> {
-    std::thread::sleep(Duration::from_millis(5));
+    let profile = if release {
+        Profile::Release
+    } else {
+        Profile::Debug
+    };
     // The project is identified by a keyed hash of its directory, never by its path.
     let cwd = std::env::current_dir().unwrap_or_default();
     let project = telemetry::Hashed::new("project", cwd.as_os_str().as_encoded_bytes());
-    let mut attrs = vec![("release", release.into()), ("jobs", jobs.into())];
-    attrs.extend(telemetry::SafeValue::to_attr_value(&project).map(|v| ("project", v)));
-    record("cmd.build", &attrs);
-    eprintln!(
-        "demo: built ({}, {jobs} jobs)",
-        if release { "release" } else { "debug" }
-    );
+    compile(profile, jobs, project, &cwd)
+}
+
+#[track("cmd.build", attrs(target = "demo"), capture(profile, jobs, project))]
+fn compile(
+    profile: Profile,
+    jobs: u16,
+    project: telemetry::Hashed,
+    dir: &std::path::Path,
+) -> Result<(), DemoError> {
+    std::thread::sleep(Duration::from_millis(5));
+    eprintln!("demo: built {} ({profile:?}, {jobs} jobs)", dir.display());
+    let _ = project;
     Ok(())
 }
 
+#[track("cmd.test")]
 fn test() -> Result<(), DemoError> {
     std::thread::sleep(Duration::from_millis(2));
-    record("cmd.test", &[]);
     eprintln!("demo: 3 tests passed");
     Ok(())
 }
 
+#[track("cmd.fail")]
 fn fail() -> Result<(), DemoError> {
-    record("cmd.fail", &[]);
     Err(DemoError("this command always fails"))
 }
 

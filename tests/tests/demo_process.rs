@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Output;
 
-use telemetry::{Event, Outcome};
+use telemetry::{AttrValue, Event, Outcome};
 use telemetry_tests::{command_in_home, files_below};
 
 fn demo(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -63,14 +63,29 @@ fn with_consent_each_command_records_one_event() {
     assert_eq!(names, ["cmd.build", "cmd.test", "cmd.fail"]);
     let build = &events[0];
     assert_eq!(build.tool, "demo");
-    assert_eq!(build.attrs["jobs"], telemetry::AttrValue::Int(8));
-    assert_eq!(build.attrs["release"], telemetry::AttrValue::Bool(true));
+    assert_eq!(build.attrs["jobs"], AttrValue::Int(8));
+    assert_eq!(build.attrs["profile"], AttrValue::from("release"));
+    assert_eq!(build.attrs["target"], AttrValue::from("demo"));
+    let keys: Vec<_> = build.attrs.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["jobs", "profile", "project", "target"]);
+    assert!(
+        build.duration_ms.unwrap() >= 5.0,
+        "timed by #[track]: {build:?}"
+    );
+    assert_eq!(build.outcome, Outcome::Ok);
     assert_eq!(build.machine_id.len(), 64);
     assert_ne!(
         events[0].session_id, events[1].session_id,
         "one session per process"
     );
     assert_eq!(events[1].outcome, Outcome::Ok);
+    assert_eq!(events[2].outcome, Outcome::Error);
+    assert_eq!(events[2].error_kind.as_deref(), Some("demo::DemoError"));
+
+    // Nothing from the command line or the file system made it into any event.
+    let log = std::fs::read_to_string(local_log(home.path())).unwrap();
+    let home_text = home.path().to_str().unwrap();
+    assert!(!log.contains(home_text) && !log.contains("/tmp"), "{log}");
 
     // `demo events` prints exactly what the log holds, on stdout (the tool's output).
     let shown = demo(home.path(), &["events"], &[]);
@@ -90,5 +105,26 @@ fn compiled_out_even_consent_records_nothing() {
         files_below(home.path()).is_empty(),
         "{:?}",
         files_below(home.path())
+    );
+}
+
+#[cfg(feature = "collect")]
+#[test]
+fn the_demo_schema_lists_every_tracked_command_with_its_keys() {
+    let home = tempfile::tempdir().unwrap();
+    let out = demo(home.path(), &["telemetry", "schema"], &[]);
+    assert!(out.status.success());
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let events = schema["events"].as_array().unwrap();
+    let names: Vec<_> = events.iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["cmd.build", "cmd.fail", "cmd.test"]);
+    let build = &events[0];
+    assert_eq!(build["attrs"]["target"], "demo");
+    assert_eq!(build["captures"]["profile"], "string");
+    assert_eq!(build["captures"]["jobs"], "int");
+    assert_eq!(build["captures"]["project"], "hashed");
+    assert!(
+        files_below(home.path()).is_empty(),
+        "schema needs no consent and writes nothing"
     );
 }
