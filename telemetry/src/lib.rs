@@ -101,12 +101,12 @@ pub use telemetry_macros::track;
 pub use telemetry_macros::SafeValue;
 
 pub use catalog::catalog;
+pub use pipeline::{DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_FILES, DeliveryMode, DeliveryStats};
 pub use sink::{FileSink, MemorySink, NoopSink, TeeSink, TelemetrySink, WriterSink};
 #[cfg(feature = "http")]
 pub use sink::{HttpSink, HttpSinkBuilder};
 #[cfg(feature = "otlp")]
 pub use sink::{OtlpEncoding, OtlpSink, OtlpSinkBuilder};
-pub use pipeline::{DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_FILES, DeliveryMode, DeliveryStats};
 
 /// Introspection for tests and `telemetry status`; not a stable API.
 #[doc(hidden)]

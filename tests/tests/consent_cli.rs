@@ -17,7 +17,11 @@ fn context(config: &std::path::Path, sink: MemorySink) -> TelemetryContext {
         // Hold events in the queue: a batch of 1000 or 60 s, whichever comes first.
         .batch_size(1000)
         .linger(Duration::from_secs(60))
-        .env(Env::empty().with_config_dir(config).with_var("MYTOOL_TELEMETRY", "1"))
+        .env(
+            Env::empty()
+                .with_config_dir(config)
+                .with_var("MYTOOL_TELEMETRY", "1"),
+        )
         .build()
         .unwrap()
 }
@@ -34,7 +38,9 @@ fn disable_drops_buffered_events_and_none_is_delivered() {
     assert_eq!(ctx.queued_events(), 5);
 
     let mut out = Vec::new();
-    TelemetryCommand::Disable.run_with_output(&ctx, &mut out).unwrap();
+    TelemetryCommand::Disable
+        .run_with_output(&ctx, &mut out)
+        .unwrap();
     let report = String::from_utf8(out).unwrap();
     assert!(report.contains("dropped 5 unsent event(s)"), "{report}");
 
@@ -43,7 +49,8 @@ fn disable_drops_buffered_events_and_none_is_delivered() {
     assert!(sink.snapshot().is_empty(), "{:?}", sink.snapshot());
     assert!(!ctx.is_enabled());
     let file: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("telemetry.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("telemetry.json")).unwrap())
+            .unwrap();
     assert_eq!(file["enabled"], false);
 }
 
@@ -55,12 +62,22 @@ fn reset_sends_a_deletion_request_with_the_machine_id() {
     ctx.record_sync("cmd.step", [("i", 1)]).unwrap();
 
     let mut out = Vec::new();
-    TelemetryCommand::Reset.run_with_output(&ctx, &mut out).unwrap();
+    TelemetryCommand::Reset
+        .run_with_output(&ctx, &mut out)
+        .unwrap();
     let events = sink.snapshot();
     let names: Vec<_> = events.iter().map(|e| e.name.as_str()).collect();
-    assert_eq!(names, ["data.deletion_request"], "the buffered event was dropped, the request sent");
+    assert_eq!(
+        names,
+        ["data.deletion_request"],
+        "the buffered event was dropped, the request sent"
+    );
     assert_eq!(events[0].machine_id, ctx.machine_id());
-    assert!(String::from_utf8(out).unwrap().contains("ok: deletion request event sent"));
+    assert!(
+        String::from_utf8(out)
+            .unwrap()
+            .contains("ok: deletion request event sent")
+    );
 }
 
 #[test]
@@ -68,7 +85,9 @@ fn schema_lists_the_catalog_as_json() {
     let dir = tempfile::tempdir().unwrap();
     let ctx = context(dir.path(), MemorySink::new());
     let mut out = Vec::new();
-    TelemetryCommand::Schema.run_with_output(&ctx, &mut out).unwrap();
+    TelemetryCommand::Schema
+        .run_with_output(&ctx, &mut out)
+        .unwrap();
     let schema: serde_json::Value = serde_json::from_slice(&out).unwrap();
     let listed = schema["events"].as_array().unwrap().len();
     assert_eq!(listed, telemetry::catalog().len());
