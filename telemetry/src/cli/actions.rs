@@ -37,6 +37,15 @@ fn persist(ctx: &TelemetryContext, enabled: bool) -> Result<std::path::PathBuf, 
     Ok(path)
 }
 
+/// Stops collection in this process and deletes every event not sent yet, in memory
+/// and in the spool (also batches left by earlier runs). Returns how many were deleted.
+fn withdraw(ctx: &TelemetryContext) -> u64 {
+    let dropped = ctx.purge();
+    // Also purges anything accepted between the two calls.
+    ctx.set_policy(CollectionPolicy::Disabled);
+    dropped
+}
+
 pub(super) fn enable(ctx: &TelemetryContext, out: &mut dyn Write) -> Result<(), TelemetryError> {
     let path = persist(ctx, true)?;
     say(
@@ -61,9 +70,8 @@ pub(super) fn enable(ctx: &TelemetryContext, out: &mut dyn Write) -> Result<(), 
 }
 
 pub(super) fn disable(ctx: &TelemetryContext, out: &mut dyn Write) -> Result<(), TelemetryError> {
-    let queued = ctx.queued_events();
-    ctx.set_policy(CollectionPolicy::Disabled);
-    say(out, format!("dropped {queued} unsent event(s)"))?;
+    let dropped = withdraw(ctx);
+    say(out, format!("dropped {dropped} unsent event(s)"))?;
     let path = persist(ctx, false)?;
     say(
         out,
@@ -75,9 +83,8 @@ pub(super) fn reset(ctx: &TelemetryContext, out: &mut dyn Write) -> Result<(), T
     let mut failures = Vec::new();
 
     // 1. Nothing buffered may leave after this point.
-    let queued = ctx.queued_events();
-    ctx.set_policy(CollectionPolicy::Disabled);
-    say(out, format!("ok: dropped {queued} unsent event(s)"))?;
+    let dropped = withdraw(ctx);
+    say(out, format!("ok: dropped {dropped} unsent event(s)"))?;
 
     // 2. Ask for deletion (bounded), with the id the events carried.
     match request_deletion(ctx) {

@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::consent::{ConfigState, ConsentMode, DecisionSource};
 use crate::context::TelemetryContext;
 use crate::error::TelemetryError;
+use crate::pipeline::DeliveryMode;
 
 /// What `telemetry status --json` prints.
 ///
@@ -53,11 +54,19 @@ pub struct Status {
     pub dry_run: bool,
     /// `<TOOL>_TELEMETRY_LOCAL`.
     pub local_only: bool,
+    /// `at_least_once` (batches journaled in the spool) or `at_most_once`.
+    pub delivery_mode: &'static str,
+    /// The spool directory, in at-least-once mode.
+    pub spool_dir: Option<String>,
     /// Events waiting in memory.
     pub queued_events: usize,
+    /// Events waiting in the spool (from this and earlier runs).
+    pub spooled_events: u64,
+    /// Spool files on disk.
+    pub spooled_files: u64,
     /// Events dropped because the queue was full.
     pub dropped_events: u64,
-    /// Events a sink failed to take.
+    /// Events a sink refused for good.
     pub failed_events: u64,
     /// Warnings from consent resolution.
     pub warnings: Vec<String>,
@@ -78,6 +87,7 @@ impl Status {
             ConfigState::Invalid { reason } => ("invalid", Some(reason.clone())),
         };
         let display = |p: Option<&std::path::Path>| p.map(|p| p.display().to_string());
+        let stats = ctx.stats();
         Self {
             tool: ctx.tool().to_owned(),
             tool_version: ctx.tool_version().to_owned(),
@@ -100,9 +110,16 @@ impl Status {
             show: d.show,
             dry_run: d.dry_run,
             local_only: d.local_only,
-            queued_events: ctx.queued_events(),
-            dropped_events: ctx.dropped_events(),
-            failed_events: ctx.failed_events(),
+            delivery_mode: match stats.mode {
+                DeliveryMode::AtLeastOnce => "at_least_once",
+                DeliveryMode::AtMostOnce => "at_most_once",
+            },
+            spool_dir: display(ctx.spool_dir()),
+            queued_events: stats.queued,
+            spooled_events: stats.spooled_events,
+            spooled_files: stats.spooled_files,
+            dropped_events: stats.dropped,
+            failed_events: stats.failed,
             warnings: d.warnings.clone(),
         }
     }
@@ -197,8 +214,16 @@ fn human(s: &Status) -> String {
         format!("sends to:     {}", s.sinks),
         format!("local log:    {}", s.local_log.clone().unwrap_or_else(none)),
         format!(
-            "events:       {} queued, {} dropped, {} failed",
-            s.queued_events, s.dropped_events, s.failed_events
+            "events:       {} queued, {} spooled in {} file(s), {} dropped, {} failed",
+            s.queued_events, s.spooled_events, s.spooled_files, s.dropped_events, s.failed_events
+        ),
+        format!(
+            "delivery:     {}{}",
+            s.delivery_mode,
+            s.spool_dir
+                .as_ref()
+                .map(|d| format!(" (spool: {d})"))
+                .unwrap_or_default()
         ),
         format!(
             "modes:        show={} dry_run={} local_only={}",
