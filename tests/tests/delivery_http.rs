@@ -351,3 +351,28 @@ fn without_a_network_sink_there_is_no_spool_unless_asked_for() {
     assert_eq!(ctx.delivered_events(), 2);
     assert_eq!(ctx.stats().spooled_files, 0);
 }
+
+#[test]
+fn a_panicking_sink_is_an_error_not_a_dead_pipeline() {
+    struct Panics;
+    #[async_trait::async_trait]
+    impl telemetry::TelemetrySink for Panics {
+        async fn emit(&self, _event: &Event) -> Result<(), TelemetryError> {
+            panic!("sink bug");
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = TelemetryContext::builder()
+        .tool("mytool")
+        .tool_version("1")
+        .data_dir(dir.path())
+        .sink(Panics)
+        .policy(CollectionPolicy::Enabled)
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        record(&ctx, 1);
+        let err = ctx.flush_blocking(WAIT).unwrap_err();
+        assert!(matches!(err, TelemetryError::Sink { .. }), "{err:?}");
+    }
+}

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::error::TelemetryError;
 use crate::pipeline::spool::{SPOOL_DIR, Spool};
 use crate::pipeline::stats::{Counters, DeliveryMode};
 use crate::sink::{TeeSink, TelemetrySink};
@@ -100,6 +101,15 @@ impl Delivery {
             counters,
         }
     }
+}
+
+/// Runs a sink call, turning a panic inside the sink into an error: a misbehaving
+/// sink must not take the delivery threads down with it.
+pub(crate) fn guarded(
+    call: impl FnOnce() -> Result<(), TelemetryError>,
+) -> Result<(), TelemetryError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(call))
+        .unwrap_or_else(|_| Err(TelemetryError::sink("sink", "the sink panicked")))
 }
 
 /// The wait before retry number `attempt` (1-based): exponential with "equal jitter"

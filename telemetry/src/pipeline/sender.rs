@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use crate::error::TelemetryError;
 use crate::event::Event;
 use crate::pipeline::Queue;
-use crate::pipeline::delivery::{Delivery, MAX_ATTEMPTS, REPLAY_PAUSE, backoff};
+use crate::pipeline::delivery::{Delivery, MAX_ATTEMPTS, REPLAY_PAUSE, backoff, guarded};
 use crate::pipeline::spool::Claimed;
 use crate::pipeline::stats::Counters;
 use crate::sink::TelemetrySink;
@@ -107,9 +107,11 @@ impl SenderLoop<'_> {
                 spool.touch(claimed);
             }
             let queue = self.queue;
-            let result =
-                self.runtime
-                    .block_on(unless_purged(queue, epoch, self.sink.emit_batch(events)));
+            let (runtime, sink) = (&self.runtime, self.sink);
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                runtime.block_on(unless_purged(queue, epoch, sink.emit_batch(events)))
+            }))
+            .unwrap_or_else(|_| Some(Err(TelemetryError::sink("sink", "the sink panicked"))));
             let error = match result {
                 None => return self.purged(claimed),
                 Some(Ok(())) => {
@@ -243,7 +245,7 @@ fn run(queue: &Queue, delivery: &Delivery, jobs: &Receiver<Job>) {
                 generation,
                 mut errors,
             }) => {
-                if let Err(e) = sender.runtime.block_on(sink.flush()) {
+                if let Err(e) = guarded(|| sender.runtime.block_on(sink.flush())) {
                     errors.push(e);
                 }
                 errors.append(&mut sender.errors);

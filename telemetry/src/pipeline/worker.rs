@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::error::TelemetryError;
 use crate::event::{AttrValue, Event, rfc3339_millis};
 use crate::identity::MachineId;
-use crate::pipeline::delivery::Delivery;
+use crate::pipeline::delivery::{Delivery, guarded};
 use crate::pipeline::sender::{self, Job};
 use crate::pipeline::stats::Counters;
 use crate::pipeline::{Pending, Queue};
@@ -123,8 +123,9 @@ fn run(
     jobs: Option<std::sync::mpsc::Sender<Job>>,
     config: BatchConfig,
 ) {
+    // I/O too: an at-most-once network sink is called from this runtime.
     let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+        .enable_all()
         .build()
     {
         Ok(rt) => rt,
@@ -144,7 +145,7 @@ fn run(
             let events: Vec<Event> = take.batch.into_iter().map(|p| factory.build(p)).collect();
             let counts_delivery = delivery.journaled.is_none();
             if let Some(direct) = &delivery.direct {
-                match runtime.block_on(direct.emit_batch(&events)) {
+                match guarded(|| runtime.block_on(direct.emit_batch(&events))) {
                     Ok(()) if counts_delivery => queue.record_delivery(n, 0),
                     Ok(()) => {}
                     Err(e) => {
@@ -179,7 +180,7 @@ fn run(
         }
         if take.complete_flush != 0 {
             if let Some(direct) = &delivery.direct
-                && let Err(e) = runtime.block_on(direct.flush())
+                && let Err(e) = guarded(|| runtime.block_on(direct.flush()))
             {
                 tracing::debug!(error = %e, "telemetry sink flush failed");
                 errors.push(e);

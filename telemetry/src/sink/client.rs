@@ -79,6 +79,7 @@ impl ClientConfig {
         }
     }
 
+    #[cfg(feature = "otlp")]
     pub(crate) fn url_mut(&mut self) -> Option<&mut Url> {
         self.url.as_mut().ok()
     }
