@@ -3,31 +3,31 @@
 //! Sinks are called only from the delivery worker thread (never from the thread that
 //! recorded the event), so a slow sink slows delivery, never the host tool.
 
-mod file;
-mod memory;
-mod noop;
-mod tee;
-mod writer;
 #[cfg(any(feature = "http", feature = "otlp"))]
 mod client;
+mod file;
 #[cfg(feature = "http")]
 mod http;
+mod memory;
+mod noop;
 #[cfg(feature = "otlp")]
 mod otlp;
+mod tee;
+mod writer;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
 pub use file::FileSink;
-pub use memory::MemorySink;
-pub use noop::NoopSink;
-pub use tee::TeeSink;
-pub use writer::WriterSink;
 #[cfg(feature = "http")]
 pub use http::{HttpSink, HttpSinkBuilder};
+pub use memory::MemorySink;
+pub use noop::NoopSink;
 #[cfg(feature = "otlp")]
 pub use otlp::{OtlpEncoding, OtlpSink, OtlpSinkBuilder};
+pub use tee::TeeSink;
+pub use writer::WriterSink;
 
 use crate::error::TelemetryError;
 use crate::event::Event;

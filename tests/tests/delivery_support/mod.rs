@@ -150,10 +150,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-fn read_request(
-    stream: &mut TcpStream,
-    buf: &mut Vec<u8>,
-) -> Option<RawRequest> {
+fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<RawRequest> {
     let mut chunk = [0u8; 8192];
     let head_end = loop {
         if let Some(i) = find(buf, b"\r\n\r\n") {
