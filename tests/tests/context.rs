@@ -74,6 +74,7 @@ async fn record_with_attrs_attaches_attrs_and_beats_defaults() {
         .tool_version("1")
         .sink(sink.clone())
         .policy(CollectionPolicy::Enabled)
+        .data_dir(std::env::temp_dir().join("telemetry-tests-data"))
         .default_attr("channel", "stable")
         .default_attr("profile", "debug")
         .build()
@@ -165,9 +166,13 @@ fn invalid_names_and_keys_are_refused() {
 
 #[test]
 fn a_full_queue_drops_the_newest_and_counts_every_drop() {
+    let data = tempfile::tempdir().unwrap();
     let ctx = TelemetryContext::builder()
         .tool("mytool")
         .tool_version("1")
+        .data_dir(data.path())
+        // No spool: the worker is stuck in the sink, so only the queue holds events.
+        .delivery_mode(telemetry::DeliveryMode::AtMostOnce)
         .sink(HangingSink)
         .policy(CollectionPolicy::Enabled)
         .queue_capacity(10)
@@ -209,6 +214,7 @@ fn disabling_at_run_time_drops_what_is_queued() {
         .tool_version("1")
         .sink(sink.clone())
         .policy(CollectionPolicy::Enabled)
+        .data_dir(std::env::temp_dir().join("telemetry-tests-data"))
         .linger(Duration::from_secs(30))
         .batch_size(1000)
         .build()

@@ -8,10 +8,11 @@ use telemetry_tests::HangingSink;
 
 #[test]
 fn guard_drop_returns_within_the_deadline_when_a_sink_hangs() {
+    let data = tempfile::tempdir().unwrap();
     let ctx = TelemetryContext::builder()
         .tool("mytool")
         .tool_version("1")
-        .data_dir(std::env::temp_dir().join("telemetry-tests-data"))
+        .data_dir(data.path())
         .sink(HangingSink)
         .policy(CollectionPolicy::Enabled)
         .deadline(Duration::from_millis(100))
@@ -35,10 +36,11 @@ fn guard_drop_returns_within_the_deadline_when_a_sink_hangs() {
 
 #[test]
 fn flush_blocking_reports_a_timeout() {
+    let data = tempfile::tempdir().unwrap();
     let ctx = TelemetryContext::builder()
         .tool("mytool")
         .tool_version("1")
-        .data_dir(std::env::temp_dir().join("telemetry-tests-data"))
+        .data_dir(data.path())
         .sink(HangingSink)
         .policy(CollectionPolicy::Enabled)
         .build()

@@ -83,6 +83,7 @@ fn the_same_calls_are_recorded_when_enabled() {
     let ctx = TelemetryContext::builder()
         .tool("offtool")
         .tool_version("1")
+        .data_dir(std::env::temp_dir().join("telemetry-tests-data"))
         .salt("s")
         .sink(sink.clone())
         .policy(CollectionPolicy::Enabled)
