@@ -1,0 +1,275 @@
+//! `#[track]` side by side with `tracing`, on the same trivial function.
+//!
+//! ```text
+//! CARGO_TARGET_DIR=/work/target-bench cargo bench -p telemetry --bench track -- \
+//!     --warm-up-time 1 --measurement-time 3
+//! ```
+//!
+//! The order of the cases matters and is fixed: `tracing` without a subscriber is
+//! measured before any dispatcher was ever installed in this process (afterwards its
+//! fast path must also check the thread-local scoped dispatcher), and the telemetry
+//! cases install their global context one after the other.
+//!
+//! Enabled cases record into the real queue with the real worker draining it into
+//! `NoopSink`. So that a benchmark measures recording and not the refusal of a full
+//! queue, calls are timed in chunks smaller than the queue, with an (untimed) flush
+//! between chunks; the number of dropped events is printed at the end (expected: 0).
+
+#![allow(missing_docs, reason = "criterion_group! generates an undocumented `pub fn`")]
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use telemetry::{CollectionPolicy, NoopSink, TelemetryContext, TelemetryGuard, track};
+use tracing_subscriber::layer::SubscriberExt as _;
+
+/// Calls timed between two flushes (per thread).
+const CHUNK: u64 = 50_000;
+/// Queue capacity: two producers' chunks fit.
+const CAPACITY: usize = 4 * CHUNK as usize;
+
+// ---- the measured functions ------------------------------------------------------------
+
+#[inline(never)]
+fn plain(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+#[track("bench.track")]
+#[inline(never)]
+fn tracked(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+#[track(
+    "bench.track_capture",
+    attrs(kind = "bench", level = 3),
+    capture(x, flag)
+)]
+#[inline(never)]
+fn tracked_capture(x: u64, flag: bool) -> u64 {
+    black_box(x).wrapping_mul(3) ^ u64::from(flag)
+}
+
+#[tracing::instrument]
+#[inline(never)]
+fn traced(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+#[inline(never)]
+async fn plain_async(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+#[track("bench.track_async")]
+#[inline(never)]
+async fn tracked_async(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+#[tracing::instrument]
+#[inline(never)]
+async fn traced_async(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+// ---- helpers ---------------------------------------------------------------------------
+
+/// A layer that does nothing: `tracing_subscriber::registry()` alone keeps closed spans
+/// (no layer ever releases them), which is not a configuration anyone runs.
+struct NoopLayer;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for NoopLayer {}
+
+fn install(policy: CollectionPolicy) -> TelemetryGuard {
+    let ctx = TelemetryContext::builder()
+        .tool("bench")
+        .tool_version("0")
+        .sink(NoopSink)
+        .policy(policy)
+        .queue_capacity(CAPACITY)
+        .deadline(Duration::from_secs(30))
+        .build();
+    match ctx {
+        Ok(ctx) => telemetry::init(ctx),
+        Err(e) => panic!("bench context: {e}"),
+    }
+}
+
+fn flush(guard: &TelemetryGuard) {
+    if let Some(ctx) = guard.context() {
+        let _ = ctx.flush_blocking(Duration::from_secs(30));
+    }
+}
+
+/// Times `iters` calls of `f` in chunks, flushing (untimed) between chunks.
+fn timed_chunks(guard: &TelemetryGuard, iters: u64, mut f: impl FnMut(u64)) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut done = 0;
+    while done < iters {
+        let n = (iters - done).min(CHUNK);
+        let t = Instant::now();
+        for i in done..done + n {
+            f(i);
+        }
+        total += t.elapsed();
+        flush(guard);
+        done += n;
+    }
+    total
+}
+
+fn report_drops(guard: &TelemetryGuard, what: &str) {
+    if let Some(ctx) = guard.context() {
+        eprintln!(
+            "[{what}] delivered {} events, dropped {}",
+            ctx.delivered_events(),
+            ctx.dropped_events()
+        );
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    match tokio::runtime::Builder::new_current_thread().build() {
+        Ok(rt) => rt,
+        Err(e) => panic!("runtime: {e}"),
+    }
+}
+
+// ---- the benchmarks --------------------------------------------------------------------
+
+fn sync_cases(c: &mut Criterion) {
+    let mut g = c.benchmark_group("sync");
+    g.bench_function("1_plain", |b| b.iter(|| plain(black_box(7))));
+    // Before any dispatcher exists in the process.
+    g.bench_function("6_tracing_no_subscriber", |b| {
+        b.iter(|| traced(black_box(7)))
+    });
+    {
+        let _guard = install(CollectionPolicy::Disabled);
+        g.bench_function("2_track_disabled", |b| b.iter(|| tracked(black_box(7))));
+        g.bench_function("2b_track_capture_disabled", |b| {
+            b.iter(|| tracked_capture(black_box(7), black_box(true)))
+        });
+    }
+    {
+        let guard = install(CollectionPolicy::Enabled);
+        g.bench_function("4_track_enabled", |b| {
+            b.iter_custom(|iters| {
+                timed_chunks(&guard, iters, |i| {
+                    black_box(tracked(black_box(i)));
+                })
+            })
+        });
+        g.bench_function("5_track_enabled_capture", |b| {
+            b.iter_custom(|iters| {
+                timed_chunks(&guard, iters, |i| {
+                    black_box(tracked_capture(black_box(i), black_box(i & 1 == 0)));
+                })
+            })
+        });
+        report_drops(&guard, "sync");
+    }
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(NoopLayer));
+    tracing::dispatcher::with_default(&dispatch, || {
+        g.bench_function("7_tracing_registry", |b| b.iter(|| traced(black_box(7))));
+    });
+    g.finish();
+}
+
+fn async_cases(c: &mut Criterion) {
+    let rt = runtime();
+    let mut g = c.benchmark_group("async");
+    g.bench_function("1_plain", |b| {
+        b.iter(|| rt.block_on(plain_async(black_box(7))))
+    });
+    {
+        let guard = install(CollectionPolicy::Enabled);
+        g.bench_function("4_track_enabled", |b| {
+            b.iter_custom(|iters| {
+                timed_chunks(&guard, iters, |i| {
+                    black_box(rt.block_on(tracked_async(black_box(i))));
+                })
+            })
+        });
+        report_drops(&guard, "async");
+    }
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(NoopLayer));
+    tracing::dispatcher::with_default(&dispatch, || {
+        g.bench_function("7_tracing_registry", |b| {
+            b.iter(|| rt.block_on(traced_async(black_box(7))))
+        });
+    });
+    g.finish();
+}
+
+/// Two threads recording at once (per-call time on each thread).
+fn contention(c: &mut Criterion) {
+    let mut g = c.benchmark_group("contended_2_threads");
+    {
+        let guard = install(CollectionPolicy::Enabled);
+        g.bench_function("4_track_enabled", |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                let mut done = 0;
+                while done < iters {
+                    let n = (iters - done).min(CHUNK);
+                    let barrier = std::sync::Barrier::new(2);
+                    let times: Vec<Duration> = std::thread::scope(|s| {
+                        let handles: Vec<_> = (0..2)
+                            .map(|_| {
+                                s.spawn(|| {
+                                    barrier.wait();
+                                    let t = Instant::now();
+                                    for i in 0..n {
+                                        black_box(tracked(black_box(i)));
+                                    }
+                                    t.elapsed()
+                                })
+                            })
+                            .collect();
+                        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+                    });
+                    total += times.into_iter().max().unwrap_or_default();
+                    flush(&guard);
+                    done += n;
+                }
+                total
+            })
+        });
+        report_drops(&guard, "contended");
+    }
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(NoopLayer));
+    g.bench_function("7_tracing_registry", |b| {
+        b.iter_custom(|iters| {
+            let barrier = std::sync::Barrier::new(2);
+            std::thread::scope(|s| {
+                let handles: Vec<_> = (0..2)
+                    .map(|_| {
+                        s.spawn(|| {
+                            tracing::dispatcher::with_default(&dispatch, || {
+                                barrier.wait();
+                                let t = Instant::now();
+                                for i in 0..iters {
+                                    black_box(traced(black_box(i)));
+                                }
+                                t.elapsed()
+                            })
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .filter_map(|h| h.join().ok())
+                    .max()
+                    .unwrap_or_default()
+            })
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, sync_cases, async_cases, contention);
+criterion_main!(benches);
