@@ -1,5 +1,8 @@
 //! Asking the backend to delete what it holds for this machine (`telemetry reset`).
 
+use std::path::PathBuf;
+use std::time::Duration;
+
 use async_trait::async_trait;
 
 use crate::context::TelemetryContext;
@@ -8,6 +11,114 @@ use crate::event::Event;
 
 /// The event name of a deletion request sent through the sinks.
 pub const DELETION_EVENT: &str = "data.deletion_request";
+
+/// The longest [`TelemetryContext::request_deletion`] waits.
+pub const DELETION_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One local file [`TelemetryContext::forget_identity`] dealt with.
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink)
+/// #     .data_dir(dir.path().join("d")).config_dir(dir.path().join("c")).build().unwrap();
+/// for removal in ctx.forget_identity() {
+///     assert_eq!(removal.result.unwrap(), false, "nothing there to delete");
+/// }
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Removal {
+    /// What the file is (`install id`, `local key`, `local event log`).
+    pub what: &'static str,
+    /// Where it is.
+    pub path: PathBuf,
+    /// `Ok(true)`: deleted; `Ok(false)`: there was none; `Err`: it could not be deleted.
+    pub result: Result<bool, TelemetryError>,
+}
+
+impl TelemetryContext {
+    /// Asks the backend to delete what it holds for this machine, with the configured
+    /// [`DeletionRequestor`], waiting at most [`DELETION_TIMEOUT`]. Runs on a thread of
+    /// its own, so it works the same from sync code and inside an async runtime.
+    /// Returns the requestor's report. (`telemetry reset` calls it.)
+    ///
+    /// ```
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::MemorySink::new()).build().unwrap();
+    /// let report = ctx.request_deletion()?;
+    /// assert!(report.contains("deletion request event sent"));
+    /// # Ok::<(), telemetry::TelemetryError>(())
+    /// ```
+    pub fn request_deletion(&self) -> Result<String, TelemetryError> {
+        let machine_id = self.machine_id().to_owned();
+        std::thread::scope(|scope| {
+            let handle = scope.spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| {
+                        TelemetryError::Worker(format!("no runtime for the deletion request: {e}"))
+                    })?;
+                let request = DeletionRequest::new(self, &machine_id);
+                runtime.block_on(async {
+                    tokio::time::timeout(
+                        DELETION_TIMEOUT,
+                        self.deletion_requestor().request(&request),
+                    )
+                    .await
+                    .map_err(|_| TelemetryError::Timeout {
+                        deadline: DELETION_TIMEOUT,
+                    })?
+                })
+            });
+            handle.join().unwrap_or_else(|_| {
+                Err(TelemetryError::Worker(
+                    "the deletion request panicked".into(),
+                ))
+            })
+        })
+    }
+
+    /// Deletes what identifies this installation locally: the install id, the key of
+    /// [`Hashed`](crate::Hashed) values (a new one is made if telemetry is used again,
+    /// so later digests do not match earlier ones) and the local event log. Every file
+    /// is attempted; each result is reported. (`telemetry reset` calls it.)
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink)
+    /// #     .data_dir(dir.path().join("d")).config_dir(dir.path().join("c")).local_log().build().unwrap();
+    /// let whats: Vec<_> = ctx.forget_identity().into_iter().map(|r| r.what).collect();
+    /// assert_eq!(whats, ["install id", "local key", "local event log"]);
+    /// ```
+    pub fn forget_identity(&self) -> Vec<Removal> {
+        let files = [
+            (
+                "install id",
+                self.data_dir()
+                    .map(|d| d.join(crate::identity::INSTALL_ID_FILE)),
+            ),
+            (
+                "local key",
+                self.config_dir().map(|d| d.join(crate::hashed::KEY_FILE)),
+            ),
+            ("local event log", self.local_log_path().map(PathBuf::from)),
+        ];
+        let removals = files
+            .into_iter()
+            .filter_map(|(what, path)| path.map(|p| (what, p)))
+            .map(|(what, path)| {
+                let result = match std::fs::remove_file(&path) {
+                    Ok(()) => Ok(true),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+                    Err(e) => Err(TelemetryError::io("delete", &path, e)),
+                };
+                Removal { what, path, result }
+            })
+            .collect();
+        crate::hashed::forget_cached_key();
+        removals
+    }
+}
 
 /// What a deletion request is about.
 ///
@@ -180,6 +291,116 @@ impl DeletionRequestor for MailtoDeletionRequestor {
         Ok(format!(
             "to ask for deletion by e-mail, open: {}",
             self.link(req.tool(), req.machine_id())
+        ))
+    }
+}
+
+/// POSTs `{"machine_id": "..."}` to a deletion endpoint (feature `http`). `https` only
+/// unless [`allow_insecure_http`](HttpDeletionRequestorBuilder::allow_insecure_http);
+/// connect timeout 3 s, whole request 5 s; headers such as an API key are kept out of
+/// `Debug` output and errors.
+///
+/// ```
+/// let requestor = telemetry::deletion::HttpDeletionRequestor::builder("https://telemetry.example.com/v1/delete")
+///     .api_key("x-api-key", "secret")
+///     .build()?;
+/// assert!(!format!("{requestor:?}").contains("secret"));
+/// # Ok::<(), telemetry::TelemetryError>(())
+/// ```
+#[cfg(feature = "http")]
+#[derive(Debug)]
+pub struct HttpDeletionRequestor {
+    transport: crate::sink::client::Transport,
+}
+
+/// Configures an [`HttpDeletionRequestor`].
+///
+/// ```
+/// let b = telemetry::deletion::HttpDeletionRequestor::builder("https://example.com/delete");
+/// # drop(b);
+/// ```
+#[cfg(feature = "http")]
+#[derive(Debug)]
+#[must_use]
+pub struct HttpDeletionRequestorBuilder {
+    config: crate::sink::client::ClientConfig,
+}
+
+#[cfg(feature = "http")]
+impl HttpDeletionRequestor {
+    /// Starts configuring a requestor for `url`.
+    ///
+    /// ```
+    /// let r = telemetry::deletion::HttpDeletionRequestor::builder("http://example.com/delete").build();
+    /// assert!(r.is_err(), "plain http needs an explicit opt-in");
+    /// ```
+    pub fn builder(url: &str) -> HttpDeletionRequestorBuilder {
+        let mut config = crate::sink::client::ClientConfig::new(url);
+        config.request_timeout(std::time::Duration::from_secs(5));
+        HttpDeletionRequestorBuilder { config }
+    }
+}
+
+#[cfg(feature = "http")]
+impl HttpDeletionRequestorBuilder {
+    /// Adds a header sent with the request.
+    ///
+    /// ```
+    /// let b = telemetry::deletion::HttpDeletionRequestor::builder("https://e.example/d").header("x-tool", "mytool");
+    /// # drop(b);
+    /// ```
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.config.header(name, value, false);
+        self
+    }
+
+    /// Adds a secret header (an API key): never shown in `Debug` output or errors.
+    ///
+    /// ```
+    /// let b = telemetry::deletion::HttpDeletionRequestor::builder("https://e.example/d").api_key("authorization", "Bearer k");
+    /// # drop(b);
+    /// ```
+    pub fn api_key(mut self, header: &str, key: &str) -> Self {
+        self.config.header(header, key, true);
+        self
+    }
+
+    /// Permits a plain `http://` URL (a local server, tests).
+    ///
+    /// ```
+    /// let r = telemetry::deletion::HttpDeletionRequestor::builder("http://127.0.0.1:9/d").allow_insecure_http(true).build();
+    /// assert!(r.is_ok());
+    /// ```
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.config.allow_insecure_http(allow);
+        self
+    }
+
+    /// Checks the URL and headers. No network access happens here.
+    ///
+    /// ```
+    /// assert!(telemetry::deletion::HttpDeletionRequestor::builder("not a url").build().is_err());
+    /// ```
+    pub fn build(self) -> Result<HttpDeletionRequestor, TelemetryError> {
+        Ok(HttpDeletionRequestor {
+            transport: self.config.build("HttpDeletionRequestor")?,
+        })
+    }
+}
+
+#[cfg(feature = "http")]
+#[async_trait]
+impl DeletionRequestor for HttpDeletionRequestor {
+    async fn request(&self, req: &DeletionRequest<'_>) -> Result<String, TelemetryError> {
+        let body = serde_json::to_vec(&serde_json::json!({ "machine_id": req.machine_id() }))
+            .map_err(|source| TelemetryError::Serde {
+                what: "the deletion request",
+                source,
+            })?;
+        self.transport.post("application/json", body).await?;
+        Ok(format!(
+            "deletion request accepted by {}",
+            self.transport.endpoint()
         ))
     }
 }

@@ -92,3 +92,95 @@ fn schema_lists_the_catalog_as_json() {
     let listed = schema["events"].as_array().unwrap().len();
     assert_eq!(listed, telemetry::catalog().len());
 }
+
+#[test]
+fn reset_with_a_mailto_requestor_prints_a_link_without_injection() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = TelemetryContext::builder()
+        .tool("mytool")
+        .tool_version("1")
+        .data_dir(dir.path().join("data"))
+        .sink(MemorySink::new())
+        .deletion_requestor(
+            telemetry::deletion::MailtoDeletionRequestor::new("privacy@example.com").unwrap(),
+        )
+        .env(Env::empty().with_config_dir(dir.path()).with_var("MYTOOL_TELEMETRY", "1"))
+        .build()
+        .unwrap();
+    let mut out = Vec::new();
+    TelemetryCommand::Reset.run_with_output(&ctx, &mut out).unwrap();
+    let report = String::from_utf8(out).unwrap();
+    let link = report
+        .split_whitespace()
+        .find(|w| w.starts_with("mailto:"))
+        .unwrap_or_else(|| panic!("no link in {report}"));
+    assert!(link.starts_with("mailto:privacy@example.com?subject=Telemetry%20data%20deletion"));
+    assert!(link.contains(&ctx.machine_id()[..16]), "{link}");
+}
+
+#[cfg(feature = "http")]
+mod delivery_support;
+
+#[cfg(feature = "http")]
+mod http_deletion {
+    use super::*;
+
+    use super::delivery_support::{Reply, Server};
+
+    fn context_with(server: &Server, dir: &std::path::Path) -> TelemetryContext {
+        let requestor =
+            telemetry::deletion::HttpDeletionRequestor::builder(&server.url("/v1/delete"))
+                .allow_insecure_http(true)
+                .api_key("x-api-key", "k-secret")
+                .build()
+                .unwrap();
+        TelemetryContext::builder()
+            .tool("mytool")
+            .tool_version("1")
+            .data_dir(dir.join("data"))
+            .sink(MemorySink::new())
+            .deletion_requestor(requestor)
+            .env(Env::empty().with_config_dir(dir).with_var("MYTOOL_TELEMETRY", "1"))
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn reset_posts_the_machine_id_to_the_deletion_endpoint() {
+        let server = Server::start(Reply::Status(202));
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = context_with(&server, dir.path());
+        let mut out = Vec::new();
+        TelemetryCommand::Reset.run_with_output(&ctx, &mut out).unwrap();
+        let requests = server.requests();
+        assert_eq!(requests.len(), 1);
+        let request = &requests[0];
+        assert_eq!((request.method.as_str(), request.path.as_str()), ("POST", "/v1/delete"));
+        assert_eq!(request.header("x-api-key"), Some("k-secret"));
+        let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+        assert_eq!(body, serde_json::json!({ "machine_id": ctx.machine_id() }));
+        let report = String::from_utf8(out).unwrap();
+        assert!(report.contains("ok: deletion request accepted by http://127.0.0.1:"), "{report}");
+        assert!(!report.contains("k-secret"));
+    }
+
+    #[test]
+    fn a_refused_deletion_request_is_reported_and_the_local_reset_completes() {
+        let server = Server::start(Reply::Status(500));
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = context_with(&server, dir.path());
+        let mut out = Vec::new();
+        let err = TelemetryCommand::Reset
+            .run_with_output(&ctx, &mut out)
+            .unwrap_err();
+        assert!(matches!(err, telemetry::TelemetryError::Http { status: Some(500), .. }), "{err:?}");
+        let report = String::from_utf8(out).unwrap();
+        assert!(report.contains("failed: deletion request"), "{report}");
+        assert!(report.contains("ok: telemetry disabled"), "{report}");
+        let file: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("telemetry.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(file["enabled"], false);
+    }
+}

@@ -2,15 +2,10 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::time::Duration;
 
 use crate::consent::{self, ConfigFile, ConfigState, Env};
 use crate::context::{CollectionPolicy, TelemetryContext};
-use crate::deletion::DeletionRequest;
 use crate::error::TelemetryError;
-
-/// The longest `reset` waits for the deletion request.
-const DELETION_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn say(out: &mut dyn Write, line: impl std::fmt::Display) -> Result<(), TelemetryError> {
     writeln!(out, "{line}").map_err(|e| TelemetryError::io("write to", "stdout", e))
@@ -87,7 +82,7 @@ pub(super) fn reset(ctx: &TelemetryContext, out: &mut dyn Write) -> Result<(), T
     say(out, format!("ok: dropped {dropped} unsent event(s)"))?;
 
     // 2. Ask for deletion (bounded), with the id the events carried.
-    match request_deletion(ctx) {
+    match ctx.request_deletion() {
         Ok(message) => say(out, format!("ok: {message}"))?,
         Err(e) => {
             say(out, format!("failed: deletion request: {e}"))?;
@@ -96,34 +91,17 @@ pub(super) fn reset(ctx: &TelemetryContext, out: &mut dyn Write) -> Result<(), T
     }
 
     // 3. Forget the identity: install id, local key, local log.
-    let mut remove = |what: &str, path: Option<std::path::PathBuf>| -> Result<(), TelemetryError> {
-        let Some(path) = path else { return Ok(()) };
-        match std::fs::remove_file(&path) {
-            Ok(()) => say(out, format!("ok: deleted the {what} ({})", path.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                say(out, format!("ok: no {what} to delete"))
-            }
+    for removal in ctx.forget_identity() {
+        let (what, path) = (removal.what, removal.path.display());
+        match removal.result {
+            Ok(true) => say(out, format!("ok: deleted the {what} ({path})"))?,
+            Ok(false) => say(out, format!("ok: no {what} to delete"))?,
             Err(e) => {
-                say(
-                    out,
-                    format!("failed: delete the {what} ({}): {e}", path.display()),
-                )?;
-                failures.push(TelemetryError::io("delete", path, e));
-                Ok(())
+                say(out, format!("failed: delete the {what} ({path}): {e}"))?;
+                failures.push(e);
             }
         }
-    };
-    remove(
-        "install id",
-        ctx.data_dir()
-            .map(|d| d.join(crate::identity::INSTALL_ID_FILE)),
-    )?;
-    remove(
-        "local key",
-        ctx.config_dir().map(|d| d.join(crate::hashed::KEY_FILE)),
-    )?;
-    remove("local event log", ctx.local_log_path().map(Path::to_owned))?;
-    crate::hashed::forget_cached_key();
+    }
 
     // 4. Stay off.
     match persist(ctx, false) {
@@ -143,33 +121,4 @@ pub(super) fn reset(ctx: &TelemetryContext, out: &mut dyn Write) -> Result<(), T
             "{n} reset steps failed (see above); the local reset completed as far as it could"
         ))),
     }
-}
-
-/// Runs the context's deletion requestor on a thread of its own, so `reset` works the
-/// same from sync code and from inside an async runtime, with a bounded wait.
-fn request_deletion(ctx: &TelemetryContext) -> Result<String, TelemetryError> {
-    let machine_id = ctx.machine_id().to_owned();
-    std::thread::scope(|scope| {
-        let handle = scope.spawn(|| {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| {
-                    TelemetryError::Worker(format!("no runtime for the deletion request: {e}"))
-                })?;
-            let request = DeletionRequest::new(ctx, &machine_id);
-            runtime.block_on(async {
-                tokio::time::timeout(DELETION_TIMEOUT, ctx.deletion_requestor().request(&request))
-                    .await
-                    .map_err(|_| TelemetryError::Timeout {
-                        deadline: DELETION_TIMEOUT,
-                    })?
-            })
-        });
-        handle.join().unwrap_or_else(|_| {
-            Err(TelemetryError::Worker(
-                "the deletion request panicked".into(),
-            ))
-        })
-    })
 }

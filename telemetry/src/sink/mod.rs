@@ -4,7 +4,7 @@
 //! recorded the event), so a slow sink slows delivery, never the host tool.
 
 #[cfg(any(feature = "http", feature = "otlp"))]
-mod client;
+pub(crate) mod client;
 mod file;
 #[cfg(feature = "http")]
 mod http;
