@@ -1,0 +1,116 @@
+//! Instruction counts of one call on each path, for before/after comparisons of
+//! hot-path changes that hold up on a loaded machine (`valgrind` counts instructions,
+//! not time):
+//!
+//! ```text
+//! CARGO_TARGET_DIR=/work/target-bench cargo bench -p telemetry --bench hot_path --no-run
+//! valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out \
+//!     --toggle-collect='hot_path::case_*' <the hot_path binary printed above>
+//! callgrind_annotate --inclusive=yes /tmp/cg.out | grep case_
+//! ```
+//!
+//! Each `case_*` function runs twice (warm-up, then timed) with `CALLS` calls each:
+//! divide its inclusive count by `2 * CALLS` (20 000).
+//! Only the recording thread is counted (the worker runs outside the toggled
+//! functions). Run without valgrind, it prints a rough time per call.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use telemetry::{CollectionPolicy, NoopSink, TelemetryContext, TelemetryGuard, track};
+
+const CALLS: u64 = 10_000;
+
+#[inline(never)]
+fn plain(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+#[track("bench.hot_path")]
+#[inline(never)]
+fn tracked(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+#[track(
+    "bench.hot_path_capture",
+    attrs(kind = "bench", level = 3),
+    capture(x, flag)
+)]
+#[inline(never)]
+fn tracked_capture(x: u64, flag: bool) -> u64 {
+    black_box(x).wrapping_mul(3) ^ u64::from(flag)
+}
+
+#[inline(never)]
+fn case_plain() {
+    for i in 0..CALLS {
+        black_box(plain(black_box(i)));
+    }
+}
+
+// Each case has a distinct body, so the linker cannot fold two cases into one symbol.
+#[inline(never)]
+fn case_track_disabled() {
+    for i in 0..CALLS {
+        black_box(tracked(black_box(i) ^ 1));
+    }
+}
+
+#[inline(never)]
+fn case_track_enabled() {
+    for i in 0..CALLS {
+        black_box(tracked(black_box(i) ^ 2));
+    }
+}
+
+#[inline(never)]
+fn case_track_enabled_capture() {
+    for i in 0..CALLS {
+        black_box(tracked_capture(black_box(i), i & 1 == 0));
+    }
+}
+
+fn install(policy: CollectionPolicy) -> TelemetryGuard {
+    let ctx = TelemetryContext::builder()
+        .tool("bench")
+        .tool_version("0")
+        .sink(NoopSink)
+        .policy(policy)
+        .queue_capacity(4 * CALLS as usize)
+        .deadline(Duration::from_secs(30))
+        .build();
+    match ctx {
+        Ok(ctx) => telemetry::init(ctx),
+        Err(e) => panic!("bench context: {e}"),
+    }
+}
+
+fn run(name: &str, guard: &TelemetryGuard, case: fn()) {
+    // Warm up (first event starts the worker), then measure.
+    case();
+    if let Some(ctx) = guard.context() {
+        let _ = ctx.flush_blocking(Duration::from_secs(30));
+    }
+    let t = Instant::now();
+    case();
+    let per_call = t.elapsed().as_nanos() as f64 / CALLS as f64;
+    if let Some(ctx) = guard.context() {
+        let _ = ctx.flush_blocking(Duration::from_secs(30));
+        eprintln!(
+            "{name:<28} {per_call:>8.1} ns/call (dropped {})",
+            ctx.dropped_events()
+        );
+    }
+}
+
+fn main() {
+    {
+        let guard = install(CollectionPolicy::Disabled);
+        run("plain", &guard, case_plain);
+        run("track_disabled", &guard, case_track_disabled);
+    }
+    let guard = install(CollectionPolicy::Enabled);
+    run("track_enabled", &guard, case_track_enabled);
+    run("track_enabled_capture", &guard, case_track_enabled_capture);
+}
