@@ -17,6 +17,7 @@ use crate::pipeline::DeliveryMode;
 /// #     .env(telemetry::consent::Env::empty().with_config_dir(dir.path())).build().unwrap();
 /// let status = telemetry::cli::Status::of(&ctx);
 /// assert!(!status.enabled);
+/// # #[cfg(feature = "collect")]
 /// assert_eq!(status.decided_by, "default");
 /// ```
 #[derive(Debug, Clone, Serialize)]
