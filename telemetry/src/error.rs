@@ -65,6 +65,15 @@ pub enum TelemetryError {
         message: String,
     },
 
+    /// A sink panicked. The batch is dropped and counted, not retried: a bug in a sink
+    /// would only panic again.
+    #[error("telemetry sink panicked; its batch was dropped")]
+    #[diagnostic(
+        code(telemetry::sink_panic),
+        help("a `TelemetrySink` must report failures as errors, not panic")
+    )]
+    SinkPanicked,
+
     /// The bounded queue was full; the event was dropped and counted.
     #[error("telemetry queue is full (capacity {capacity}); the event was dropped")]
     #[diagnostic(
@@ -127,7 +136,9 @@ impl TelemetryError {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Http { retryable, .. } => *retryable,
-            Self::Serde { .. } | Self::Config(_) | Self::QueueFull { .. } => false,
+            Self::Serde { .. } | Self::Config(_) | Self::QueueFull { .. } | Self::SinkPanicked => {
+                false
+            }
             Self::Io { .. } | Self::Sink { .. } | Self::Timeout { .. } | Self::Worker(_) => true,
         }
     }

@@ -370,9 +370,13 @@ fn a_panicking_sink_is_an_error_not_a_dead_pipeline() {
         .policy(CollectionPolicy::Enabled)
         .build()
         .unwrap();
-    for _ in 0..2 {
+    for round in 1..=2 {
         record(&ctx, 1);
         let err = ctx.flush_blocking(WAIT).unwrap_err();
-        assert!(matches!(err, TelemetryError::Sink { .. }), "{err:?}");
+        assert!(matches!(err, TelemetryError::SinkPanicked), "{err:?}");
+        // Dropped and counted, not retried: a bug would only panic again.
+        assert_eq!(ctx.stats().retried, 0);
+        assert_eq!(ctx.stats().failed, round);
+        assert_eq!(ctx.stats().spooled_files, 0);
     }
 }
