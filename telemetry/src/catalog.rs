@@ -269,21 +269,7 @@ impl std::error::Error for CatalogError {}
 
 /// Where the specs are gathered (re-exported for generated code as
 /// `__private::EVENT_SPECS`).
-#[cfg(any(
-    target_os = "none",
-    target_os = "linux",
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "tvos",
-    target_os = "android",
-    target_os = "fuchsia",
-    target_os = "illumos",
-    target_os = "freebsd",
-    target_os = "openbsd",
-    target_os = "psp",
-    target_os = "windows",
-    target_os = "uefi",
-))]
+#[cfg(telemetry_linkme)]
 pub(crate) mod registry {
     use super::EventSpec;
 
@@ -292,60 +278,18 @@ pub(crate) mod registry {
     pub static EVENT_SPECS: [EventSpec];
 }
 
-#[cfg(any(
-    target_os = "none",
-    target_os = "linux",
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "tvos",
-    target_os = "android",
-    target_os = "fuchsia",
-    target_os = "illumos",
-    target_os = "freebsd",
-    target_os = "openbsd",
-    target_os = "psp",
-    target_os = "windows",
-    target_os = "uefi",
-))]
+#[cfg(telemetry_linkme)]
 fn registered() -> &'static [EventSpec] {
     &registry::EVENT_SPECS
 }
 
-#[cfg(not(any(
-    target_os = "none",
-    target_os = "linux",
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "tvos",
-    target_os = "android",
-    target_os = "fuchsia",
-    target_os = "illumos",
-    target_os = "freebsd",
-    target_os = "openbsd",
-    target_os = "psp",
-    target_os = "windows",
-    target_os = "uefi",
-)))]
+#[cfg(not(telemetry_linkme))]
 fn registered() -> &'static [EventSpec] {
     &[]
 }
 
 /// Registers one `static EventSpec` in the catalog (used by `#[track]`).
-#[cfg(any(
-    target_os = "none",
-    target_os = "linux",
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "tvos",
-    target_os = "android",
-    target_os = "fuchsia",
-    target_os = "illumos",
-    target_os = "freebsd",
-    target_os = "openbsd",
-    target_os = "psp",
-    target_os = "windows",
-    target_os = "uefi",
-))]
+#[cfg(telemetry_linkme)]
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __telemetry_register_event {
@@ -357,21 +301,7 @@ macro_rules! __telemetry_register_event {
 }
 
 /// Without `linkme` support the spec is only used for recording.
-#[cfg(not(any(
-    target_os = "none",
-    target_os = "linux",
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "tvos",
-    target_os = "android",
-    target_os = "fuchsia",
-    target_os = "illumos",
-    target_os = "freebsd",
-    target_os = "openbsd",
-    target_os = "psp",
-    target_os = "windows",
-    target_os = "uefi",
-)))]
+#[cfg(not(telemetry_linkme))]
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __telemetry_register_event {
