@@ -1,8 +1,8 @@
 //! Shared helpers for the behaviour tests: misbehaving sinks, process spawning with a
 //! clean environment, and a look at this process's threads.
 
-use std::path::Path;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use async_trait::async_trait;
 use telemetry::{Event, TelemetryError, TelemetrySink};
@@ -90,4 +90,39 @@ pub fn files_below(dir: &Path) -> Vec<String> {
     walk(dir, dir, &mut out);
     out.sort();
     out
+}
+
+/// Runs the example tool `exe` (pass `env!("CARGO_BIN_EXE_demo")`) with `HOME` = `home`,
+/// a clean telemetry environment plus `env`, and waits for it.
+pub fn run_demo(exe: &str, home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = command_in_home(exe, home);
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the demo binary runs")
+}
+
+/// The demo's telemetry data dir under `home` (Linux layout).
+pub fn demo_data_dir(home: &Path) -> PathBuf {
+    home.join(".local/share/demo/telemetry")
+}
+
+/// The demo's config dir under `home` (Linux layout).
+pub fn demo_config_dir(home: &Path) -> PathBuf {
+    home.join(".config/demo")
+}
+
+/// The demo's local event log under `home`.
+pub fn demo_log(home: &Path) -> PathBuf {
+    demo_data_dir(home).join("events.jsonl")
+}
+
+/// Every event in the demo's local log (none if there is no log).
+pub fn demo_events(home: &Path) -> Vec<telemetry::Event> {
+    std::fs::read_to_string(demo_log(home))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every logged line is an event"))
+        .collect()
 }

@@ -2,41 +2,23 @@
 //! `HOME`, real environment variables, and a real pseudo-terminal for the notice.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 use telemetry::Event;
-use telemetry_tests::{command_in_home, files_below};
+use telemetry_tests::{
+    demo_config_dir as config_dir, demo_data_dir as data_dir, demo_events as recorded, files_below,
+    run_demo,
+};
 
 const DEMO: &str = env!("CARGO_BIN_EXE_demo");
 
 fn demo(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = command_in_home(DEMO, home);
-    cmd.args(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
+    run_demo(DEMO, home, args, env)
 }
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).unwrap()
-}
-
-fn data_dir(home: &Path) -> PathBuf {
-    home.join(".local/share/demo/telemetry")
-}
-
-fn config_dir(home: &Path) -> PathBuf {
-    home.join(".config/demo")
-}
-
-fn recorded(home: &Path) -> Vec<Event> {
-    std::fs::read_to_string(data_dir(home).join("events.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 fn config_json(home: &Path) -> serde_json::Value {

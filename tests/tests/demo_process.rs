@@ -4,28 +4,11 @@
 use std::path::Path;
 use std::process::Output;
 
-use telemetry::{AttrValue, Event, Outcome};
-use telemetry_tests::{command_in_home, files_below};
+use telemetry::{AttrValue, Outcome};
+use telemetry_tests::{demo_events as recorded, demo_log as local_log, files_below, run_demo};
 
 fn demo(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = command_in_home(env!("CARGO_BIN_EXE_demo"), home);
-    cmd.args(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
-}
-
-fn local_log(home: &Path) -> std::path::PathBuf {
-    home.join(".local/share/demo/telemetry/events.jsonl")
-}
-
-fn recorded(home: &Path) -> Vec<Event> {
-    std::fs::read_to_string(local_log(home))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    run_demo(env!("CARGO_BIN_EXE_demo"), home, args, env)
 }
 
 #[test]
