@@ -8,7 +8,10 @@
 //! Built with `collect` on, the same binary measures the disabled path with no context
 //! installed (the case is then named `track_no_context`).
 
-#![allow(missing_docs, reason = "criterion_group! generates an undocumented `pub fn`")]
+#![allow(
+    missing_docs,
+    reason = "criterion_group! generates an undocumented `pub fn`"
+)]
 
 use std::hint::black_box;
 

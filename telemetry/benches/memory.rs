@@ -50,6 +50,7 @@ fn vm_hwm_kib() -> u64 {
         .unwrap_or(0)
 }
 
+#[allow(clippy::print_stdout, reason = "the figures are this benchmark's output")]
 fn child(capacity: usize, events: u64) {
     let ctx = TelemetryContext::builder()
         .tool("bench")
@@ -102,7 +103,12 @@ fn main() {
         eprintln!("memory bench: cannot find its own executable");
         return;
     };
-    for capacity in [telemetry::DEFAULT_QUEUE_CAPACITY, 10_000, 100_000, 1_000_000] {
+    for capacity in [
+        telemetry::DEFAULT_QUEUE_CAPACITY,
+        10_000,
+        100_000,
+        1_000_000,
+    ] {
         let status = std::process::Command::new(&exe)
             .env("MEMORY_QUEUE_CAPACITY", capacity.to_string())
             .env("MEMORY_EVENTS", events.to_string())

@@ -11,7 +11,10 @@
 //! holds a whole round, so nothing is dropped and the figure is what the worker (and
 //! the sink) can deliver. Without `--features http` only the `FileSink` cases run.
 
-#![allow(missing_docs, reason = "criterion_group! generates an undocumented `pub fn`")]
+#![allow(
+    missing_docs,
+    reason = "criterion_group! generates an undocumented `pub fn`"
+)]
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -30,7 +33,11 @@ fn work(i: u64) -> u64 {
 
 /// Installs a context around `sink`, records one round and returns the time from the
 /// first record to the end of the flush.
-fn round(sink: impl TelemetrySink, batch: usize, configure: impl FnOnce(Builder) -> Builder) -> Duration {
+fn round(
+    sink: impl TelemetrySink,
+    batch: usize,
+    configure: impl FnOnce(Builder) -> Builder,
+) -> Duration {
     let dir = match tempfile::tempdir() {
         Ok(dir) => dir,
         Err(e) => panic!("tempdir: {e}"),
@@ -115,8 +122,7 @@ fn http_sink(c: &mut Criterion) {
             b.iter_custom(|iters| {
                 (0..iters)
                     .map(|_| {
-                        let sink = match HttpSink::builder(&url).allow_insecure_http(true).build()
-                        {
+                        let sink = match HttpSink::builder(&url).allow_insecure_http(true).build() {
                             Ok(sink) => sink,
                             Err(e) => panic!("sink: {e}"),
                         };

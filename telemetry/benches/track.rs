@@ -14,8 +14,17 @@
 //! `NoopSink`. So that a benchmark measures recording and not the refusal of a full
 //! queue, calls are timed in chunks smaller than the queue, with an (untimed) flush
 //! between chunks; the number of dropped events is printed at the end (expected: 0).
+//!
+//! The hot-path cases (`4_track_enabled`, `5_..`) use a batch as large as a chunk, so
+//! the worker lingers (as it does in a CLI run, which records a few events) and the
+//! figure is the cost on the caller's thread. `4c_track_enabled_worker_busy` uses the
+//! default batch (100): the worker then builds and delivers events *while* the caller
+//! records, on the same two cores, and the figure includes that interference.
 
-#![allow(missing_docs, reason = "criterion_group! generates an undocumented `pub fn`")]
+#![allow(
+    missing_docs,
+    reason = "criterion_group! generates an undocumented `pub fn`"
+)]
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -24,10 +33,15 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use telemetry::{CollectionPolicy, NoopSink, TelemetryContext, TelemetryGuard, track};
 use tracing_subscriber::layer::SubscriberExt as _;
 
-/// Calls timed between two flushes (per thread).
-const CHUNK: u64 = 50_000;
+/// Calls timed between two flushes (per thread): small enough for the queue to stay in
+/// the CPU caches, as it does in a CLI run that records a few events.
+const CHUNK: u64 = 5_000;
 /// Queue capacity: two producers' chunks fit.
 const CAPACITY: usize = 4 * CHUNK as usize;
+/// A batch no chunk fills: the worker lingers while calls are timed.
+const LINGERING: usize = 4 * CHUNK as usize;
+/// The default batch: the worker wakes every 100 events.
+const BUSY: usize = telemetry::DEFAULT_BATCH_SIZE;
 
 // ---- the measured functions ------------------------------------------------------------
 
@@ -83,13 +97,16 @@ struct NoopLayer;
 
 impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for NoopLayer {}
 
-fn install(policy: CollectionPolicy) -> TelemetryGuard {
+/// Installs a context; `batch` = how many queued events wake the worker.
+fn install(policy: CollectionPolicy, batch: usize) -> TelemetryGuard {
     let ctx = TelemetryContext::builder()
         .tool("bench")
         .tool_version("0")
         .sink(NoopSink)
         .policy(policy)
         .queue_capacity(CAPACITY)
+        .batch_size(batch)
+        .linger(Duration::from_secs(10))
         .deadline(Duration::from_secs(30))
         .build();
     match ctx {
@@ -148,14 +165,14 @@ fn sync_cases(c: &mut Criterion) {
         b.iter(|| traced(black_box(7)))
     });
     {
-        let _guard = install(CollectionPolicy::Disabled);
+        let _guard = install(CollectionPolicy::Disabled, LINGERING);
         g.bench_function("2_track_disabled", |b| b.iter(|| tracked(black_box(7))));
         g.bench_function("2b_track_capture_disabled", |b| {
             b.iter(|| tracked_capture(black_box(7), black_box(true)))
         });
     }
     {
-        let guard = install(CollectionPolicy::Enabled);
+        let guard = install(CollectionPolicy::Enabled, LINGERING);
         g.bench_function("4_track_enabled", |b| {
             b.iter_custom(|iters| {
                 timed_chunks(&guard, iters, |i| {
@@ -172,6 +189,17 @@ fn sync_cases(c: &mut Criterion) {
         });
         report_drops(&guard, "sync");
     }
+    {
+        let guard = install(CollectionPolicy::Enabled, BUSY);
+        g.bench_function("4c_track_enabled_worker_busy", |b| {
+            b.iter_custom(|iters| {
+                timed_chunks(&guard, iters, |i| {
+                    black_box(tracked(black_box(i)));
+                })
+            })
+        });
+        report_drops(&guard, "sync, worker busy");
+    }
     let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(NoopLayer));
     tracing::dispatcher::with_default(&dispatch, || {
         g.bench_function("7_tracing_registry", |b| b.iter(|| traced(black_box(7))));
@@ -186,7 +214,7 @@ fn async_cases(c: &mut Criterion) {
         b.iter(|| rt.block_on(plain_async(black_box(7))))
     });
     {
-        let guard = install(CollectionPolicy::Enabled);
+        let guard = install(CollectionPolicy::Enabled, LINGERING);
         g.bench_function("4_track_enabled", |b| {
             b.iter_custom(|iters| {
                 timed_chunks(&guard, iters, |i| {
@@ -209,7 +237,7 @@ fn async_cases(c: &mut Criterion) {
 fn contention(c: &mut Criterion) {
     let mut g = c.benchmark_group("contended_2_threads");
     {
-        let guard = install(CollectionPolicy::Enabled);
+        let guard = install(CollectionPolicy::Enabled, LINGERING);
         g.bench_function("4_track_enabled", |b| {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;

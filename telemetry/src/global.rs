@@ -5,13 +5,12 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{PoisonError, RwLock};
-use std::time::Instant;
 
 use crate::__private::{EventSpec, Start};
 use crate::context::{COMPILED_IN, TelemetryContext};
 use crate::error::TelemetryError;
-use crate::event::{AttrValue, Outcome};
-use crate::pipeline::Pending;
+use crate::event::Outcome;
+use crate::pipeline::{Captures, Pending};
 
 /// `true` while an enabled context is installed.
 static ENABLED: AtomicBool = AtomicBool::new(false);
@@ -35,6 +34,10 @@ static GLOBAL: RwLock<Option<TelemetryContext>> = RwLock::new(None);
 /// ```
 #[must_use = "dropping the guard at once flushes and uninstalls the context"]
 pub fn init(ctx: TelemetryContext) -> TelemetryGuard {
+    if ctx.is_enabled() {
+        // Calibrates the hot path's clock here, not in the first tracked call.
+        clock::init();
+    }
     let mut global = GLOBAL.write().unwrap_or_else(PoisonError::into_inner);
     ENABLED.store(ctx.is_enabled(), Ordering::Relaxed);
     *global = Some(ctx.clone());
@@ -113,6 +116,9 @@ impl Drop for TelemetryGuard {
 pub(crate) fn refresh(ctx: &TelemetryContext) {
     let global = GLOBAL.read().unwrap_or_else(PoisonError::into_inner);
     if global.as_ref().is_some_and(|g| g.same_as(ctx)) {
+        if ctx.is_enabled() {
+            clock::init();
+        }
         ENABLED.store(ctx.is_enabled(), Ordering::Relaxed);
     }
 }
@@ -124,17 +130,18 @@ pub(crate) fn enabled() -> bool {
 }
 
 /// Records a finished tracked call into the installed context.
+#[inline]
 pub(crate) fn record_call(
     spec: &'static EventSpec,
     start: Start,
     outcome: Outcome,
     error_kind: Option<&'static str>,
-    captured: Vec<(&'static str, AttrValue)>,
+    captured: Captures,
 ) {
     if !COMPILED_IN {
         return;
     }
-    let now = Instant::now();
+    let end = clock::now();
     let global = GLOBAL.read().unwrap_or_else(PoisonError::into_inner);
     let Some(ctx) = global.as_ref().filter(|c| c.is_enabled()) else {
         return;
@@ -144,8 +151,8 @@ pub(crate) fn record_call(
         static_attrs: spec.attrs,
         captured,
         dynamic: Default::default(),
-        duration: Some(now.saturating_duration_since(start.instant())),
-        at: now,
+        duration: Some(clock::duration(start.tick(), end)),
+        at: clock::to_instant(end),
         outcome,
         error_kind: error_kind.map(Into::into),
     };
@@ -153,4 +160,108 @@ pub(crate) fn record_call(
         // Counted by the queue (drops) or the worker state; never the host's problem.
         tracing::debug!(error = %e, event = spec.name, "telemetry: event not recorded");
     }
+}
+
+/// The monotonic clock of tracked calls: two reads per call, so its cost is a large
+/// share of the enabled path (`Instant::now` is ~23 ns on the benchmark machine, a raw
+/// read here ~8 ns; see BENCHMARKS.md).
+///
+/// With `collect` on it is a `quanta::Clock` read raw: on x86-64 the time-stamp counter,
+/// used only where `quanta` finds (CPUID) an *invariant* TSC — constant rate whatever
+/// the P-state, running in deep C-states, synchronised across cores — and `RDTSCP`; on
+/// aarch64 the architected system counter; anywhere else the OS monotonic clock. The
+/// counter is scaled with one calibration against the OS clock, done once per process
+/// by [`init`](super::init) when an enabled context is installed (about 1 ms): never on
+/// a disabled path, never inside a tracked call. Durations saturate at zero should a
+/// call start on one core and end on another whose counter lags (a broken hypervisor),
+/// so a reading is never subtracted the wrong way round. The end of a call is mapped to
+/// a `std::time::Instant` through an anchor pair read together at calibration, so the
+/// worker still dates events from a standard `Instant`, to the calibration's accuracy
+/// (parts per million: well under the millisecond the timestamp carries).
+pub(crate) mod clock {
+    #[cfg(feature = "collect")]
+    mod imp {
+        use std::sync::OnceLock;
+        use std::time::{Duration, Instant};
+
+        /// A raw reading of the hot path's clock (TSC cycles, or nanoseconds on the
+        /// fallback): only meaningful to [`duration`] and [`to_instant`].
+        pub(crate) type Tick = u64;
+
+        /// The calibrated clock, and one reading of it taken together with the
+        /// standard clock's.
+        struct Anchored {
+            clock: quanta::Clock,
+            raw: u64,
+            instant: Instant,
+        }
+
+        static CLOCK: OnceLock<Anchored> = OnceLock::new();
+
+        fn clock() -> &'static Anchored {
+            CLOCK.get_or_init(|| {
+                let clock = quanta::Clock::new();
+                Anchored {
+                    raw: clock.raw(),
+                    instant: Instant::now(),
+                    clock,
+                }
+            })
+        }
+
+        /// Calibrates the clock (once per process; later calls are one load).
+        pub(crate) fn init() {
+            clock();
+        }
+
+        /// One raw reading: a load and the counter read.
+        #[inline]
+        pub(crate) fn now() -> Tick {
+            clock().clock.raw()
+        }
+
+        /// The time from `start` to `end`; zero if `end` reads earlier.
+        pub(crate) fn duration(start: Tick, end: Tick) -> Duration {
+            if end <= start {
+                return Duration::ZERO;
+            }
+            Duration::from_nanos(clock().clock.delta_as_nanos(start, end))
+        }
+
+        /// The standard `Instant` of a reading.
+        pub(crate) fn to_instant(tick: Tick) -> Instant {
+            let anchor = clock();
+            if tick >= anchor.raw {
+                anchor.instant.checked_add(duration(anchor.raw, tick))
+            } else {
+                anchor.instant.checked_sub(duration(tick, anchor.raw))
+            }
+            .unwrap_or(anchor.instant)
+        }
+    }
+
+    #[cfg(not(feature = "collect"))]
+    mod imp {
+        use std::time::Instant;
+
+        /// A reading of the hot path's clock (compiled out: never read).
+        pub(crate) type Tick = Instant;
+
+        pub(crate) fn init() {}
+
+        #[inline]
+        pub(crate) fn now() -> Tick {
+            Instant::now()
+        }
+
+        pub(crate) fn duration(start: Tick, end: Tick) -> std::time::Duration {
+            end.saturating_duration_since(start)
+        }
+
+        pub(crate) fn to_instant(tick: Tick) -> Instant {
+            tick
+        }
+    }
+
+    pub(crate) use imp::{Tick, duration, init, now, to_instant};
 }

@@ -10,7 +10,7 @@ mod stats;
 mod worker;
 
 pub(crate) use delivery::{Delivery, SpoolLimits};
-pub(crate) use pending::Pending;
+pub(crate) use pending::{Captures, Pending};
 pub(crate) use queue::{Queue, Rejected};
 pub(crate) use sender::SENDER_THREAD_NAME;
 pub(crate) use spool::Scan;

@@ -4,28 +4,15 @@
 
 use std::borrow::Cow;
 
-use super::{Start, enabled, record_call};
+use super::{Start, enabled};
 use crate::catalog::EventSpec;
 use crate::event::{AttrValue, Outcome};
+use crate::pipeline::Captures;
 use crate::safe_value::SafeValue;
 
 pub use crate::__telemetry_register_event as register_event;
 pub use crate::catalog::ANY_KIND;
-#[cfg(any(
-    target_os = "none",
-    target_os = "linux",
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "tvos",
-    target_os = "android",
-    target_os = "fuchsia",
-    target_os = "illumos",
-    target_os = "freebsd",
-    target_os = "openbsd",
-    target_os = "psp",
-    target_os = "windows",
-    target_os = "uefi",
-))]
+#[cfg(telemetry_linkme)]
 pub use crate::catalog::registry::EVENT_SPECS;
 pub use core::option::Option::{self, Some};
 pub use linkme;
@@ -41,11 +28,12 @@ pub type Captured = Option<(&'static str, AttrValue)>;
 #[derive(Debug)]
 #[must_use]
 pub struct PendingCall {
-    prepared: Option<(&'static EventSpec, Vec<(&'static str, AttrValue)>)>,
+    prepared: Option<(&'static EventSpec, Captures)>,
 }
 
 impl PendingCall {
-    /// One relaxed load; when enabled, reads the captured values.
+    /// One relaxed load; when enabled, reads the captured values (kept inline: no
+    /// allocation for up to three of them).
     #[inline]
     pub fn prepare<const N: usize>(
         spec: &'static EventSpec,
@@ -54,9 +42,18 @@ impl PendingCall {
         if !enabled() {
             return Self { prepared: None };
         }
-        let captured = capture().into_iter().flatten().collect();
+        Self::prepare_enabled(spec, capture)
+    }
+
+    // Out of line, so that the tracked function's own frame stays as small as the
+    // disabled path needs.
+    #[inline(never)]
+    fn prepare_enabled<const N: usize>(
+        spec: &'static EventSpec,
+        capture: impl FnOnce() -> [Captured; N],
+    ) -> Self {
         Self {
-            prepared: Some((spec, captured)),
+            prepared: Some((spec, Captures::from_values(capture()))),
         }
     }
 
@@ -76,6 +73,9 @@ impl PendingCall {
 /// Records one tracked call: with the classified outcome by [`CallGuard::finish`], or,
 /// when dropped unfinished, as `panic` (while unwinding) or `cancelled` (a future dropped
 /// before it completed). Holds nothing, and records nothing, when telemetry is off.
+///
+/// Everything but the `Option` checks is out of line, so the disabled path inlined into
+/// the tracked function is one load and two untaken branches.
 #[derive(Debug)]
 #[must_use]
 pub struct CallGuard {
@@ -85,8 +85,26 @@ pub struct CallGuard {
 #[derive(Debug)]
 struct Active {
     spec: &'static EventSpec,
-    captured: Vec<(&'static str, AttrValue)>,
+    captured: Captures,
     start: Start,
+}
+
+impl Active {
+    #[inline(never)]
+    fn record(self, outcome: Outcome, error_kind: Option<&'static str>) {
+        crate::global::record_call(self.spec, self.start, outcome, error_kind, self.captured);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn record_unfinished(self) {
+        let outcome = if std::thread::panicking() {
+            Outcome::Panic
+        } else {
+            Outcome::Cancelled
+        };
+        self.record(outcome, None);
+    }
 }
 
 impl CallGuard {
@@ -97,7 +115,25 @@ impl CallGuard {
         spec: &'static EventSpec,
         capture: impl FnOnce() -> [Captured; N],
     ) -> Self {
-        PendingCall::prepare(spec, capture).start()
+        if !enabled() {
+            return Self { active: None };
+        }
+        Self::enter_enabled(spec, capture)
+    }
+
+    #[inline(never)]
+    fn enter_enabled<const N: usize>(
+        spec: &'static EventSpec,
+        capture: impl FnOnce() -> [Captured; N],
+    ) -> Self {
+        let captured = Captures::from_values(capture());
+        Self {
+            active: Some(Active {
+                spec,
+                captured,
+                start: Start::now(),
+            }),
+        }
     }
 
     /// Records the call with the outcome `classify` gives (only called when enabled).
@@ -105,26 +141,16 @@ impl CallGuard {
     pub fn finish(mut self, classify: impl FnOnce() -> (Outcome, Option<&'static str>)) {
         if let Some(active) = self.active.take() {
             let (outcome, error_kind) = classify();
-            record_call(
-                active.spec,
-                active.start,
-                outcome,
-                error_kind,
-                active.captured,
-            );
+            active.record(outcome, error_kind);
         }
     }
 }
 
 impl Drop for CallGuard {
+    #[inline]
     fn drop(&mut self) {
         if let Some(active) = self.active.take() {
-            let outcome = if std::thread::panicking() {
-                Outcome::Panic
-            } else {
-                Outcome::Cancelled
-            };
-            record_call(active.spec, active.start, outcome, None, active.captured);
+            active.record_unfinished();
         }
     }
 }

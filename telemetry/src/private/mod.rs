@@ -2,8 +2,6 @@
 //! promise, hidden from the docs. Keep this surface small and every function here
 //! cheap when telemetry is off.
 
-use std::time::Instant;
-
 mod call;
 pub use call::*;
 
@@ -20,16 +18,16 @@ pub fn enabled() -> bool {
 
 /// The moment a tracked call started. Only taken when [`enabled`] said yes.
 #[derive(Debug, Clone, Copy)]
-pub struct Start(Instant);
+pub struct Start(crate::global::clock::Tick);
 
 impl Start {
-    /// Reads the monotonic clock.
+    /// Reads the monotonic clock (the cheap one of [`crate::global::clock`]).
     #[inline]
     pub fn now() -> Self {
-        Self(Instant::now())
+        Self(crate::global::clock::now())
     }
 
-    pub(crate) fn instant(self) -> Instant {
+    pub(crate) fn tick(self) -> crate::global::clock::Tick {
         self.0
     }
 }
@@ -47,5 +45,5 @@ pub fn record_call(
     error_kind: Option<&'static str>,
     captured: Vec<(&'static str, AttrValue)>,
 ) {
-    crate::global::record_call(spec, start, outcome, error_kind, captured);
+    crate::global::record_call(spec, start, outcome, error_kind, captured.into());
 }
