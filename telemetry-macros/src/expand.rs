@@ -6,7 +6,8 @@
 //!
 //! 1. a `static` [`EventSpec`] registered in the catalog at link time;
 //! 2. a guard created through one relaxed atomic load (`enabled()`): when telemetry is
-//!    off it holds nothing, reads no clock and allocates nothing;
+//!    off it holds nothing, reads no clock, allocates nothing and does not touch the
+//!    captured parameters;
 //! 3. the body, run in a closure (sync) or an inner `async move` block (async), so that
 //!    every `return` and `?` of the body comes back through the expansion with its value;
 //! 4. the outcome, classified by the value's *type* (autoref specialization: any
@@ -110,7 +111,15 @@ pub(crate) fn expand(mut func: syn::ItemFn, model: &Model, shape: Shape) -> Toke
     let sig = &func.sig;
     let spec = spec_static(model);
     let spec_ref = quote!(&__TELEMETRY_EVENT_SPEC);
-    let captures = capture_closure(model);
+    let captures = capture_values(model);
+    // The captured values are read only in the enabled branch.
+    let enter = quote! {
+        if #krate::__private::enabled() {
+            #krate::__private::CallGuard::enter_enabled(#spec_ref, #captures)
+        } else {
+            #krate::__private::CallGuard::disabled()
+        }
+    };
     let guard = format_ident!("__telemetry_guard", span = Span::mixed_site());
     let ret = format_ident!("__telemetry_ret", span = Span::mixed_site());
     let finish = quote! {
@@ -124,20 +133,20 @@ pub(crate) fn expand(mut func: syn::ItemFn, model: &Model, shape: Shape) -> Toke
         Shape::Sync => {
             let fake = fake_return(krate, &sig.output);
             quote! {
-                let #guard = #krate::__private::CallGuard::enter(#spec_ref, #captures);
+                let #guard = #enter;
                 let #ret = #krate::__private::call_once(move || { #fake #block });
                 #finish
                 #ret
             }
         }
         Shape::Never => quote! {
-            let #guard = #krate::__private::CallGuard::enter(#spec_ref, #captures);
+            let #guard = #enter;
             #krate::__private::call_once(move || -> ! #block)
         },
         Shape::AsyncFn => {
             let fake = fake_return(krate, &sig.output);
             quote! {
-                let #guard = #krate::__private::CallGuard::enter(#spec_ref, #captures);
+                let #guard = #enter;
                 let #ret = async move { #fake #block }.await;
                 #finish
                 #ret
@@ -171,7 +180,11 @@ pub(crate) fn expand(mut func: syn::ItemFn, model: &Model, shape: Shape) -> Toke
                 None => wrapper,
             };
             quote! {
-                let #pending = #krate::__private::PendingCall::prepare(#spec_ref, #captures);
+                let #pending = if #krate::__private::enabled() {
+                    #krate::__private::PendingCall::prepare_enabled(#spec_ref, #captures)
+                } else {
+                    #krate::__private::PendingCall::disabled()
+                };
                 #(#prefix)*
                 #tail
             }
@@ -247,12 +260,14 @@ fn literal(krate: &syn::Path, value: &LitValue) -> TokenStream {
     }
 }
 
-/// `|| [capture, ..]`, called by the guard only when telemetry is enabled. Values are
-/// read at the start of the call, before the body can move the parameters.
-fn capture_closure(model: &Model) -> TokenStream {
+/// `{ [capture, ..] }`, evaluated only in the enabled branch. Values are read at the
+/// start of the call, before the body can move the parameters. An expression rather
+/// than a closure handed to an out-of-line function: that would take the parameters'
+/// addresses and spill them to the stack on the disabled path as well.
+fn capture_values(model: &Model) -> TokenStream {
     let krate = &model.krate;
     if model.captures.is_empty() {
-        return quote!(|| []);
+        return quote!([]);
     }
     let items = model.captures.iter().map(|c| {
         let key = &c.key;
@@ -275,7 +290,7 @@ fn capture_closure(model: &Model) -> TokenStream {
         .any(|c| c.static_ty.is_some())
         .then(|| quote!(use #krate::__private::{CaptureFallback as _, CaptureSafe as _};));
     quote! {
-        || {
+        {
             #imports
             [#(#items),*]
         }

@@ -23,6 +23,12 @@ fn plain(x: u64) -> u64 {
     black_box(x).wrapping_mul(3)
 }
 
+/// The baseline of the `capture` case: the same body and parameters.
+#[inline(never)]
+fn plain_capture(x: u64, flag: bool) -> u64 {
+    black_box(x).wrapping_mul(3) ^ u64::from(flag)
+}
+
 #[track("bench.compiled_out")]
 #[inline(never)]
 fn tracked(x: u64) -> u64 {
@@ -47,6 +53,9 @@ fn cases(c: &mut Criterion) {
     };
     let mut g = c.benchmark_group("compiled_out");
     g.bench_function("1_plain", |b| b.iter(|| plain(black_box(7))));
+    g.bench_function("1b_plain_capture_baseline", |b| {
+        b.iter(|| plain_capture(black_box(7), black_box(true)))
+    });
     g.bench_function(format!("3_track_{label}"), |b| {
         b.iter(|| tracked(black_box(7)))
     });

@@ -50,6 +50,12 @@ fn plain(x: u64) -> u64 {
     black_box(x).wrapping_mul(3)
 }
 
+/// The baseline of the `capture` cases: the same body and parameters.
+#[inline(never)]
+fn plain_capture(x: u64, flag: bool) -> u64 {
+    black_box(x).wrapping_mul(3) ^ u64::from(flag)
+}
+
 #[track("bench.track")]
 #[inline(never)]
 fn tracked(x: u64) -> u64 {
@@ -160,6 +166,9 @@ fn runtime() -> tokio::runtime::Runtime {
 fn sync_cases(c: &mut Criterion) {
     let mut g = c.benchmark_group("sync");
     g.bench_function("1_plain", |b| b.iter(|| plain(black_box(7))));
+    g.bench_function("1b_plain_capture_baseline", |b| {
+        b.iter(|| plain_capture(black_box(7), black_box(true)))
+    });
     // Before any dispatcher exists in the process.
     g.bench_function("6_tracing_no_subscriber", |b| {
         b.iter(|| traced(black_box(7)))

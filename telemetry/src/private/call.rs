@@ -25,41 +25,44 @@ pub type Captured = Option<(&'static str, AttrValue)>;
 
 /// A call whose captured values are read but whose clock has not started: the sync part
 /// of a function returning an `async` block. Holds nothing when telemetry is off.
+///
+/// `N` is the number of `capture(..)` values of the site: a site without any carries
+/// none around.
 #[derive(Debug)]
 #[must_use]
-pub struct PendingCall {
-    prepared: Option<(&'static EventSpec, Captures)>,
+pub struct PendingCall<const N: usize> {
+    prepared: Option<(&'static EventSpec, [Captured; N])>,
 }
 
-impl PendingCall {
-    /// One relaxed load; when enabled, reads the captured values (kept inline: no
-    /// allocation for up to three of them).
+impl<const N: usize> PendingCall<N> {
+    /// One relaxed load; when enabled, reads the captured values.
     #[inline]
-    pub fn prepare<const N: usize>(
-        spec: &'static EventSpec,
-        capture: impl FnOnce() -> [Captured; N],
-    ) -> Self {
+    pub fn prepare(spec: &'static EventSpec, capture: impl FnOnce() -> [Captured; N]) -> Self {
         if !enabled() {
-            return Self { prepared: None };
+            return Self::disabled();
         }
-        Self::prepare_enabled(spec, capture)
+        Self::prepare_enabled(spec, capture())
     }
 
-    // Out of line, so that the tracked function's own frame stays as small as the
-    // disabled path needs.
-    #[inline(never)]
-    fn prepare_enabled<const N: usize>(
-        spec: &'static EventSpec,
-        capture: impl FnOnce() -> [Captured; N],
-    ) -> Self {
+    /// The call of a disabled site: nothing to record.
+    #[inline(always)]
+    pub const fn disabled() -> Self {
+        Self { prepared: None }
+    }
+
+    /// [`prepare`](Self::prepare) once [`enabled`] said yes, with the values read.
+    /// Generated code reads them in its own `if enabled()` branch, so the disabled path
+    /// never touches the captured parameters.
+    #[inline]
+    pub fn prepare_enabled(spec: &'static EventSpec, captured: [Captured; N]) -> Self {
         Self {
-            prepared: Some((spec, Captures::from_values(capture()))),
+            prepared: Some((spec, captured)),
         }
     }
 
     /// Starts the clock (when prepared): the first poll of the future.
     #[inline]
-    pub fn start(self) -> CallGuard {
+    pub fn start(self) -> CallGuard<N> {
         CallGuard {
             active: self.prepared.map(|(spec, captured)| Active {
                 spec,
@@ -78,21 +81,23 @@ impl PendingCall {
 /// the tracked function is one load and two untaken branches.
 #[derive(Debug)]
 #[must_use]
-pub struct CallGuard {
-    active: Option<Active>,
+pub struct CallGuard<const N: usize> {
+    active: Option<Active<N>>,
 }
 
 #[derive(Debug)]
-struct Active {
+struct Active<const N: usize> {
     spec: &'static EventSpec,
-    captured: Captures,
+    captured: [Captured; N],
     start: Start,
 }
 
-impl Active {
+impl<const N: usize> Active<N> {
     #[inline(never)]
     fn record(self, outcome: Outcome, error_kind: Option<&'static str>) {
-        crate::global::record_call(self.spec, self.start, outcome, error_kind, self.captured);
+        // Kept inline in the event too: no allocation for up to three values.
+        let captured = Captures::from_values(self.captured);
+        crate::global::record_call(self.spec, self.start, outcome, error_kind, captured);
     }
 
     #[cold]
@@ -107,26 +112,29 @@ impl Active {
     }
 }
 
-impl CallGuard {
+impl<const N: usize> CallGuard<N> {
     /// Starts a call: one relaxed load; when enabled, reads the captured values, then the
     /// clock.
     #[inline]
-    pub fn enter<const N: usize>(
-        spec: &'static EventSpec,
-        capture: impl FnOnce() -> [Captured; N],
-    ) -> Self {
+    pub fn enter(spec: &'static EventSpec, capture: impl FnOnce() -> [Captured; N]) -> Self {
         if !enabled() {
-            return Self { active: None };
+            return Self::disabled();
         }
-        Self::enter_enabled(spec, capture)
+        Self::enter_enabled(spec, capture())
     }
 
+    /// The guard of a disabled site: holds and records nothing.
+    #[inline(always)]
+    pub const fn disabled() -> Self {
+        Self { active: None }
+    }
+
+    /// [`enter`](Self::enter) once [`enabled`] said yes, with the values read: starts
+    /// the clock. Generated code reads the values in its own `if enabled()` branch (see
+    /// [`PendingCall::prepare_enabled`]). Out of line, so that the tracked function's
+    /// frame stays as small as the disabled path needs.
     #[inline(never)]
-    fn enter_enabled<const N: usize>(
-        spec: &'static EventSpec,
-        capture: impl FnOnce() -> [Captured; N],
-    ) -> Self {
-        let captured = Captures::from_values(capture());
+    pub fn enter_enabled(spec: &'static EventSpec, captured: [Captured; N]) -> Self {
         Self {
             active: Some(Active {
                 spec,
@@ -146,7 +154,7 @@ impl CallGuard {
     }
 }
 
-impl Drop for CallGuard {
+impl<const N: usize> Drop for CallGuard<N> {
     #[inline]
     fn drop(&mut self) {
         if let Some(active) = self.active.take() {
