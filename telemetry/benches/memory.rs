@@ -50,7 +50,10 @@ fn vm_hwm_kib() -> u64 {
         .unwrap_or(0)
 }
 
-#[allow(clippy::print_stdout, reason = "the figures are this benchmark's output")]
+#[allow(
+    clippy::print_stdout,
+    reason = "the figures are this benchmark's output"
+)]
 fn child(capacity: usize, events: u64) {
     let ctx = TelemetryContext::builder()
         .tool("bench")

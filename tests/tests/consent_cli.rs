@@ -104,11 +104,17 @@ fn reset_with_a_mailto_requestor_prints_a_link_without_injection() {
         .deletion_requestor(
             telemetry::deletion::MailtoDeletionRequestor::new("privacy@example.com").unwrap(),
         )
-        .env(Env::empty().with_config_dir(dir.path()).with_var("MYTOOL_TELEMETRY", "1"))
+        .env(
+            Env::empty()
+                .with_config_dir(dir.path())
+                .with_var("MYTOOL_TELEMETRY", "1"),
+        )
         .build()
         .unwrap();
     let mut out = Vec::new();
-    TelemetryCommand::Reset.run_with_output(&ctx, &mut out).unwrap();
+    TelemetryCommand::Reset
+        .run_with_output(&ctx, &mut out)
+        .unwrap();
     let report = String::from_utf8(out).unwrap();
     let link = report
         .split_whitespace()
@@ -140,7 +146,11 @@ mod http_deletion {
             .data_dir(dir.join("data"))
             .sink(MemorySink::new())
             .deletion_requestor(requestor)
-            .env(Env::empty().with_config_dir(dir).with_var("MYTOOL_TELEMETRY", "1"))
+            .env(
+                Env::empty()
+                    .with_config_dir(dir)
+                    .with_var("MYTOOL_TELEMETRY", "1"),
+            )
             .build()
             .unwrap()
     }
@@ -151,16 +161,24 @@ mod http_deletion {
         let dir = tempfile::tempdir().unwrap();
         let ctx = context_with(&server, dir.path());
         let mut out = Vec::new();
-        TelemetryCommand::Reset.run_with_output(&ctx, &mut out).unwrap();
+        TelemetryCommand::Reset
+            .run_with_output(&ctx, &mut out)
+            .unwrap();
         let requests = server.requests();
         assert_eq!(requests.len(), 1);
         let request = &requests[0];
-        assert_eq!((request.method.as_str(), request.path.as_str()), ("POST", "/v1/delete"));
+        assert_eq!(
+            (request.method.as_str(), request.path.as_str()),
+            ("POST", "/v1/delete")
+        );
         assert_eq!(request.header("x-api-key"), Some("k-secret"));
         let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
         assert_eq!(body, serde_json::json!({ "machine_id": ctx.machine_id() }));
         let report = String::from_utf8(out).unwrap();
-        assert!(report.contains("ok: deletion request accepted by http://127.0.0.1:"), "{report}");
+        assert!(
+            report.contains("ok: deletion request accepted by http://127.0.0.1:"),
+            "{report}"
+        );
         assert!(!report.contains("k-secret"));
     }
 
@@ -173,7 +191,16 @@ mod http_deletion {
         let err = TelemetryCommand::Reset
             .run_with_output(&ctx, &mut out)
             .unwrap_err();
-        assert!(matches!(err, telemetry::TelemetryError::Http { status: Some(500), .. }), "{err:?}");
+        assert!(
+            matches!(
+                err,
+                telemetry::TelemetryError::Http {
+                    status: Some(500),
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
         let report = String::from_utf8(out).unwrap();
         assert!(report.contains("failed: deletion request"), "{report}");
         assert!(report.contains("ok: telemetry disabled"), "{report}");
