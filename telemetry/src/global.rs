@@ -34,10 +34,6 @@ static GLOBAL: RwLock<Option<TelemetryContext>> = RwLock::new(None);
 /// ```
 #[must_use = "dropping the guard at once flushes and uninstalls the context"]
 pub fn init(ctx: TelemetryContext) -> TelemetryGuard {
-    if ctx.is_enabled() {
-        // Calibrates the hot path's clock here, not in the first tracked call.
-        clock::init();
-    }
     let mut global = GLOBAL.write().unwrap_or_else(PoisonError::into_inner);
     ENABLED.store(ctx.is_enabled(), Ordering::Relaxed);
     *global = Some(ctx.clone());
@@ -116,9 +112,6 @@ impl Drop for TelemetryGuard {
 pub(crate) fn refresh(ctx: &TelemetryContext) {
     let global = GLOBAL.read().unwrap_or_else(PoisonError::into_inner);
     if global.as_ref().is_some_and(|g| g.same_as(ctx)) {
-        if ctx.is_enabled() {
-            clock::init();
-        }
         ENABLED.store(ctx.is_enabled(), Ordering::Relaxed);
     }
 }
@@ -141,7 +134,7 @@ pub(crate) fn record_call(
     if !COMPILED_IN {
         return;
     }
-    let end = clock::now();
+    let end = clock::end_of(start.tick());
     let global = GLOBAL.read().unwrap_or_else(PoisonError::into_inner);
     let Some(ctx) = global.as_ref().filter(|c| c.is_enabled()) else {
         return;
@@ -164,29 +157,46 @@ pub(crate) fn record_call(
 
 /// The monotonic clock of tracked calls: two reads per call, so its cost is a large
 /// share of the enabled path (`Instant::now` is ~23 ns on the benchmark machine, a raw
-/// read here ~8 ns; see BENCHMARKS.md).
+/// counter read ~9 ns; see BENCHMARKS.md).
 ///
-/// With `collect` on it is a `quanta::Clock` read raw: on x86-64 the time-stamp counter,
-/// used only where `quanta` finds (CPUID) an *invariant* TSC — constant rate whatever
-/// the P-state, running in deep C-states, synchronised across cores — and `RDTSCP`; on
-/// aarch64 the architected system counter; anywhere else the OS monotonic clock. The
-/// counter is scaled with one calibration against the OS clock, done once per process
-/// by [`init`](super::init) when an enabled context is installed (about 1 ms): never on
-/// a disabled path, never inside a tracked call. Durations saturate at zero should a
-/// call start on one core and end on another whose counter lags (a broken hypervisor),
-/// so a reading is never subtracted the wrong way round. The end of a call is mapped to
-/// a `std::time::Instant` through an anchor pair read together at calibration, so the
-/// worker still dates events from a standard `Instant`, to the calibration's accuracy
-/// (parts per million: well under the millisecond the timestamp carries).
+/// A call is timed with `std::time::Instant` until its thread has made
+/// `CALIBRATE_AFTER` (20 000) tracked calls, then with a `quanta::Clock`
+/// read raw. Calibrating that clock costs about 0.6 ms of CPU once per process: a
+/// command-line run that records a few events would lose more than it gains (the
+/// cheaper read saves ~30 ns a call, so it pays after some 20 000 calls), while a tool
+/// that tracks a hot loop gets the cheap clock after the first few milliseconds. The
+/// calibration happens on an enabled path only, before the clock of the call that
+/// triggers it starts (that call's duration is unaffected), never when disabled.
+///
+/// The raw read is, on x86-64, the time-stamp counter, used only where `quanta` finds
+/// (CPUID) an *invariant* TSC — constant rate whatever the P-state, running in deep
+/// C-states, synchronised across cores — and `RDTSCP`; on aarch64 the architected
+/// system counter; anywhere else the OS monotonic clock. Both ends of a call are read
+/// from the same clock. Durations saturate at zero should a call start on one core and
+/// end on another whose counter lags (a broken hypervisor): never a panic, never a
+/// wrapped subtraction. The end of a raw-timed call is mapped to a `std::time::Instant`
+/// through an anchor pair read together at calibration, so the worker still dates
+/// events from a standard `Instant`, to the calibration's accuracy (parts per million:
+/// well under the millisecond the timestamp carries).
 pub(crate) mod clock {
     #[cfg(feature = "collect")]
     mod imp {
+        use std::cell::Cell;
         use std::sync::OnceLock;
         use std::time::{Duration, Instant};
 
-        /// A raw reading of the hot path's clock (TSC cycles, or nanoseconds on the
-        /// fallback): only meaningful to [`duration`] and [`to_instant`].
-        pub(crate) type Tick = u64;
+        /// Tracked calls a thread times with `Instant` before it calibrates the raw
+        /// clock (and times every later call with it).
+        pub(crate) const CALIBRATE_AFTER: u32 = 20_000;
+
+        /// One reading: of the standard clock, or of the raw counter (TSC cycles, or
+        /// nanoseconds on the fallback), only meaningful to [`duration`] and
+        /// [`to_instant`].
+        #[derive(Debug, Clone, Copy)]
+        pub(crate) enum Tick {
+            Std(Instant),
+            Raw(u64),
+        }
 
         /// The calibrated clock, and one reading of it taken together with the
         /// standard clock's.
@@ -197,6 +207,11 @@ pub(crate) mod clock {
         }
 
         static CLOCK: OnceLock<Anchored> = OnceLock::new();
+
+        thread_local! {
+            /// Calls this thread timed with `Instant` so far.
+            static STD_CALLS: Cell<u32> = const { Cell::new(0) };
+        }
 
         fn clock() -> &'static Anchored {
             CLOCK.get_or_init(|| {
@@ -209,34 +224,69 @@ pub(crate) mod clock {
             })
         }
 
-        /// Calibrates the clock (once per process; later calls are one load).
-        pub(crate) fn init() {
-            clock();
-        }
-
-        /// One raw reading: a load and the counter read.
+        /// The start of a call.
         #[inline]
         pub(crate) fn now() -> Tick {
-            clock().clock.raw()
+            match CLOCK.get() {
+                Some(anchored) => Tick::Raw(anchored.clock.raw()),
+                None => std_now(),
+            }
         }
 
-        /// The time from `start` to `end`; zero if `end` reads earlier.
-        pub(crate) fn duration(start: Tick, end: Tick) -> Duration {
-            if end <= start {
-                return Duration::ZERO;
+        fn std_now() -> Tick {
+            let calls = STD_CALLS
+                .try_with(|n| {
+                    let calls = n.get().saturating_add(1);
+                    n.set(calls);
+                    calls
+                })
+                .unwrap_or(0);
+            if calls > CALIBRATE_AFTER {
+                Tick::Raw(clock().clock.raw())
+            } else {
+                Tick::Std(Instant::now())
             }
-            Duration::from_nanos(clock().clock.delta_as_nanos(start, end))
+        }
+
+        /// The end of a call that started at `start`, read from the same clock.
+        #[inline]
+        pub(crate) fn end_of(start: Tick) -> Tick {
+            match start {
+                Tick::Std(_) => Tick::Std(Instant::now()),
+                Tick::Raw(_) => Tick::Raw(clock().clock.raw()),
+            }
+        }
+
+        /// The time from `start` to `end`; zero if `end` reads earlier (or, which
+        /// never happens, the two come from different clocks).
+        pub(crate) fn duration(start: Tick, end: Tick) -> Duration {
+            match (start, end) {
+                (Tick::Std(start), Tick::Std(end)) => end.saturating_duration_since(start),
+                (Tick::Raw(start), Tick::Raw(end)) => {
+                    Duration::from_nanos(clock().clock.delta_as_nanos(start, end))
+                }
+                _ => Duration::ZERO,
+            }
         }
 
         /// The standard `Instant` of a reading.
         pub(crate) fn to_instant(tick: Tick) -> Instant {
-            let anchor = clock();
-            if tick >= anchor.raw {
-                anchor.instant.checked_add(duration(anchor.raw, tick))
-            } else {
-                anchor.instant.checked_sub(duration(tick, anchor.raw))
+            match tick {
+                Tick::Std(instant) => instant,
+                Tick::Raw(raw) => {
+                    let anchor = clock();
+                    if raw >= anchor.raw {
+                        anchor
+                            .instant
+                            .checked_add(duration(Tick::Raw(anchor.raw), tick))
+                    } else {
+                        anchor
+                            .instant
+                            .checked_sub(duration(tick, Tick::Raw(anchor.raw)))
+                    }
+                    .unwrap_or(anchor.instant)
+                }
             }
-            .unwrap_or(anchor.instant)
         }
     }
 
@@ -247,10 +297,12 @@ pub(crate) mod clock {
         /// A reading of the hot path's clock (compiled out: never read).
         pub(crate) type Tick = Instant;
 
-        pub(crate) fn init() {}
-
         #[inline]
         pub(crate) fn now() -> Tick {
+            Instant::now()
+        }
+
+        pub(crate) fn end_of(_start: Tick) -> Tick {
             Instant::now()
         }
 
@@ -263,5 +315,45 @@ pub(crate) mod clock {
         }
     }
 
-    pub(crate) use imp::{Tick, duration, init, now, to_instant};
+    pub(crate) use imp::{Tick, duration, end_of, now, to_instant};
+
+    #[cfg(all(test, feature = "collect"))]
+    mod tests {
+        use super::imp::{CALIBRATE_AFTER, Tick};
+        use super::*;
+        use std::time::Duration;
+
+        #[test]
+        fn a_thread_switches_to_the_raw_clock_and_both_measure_time() {
+            // A fresh thread: its count starts at zero.
+            std::thread::spawn(|| {
+                let start = now();
+                assert!(matches!(start, Tick::Std(_)));
+                std::thread::sleep(Duration::from_millis(2));
+                let took = duration(start, end_of(start));
+                assert!(took >= Duration::from_millis(2), "{took:?}");
+                for _ in 0..CALIBRATE_AFTER {
+                    let _ = now();
+                }
+                let start = now();
+                assert!(matches!(start, Tick::Raw(_)));
+                std::thread::sleep(Duration::from_millis(2));
+                let end = end_of(start);
+                assert!(matches!(end, Tick::Raw(_)));
+                let took = duration(start, end);
+                assert!(took >= Duration::from_millis(1), "{took:?}");
+                assert!(took < Duration::from_secs(5), "{took:?}");
+                // Backwards and mixed readings give zero, never a panic.
+                assert_eq!(duration(end, start), Duration::ZERO);
+                let std = Tick::Std(std::time::Instant::now());
+                assert_eq!(duration(std, end), Duration::ZERO);
+                // The raw end maps close to the standard clock.
+                let mapped = to_instant(end);
+                let gap = std::time::Instant::now().saturating_duration_since(mapped);
+                assert!(gap < Duration::from_secs(1), "{gap:?}");
+            })
+            .join()
+            .unwrap();
+        }
+    }
 }
