@@ -109,7 +109,7 @@ pub(crate) fn guarded(
     call: impl FnOnce() -> Result<(), TelemetryError>,
 ) -> Result<(), TelemetryError> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(call))
-        .unwrap_or_else(|_| Err(TelemetryError::SinkPanicked))
+        .unwrap_or(Err(TelemetryError::SinkPanicked))
 }
 
 /// The wait before retry number `attempt` (1-based): exponential with "equal jitter"

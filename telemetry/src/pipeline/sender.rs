@@ -111,7 +111,7 @@ impl SenderLoop<'_> {
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 runtime.block_on(unless_purged(queue, epoch, sink.emit_batch(events)))
             }))
-            .unwrap_or_else(|_| Some(Err(TelemetryError::SinkPanicked)));
+            .unwrap_or(Some(Err(TelemetryError::SinkPanicked)));
             let error = match result {
                 None => return self.purged(claimed),
                 Some(Ok(())) => {
