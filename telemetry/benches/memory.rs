@@ -91,10 +91,12 @@ fn child(capacity: usize, events: u64) {
 }
 
 fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not: a quick smoke run.
+    let full = std::env::args().any(|a| a == "--bench");
     let events = std::env::var("MEMORY_EVENTS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000_000);
+        .unwrap_or(if full { 10_000_000 } else { 100_000 });
     if let Some(capacity) = std::env::var("MEMORY_QUEUE_CAPACITY")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -106,12 +108,17 @@ fn main() {
         eprintln!("memory bench: cannot find its own executable");
         return;
     };
-    for capacity in [
-        telemetry::DEFAULT_QUEUE_CAPACITY,
-        10_000,
-        100_000,
-        1_000_000,
-    ] {
+    let capacities: &[usize] = if full {
+        &[
+            telemetry::DEFAULT_QUEUE_CAPACITY,
+            10_000,
+            100_000,
+            1_000_000,
+        ]
+    } else {
+        &[telemetry::DEFAULT_QUEUE_CAPACITY]
+    };
+    for &capacity in capacities {
         let status = std::process::Command::new(&exe)
             .env("MEMORY_QUEUE_CAPACITY", capacity.to_string())
             .env("MEMORY_EVENTS", events.to_string())
