@@ -127,9 +127,11 @@ pub(crate) fn derivations() -> usize {
 }
 
 /// The per-process session id (UUID v4), created on first use.
-pub(crate) fn session_id() -> &'static str {
-    static SESSION: OnceLock<String> = OnceLock::new();
-    SESSION.get_or_init(|| uuid::Uuid::new_v4().to_string())
+pub(crate) fn session_id() -> std::sync::Arc<str> {
+    static SESSION: OnceLock<std::sync::Arc<str>> = OnceLock::new();
+    SESSION
+        .get_or_init(|| uuid::Uuid::new_v4().to_string().into())
+        .clone()
 }
 
 #[cfg(test)]

@@ -72,7 +72,7 @@ fn reset_sends_a_deletion_request_with_the_machine_id() {
         ["data.deletion_request"],
         "the buffered event was dropped, the request sent"
     );
-    assert_eq!(events[0].machine_id, ctx.machine_id());
+    assert_eq!(&*events[0].machine_id, ctx.machine_id());
     assert!(
         String::from_utf8(out)
             .unwrap()

@@ -39,11 +39,11 @@ async fn record_emits_when_enabled() {
     assert_eq!(events.len(), 1);
     let e = &events[0];
     assert_eq!(
-        (e.name.as_str(), e.tool.as_str(), e.tool_version.as_str()),
+        (e.name.as_str(), &*e.tool, &*e.tool_version),
         ("cmd.build", "mytool", "1.2.3")
     );
     assert_eq!(
-        e.machine_id,
+        *e.machine_id,
         telemetry::MachineId::derive_in("test-salt", ctx.data_dir().unwrap())
     );
     assert_eq!(e.duration_ms, None);

@@ -45,7 +45,7 @@ fn with_consent_each_command_records_one_event() {
     let names: Vec<_> = events.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(names, ["cmd.build", "cmd.test", "cmd.fail"]);
     let build = &events[0];
-    assert_eq!(build.tool, "demo");
+    assert_eq!(&*build.tool, "demo");
     assert_eq!(build.attrs["jobs"], AttrValue::Int(8));
     assert_eq!(build.attrs["profile"], AttrValue::from("release"));
     assert_eq!(build.attrs["target"], AttrValue::from("demo"));

@@ -50,7 +50,7 @@ fn new_event_has_fresh_ids_and_a_utc_millisecond_timestamp() {
     let b = Event::new("a", "t", "1", "m");
     assert_ne!(a.event_id, b.event_id);
     assert_eq!(a.session_id, b.session_id, "one session per process");
-    for id in [&a.event_id, &a.session_id] {
+    for id in [&*a.event_id, &*a.session_id] {
         let parsed = uuid::Uuid::parse_str(id).unwrap();
         assert_eq!(parsed.get_version_num(), 4);
     }
@@ -58,7 +58,7 @@ fn new_event_has_fresh_ids_and_a_utc_millisecond_timestamp() {
     let ts = a.timestamp_utc.as_bytes();
     assert_eq!(ts.len(), 24, "{}", a.timestamp_utc);
     assert_eq!((ts[10], ts[19], ts[23]), (b'T', b'.', b'Z'));
-    assert_eq!(a.os, std::env::consts::OS);
+    assert_eq!(&*a.os, std::env::consts::OS);
     assert_eq!(a.outcome, Outcome::Ok);
     assert!(a.attrs.is_empty());
     assert!(!serde_json::to_string(&a).unwrap().contains("duration_ms"));

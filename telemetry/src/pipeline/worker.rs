@@ -21,15 +21,16 @@ pub(crate) const WORKER_THREAD_NAME: &str = "telemetry-worker";
 
 /// Everything the worker needs to turn a [`Pending`] into an [`Event`].
 pub(crate) struct EventFactory {
-    pub(crate) tool: String,
-    pub(crate) tool_version: String,
+    pub(crate) tool: Arc<str>,
+    pub(crate) tool_version: Arc<str>,
     pub(crate) salt: String,
     pub(crate) data_dir: Option<PathBuf>,
     pub(crate) default_attrs: BTreeMap<String, AttrValue>,
-    machine_id: OnceLock<String>,
+    machine_id: OnceLock<Arc<str>>,
     /// Wall-clock and monotonic time read together, to date events from their
     /// monotonic timestamp without a second clock read on the hot path.
     anchor: (SystemTime, Instant),
+    platform: (Arc<str>, Arc<str>),
 }
 
 impl EventFactory {
@@ -41,35 +42,38 @@ impl EventFactory {
         default_attrs: BTreeMap<String, AttrValue>,
     ) -> Self {
         Self {
-            tool,
-            tool_version,
+            tool: tool.into(),
+            tool_version: tool_version.into(),
             salt,
             data_dir,
             default_attrs,
             machine_id: OnceLock::new(),
             anchor: (SystemTime::now(), Instant::now()),
+            platform: crate::event::platform(),
         }
     }
 
     /// The salted machine id, derived on first use (on the worker thread, never on
     /// the recording path, and never when disabled).
-    pub(crate) fn machine_id(&self) -> &str {
-        self.machine_id.get_or_init(|| match &self.data_dir {
-            Some(dir) => MachineId::derive_in(&self.salt, dir),
-            None => MachineId::derive(&self.salt),
+    pub(crate) fn machine_id(&self) -> &Arc<str> {
+        self.machine_id.get_or_init(|| {
+            match &self.data_dir {
+                Some(dir) => MachineId::derive_in(&self.salt, dir),
+                None => MachineId::derive(&self.salt),
+            }
+            .into()
         })
     }
 
     pub(crate) fn build(&self, p: Pending) -> Event {
         let wall = self.anchor.0 + p.at.saturating_duration_since(self.anchor.1);
-        let mut event = Event::new(p.name, &*self.tool, &*self.tool_version, self.machine_id());
-        event.timestamp_utc = rfc3339_millis(wall);
-        event.duration_ms = p.duration.map(duration_ms);
-        event.outcome = p.outcome;
-        event.error_kind = p.error_kind.map(Cow::into_owned);
         // Precedence, lowest first: tool defaults, site literals, captured values,
         // run-time attributes.
-        let mut attrs = self.default_attrs.clone();
+        let mut attrs = if self.default_attrs.is_empty() {
+            BTreeMap::new()
+        } else {
+            self.default_attrs.clone()
+        };
         for (k, v) in p.static_attrs {
             attrs.insert((*k).to_owned(), v.clone());
         }
@@ -77,8 +81,23 @@ impl EventFactory {
             attrs.insert(k.to_owned(), v);
         }
         attrs.extend(p.dynamic);
-        event.attrs = attrs;
-        event
+        // Built field by field rather than through `Event::new`, which would read the
+        // clock and format a timestamp only for it to be replaced.
+        Event {
+            event_id: uuid::Uuid::new_v4().to_string(),
+            name: p.name.into_owned(),
+            tool: self.tool.clone(),
+            tool_version: self.tool_version.clone(),
+            machine_id: Arc::clone(self.machine_id()),
+            session_id: crate::identity::session_id(),
+            timestamp_utc: rfc3339_millis(wall),
+            os: Arc::clone(&self.platform.0),
+            arch: Arc::clone(&self.platform.1),
+            duration_ms: p.duration.map(duration_ms),
+            outcome: p.outcome,
+            error_kind: p.error_kind.map(Cow::into_owned),
+            attrs,
+        }
     }
 }
 
