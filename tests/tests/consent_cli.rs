@@ -128,7 +128,7 @@ fn reset_with_a_mailto_requestor_prints_a_link_without_injection() {
 mod delivery_support;
 
 #[cfg(feature = "http")]
-mod http_deletion {
+mod with_a_loopback_server {
     use super::*;
 
     use super::delivery_support::{Reply, Server};
@@ -180,6 +180,41 @@ mod http_deletion {
             "{report}"
         );
         assert!(!report.contains("k-secret"));
+    }
+
+    #[test]
+    fn local_only_mode_keeps_events_in_the_local_log_and_transmits_nothing() {
+        let server = Server::start(Reply::Status(200));
+        let dir = tempfile::tempdir().unwrap();
+        let sink = telemetry::HttpSink::builder(&server.url("/v1/events"))
+            .allow_insecure_http(true)
+            .build()
+            .unwrap();
+        let ctx = TelemetryContext::builder()
+            .tool("mytool")
+            .tool_version("1")
+            .data_dir(dir.path().join("data"))
+            .sink(sink)
+            .env(
+                Env::empty()
+                    .with_config_dir(dir.path())
+                    .with_var("MYTOOL_TELEMETRY", "1")
+                    .with_var("MYTOOL_TELEMETRY_LOCAL", "1"),
+            )
+            .build()
+            .unwrap();
+        assert!(ctx.decision().local_only);
+        ctx.record_sync("cmd.build", [("jobs", 2)]).unwrap();
+        ctx.flush_blocking(Duration::from_secs(10)).unwrap();
+        drop(ctx);
+        let log = std::fs::read_to_string(dir.path().join("data/events.jsonl")).unwrap();
+        assert_eq!(log.lines().count(), 1, "{log}");
+        assert!(log.contains("cmd.build"));
+        assert!(server.requests().is_empty(), "nothing transmitted");
+        assert!(
+            !dir.path().join("data/spool").exists(),
+            "no journal for a local sink"
+        );
     }
 
     #[test]
