@@ -342,40 +342,13 @@ impl HttpDeletionRequestor {
 }
 
 #[cfg(feature = "http")]
+crate::sink::client::client_settings!(
+    HttpDeletionRequestorBuilder,
+    "telemetry::deletion::HttpDeletionRequestor::builder(\"https://e.example/d\")"
+);
+
+#[cfg(feature = "http")]
 impl HttpDeletionRequestorBuilder {
-    /// Adds a header sent with the request.
-    ///
-    /// ```
-    /// let b = telemetry::deletion::HttpDeletionRequestor::builder("https://e.example/d").header("x-tool", "mytool");
-    /// # drop(b);
-    /// ```
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.config.header(name, value, false);
-        self
-    }
-
-    /// Adds a secret header (an API key): never shown in `Debug` output or errors.
-    ///
-    /// ```
-    /// let b = telemetry::deletion::HttpDeletionRequestor::builder("https://e.example/d").api_key("authorization", "Bearer k");
-    /// # drop(b);
-    /// ```
-    pub fn api_key(mut self, header: &str, key: &str) -> Self {
-        self.config.header(header, key, true);
-        self
-    }
-
-    /// Permits a plain `http://` URL (a local server, tests).
-    ///
-    /// ```
-    /// let r = telemetry::deletion::HttpDeletionRequestor::builder("http://127.0.0.1:9/d").allow_insecure_http(true).build();
-    /// assert!(r.is_ok());
-    /// ```
-    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
-        self.config.allow_insecure_http(allow);
-        self
-    }
-
     /// Checks the URL and headers. No network access happens here.
     ///
     /// ```

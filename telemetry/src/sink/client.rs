@@ -20,6 +20,76 @@ pub(crate) const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// At most this much of a response body is read (and then discarded).
 pub(crate) const RESPONSE_BODY_CAP: usize = 64 * 1024;
 
+/// Generates the connection settings every HTTP builder offers (`header`, `api_key`,
+/// `connect_timeout`, `request_timeout`, `allow_insecure_http`) on a builder with a
+/// `config: ClientConfig` field, so the builders cannot drift apart. `$example` is the
+/// expression that makes such a builder in the doc examples.
+macro_rules! client_settings {
+    ($builder:ty, $example:literal) => {
+        impl $builder {
+            /// Adds a header sent with every request (e.g. a tenant id). Use
+            /// [`api_key`](Self::api_key) for secrets.
+            ///
+            /// ```
+            #[doc = concat!("let b = ", $example, ".header(\"x-tenant\", \"tools\");")]
+            /// # drop(b);
+            /// ```
+            pub fn header(mut self, name: &str, value: &str) -> Self {
+                self.config.header(name, value, false);
+                self
+            }
+
+            /// Adds a secret header (an ingestion key): marked sensitive, never shown in
+            /// `Debug`, `describe()`, logs or errors.
+            ///
+            /// ```
+            #[doc = concat!("let b = ", $example, ".api_key(\"x-api-key\", \"secret\");")]
+            /// assert!(!format!("{b:?}").contains("secret"));
+            /// ```
+            pub fn api_key(mut self, header: &str, key: &str) -> Self {
+                self.config.header(header, key, true);
+                self
+            }
+
+            /// Time allowed to connect, TLS included (default 3 s).
+            ///
+            /// ```
+            #[doc = concat!("let b = ", $example, ".connect_timeout(std::time::Duration::from_secs(1));")]
+            /// # drop(b);
+            /// ```
+            pub fn connect_timeout(mut self, timeout: std::time::Duration) -> Self {
+                self.config.connect_timeout(timeout);
+                self
+            }
+
+            /// Time allowed for a whole request, response included.
+            ///
+            /// ```
+            #[doc = concat!("let b = ", $example, ".request_timeout(std::time::Duration::from_secs(5));")]
+            /// # drop(b);
+            /// ```
+            pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+                self.config.request_timeout(timeout);
+                self
+            }
+
+            /// Permits a plain `http://` endpoint (default: refused). Meant for a server
+            /// on this machine and for tests: over a network, plain HTTP exposes what is
+            /// sent.
+            ///
+            /// ```
+            #[doc = concat!("let b = ", $example, ".allow_insecure_http(true);")]
+            /// # drop(b);
+            /// ```
+            pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+                self.config.allow_insecure_http(allow);
+                self
+            }
+        }
+    };
+}
+pub(crate) use client_settings;
+
 /// The settings every network sink shares; its builder methods are forwarded by the
 /// sinks' builders.
 #[derive(Clone)]

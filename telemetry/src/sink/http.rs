@@ -1,7 +1,5 @@
 //! `HttpSink`: each batch is one `POST` of a JSON array of events.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 
 use super::TelemetrySink;
@@ -122,67 +120,12 @@ impl HttpSink {
     }
 }
 
+crate::sink::client::client_settings!(
+    HttpSinkBuilder,
+    "telemetry::HttpSink::builder(\"https://t.example.com/\")"
+);
+
 impl HttpSinkBuilder {
-    /// Adds a header sent with every request (e.g. a tenant id). Use
-    /// [`api_key`](Self::api_key) for secrets.
-    ///
-    /// ```
-    /// let b = telemetry::HttpSink::builder("https://t.example.com/").header("x-tenant", "tools");
-    /// # drop(b);
-    /// ```
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.config.header(name, value, false);
-        self
-    }
-
-    /// Adds a secret header (an ingestion key): marked sensitive, never shown in
-    /// `Debug`, `describe()`, logs or errors.
-    ///
-    /// ```
-    /// let b = telemetry::HttpSink::builder("https://t.example.com/").api_key("x-api-key", "secret");
-    /// assert!(!format!("{b:?}").contains("secret"));
-    /// ```
-    pub fn api_key(mut self, header: &str, key: &str) -> Self {
-        self.config.header(header, key, true);
-        self
-    }
-
-    /// Time allowed to connect, TLS included (default 3 s).
-    ///
-    /// ```
-    /// let b = telemetry::HttpSink::builder("https://t.example.com/").connect_timeout(std::time::Duration::from_secs(1));
-    /// # drop(b);
-    /// ```
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.config.connect_timeout(timeout);
-        self
-    }
-
-    /// Time allowed for a whole request, response included (default 10 s).
-    ///
-    /// ```
-    /// let b = telemetry::HttpSink::builder("https://t.example.com/").request_timeout(std::time::Duration::from_secs(5));
-    /// # drop(b);
-    /// ```
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.config.request_timeout(timeout);
-        self
-    }
-
-    /// Permits a plain `http://` endpoint (default: refused). Meant for a collector on
-    /// this machine and for tests: over a network, plain HTTP exposes the events.
-    ///
-    /// ```
-    /// let sink = telemetry::HttpSink::builder("http://127.0.0.1:4318/v1/events")
-    ///     .allow_insecure_http(true)
-    ///     .build();
-    /// assert!(sink.is_ok());
-    /// ```
-    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
-        self.config.allow_insecure_http(allow);
-        self
-    }
-
     /// Checks the settings and builds the sink (no network work happens here).
     ///
     /// ```

@@ -1,7 +1,7 @@
 //! `OtlpSink`: events as OpenTelemetry log records over OTLP/HTTP (`/v1/logs`).
 
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use async_trait::async_trait;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
@@ -119,6 +119,11 @@ impl OtlpSink {
     }
 }
 
+crate::sink::client::client_settings!(
+    OtlpSinkBuilder,
+    "telemetry::OtlpSink::builder(\"https://o.example.com\")"
+);
+
 impl OtlpSinkBuilder {
     /// The body encoding (default protobuf).
     ///
@@ -128,62 +133,6 @@ impl OtlpSinkBuilder {
     /// ```
     pub fn encoding(mut self, encoding: OtlpEncoding) -> Self {
         self.encoding = encoding;
-        self
-    }
-
-    /// Adds a header sent with every request. Use [`api_key`](Self::api_key) for
-    /// secrets.
-    ///
-    /// ```
-    /// let b = telemetry::OtlpSink::builder("https://o.example.com").header("x-scope", "tools");
-    /// # drop(b);
-    /// ```
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.config.header(name, value, false);
-        self
-    }
-
-    /// Adds a secret header, kept out of `Debug`, `describe()`, logs and errors.
-    ///
-    /// ```
-    /// let b = telemetry::OtlpSink::builder("https://o.example.com").api_key("authorization", "Bearer s3");
-    /// assert!(!format!("{b:?}").contains("s3"));
-    /// ```
-    pub fn api_key(mut self, header: &str, key: &str) -> Self {
-        self.config.header(header, key, true);
-        self
-    }
-
-    /// Time allowed to connect, TLS included (default 3 s).
-    ///
-    /// ```
-    /// let b = telemetry::OtlpSink::builder("https://o.example.com").connect_timeout(std::time::Duration::from_secs(1));
-    /// # drop(b);
-    /// ```
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.config.connect_timeout(timeout);
-        self
-    }
-
-    /// Time allowed for a whole request (default 10 s).
-    ///
-    /// ```
-    /// let b = telemetry::OtlpSink::builder("https://o.example.com").request_timeout(std::time::Duration::from_secs(5));
-    /// # drop(b);
-    /// ```
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.config.request_timeout(timeout);
-        self
-    }
-
-    /// Permits a plain `http://` endpoint, e.g. a collector on loopback.
-    ///
-    /// ```
-    /// let b = telemetry::OtlpSink::builder("http://127.0.0.1:4318").allow_insecure_http(true);
-    /// assert!(b.build().is_ok());
-    /// ```
-    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
-        self.config.allow_insecure_http(allow);
         self
     }
 
