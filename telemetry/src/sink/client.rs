@@ -251,6 +251,11 @@ impl Transport {
                 // No proxy can reach this machine's loopback.
                 builder = builder.no_proxy();
             }
+            if self.url.scheme() == "http" {
+                // Plain HTTP and no redirects: this client never does TLS, so it need
+                // not load the platform's root certificates (most of its start-up).
+                builder = builder.tls_certs_only([]);
+            }
             builder
                 .build()
                 .map_err(|e| format!("could not build the HTTP client: {e}"))
