@@ -41,32 +41,14 @@ pub fn worker_running() -> bool {
     thread_names().iter().any(|n| n == name)
 }
 
-/// Environment variables that could change a spawned tool's behaviour, removed so each
-/// test states exactly what it sets.
-const INHERITED: &[&str] = &[
-    "DO_NOT_TRACK",
-    "CI",
-    "DEMO_TELEMETRY",
-    "DEMO_TELEMETRY_DISABLED",
-    "DEMO_TELEMETRY_SHOW",
-    "DEMO_TELEMETRY_DRY_RUN",
-    "DEMO_TELEMETRY_LOCAL",
-    "DEMO_CONFIG_DIR",
-    "XDG_DATA_HOME",
-    "XDG_CONFIG_HOME",
-    "XDG_CACHE_HOME",
-    "GITHUB_ACTIONS",
-    "GITLAB_CI",
-    "BUILDKITE",
-    "TF_BUILD",
-    "JENKINS_URL",
-];
-
-/// A command for `program` with `HOME` set to `home` and a clean telemetry environment.
+/// A command for `program` with an empty environment but `HOME` = `home` and `PATH`:
+/// nothing of the machine's own environment (CI variables, `DO_NOT_TRACK`, proxies,
+/// `XDG_*` dirs) can change what a test observes, whatever the CI service sets.
 pub fn command_in_home(program: impl AsRef<std::ffi::OsStr>, home: &Path) -> Command {
     let mut cmd = Command::new(program);
-    for var in INHERITED {
-        cmd.env_remove(var);
+    cmd.env_clear();
+    if let Some(path) = std::env::var_os("PATH") {
+        cmd.env("PATH", path);
     }
     cmd.env("HOME", home);
     cmd

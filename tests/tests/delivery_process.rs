@@ -22,10 +22,7 @@ fn demo(home: &Path, args: &[&str], endpoint: &str) -> (Output, Duration) {
     let mut cmd = command_in_home(env!("CARGO_BIN_EXE_demo"), home);
     cmd.args(args)
         .env("DEMO_TELEMETRY", "1")
-        .env("DEMO_TELEMETRY_ENDPOINT", endpoint)
-        .env_remove("HTTPS_PROXY")
-        .env_remove("HTTP_PROXY")
-        .env_remove("ALL_PROXY");
+        .env("DEMO_TELEMETRY_ENDPOINT", endpoint);
     let started = Instant::now();
     let out = cmd.output().unwrap();
     (out, started.elapsed())
