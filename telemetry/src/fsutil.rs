@@ -51,7 +51,6 @@ pub(crate) fn write_private_temp(dir: &Path, bytes: &[u8]) -> Result<PathBuf, Te
 
 /// Replaces `path` with `bytes` atomically: readers see the old or the new content,
 /// never a torn file.
-#[allow(dead_code)] // used by the config file and spool
 pub(crate) fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), TelemetryError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     create_private_dir(dir)?;

@@ -344,3 +344,49 @@ fn opt_out_notice_shows_once_on_a_terminal_and_that_run_sends_nothing() {
     demo(home.path(), &args, &[]);
     assert_eq!(recorded(home.path()).len(), 2);
 }
+
+#[cfg(feature = "collect")]
+#[test]
+fn enable_says_when_the_environment_still_keeps_telemetry_off() {
+    let home = tempfile::tempdir().unwrap();
+    let out = demo(
+        home.path(),
+        &["telemetry", "enable"],
+        &[("DO_NOT_TRACK", "1")],
+    );
+    assert!(out.status.success());
+    let report = text(&out.stdout);
+    assert!(report.contains("telemetry enabled"), "{report}");
+    assert!(
+        report.contains("note: telemetry stays off in this environment (decided by do_not_track)"),
+        "{report}"
+    );
+    // Without an overruling variable there is no note.
+    let out = demo(home.path(), &["telemetry", "enable"], &[]);
+    assert!(!text(&out.stdout).contains("note:"));
+}
+
+#[cfg(feature = "collect")]
+#[test]
+fn the_config_dir_variable_moves_the_consent_file_and_the_key() {
+    let home = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let dir = elsewhere.path().to_str().unwrap();
+    demo(
+        home.path(),
+        &["telemetry", "enable"],
+        &[("DEMO_CONFIG_DIR", dir)],
+    );
+    demo(home.path(), &["build"], &[("DEMO_CONFIG_DIR", dir)]);
+    assert!(elsewhere.path().join("telemetry.json").exists());
+    assert!(
+        elsewhere.path().join("telemetry.key").exists(),
+        "Hashed's key sits beside it"
+    );
+    assert!(!config_dir(home.path()).exists());
+    assert_eq!(
+        recorded(home.path()).len(),
+        1,
+        "the moved file's consent applies"
+    );
+}

@@ -1,9 +1,8 @@
 //! `enable`, `disable` and `reset`: the commands that change what is stored.
 
 use std::io::Write;
-use std::path::Path;
 
-use crate::consent::{self, ConfigFile, ConfigState, Env};
+use crate::consent::{self, ConfigFile, ConfigState, DecisionSource};
 use crate::context::{CollectionPolicy, TelemetryContext};
 use crate::error::TelemetryError;
 
@@ -47,18 +46,20 @@ pub(super) fn enable(ctx: &TelemetryContext, out: &mut dyn Write) -> Result<(), 
         out,
         format!("telemetry enabled (saved in {})", path.display()),
     )?;
-    // The environment can still overrule the file: say so rather than let the user
-    // believe events are being sent.
-    let env =
-        Env::from_process(ctx.tool()).with_config_dir(path.parent().unwrap_or(Path::new(".")));
-    let now = consent::resolve(&ctx.tool_info(), &env);
-    if now.policy == CollectionPolicy::Disabled {
+    // A rule above the config file (compiled out, DO_NOT_TRACK, <TOOL>_TELEMETRY=0, CI)
+    // still overrules it: say so rather than let the user believe events are sent. The
+    // context's own decision already tells, with the environment it was resolved from.
+    let source = ctx.decision().source;
+    if matches!(
+        source,
+        DecisionSource::CompiledOut
+            | DecisionSource::DoNotTrack
+            | DecisionSource::EnvDisabled
+            | DecisionSource::Ci
+    ) {
         say(
             out,
-            format!(
-                "note: telemetry stays off in this environment (decided by {})",
-                now.source
-            ),
+            format!("note: telemetry stays off in this environment (decided by {source})"),
         )?;
     }
     Ok(())
