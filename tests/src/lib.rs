@@ -108,3 +108,14 @@ pub fn demo_events(home: &Path) -> Vec<telemetry::Event> {
         .map(|l| serde_json::from_str(l).expect("every logged line is an event"))
         .collect()
 }
+
+/// Fails, listing what it found, unless there is no file or directory below `dir`.
+#[track_caller]
+pub fn assert_no_files(dir: &Path) {
+    let found = files_below(dir);
+    assert!(
+        found.is_empty(),
+        "expected nothing below {}: {found:?}",
+        dir.display()
+    );
+}

@@ -28,5 +28,5 @@ fn enabled_policy_is_ignored_when_compiled_out() {
     assert!(sink.snapshot().is_empty());
     assert_eq!(telemetry::__diagnostics::machine_id_derivations(), 0);
     assert!(!telemetry_tests::worker_running());
-    assert!(telemetry_tests::files_below(dir.path()).is_empty());
+    telemetry_tests::assert_no_files(dir.path());
 }

@@ -7,8 +7,8 @@ use std::process::Output;
 
 use telemetry::Event;
 use telemetry_tests::{
-    demo_config_dir as config_dir, demo_data_dir as data_dir, demo_events as recorded, files_below,
-    run_demo,
+    assert_no_files, demo_config_dir as config_dir, demo_data_dir as data_dir,
+    demo_events as recorded, files_below, run_demo,
 };
 
 const DEMO: &str = env!("CARGO_BIN_EXE_demo");
@@ -66,11 +66,7 @@ fn do_not_track_and_ci_leave_every_directory_untouched() {
     let home = tempfile::tempdir().unwrap();
     demo(home.path(), &["build"], &[("DO_NOT_TRACK", "1")]);
     demo(home.path(), &["build"], &[("CI", "1")]);
-    assert!(
-        files_below(home.path()).is_empty(),
-        "{:?}",
-        files_below(home.path())
-    );
+    assert_no_files(home.path());
 }
 
 #[cfg(feature = "collect")]
@@ -225,7 +221,7 @@ fn an_unrecognised_value_warns_on_stderr_and_counts_as_unset() {
             "{stderr}"
         );
     }
-    assert!(files_below(home.path()).is_empty());
+    assert_no_files(home.path());
 }
 
 #[cfg(feature = "collect")]
@@ -311,11 +307,7 @@ fn opt_out_notice_shows_once_on_a_terminal_and_that_run_sends_nothing() {
     // Not a terminal: no notice, nothing written, nothing recorded.
     let piped = demo(home.path(), &args, &[]);
     assert!(!text(&piped.stderr).contains("anonymous usage data"));
-    assert!(
-        files_below(home.path()).is_empty(),
-        "{:?}",
-        files_below(home.path())
-    );
+    assert_no_files(home.path());
 
     let first = demo_on_a_terminal(home.path(), &args);
     assert!(

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Output;
 
 use telemetry::{AttrValue, Outcome};
-use telemetry_tests::{demo_events as recorded, demo_log as local_log, files_below, run_demo};
+use telemetry_tests::{assert_no_files, demo_events as recorded, demo_log as local_log, run_demo};
 
 fn demo(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     run_demo(env!("CARGO_BIN_EXE_demo"), home, args, env)
@@ -18,11 +18,7 @@ fn without_consent_nothing_is_recorded_and_no_file_is_created() {
         let out = demo(home.path(), args, &[]);
         assert!(out.stdout.is_empty(), "telemetry never prints to stdout");
     }
-    assert!(
-        files_below(home.path()).is_empty(),
-        "{:?}",
-        files_below(home.path())
-    );
+    assert_no_files(home.path());
 }
 
 #[cfg(feature = "collect")]
@@ -84,11 +80,7 @@ fn compiled_out_even_consent_records_nothing() {
     let home = tempfile::tempdir().unwrap();
     let out = demo(home.path(), &["build"], &[("DEMO_TELEMETRY", "1")]);
     assert!(out.status.success());
-    assert!(
-        files_below(home.path()).is_empty(),
-        "{:?}",
-        files_below(home.path())
-    );
+    assert_no_files(home.path());
 }
 
 #[cfg(feature = "collect")]
@@ -106,8 +98,5 @@ fn the_demo_schema_lists_every_tracked_command_with_its_keys() {
     assert_eq!(build["captures"]["profile"], "string");
     assert_eq!(build["captures"]["jobs"], "int");
     assert_eq!(build["captures"]["project"], "hashed");
-    assert!(
-        files_below(home.path()).is_empty(),
-        "schema needs no consent and writes nothing"
-    );
+    assert_no_files(home.path()); // schema needs no consent and writes nothing
 }

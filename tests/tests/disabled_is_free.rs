@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use telemetry::{CollectionPolicy, FileSink, TelemetryContext};
-use telemetry_tests::{files_below, worker_running};
+use telemetry_tests::{assert_no_files, files_below, worker_running};
 
 #[test]
 fn disabled_context_derives_no_id_starts_no_thread_and_writes_no_file() {
@@ -39,11 +39,7 @@ fn disabled_context_derives_no_id_starts_no_thread_and_writes_no_file() {
         "threads: {:?}",
         telemetry_tests::thread_names()
     );
-    assert!(
-        files_below(dir.path()).is_empty(),
-        "{:?}",
-        files_below(dir.path())
-    );
+    assert_no_files(dir.path());
     assert!(!telemetry::__private::enabled());
 
     #[cfg(feature = "collect")]

@@ -45,7 +45,7 @@ fn noop_sink_accepts_and_keeps_nothing() {
             .unwrap();
         NoopSink.flush().await.unwrap();
     });
-    assert!(telemetry_tests::files_below(dir.path()).is_empty());
+    telemetry_tests::assert_no_files(dir.path());
 }
 
 #[test]
