@@ -16,34 +16,10 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use telemetry::track;
 
-#[inline(never)]
-fn plain(x: u64) -> u64 {
-    black_box(x).wrapping_mul(3)
-}
-
-/// The baseline of the `capture` case: the same body and parameters.
-#[inline(never)]
-fn plain_capture(x: u64, flag: bool) -> u64 {
-    black_box(x).wrapping_mul(3) ^ u64::from(flag)
-}
-
-#[track("bench.compiled_out")]
-#[inline(never)]
-fn tracked(x: u64) -> u64 {
-    black_box(x).wrapping_mul(3)
-}
-
-#[track(
-    "bench.compiled_out_capture",
-    attrs(kind = "bench", level = 3),
-    capture(x, flag)
-)]
-#[inline(never)]
-fn tracked_capture(x: u64, flag: bool) -> u64 {
-    black_box(x).wrapping_mul(3) ^ u64::from(flag)
-}
+#[path = "measured/mod.rs"]
+mod measured;
+use measured::{plain, plain_capture, tracked, tracked_capture};
 
 fn cases(c: &mut Criterion) {
     let label = if cfg!(feature = "collect") {

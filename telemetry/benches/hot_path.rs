@@ -17,30 +17,13 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use telemetry::{CollectionPolicy, NoopSink, TelemetryContext, TelemetryGuard, track};
+use telemetry::{CollectionPolicy, NoopSink, TelemetryContext, TelemetryGuard};
+
+#[path = "measured/mod.rs"]
+mod measured;
+use measured::{plain, tracked, tracked_capture};
 
 const CALLS: u64 = 10_000;
-
-#[inline(never)]
-fn plain(x: u64) -> u64 {
-    black_box(x).wrapping_mul(3)
-}
-
-#[track("bench.hot_path")]
-#[inline(never)]
-fn tracked(x: u64) -> u64 {
-    black_box(x).wrapping_mul(3)
-}
-
-#[track(
-    "bench.hot_path_capture",
-    attrs(kind = "bench", level = 3),
-    capture(x, flag)
-)]
-#[inline(never)]
-fn tracked_capture(x: u64, flag: bool) -> u64 {
-    black_box(x).wrapping_mul(3) ^ u64::from(flag)
-}
 
 #[inline(never)]
 fn case_plain() {

@@ -30,8 +30,13 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use telemetry::{CollectionPolicy, NoopSink, TelemetryContext, TelemetryGuard, track};
+use telemetry::{CollectionPolicy, NoopSink, TelemetryContext, TelemetryGuard};
 use tracing_subscriber::layer::SubscriberExt as _;
+
+#[path = "measured/mod.rs"]
+mod measured;
+use measured::{plain, plain_capture, tracked, tracked_capture};
+use telemetry::track;
 
 /// Calls timed between two flushes (per thread): small enough for the queue to stay in
 /// the CPU caches, as it does in a CLI run that records a few events.
@@ -44,33 +49,6 @@ const LINGERING: usize = 4 * CHUNK as usize;
 const BUSY: usize = telemetry::DEFAULT_BATCH_SIZE;
 
 // ---- the measured functions ------------------------------------------------------------
-
-#[inline(never)]
-fn plain(x: u64) -> u64 {
-    black_box(x).wrapping_mul(3)
-}
-
-/// The baseline of the `capture` cases: the same body and parameters.
-#[inline(never)]
-fn plain_capture(x: u64, flag: bool) -> u64 {
-    black_box(x).wrapping_mul(3) ^ u64::from(flag)
-}
-
-#[track("bench.track")]
-#[inline(never)]
-fn tracked(x: u64) -> u64 {
-    black_box(x).wrapping_mul(3)
-}
-
-#[track(
-    "bench.track_capture",
-    attrs(kind = "bench", level = 3),
-    capture(x, flag)
-)]
-#[inline(never)]
-fn tracked_capture(x: u64, flag: bool) -> u64 {
-    black_box(x).wrapping_mul(3) ^ u64::from(flag)
-}
 
 #[tracing::instrument]
 #[inline(never)]
