@@ -1,5 +1,7 @@
 //! Consent as a user meets it: the example tool run as a real process with a temporary
 //! `HOME`, real environment variables, and a real pseudo-terminal for the notice.
+// Most cases need collection compiled in; without it their helpers are left unused.
+#![cfg_attr(not(feature = "collect"), allow(dead_code, unused_imports))]
 
 use std::io::Read;
 use std::path::Path;

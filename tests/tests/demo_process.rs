@@ -4,8 +4,11 @@
 use std::path::Path;
 use std::process::Output;
 
+#[cfg(feature = "collect")]
 use telemetry::{AttrValue, Outcome};
-use telemetry_tests::{assert_no_files, demo_events as recorded, demo_log as local_log, run_demo};
+use telemetry_tests::{assert_no_files, run_demo};
+#[cfg(feature = "collect")]
+use telemetry_tests::{demo_events as recorded, demo_log as local_log};
 
 fn demo(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     run_demo(env!("CARGO_BIN_EXE_demo"), home, args, env)

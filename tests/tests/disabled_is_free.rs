@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use telemetry::{CollectionPolicy, FileSink, TelemetryContext};
-use telemetry_tests::{assert_no_files, files_below, worker_running};
+use telemetry_tests::{assert_no_files, worker_running};
 
 #[test]
 fn disabled_context_derives_no_id_starts_no_thread_and_writes_no_file() {
@@ -70,5 +70,5 @@ fn the_same_checks_do_see_an_enabled_context() {
     ctx.flush_blocking(Duration::from_secs(10)).unwrap();
     assert!(worker_running());
     assert!(telemetry::__diagnostics::machine_id_derivations() >= 1);
-    assert!(files_below(dir.path()).contains(&"data/events.jsonl".to_owned()));
+    assert!(telemetry_tests::files_below(dir.path()).contains(&"data/events.jsonl".to_owned()));
 }

@@ -13,38 +13,39 @@ fn config(dir: &std::path::Path, json: &str) {
     std::fs::write(dir.join(CONFIG_FILE), json).unwrap();
 }
 
-const ON: &str = r#"{"version":1,"enabled":true}"#;
-const OFF: &str = r#"{"version":1,"enabled":false}"#;
-const NOTICE_SHOWN: &str = r#"{"version":1,"notice_shown_at":"2026-01-01T00:00:00.000Z"}"#;
-
-struct Case {
-    name: &'static str,
-    vars: &'static [(&'static str, &'static str)],
-    file: Option<&'static str>,
-    opt_out: bool,
-    terminal: bool,
-    expect: (CollectionPolicy, DecisionSource),
-}
-
-const fn case(
-    name: &'static str,
-    vars: &'static [(&'static str, &'static str)],
-    file: Option<&'static str>,
-    expect: (CollectionPolicy, DecisionSource),
-) -> Case {
-    Case {
-        name,
-        vars,
-        file,
-        opt_out: false,
-        terminal: false,
-        expect,
-    }
-}
-
 #[cfg(feature = "collect")]
 #[test]
 fn rules_and_precedence() {
+    // The table's parts live here: they are used only where collection is compiled in.
+    const ON: &str = r#"{"version":1,"enabled":true}"#;
+    const OFF: &str = r#"{"version":1,"enabled":false}"#;
+    const NOTICE_SHOWN: &str = r#"{"version":1,"notice_shown_at":"2026-01-01T00:00:00.000Z"}"#;
+
+    struct Case {
+        name: &'static str,
+        vars: &'static [(&'static str, &'static str)],
+        file: Option<&'static str>,
+        opt_out: bool,
+        terminal: bool,
+        expect: (CollectionPolicy, DecisionSource),
+    }
+
+    const fn case(
+        name: &'static str,
+        vars: &'static [(&'static str, &'static str)],
+        file: Option<&'static str>,
+        expect: (CollectionPolicy, DecisionSource),
+    ) -> Case {
+        Case {
+            name,
+            vars,
+            file,
+            opt_out: false,
+            terminal: false,
+            expect,
+        }
+    }
+
     use DecisionSource as S;
     let cases = [
         case(
