@@ -5,11 +5,15 @@
 //! expansion adds, in this order:
 //!
 //! 1. a `static` [`EventSpec`] registered in the catalog at link time;
-//! 2. a guard created through one relaxed atomic load (`enabled()`): when telemetry is
-//!    off it holds nothing, reads no clock, allocates nothing and does not touch the
-//!    captured parameters;
-//! 3. the body, run in a closure (sync) or an inner `async move` block (async), so that
-//!    every `return` and `?` of the body comes back through the expansion with its value;
+//! 2. one relaxed atomic load (`enabled()`); only when it says yes are the captured
+//!    parameters read (before the body can move them);
+//! 3. the body, as a closure (sync) or an inner `async move` block (async), so that
+//!    every `return` and `?` of the body comes back through the expansion with its value.
+//!    A plain function calls the closure in one of two places: right after the flag
+//!    check when telemetry is off (nothing is kept across the body, so the function
+//!    needs no frame of its own), or through the out-of-line `run_enabled`, which
+//!    starts the clock and holds the guard. The body's tokens appear once, so an error
+//!    in it is reported once. `async` shapes and `-> !` keep a guard across the body;
 //! 4. the outcome, classified by the value's *type* (autoref specialization: any
 //!    `Result`, whatever its spelling, gives `ok`/`error` + `error_kind`), handed to the
 //!    guard. A guard dropped without an outcome records `panic` while unwinding and
@@ -131,12 +135,32 @@ pub(crate) fn expand(mut func: syn::ItemFn, model: &Model, shape: Shape) -> Toke
     let block = &func.block;
     let body = match shape {
         Shape::Sync => {
+            // Two call sites of one closure: the disabled path calls the body right
+            // after the flag check and carries nothing across it (no guard, no stack
+            // frame of its own); the enabled path hands the body to an out-of-line
+            // runner. The body's tokens appear once, so its errors are reported once.
             let fake = fake_return(krate, &sig.output);
+            let captured = format_ident!("__telemetry_captured", span = Span::mixed_site());
+            let run = format_ident!("__telemetry_body", span = Span::mixed_site());
             quote! {
-                let #guard = #enter;
-                let #ret = #krate::__private::call_once(move || { #fake #block });
-                #finish
-                #ret
+                let #captured = if #krate::__private::enabled() {
+                    #krate::__private::Some(#captures)
+                } else {
+                    #krate::__private::None
+                };
+                let #run = #krate::__private::body_once(move || { #fake #block });
+                match #captured {
+                    #krate::__private::Some(#captured) => #krate::__private::run_enabled(
+                        #spec_ref,
+                        #captured,
+                        #run,
+                        |#ret| {
+                            use #krate::__private::{ClassifyOther as _, ClassifyResult as _};
+                            (&#krate::__private::Classify(#ret)).__telemetry_outcome()
+                        },
+                    ),
+                    #krate::__private::None => #run(),
+                }
             }
         }
         Shape::Never => quote! {

@@ -21,7 +21,7 @@ use telemetry::{CollectionPolicy, NoopSink, TelemetryContext, TelemetryGuard};
 
 #[path = "measured/mod.rs"]
 mod measured;
-use measured::{plain, tracked, tracked_capture};
+use measured::{plain, plain_capture, tracked, tracked_capture};
 
 const CALLS: u64 = 10_000;
 
@@ -37,6 +37,20 @@ fn case_plain() {
 fn case_track_disabled() {
     for i in 0..CALLS {
         black_box(tracked(black_box(i) ^ 1));
+    }
+}
+
+#[inline(never)]
+fn case_plain_capture() {
+    for i in 0..CALLS {
+        black_box(plain_capture(black_box(i) ^ 3, i & 1 == 0));
+    }
+}
+
+#[inline(never)]
+fn case_track_disabled_capture() {
+    for i in 0..CALLS {
+        black_box(tracked_capture(black_box(i) ^ 4, i & 1 == 0));
     }
 }
 
@@ -92,6 +106,12 @@ fn main() {
         let guard = install(CollectionPolicy::Disabled);
         run("plain", &guard, case_plain);
         run("track_disabled", &guard, case_track_disabled);
+        run("plain_capture", &guard, case_plain_capture);
+        run(
+            "track_disabled_capture",
+            &guard,
+            case_track_disabled_capture,
+        );
     }
     let guard = install(CollectionPolicy::Enabled);
     run("track_enabled", &guard, case_track_enabled);

@@ -275,6 +275,7 @@ impl AttrValue {
 }
 
 impl From<bool> for AttrValue {
+    #[inline]
     fn from(v: bool) -> Self {
         Self::Bool(v)
     }
@@ -283,6 +284,7 @@ impl From<bool> for AttrValue {
 macro_rules! from_signed {
     ($($t:ty),*) => {$(
         impl From<$t> for AttrValue {
+            #[inline]
             fn from(v: $t) -> Self {
                 Self::Int(i64::from(v))
             }
@@ -292,24 +294,28 @@ macro_rules! from_signed {
 from_signed!(i8, i16, i32, i64, u8, u16, u32);
 
 impl From<u64> for AttrValue {
+    #[inline]
     fn from(v: u64) -> Self {
         i64::try_from(v).map_or(Self::UInt(v), Self::Int)
     }
 }
 
 impl From<usize> for AttrValue {
+    #[inline]
     fn from(v: usize) -> Self {
         Self::from(v as u64)
     }
 }
 
 impl From<isize> for AttrValue {
+    #[inline]
     fn from(v: isize) -> Self {
         Self::Int(v as i64)
     }
 }
 
 impl From<i128> for AttrValue {
+    #[inline]
     fn from(v: i128) -> Self {
         i64::try_from(v).map_or_else(
             |_| u64::try_from(v).map_or(Self::Float(v as f64), Self::UInt),
@@ -319,24 +325,28 @@ impl From<i128> for AttrValue {
 }
 
 impl From<u128> for AttrValue {
+    #[inline]
     fn from(v: u128) -> Self {
         u64::try_from(v).map_or(Self::Float(v as f64), Self::from)
     }
 }
 
 impl From<f32> for AttrValue {
+    #[inline]
     fn from(v: f32) -> Self {
         Self::Float(f64::from(v))
     }
 }
 
 impl From<f64> for AttrValue {
+    #[inline]
     fn from(v: f64) -> Self {
         Self::Float(v)
     }
 }
 
 impl From<&'static str> for AttrValue {
+    #[inline]
     fn from(v: &'static str) -> Self {
         Self::Str(Cow::Borrowed(v))
     }

@@ -54,6 +54,7 @@ pub trait SafeValue {
 
 impl SafeValue for bool {
     const KIND: &'static str = "bool";
+    #[inline]
     fn to_attr_value(&self) -> Option<AttrValue> {
         Some(AttrValue::Bool(*self))
     }
@@ -63,6 +64,7 @@ macro_rules! numbers {
     ($kind:literal: $($t:ty),*) => {$(
         impl SafeValue for $t {
             const KIND: &'static str = $kind;
+            #[inline]
             fn to_attr_value(&self) -> Option<AttrValue> {
                 Some(AttrValue::from(*self))
             }
@@ -76,6 +78,7 @@ macro_rules! non_zero {
     ($($t:ty),*) => {$(
         impl SafeValue for $t {
             const KIND: &'static str = "int";
+            #[inline]
             fn to_attr_value(&self) -> Option<AttrValue> {
                 Some(AttrValue::from(self.get()))
             }

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use super::{Start, enabled};
+use super::Start;
 use crate::catalog::EventSpec;
 use crate::event::{AttrValue, Outcome};
 use crate::pipeline::Captures;
@@ -14,7 +14,7 @@ pub use crate::__telemetry_register_event as register_event;
 pub use crate::catalog::ANY_KIND;
 #[cfg(telemetry_linkme)]
 pub use crate::catalog::registry::EVENT_SPECS;
-pub use core::option::Option::{self, Some};
+pub use core::option::Option::{self, None, Some};
 pub use linkme;
 
 /// The catalog kind of a `#[derive(SafeValue)]` enum.
@@ -35,24 +35,15 @@ pub struct PendingCall<const N: usize> {
 }
 
 impl<const N: usize> PendingCall<N> {
-    /// One relaxed load; when enabled, reads the captured values.
-    #[inline]
-    pub fn prepare(spec: &'static EventSpec, capture: impl FnOnce() -> [Captured; N]) -> Self {
-        if !enabled() {
-            return Self::disabled();
-        }
-        Self::prepare_enabled(spec, capture())
-    }
-
     /// The call of a disabled site: nothing to record.
     #[inline(always)]
     pub const fn disabled() -> Self {
         Self { prepared: None }
     }
 
-    /// [`prepare`](Self::prepare) once [`enabled`] said yes, with the values read.
-    /// Generated code reads them in its own `if enabled()` branch, so the disabled path
-    /// never touches the captured parameters.
+    /// The call of an enabled site, with the values read. Generated code reads them in
+    /// its own `if enabled()` branch, so the disabled path never touches the captured
+    /// parameters.
     #[inline]
     pub fn prepare_enabled(spec: &'static EventSpec, captured: [Captured; N]) -> Self {
         Self {
@@ -113,28 +104,23 @@ impl<const N: usize> Active<N> {
 }
 
 impl<const N: usize> CallGuard<N> {
-    /// Starts a call: one relaxed load; when enabled, reads the captured values, then the
-    /// clock.
-    #[inline]
-    pub fn enter(spec: &'static EventSpec, capture: impl FnOnce() -> [Captured; N]) -> Self {
-        if !enabled() {
-            return Self::disabled();
-        }
-        Self::enter_enabled(spec, capture())
-    }
-
     /// The guard of a disabled site: holds and records nothing.
     #[inline(always)]
     pub const fn disabled() -> Self {
         Self { active: None }
     }
 
-    /// [`enter`](Self::enter) once [`enabled`] said yes, with the values read: starts
-    /// the clock. Generated code reads the values in its own `if enabled()` branch (see
+    /// The guard of an enabled site (an `async fn`), with the values read: starts the
+    /// clock. Generated code reads the values in its own `if enabled()` branch (see
     /// [`PendingCall::prepare_enabled`]). Out of line, so that the tracked function's
     /// frame stays as small as the disabled path needs.
     #[inline(never)]
     pub fn enter_enabled(spec: &'static EventSpec, captured: [Captured; N]) -> Self {
+        Self::start(spec, captured)
+    }
+
+    #[inline(always)]
+    fn start(spec: &'static EventSpec, captured: [Captured; N]) -> Self {
         Self {
             active: Some(Active {
                 spec,
@@ -161,6 +147,33 @@ impl<const N: usize> Drop for CallGuard<N> {
             active.record_unfinished();
         }
     }
+}
+
+/// Fixes the kind of a tracked function's body closure to `FnOnce` (the kind the
+/// expected type gives a closure), so the body may move out of (or return borrows of)
+/// what it captured, exactly as the function could. The closure is then called in one
+/// of two places: directly when telemetry is off, or by [`run_enabled`].
+#[inline(always)]
+pub fn body_once<R, F: FnOnce() -> R>(body: F) -> F {
+    body
+}
+
+/// Runs one call of an enabled site: starts the clock, runs the body, classifies the
+/// value with `classify` (written at the call site, where the value's type is known)
+/// and records it. A panicking body is recorded as `panic` by the guard's `Drop`.
+///
+/// Out of line, so that the tracked function itself holds only the disabled path.
+#[inline(never)]
+pub fn run_enabled<R, const N: usize>(
+    spec: &'static EventSpec,
+    captured: [Captured; N],
+    body: impl FnOnce() -> R,
+    classify: impl FnOnce(&R) -> (Outcome, Option<&'static str>),
+) -> R {
+    let guard = CallGuard::start(spec, captured);
+    let ret = body();
+    guard.finish(|| classify(&ret));
+    ret
 }
 
 /// Runs the body closure. Taking `FnOnce` makes the closure `FnOnce`, so the body may
