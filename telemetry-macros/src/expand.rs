@@ -293,18 +293,18 @@ fn capture_values(model: &Model) -> TokenStream {
     if model.captures.is_empty() {
         return quote!([]);
     }
+    // The keys are in the site's spec, in the same order.
     let items = model.captures.iter().map(|c| {
-        let key = &c.key;
         let ident = &c.ident;
         let value = quote_spanned!(ident.span()=> &#ident);
         if c.static_ty.is_some() {
             // Checked by the `static`; the fallback keeps this line from repeating the
             // error.
-            quote!((&#krate::__private::Capture(#key, #value)).__telemetry_capture())
+            quote!((&#krate::__private::Capture(#value)).__telemetry_capture())
         } else {
             // A generic or `impl Trait` type: the bound is required here, on the
             // parameter.
-            quote_spanned!(c.ty.span()=> #krate::__private::capture(#key, #value))
+            quote_spanned!(c.ty.span()=> #krate::__private::capture(#value))
         }
     });
     // The autoref-specialization traits are imported only where a capture uses them.

@@ -1,7 +1,6 @@
 //! `TelemetryContext`: the tool's identity, its sinks, the consent policy, and the
 //! queue that connects recording threads to the delivery worker.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,7 +13,7 @@ use crate::deletion::{DeletionRequestor, EventDeletionRequestor};
 use crate::error::TelemetryError;
 use crate::event::AttrValue;
 use crate::naming;
-use crate::pipeline::{self, BatchConfig, EventFactory, Pending, Queue, Rejected};
+use crate::pipeline::{self, BatchConfig, EventFactory, Pending, Queue};
 use crate::pipeline::{
     DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_FILES, Delivery, DeliveryMode, DeliveryStats,
     SpoolLimits,
@@ -217,10 +216,11 @@ impl TelemetryContext {
     pub fn set_policy(&self, policy: CollectionPolicy) {
         let enabled = policy == CollectionPolicy::Enabled;
         self.inner.enabled.store(enabled, Ordering::Relaxed);
+        // The fast-path flag first: tracked calls stop recording before the purge.
+        crate::global::refresh(self);
         if !enabled {
             self.purge();
         }
-        crate::global::refresh(self);
     }
 
     /// Consent withdrawn: drops the events queued in memory, deletes every spool file
@@ -414,7 +414,7 @@ impl TelemetryContext {
                 "event name {name:?} is not lowercase dotted ([a-z][a-z0-9_]* segments, at most 64 bytes)"
             )));
         }
-        let mut pending = Pending::named(Cow::Owned(name.to_owned()));
+        let mut checked = BTreeMap::new();
         for (k, v) in attrs {
             let key = k.into();
             if !naming::is_valid_attr_key(&key) {
@@ -422,21 +422,25 @@ impl TelemetryContext {
                     "attribute key {key:?} is not snake_case"
                 )));
             }
-            pending.dynamic.insert(key, v.into());
+            checked.insert(key, v.into());
         }
-        self.enqueue(pending)
+        self.enqueue(Pending::named(name.to_owned(), checked))
     }
 
     /// Hands an event to the queue, starting the worker on first use.
     pub(crate) fn enqueue(&self, pending: Pending) -> Result<(), TelemetryError> {
         self.ensure_worker()?;
-        match self.inner.queue.push(pending) {
-            Ok(()) => Ok(()),
-            Err(Rejected::Full) => Err(TelemetryError::QueueFull {
-                capacity: self.inner.queue.capacity(),
-            }),
-            Err(Rejected::Closed) => Err(TelemetryError::Worker("the queue is closed".into())),
-        }
+        let queue = &self.inner.queue;
+        queue.push(pending).map_err(|r| queue.refusal(r))
+    }
+
+    /// The queue, once the worker that drains it runs: what the hot path of the
+    /// installed context pushes into directly (see `global::record_call`).
+    pub(crate) fn running_queue(&self) -> Option<Arc<Queue>> {
+        self.inner
+            .worker_started
+            .load(Ordering::Acquire)
+            .then(|| Arc::clone(&self.inner.queue))
     }
 
     fn ensure_worker(&self) -> Result<(), TelemetryError> {

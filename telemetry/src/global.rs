@@ -6,11 +6,11 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{PoisonError, RwLock};
 
-use crate::__private::{EventSpec, Start};
+use crate::__private::{ErrorKind, EventSpec, Start};
 use crate::context::{COMPILED_IN, TelemetryContext};
 use crate::error::TelemetryError;
 use crate::event::Outcome;
-use crate::pipeline::{Captures, Pending};
+use crate::pipeline::{Captures, Pending, What};
 
 /// `true` while an enabled context is installed.
 static ENABLED: AtomicBool = AtomicBool::new(false);
@@ -37,6 +37,7 @@ pub fn init(ctx: TelemetryContext) -> TelemetryGuard {
     let mut global = GLOBAL.write().unwrap_or_else(PoisonError::into_inner);
     ENABLED.store(ctx.is_enabled(), Ordering::Relaxed);
     *global = Some(ctx.clone());
+    installed_queue::INSTALLED.fetch_add(1, Ordering::Release);
     TelemetryGuard { ctx: Some(ctx) }
 }
 
@@ -104,6 +105,7 @@ impl Drop for TelemetryGuard {
         if global.as_ref().is_some_and(|g| g.same_as(&ctx)) {
             ENABLED.store(false, Ordering::Relaxed);
             *global = None;
+            installed_queue::INSTALLED.fetch_add(1, Ordering::Release);
         }
     }
 }
@@ -123,35 +125,118 @@ pub(crate) fn enabled() -> bool {
 }
 
 /// Records a finished tracked call into the installed context.
+///
+/// The recording thread only reads the clock and moves a small record into the queue:
+/// the worker looks up the name and literal attributes in `spec` and turns the two
+/// clock readings into a duration and a timestamp.
 #[inline]
 pub(crate) fn record_call(
     spec: &'static EventSpec,
     start: Start,
     outcome: Outcome,
-    error_kind: Option<&'static str>,
+    error_kind: Option<ErrorKind>,
     captured: Captures,
 ) {
     if !COMPILED_IN {
         return;
     }
     let end = clock::end_of(start.tick());
-    let global = GLOBAL.read().unwrap_or_else(PoisonError::into_inner);
-    let Some(ctx) = global.as_ref().filter(|c| c.is_enabled()) else {
-        return;
-    };
     let pending = Pending {
-        name: spec.name.into(),
-        static_attrs: spec.attrs,
-        captured,
-        dynamic: Default::default(),
-        duration: Some(clock::duration(start.tick(), end)),
-        at: clock::to_instant(end),
+        what: What::Call {
+            spec,
+            start: start.tick(),
+            captured,
+            error_kind,
+        },
+        end,
         outcome,
-        error_kind: error_kind.map(Into::into),
     };
-    if let Err(e) = ctx.enqueue(pending) {
+    let mut pending = Some(pending);
+    let result = match installed_queue::push(&mut pending) {
+        Some(pushed) => pushed,
+        None => {
+            let global = GLOBAL.read().unwrap_or_else(PoisonError::into_inner);
+            let (Some(ctx), Some(pending)) =
+                (global.as_ref().filter(|c| c.is_enabled()), pending.take())
+            else {
+                return;
+            };
+            let result = ctx.enqueue(pending);
+            installed_queue::remember(ctx);
+            result
+        }
+    };
+    if let Err(e) = result {
         // Counted by the queue (drops) or the worker state; never the host's problem.
         tracing::debug!(error = %e, event = spec.name, "telemetry: event not recorded");
+    }
+}
+
+/// Each recording thread's handle on the installed context's queue, so that a tracked
+/// call takes no lock but the queue's own.
+///
+/// A call compares one number ([`INSTALLED`], bumped under `GLOBAL`'s write lock by
+/// every install and uninstall) with the one its thread's handle was taken under; only
+/// when they differ (a new context, or the thread's first call) does it take `GLOBAL`'s
+/// read lock and refresh the handle. The handle is the queue alone, never the context:
+/// a thread-local destructor may drop the last reference to it, and dropping a queue
+/// does no I/O (the context, with its sinks, is never dropped there).
+mod installed_queue {
+    use std::cell::RefCell;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use crate::context::TelemetryContext;
+    use crate::error::TelemetryError;
+    use crate::pipeline::{Pending, Queue};
+
+    /// Bumped whenever the installed context changes.
+    pub(super) static INSTALLED: AtomicU64 = AtomicU64::new(0);
+
+    struct Handle {
+        installed: u64,
+        queue: Arc<Queue>,
+    }
+
+    thread_local! {
+        static HANDLE: RefCell<Option<Handle>> = const { RefCell::new(None) };
+    }
+
+    /// Pushes the record into the queue of the installed context through this thread's
+    /// handle; `None` (the record left in place) when the handle is missing or stale.
+    #[inline]
+    pub(super) fn push(pending: &mut Option<Pending>) -> Option<Result<(), TelemetryError>> {
+        let installed = INSTALLED.load(Ordering::Acquire);
+        HANDLE
+            .try_with(|handle| {
+                let handle = handle.try_borrow().ok()?;
+                let handle = handle
+                    .as_ref()
+                    .filter(|h| h.installed == installed && super::enabled())?;
+                let pending = pending.take()?;
+                Some(
+                    handle
+                        .queue
+                        .push(pending)
+                        .map_err(|r| handle.queue.refusal(r)),
+                )
+            })
+            .ok()
+            .flatten()
+    }
+
+    /// Takes a handle on `ctx`'s queue (the installed context, read under `GLOBAL`'s
+    /// read lock) once its worker runs.
+    pub(super) fn remember(ctx: &TelemetryContext) {
+        let Some(queue) = ctx.running_queue() else {
+            return;
+        };
+        let installed = INSTALLED.load(Ordering::Acquire);
+        let _ = HANDLE.try_with(|handle| {
+            if let Ok(mut handle) = handle.try_borrow_mut() {
+                *handle = Some(Handle { installed, queue });
+            }
+        });
     }
 }
 
@@ -189,13 +274,49 @@ pub(crate) mod clock {
         /// clock (and times every later call with it).
         pub(crate) const CALIBRATE_AFTER: u32 = 20_000;
 
-        /// One reading: of the standard clock, or of the raw counter (TSC cycles, or
-        /// nanoseconds on the fallback), only meaningful to [`duration`] and
-        /// [`to_instant`].
+        /// Marks a reading of the raw counter (a counter that reaches 2^63 would need
+        /// a century of uptime).
+        const RAW: u64 = 1 << 63;
+
+        /// One reading, in one word (the hot path's record carries two): the raw
+        /// counter (TSC cycles, or nanoseconds on the fallback) with [`RAW`] set, or
+        /// nanoseconds of the standard clock since [`std_origin`]. Only meaningful to
+        /// [`duration`] and [`to_instant`].
         #[derive(Debug, Clone, Copy)]
-        pub(crate) enum Tick {
-            Std(Instant),
-            Raw(u64),
+        pub(crate) struct Tick(u64);
+
+        impl Tick {
+            fn raw(counter: u64) -> Self {
+                Self(counter | RAW)
+            }
+
+            fn std(at: Instant) -> Self {
+                let since = at.saturating_duration_since(std_origin());
+                Self(u64::try_from(since.as_nanos()).unwrap_or(u64::MAX) & !RAW)
+            }
+
+            fn as_raw(self) -> Option<u64> {
+                (self.0 & RAW != 0).then_some(self.0 & !RAW)
+            }
+
+            /// Whether this is a reading of the standard clock.
+            #[cfg(test)]
+            pub(crate) fn is_std(self) -> bool {
+                self.as_raw().is_none()
+            }
+        }
+
+        /// The origin of standard-clock readings: the first one of the process.
+        fn std_origin() -> Instant {
+            static ORIGIN: OnceLock<Instant> = OnceLock::new();
+            *ORIGIN.get_or_init(Instant::now)
+        }
+
+        /// A reading of the standard clock (taken after the origin exists, so never
+        /// before it).
+        fn std_tick() -> Tick {
+            let _ = std_origin();
+            Tick::std(Instant::now())
         }
 
         /// The calibrated clock, and one reading of it taken together with the
@@ -228,7 +349,7 @@ pub(crate) mod clock {
         #[inline]
         pub(crate) fn now() -> Tick {
             match CLOCK.get() {
-                Some(anchored) => Tick::Raw(anchored.clock.raw()),
+                Some(anchored) => Tick::raw(anchored.clock.raw()),
                 None => std_now(),
             }
         }
@@ -242,51 +363,55 @@ pub(crate) mod clock {
                 })
                 .unwrap_or(0);
             if calls > CALIBRATE_AFTER {
-                Tick::Raw(clock().clock.raw())
+                Tick::raw(clock().clock.raw())
             } else {
-                Tick::Std(Instant::now())
+                std_tick()
             }
+        }
+
+        /// A reading of the standard clock (an explicit event's time).
+        pub(crate) fn now_std() -> Tick {
+            std_tick()
         }
 
         /// The end of a call that started at `start`, read from the same clock.
         #[inline]
         pub(crate) fn end_of(start: Tick) -> Tick {
-            match start {
-                Tick::Std(_) => Tick::Std(Instant::now()),
-                Tick::Raw(_) => Tick::Raw(clock().clock.raw()),
+            match start.as_raw() {
+                Some(_) => Tick::raw(clock().clock.raw()),
+                None => std_tick(),
             }
         }
 
         /// The time from `start` to `end`; zero if `end` reads earlier (or, which
         /// never happens, the two come from different clocks).
         pub(crate) fn duration(start: Tick, end: Tick) -> Duration {
-            match (start, end) {
-                (Tick::Std(start), Tick::Std(end)) => end.saturating_duration_since(start),
-                (Tick::Raw(start), Tick::Raw(end)) => {
-                    Duration::from_nanos(clock().clock.delta_as_nanos(start, end))
-                }
-                _ => Duration::ZERO,
-            }
+            Duration::from_nanos(match (start.as_raw(), end.as_raw()) {
+                (None, None) => end.0.saturating_sub(start.0),
+                (Some(start), Some(end)) => clock().clock.delta_as_nanos(start, end),
+                _ => 0,
+            })
         }
 
         /// The standard `Instant` of a reading.
         pub(crate) fn to_instant(tick: Tick) -> Instant {
-            match tick {
-                Tick::Std(instant) => instant,
-                Tick::Raw(raw) => {
-                    let anchor = clock();
-                    if raw >= anchor.raw {
-                        anchor
-                            .instant
-                            .checked_add(duration(Tick::Raw(anchor.raw), tick))
-                    } else {
-                        anchor
-                            .instant
-                            .checked_sub(duration(tick, Tick::Raw(anchor.raw)))
-                    }
-                    .unwrap_or(anchor.instant)
-                }
+            let Some(raw) = tick.as_raw() else {
+                let origin = std_origin();
+                return origin
+                    .checked_add(Duration::from_nanos(tick.0))
+                    .unwrap_or(origin);
+            };
+            let anchor = clock();
+            if raw >= anchor.raw {
+                anchor
+                    .instant
+                    .checked_add(duration(Tick::raw(anchor.raw), tick))
+            } else {
+                anchor
+                    .instant
+                    .checked_sub(duration(tick, Tick::raw(anchor.raw)))
             }
+            .unwrap_or(anchor.instant)
         }
     }
 
@@ -299,6 +424,10 @@ pub(crate) mod clock {
 
         #[inline]
         pub(crate) fn now() -> Tick {
+            Instant::now()
+        }
+
+        pub(crate) fn now_std() -> Tick {
             Instant::now()
         }
 
@@ -315,11 +444,11 @@ pub(crate) mod clock {
         }
     }
 
-    pub(crate) use imp::{Tick, duration, end_of, now, to_instant};
+    pub(crate) use imp::{Tick, duration, end_of, now, now_std, to_instant};
 
     #[cfg(all(test, feature = "collect"))]
     mod tests {
-        use super::imp::{CALIBRATE_AFTER, Tick};
+        use super::imp::CALIBRATE_AFTER;
         use super::*;
         use std::time::Duration;
 
@@ -328,7 +457,7 @@ pub(crate) mod clock {
             // A fresh thread: its count starts at zero.
             std::thread::spawn(|| {
                 let start = now();
-                assert!(matches!(start, Tick::Std(_)));
+                assert!(start.is_std());
                 std::thread::sleep(Duration::from_millis(2));
                 let took = duration(start, end_of(start));
                 assert!(took >= Duration::from_millis(2), "{took:?}");
@@ -336,16 +465,17 @@ pub(crate) mod clock {
                     let _ = now();
                 }
                 let start = now();
-                assert!(matches!(start, Tick::Raw(_)));
+                assert!(!start.is_std());
                 std::thread::sleep(Duration::from_millis(2));
                 let end = end_of(start);
-                assert!(matches!(end, Tick::Raw(_)));
+                assert!(!end.is_std());
                 let took = duration(start, end);
                 assert!(took >= Duration::from_millis(1), "{took:?}");
                 assert!(took < Duration::from_secs(5), "{took:?}");
                 // Backwards and mixed readings give zero, never a panic.
                 assert_eq!(duration(end, start), Duration::ZERO);
-                let std = Tick::Std(std::time::Instant::now());
+                let std = now_std();
+                assert!(std.is_std());
                 assert_eq!(duration(std, end), Duration::ZERO);
                 // The raw end maps close to the standard clock.
                 let mapped = to_instant(end);

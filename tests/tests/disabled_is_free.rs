@@ -27,7 +27,7 @@ fn disabled_context_derives_no_id_starts_no_thread_and_writes_no_file() {
         telemetry::__private::Start::now(),
         telemetry::Outcome::Ok,
         None,
-        Vec::new(),
+        [],
     );
     ctx.flush_blocking(Duration::from_secs(1)).unwrap();
     telemetry::shutdown().unwrap();

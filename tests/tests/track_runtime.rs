@@ -328,3 +328,66 @@ fn futures_from_async_blocks_and_async_trait_methods_are_recorded() {
         (Outcome::Ok, Some(AttrValue::Int(5)))
     );
 }
+
+/// The values of `n` that `track.plain` recorded into `t`'s sink, sorted.
+fn plain_values(t: &Installed) -> Vec<i64> {
+    let mut values: Vec<i64> = t
+        .events()
+        .iter()
+        .filter(|e| e.name == "track.plain")
+        .filter_map(|e| match attr(e, "n") {
+            Some(AttrValue::Int(n)) => Some(n),
+            _ => None,
+        })
+        .collect();
+    values.sort_unstable();
+    values
+}
+
+#[test]
+fn threads_that_recorded_before_follow_the_next_installed_context() {
+    // A thread that keeps running across both contexts, as a tool's worker pool would.
+    let (go, calls) = std::sync::mpsc::channel::<u64>();
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let pool = std::thread::spawn(move || {
+        for n in calls {
+            plain(n);
+            done.send(()).unwrap();
+        }
+    });
+    let call_on_both = |n: u64| {
+        plain(n);
+        go.send(n + 100).unwrap();
+        finished.recv_timeout(WAIT).unwrap();
+    };
+
+    let first = Installed::new(CollectionPolicy::Enabled);
+    call_on_both(1);
+    let first_values = plain_values(&first);
+    drop(first);
+    // Nothing installed: nothing recorded, nowhere.
+    call_on_both(2);
+    let second = Installed::new(CollectionPolicy::Enabled);
+    call_on_both(3);
+    let second_values = plain_values(&second);
+    drop(second);
+    drop(call_on_both);
+    drop(go);
+    pool.join().unwrap();
+
+    assert_eq!(first_values, [1, 101]);
+    assert_eq!(second_values, [3, 103]);
+}
+
+#[test]
+fn disabling_the_installed_context_stops_a_thread_that_already_recorded() {
+    let t = Installed::new(CollectionPolicy::Enabled);
+    plain(1);
+    assert_eq!(plain_values(&t), [1]);
+    let ctx = telemetry::global().unwrap();
+    ctx.set_policy(CollectionPolicy::Disabled);
+    plain(2);
+    ctx.set_policy(CollectionPolicy::Enabled);
+    plain(3);
+    assert_eq!(plain_values(&t), [1, 3]);
+}

@@ -10,8 +10,8 @@ mod stats;
 mod worker;
 
 pub(crate) use delivery::{Delivery, SpoolLimits};
-pub(crate) use pending::{Captures, Pending};
-pub(crate) use queue::{Queue, Rejected};
+pub(crate) use pending::{Captures, Pending, What};
+pub(crate) use queue::Queue;
 pub(crate) use sender::SENDER_THREAD_NAME;
 pub(crate) use spool::Scan;
 pub use spool::{DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_FILES};

@@ -1,101 +1,109 @@
-//! What the hot path stores: only what it must. The worker turns it into an `Event`.
+//! What the hot path stores: only what it must, as small as it can be (it is moved
+//! into the queue on every call). The worker turns it into an `Event`: it looks up the
+//! name and literal attributes in the site's static spec and converts the raw clock
+//! readings to a duration and a wall-clock time, so the recording thread does neither.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
 
+use crate::__private::ErrorKind;
+use crate::catalog::EventSpec;
 use crate::event::{AttrValue, Outcome};
+use crate::global::clock::{self, Tick};
 
-/// One accepted, not yet delivered event, as cheap to build as possible.
+/// One accepted, not yet delivered event. Its size is a large share of the enabled
+/// hot path's cost (every byte is written into a queue slot whose cache line the
+/// worker's core last held), hence the packed fields.
 #[derive(Debug)]
 pub(crate) struct Pending {
-    pub(crate) name: Cow<'static, str>,
-    /// Literal attributes of a `#[track]` site (static, never copied on the hot path).
-    pub(crate) static_attrs: &'static [(&'static str, AttrValue)],
-    /// Captured values of a `#[track]` site (inline: no allocation for a few).
-    pub(crate) captured: Captures,
-    /// Attributes passed at run time through `record_with_attrs`.
-    pub(crate) dynamic: BTreeMap<String, AttrValue>,
-    pub(crate) duration: Option<Duration>,
-    /// When the event was recorded; the worker maps it to wall-clock time.
-    pub(crate) at: Instant,
+    pub(crate) what: What,
+    /// When the call ended, or the explicit event was recorded.
+    pub(crate) end: Tick,
     pub(crate) outcome: Outcome,
-    pub(crate) error_kind: Option<Cow<'static, str>>,
+}
+
+/// Where the event's name, attributes and duration come from.
+#[derive(Debug)]
+pub(crate) enum What {
+    /// A `#[track]` call: the name, the literal attributes and the keys of the captured
+    /// values are in the site's `static` spec; only the values are stored.
+    Call {
+        spec: &'static EventSpec,
+        start: Tick,
+        captured: Captures,
+        /// `type_name` of the error type, called by the worker.
+        error_kind: Option<ErrorKind>,
+    },
+    /// An explicit event (`record_sync` and friends; no duration), boxed: it allocates
+    /// its name and attributes anyway, and the hot path's record stays small.
+    Named(Box<Named>),
+}
+
+/// The name and run-time attributes of an explicit event.
+#[derive(Debug)]
+pub(crate) struct Named {
+    pub(crate) name: String,
+    pub(crate) attrs: BTreeMap<String, AttrValue>,
 }
 
 impl Pending {
     /// An explicit event (no duration, outcome `ok`) recorded now.
-    pub(crate) fn named(name: Cow<'static, str>) -> Self {
+    pub(crate) fn named(name: String, attrs: BTreeMap<String, AttrValue>) -> Self {
         Self {
-            name,
-            static_attrs: &[],
-            captured: Captures::new(),
-            dynamic: BTreeMap::new(),
-            duration: None,
-            at: Instant::now(),
+            what: What::Named(Box::new(Named { name, attrs })),
+            end: clock::now_std(),
             outcome: Outcome::Ok,
-            error_kind: None,
         }
     }
 }
 
-/// How many captured values a [`Captures`] holds without allocating. `capture(..)` lists
-/// are short; a longer one spills the rest into a `Vec`.
-const INLINE_CAPTURES: usize = 3;
+/// How many captured values a [`Captures`] holds without allocating. Most
+/// `capture(..)` lists are short; a longer one moves the rest to the heap. (Each inline
+/// slot adds 24 bytes to every event, with or without captures.)
+const INLINE_CAPTURES: usize = 2;
 
-/// One captured value: its key and its value.
-pub(crate) type Capture = (&'static str, AttrValue);
-
-/// The captured values of one call, in declaration order: the first few inline (the
-/// hot path allocates nothing for them), any others in a `Vec`.
+/// The captured values of one call, in the order of the site's `capture(..)` list
+/// (`None`: a value that chose to be left out): the first few inline, so the hot path
+/// allocates nothing for them, any others boxed.
 #[derive(Debug, Default)]
 pub(crate) struct Captures {
-    inline: [Option<Capture>; INLINE_CAPTURES],
-    spill: Vec<Capture>,
+    inline: [Option<AttrValue>; INLINE_CAPTURES],
+    #[expect(
+        clippy::box_collection,
+        reason = "a thin pointer: one word in every queued event, where a `Vec` is three \
+                  and a `Box<[_]>` two; the extra allocation happens only past the inline \
+                  slots"
+    )]
+    spill: Option<Box<Vec<Option<AttrValue>>>>,
 }
 
 impl Captures {
-    /// No values.
-    pub(crate) const fn new() -> Self {
-        Self {
-            inline: [const { None }; INLINE_CAPTURES],
-            spill: Vec::new(),
-        }
-    }
-
-    /// The values that are `Some`, in order.
+    /// The values of one call.
     #[inline]
-    pub(crate) fn from_values<const N: usize>(values: [Option<Capture>; N]) -> Self {
-        let mut captures = Self::new();
-        let mut slots = captures.inline.iter_mut();
-        for value in values.into_iter().flatten() {
-            match slots.next() {
-                Some(slot) => *slot = Some(value),
-                None => captures.spill.push(value),
-            }
+    pub(crate) fn from_values<const N: usize>(values: [Option<AttrValue>; N]) -> Self {
+        let mut captures = Self::default();
+        let mut values = values.into_iter();
+        for slot in &mut captures.inline {
+            *slot = values.next().flatten();
+        }
+        if N > INLINE_CAPTURES {
+            captures.spill = Some(Box::new(values.collect()));
         }
         captures
     }
-}
 
-impl From<Vec<Capture>> for Captures {
-    fn from(values: Vec<Capture>) -> Self {
-        Self {
-            inline: [const { None }; INLINE_CAPTURES],
-            spill: values,
-        }
-    }
-}
-
-impl IntoIterator for Captures {
-    type Item = Capture;
-    type IntoIter = std::iter::Chain<
-        std::iter::Flatten<std::array::IntoIter<Option<Capture>, INLINE_CAPTURES>>,
-        std::vec::IntoIter<Capture>,
-    >;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.inline.into_iter().flatten().chain(self.spill)
+    /// The values that are present, each with its key from `keys` (the site's
+    /// `capture(..)` keys, in the same order).
+    pub(crate) fn with_keys(
+        self,
+        keys: impl IntoIterator<Item = &'static str>,
+    ) -> impl Iterator<Item = (&'static str, AttrValue)> {
+        let values = self
+            .inline
+            .into_iter()
+            .chain(self.spill.into_iter().flat_map(|spill| *spill));
+        keys.into_iter()
+            .zip(values)
+            .filter_map(|(key, value)| Some((key, value?)))
     }
 }
 
@@ -103,32 +111,44 @@ impl IntoIterator for Captures {
 mod tests {
     use super::*;
 
-    fn keys(c: Captures) -> Vec<&'static str> {
-        c.into_iter().map(|(k, _)| k).collect()
+    fn pairs<const N: usize>(
+        keys: &[&'static str],
+        values: [Option<AttrValue>; N],
+    ) -> Vec<(&'static str, AttrValue)> {
+        Captures::from_values(values)
+            .with_keys(keys.iter().copied())
+            .collect()
     }
 
     #[test]
     fn captures_keep_order_skip_missing_and_spill() {
-        let v = |k| Some((k, AttrValue::Int(1)));
-        assert!(keys(Captures::new()).is_empty());
+        let v = |n| Some(AttrValue::Int(n));
+        assert!(pairs(&[], []).is_empty());
         assert_eq!(
-            keys(Captures::from_values([v("a"), None, v("b")])),
-            ["a", "b"]
+            pairs(&["a", "b", "c"], [v(1), None, v(3)]),
+            [("a", AttrValue::Int(1)), ("c", AttrValue::Int(3))]
         );
         assert_eq!(
-            keys(Captures::from_values([
-                v("a"),
-                v("b"),
-                None,
-                v("c"),
-                v("d"),
-                v("e")
-            ])),
-            ["a", "b", "c", "d", "e"]
+            pairs(
+                &["a", "b", "c", "d", "e", "f"],
+                [v(1), v(2), None, v(4), None, v(6)]
+            ),
+            [
+                ("a", AttrValue::Int(1)),
+                ("b", AttrValue::Int(2)),
+                ("d", AttrValue::Int(4)),
+                ("f", AttrValue::Int(6)),
+            ]
         );
-        assert_eq!(
-            keys(Captures::from(vec![("x", AttrValue::Bool(true))])),
-            ["x"]
-        );
+    }
+
+    // With `collect` off nothing is ever recorded (and a clock reading is a plain
+    // `Instant`).
+    #[cfg(feature = "collect")]
+    #[test]
+    fn the_hot_path_record_stays_small() {
+        // Moved into the queue on every tracked call: growing it costs every user.
+        let size = std::mem::size_of::<Pending>();
+        assert!(size <= 96, "{size}");
     }
 }

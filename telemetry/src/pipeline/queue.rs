@@ -89,6 +89,7 @@ impl Queue {
     }
 
     /// Accepts an event or refuses it at once; never blocks on the worker.
+    #[inline]
     pub(crate) fn push(&self, item: Pending) -> Result<(), Rejected> {
         let mut st = self.lock();
         if st.closed {
@@ -109,6 +110,16 @@ impl Queue {
         Ok(())
     }
 
+    /// The error a caller gets for a refused event.
+    pub(crate) fn refusal(&self, rejected: Rejected) -> TelemetryError {
+        match rejected {
+            Rejected::Full => TelemetryError::QueueFull {
+                capacity: self.capacity,
+            },
+            Rejected::Closed => TelemetryError::Worker("the queue is closed".into()),
+        }
+    }
+
     /// Events dropped because the queue was full.
     pub(crate) fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
@@ -127,10 +138,6 @@ impl Queue {
     /// Events waiting in memory.
     pub(crate) fn len(&self) -> usize {
         self.lock().items.len()
-    }
-
-    pub(crate) fn capacity(&self) -> usize {
-        self.capacity
     }
 
     /// Drops every queued event and starts a new purge epoch, so that batches the

@@ -2,7 +2,6 @@
 //! runtime, started lazily on the first accepted event, so sync tools and async tools
 //! (inside or outside a runtime) behave alike and a disabled process never starts it.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -10,11 +9,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::error::TelemetryError;
 use crate::event::{AttrValue, Event, rfc3339_millis};
+use crate::global::clock;
 use crate::identity::MachineId;
 use crate::pipeline::delivery::{Delivery, guarded};
+use crate::pipeline::pending::Named;
 use crate::pipeline::sender::{self, Job};
 use crate::pipeline::stats::Counters;
-use crate::pipeline::{Pending, Queue};
+use crate::pipeline::{Pending, Queue, What};
 
 /// The name of the worker thread (visible in `/proc/<pid>/task/*/comm`, debuggers).
 pub(crate) const WORKER_THREAD_NAME: &str = "telemetry-worker";
@@ -66,7 +67,8 @@ impl EventFactory {
     }
 
     pub(crate) fn build(&self, p: Pending) -> Event {
-        let wall = self.anchor.0 + p.at.saturating_duration_since(self.anchor.1);
+        let at = clock::to_instant(p.end);
+        let wall = self.anchor.0 + at.saturating_duration_since(self.anchor.1);
         // Precedence, lowest first: tool defaults, site literals, captured values,
         // run-time attributes.
         let mut attrs = if self.default_attrs.is_empty() {
@@ -74,18 +76,34 @@ impl EventFactory {
         } else {
             self.default_attrs.clone()
         };
-        for (k, v) in p.static_attrs {
-            attrs.insert((*k).to_owned(), v.clone());
-        }
-        for (k, v) in p.captured {
-            attrs.insert(k.to_owned(), v);
-        }
-        attrs.extend(p.dynamic);
+        let (name, duration, error_kind) = match p.what {
+            What::Call {
+                spec,
+                start,
+                captured,
+                error_kind,
+            } => {
+                for (k, v) in spec.attrs {
+                    attrs.insert((*k).to_owned(), v.clone());
+                }
+                for (k, v) in captured.with_keys(spec.captures.iter().map(|c| c.key)) {
+                    attrs.insert(k.to_owned(), v);
+                }
+                let duration = duration_ms(clock::duration(start, p.end));
+                let error_kind = error_kind.map(|type_name| type_name().to_owned());
+                (spec.name.to_owned(), Some(duration), error_kind)
+            }
+            What::Named(named) => {
+                let Named { name, attrs: given } = *named;
+                attrs.extend(given);
+                (name, None, None)
+            }
+        };
         // Built field by field rather than through `Event::new`, which would read the
         // clock and format a timestamp only for it to be replaced.
         Event {
             event_id: uuid::Uuid::new_v4().to_string(),
-            name: p.name.into_owned(),
+            name,
             tool: self.tool.clone(),
             tool_version: self.tool_version.clone(),
             machine_id: Arc::clone(self.machine_id()),
@@ -93,9 +111,9 @@ impl EventFactory {
             timestamp_utc: rfc3339_millis(wall),
             os: Arc::clone(&self.platform.0),
             arch: Arc::clone(&self.platform.1),
-            duration_ms: p.duration.map(duration_ms),
+            duration_ms: duration,
             outcome: p.outcome,
-            error_kind: p.error_kind.map(Cow::into_owned),
+            error_kind,
             attrs,
         }
     }

@@ -20,8 +20,13 @@ pub use linkme;
 /// The catalog kind of a `#[derive(SafeValue)]` enum.
 pub const ENUM_KIND: &str = "string";
 
-/// One captured value, ready to record (`None`: left out).
-pub type Captured = Option<(&'static str, AttrValue)>;
+/// The error type's name, as a function: one word in the queued record, called by
+/// the worker.
+pub type ErrorKind = fn() -> &'static str;
+
+/// One captured value, ready to record (`None`: left out). Its key is in the site's
+/// [`EventSpec`], at the same position.
+pub type Captured = Option<AttrValue>;
 
 /// A call whose captured values are read but whose clock has not started: the sync part
 /// of a function returning an `async` block. Holds nothing when telemetry is off.
@@ -85,7 +90,7 @@ struct Active<const N: usize> {
 
 impl<const N: usize> Active<N> {
     #[inline(never)]
-    fn record(self, outcome: Outcome, error_kind: Option<&'static str>) {
+    fn record(self, outcome: Outcome, error_kind: Option<ErrorKind>) {
         // Kept inline in the event too: no allocation for up to three values.
         let captured = Captures::from_values(self.captured);
         crate::global::record_call(self.spec, self.start, outcome, error_kind, captured);
@@ -132,7 +137,7 @@ impl<const N: usize> CallGuard<N> {
 
     /// Records the call with the outcome `classify` gives (only called when enabled).
     #[inline]
-    pub fn finish(mut self, classify: impl FnOnce() -> (Outcome, Option<&'static str>)) {
+    pub fn finish(mut self, classify: impl FnOnce() -> (Outcome, Option<ErrorKind>)) {
         if let Some(active) = self.active.take() {
             let (outcome, error_kind) = classify();
             active.record(outcome, error_kind);
@@ -168,7 +173,7 @@ pub fn run_enabled<R, const N: usize>(
     spec: &'static EventSpec,
     captured: [Captured; N],
     body: impl FnOnce() -> R,
-    classify: impl FnOnce(&R) -> (Outcome, Option<&'static str>),
+    classify: impl FnOnce(&R) -> (Outcome, Option<ErrorKind>),
 ) -> R {
     let guard = CallGuard::start(spec, captured);
     let ret = body();
@@ -201,15 +206,15 @@ pub struct Classify<'a, T: ?Sized>(pub &'a T);
 /// The `Result` case: `ok`, or `error` with the error type's name.
 pub trait ClassifyResult {
     /// The outcome and, for an error, `type_name` of the error type.
-    fn __telemetry_outcome(&self) -> (Outcome, Option<&'static str>);
+    fn __telemetry_outcome(&self) -> (Outcome, Option<ErrorKind>);
 }
 
 impl<T, E> ClassifyResult for Classify<'_, Result<T, E>> {
     #[inline]
-    fn __telemetry_outcome(&self) -> (Outcome, Option<&'static str>) {
+    fn __telemetry_outcome(&self) -> (Outcome, Option<ErrorKind>) {
         match self.0 {
             Ok(_) => (Outcome::Ok, None),
-            Err(_) => (Outcome::Error, Some(std::any::type_name::<E>())),
+            Err(_) => (Outcome::Error, Some(std::any::type_name::<E>)),
         }
     }
 }
@@ -217,12 +222,12 @@ impl<T, E> ClassifyResult for Classify<'_, Result<T, E>> {
 /// Any other return type: `ok`.
 pub trait ClassifyOther {
     /// Always `ok`.
-    fn __telemetry_outcome(&self) -> (Outcome, Option<&'static str>);
+    fn __telemetry_outcome(&self) -> (Outcome, Option<ErrorKind>);
 }
 
 impl<T: ?Sized> ClassifyOther for &Classify<'_, T> {
     #[inline]
-    fn __telemetry_outcome(&self) -> (Outcome, Option<&'static str>) {
+    fn __telemetry_outcome(&self) -> (Outcome, Option<ErrorKind>) {
         (Outcome::Ok, None)
     }
 }
@@ -232,14 +237,14 @@ impl<T: ?Sized> ClassifyOther for &Classify<'_, T> {
 /// Reads a captured parameter; the `SafeValue` bound is the compile-time privacy check
 /// (used for generic parameter types).
 #[inline]
-pub fn capture<T: SafeValue + ?Sized>(key: &'static str, value: &T) -> Captured {
-    value.to_attr_value().map(|v| (key, v))
+pub fn capture<T: SafeValue + ?Sized>(value: &T) -> Captured {
+    value.to_attr_value()
 }
 
 /// A captured parameter whose type was already checked by the catalog `static`:
-/// `(&Capture(key, &value)).__telemetry_capture()` never raises a second error.
+/// `(&Capture(&value)).__telemetry_capture()` never raises a second error.
 #[derive(Debug)]
-pub struct Capture<'a, T: ?Sized>(pub &'static str, pub &'a T);
+pub struct Capture<'a, T: ?Sized>(pub &'a T);
 
 /// The checked case.
 pub trait CaptureSafe {
@@ -250,7 +255,7 @@ pub trait CaptureSafe {
 impl<T: SafeValue + ?Sized> CaptureSafe for Capture<'_, T> {
     #[inline]
     fn __telemetry_capture(&self) -> Captured {
-        capture(self.0, self.1)
+        capture(self.0)
     }
 }
 
@@ -314,13 +319,17 @@ mod tests {
         type Alias<T> = std::io::Result<T>;
         let ok: Alias<u8> = Ok(1);
         let err: Alias<u8> = Err(std::io::Error::other("secret message"));
-        assert_eq!((&Classify(&ok)).__telemetry_outcome(), (Outcome::Ok, None));
+        let named = |(outcome, kind): (Outcome, Option<ErrorKind>)| (outcome, kind.map(|f| f()));
         assert_eq!(
-            (&Classify(&err)).__telemetry_outcome(),
+            named((&Classify(&ok)).__telemetry_outcome()),
+            (Outcome::Ok, None)
+        );
+        assert_eq!(
+            named((&Classify(&err)).__telemetry_outcome()),
             (Outcome::Error, Some("std::io::error::Error"))
         );
         assert_eq!(
-            (&Classify(&Some(3))).__telemetry_outcome(),
+            named((&Classify(&Some(3))).__telemetry_outcome()),
             (Outcome::Ok, None)
         );
     }

@@ -35,15 +35,16 @@ impl Start {
 /// Records one finished call through the global context. Never blocks, never panics:
 /// a full queue or a missing context is counted, not reported.
 ///
-/// `captured` holds the `capture(..)` values in declaration order; literal attributes
-/// are read from `spec.attrs`.
+/// `captured` holds the `capture(..)` values in the order of `spec.captures`; literal
+/// attributes are read from `spec.attrs`.
 #[inline]
-pub fn record_call(
+pub fn record_call<const N: usize>(
     spec: &'static EventSpec,
     start: Start,
     outcome: Outcome,
-    error_kind: Option<&'static str>,
-    captured: Vec<(&'static str, AttrValue)>,
+    error_kind: Option<ErrorKind>,
+    captured: [Captured; N],
 ) {
-    crate::global::record_call(spec, start, outcome, error_kind, captured.into());
+    let captured = crate::pipeline::Captures::from_values(captured);
+    crate::global::record_call(spec, start, outcome, error_kind, captured);
 }
