@@ -371,7 +371,6 @@ fn threads_that_recorded_before_follow_the_next_installed_context() {
     call_on_both(3);
     let second_values = plain_values(&second);
     drop(second);
-    drop(call_on_both);
     drop(go);
     pool.join().unwrap();
 

@@ -148,10 +148,8 @@ impl TelemetrySink for HttpSink {
         if events.is_empty() {
             return Ok(());
         }
-        let body = serde_json::to_vec(events).map_err(|source| TelemetryError::Serde {
-            what: "events",
-            source,
-        })?;
+        let mut body = Vec::new();
+        super::write_json_array(&mut body, events)?;
         self.transport.post("application/json", body).await
     }
 

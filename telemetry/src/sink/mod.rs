@@ -7,7 +7,11 @@
 pub(crate) mod client;
 mod file;
 #[cfg(feature = "http")]
+pub(crate) use json::write_json_array;
+pub(crate) use json::write_json_lines;
+#[cfg(feature = "http")]
 mod http;
+mod json;
 mod memory;
 mod noop;
 #[cfg(feature = "otlp")]
@@ -102,16 +106,4 @@ impl<S: TelemetrySink + ?Sized> TelemetrySink for Arc<S> {
     fn is_local(&self) -> bool {
         (**self).is_local()
     }
-}
-
-/// Serialises events as JSON lines (one `\n`-terminated line per event) into `out`.
-pub(crate) fn write_json_lines(out: &mut Vec<u8>, events: &[Event]) -> Result<(), TelemetryError> {
-    for event in events {
-        serde_json::to_writer(&mut *out, event).map_err(|source| TelemetryError::Serde {
-            what: "event",
-            source,
-        })?;
-        out.push(b'\n');
-    }
-    Ok(())
 }
