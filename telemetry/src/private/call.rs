@@ -73,8 +73,8 @@ impl<const N: usize> PendingCall<N> {
 /// when dropped unfinished, as `panic` (while unwinding) or `cancelled` (a future dropped
 /// before it completed). Holds nothing, and records nothing, when telemetry is off.
 ///
-/// Everything but the `Option` checks is out of line, so the disabled path inlined into
-/// the tracked function is one load and two untaken branches.
+/// Used inside [`run_enabled`] (plain functions) and across the body of `async`
+/// shapes and `-> !` functions. Everything but the `Option` checks is out of line.
 #[derive(Debug)]
 #[must_use]
 pub struct CallGuard<const N: usize> {
@@ -91,7 +91,7 @@ struct Active<const N: usize> {
 impl<const N: usize> Active<N> {
     #[inline(never)]
     fn record(self, outcome: Outcome, error_kind: Option<ErrorKind>) {
-        // Kept inline in the event too: no allocation for up to three values.
+        // Kept inline in the queued record too: no allocation for up to two values.
         let captured = Captures::from_values(self.captured);
         crate::global::record_call(self.spec, self.start, outcome, error_kind, captured);
     }
