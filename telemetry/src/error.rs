@@ -118,6 +118,9 @@ pub enum TelemetryError {
         message: String,
         /// Whether a later attempt can succeed.
         retryable: bool,
+        /// How long the server asked the client to wait before trying again (its
+        /// `Retry-After` header on a retryable status), if it said.
+        retry_after: Option<Duration>,
     },
 }
 
@@ -140,6 +143,29 @@ impl TelemetryError {
                 false
             }
             Self::Io { .. } | Self::Sink { .. } | Self::Timeout { .. } | Self::Worker(_) => true,
+        }
+    }
+
+    /// How long the server asked to wait before the next attempt (an HTTP
+    /// `Retry-After`), if it did. The delivery honours it: no batch goes to that
+    /// endpoint before then, from this process or (through the spool) any other run
+    /// of the tool.
+    ///
+    /// ```
+    /// let err = telemetry::TelemetryError::Http {
+    ///     endpoint: "https://telemetry.example.com/v1/events".into(),
+    ///     status: Some(429),
+    ///     message: "the server answered 429 Too Many Requests".into(),
+    ///     retryable: true,
+    ///     retry_after: Some(std::time::Duration::from_secs(30)),
+    /// };
+    /// assert_eq!(err.retry_after(), Some(std::time::Duration::from_secs(30)));
+    /// assert_eq!(telemetry::TelemetryError::Config("bad".into()).retry_after(), None);
+    /// ```
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Http { retry_after, .. } => *retry_after,
+            _ => None,
         }
     }
 

@@ -380,3 +380,100 @@ fn a_panicking_sink_is_an_error_not_a_dead_pipeline() {
         assert_eq!(ctx.stats().spooled_files, 0);
     }
 }
+
+#[test]
+fn a_short_retry_after_is_waited_for_before_the_next_attempt() {
+    let server = Server::start(Reply::Status(200));
+    // The backoff alone would retry after 100–200 ms.
+    server.script([Reply::RetryAfter(503, "1")]);
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(&server, dir.path(), 100);
+    record(&ctx, 3);
+    ctx.flush_blocking(WAIT).unwrap();
+
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2, "503 with Retry-After: 1, then 200");
+    let waited = requests[1].at.duration_since(requests[0].at);
+    assert!(waited >= Duration::from_secs(1), "retried after {waited:?}");
+    assert_eq!(server.accepted_ids().len(), 3);
+    assert!(spooled(&spool(dir.path())).is_empty());
+}
+
+#[test]
+fn a_long_retry_after_keeps_every_run_quiet_until_it_ends() {
+    let server = Server::start(Reply::Status(200));
+    server.script([Reply::RetryAfter(429, "3600")]);
+    let dir = tempfile::tempdir().unwrap();
+    let pause_file = spool(dir.path()).join("retry-after");
+
+    let first = context(&server, dir.path(), 100);
+    record(&first, 3);
+    let err = first.flush_blocking(WAIT).unwrap_err();
+    assert_eq!(
+        err.retry_after(),
+        Some(Duration::from_secs(3600)),
+        "{err:?}"
+    );
+    drop(first);
+    assert_eq!(server.requests().len(), 1, "no retry within the hour");
+    assert_eq!(spooled(&spool(dir.path())).len(), 3, "kept for later");
+    let until: u64 = std::fs::read_to_string(&pause_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(
+        (now + 3500..=now + 3601).contains(&until),
+        "{until} vs {now}"
+    );
+
+    // A later run records and flushes within the pause: nothing is sent, nothing lost.
+    let second = context(&server, dir.path(), 100);
+    record(&second, 2);
+    let err = second.flush_blocking(WAIT).unwrap_err();
+    assert!(err.to_string().contains("Retry-After"), "{err}");
+    drop(second);
+    assert_eq!(server.requests().len(), 1, "the second run sent nothing");
+    assert_eq!(spooled(&spool(dir.path())).len(), 5);
+
+    // Once the pause is over (its end moved into the past), a run sends everything.
+    std::fs::write(&pause_file, format!("{}\n", now - 1)).unwrap();
+    let third = context(&server, dir.path(), 100);
+    record(&third, 1);
+    third.flush_blocking(WAIT).unwrap();
+    assert_eq!(server.accepted_ids().len(), 6);
+    assert!(spooled(&spool(dir.path())).is_empty());
+}
+
+#[test]
+fn a_corrupt_or_far_future_pause_file_is_ignored() {
+    for content in ["not a time\n", "99999999999\n", ""] {
+        let server = Server::start(Reply::Status(200));
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(spool(dir.path())).unwrap();
+        std::fs::write(spool(dir.path()).join("retry-after"), content).unwrap();
+        let ctx = context(&server, dir.path(), 100);
+        record(&ctx, 2);
+        ctx.flush_blocking(WAIT).unwrap();
+        assert_eq!(server.accepted_ids().len(), 2, "{content:?}");
+    }
+}
+
+#[test]
+fn purge_also_forgets_the_servers_pause() {
+    let server = Server::start(Reply::RetryAfter(503, "3600"));
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(&server, dir.path(), 100);
+    record(&ctx, 2);
+    assert!(ctx.flush_blocking(WAIT).is_err());
+    assert!(spool(dir.path()).join("retry-after").exists());
+    assert_eq!(ctx.purge(), 2);
+    assert!(
+        !spool(dir.path()).exists(),
+        "the spool dir is gone entirely"
+    );
+}

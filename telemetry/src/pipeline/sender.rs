@@ -11,13 +11,15 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::task::Poll;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::error::TelemetryError;
 use crate::event::Event;
 use crate::pipeline::Queue;
-use crate::pipeline::delivery::{Delivery, MAX_ATTEMPTS, REPLAY_PAUSE, backoff, guarded};
-use crate::pipeline::spool::Claimed;
+use crate::pipeline::delivery::{
+    BACKOFF_CAP, Delivery, MAX_ATTEMPTS, REPLAY_PAUSE, backoff, guarded,
+};
+use crate::pipeline::spool::{Claimed, Spool};
 use crate::pipeline::stats::Counters;
 use crate::sink::TelemetrySink;
 
@@ -86,6 +88,8 @@ struct SenderLoop<'a> {
     sink: &'a dyn TelemetrySink,
     runtime: tokio::runtime::Runtime,
     errors: Vec<TelemetryError>,
+    /// The end of the pause a server asked this process for (`Retry-After`).
+    held: Option<Instant>,
 }
 
 impl SenderLoop<'_> {
@@ -99,8 +103,30 @@ impl SenderLoop<'_> {
         let spool = self.delivery.spool.as_deref();
         let n = events.len();
         let mut attempt = 0;
+        // The pause before the next request: none before the first, unless the server
+        // asked for one (`Retry-After`, remembered in the spool across runs).
+        let mut wait = Duration::ZERO;
+        let mut last_error = None;
         loop {
             attempt += 1;
+            let held = self.held_for();
+            let wait_for = wait.max(held);
+            if !wait_for.is_zero() {
+                if !self.may_wait(wait_for) {
+                    let error = last_error.unwrap_or_else(|| self.held_error(held));
+                    return self.defer(claimed, n, error);
+                }
+                if attempt > 1 {
+                    Counters::add(&self.delivery.counters.retried, 1);
+                }
+                let queue = self.queue;
+                let slept = self.runtime.block_on(unless_purged(queue, epoch, async {
+                    tokio::time::sleep(wait_for).await;
+                }));
+                if slept.is_none() {
+                    return self.purged(claimed);
+                }
+            }
             if let (Some(spool), Some(claimed)) = (spool, claimed)
                 && attempt > 1
             {
@@ -135,31 +161,79 @@ impl SenderLoop<'_> {
                 self.errors.push(error);
                 return Sent::Refused;
             }
-            let wait = backoff(attempt);
-            let deadline_allows = self
+            if let Some(pause) = error.retry_after() {
+                self.hold(pause);
+            }
+            if attempt >= MAX_ATTEMPTS {
+                return self.defer(claimed, n, error);
+            }
+            last_error = Some(error);
+            wait = backoff(attempt);
+        }
+    }
+
+    /// Whether the sender may pause `wait` before the next request of a batch: not past
+    /// the deadline of a caller waiting for a flush (an exit), and not longer than the
+    /// longest backoff (a longer pause is the spool's: the batch is retried later by
+    /// replay, without holding up the batches behind it).
+    fn may_wait(&self, wait: Duration) -> bool {
+        wait <= BACKOFF_CAP
+            && self
                 .queue
                 .flush_deadline()
-                .is_none_or(|until| Instant::now() + wait < until);
-            if attempt >= MAX_ATTEMPTS || !deadline_allows {
-                match (spool, claimed) {
-                    (Some(spool), Some(claimed)) => spool.release(claimed),
-                    // Not journaled (the spool write failed): it is lost.
-                    _ => self.queue.record_delivery(0, n),
-                }
-                self.errors.push(error);
-                return Sent::Deferred;
-            }
-            Counters::add(&self.delivery.counters.retried, 1);
-            if self
-                .runtime
-                .block_on(unless_purged(queue, epoch, async {
-                    tokio::time::sleep(wait).await;
-                }))
-                .is_none()
-            {
-                return self.purged(claimed);
-            }
+                .is_none_or(|until| Instant::now() + wait < until)
+    }
+
+    /// Leaves the batch in the spool for a later attempt (by replay, or a later run);
+    /// `error` (why it was not delivered now) goes to the next flush.
+    fn defer(&mut self, claimed: Option<&Claimed>, n: usize, error: TelemetryError) -> Sent {
+        match (self.delivery.spool.as_deref(), claimed) {
+            (Some(spool), Some(claimed)) => spool.release(claimed),
+            // Not journaled (the spool write failed): it is lost.
+            _ => self.queue.record_delivery(0, n),
         }
+        self.errors.push(error);
+        Sent::Deferred
+    }
+
+    /// Why a batch was deferred without a request: the server's pause.
+    fn held_error(&self, held: Duration) -> TelemetryError {
+        TelemetryError::sink(
+            self.sink.describe(),
+            format!(
+                "not sent: the server asked for no request for another {} s (Retry-After); \
+                 the batch waits in the spool",
+                held.as_secs_f64().ceil()
+            ),
+        )
+    }
+
+    /// The server answered `Retry-After: pause`: no request before then, from this
+    /// process or (through the spool) any other run.
+    fn hold(&mut self, pause: Duration) {
+        let until = Instant::now() + pause;
+        self.held = Some(self.held.map_or(until, |held| held.max(until)));
+        if let Some(spool) = self.delivery.spool.as_deref()
+            && let Err(e) = spool.hold_until(SystemTime::now() + pause)
+        {
+            tracing::debug!(error = %e, "telemetry: could not record the server's pause");
+        }
+    }
+
+    /// How long until the server's pause ends (zero when there is none): this process's
+    /// own, or one another run recorded in the spool.
+    fn held_for(&self) -> Duration {
+        let own = self.held.map_or(Duration::ZERO, |until| {
+            until.saturating_duration_since(Instant::now())
+        });
+        let recorded = self
+            .delivery
+            .spool
+            .as_deref()
+            .and_then(Spool::held_until)
+            .and_then(|until| until.duration_since(SystemTime::now()).ok())
+            .unwrap_or(Duration::ZERO);
+        own.max(recorded)
     }
 
     /// Consent was withdrawn: the purge deletes (and counts) the spool files itself;
@@ -176,6 +250,10 @@ impl SenderLoop<'_> {
             return Instant::now() + Duration::from_secs(3600);
         };
         loop {
+            let held = self.held_for();
+            if !held.is_zero() {
+                return Instant::now() + held;
+            }
             let epoch = self.queue.epoch();
             let Some(claimed) = spool.claim_next() else {
                 return Instant::now() + REPLAY_PAUSE * 2;
@@ -220,6 +298,7 @@ fn run(queue: &Queue, delivery: &Delivery, jobs: &Receiver<Job>) {
         sink,
         runtime,
         errors: Vec::new(),
+        held: None,
     };
     // Batches left by earlier runs go first: they are older, and a short-lived tool's
     // exit flush then also waits (within its deadline) for them.
@@ -238,7 +317,8 @@ fn run(queue: &Queue, delivery: &Delivery, jobs: &Receiver<Job>) {
                     continue;
                 }
                 if sender.send(claimed.as_ref(), &events, epoch, replay) == Sent::Deferred {
-                    next_replay = next_replay.max(Instant::now() + REPLAY_PAUSE);
+                    let pause = REPLAY_PAUSE.max(sender.held_for());
+                    next_replay = next_replay.max(Instant::now() + pause);
                 }
             }
             Ok(Job::Flush {

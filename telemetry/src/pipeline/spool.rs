@@ -11,6 +11,9 @@
 //!   while its writer lives; any other process takes a ready file by renaming it to
 //!   its own claim, which is atomic: two processes never both win one file.
 //!
+//! - `retry-after` — the unix time (seconds, decimal) before which no batch may be sent,
+//!   because the server answered a `Retry-After`: every run of the tool honours it.
+//!
 //! `<stem>` is `<unix nanos, 20 digits>-<pid>-<seq>`: names sort oldest first.
 //!
 //! A claim is *stale*, and may be taken over by rename, when its owner is gone: on
@@ -43,6 +46,8 @@ pub const DEFAULT_SPOOL_MAX_BYTES: u64 = 10 * 1024 * 1024;
 /// A claim not touched for this long is taken over even if its owner seems alive.
 pub(crate) const STALE_CLAIM_AFTER: Duration = Duration::from_secs(300);
 
+/// The file that holds the server's requested pause (see the module docs).
+const RETRY_AFTER_FILE: &str = "retry-after";
 const READY_SUFFIX: &str = ".jsonl";
 const CLAIM_MARK: &str = ".jsonl.claim-";
 
@@ -324,6 +329,41 @@ impl Spool {
         scan
     }
 
+    /// Records that the server asked for no request before `until`, for this process
+    /// and every later run; a pause already recorded that ends later is kept.
+    pub(crate) fn hold_until(&self, until: SystemTime) -> Result<(), TelemetryError> {
+        if self.held_until().is_some_and(|held| held >= until) {
+            return Ok(());
+        }
+        let secs = until
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() + u64::from(d.subsec_nanos() > 0));
+        fsutil::atomic_write(
+            &self.dir.join(RETRY_AFTER_FILE),
+            format!("{secs}\n").as_bytes(),
+        )
+    }
+
+    /// When the recorded pause ends, if one is recorded and still ahead. A file that
+    /// does not hold a time, or holds one further ahead than any server may ask for
+    /// (a clock set back, a corrupt file), counts as no pause: sending resumes, and the
+    /// next `Retry-After` replaces the file.
+    pub(crate) fn held_until(&self) -> Option<SystemTime> {
+        let text = fs::read_to_string(self.dir.join(RETRY_AFTER_FILE)).ok()?;
+        let Some(until) = text
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .and_then(|secs| SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs)))
+        else {
+            tracing::debug!("telemetry: ignored a spool retry-after file that holds no time");
+            return None;
+        };
+        let now = SystemTime::now();
+        let ahead = until.duration_since(now).ok()?;
+        (ahead <= crate::pipeline::MAX_RETRY_AFTER + Duration::from_secs(1)).then_some(until)
+    }
+
     /// Deletes every batch file (consent withdrawn), claimed or not. Returns the
     /// number of events deleted.
     pub(crate) fn purge(&self) -> u64 {
@@ -336,6 +376,7 @@ impl Spool {
             }
         }
         // Leaves nothing behind when it is empty; a concurrent writer may refill it.
+        let _ = fs::remove_file(self.dir.join(RETRY_AFTER_FILE));
         let _ = fs::remove_dir(&self.dir);
         events
     }

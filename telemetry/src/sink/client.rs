@@ -6,12 +6,13 @@
 //! a sink in the tool's `main` does no DNS, no TLS set-up and no socket work.
 
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use reqwest::Url;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 
 use crate::error::TelemetryError;
+use crate::pipeline::MAX_RETRY_AFTER;
 
 /// Default time to establish a connection (TCP and TLS).
 pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -265,6 +266,7 @@ impl Transport {
             status: None,
             message: message.clone(),
             retryable: false,
+            retry_after: None,
         })
     }
 
@@ -274,6 +276,7 @@ impl Transport {
             status,
             message,
             retryable,
+            retry_after: None,
         }
     }
 
@@ -293,18 +296,46 @@ impl Transport {
             .await
             .map_err(|e| self.error(None, describe_error(&e), true))?;
         let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| retry_after(v, SystemTime::now()));
         drain(response).await;
         if status.is_success() {
             return Ok(());
         }
         let code = status.as_u16();
         let retryable = matches!(code, 408 | 429) || status.is_server_error();
-        Err(self.error(
+        let mut error = self.error(
             Some(code),
             format!("the server answered {status}"),
             retryable,
-        ))
+        );
+        if let TelemetryError::Http {
+            retry_after: wait, ..
+        } = &mut error
+        {
+            // Only a retryable answer asks for a later attempt.
+            *wait = retry_after.filter(|_| retryable);
+        }
+        Err(error)
     }
+}
+
+/// A `Retry-After` value: delay-seconds, or an HTTP-date (in any of the three formats
+/// HTTP/1.1 recipients must accept) counted from `now`; a date already past is zero.
+/// `None` for anything else. Capped at [`MAX_RETRY_AFTER`].
+fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    let wait = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Digits only: seconds (saturating, so a huge number is simply "very long").
+        Duration::from_secs(value.parse().unwrap_or(u64::MAX))
+    } else {
+        let at = httpdate::parse_http_date(value).ok()?;
+        at.duration_since(now).unwrap_or(Duration::ZERO)
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 /// Reads (and discards) at most [`RESPONSE_BODY_CAP`] bytes of the body, so a
@@ -391,5 +422,35 @@ mod tests {
             err.contains("x-key") && !err.contains("value-secret"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn retry_after_takes_seconds_or_any_http_date_and_is_capped() {
+        // 2026-11-21T08:00:00Z.
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_248_000);
+        let secs = Duration::from_secs;
+        assert_eq!(retry_after("120", now), Some(secs(120)));
+        assert_eq!(retry_after(" 0 ", now), Some(secs(0)));
+        // The three formats of an HTTP-date, 90 s after `now`.
+        for date in [
+            "Sat, 21 Nov 2026 08:01:30 GMT",
+            "Saturday, 21-Nov-26 08:01:30 GMT",
+            "Sat Nov 21 08:01:30 2026",
+        ] {
+            assert_eq!(retry_after(date, now), Some(secs(90)), "{date}");
+        }
+        // Past dates mean now; more than a day (or an overflowing number) means a day.
+        assert_eq!(
+            retry_after("Sat, 21 Nov 2026 07:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after("999999999", now), Some(MAX_RETRY_AFTER));
+        assert_eq!(
+            retry_after("99999999999999999999999", now),
+            Some(MAX_RETRY_AFTER)
+        );
+        for junk in ["", "-5", "1.5", "soon", "Sat, 21 Nov 2026", "12 s"] {
+            assert_eq!(retry_after(junk, now), None, "{junk:?}");
+        }
     }
 }

@@ -22,6 +22,8 @@ pub enum Reply {
     Hang,
     /// Read the request and close the connection without answering.
     Close,
+    /// Answer with this status and a `Retry-After` header of this value.
+    RetryAfter(u16, &'static str),
 }
 
 /// One request the server read in full.
@@ -33,6 +35,8 @@ pub struct Request {
     pub body: Vec<u8>,
     /// What the server did with it.
     pub reply: Reply,
+    /// When the server had read it.
+    pub at: Instant,
 }
 
 impl Request {
@@ -194,11 +198,17 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) {
                 headers,
                 body,
                 reply,
+                at: Instant::now(),
             });
             reply
         };
+        let mut extra = String::new();
         let status = match reply {
             Reply::Status(code) => code,
+            Reply::RetryAfter(code, value) => {
+                extra = format!("retry-after: {value}\r\n");
+                code
+            }
             Reply::Slow(code, pause) => {
                 std::thread::sleep(pause);
                 code
@@ -212,7 +222,7 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) {
             }
             Reply::Close => return,
         };
-        let response = format!("HTTP/1.1 {status} Status\r\ncontent-length: 2\r\n\r\nok");
+        let response = format!("HTTP/1.1 {status} Status\r\n{extra}content-length: 2\r\n\r\nok");
         if stream.write_all(response.as_bytes()).is_err() {
             return;
         }
