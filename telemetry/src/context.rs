@@ -216,7 +216,9 @@ impl TelemetryContext {
     pub fn set_policy(&self, policy: CollectionPolicy) {
         let enabled = policy == CollectionPolicy::Enabled;
         self.inner.enabled.store(enabled, Ordering::Relaxed);
-        // The fast-path flag first: tracked calls stop recording before the purge.
+        // Under the queue's lock: an event recorded concurrently is either taken
+        // before this (and deleted by the purge below) or refused after it.
+        self.inner.queue.set_accepting(enabled);
         crate::global::refresh(self);
         if !enabled {
             self.purge();
@@ -431,7 +433,7 @@ impl TelemetryContext {
     pub(crate) fn enqueue(&self, pending: Pending) -> Result<(), TelemetryError> {
         self.ensure_worker()?;
         let queue = &self.inner.queue;
-        queue.push(pending).map_err(|r| queue.refusal(r))
+        queue.outcome(queue.push(pending))
     }
 
     /// The queue, once the worker that drains it runs: what the hot path of the
@@ -556,6 +558,11 @@ impl TelemetryContext {
 
     pub(crate) fn deletion_requestor(&self) -> &Arc<dyn DeletionRequestor> {
         &self.inner.deletion
+    }
+
+    /// Marks this context's queue as installed under `generation` (0: uninstalled).
+    pub(crate) fn set_installed(&self, generation: u64) {
+        self.inner.queue.set_installed(generation);
     }
 
     pub(crate) fn same_as(&self, other: &Self) -> bool {
@@ -938,17 +945,18 @@ impl TelemetryContextBuilder {
             _ => Arc::new(sinks.into_iter().fold(TeeSink::new(), TeeSink::with_shared)),
         };
         let salt = self.salt.unwrap_or_else(|| tool.clone());
+        let enabled = decision.policy == CollectionPolicy::Enabled;
         let factory = EventFactory::new(tool, tool_version, salt, data_dir, self.default_attrs);
         Ok(TelemetryContext {
             inner: Arc::new(Inner {
                 factory: Arc::new(factory),
                 sink,
-                enabled: AtomicBool::new(decision.policy == CollectionPolicy::Enabled),
+                enabled: AtomicBool::new(enabled),
                 deadline: self.deadline.unwrap_or(DEFAULT_DEADLINE),
                 batch: BatchConfig {
                     linger: self.linger.unwrap_or(DEFAULT_LINGER),
                 },
-                queue: Arc::new(Queue::new(capacity, batch_size)),
+                queue: Arc::new(Queue::new(capacity, batch_size, enabled)),
                 local_log,
                 worker: Mutex::new(None),
                 worker_started: AtomicBool::new(false),

@@ -36,8 +36,13 @@ static GLOBAL: RwLock<Option<TelemetryContext>> = RwLock::new(None);
 pub fn init(ctx: TelemetryContext) -> TelemetryGuard {
     let mut global = GLOBAL.write().unwrap_or_else(PoisonError::into_inner);
     ENABLED.store(ctx.is_enabled(), Ordering::Relaxed);
+    if let Some(previous) = global.as_ref() {
+        previous.set_installed(0);
+    }
+    let generation = installed_queue::INSTALLED.load(Ordering::Relaxed) + 1;
+    ctx.set_installed(generation);
     *global = Some(ctx.clone());
-    installed_queue::INSTALLED.fetch_add(1, Ordering::Release);
+    installed_queue::INSTALLED.store(generation, Ordering::Release);
     TelemetryGuard { ctx: Some(ctx) }
 }
 
@@ -104,6 +109,7 @@ impl Drop for TelemetryGuard {
         let mut global = GLOBAL.write().unwrap_or_else(PoisonError::into_inner);
         if global.as_ref().is_some_and(|g| g.same_as(&ctx)) {
             ENABLED.store(false, Ordering::Relaxed);
+            ctx.set_installed(0);
             *global = None;
             installed_queue::INSTALLED.fetch_add(1, Ordering::Release);
         }
@@ -154,6 +160,7 @@ pub(crate) fn record_call(
     let mut pending = Some(pending);
     let result = match installed_queue::push(&mut pending) {
         Some(pushed) => pushed,
+        // No handle, a stale one, or the context was uninstalled since the check.
         None => {
             let global = GLOBAL.read().unwrap_or_else(PoisonError::into_inner);
             let (Some(ctx), Some(pending)) =
@@ -175,12 +182,17 @@ pub(crate) fn record_call(
 /// Each recording thread's handle on the installed context's queue, so that a tracked
 /// call takes no lock but the queue's own.
 ///
-/// A call compares one number ([`INSTALLED`], bumped under `GLOBAL`'s write lock by
-/// every install and uninstall) with the one its thread's handle was taken under; only
-/// when they differ (a new context, or the thread's first call) does it take `GLOBAL`'s
-/// read lock and refresh the handle. The handle is the queue alone, never the context:
-/// a thread-local destructor may drop the last reference to it, and dropping a queue
-/// does no I/O (the context, with its sinks, is never dropped there).
+/// A call compares one number ([`INSTALLED`](installed_queue::INSTALLED), the install
+/// generation, changed under `GLOBAL`'s write lock by every install and uninstall)
+/// with the one its thread's handle was taken under; only when they differ (a new
+/// context, or the thread's first call) does it take `GLOBAL`'s read lock and refresh
+/// the handle. That check is only a hint: the push itself re-checks, under the queue's
+/// lock, that the queue is still the installed one (`Queue::push_installed`; install
+/// and uninstall change it under that lock while holding `GLOBAL`'s write lock), so no
+/// tracked call lands in a context after `init` replaced it or its guard uninstalled
+/// it. The handle is the queue alone, never the context: a thread-local destructor may
+/// drop the last reference to it, and dropping a queue does no I/O (the context, with
+/// its sinks, is never dropped there).
 mod installed_queue {
     use std::cell::RefCell;
     use std::sync::Arc;
@@ -190,7 +202,7 @@ mod installed_queue {
     use crate::error::TelemetryError;
     use crate::pipeline::{Pending, Queue};
 
-    /// Bumped whenever the installed context changes.
+    /// The install generation (0: nothing installed yet).
     pub(super) static INSTALLED: AtomicU64 = AtomicU64::new(0);
 
     struct Handle {
@@ -203,7 +215,8 @@ mod installed_queue {
     }
 
     /// Pushes the record into the queue of the installed context through this thread's
-    /// handle; `None` (the record left in place) when the handle is missing or stale.
+    /// handle; `None` (the record left in place) when the handle is missing or stale,
+    /// or the queue's context is no longer the installed one.
     #[inline]
     pub(super) fn push(pending: &mut Option<Pending>) -> Option<Result<(), TelemetryError>> {
         let installed = INSTALLED.load(Ordering::Acquire);
@@ -213,13 +226,14 @@ mod installed_queue {
                 let handle = handle
                     .as_ref()
                     .filter(|h| h.installed == installed && super::enabled())?;
-                let pending = pending.take()?;
-                Some(
-                    handle
-                        .queue
-                        .push(pending)
-                        .map_err(|r| handle.queue.refusal(r)),
-                )
+                let queue = &handle.queue;
+                match queue.push_installed(pending.take()?, handle.installed) {
+                    Ok(pushed) => Some(queue.outcome(pushed)),
+                    Err(stale) => {
+                        *pending = Some(stale);
+                        None
+                    }
+                }
             })
             .ok()
             .flatten()
@@ -338,7 +352,8 @@ pub(crate) mod clock {
             CLOCK.get_or_init(|| {
                 let clock = quanta::Clock::new();
                 Anchored {
-                    raw: clock.raw(),
+                    // Compared with the readings' counter part (without the marker bit).
+                    raw: clock.raw() & !RAW,
                     instant: Instant::now(),
                     clock,
                 }

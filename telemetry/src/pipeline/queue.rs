@@ -18,6 +18,8 @@ use crate::pipeline::Pending;
 pub(crate) enum Rejected {
     Full,
     Closed,
+    /// The context's policy is off (consent withdrawn while the event was recorded).
+    Disabled,
 }
 
 #[derive(Default)]
@@ -34,6 +36,13 @@ struct State {
     /// The worker holds a partial batch and waits for it to fill (or linger to pass).
     lingering: bool,
     closed: bool,
+    /// The context's policy: events are taken only while it is on. Changed under this
+    /// lock, so that a purge that follows the change leaves nothing behind.
+    accepting: bool,
+    /// The install generation under which this queue's context is the process-wide
+    /// one (0: it is not installed). Tracked calls push through a per-thread handle
+    /// only while it is still the one installed.
+    installed_as: u64,
     /// When the caller of an outstanding blocking flush gives up (an exit deadline).
     flush_deadline: Option<Instant>,
 }
@@ -66,9 +75,12 @@ pub(crate) struct Take {
 }
 
 impl Queue {
-    pub(crate) fn new(capacity: usize, batch_size: usize) -> Self {
+    pub(crate) fn new(capacity: usize, batch_size: usize, accepting: bool) -> Self {
         Self {
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State {
+                accepting,
+                ..State::default()
+            }),
             capacity,
             batch_size: batch_size.max(1),
             work: Condvar::new(),
@@ -91,9 +103,33 @@ impl Queue {
     /// Accepts an event or refuses it at once; never blocks on the worker.
     #[inline]
     pub(crate) fn push(&self, item: Pending) -> Result<(), Rejected> {
-        let mut st = self.lock();
+        let st = self.lock();
+        self.push_locked(st, item)
+    }
+
+    /// [`push`](Self::push) for a tracked call that reached this queue through a
+    /// handle taken under install generation `installed_as`: gives the event back
+    /// (`Err`) if the context is no longer the installed one.
+    #[inline]
+    pub(crate) fn push_installed(
+        &self,
+        item: Pending,
+        installed_as: u64,
+    ) -> Result<Result<(), Rejected>, Pending> {
+        let st = self.lock();
+        if st.installed_as != installed_as {
+            return Err(item);
+        }
+        Ok(self.push_locked(st, item))
+    }
+
+    #[inline]
+    fn push_locked(&self, mut st: MutexGuard<'_, State>, item: Pending) -> Result<(), Rejected> {
         if st.closed {
             return Err(Rejected::Closed);
+        }
+        if !st.accepting {
+            return Err(Rejected::Disabled);
         }
         if st.items.len() >= self.capacity {
             drop(st);
@@ -110,14 +146,28 @@ impl Queue {
         Ok(())
     }
 
-    /// The error a caller gets for a refused event.
-    pub(crate) fn refusal(&self, rejected: Rejected) -> TelemetryError {
-        match rejected {
-            Rejected::Full => TelemetryError::QueueFull {
+    /// What a caller is told about a push: a full or closed queue is an error; an
+    /// event refused because the policy went off in the meantime is, as for any
+    /// event recorded while telemetry is off, silently not recorded.
+    pub(crate) fn outcome(&self, pushed: Result<(), Rejected>) -> Result<(), TelemetryError> {
+        match pushed {
+            Ok(()) | Err(Rejected::Disabled) => Ok(()),
+            Err(Rejected::Full) => Err(TelemetryError::QueueFull {
                 capacity: self.capacity,
-            },
-            Rejected::Closed => TelemetryError::Worker("the queue is closed".into()),
+            }),
+            Err(Rejected::Closed) => Err(TelemetryError::Worker("the queue is closed".into())),
         }
+    }
+
+    /// Follows the context's policy: once it is set to `false`, no event is taken (and
+    /// a [`purge`](Self::purge) after it removes every event taken before).
+    pub(crate) fn set_accepting(&self, accepting: bool) {
+        self.lock().accepting = accepting;
+    }
+
+    /// Marks this queue's context as installed under `generation` (0: uninstalled).
+    pub(crate) fn set_installed(&self, generation: u64) {
+        self.lock().installed_as = generation;
     }
 
     /// Events dropped because the queue was full.
