@@ -133,6 +133,11 @@ pub(crate) fn expand(mut func: syn::ItemFn, model: &Model, shape: Shape) -> Toke
         });
     };
     let block = &func.block;
+    // The body's statements, without the user's braces: re-emitted inside braces of
+    // the expansion (a closure's or an `async` block's) after the type-fixing `return`,
+    // the user's `{ 5 }` would be a block in tail position, which `unused_braces` flags
+    // on the user's line.
+    let stmts = &block.stmts;
     let body = match shape {
         Shape::Sync => {
             // Two call sites of one closure: the disabled path calls the body right
@@ -148,7 +153,7 @@ pub(crate) fn expand(mut func: syn::ItemFn, model: &Model, shape: Shape) -> Toke
                 } else {
                     #krate::__private::None
                 };
-                let #run = #krate::__private::body_once(move || { #fake #block });
+                let #run = #krate::__private::body_once(move || { #fake #(#stmts)* });
                 match #captured {
                     #krate::__private::Some(#captured) => #krate::__private::run_enabled(
                         #spec_ref,
@@ -171,7 +176,7 @@ pub(crate) fn expand(mut func: syn::ItemFn, model: &Model, shape: Shape) -> Toke
             let fake = fake_return(krate, &sig.output);
             quote! {
                 let #guard = #enter;
-                let #ret = async move { #fake #block }.await;
+                let #ret = async move { #fake #(#stmts)* }.await;
                 #finish
                 #ret
             }
