@@ -227,13 +227,8 @@ mod installed_queue {
                     .as_ref()
                     .filter(|h| h.installed == installed && super::enabled())?;
                 let queue = &handle.queue;
-                match queue.push_installed(pending.take()?, handle.installed) {
-                    Ok(pushed) => Some(queue.outcome(pushed)),
-                    Err(stale) => {
-                        *pending = Some(stale);
-                        None
-                    }
-                }
+                let pushed = queue.push_installed(pending, handle.installed)?;
+                Some(queue.outcome(pushed))
             })
             .ok()
             .flatten()

@@ -108,19 +108,20 @@ impl Queue {
     }
 
     /// [`push`](Self::push) for a tracked call that reached this queue through a
-    /// handle taken under install generation `installed_as`: gives the event back
-    /// (`Err`) if the context is no longer the installed one.
+    /// handle taken under install generation `installed_as`: takes the event out of
+    /// `pending` only if the context is still the installed one (`None` otherwise,
+    /// the event left in place). The event is moved once, into the queue.
     #[inline]
     pub(crate) fn push_installed(
         &self,
-        item: Pending,
+        pending: &mut Option<Pending>,
         installed_as: u64,
-    ) -> Result<Result<(), Rejected>, Pending> {
+    ) -> Option<Result<(), Rejected>> {
         let st = self.lock();
         if st.installed_as != installed_as {
-            return Err(item);
+            return None;
         }
-        Ok(self.push_locked(st, item))
+        Some(self.push_locked(st, pending.take()?))
     }
 
     #[inline]
@@ -149,6 +150,7 @@ impl Queue {
     /// What a caller is told about a push: a full or closed queue is an error; an
     /// event refused because the policy went off in the meantime is, as for any
     /// event recorded while telemetry is off, silently not recorded.
+    #[inline]
     pub(crate) fn outcome(&self, pushed: Result<(), Rejected>) -> Result<(), TelemetryError> {
         match pushed {
             Ok(()) | Err(Rejected::Disabled) => Ok(()),
