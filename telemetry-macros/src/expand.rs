@@ -9,6 +9,8 @@
 //!    parameters read (before the body can move them);
 //! 3. the body, as a closure (sync) or an inner `async move` block (async), so that
 //!    every `return` and `?` of the body comes back through the expansion with its value.
+//!    The user's block is that closure's or block's body as it is, and its type is the
+//!    declared return type (see `output_type`).
 //!    A plain function calls the closure in one of two places: right after the flag
 //!    check when telemetry is off (nothing is kept across the body, so the function
 //!    needs no frame of its own), or through the out-of-line `run_enabled`, which
@@ -133,18 +135,13 @@ pub(crate) fn expand(mut func: syn::ItemFn, model: &Model, shape: Shape) -> Toke
         });
     };
     let block = &func.block;
-    // The body's statements, without the user's braces: re-emitted inside braces of
-    // the expansion (a closure's or an `async` block's) after the type-fixing `return`,
-    // the user's `{ 5 }` would be a block in tail position, which `unused_braces` flags
-    // on the user's line.
-    let stmts = &block.stmts;
     let body = match shape {
         Shape::Sync => {
             // Two call sites of one closure: the disabled path calls the body right
             // after the flag check and carries nothing across it (no guard, no stack
             // frame of its own); the enabled path hands the body to an out-of-line
             // runner. The body's tokens appear once, so its errors are reported once.
-            let fake = fake_return(krate, &sig.output);
+            let output = output_type(&sig.output);
             let captured = format_ident!("__telemetry_captured", span = Span::mixed_site());
             let run = format_ident!("__telemetry_body", span = Span::mixed_site());
             quote! {
@@ -153,7 +150,7 @@ pub(crate) fn expand(mut func: syn::ItemFn, model: &Model, shape: Shape) -> Toke
                 } else {
                     #krate::__private::None
                 };
-                let #run = #krate::__private::body_once(move || { #fake #(#stmts)* });
+                let #run = #krate::__private::body_once(move || -> #output #block);
                 match #captured {
                     #krate::__private::Some(#captured) => #krate::__private::run_enabled(
                         #spec_ref,
@@ -173,10 +170,10 @@ pub(crate) fn expand(mut func: syn::ItemFn, model: &Model, shape: Shape) -> Toke
             #krate::__private::call_once(move || -> ! #block)
         },
         Shape::AsyncFn => {
-            let fake = fake_return(krate, &sig.output);
+            let output = output_type(&sig.output);
             quote! {
                 let #guard = #enter;
-                let #ret = async move { #fake #(#stmts)* }.await;
+                let #ret = #krate::__private::async_body::<#output, _>(async move #block).await;
                 #finish
                 #ret
             }
@@ -326,23 +323,22 @@ fn capture_values(model: &Model) -> TokenStream {
     }
 }
 
-/// A never-taken `return` of the declared type, placed first in the closure or `async`
-/// block that holds the body: it fixes the block's return type before the body is
-/// checked, so the body's `return`s and `?`s coerce exactly as they would in the
-/// function itself (`Box<dyn Error>`, `&dyn Trait` ..). `impl Trait` becomes `_`.
-/// Without a declared type it is `()`: a body that only panics must not leave the type
-/// open (it would be inferred from the outcome classification).
-fn fake_return(krate: &syn::Path, output: &syn::ReturnType) -> TokenStream {
+/// The declared return type, for the closure (`move || -> T { .. }`) or `async` block
+/// (`async_body::<T, _>(async move { .. })`) that holds the body: written outside the
+/// user's block (so nothing the body declares can shadow a name in it) and known before
+/// the body is checked, so the body's `return`s and `?`s coerce exactly as they would
+/// in the function itself (`Box<dyn Error>`, `&dyn Trait` ..). The user's block is the
+/// closure's or `async` block's own body, braces and all: no extra braces around it
+/// for `unused_braces` to flag. `impl Trait` becomes `_`. Without a declared type it
+/// is `()`: a body that only panics must not leave the type open (it would be inferred
+/// from the outcome classification).
+fn output_type(output: &syn::ReturnType) -> syn::Type {
     let mut ty = match output {
         syn::ReturnType::Type(_, ty) => (**ty).clone(),
         syn::ReturnType::Default => syn::parse_quote!(()),
     };
     ImplToInfer.visit_type_mut(&mut ty);
-    quote! {
-        if false {
-            return #krate::__private::never::<#ty>();
-        }
-    }
+    ty
 }
 
 struct ImplToInfer;

@@ -188,11 +188,12 @@ pub fn call_once<R>(body: impl FnOnce() -> R) -> R {
     body()
 }
 
-/// The never-called value of the fake `return` that gives the body its declared return
-/// type (see the macro's `expand` module).
+/// The body of a tracked `async fn`, with its output type given (`async_body::<T, _>`):
+/// the expected `Future<Output = T>` fixes the `async` block's type before its body is
+/// checked, as a declared return type would.
 #[inline(always)]
-pub fn never<T>() -> T {
-    unreachable!("telemetry: the type-only return of #[track] is never taken")
+pub fn async_body<T, F: core::future::Future<Output = T>>(body: F) -> F {
+    body
 }
 
 // ---- outcome classification (autoref specialization) ---------------------------------
