@@ -80,6 +80,8 @@ struct Inner {
     factory: Arc<EventFactory>,
     sink: Arc<dyn TelemetrySink>,
     enabled: AtomicBool,
+    /// Held by `set_policy` for the whole change.
+    policy_change: Mutex<()>,
     deadline: Duration,
     batch: BatchConfig,
     queue: Arc<Queue>,
@@ -214,6 +216,13 @@ impl TelemetryContext {
     /// assert!(!ctx.is_enabled());
     /// ```
     pub fn set_policy(&self, policy: CollectionPolicy) {
+        // One change at a time: two opposite calls at once must not leave the flag
+        // and the queue disagreeing.
+        let _one_at_a_time = self
+            .inner
+            .policy_change
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let enabled = policy == CollectionPolicy::Enabled;
         self.inner.enabled.store(enabled, Ordering::Relaxed);
         // Under the queue's lock: an event recorded concurrently is either taken
@@ -952,6 +961,7 @@ impl TelemetryContextBuilder {
                 factory: Arc::new(factory),
                 sink,
                 enabled: AtomicBool::new(enabled),
+                policy_change: Mutex::new(()),
                 deadline: self.deadline.unwrap_or(DEFAULT_DEADLINE),
                 batch: BatchConfig {
                     linger: self.linger.unwrap_or(DEFAULT_LINGER),

@@ -477,3 +477,56 @@ fn purge_also_forgets_the_servers_pause() {
         "the spool dir is gone entirely"
     );
 }
+
+/// A network sink of the tool's own that asks for a pause far longer than any server
+/// may.
+struct EndlessPause;
+
+#[async_trait::async_trait]
+impl telemetry::TelemetrySink for EndlessPause {
+    async fn emit(&self, _event: &Event) -> Result<(), TelemetryError> {
+        Err(TelemetryError::Http {
+            endpoint: "https://custom.example".into(),
+            status: Some(429),
+            message: "slow down".into(),
+            retryable: true,
+            retry_after: Some(Duration::MAX),
+        })
+    }
+    fn describe(&self) -> String {
+        "endless pause".into()
+    }
+}
+
+#[test]
+fn a_custom_sinks_pause_is_capped_and_the_sender_keeps_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = TelemetryContext::builder()
+        .tool("mytool")
+        .tool_version("1.2.3")
+        .data_dir(dir.path())
+        .sink(EndlessPause)
+        .policy(CollectionPolicy::Enabled)
+        .build()
+        .unwrap();
+    record(&ctx, 2);
+    assert!(ctx.flush_blocking(WAIT).is_err());
+    let until: u64 = std::fs::read_to_string(spool(dir.path()).join("retry-after"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(
+        until <= now + 24 * 3600 + 1,
+        "{until} vs {now}: capped at a day"
+    );
+    // The sender is alive: it answers the next flush, with the pause as the reason.
+    record(&ctx, 1);
+    let err = ctx.flush_blocking(WAIT).unwrap_err();
+    assert!(err.to_string().contains("Retry-After"), "{err}");
+    assert_eq!(spooled(&spool(dir.path())).len(), 3, "nothing lost");
+}

@@ -2,9 +2,11 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use telemetry::{
-    AttrValue, Event, FileSink, MemorySink, NoopSink, TeeSink, TelemetrySink, WriterSink,
+    AttrValue, Event, FileSink, MemorySink, NoopSink, TeeSink, TelemetryError, TelemetrySink,
+    WriterSink,
 };
 
 fn rt() -> tokio::runtime::Runtime {
@@ -215,4 +217,45 @@ fn tee_sink_keeps_feeding_the_others_when_one_fails() {
     assert!(err.to_string().contains("blocker"), "{err}");
     assert_eq!(before.snapshot().len(), 1);
     assert_eq!(after.snapshot().len(), 1);
+}
+
+/// A sink that always fails as a server asking for a pause would.
+struct Paused(u64);
+
+#[async_trait::async_trait]
+impl TelemetrySink for Paused {
+    async fn emit(&self, _event: &Event) -> Result<(), TelemetryError> {
+        Err(TelemetryError::Http {
+            endpoint: format!("https://paused-{}.example", self.0),
+            status: Some(503),
+            message: "the server answered 503".into(),
+            retryable: true,
+            retry_after: Some(Duration::from_secs(self.0)),
+        })
+    }
+    fn describe(&self) -> String {
+        format!("paused {}", self.0)
+    }
+}
+
+#[test]
+fn tee_sink_keeps_a_servers_pause_in_its_error() {
+    let ok = MemorySink::new();
+    let one = TeeSink::new().with(ok.clone()).with(Paused(10));
+    let err = rt().block_on(one.emit(&event("a"))).unwrap_err();
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(10)), "{err:?}");
+    assert!(err.is_retryable());
+
+    let two = TeeSink::new()
+        .with(Paused(10))
+        .with(ok.clone())
+        .with(Paused(30));
+    let err = rt().block_on(two.emit(&event("b"))).unwrap_err();
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(30)), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains("paused 10") && text.contains("paused 30"),
+        "{text}"
+    );
+    assert_eq!(ok.snapshot().len(), 2);
 }

@@ -17,7 +17,7 @@ use crate::error::TelemetryError;
 use crate::event::Event;
 use crate::pipeline::Queue;
 use crate::pipeline::delivery::{
-    BACKOFF_CAP, Delivery, MAX_ATTEMPTS, REPLAY_PAUSE, backoff, guarded,
+    BACKOFF_CAP, Delivery, MAX_ATTEMPTS, MAX_RETRY_AFTER, REPLAY_PAUSE, backoff, guarded,
 };
 use crate::pipeline::spool::{Claimed, Spool};
 use crate::pipeline::stats::Counters;
@@ -25,6 +25,9 @@ use crate::sink::TelemetrySink;
 
 /// The name of the sender thread.
 pub(crate) const SENDER_THREAD_NAME: &str = "telemetry-sender";
+
+/// Errors kept for the next flush (which reports the first).
+const MAX_KEPT_ERRORS: usize = 8;
 
 /// Work handed from the worker to the sender, in order.
 pub(crate) enum Job {
@@ -158,7 +161,7 @@ impl SenderLoop<'_> {
                     spool.ack(claimed);
                 }
                 self.queue.record_delivery(0, n);
-                self.errors.push(error);
+                self.report(error);
                 return Sent::Refused;
             }
             if let Some(pause) = error.retry_after() {
@@ -192,8 +195,17 @@ impl SenderLoop<'_> {
             // Not journaled (the spool write failed): it is lost.
             _ => self.queue.record_delivery(0, n),
         }
-        self.errors.push(error);
+        self.report(error);
         Sent::Deferred
+    }
+
+    /// Keeps `error` for the next flush. A flush reports the first error since the
+    /// previous one; a few are kept, not one per batch (a long pause defers every
+    /// batch of a long-running process without a flush in between).
+    fn report(&mut self, error: TelemetryError) {
+        if self.errors.len() < MAX_KEPT_ERRORS {
+            self.errors.push(error);
+        }
     }
 
     /// Why a batch was deferred without a request: the server's pause.
@@ -211,6 +223,8 @@ impl SenderLoop<'_> {
     /// The server answered `Retry-After: pause`: no request before then, from this
     /// process or (through the spool) any other run.
     fn hold(&mut self, pause: Duration) {
+        // A custom sink can put any duration in its error: the cap applies to all.
+        let pause = pause.min(MAX_RETRY_AFTER);
         let until = Instant::now() + pause;
         self.held = Some(self.held.map_or(until, |held| held.max(until)));
         if let Some(spool) = self.delivery.spool.as_deref()

@@ -77,17 +77,43 @@ impl TeeSink {
         self.sinks.is_empty()
     }
 
+    /// One sink's failure is reported as that sink's own error (its status,
+    /// retryability and `Retry-After` intact); several are joined into one message,
+    /// keeping the longest `Retry-After` any of them carries.
     fn combine(&self, results: Vec<Result<(), TelemetryError>>) -> Result<(), TelemetryError> {
-        let failures: Vec<String> = results
+        let mut failures: Vec<(String, TelemetryError)> = results
             .into_iter()
             .zip(&self.sinks)
-            .filter_map(|(r, sink)| r.err().map(|e| format!("{}: {e}", sink.describe())))
+            .filter_map(|(r, sink)| r.err().map(|e| (sink.describe(), e)))
             .collect();
-        if failures.is_empty() {
-            Ok(())
-        } else {
-            Err(TelemetryError::sink("tee", failures.join("; ")))
+        if failures.len() <= 1 {
+            return failures.pop().map_or(Ok(()), |(_, e)| Err(e));
         }
+        let joined = failures
+            .iter()
+            .map(|(sink, e)| format!("{sink}: {e}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let paused = failures
+            .into_iter()
+            .map(|(_, e)| e)
+            .filter(|e| e.retry_after().is_some())
+            .max_by_key(TelemetryError::retry_after);
+        Err(match paused {
+            Some(TelemetryError::Http {
+                endpoint,
+                status,
+                retry_after,
+                ..
+            }) => TelemetryError::Http {
+                endpoint,
+                status,
+                message: joined,
+                retryable: true,
+                retry_after,
+            },
+            _ => TelemetryError::sink("tee", joined),
+        })
     }
 }
 
