@@ -381,6 +381,21 @@ fn a_panicking_sink_is_an_error_not_a_dead_pipeline() {
     }
 }
 
+/// The end of the server's pause recorded in the spool, and the time now (unix
+/// seconds).
+fn recorded_pause(data_dir: &Path) -> (u64, u64) {
+    let until = std::fs::read_to_string(spool(data_dir).join("retry-after"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    (until, now)
+}
+
 #[test]
 fn a_short_retry_after_is_waited_for_before_the_next_attempt() {
     let server = Server::start(Reply::Status(200));
@@ -417,15 +432,7 @@ fn a_long_retry_after_keeps_every_run_quiet_until_it_ends() {
     drop(first);
     assert_eq!(server.requests().len(), 1, "no retry within the hour");
     assert_eq!(spooled(&spool(dir.path())).len(), 3, "kept for later");
-    let until: u64 = std::fs::read_to_string(&pause_file)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
+    let (until, now) = recorded_pause(dir.path());
     assert!(
         (now + 3500..=now + 3601).contains(&until),
         "{until} vs {now}"
@@ -511,15 +518,7 @@ fn a_custom_sinks_pause_is_capped_and_the_sender_keeps_running() {
         .unwrap();
     record(&ctx, 2);
     assert!(ctx.flush_blocking(WAIT).is_err());
-    let until: u64 = std::fs::read_to_string(spool(dir.path()).join("retry-after"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
+    let (until, now) = recorded_pause(dir.path());
     assert!(
         until <= now + 24 * 3600 + 1,
         "{until} vs {now}: capped at a day"
