@@ -188,9 +188,10 @@ pub(crate) fn record_call(
 /// context, or the thread's first call) does it take `GLOBAL`'s read lock and refresh
 /// the handle. That check is only a hint: the push itself re-checks, under the queue's
 /// lock, that the queue is still the installed one (`Queue::push_installed`; install
-/// and uninstall change it under that lock while holding `GLOBAL`'s write lock), so no
-/// tracked call lands in a context after `init` replaced it or its guard uninstalled
-/// it. The handle is the queue alone, never the context: a thread-local destructor may
+/// and uninstall change it under that lock while holding `GLOBAL`'s write lock) and
+/// that its policy is on (`set_policy` changes it under that lock), so no tracked call
+/// lands in a context after `init` replaced it, its guard uninstalled it or consent was
+/// withdrawn. The handle is the queue alone, never the context: a thread-local destructor may
 /// drop the last reference to it, and dropping a queue does no I/O (the context, with
 /// its sinks, is never dropped there).
 mod installed_queue {
@@ -223,9 +224,7 @@ mod installed_queue {
         HANDLE
             .try_with(|handle| {
                 let handle = handle.try_borrow().ok()?;
-                let handle = handle
-                    .as_ref()
-                    .filter(|h| h.installed == installed && super::enabled())?;
+                let handle = handle.as_ref().filter(|h| h.installed == installed)?;
                 let queue = &handle.queue;
                 let pushed = queue.push_installed(pending, handle.installed)?;
                 Some(queue.outcome(pushed))
@@ -299,11 +298,6 @@ pub(crate) mod clock {
                 Self(counter | RAW)
             }
 
-            fn std(at: Instant) -> Self {
-                let since = at.saturating_duration_since(std_origin());
-                Self(u64::try_from(since.as_nanos()).unwrap_or(u64::MAX) & !RAW)
-            }
-
             fn as_raw(self) -> Option<u64> {
                 (self.0 & RAW != 0).then_some(self.0 & !RAW)
             }
@@ -324,8 +318,9 @@ pub(crate) mod clock {
         /// A reading of the standard clock (taken after the origin exists, so never
         /// before it).
         fn std_tick() -> Tick {
-            let _ = std_origin();
-            Tick::std(Instant::now())
+            let origin = std_origin();
+            let since = Instant::now().saturating_duration_since(origin);
+            Tick(u64::try_from(since.as_nanos()).unwrap_or(u64::MAX) & !RAW)
         }
 
         /// The calibrated clock, and one reading of it taken together with the

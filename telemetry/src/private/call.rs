@@ -115,10 +115,10 @@ impl<const N: usize> CallGuard<N> {
         Self { active: None }
     }
 
-    /// The guard of an enabled site (an `async fn`), with the values read: starts the
-    /// clock. Generated code reads the values in its own `if enabled()` branch (see
-    /// [`PendingCall::prepare_enabled`]). Out of line, so that the tracked function's
-    /// frame stays as small as the disabled path needs.
+    /// The guard of an enabled site (an `async fn` or a `-> !` function), with the
+    /// values read: starts the clock. Generated code reads the values in its own
+    /// `if enabled()` branch (see [`PendingCall::prepare_enabled`]). Out of line, so
+    /// that the tracked function's frame stays as small as the disabled path needs.
     #[inline(never)]
     pub fn enter_enabled(spec: &'static EventSpec, captured: [Captured; N]) -> Self {
         Self::start(spec, captured)
