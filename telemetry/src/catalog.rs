@@ -35,13 +35,13 @@ use crate::event::AttrValue;
 ///
 /// static SPEC: EventSpec = EventSpec {
 ///     name: "cmd.build",
-///     attrs: &[("profile", AttrValue::Str(std::borrow::Cow::Borrowed("release")))],
+///     attrs: &[("profile", AttrValue::Bool(true))],
 ///     captures: &[CaptureSpec { key: "jobs", kind: "int" }],
 ///     module_path: module_path!(),
 /// };
-/// assert_eq!(SPEC.keys().collect::<Vec<_>>(), [("jobs", "int"), ("profile", "string")]);
+/// assert_eq!(SPEC.keys().collect::<Vec<_>>(), [("jobs", "int"), ("profile", "bool")]);
 /// let json = serde_json::to_value(&SPEC).unwrap();
-/// assert_eq!(json["attrs"]["profile"], "release");
+/// assert_eq!(json["attrs"]["profile"], true);
 /// assert_eq!(json["captures"]["jobs"], "int");
 /// ```
 #[derive(Debug)]

@@ -1,6 +1,7 @@
 //! `TelemetryContext`: the tool's identity, its sinks, the consent policy, and the
 //! queue that connects recording threads to the delivery worker.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -11,7 +12,7 @@ use std::time::Duration;
 use crate::consent::{self, ConsentMode, Decision, Env, ToolInfo};
 use crate::deletion::{DeletionRequestor, EventDeletionRequestor};
 use crate::error::TelemetryError;
-use crate::event::AttrValue;
+use crate::event::{AttrValue, IntoAttrValue};
 use crate::naming;
 use crate::pipeline::{self, BatchConfig, EventFactory, Pending, Queue};
 use crate::pipeline::{
@@ -68,7 +69,7 @@ pub const DEFAULT_LINGER: Duration = Duration::from_secs(1);
 /// ctx.record_sync("cmd.build", [("jobs", 4)])?;
 /// ctx.flush_blocking(std::time::Duration::from_secs(5))?;
 /// # #[cfg(feature = "collect")]
-/// assert_eq!(sink.snapshot()[0].attrs["jobs"], telemetry::AttrValue::Int(4));
+/// assert_eq!(sink.snapshot()[0].attrs()["jobs"], telemetry::AttrValue::Int(4));
 /// # Ok::<(), telemetry::TelemetryError>(())
 /// ```
 #[derive(Clone)]
@@ -368,8 +369,8 @@ impl TelemetryContext {
     /// ctx.record("cmd.build").await.unwrap();
     /// # });
     /// ```
-    pub async fn record(&self, name: &str) -> Result<(), TelemetryError> {
-        self.record_sync(name, std::iter::empty::<(String, AttrValue)>())
+    pub async fn record(&self, name: &'static str) -> Result<(), TelemetryError> {
+        self.record_sync(name, std::iter::empty::<(&'static str, AttrValue)>())
     }
 
     /// Records an event with attributes (a per-event attribute wins over a default
@@ -381,15 +382,11 @@ impl TelemetryContext {
     /// ctx.record_with_attrs("cmd.build", [("profile", "release")]).await.unwrap();
     /// # });
     /// ```
-    pub async fn record_with_attrs<K, V>(
+    pub async fn record_with_attrs<V: IntoAttrValue>(
         &self,
-        name: &str,
-        attrs: impl IntoIterator<Item = (K, V)>,
-    ) -> Result<(), TelemetryError>
-    where
-        K: Into<String>,
-        V: Into<AttrValue>,
-    {
+        name: &'static str,
+        attrs: impl IntoIterator<Item = (&'static str, V)>,
+    ) -> Result<(), TelemetryError> {
         self.record_sync(name, attrs)
     }
 
@@ -398,9 +395,13 @@ impl TelemetryContext {
     /// event, counts it ([`dropped_events`](Self::dropped_events)) and returns
     /// [`TelemetryError::QueueFull`]; it never waits.
     ///
-    /// Names must be lowercase dotted (`cmd.build`) and keys snake_case: anything else
-    /// is refused with [`TelemetryError::Config`], because free-form names could carry
-    /// personal data.
+    /// The event name and the keys are `&'static str` — text fixed in the source, so
+    /// never a value read at run time — and are checked too: names must be lowercase
+    /// dotted (`cmd.build`) and keys snake_case, or the call is refused with
+    /// [`TelemetryError::Config`]. Values are bools, numbers, `&'static str`s or
+    /// [`SafeValue`](crate::SafeValue)s (see [`IntoAttrValue`]); a `String` does not
+    /// compile. (This departs on purpose from telemetry APIs that take a
+    /// `HashMap<String, String>`: any run-time string could carry a path or a name.)
     ///
     /// ```
     /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).policy(telemetry::CollectionPolicy::Enabled).build().unwrap();
@@ -408,15 +409,11 @@ impl TelemetryContext {
     /// # #[cfg(feature = "collect")]
     /// assert!(ctx.record_sync("/home/alice", [("jobs", 4)]).is_err());
     /// ```
-    pub fn record_sync<K, V>(
+    pub fn record_sync<V: IntoAttrValue>(
         &self,
-        name: &str,
-        attrs: impl IntoIterator<Item = (K, V)>,
-    ) -> Result<(), TelemetryError>
-    where
-        K: Into<String>,
-        V: Into<AttrValue>,
-    {
+        name: &'static str,
+        attrs: impl IntoIterator<Item = (&'static str, V)>,
+    ) -> Result<(), TelemetryError> {
         if !self.is_enabled() {
             return Ok(());
         }
@@ -426,16 +423,18 @@ impl TelemetryContext {
             )));
         }
         let mut checked = BTreeMap::new();
-        for (k, v) in attrs {
-            let key = k.into();
-            if !naming::is_valid_attr_key(&key) {
+        for (key, value) in attrs {
+            if !naming::is_valid_attr_key(key) {
                 return Err(TelemetryError::Config(format!(
                     "attribute key {key:?} is not snake_case"
                 )));
             }
-            checked.insert(key, v.into());
+            match value.into_attr_value() {
+                Some(value) => checked.insert(key, value),
+                None => checked.remove(key),
+            };
         }
-        self.enqueue(Pending::named(name.to_owned(), checked))
+        self.enqueue(Pending::named(name, checked))
     }
 
     /// Hands an event to the queue, starting the worker on first use.
@@ -597,8 +596,8 @@ impl TelemetryContext {
 #[derive(Default)]
 #[must_use]
 pub struct TelemetryContextBuilder {
-    tool: Option<String>,
-    tool_version: Option<String>,
+    tool: Option<&'static str>,
+    tool_version: Option<&'static str>,
     salt: Option<String>,
     sinks: Vec<Arc<dyn TelemetrySink>>,
     policy: Option<CollectionPolicy>,
@@ -614,7 +613,7 @@ pub struct TelemetryContextBuilder {
     spool_limits: Option<SpoolLimits>,
     data_dir: Option<PathBuf>,
     local_log: bool,
-    default_attrs: BTreeMap<String, AttrValue>,
+    default_attrs: BTreeMap<Cow<'static, str>, AttrValue>,
 }
 
 impl std::fmt::Debug for TelemetryContextBuilder {
@@ -629,25 +628,30 @@ impl std::fmt::Debug for TelemetryContextBuilder {
 
 impl TelemetryContextBuilder {
     /// The tool's name (required): letters, digits, `-`, `_`, `.`; at most 64 bytes.
-    /// It names the data directory and the `<TOOL>_TELEMETRY*` variables.
+    /// It names the data directory and the `<TOOL>_TELEMETRY*` variables. A
+    /// `&'static str` (usually `env!("CARGO_PKG_NAME")` or a literal): it is in every
+    /// event, so it is fixed when the tool is compiled.
     ///
     /// ```
     /// let b = telemetry::TelemetryContext::builder().tool("mytool");
     /// # drop(b);
     /// ```
-    pub fn tool(mut self, tool: impl Into<String>) -> Self {
-        self.tool = Some(tool.into());
+    pub fn tool(mut self, tool: &'static str) -> Self {
+        self.tool = Some(tool);
         self
     }
 
-    /// The tool's version (required), usually `env!("CARGO_PKG_VERSION")`.
+    /// The tool's version (required), usually `env!("CARGO_PKG_VERSION")`: a
+    /// `&'static str` of at most 64 ASCII letters, digits, `.`, `-` and `+` (a SemVer
+    /// version with pre-release and build metadata fits); [`build`](Self::build) refuses
+    /// anything else. It is in every event, so it is fixed when the tool is compiled.
     ///
     /// ```
     /// let b = telemetry::TelemetryContext::builder().tool_version(env!("CARGO_PKG_VERSION"));
     /// # drop(b);
     /// ```
-    pub fn tool_version(mut self, version: impl Into<String>) -> Self {
-        self.tool_version = Some(version.into());
+    pub fn tool_version(mut self, version: &'static str) -> Self {
+        self.tool_version = Some(version);
         self
     }
 
@@ -864,14 +868,19 @@ impl TelemetryContextBuilder {
     }
 
     /// A tool-level attribute added to every event; a per-event attribute with the same
-    /// key wins.
+    /// key wins. The key is a `&'static str` and the value a bool, a number, a
+    /// `&'static str` or a [`SafeValue`](crate::SafeValue) (see [`IntoAttrValue`]): never
+    /// text read at run time. A value of `None` adds nothing.
     ///
     /// ```
     /// let b = telemetry::TelemetryContext::builder().default_attr("channel", "beta");
     /// # drop(b);
     /// ```
-    pub fn default_attr(mut self, key: impl Into<String>, value: impl Into<AttrValue>) -> Self {
-        self.default_attrs.insert(key.into(), value.into());
+    pub fn default_attr(mut self, key: &'static str, value: impl IntoAttrValue) -> Self {
+        match value.into_attr_value() {
+            Some(value) => self.default_attrs.insert(Cow::Borrowed(key), value),
+            None => self.default_attrs.remove(key),
+        };
         self
     }
 
@@ -887,7 +896,7 @@ impl TelemetryContextBuilder {
         let Some(tool) = self.tool else {
             return config("`tool` is required".into());
         };
-        if !naming::is_valid_tool_name(&tool) {
+        if !naming::is_valid_tool_name(tool) {
             return config(format!(
                 "tool name {tool:?} must be 1-64 ASCII letters, digits, '-', '_' or '.'"
             ));
@@ -895,6 +904,12 @@ impl TelemetryContextBuilder {
         let Some(tool_version) = self.tool_version else {
             return config("`tool_version` is required".into());
         };
+        if !naming::is_valid_tool_version(tool_version) {
+            return config(format!(
+                "tool version {tool_version:?} must be 1-64 ASCII letters, digits, '.', '-' or '+' \
+                 (a SemVer version such as 1.2.3-beta.1+abc fits)"
+            ));
+        }
         if let Some(key) = self
             .default_attrs
             .keys()
@@ -910,8 +925,8 @@ impl TelemetryContextBuilder {
         if batch_size == 0 {
             return config("`batch_size` must be at least 1".into());
         }
-        let data_dir = self.data_dir.or_else(|| default_data_dir(&tool));
-        let tool_info = ToolInfo::new(&*tool).with_mode(self.consent.clone());
+        let data_dir = self.data_dir.or_else(|| default_data_dir(tool));
+        let tool_info = ToolInfo::new(tool).with_mode(self.consent.clone());
         let (decision, config_dir) = decide(&tool_info, self.policy, self.env, self.config_dir);
         let mut sinks = self.sinks;
         if decision.local_only {
@@ -953,7 +968,7 @@ impl TelemetryContextBuilder {
                 .ok_or_else(|| TelemetryError::Config("at least one sink is required".into()))?,
             _ => Arc::new(sinks.into_iter().fold(TeeSink::new(), TeeSink::with_shared)),
         };
-        let salt = self.salt.unwrap_or_else(|| tool.clone());
+        let salt = self.salt.unwrap_or_else(|| tool.to_owned());
         let enabled = decision.policy == CollectionPolicy::Enabled;
         let factory = EventFactory::new(tool, tool_version, salt, data_dir, self.default_attrs);
         Ok(TelemetryContext {

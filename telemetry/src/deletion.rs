@@ -210,11 +210,11 @@ pub struct EventDeletionRequestor;
 impl DeletionRequestor for EventDeletionRequestor {
     async fn request(&self, req: &DeletionRequest<'_>) -> Result<String, TelemetryError> {
         let ctx = req.context();
-        let event = Event::new(
-            DELETION_EVENT,
-            ctx.tool(),
-            ctx.tool_version(),
-            req.machine_id(),
+        let event = Event::now(
+            DELETION_EVENT.into(),
+            ctx.tool().into(),
+            ctx.tool_version().into(),
+            req.machine_id().into(),
         );
         let sink = ctx.sink();
         sink.emit(&event).await?;

@@ -9,10 +9,18 @@ use serde::{Deserialize, Serialize};
 
 /// One telemetry event, exactly as it is written to a sink.
 ///
+/// Sinks read it; nothing outside this crate can change it. Every string in an event
+/// was fixed when the tool was compiled (the event name, attribute keys, literal
+/// values, enum variant names, the tool's name and version) or made by this crate (ids,
+/// the timestamp, `Hashed` digests, the error *type*'s name): there is no way to put a
+/// runtime `String` into an event, so no path, argument or message a user typed can
+/// end up in one. Hence the fields are private and read through methods, and there is
+/// no public `Deserialize`.
+///
 /// The JSON field names are part of the wire format and fixed by a snapshot test;
-/// fields may be added (the struct is `#[non_exhaustive]`), never renamed. The fields
-/// that are the same for every event of a process (tool, version, ids, platform) are
-/// `Arc<str>`, shared rather than copied into each event.
+/// fields may be added, never renamed. The fields that are the same for every event of
+/// a process (tool, version, ids, platform) are `Arc<str>`, shared rather than copied
+/// into each event.
 ///
 /// ```
 /// use telemetry::{AttrValue, Event};
@@ -20,64 +28,67 @@ use serde::{Deserialize, Serialize};
 /// let event = Event::new("cmd.build", "mytool", "1.2.3", "ab12")
 ///     .with_attr("jobs", 4)
 ///     .with_attr("profile", "release");
-/// assert_eq!(event.attrs["jobs"], AttrValue::Int(4));
-/// assert_eq!(event.name, "cmd.build");
+/// assert_eq!(event.attrs()["jobs"], AttrValue::Int(4));
+/// assert_eq!(event.attr("profile").and_then(AttrValue::as_str), Some("release"));
+/// assert_eq!(event.name(), "cmd.build");
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
-    /// Random UUID v4, unique per event: the key a backend deduplicates on.
-    pub event_id: String,
-    /// Lowercase dotted event name, e.g. `cmd.build`.
-    pub name: String,
-    /// The tool that sent the event.
-    pub tool: Arc<str>,
-    /// The tool's version.
-    pub tool_version: Arc<str>,
-    /// Salted SHA-256 of the machine id (64 hex chars), never the raw id.
-    pub machine_id: Arc<str>,
-    /// Random UUID v4, one per process.
-    pub session_id: Arc<str>,
-    /// When the event happened: RFC 3339, UTC, millisecond precision.
-    pub timestamp_utc: String,
-    /// Operating system family (`std::env::consts::OS`).
-    pub os: Arc<str>,
-    /// CPU architecture (`std::env::consts::ARCH`).
-    pub arch: Arc<str>,
-    /// How long the tracked call ran, in milliseconds (microsecond resolution).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration_ms: Option<f64>,
-    /// How the tracked call ended.
-    pub outcome: Outcome,
-    /// For `outcome = error`: the static name of the error type, never its message.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_kind: Option<String>,
-    /// Literal and captured attributes, sorted by key.
-    #[serde(default)]
-    pub attrs: BTreeMap<String, AttrValue>,
+    pub(crate) event_id: String,
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) tool: Arc<str>,
+    pub(crate) tool_version: Arc<str>,
+    pub(crate) machine_id: Arc<str>,
+    pub(crate) session_id: Arc<str>,
+    pub(crate) timestamp_utc: String,
+    pub(crate) os: Arc<str>,
+    pub(crate) arch: Arc<str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) duration_ms: Option<f64>,
+    pub(crate) outcome: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) error_kind: Option<String>,
+    pub(crate) attrs: BTreeMap<Cow<'static, str>, AttrValue>,
 }
 
 impl Event {
     /// A new event with a fresh `event_id`, a per-process `session_id`, the current
-    /// time, this machine's `os`/`arch`, outcome `ok` and no attributes.
+    /// time, this machine's `os`/`arch`, outcome `ok` and no attributes — for testing a
+    /// sink. Every argument is a `&'static str`: text fixed in the source, never a
+    /// value read at run time.
     ///
     /// ```
     /// let event = telemetry::Event::new("cmd.test", "mytool", "0.1.0", "ab12");
-    /// assert_eq!(event.event_id.len(), 36);
-    /// assert!(event.timestamp_utc.ends_with('Z'));
+    /// assert_eq!(event.event_id().len(), 36);
+    /// assert!(event.timestamp_utc().ends_with('Z'));
     /// ```
     pub fn new(
-        name: impl Into<String>,
-        tool: impl Into<Arc<str>>,
-        tool_version: impl Into<Arc<str>>,
-        machine_id: impl Into<Arc<str>>,
+        name: &'static str,
+        tool: &'static str,
+        tool_version: &'static str,
+        machine_id: &'static str,
+    ) -> Self {
+        Self::now(
+            Cow::Borrowed(name),
+            tool.into(),
+            tool_version.into(),
+            machine_id.into(),
+        )
+    }
+
+    /// [`Event::new`] for this crate: the tool's metadata is shared.
+    pub(crate) fn now(
+        name: Cow<'static, str>,
+        tool: Arc<str>,
+        tool_version: Arc<str>,
+        machine_id: Arc<str>,
     ) -> Self {
         Self {
             event_id: uuid::Uuid::new_v4().to_string(),
-            name: name.into(),
-            tool: tool.into(),
-            tool_version: tool_version.into(),
-            machine_id: machine_id.into(),
+            name,
+            tool,
+            tool_version,
+            machine_id,
             session_id: crate::identity::session_id(),
             timestamp_utc: rfc3339_millis(std::time::SystemTime::now()),
             os: platform().0,
@@ -89,16 +100,163 @@ impl Event {
         }
     }
 
-    /// Adds (or replaces) one attribute.
+    /// Adds (or replaces) one attribute: a `&'static str` key and a value that cannot
+    /// hold run-time text (see [`IntoAttrValue`]).
     ///
     /// ```
     /// let event = telemetry::Event::new("a", "t", "1", "m").with_attr("dry_run", true);
-    /// assert_eq!(event.attrs["dry_run"], telemetry::AttrValue::Bool(true));
+    /// assert_eq!(event.attrs()["dry_run"], telemetry::AttrValue::Bool(true));
     /// ```
     #[must_use]
-    pub fn with_attr(mut self, key: impl Into<String>, value: impl Into<AttrValue>) -> Self {
-        self.attrs.insert(key.into(), value.into());
+    pub fn with_attr(mut self, key: &'static str, value: impl IntoAttrValue) -> Self {
+        match value.into_attr_value() {
+            Some(value) => self.attrs.insert(Cow::Borrowed(key), value),
+            None => self.attrs.remove(key),
+        };
         self
+    }
+
+    /// Random UUID v4, unique per event: the key a backend deduplicates on.
+    ///
+    /// ```
+    /// # let e = telemetry::Event::new("a", "t", "1", "m");
+    /// assert_eq!(e.event_id().len(), 36);
+    /// ```
+    pub fn event_id(&self) -> &str {
+        &self.event_id
+    }
+
+    /// Lowercase dotted event name, e.g. `cmd.build`.
+    ///
+    /// ```
+    /// # let e = telemetry::Event::new("cmd.build", "t", "1", "m");
+    /// assert_eq!(e.name(), "cmd.build");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The tool that sent the event.
+    ///
+    /// ```
+    /// # let e = telemetry::Event::new("a", "mytool", "1", "m");
+    /// assert_eq!(e.tool(), "mytool");
+    /// ```
+    pub fn tool(&self) -> &str {
+        &self.tool
+    }
+
+    /// The tool's version.
+    ///
+    /// ```
+    /// # let e = telemetry::Event::new("a", "t", "1.2.3", "m");
+    /// assert_eq!(e.tool_version(), "1.2.3");
+    /// ```
+    pub fn tool_version(&self) -> &str {
+        &self.tool_version
+    }
+
+    /// Salted SHA-256 of the machine id (64 hex chars), never the raw id.
+    ///
+    /// ```
+    /// # let e = telemetry::Event::new("a", "t", "1", "ab12");
+    /// assert_eq!(e.machine_id(), "ab12");
+    /// ```
+    pub fn machine_id(&self) -> &str {
+        &self.machine_id
+    }
+
+    /// Random UUID v4, one per process.
+    ///
+    /// ```
+    /// # let e = telemetry::Event::new("a", "t", "1", "m");
+    /// assert_eq!(e.session_id().len(), 36);
+    /// ```
+    pub fn session_id(&self) -> &str {
+        &self.session_id
+    }
+
+    /// When the event happened: RFC 3339, UTC, millisecond precision.
+    ///
+    /// ```
+    /// # let e = telemetry::Event::new("a", "t", "1", "m");
+    /// assert_eq!(e.timestamp_utc().len(), "2026-11-21T05:43:56.281Z".len());
+    /// ```
+    pub fn timestamp_utc(&self) -> &str {
+        &self.timestamp_utc
+    }
+
+    /// Operating system family (`std::env::consts::OS`).
+    ///
+    /// ```
+    /// # let e = telemetry::Event::new("a", "t", "1", "m");
+    /// assert_eq!(e.os(), std::env::consts::OS);
+    /// ```
+    pub fn os(&self) -> &str {
+        &self.os
+    }
+
+    /// CPU architecture (`std::env::consts::ARCH`).
+    ///
+    /// ```
+    /// # let e = telemetry::Event::new("a", "t", "1", "m");
+    /// assert_eq!(e.arch(), std::env::consts::ARCH);
+    /// ```
+    pub fn arch(&self) -> &str {
+        &self.arch
+    }
+
+    /// How long the tracked call ran, in milliseconds (microsecond resolution);
+    /// `None` for an event recorded through the run-time API.
+    ///
+    /// ```
+    /// # let e = telemetry::Event::new("a", "t", "1", "m");
+    /// assert_eq!(e.duration_ms(), None);
+    /// ```
+    pub fn duration_ms(&self) -> Option<f64> {
+        self.duration_ms
+    }
+
+    /// How the tracked call ended.
+    ///
+    /// ```
+    /// # let e = telemetry::Event::new("a", "t", "1", "m");
+    /// assert_eq!(e.outcome(), telemetry::Outcome::Ok);
+    /// ```
+    pub fn outcome(&self) -> Outcome {
+        self.outcome
+    }
+
+    /// For `outcome = error`: the name of the error *type* (never its message), with
+    /// every value in it (a const-generic argument, an array length) replaced by `_`.
+    ///
+    /// ```
+    /// # let e = telemetry::Event::new("a", "t", "1", "m");
+    /// assert_eq!(e.error_kind(), None);
+    /// ```
+    pub fn error_kind(&self) -> Option<&str> {
+        self.error_kind.as_deref()
+    }
+
+    /// Literal and captured attributes, sorted by key.
+    ///
+    /// ```
+    /// # let e = telemetry::Event::new("a", "t", "1", "m").with_attr("jobs", 2);
+    /// assert_eq!(e.attrs().len(), 1);
+    /// ```
+    pub fn attrs(&self) -> &BTreeMap<Cow<'static, str>, AttrValue> {
+        &self.attrs
+    }
+
+    /// One attribute's value.
+    ///
+    /// ```
+    /// # let e = telemetry::Event::new("a", "t", "1", "m").with_attr("jobs", 2);
+    /// assert_eq!(e.attr("jobs"), Some(&telemetry::AttrValue::Int(2)));
+    /// assert_eq!(e.attr("other"), None);
+    /// ```
+    pub fn attr(&self, key: &str) -> Option<&AttrValue> {
+        self.attrs.get(key)
     }
 }
 
@@ -234,15 +392,21 @@ impl fmt::Display for Outcome {
 
 /// An attribute value. Serialised as a plain JSON value (`"x"`, `4`, `true`, `0.5`).
 ///
-/// Strings are `Cow<'static, str>` so that literal attributes and enum variant names
-/// cost no allocation on the recording path.
+/// An `AttrValue` can be made from a `bool`, a number or a `&'static str` (text fixed
+/// in the source), and by this crate (a `SafeValue`'s value, a `Hashed` digest). There
+/// is deliberately no `From<String>` and no public `Deserialize`, and the [`Str`]
+/// variant cannot be built outside this crate: a value that reaches an event can never
+/// be text read at run time (a path, an argument, a user name).
+///
+/// [`Str`]: AttrValue::Str
 ///
 /// ```
 /// use telemetry::AttrValue;
 /// assert_eq!(serde_json::to_string(&AttrValue::from("release")).unwrap(), "\"release\"");
 /// assert_eq!(serde_json::to_string(&AttrValue::from(-3)).unwrap(), "-3");
+/// assert_eq!(AttrValue::from("release").as_str(), Some("release"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 #[non_exhaustive]
 pub enum AttrValue {
@@ -255,6 +419,8 @@ pub enum AttrValue {
     /// A floating point number (non-finite values serialise as `null`).
     Float(f64),
     /// A string: a literal, a `SafeValue` enum variant name, or a `Hashed` digest.
+    /// Read it with [`as_str`](AttrValue::as_str); made only by this crate.
+    #[non_exhaustive]
     Str(Cow<'static, str>),
 }
 
@@ -271,6 +437,78 @@ impl AttrValue {
             Self::Float(_) => "float",
             Self::Str(_) => "string",
         }
+    }
+
+    /// The string, for a string value.
+    ///
+    /// ```
+    /// assert_eq!(telemetry::AttrValue::from("x").as_str(), Some("x"));
+    /// assert_eq!(telemetry::AttrValue::from(1).as_str(), None);
+    /// ```
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Self::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A string this crate made (a `Hashed` digest, a value read back from the spool).
+    pub(crate) fn owned_str(s: String) -> Self {
+        Self::Str(Cow::Owned(s))
+    }
+}
+
+/// A value the run-time API accepts as an attribute: a `bool`, a number, a
+/// `&'static str`, a [`SafeValue`](crate::SafeValue) (a derived enum or newtype,
+/// `Hashed`, an `Option` of one) or an [`AttrValue`]. Sealed: a `String` is none of
+/// these, so `record_sync("cmd.run", [("home", home_dir)])` does not compile.
+///
+/// ```
+/// #[derive(telemetry::SafeValue)]
+/// enum Shell { Bash, Zsh }
+///
+/// use telemetry::{AttrValue, IntoAttrValue};
+/// assert_eq!(Shell::Zsh.into_attr_value(), Some(AttrValue::from("zsh")));
+/// assert_eq!("literal".into_attr_value(), Some(AttrValue::from("literal")));
+/// assert_eq!(None::<u8>.into_attr_value(), None);
+/// # let _ = Shell::Bash;
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an attribute value: only values that cannot hold run-time text may be sent",
+    label = "not a bool, number, `&'static str`, `SafeValue` or `AttrValue`",
+    note = "a `String` (or anything read at run time) could carry a path, a user name or a secret; send a string literal, map the value to a fieldless enum with `#[derive(telemetry::SafeValue)]`, or hash it with `telemetry::Hashed`"
+)]
+pub trait IntoAttrValue: into_attr_value::Sealed {
+    /// The value as it is sent, or `None` to leave the attribute out.
+    fn into_attr_value(self) -> Option<AttrValue>;
+}
+
+mod into_attr_value {
+    /// Only this crate implements `IntoAttrValue`.
+    pub trait Sealed {}
+    impl<T: crate::SafeValue> Sealed for T {}
+    impl Sealed for &'static str {}
+    impl Sealed for super::AttrValue {}
+}
+
+impl<T: crate::SafeValue> IntoAttrValue for T {
+    #[inline]
+    fn into_attr_value(self) -> Option<AttrValue> {
+        self.to_attr_value()
+    }
+}
+
+impl IntoAttrValue for &'static str {
+    #[inline]
+    fn into_attr_value(self) -> Option<AttrValue> {
+        Some(AttrValue::Str(Cow::Borrowed(self)))
+    }
+}
+
+impl IntoAttrValue for AttrValue {
+    #[inline]
+    fn into_attr_value(self) -> Option<AttrValue> {
+        Some(self)
     }
 }
 
@@ -352,9 +590,102 @@ impl From<&'static str> for AttrValue {
     }
 }
 
-impl From<String> for AttrValue {
-    fn from(v: String) -> Self {
-        Self::Str(Cow::Owned(v))
+/// Reading events back from this crate's own files (the spool). Private on purpose:
+/// a public `Deserialize` would be a way to make an `Event` (or an `AttrValue`) out of
+/// any text. A line whose name, keys or string values break the rules an event was
+/// made under is refused like a corrupt one.
+pub(crate) mod wire {
+    use std::borrow::Cow;
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use serde::Deserialize;
+
+    use super::{AttrValue, Event, Outcome};
+    use crate::naming;
+
+    #[derive(Deserialize)]
+    struct WireEvent {
+        event_id: String,
+        name: String,
+        tool: Arc<str>,
+        tool_version: Arc<str>,
+        machine_id: Arc<str>,
+        session_id: Arc<str>,
+        timestamp_utc: String,
+        os: Arc<str>,
+        arch: Arc<str>,
+        #[serde(default)]
+        duration_ms: Option<f64>,
+        outcome: Outcome,
+        #[serde(default)]
+        error_kind: Option<String>,
+        #[serde(default)]
+        attrs: BTreeMap<String, WireValue>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum WireValue {
+        Bool(bool),
+        Int(i64),
+        UInt(u64),
+        Float(f64),
+        Str(String),
+    }
+
+    /// Why a line was refused.
+    #[derive(Debug)]
+    pub(crate) enum Refused {
+        Json(serde_json::Error),
+        Rule(&'static str),
+    }
+
+    impl std::fmt::Display for Refused {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            match self {
+                Self::Json(e) => write!(f, "not an event: {e}"),
+                Self::Rule(what) => write!(f, "{what} breaks the naming rules"),
+            }
+        }
+    }
+
+    /// One event of a JSON line written by this crate.
+    pub(crate) fn event_from_json(line: &[u8]) -> Result<Event, Refused> {
+        let w: WireEvent = serde_json::from_slice(line).map_err(Refused::Json)?;
+        if !naming::is_valid_event_name(&w.name) {
+            return Err(Refused::Rule("event name"));
+        }
+        let mut attrs = BTreeMap::new();
+        for (key, value) in w.attrs {
+            if !naming::is_valid_attr_key(&key) {
+                return Err(Refused::Rule("attribute key"));
+            }
+            let value = match value {
+                WireValue::Bool(b) => AttrValue::Bool(b),
+                WireValue::Int(i) => AttrValue::Int(i),
+                WireValue::UInt(u) => AttrValue::UInt(u),
+                WireValue::Float(f) => AttrValue::Float(f),
+                WireValue::Str(s) if naming::is_valid_attr_text(&s) => AttrValue::owned_str(s),
+                WireValue::Str(_) => return Err(Refused::Rule("attribute value")),
+            };
+            attrs.insert(Cow::Owned(key), value);
+        }
+        Ok(Event {
+            event_id: w.event_id,
+            name: Cow::Owned(w.name),
+            tool: w.tool,
+            tool_version: w.tool_version,
+            machine_id: w.machine_id,
+            session_id: w.session_id,
+            timestamp_utc: w.timestamp_utc,
+            os: w.os,
+            arch: w.arch,
+            duration_ms: w.duration_ms,
+            outcome: w.outcome,
+            error_kind: w.error_kind,
+            attrs,
+        })
     }
 }
 
@@ -373,8 +704,34 @@ mod tests {
         ];
         let json = serde_json::to_string(&values).unwrap();
         assert_eq!(json, r#"[true,-7,18446744073709551615,0.25,"x"]"#);
-        let back: Vec<AttrValue> = serde_json::from_str(&json).unwrap();
-        assert_eq!(back, values);
+        let event = values
+            .iter()
+            .zip(["a", "b", "c", "d", "e"])
+            .fold(Event::new("cmd.x", "t", "1", "m"), |e, (v, k)| {
+                e.with_attr(k, v.clone())
+            });
+        let line = serde_json::to_vec(&event).unwrap();
+        let back = wire::event_from_json(&line).unwrap();
+        assert_eq!(back, event);
+    }
+
+    #[test]
+    fn lines_that_break_the_rules_are_refused_when_read_back() {
+        let event = Event::new("cmd.x", "t", "1", "m").with_attr("jobs", 1);
+        let json = serde_json::to_string(&event).unwrap();
+        for (from, to) in [
+            ("\"cmd.x\"", "\"/home/alice\""),
+            ("\"jobs\"", "\"Home Dir\""),
+            ("\"jobs\":1", "\"jobs\":\"a\\u202eb\""),
+            ("\"jobs\":1", "\"jobs\":\"line\\nbreak\""),
+        ] {
+            let bad = json.replace(from, to);
+            assert_ne!(bad, json, "{from}");
+            assert!(wire::event_from_json(bad.as_bytes()).is_err(), "{bad}");
+        }
+        let long = json.replace("\"jobs\":1", &format!("\"jobs\":\"{}\"", "x".repeat(129)));
+        assert!(wire::event_from_json(long.as_bytes()).is_err());
+        assert!(wire::event_from_json(json.as_bytes()).is_ok());
     }
 
     #[test]

@@ -106,7 +106,7 @@ impl std::fmt::Debug for Hashed {
 impl SafeValue for Hashed {
     const KIND: &'static str = "hashed";
     fn to_attr_value(&self) -> Option<AttrValue> {
-        self.0.clone().map(AttrValue::from)
+        self.0.clone().map(AttrValue::owned_str)
     }
 }
 

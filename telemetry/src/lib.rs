@@ -46,6 +46,7 @@ mod naming;
 mod pipeline;
 mod safe_value;
 pub mod sink;
+mod type_name;
 
 #[doc(hidden)]
 #[path = "private/mod.rs"]
@@ -56,7 +57,7 @@ pub use context::{
     LOCAL_LOG_FILE, TelemetryContext, TelemetryContextBuilder,
 };
 pub use error::TelemetryError;
-pub use event::{AttrValue, Event, Outcome};
+pub use event::{AttrValue, Event, IntoAttrValue, Outcome};
 pub use global::{TelemetryGuard, global, init, shutdown};
 pub use hashed::Hashed;
 pub use identity::MachineId;
@@ -108,7 +109,9 @@ pub use sink::{HttpSink, HttpSinkBuilder};
 #[cfg(feature = "otlp")]
 pub use sink::{OtlpEncoding, OtlpSink, OtlpSinkBuilder};
 
-/// Introspection for tests and `telemetry status`; not a stable API.
+/// Introspection for this workspace's tests (feature `test-internals`, which CI turns
+/// on and no tool should): not a stable API.
+#[cfg(feature = "test-internals")]
 #[doc(hidden)]
 pub mod __diagnostics {
     /// How many machine ids this process derived.

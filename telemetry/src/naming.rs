@@ -30,6 +30,28 @@ pub(crate) fn is_valid_tool_name(tool: &str) -> bool {
         && !tool.starts_with('.')
 }
 
+/// A tool version: 1-64 ASCII letters, digits, `.`, `-`, `+` (SemVer's alphabet).
+pub(crate) fn is_valid_tool_version(version: &str) -> bool {
+    (1..=MAX_EVENT_NAME).contains(&version.len())
+        && version
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+'))
+}
+
+/// Longest string attribute value accepted, in bytes.
+pub(crate) const MAX_ATTR_TEXT: usize = 128;
+
+/// A string attribute value: at most 128 bytes, no control characters (C0, DEL, C1)
+/// and no bidirectional formatting characters (which could make a value display as
+/// something else than it is).
+pub(crate) fn is_valid_attr_text(value: &str) -> bool {
+    value.len() <= MAX_ATTR_TEXT
+        && !value.chars().any(|c| {
+            c.is_control()
+                || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -100,8 +100,39 @@ pub fn demo_log(home: &Path) -> PathBuf {
     demo_data_dir(home).join("events.jsonl")
 }
 
+/// One line of a JSON-lines event log, read with the tests' own idea of the wire
+/// format (the library deliberately has no public way to parse text into an `Event`).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct LoggedEvent {
+    pub event_id: String,
+    pub name: String,
+    pub tool: String,
+    pub tool_version: String,
+    pub machine_id: String,
+    pub session_id: String,
+    pub timestamp_utc: String,
+    pub os: String,
+    pub arch: String,
+    #[serde(default)]
+    pub duration_ms: Option<f64>,
+    pub outcome: telemetry::Outcome,
+    #[serde(default)]
+    pub error_kind: Option<String>,
+    #[serde(default)]
+    pub attrs: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+/// Every event of a JSON-lines log (none if the file does not exist).
+pub fn read_events(path: &Path) -> Vec<LoggedEvent> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every logged line is an event"))
+        .collect()
+}
+
 /// Every event in the demo's local log (none if there is no log).
-pub fn demo_events(home: &Path) -> Vec<telemetry::Event> {
+pub fn demo_events(home: &Path) -> Vec<LoggedEvent> {
     std::fs::read_to_string(demo_log(home))
         .unwrap_or_default()
         .lines()

@@ -66,13 +66,13 @@ fn reset_sends_a_deletion_request_with_the_machine_id() {
         .run_with_output(&ctx, &mut out)
         .unwrap();
     let events = sink.snapshot();
-    let names: Vec<_> = events.iter().map(|e| e.name.as_str()).collect();
+    let names: Vec<_> = events.iter().map(|e| e.name()).collect();
     assert_eq!(
         names,
         ["data.deletion_request"],
         "the buffered event was dropped, the request sent"
     );
-    assert_eq!(&*events[0].machine_id, ctx.machine_id());
+    assert_eq!(events[0].machine_id(), ctx.machine_id());
     assert!(
         String::from_utf8(out)
             .unwrap()

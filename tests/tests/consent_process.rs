@@ -7,7 +7,6 @@ use std::io::Read;
 use std::path::Path;
 use std::process::Output;
 
-use telemetry::Event;
 use telemetry_tests::{
     assert_no_files, demo_config_dir as config_dir, demo_data_dir as data_dir,
     demo_events as recorded, files_below, run_demo,
@@ -236,7 +235,7 @@ fn show_mode_prints_to_stderr_and_still_records() {
         &[("DEMO_TELEMETRY", "1"), ("DEMO_TELEMETRY_SHOW", "1")],
     );
     assert!(out.stdout.is_empty(), "never stdout");
-    let shown: Vec<Event> = text(&out.stderr)
+    let shown: Vec<telemetry_tests::LoggedEvent> = text(&out.stderr)
         .lines()
         .filter(|l| l.starts_with('{'))
         .map(|l| serde_json::from_str(l).unwrap())
@@ -262,7 +261,9 @@ fn dry_run_prints_and_keeps_nothing() {
     let stderr = text(&out.stderr);
     let line = stderr.lines().find(|l| l.starts_with('{')).unwrap();
     assert_eq!(
-        serde_json::from_str::<Event>(line).unwrap().name,
+        serde_json::from_str::<telemetry_tests::LoggedEvent>(line)
+            .unwrap()
+            .name,
         "cmd.build"
     );
     assert!(!data_dir(home.path()).join("events.jsonl").exists());

@@ -39,14 +39,14 @@ async fn record_emits_when_enabled() {
     assert_eq!(events.len(), 1);
     let e = &events[0];
     assert_eq!(
-        (e.name.as_str(), &*e.tool, &*e.tool_version),
+        (e.name(), e.tool(), e.tool_version()),
         ("cmd.build", "mytool", "1.2.3")
     );
     assert_eq!(
-        *e.machine_id,
+        e.machine_id(),
         telemetry::MachineId::derive_in("test-salt", ctx.data_dir().unwrap())
     );
-    assert_eq!(e.duration_ms, None);
+    assert_eq!(e.duration_ms(), None);
 }
 
 #[tokio::test]
@@ -86,7 +86,8 @@ async fn record_with_attrs_attaches_attrs_and_beats_defaults() {
     .await
     .unwrap();
     ctx.flush().await.unwrap();
-    let attrs = &sink.snapshot()[0].attrs;
+    let events = sink.snapshot();
+    let attrs = events[0].attrs();
     assert_eq!(
         attrs["profile"],
         AttrValue::from("release"),
@@ -111,7 +112,7 @@ async fn records_arrive_in_order() {
     let order: Vec<_> = sink
         .snapshot()
         .into_iter()
-        .map(|e| e.attrs["i"].clone())
+        .map(|e| e.attrs()["i"].clone())
         .collect();
     let expected: Vec<_> = (0..250).map(AttrValue::Int).collect();
     assert_eq!(order, expected);
@@ -227,7 +228,7 @@ fn disabling_at_run_time_drops_what_is_queued() {
     ctx.flush_blocking(WAIT).unwrap();
     // The worker may have taken the first event before the policy changed (it waits
     // for a batch of 1000 or 30 s, so in practice none): nothing recorded later arrives.
-    assert!(sink.snapshot().iter().all(|e| e.name != "cmd.after"));
+    assert!(sink.snapshot().iter().all(|e| e.name() != "cmd.after"));
     assert_eq!(ctx.queued_events(), 0);
 }
 
@@ -273,4 +274,73 @@ fn builder_errors_are_errors_not_panics() {
         let code = miette::Diagnostic::code(&err).unwrap().to_string();
         assert_eq!(code, "telemetry::config");
     }
+}
+
+#[derive(telemetry::SafeValue, Clone, Copy)]
+enum Channel {
+    Beta,
+}
+
+#[tokio::test]
+async fn the_run_time_api_takes_safe_values_of_every_kind() {
+    let sink = MemorySink::new();
+    let ctx = TelemetryContext::builder()
+        .tool("mytool")
+        .tool_version("1.2.3-beta.1+build.5")
+        .sink(sink.clone())
+        .policy(CollectionPolicy::Enabled)
+        .default_attr("channel", Channel::Beta)
+        .default_attr("left_out", None::<u8>)
+        .build()
+        .unwrap();
+    ctx.record_sync("cmd.a", [("shell", Channel::Beta)])
+        .unwrap();
+    ctx.record_sync("cmd.b", [("jobs", Some(3_u16)), ("none", None)])
+        .unwrap();
+    ctx.record_sync(
+        "cmd.c",
+        [("lit", AttrValue::from("x")), ("n", AttrValue::from(2))],
+    )
+    .unwrap();
+    ctx.flush().await.unwrap();
+    let events = sink.snapshot();
+    let keys: Vec<Vec<&str>> = events
+        .iter()
+        .map(|e| e.attrs().keys().map(|k| &**k).collect())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            vec!["channel", "shell"],
+            vec!["channel", "jobs"],
+            vec!["channel", "lit", "n"],
+        ]
+    );
+    assert_eq!(
+        events[0].attr("shell").and_then(AttrValue::as_str),
+        Some("beta")
+    );
+    assert_eq!(events[1].attr("jobs"), Some(&AttrValue::Int(3)));
+}
+
+#[test]
+fn a_tool_version_outside_semver_characters_is_refused() {
+    for bad in ["", "1.0 beta", "1.0+/home/alice", "v1\n", "\u{202e}1.0"] {
+        let err = TelemetryContext::builder()
+            .tool("mytool")
+            .tool_version(bad)
+            .sink(MemorySink::new())
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("tool version"), "{bad:?}: {err}");
+    }
+    let long: &'static str = Box::leak("1".repeat(65).into_boxed_str());
+    assert!(
+        TelemetryContext::builder()
+            .tool("mytool")
+            .tool_version(long)
+            .sink(MemorySink::new())
+            .build()
+            .is_err()
+    );
 }

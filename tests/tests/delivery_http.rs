@@ -174,7 +174,11 @@ fn batches_left_by_an_earlier_run_are_replayed_oldest_first_with_their_event_ids
     ctx.flush_blocking(WAIT).unwrap();
 
     let ids = server.accepted_ids();
-    let expected: Vec<String> = old.iter().flatten().map(|e| e.event_id.clone()).collect();
+    let expected: Vec<String> = old
+        .iter()
+        .flatten()
+        .map(|e| e.event_id().to_owned())
+        .collect();
     assert_eq!(ids.len(), 7);
     assert_eq!(&ids[..6], &expected[..], "oldest first, ids kept");
     let stats = ctx.stats();
@@ -205,7 +209,7 @@ fn corrupt_and_truncated_lines_are_skipped_and_counted_the_rest_is_delivered() {
     assert_eq!(ids.len(), 3);
     assert_eq!(
         ids[..2],
-        [good[0].event_id.clone(), good[1].event_id.clone()]
+        [good[0].event_id().to_owned(), good[1].event_id().to_owned()]
     );
     let stats = ctx.stats();
     assert_eq!(stats.corrupt_skipped, 3);

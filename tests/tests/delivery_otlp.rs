@@ -68,16 +68,16 @@ fn check(request: &ExportLogsServiceRequest, sent: &[telemetry::Event]) {
     let records = &rl.scope_logs[0].log_records;
     assert_eq!(records.len(), 2);
     for (record, event) in records.iter().zip(sent) {
-        assert_eq!(record.event_name, event.name);
+        assert_eq!(record.event_name, event.name());
         assert!(record.time_unix_nano > 1_600_000_000_000_000_000);
         let a = attrs(&record.attributes);
-        assert_eq!(a["event_id"], s(&event.event_id));
-        assert_eq!(a["machine_id"], s(&event.machine_id));
-        assert_eq!(a["session_id"], s(&event.session_id));
+        assert_eq!(a["event_id"], s(event.event_id()));
+        assert_eq!(a["machine_id"], s(event.machine_id()));
+        assert_eq!(a["session_id"], s(event.session_id()));
         assert_eq!(a["tool"], s("mytool"));
         assert_eq!(a["outcome"], s("ok"));
         assert_eq!(a["os"], s(std::env::consts::OS));
-        assert_eq!(a["timestamp_utc"], s(&event.timestamp_utc));
+        assert_eq!(a["timestamp_utc"], s(event.timestamp_utc()));
     }
     let build = attrs(&records[0].attributes);
     assert_eq!(build["attrs.jobs"], Some(Value::IntValue(8)));

@@ -180,7 +180,7 @@ fn two_processes_replaying_one_spool_deliver_each_event_once() {
         let events: Vec<Event> = (0..4)
             .map(|i| Event::new("cmd.old", "mytool", "1", "m").with_attr("i", i))
             .collect();
-        ids.extend(events.iter().map(|e| e.event_id.clone()));
+        ids.extend(events.iter().map(|e| e.event_id().to_owned()));
         write_ready_file(&spool, f, &jsonl(&events));
     }
     let server = Server::start(Reply::Slow(200, Duration::from_millis(5)));

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Output;
 
 #[cfg(feature = "collect")]
-use telemetry::{AttrValue, Outcome};
+use telemetry::Outcome;
 use telemetry_tests::{assert_no_files, run_demo};
 #[cfg(feature = "collect")]
 use telemetry_tests::{demo_events as recorded, demo_log as local_log};
@@ -45,9 +45,9 @@ fn with_consent_each_command_records_one_event() {
     assert_eq!(names, ["cmd.build", "cmd.test", "cmd.fail"]);
     let build = &events[0];
     assert_eq!(&*build.tool, "demo");
-    assert_eq!(build.attrs["jobs"], AttrValue::Int(8));
-    assert_eq!(build.attrs["profile"], AttrValue::from("release"));
-    assert_eq!(build.attrs["target"], AttrValue::from("demo"));
+    assert_eq!(build.attrs["jobs"], serde_json::json!(8));
+    assert_eq!(build.attrs["profile"], serde_json::json!("release"));
+    assert_eq!(build.attrs["target"], serde_json::json!("demo"));
     let keys: Vec<_> = build.attrs.keys().map(String::as_str).collect();
     assert_eq!(keys, ["jobs", "profile", "project", "target"]);
     assert!(

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use telemetry::{
-    AttrValue, Event, FileSink, MemorySink, NoopSink, TeeSink, TelemetryError, TelemetrySink,
-    WriterSink,
+    Event, FileSink, MemorySink, NoopSink, TeeSink, TelemetryError, TelemetrySink, WriterSink,
 };
+use telemetry_tests::LoggedEvent;
 
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -15,8 +15,10 @@ fn rt() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-fn event(name: &str) -> Event {
-    Event::new(name, "tool", "1.0.0", "0".repeat(64))
+const MACHINE_ID: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+fn event(name: &'static str) -> Event {
+    Event::new(name, "tool", "1.0.0", MACHINE_ID)
 }
 
 #[test]
@@ -60,7 +62,11 @@ fn memory_sink_records_in_order() {
             .await
             .unwrap();
     });
-    let names: Vec<_> = clone.snapshot().into_iter().map(|e| e.name).collect();
+    let names: Vec<_> = clone
+        .snapshot()
+        .into_iter()
+        .map(|e| e.name().to_owned())
+        .collect();
     assert_eq!(names, ["first", "second", "third"]);
     clone.clear();
     assert!(sink.snapshot().is_empty());
@@ -77,13 +83,13 @@ fn file_sink_appends_two_json_lines_and_creates_parent_dirs() {
     });
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.ends_with('\n'));
-    let events: Vec<Event> = text
+    let events: Vec<LoggedEvent> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(events.len(), 2);
     assert_eq!(events[0].name, "one");
-    assert_eq!(events[1].attrs["n"], AttrValue::Int(2));
+    assert_eq!(events[1].attrs["n"], 2);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -96,11 +102,12 @@ fn file_sink_appends_two_json_lines_and_creates_parent_dirs() {
 fn writer_seq_pairs(text: &str) -> Vec<(i64, i64)> {
     text.lines()
         .map(|line| {
-            let e: Event = serde_json::from_str(line)
+            let e: LoggedEvent = serde_json::from_str(line)
                 .unwrap_or_else(|err| panic!("torn or interleaved line {line:?}: {err}"));
-            let get = |k: &str| match e.attrs[k] {
-                AttrValue::Int(v) => v,
-                ref other => panic!("{k} = {other:?}"),
+            let get = |k: &str| {
+                e.attrs[k]
+                    .as_i64()
+                    .unwrap_or_else(|| panic!("{k} = {:?}", e.attrs[k]))
             };
             (get("writer"), get("seq"))
         })
@@ -199,7 +206,7 @@ fn writer_sink_writes_one_json_line_per_event() {
     let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
     let names: Vec<String> = text
         .lines()
-        .map(|l| serde_json::from_str::<Event>(l).unwrap().name)
+        .map(|l| serde_json::from_str::<LoggedEvent>(l).unwrap().name)
         .collect();
     assert_eq!(names, ["a", "b"]);
 }

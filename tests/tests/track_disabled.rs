@@ -93,7 +93,11 @@ fn the_same_calls_are_recorded_when_enabled() {
     run_everything();
     ctx.flush_blocking(Duration::from_secs(10)).unwrap();
     drop(guard);
-    let mut names: Vec<String> = sink.snapshot().into_iter().map(|e| e.name).collect();
+    let mut names: Vec<String> = sink
+        .snapshot()
+        .into_iter()
+        .map(|e| e.name().to_owned())
+        .collect();
     names.sort();
     assert_eq!(names, ["off.build", "off.build", "off.fetch", "off.panics"]);
 }

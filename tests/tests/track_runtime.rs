@@ -58,7 +58,7 @@ impl Installed {
         let events: Vec<Event> = self
             .events()
             .into_iter()
-            .filter(|e| e.name == name)
+            .filter(|e| e.name() == name)
             .collect();
         assert_eq!(events.len(), 1, "{events:#?}");
         events.into_iter().next().unwrap()
@@ -170,7 +170,7 @@ impl Runner for Local {
 }
 
 fn attr(event: &Event, key: &str) -> Option<AttrValue> {
-    event.attrs.get(key).cloned()
+    event.attrs().get(key).cloned()
 }
 
 #[test]
@@ -178,9 +178,9 @@ fn sync_ok_records_literal_and_captured_attrs() {
     let t = Installed::new(CollectionPolicy::Enabled);
     assert_eq!(build(4, Profile::ReleaseLto, Some(7), false).unwrap(), 4);
     let e = t.only_event("track.build");
-    assert_eq!(e.outcome, Outcome::Ok);
-    assert_eq!(e.error_kind, None);
-    assert!(e.duration_ms.is_some());
+    assert_eq!(e.outcome(), Outcome::Ok);
+    assert_eq!(e.error_kind(), None);
+    assert!(e.duration_ms().is_some());
     assert_eq!(attr(&e, "kind"), Some(AttrValue::from("full")));
     assert_eq!(attr(&e, "level"), Some(AttrValue::Int(-2)));
     assert_eq!(attr(&e, "ratio"), Some(AttrValue::Float(0.5)));
@@ -188,7 +188,7 @@ fn sync_ok_records_literal_and_captured_attrs() {
     assert_eq!(attr(&e, "jobs"), Some(AttrValue::Int(4)));
     assert_eq!(attr(&e, "profile"), Some(AttrValue::from("release_lto")));
     assert_eq!(attr(&e, "target"), Some(AttrValue::Int(7)));
-    assert_eq!(e.attrs.len(), 7, "{:?}", e.attrs);
+    assert_eq!(e.attrs().len(), 7, "{:?}", e.attrs());
 }
 
 #[test]
@@ -196,11 +196,8 @@ fn sync_error_records_the_error_type_never_its_message() {
     let t = Installed::new(CollectionPolicy::Enabled);
     assert!(build(1, Profile::Debug, None, true).is_err());
     let e = t.only_event("track.build");
-    assert_eq!(e.outcome, Outcome::Error);
-    assert_eq!(
-        e.error_kind.as_deref(),
-        Some(std::any::type_name::<BuildError>())
-    );
+    assert_eq!(e.outcome(), Outcome::Error);
+    assert_eq!(e.error_kind(), Some(std::any::type_name::<BuildError>()));
     // `None` leaves the attribute out; nothing of the message appears anywhere.
     assert_eq!(attr(&e, "target"), None);
     assert!(!serde_json::to_string(&e).unwrap().contains("alice"));
@@ -213,22 +210,55 @@ fn result_aliases_and_boxed_errors_are_classified_by_type() {
     io_call(true).unwrap_err();
     boxed("x").unwrap_err();
     let events = t.events();
-    let io: Vec<_> = events.iter().filter(|e| e.name == "track.io").collect();
+    let io: Vec<_> = events.iter().filter(|e| e.name() == "track.io").collect();
     assert_eq!(io.len(), 2);
+    assert_eq!((io[0].outcome(), io[0].error_kind()), (Outcome::Ok, None));
+    assert_eq!(io[1].outcome(), Outcome::Error);
+    assert_eq!(io[1].error_kind(), Some("std::io::error::Error"));
+    let boxed = events.iter().find(|e| e.name() == "track.boxed").unwrap();
+    assert_eq!(boxed.outcome(), Outcome::Error);
     assert_eq!(
-        (io[0].outcome, io[0].error_kind.as_deref()),
-        (Outcome::Ok, None)
-    );
-    assert_eq!(io[1].outcome, Outcome::Error);
-    assert_eq!(io[1].error_kind.as_deref(), Some("std::io::error::Error"));
-    let boxed = events.iter().find(|e| e.name == "track.boxed").unwrap();
-    assert_eq!(boxed.outcome, Outcome::Error);
-    assert_eq!(
-        boxed.error_kind.as_deref(),
+        boxed.error_kind(),
         Some(std::any::type_name::<
             Box<dyn std::error::Error + Send + Sync>,
         >())
     );
+}
+
+/// An error type whose name would carry a value: a const-generic argument and an array
+/// length (`pack` turns a name into a number at compile time).
+#[derive(Debug)]
+struct Tagged<const N: u64, T>(std::marker::PhantomData<T>);
+
+const fn pack(name: &str) -> u64 {
+    let bytes = name.as_bytes();
+    let mut packed = 0_u64;
+    let mut i = 0;
+    while i < bytes.len() {
+        packed = packed << 8 | bytes[i] as u64;
+        i += 1;
+    }
+    packed
+}
+
+#[telemetry::track("track.tagged")]
+fn tagged() -> Result<(), Tagged<{ pack("alice") }, [u8; 1_633_904_995]>> {
+    Err(Tagged(std::marker::PhantomData))
+}
+
+#[test]
+fn error_kind_names_a_type_never_a_value() {
+    let t = Installed::new(CollectionPolicy::Enabled);
+    tagged().unwrap_err();
+    let e = t.only_event("track.tagged");
+    assert_eq!(e.outcome(), Outcome::Error);
+    let kind = e.error_kind().unwrap();
+    assert!(
+        std::any::type_name::<Tagged<{ pack("alice") }, [u8; 1_633_904_995]>>()
+            .contains(&pack("alice").to_string()),
+        "the raw type name carries the value"
+    );
+    assert_eq!(kind, "track_runtime::Tagged<_, [u8; _]>");
 }
 
 #[test]
@@ -236,7 +266,7 @@ fn non_result_return_types_record_ok() {
     let t = Installed::new(CollectionPolicy::Enabled);
     assert_eq!(plain(21), 42);
     let e = t.only_event("track.plain");
-    assert_eq!(e.outcome, Outcome::Ok);
+    assert_eq!(e.outcome(), Outcome::Ok);
     assert_eq!(attr(&e, "n"), Some(AttrValue::Int(21)));
 }
 
@@ -246,8 +276,8 @@ fn a_panic_is_recorded_and_keeps_unwinding() {
     let caught = std::panic::catch_unwind(|| panics("boom"));
     assert_eq!(*caught.unwrap_err().downcast::<String>().unwrap(), "boom");
     let e = t.only_event("track.panics");
-    assert_eq!(e.outcome, Outcome::Panic);
-    assert_eq!(e.error_kind, None);
+    assert_eq!(e.outcome(), Outcome::Panic);
+    assert_eq!(e.error_kind(), None);
 }
 
 #[test]
@@ -260,16 +290,16 @@ fn async_fn_is_timed_while_it_runs_not_from_construction() {
     let events: Vec<Event> = t
         .events()
         .into_iter()
-        .filter(|e| e.name == "track.async")
+        .filter(|e| e.name() == "track.async")
         .collect();
     assert_eq!(events.len(), 2);
     let ok = &events[0];
-    assert_eq!(ok.outcome, Outcome::Ok);
+    assert_eq!(ok.outcome(), Outcome::Ok);
     assert_eq!(attr(ok, "id"), Some(AttrValue::Int(9)));
-    let ms = ok.duration_ms.unwrap();
+    let ms = ok.duration_ms().unwrap();
     assert!((20.0..300.0).contains(&ms), "duration {ms} ms");
-    assert_eq!(events[1].outcome, Outcome::Error);
-    assert_eq!(events[1].error_kind.as_deref(), Some("core::fmt::Error"));
+    assert_eq!(events[1].outcome(), Outcome::Error);
+    assert_eq!(events[1].error_kind(), Some("core::fmt::Error"));
 }
 
 #[test]
@@ -281,7 +311,7 @@ fn a_future_dropped_after_its_first_poll_is_cancelled_and_one_never_polled_recor
     assert!(future.as_mut().poll(&mut cx).is_pending());
     drop(future);
     let e = t.only_event("track.pending");
-    assert_eq!(e.outcome, Outcome::Cancelled);
+    assert_eq!(e.outcome(), Outcome::Cancelled);
 }
 
 #[test]
@@ -296,7 +326,7 @@ fn a_panic_inside_a_polled_future_is_recorded_as_panic() {
     // Dropping the poisoned future afterwards must not record a second event.
     drop(future);
     let e = t.only_event("track.async_panic");
-    assert_eq!(e.outcome, Outcome::Panic);
+    assert_eq!(e.outcome(), Outcome::Panic);
 }
 
 #[test]
@@ -311,20 +341,20 @@ fn futures_from_async_blocks_and_async_trait_methods_are_recorded() {
     let events = t.events();
     let blocks: Vec<_> = events
         .iter()
-        .filter(|e| e.name == "track.future_block")
+        .filter(|e| e.name() == "track.future_block")
         .collect();
     assert_eq!(blocks.len(), 2);
     assert_eq!(
-        (blocks[0].outcome, attr(blocks[0], "parts")),
+        (blocks[0].outcome(), attr(blocks[0], "parts")),
         (Outcome::Ok, Some(AttrValue::Int(3)))
     );
-    assert_eq!(blocks[1].outcome, Outcome::Error);
+    assert_eq!(blocks[1].outcome(), Outcome::Error);
     let run = events
         .iter()
-        .find(|e| e.name == "track.async_trait")
+        .find(|e| e.name() == "track.async_trait")
         .unwrap();
     assert_eq!(
-        (run.outcome, attr(run, "jobs")),
+        (run.outcome(), attr(run, "jobs")),
         (Outcome::Ok, Some(AttrValue::Int(5)))
     );
 }
@@ -334,7 +364,7 @@ fn plain_values(t: &Installed) -> Vec<i64> {
     let mut values: Vec<i64> = t
         .events()
         .iter()
-        .filter(|e| e.name == "track.plain")
+        .filter(|e| e.name() == "track.plain")
         .filter_map(|e| match attr(e, "n") {
             Some(AttrValue::Int(n)) => Some(n),
             _ => None,

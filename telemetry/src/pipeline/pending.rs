@@ -41,13 +41,13 @@ pub(crate) enum What {
 /// The name and run-time attributes of an explicit event.
 #[derive(Debug)]
 pub(crate) struct Named {
-    pub(crate) name: String,
-    pub(crate) attrs: BTreeMap<String, AttrValue>,
+    pub(crate) name: &'static str,
+    pub(crate) attrs: BTreeMap<&'static str, AttrValue>,
 }
 
 impl Pending {
     /// An explicit event (no duration, outcome `ok`) recorded now.
-    pub(crate) fn named(name: String, attrs: BTreeMap<String, AttrValue>) -> Self {
+    pub(crate) fn named(name: &'static str, attrs: BTreeMap<&'static str, AttrValue>) -> Self {
         Self {
             what: What::Named(Box::new(Named { name, attrs })),
             end: clock::now_std(),

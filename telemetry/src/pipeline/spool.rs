@@ -306,9 +306,12 @@ impl Spool {
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            match serde_json::from_slice::<Event>(line) {
+            match crate::event::wire::event_from_json(line) {
                 Ok(event) => events.push(event),
-                Err(_) => corrupt += 1,
+                Err(refused) => {
+                    tracing::debug!(%refused, "telemetry: spool line skipped");
+                    corrupt += 1;
+                }
             }
         }
         if corrupt > 0 {

@@ -2,6 +2,7 @@
 //! runtime, started lazily on the first accepted event, so sync tools and async tools
 //! (inside or outside a runtime) behave alike and a disabled process never starts it.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -16,6 +17,7 @@ use crate::pipeline::pending::Named;
 use crate::pipeline::sender::{self, Job};
 use crate::pipeline::stats::Counters;
 use crate::pipeline::{Pending, Queue, What};
+use crate::type_name;
 
 /// The name of the worker thread (visible in `/proc/<pid>/task/*/comm`, debuggers).
 pub(crate) const WORKER_THREAD_NAME: &str = "telemetry-worker";
@@ -26,7 +28,7 @@ pub(crate) struct EventFactory {
     pub(crate) tool_version: Arc<str>,
     pub(crate) salt: String,
     pub(crate) data_dir: Option<PathBuf>,
-    pub(crate) default_attrs: BTreeMap<String, AttrValue>,
+    pub(crate) default_attrs: BTreeMap<Cow<'static, str>, AttrValue>,
     machine_id: OnceLock<Arc<str>>,
     /// Wall-clock and monotonic time read together, to date events from their
     /// monotonic timestamp without a second clock read on the hot path.
@@ -36,11 +38,11 @@ pub(crate) struct EventFactory {
 
 impl EventFactory {
     pub(crate) fn new(
-        tool: String,
-        tool_version: String,
+        tool: &'static str,
+        tool_version: &'static str,
         salt: String,
         data_dir: Option<PathBuf>,
-        default_attrs: BTreeMap<String, AttrValue>,
+        default_attrs: BTreeMap<Cow<'static, str>, AttrValue>,
     ) -> Self {
         Self {
             tool: tool.into(),
@@ -84,19 +86,19 @@ impl EventFactory {
                 error_kind,
             } => {
                 for (k, v) in spec.attrs {
-                    attrs.insert((*k).to_owned(), v.clone());
+                    attrs.insert(Cow::Borrowed(*k), v.clone());
                 }
                 for (k, v) in captured.with_keys(spec.captures.iter().map(|c| c.key)) {
-                    attrs.insert(k.to_owned(), v);
+                    attrs.insert(Cow::Borrowed(k), v);
                 }
                 let duration = duration_ms(clock::duration(start, p.end));
-                let error_kind = error_kind.map(|type_name| type_name().to_owned());
-                (spec.name.to_owned(), Some(duration), error_kind)
+                let error_kind = error_kind.map(|type_name| type_name::without_values(type_name()));
+                (Cow::Borrowed(spec.name), Some(duration), error_kind)
             }
             What::Named(named) => {
                 let Named { name, attrs: given } = *named;
-                attrs.extend(given);
-                (name, None, None)
+                attrs.extend(given.into_iter().map(|(k, v)| (Cow::Borrowed(k), v)));
+                (Cow::Borrowed(name), None, None)
             }
         };
         // Built field by field rather than through `Event::new`, which would read the

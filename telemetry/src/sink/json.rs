@@ -79,7 +79,7 @@ fn write_event(out: &mut Vec<u8>, e: &Event) -> Result<(), serde_json::Error> {
 
 fn write_attrs(
     out: &mut Vec<u8>,
-    attrs: &BTreeMap<String, AttrValue>,
+    attrs: &BTreeMap<std::borrow::Cow<'static, str>, AttrValue>,
 ) -> Result<(), serde_json::Error> {
     out.push(b'{');
     for (i, (key, value)) in attrs.iter().enumerate() {
@@ -200,7 +200,12 @@ mod tests {
         }
 
         fn event(&mut self) -> Event {
-            let mut e = Event::new(self.string(), self.string(), self.string(), self.string());
+            let mut e = Event::now(
+                Cow::Owned(self.string()),
+                Arc::from(self.string()),
+                Arc::from(self.string()),
+                Arc::from(self.string()),
+            );
             e.session_id = Arc::from(self.string());
             e.os = Arc::from(self.string());
             if self.next().is_multiple_of(4) {
@@ -223,7 +228,7 @@ mod tests {
             for _ in 0..self.next() % 5 {
                 let key = self.string();
                 let value = self.value();
-                e.attrs.insert(key, value);
+                e.attrs.insert(Cow::Owned(key), value);
             }
             e
         }

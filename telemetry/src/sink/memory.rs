@@ -13,7 +13,7 @@ use crate::event::Event;
 /// use telemetry::{Event, MemorySink, TelemetrySink};
 /// let sink = MemorySink::new();
 /// sink.emit(&Event::new("cmd.build", "t", "1", "m")).await.unwrap();
-/// assert_eq!(sink.snapshot()[0].name, "cmd.build");
+/// assert_eq!(sink.snapshot()[0].name(), "cmd.build");
 /// # });
 /// ```
 #[derive(Debug, Clone, Default)]

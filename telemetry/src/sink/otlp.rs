@@ -216,7 +216,7 @@ fn log_record(event: &Event, observed: u64) -> LogRecord {
         severity_text: "INFO".to_owned(),
         body: string(&*event.name),
         attributes,
-        event_name: event.name.clone(),
+        event_name: event.name.to_string(),
         ..Default::default()
     }
 }

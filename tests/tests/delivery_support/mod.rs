@@ -49,7 +49,7 @@ impl Request {
 
     /// The event ids of a JSON-array body.
     pub fn event_ids(&self) -> Vec<String> {
-        let events: Vec<telemetry::Event> = serde_json::from_slice(&self.body).unwrap();
+        let events: Vec<telemetry_tests::LoggedEvent> = serde_json::from_slice(&self.body).unwrap();
         events.into_iter().map(|e| e.event_id).collect()
     }
 
@@ -248,7 +248,7 @@ impl BlackHole {
 }
 
 /// Every event in the spool files below `dir` (any state), with the file names.
-pub fn spooled(dir: &Path) -> Vec<telemetry::Event> {
+pub fn spooled(dir: &Path) -> Vec<telemetry_tests::LoggedEvent> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };

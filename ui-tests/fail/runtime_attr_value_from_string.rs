@@ -1,0 +1,12 @@
+// There is no way to turn a run-time `String` into an `AttrValue`: no `From<String>`,
+// no constructible `Str` variant, no public `Deserialize`.
+use std::borrow::Cow;
+
+use telemetry::AttrValue;
+
+fn main() {
+    let home = std::env::var("HOME").unwrap_or_default();
+    let _ = AttrValue::from(home.clone());
+    let _ = AttrValue::Str(Cow::Owned(home.clone()));
+    let _: AttrValue = serde_json::from_str("\"/home/alice\"").unwrap();
+}

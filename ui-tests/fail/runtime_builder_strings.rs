@@ -1,0 +1,9 @@
+// Default attributes are in every event: their values are never run-time text.
+fn main() {
+    let home = std::env::var("HOME").unwrap_or_default();
+    let _ = telemetry::TelemetryContext::builder()
+        .tool("mytool")
+        .tool_version("1.0.0")
+        .default_attr("home", home.clone())
+        .build();
+}

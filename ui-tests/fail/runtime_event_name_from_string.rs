@@ -1,0 +1,12 @@
+// The run-time API takes event names fixed in the source: a name built at run time
+// (here from a user name) does not compile.
+fn main() {
+    let ctx = telemetry::TelemetryContext::builder()
+        .tool("mytool")
+        .tool_version("1.0.0")
+        .sink(telemetry::NoopSink)
+        .build()
+        .unwrap();
+    let user = std::env::var("USER").unwrap_or_default();
+    let _ = ctx.record_sync(&format!("user.{user}"), [("jobs", 1)]);
+}
