@@ -29,25 +29,35 @@ macro_rules! client_settings {
     ($builder:ty, $example:literal) => {
         impl $builder {
             /// Adds a header sent with every request (e.g. a tenant id). Use
-            /// [`api_key`](Self::api_key) for secrets.
+            /// [`api_key`](Self::api_key) for secrets. Name and value are
+            /// `&'static str`s, fixed when the tool is compiled: a header goes with every
+            /// request, so it must not be able to carry anything read at run time.
             ///
             /// ```
             #[doc = concat!("let b = ", $example, ".header(\"x-tenant\", \"tools\");")]
             /// # drop(b);
             /// ```
-            pub fn header(mut self, name: &str, value: &str) -> Self {
+            ///
+            /// A value read at run time does not compile:
+            ///
+            /// ```compile_fail
+            /// let user = std::env::var("USER").unwrap_or_default();
+            #[doc = concat!("let b = ", $example, ".header(\"x-user\", &user);")]
+            /// ```
+            pub fn header(mut self, name: &'static str, value: &'static str) -> Self {
                 self.config.header(name, value, false);
                 self
             }
 
             /// Adds a secret header (an ingestion key): marked sensitive, never shown in
-            /// `Debug`, `describe()`, logs or errors.
+            /// `Debug`, `describe()`, logs or errors. A `&'static str`, usually from
+            /// `option_env!` at build time, like every header.
             ///
             /// ```
             #[doc = concat!("let b = ", $example, ".api_key(\"x-api-key\", \"secret\");")]
             /// assert!(!format!("{b:?}").contains("secret"));
             /// ```
-            pub fn api_key(mut self, header: &str, key: &str) -> Self {
+            pub fn api_key(mut self, header: &'static str, key: &'static str) -> Self {
                 self.config.header(header, key, true);
                 self
             }

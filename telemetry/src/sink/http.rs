@@ -94,12 +94,13 @@ impl HttpSink {
     /// assert!(telemetry::HttpSink::from_build_env(None, "https://telemetry.example.com/").is_none());
     /// assert!(telemetry::HttpSink::from_build_env(Some("k"), "https://telemetry.example.com/").is_some());
     /// ```
-    pub fn from_build_env(key: Option<&str>, url: &str) -> Option<Self> {
+    pub fn from_build_env(key: Option<&'static str>, url: &str) -> Option<Self> {
         let key = key.map(str::trim).filter(|k| !k.is_empty())?;
-        match Self::builder(url)
-            .api_key("authorization", &format!("Bearer {key}"))
-            .build()
-        {
+        let mut builder = Self::builder(url);
+        builder
+            .config
+            .header("authorization", &format!("Bearer {key}"), true);
+        match builder.build() {
             Ok(sink) => Some(sink),
             Err(e) => {
                 tracing::debug!(error = %e, "telemetry: no network sink");
