@@ -32,7 +32,7 @@ use std::process::ExitCode;
 use crate::context::TelemetryContext;
 use crate::error::TelemetryError;
 
-pub use status::Status;
+pub use status::{RefusedPath, Status};
 
 /// The `telemetry` subcommand a tool nests into its own CLI.
 ///

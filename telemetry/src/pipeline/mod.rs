@@ -13,7 +13,7 @@ pub(crate) use delivery::{Delivery, MAX_RETRY_AFTER, SpoolLimits};
 pub(crate) use pending::{Captures, Pending, What};
 pub(crate) use queue::Queue;
 pub(crate) use sender::SENDER_THREAD_NAME;
-pub(crate) use spool::Scan;
+pub(crate) use spool::{SPOOL_DIR, Scan};
 pub use spool::{DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_FILES};
 pub(crate) use stats::Counters;
 pub use stats::{DeliveryMode, DeliveryStats};
