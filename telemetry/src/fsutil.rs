@@ -185,6 +185,24 @@ pub(crate) fn prepare_dir(dir: &Path, link: DirLink) -> Result<PathBuf, Telemetr
     })
 }
 
+/// A refusal of the directory `path` is in, told about `path`.
+fn for_file(path: &Path, r: Refused) -> Refused {
+    Refused {
+        path: path.to_owned(),
+        reason: format!("is in the directory {}, which {}", r.path.display(), r.reason),
+    }
+}
+
+/// [`prepare_dir`] for the directory of the file `path`; a refusal names the file.
+pub(crate) fn prepare_dir_for(path: &Path, dir: &Path, link: DirLink) -> Result<PathBuf, TelemetryError> {
+    prepare_dir(dir, link).map_err(|e| match e {
+        TelemetryError::Untrusted { path: dir, reason } => {
+            for_file(path, Refused { path: dir, reason }).into()
+        }
+        other => other,
+    })
+}
+
 /// `path`'s directory and file name.
 fn split(path: &Path) -> Result<(&Path, &std::ffi::OsStr), Refused> {
     let name = path
@@ -230,7 +248,7 @@ pub(crate) fn open_checked(
     write: bool,
 ) -> Result<Option<File>, FileError> {
     let (dir, name) = split(path)?;
-    let Some(real_dir) = check_dir(dir, link)? else {
+    let Some(real_dir) = check_dir(dir, link).map_err(|r| for_file(path, r))? else {
         return Ok(None);
     };
     let target = real_dir.join(name);
@@ -288,7 +306,7 @@ pub(crate) fn inspect_file(path: &Path, link: DirLink, strictness: Strictness) -
 #[cfg(test)]
 pub(crate) fn open_append(path: &Path, link: DirLink) -> Result<File, TelemetryError> {
     let (dir, name) = split(path)?;
-    let real_dir = prepare_dir(dir, link)?;
+    let real_dir = prepare_dir_for(path, dir, link)?;
     open_append_in(&real_dir, name, path)
 }
 
@@ -334,7 +352,7 @@ pub(crate) fn write_private_temp(dir: &Path, bytes: &[u8]) -> Result<PathBuf, Te
 /// writable by others) is left alone and the write fails.
 pub(crate) fn atomic_write(path: &Path, bytes: &[u8], link: DirLink) -> Result<(), TelemetryError> {
     let (dir, name) = split(path)?;
-    let real_dir = prepare_dir(dir, link)?;
+    let real_dir = prepare_dir_for(path, dir, link)?;
     let target = real_dir.join(name);
     if let Err(e) = check_replaceable(&target, path) {
         return Err(e.into());
@@ -366,7 +384,7 @@ fn check_replaceable(target: &Path, shown: &Path) -> Result<(), FileError> {
 /// was there first. The directory is created (0700) and checked.
 pub(crate) fn publish_new(path: &Path, bytes: &[u8], link: DirLink) -> Result<bool, TelemetryError> {
     let (dir, name) = split(path)?;
-    let real_dir = prepare_dir(dir, link)?;
+    let real_dir = prepare_dir_for(path, dir, link)?;
     let tmp = write_private_temp(&real_dir, bytes)?;
     let published = fs::hard_link(&tmp, real_dir.join(name));
     let _ = fs::remove_file(&tmp);
@@ -382,7 +400,7 @@ pub(crate) fn publish_new(path: &Path, bytes: &[u8], link: DirLink) -> Result<bo
 /// directory someone else controls.)
 pub(crate) fn remove_checked(path: &Path, link: DirLink) -> Result<bool, TelemetryError> {
     let (dir, name) = split(path)?;
-    let Some(real_dir) = check_dir(dir, link)? else {
+    let Some(real_dir) = check_dir(dir, link).map_err(|r| for_file(path, r))? else {
         return Ok(false);
     };
     match fs::remove_file(real_dir.join(name)) {

@@ -86,7 +86,7 @@ impl FileSink {
             Some(dir) => dir,
             None => {
                 let parent = self.path.parent().unwrap_or(Path::new(""));
-                let real = fsutil::prepare_dir(parent, self.link)?;
+                let real = fsutil::prepare_dir_for(&self.path, parent, self.link)?;
                 self.checked_dir.get_or_init(|| real)
             }
         };
