@@ -24,8 +24,8 @@ use async_trait::async_trait;
 use crate::consent::{self, ConfigState, DecisionSource};
 use crate::context::{CollectionPolicy, TelemetryContext};
 use crate::error::TelemetryError;
-use crate::fsutil::{self, DirLink};
 use crate::event::Event;
+use crate::fsutil::{self, DirLink};
 
 /// The event name of a deletion request sent through the sinks.
 pub const DELETION_EVENT: &str = "data.deletion_request";

@@ -185,9 +185,7 @@ impl TelemetryError {
             | Self::Untrusted { .. }
             | Self::NotSent { .. }
             | Self::QueueFull { .. }
-            | Self::SinkPanicked => {
-                false
-            }
+            | Self::SinkPanicked => false,
             Self::Io { .. } | Self::Sink { .. } | Self::Timeout { .. } | Self::Worker(_) => true,
         }
     }

@@ -189,12 +189,20 @@ pub(crate) fn prepare_dir(dir: &Path, link: DirLink) -> Result<PathBuf, Telemetr
 fn for_file(path: &Path, r: Refused) -> Refused {
     Refused {
         path: path.to_owned(),
-        reason: format!("is in the directory {}, which {}", r.path.display(), r.reason),
+        reason: format!(
+            "is in the directory {}, which {}",
+            r.path.display(),
+            r.reason
+        ),
     }
 }
 
 /// [`prepare_dir`] for the directory of the file `path`; a refusal names the file.
-pub(crate) fn prepare_dir_for(path: &Path, dir: &Path, link: DirLink) -> Result<PathBuf, TelemetryError> {
+pub(crate) fn prepare_dir_for(
+    path: &Path,
+    dir: &Path,
+    link: DirLink,
+) -> Result<PathBuf, TelemetryError> {
     prepare_dir(dir, link).map_err(|e| match e {
         TelemetryError::Untrusted { path: dir, reason } => {
             for_file(path, Refused { path: dir, reason }).into()
@@ -382,7 +390,11 @@ fn check_replaceable(target: &Path, shown: &Path) -> Result<(), FileError> {
 /// Publishes `bytes` at `path` only if nothing is there yet (temp file + `hard_link`,
 /// which never follows or replaces an existing entry). `Ok(false)` when another file
 /// was there first. The directory is created (0700) and checked.
-pub(crate) fn publish_new(path: &Path, bytes: &[u8], link: DirLink) -> Result<bool, TelemetryError> {
+pub(crate) fn publish_new(
+    path: &Path,
+    bytes: &[u8],
+    link: DirLink,
+) -> Result<bool, TelemetryError> {
     let (dir, name) = split(path)?;
     let real_dir = prepare_dir_for(path, dir, link)?;
     let tmp = write_private_temp(&real_dir, bytes)?;
@@ -537,7 +549,12 @@ mod unix {
             )),
             Strictness::Tighten if mode & 0o077 != 0 => file
                 .set_permissions(std::fs::Permissions::from_mode(0o600))
-                .map_err(|e| refused(shown, format!("has mode {mode:o} and cannot be made 0600: {e}"))),
+                .map_err(|e| {
+                    refused(
+                        shown,
+                        format!("has mode {mode:o} and cannot be made 0600: {e}"),
+                    )
+                }),
             _ => Ok(()),
         }
     }
@@ -595,7 +612,12 @@ mod tests {
             Err(FileError::Refused(_))
         ));
         assert!(atomic_write(&link, b"new", DirLink::Allowed).is_err());
-        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         assert!(open_append(&link, DirLink::Allowed).is_err());
         assert_eq!(fs::read(&real).unwrap(), b"{}", "the target is untouched");
 
@@ -613,7 +635,10 @@ mod tests {
         fs::write(&log, b"").unwrap();
         fs::set_permissions(&log, fs::Permissions::from_mode(0o644)).unwrap();
         drop(open_append(&log, DirLink::Allowed).unwrap());
-        assert_eq!(fs::metadata(&log).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&log).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 
     #[cfg(unix)]
@@ -623,13 +648,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("dotfiles/config");
         fs::create_dir_all(&target).unwrap();
-        fs::set_permissions(dir.path().join("dotfiles"), fs::Permissions::from_mode(0o700))
-            .unwrap();
+        fs::set_permissions(
+            dir.path().join("dotfiles"),
+            fs::Permissions::from_mode(0o700),
+        )
+        .unwrap();
         fs::set_permissions(&target, fs::Permissions::from_mode(0o700)).unwrap();
         let link = dir.path().join("config");
         std::os::unix::fs::symlink(&target, &link).unwrap();
         assert!(check_dir(&link, DirLink::Allowed).unwrap().is_some());
-        assert!(check_dir(&link.join("missing"), DirLink::Allowed).unwrap().is_none());
+        assert!(
+            check_dir(&link.join("missing"), DirLink::Allowed)
+                .unwrap()
+                .is_none()
+        );
         let err = check_dir(&link, DirLink::Refused).unwrap_err();
         assert!(err.reason.contains("symbolic link"), "{err}");
 
@@ -637,12 +669,18 @@ mod tests {
         assert!(check_dir(&link, DirLink::Allowed).is_err());
         fs::set_permissions(&target, fs::Permissions::from_mode(0o700)).unwrap();
         // A group-writable ancestor without the sticky bit is refused; with it, accepted.
-        fs::set_permissions(dir.path().join("dotfiles"), fs::Permissions::from_mode(0o770))
-            .unwrap();
+        fs::set_permissions(
+            dir.path().join("dotfiles"),
+            fs::Permissions::from_mode(0o770),
+        )
+        .unwrap();
         let err = check_dir(&link, DirLink::Allowed).unwrap_err();
         assert!(err.reason.contains("without the sticky bit"), "{err}");
-        fs::set_permissions(dir.path().join("dotfiles"), fs::Permissions::from_mode(0o1777))
-            .unwrap();
+        fs::set_permissions(
+            dir.path().join("dotfiles"),
+            fs::Permissions::from_mode(0o1777),
+        )
+        .unwrap();
         assert!(check_dir(&link, DirLink::Allowed).unwrap().is_some());
     }
 }

@@ -152,12 +152,15 @@ fn load_or_create_key(path: &Path) -> Result<[u8; KEY_LEN], TelemetryError> {
     let mut key = [0_u8; KEY_LEN];
     getrandom::fill(&mut key)
         .map_err(|e| TelemetryError::Config(format!("no randomness for the local key: {e}")))?;
-    if fsutil::publish_new(path, crate::identity::hex(&key).as_bytes(), DirLink::Allowed)? {
+    if fsutil::publish_new(
+        path,
+        crate::identity::hex(&key).as_bytes(),
+        DirLink::Allowed,
+    )? {
         return Ok(key);
     }
-    read_key(path)?.ok_or_else(|| {
-        TelemetryError::Config(format!("{} does not hold a key", path.display()))
-    })
+    read_key(path)?
+        .ok_or_else(|| TelemetryError::Config(format!("{} does not hold a key", path.display())))
 }
 
 /// The key in `path`: `Ok(None)` when there is no file; an error when the file is
@@ -246,6 +249,35 @@ mod tests {
         assert_eq!(
             hex,
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_writable_by_others_or_behind_a_link_is_refused_and_kept() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join(KEY_FILE);
+        let known = "00".repeat(KEY_LEN);
+        std::fs::write(&key, &known).unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o622)).unwrap();
+        let err = Hashed::with_key_file(&key, "k", "v").unwrap_err();
+        assert!(matches!(err, TelemetryError::Untrusted { .. }), "{err:?}");
+        assert_eq!(std::fs::read_to_string(&key).unwrap(), known);
+
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let link = dir.path().join("link.key");
+        std::os::unix::fs::symlink(&key, &link).unwrap();
+        assert!(Hashed::with_key_file(&link, "k", "v").is_err());
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert!(
+            Hashed::with_key_file(&key, "k", "v").is_ok(),
+            "the real file is fine"
         );
     }
 }

@@ -184,4 +184,43 @@ mod tests {
         // (no clobbering of a file we do not understand): the caller falls back.
         assert!(load_or_create_install_id(&path).is_err());
     }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_install_id_behind_a_link_or_writable_by_others_is_not_used_nor_replaced() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let id = "00000000-0000-4000-8000-000000000000";
+        let elsewhere = dir.path().join("elsewhere");
+        fs::write(&elsewhere, id).unwrap();
+        fs::set_permissions(&elsewhere, fs::Permissions::from_mode(0o600)).unwrap();
+        let data = dir.path().join("data");
+        fs::create_dir(&data).unwrap();
+        let path = data.join(INSTALL_ID_FILE);
+        std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
+        let err = load_or_create_install_id(&path).unwrap_err();
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+        assert!(
+            fs::symlink_metadata(&path)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+
+        fs::remove_file(&path).unwrap();
+        fs::write(&path, id).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o646)).unwrap();
+        let err = load_or_create_install_id(&path).unwrap_err();
+        assert!(
+            err.to_string().contains("writable by group or others"),
+            "{err}"
+        );
+        assert_eq!(fs::read_to_string(&path).unwrap(), id);
+
+        // A data dir that is a link is refused as a whole.
+        let linked = dir.path().join("linked");
+        std::os::unix::fs::symlink(&data, &linked).unwrap();
+        assert!(load_or_create_install_id(&linked.join("fresh")).is_err());
+        assert!(!data.join("fresh").exists());
+    }
 }

@@ -59,7 +59,10 @@ fn assert_enable_refused(home: &Path, path: &Path, reason: &str) {
         "the error names {} and {reason:?}: {stderr}",
         path.display()
     );
-    assert!(stderr.contains("error[telemetry::untrusted_file]"), "{stderr}");
+    assert!(
+        stderr.contains("error[telemetry::untrusted_file]"),
+        "{stderr}"
+    );
     assert_eq!(std::fs::read(path).ok(), bytes, "not overwritten");
     assert_eq!(
         std::fs::symlink_metadata(path)
@@ -90,8 +93,7 @@ fn foreign_config(other: u32) -> (tempfile::TempDir, PathBuf) {
 
 #[test]
 fn a_config_dir_linked_into_another_users_directory_turns_nothing_on() {
-    let Some(other) = other_uid_or_skip("a_config_dir_linked_into_another_users_directory")
-    else {
+    let Some(other) = other_uid_or_skip("a_config_dir_linked_into_another_users_directory") else {
         return;
     };
     let home = tempfile::tempdir().unwrap();
@@ -134,8 +136,14 @@ fn a_config_dir_linked_into_another_users_directory_turns_nothing_on() {
         ["telemetry.json", "telemetry.key"],
         "no file added"
     );
-    assert_eq!(std::fs::read_to_string(foreign.join("telemetry.json")).unwrap(), ENABLED);
-    assert_eq!(std::fs::read_to_string(foreign.join("telemetry.key")).unwrap(), KEY);
+    assert_eq!(
+        std::fs::read_to_string(foreign.join("telemetry.json")).unwrap(),
+        ENABLED
+    );
+    assert_eq!(
+        std::fs::read_to_string(foreign.join("telemetry.key")).unwrap(),
+        KEY
+    );
 }
 
 #[test]
@@ -154,7 +162,11 @@ fn a_config_file_of_another_user_in_ones_own_dir_is_ignored_and_kept() {
     assert_eq!(status(home.path())["config_state"], "refused");
     assert_enable_refused(home.path(), &config, &format!("is owned by uid {other}"));
     let out = demo(home.path(), &["telemetry", "disable"], &[]);
-    assert_eq!(out.status.code(), Some(1), "disable does not overwrite it either");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "disable does not overwrite it either"
+    );
     assert_eq!(std::fs::read_to_string(&config).unwrap(), ENABLED);
 }
 
@@ -195,17 +207,35 @@ fn a_world_writable_config_file_of_ones_own_is_ignored_and_never_overwritten() {
     let stderr = assert_build_records_nothing(home.path());
     assert!(stderr.contains("writable by group or others"), "{stderr}");
     let s = status(home.path());
-    assert_eq!((s["enabled"].clone(), s["config_state"].clone()), (false.into(), "refused".into()));
-    assert!(s["refused"].as_array().unwrap().iter().any(|r| r["what"] == "config file"), "{s}");
+    assert_eq!(
+        (s["enabled"].clone(), s["config_state"].clone()),
+        (false.into(), "refused".into())
+    );
+    assert!(
+        s["refused"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["what"] == "config file"),
+        "{s}"
+    );
     assert_enable_refused(home.path(), &config, "writable by group or others");
-    assert_eq!(mode_of(&config), 0o666, "not repaired behind the user's back");
+    assert_eq!(
+        mode_of(&config),
+        0o666,
+        "not repaired behind the user's back"
+    );
 
     // Group-writable is refused too; once the user tightens it, it is trusted again.
     chmod(&config, 0o620);
     assert_build_records_nothing(home.path());
     chmod(&config, 0o600);
     assert!(demo(home.path(), &["build"], &[]).status.success());
-    assert_eq!(recorded(home.path()).len(), 1, "the file's consent applies again");
+    assert_eq!(
+        recorded(home.path()).len(),
+        1,
+        "the file's consent applies again"
+    );
 }
 
 #[test]
@@ -223,7 +253,12 @@ fn a_config_file_that_is_a_symlink_is_not_followed() {
     assert!(stderr.contains("symbolic link"), "{stderr}");
     assert_eq!(status(home.path())["config_state"], "refused");
     assert_enable_refused(home.path(), &config, "symbolic link");
-    assert!(std::fs::symlink_metadata(&config).unwrap().file_type().is_symlink());
+    assert!(
+        std::fs::symlink_metadata(&config)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     assert_eq!(std::fs::read_to_string(&target).unwrap(), ENABLED);
 }
 
@@ -233,6 +268,10 @@ fn a_config_dir_linked_to_ones_own_dotfiles_keeps_working() {
     let dotfiles = home.path().join("dotfiles/config");
     std::fs::create_dir_all(&dotfiles).unwrap();
     symlink(&dotfiles, home.path().join(".config")).unwrap();
+    // And `~/.local` too: linked ancestors of the data dir are fine.
+    let local = home.path().join("dotfiles/local");
+    std::fs::create_dir_all(&local).unwrap();
+    symlink(&local, home.path().join(".local")).unwrap();
 
     let out = demo(home.path(), &["telemetry", "enable"], &[]);
     assert!(out.status.success(), "{out:?}");
@@ -242,6 +281,7 @@ fn a_config_dir_linked_to_ones_own_dotfiles_keeps_working() {
     assert_eq!(events.len(), 1, "consent read through the linked ~/.config");
     assert!(events[0].attrs.contains_key("project"), "the key works too");
     assert_eq!(mode_of(&dotfiles.join("demo/telemetry.key")), 0o600);
+    assert!(local.join("share/demo/telemetry/events.jsonl").is_file());
     let s = status(home.path());
     assert_eq!(s["config_state"], "valid");
     assert_eq!(s["refused"], serde_json::json!([]));
@@ -252,7 +292,11 @@ fn a_config_dir_linked_to_ones_own_dotfiles_keeps_working() {
     std::fs::create_dir_all(&mine).unwrap();
     std::fs::create_dir_all(home.path().join(".config")).unwrap();
     symlink(&mine, config_dir(home.path())).unwrap();
-    assert!(demo(home.path(), &["telemetry", "enable"], &[]).status.success());
+    assert!(
+        demo(home.path(), &["telemetry", "enable"], &[])
+            .status
+            .success()
+    );
     assert!(demo(home.path(), &["build"], &[]).status.success());
     assert_eq!(recorded(home.path()).len(), 1);
     assert!(mine.join("telemetry.json").is_file());
@@ -261,7 +305,11 @@ fn a_config_dir_linked_to_ones_own_dotfiles_keeps_working() {
 #[test]
 fn a_key_file_anyone_could_have_written_is_not_used() {
     let home = tempfile::tempdir().unwrap();
-    assert!(demo(home.path(), &["telemetry", "enable"], &[]).status.success());
+    assert!(
+        demo(home.path(), &["telemetry", "enable"], &[])
+            .status
+            .success()
+    );
     let key = config_dir(home.path()).join("telemetry.key");
     std::fs::write(&key, KEY).unwrap();
     chmod(&key, 0o666);
@@ -276,11 +324,19 @@ fn a_key_file_anyone_could_have_written_is_not_used() {
     );
     let events = recorded(home.path());
     assert_eq!(events.len(), 1);
-    assert!(!events[0].attrs.contains_key("project"), "{:?}", events[0].attrs);
+    assert!(
+        !events[0].attrs.contains_key("project"),
+        "{:?}",
+        events[0].attrs
+    );
     assert_eq!(std::fs::read_to_string(&key).unwrap(), KEY, "not replaced");
     let s = status(home.path());
     assert!(
-        s["refused"].as_array().unwrap().iter().any(|r| r["what"] == "local key"),
+        s["refused"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["what"] == "local key"),
         "{s}"
     );
     // A key that is a link is not followed either.
@@ -291,7 +347,11 @@ fn a_key_file_anyone_could_have_written_is_not_used() {
     symlink(&target, &key).unwrap();
     assert!(demo(home.path(), &["build"], &[]).status.success());
     let events = recorded(home.path());
-    assert!(!events[1].attrs.contains_key("project"), "{:?}", events[1].attrs);
+    assert!(
+        !events[1].attrs.contains_key("project"),
+        "{:?}",
+        events[1].attrs
+    );
 }
 
 #[test]
@@ -300,7 +360,11 @@ fn a_key_file_of_another_user_is_not_used() {
         return;
     };
     let home = tempfile::tempdir().unwrap();
-    assert!(demo(home.path(), &["telemetry", "enable"], &[]).status.success());
+    assert!(
+        demo(home.path(), &["telemetry", "enable"], &[])
+            .status
+            .success()
+    );
     let key = config_dir(home.path()).join("telemetry.key");
     std::fs::write(&key, KEY).unwrap();
     chmod(&key, 0o600);
@@ -308,14 +372,22 @@ fn a_key_file_of_another_user_is_not_used() {
     assert!(demo(home.path(), &["build"], &[]).status.success());
     let events = recorded(home.path());
     assert_eq!(events.len(), 1);
-    assert!(!events[0].attrs.contains_key("project"), "{:?}", events[0].attrs);
+    assert!(
+        !events[0].attrs.contains_key("project"),
+        "{:?}",
+        events[0].attrs
+    );
     assert_eq!(std::fs::read_to_string(&key).unwrap(), KEY);
 }
 
 #[test]
 fn the_event_log_is_never_followed_through_a_symlink_and_is_tightened_to_0600() {
     let home = tempfile::tempdir().unwrap();
-    assert!(demo(home.path(), &["telemetry", "enable"], &[]).status.success());
+    assert!(
+        demo(home.path(), &["telemetry", "enable"], &[])
+            .status
+            .success()
+    );
     std::fs::create_dir_all(data_dir(home.path())).unwrap();
     let victim = home.path().join("victim.txt");
     std::fs::write(&victim, b"precious\n").unwrap();
@@ -324,11 +396,24 @@ fn the_event_log_is_never_followed_through_a_symlink_and_is_tightened_to_0600() 
     let out = demo(home.path(), &["build"], &[]);
     assert!(out.status.success(), "the tool never fails: {out:?}");
     assert!(out.stdout.is_empty());
-    assert_eq!(std::fs::read(&victim).unwrap(), b"precious\n", "not appended to");
-    assert!(std::fs::symlink_metadata(demo_log(home.path())).unwrap().file_type().is_symlink());
+    assert_eq!(
+        std::fs::read(&victim).unwrap(),
+        b"precious\n",
+        "not appended to"
+    );
+    assert!(
+        std::fs::symlink_metadata(demo_log(home.path()))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     let s = status(home.path());
     assert!(
-        s["refused"].as_array().unwrap().iter().any(|r| r["what"] == "local event log"),
+        s["refused"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["what"] == "local event log"),
         "{s}"
     );
 
@@ -356,11 +441,23 @@ fn a_data_dir_that_is_a_symlink_is_not_used() {
     assert!(out.stdout.is_empty());
     let stderr = text(&out.stderr);
     assert!(stderr.contains("symbolic link"), "{stderr}");
-    assert!(files_below(&elsewhere).is_empty(), "{:?}", files_below(&elsewhere));
-    let out = demo(home.path(), &["telemetry", "status", "--json"], &[("DEMO_TELEMETRY", "1")]);
+    assert!(
+        files_below(&elsewhere).is_empty(),
+        "{:?}",
+        files_below(&elsewhere)
+    );
+    let out = demo(
+        home.path(),
+        &["telemetry", "status", "--json"],
+        &[("DEMO_TELEMETRY", "1")],
+    );
     let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(
-        s["refused"].as_array().unwrap().iter().any(|r| r["what"] == "data dir"),
+        s["refused"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["what"] == "data dir"),
         "{s}"
     );
 }

@@ -98,9 +98,16 @@ fn in_process_a_vetoed_or_never_enabled_reset_sends_nothing_and_derives_no_id() 
             report.contains("skipped: no deletion request sent"),
             "{vars:?}: {report}"
         );
-        assert!(report.contains(says), "{vars:?}: missing {says:?} in\n{report}");
+        assert!(
+            report.contains(says),
+            "{vars:?}: missing {says:?} in\n{report}"
+        );
         assert!(report.contains("ok: telemetry disabled"), "{report}");
-        assert!(sink.snapshot().is_empty(), "{vars:?}: {:?}", sink.snapshot());
+        assert!(
+            sink.snapshot().is_empty(),
+            "{vars:?}: {:?}",
+            sink.snapshot()
+        );
         // The direct API refuses as well.
         let err = ctx.request_deletion().unwrap_err();
         assert!(
@@ -200,8 +207,15 @@ mod process {
         ] {
             let home = tempfile::tempdir().unwrap();
             let server = Server::start(Reply::Status(200));
-            assert!(demo(home.path(), &server, &["telemetry", "enable"], &[]).status.success());
-            assert_eq!(config_json(&demo_config_dir(home.path()))["ever_enabled"], true);
+            assert!(
+                demo(home.path(), &server, &["telemetry", "enable"], &[])
+                    .status
+                    .success()
+            );
+            assert_eq!(
+                config_json(&demo_config_dir(home.path()))["ever_enabled"],
+                true
+            );
             // DO_NOT_TRACK also beats an explicit per-process opt-in.
             let mut env = vec![veto];
             if veto.0 == "DO_NOT_TRACK" {
@@ -209,7 +223,11 @@ mod process {
             }
             let out = demo(home.path(), &server, &["telemetry", "reset"], &env);
             let report = text(&out.stdout);
-            assert!(out.status.success(), "{veto:?}: {report}\n{}", text(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{veto:?}: {report}\n{}",
+                text(&out.stderr)
+            );
             assert!(
                 report.contains("skipped: no deletion request sent"),
                 "{veto:?}: {report}"
@@ -222,21 +240,34 @@ mod process {
                 server.requests()
             );
             let file = config_json(&demo_config_dir(home.path()));
-            assert_eq!((file["enabled"].clone(), file["ever_enabled"].clone()), (false.into(), true.into()));
+            assert_eq!(
+                (file["enabled"].clone(), file["ever_enabled"].clone()),
+                (false.into(), true.into())
+            );
 
             // Without the veto the request is sent, exactly once, with the machine id.
             let out = demo(home.path(), &server, &["telemetry", "reset"], &[]);
             let report = text(&out.stdout);
             assert!(out.status.success(), "{report}\n{}", text(&out.stderr));
-            assert!(report.contains("ok: deletion request event sent"), "{report}");
+            assert!(
+                report.contains("ok: deletion request event sent"),
+                "{report}"
+            );
             let sent = deletion_requests(&server);
             assert_eq!(sent.len(), 1, "{veto:?}");
             assert_eq!(sent[0].machine_id.len(), 64);
-            assert_eq!(config_json(&demo_config_dir(home.path()))["ever_enabled"], false);
+            assert_eq!(
+                config_json(&demo_config_dir(home.path()))["ever_enabled"],
+                false
+            );
 
             // Nothing enabled since: a third reset has nothing to ask for.
             let out = demo(home.path(), &server, &["telemetry", "reset"], &[]);
-            assert!(text(&out.stdout).contains("never enabled"), "{}", text(&out.stdout));
+            assert!(
+                text(&out.stdout).contains("never enabled"),
+                "{}",
+                text(&out.stdout)
+            );
             assert_eq!(deletion_requests(&server).len(), 1);
         }
     }
@@ -250,14 +281,21 @@ mod process {
         let out = demo(home.path(), &server, &["telemetry", "reset"], &[]);
         let report = text(&out.stdout);
         assert!(out.status.success(), "{report}");
-        assert!(report.contains("telemetry was never enabled on this machine"), "{report}");
+        assert!(
+            report.contains("telemetry was never enabled on this machine"),
+            "{report}"
+        );
         assert!(
             report.contains("run `demo telemetry enable`, then `demo telemetry reset`"),
             "{report}"
         );
         assert!(server.requests().is_empty(), "{:?}", server.requests());
         // No install id was created to derive an id for nothing.
-        assert!(!telemetry_tests::demo_data_dir(home.path()).join("install_id").exists());
+        assert!(
+            !telemetry_tests::demo_data_dir(home.path())
+                .join("install_id")
+                .exists()
+        );
     }
 
     #[test]
@@ -268,11 +306,19 @@ mod process {
         assert!(out.status.success());
         let file = config_json(&demo_config_dir(home.path()));
         assert_eq!(file["ever_enabled"], true, "{file}");
-        assert!(file.get("enabled").is_none_or(serde_json::Value::is_null), "no decision was made for the user: {file}");
+        assert!(
+            file.get("enabled").is_none_or(serde_json::Value::is_null),
+            "no decision was made for the user: {file}"
+        );
         // A dry run or a local-only run sends nothing, so it records nothing.
         for mode in ["DEMO_TELEMETRY_DRY_RUN", "DEMO_TELEMETRY_LOCAL"] {
             let home = tempfile::tempdir().unwrap();
-            demo(home.path(), &server, &["build"], &[("DEMO_TELEMETRY", "1"), (mode, "1")]);
+            demo(
+                home.path(),
+                &server,
+                &["build"],
+                &[("DEMO_TELEMETRY", "1"), (mode, "1")],
+            );
             assert!(
                 !demo_config_dir(home.path()).join("telemetry.json").exists(),
                 "{mode}"

@@ -348,4 +348,52 @@ mod tests {
         assert!(file.notice_shown_at.is_some());
         assert_eq!(file.enabled, None);
     }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_refused_file_means_no_consent_and_is_never_replaced() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CONFIG_FILE);
+        let text = r#"{"version":1,"enabled":true}"#;
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o606)).unwrap();
+        let ConfigState::Refused { reason } = load_config(&path) else {
+            panic!("{:?}", load_config(&path))
+        };
+        assert!(reason.contains("writable by group or others"), "{reason}");
+        for replace_invalid in [false, true] {
+            let err = load_for_update(&path, replace_invalid).unwrap_err();
+            assert!(matches!(err, TelemetryError::Untrusted { .. }), "{err:?}");
+        }
+        assert!(store_config(&path, &ConfigFile::decided(false)).is_err());
+        assert!(record_notice_shown(&path).is_err());
+        assert!(record_ever_enabled(&path).is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    }
+
+    #[test]
+    fn ever_enabled_is_recorded_once_and_kept_by_decisions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CONFIG_FILE);
+        record_ever_enabled(&path).unwrap();
+        let file = load_config(&path).file().cloned().unwrap();
+        assert_eq!((file.ever_enabled, file.enabled), (Some(true), None));
+        store_config(&path, &file.with_decision(false)).unwrap();
+        assert!(load_config(&path).file().unwrap().was_ever_enabled());
+        // Legacy files: no field.
+        for (text, ever) in [
+            (r#"{"version":1,"enabled":true}"#, true),
+            (
+                r#"{"version":1,"notice_shown_at":"2025-01-01T00:00:00.000Z"}"#,
+                true,
+            ),
+            (r#"{"version":1,"enabled":false}"#, false),
+            (r#"{"version":1}"#, false),
+        ] {
+            let file: ConfigFile = serde_json::from_str(text).unwrap();
+            assert_eq!(file.ever_enabled, None);
+            assert_eq!(file.was_ever_enabled(), ever, "{text}");
+        }
+    }
 }

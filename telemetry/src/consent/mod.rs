@@ -34,10 +34,10 @@ use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub(crate) use config_file::{load_for_update, record_ever_enabled, record_notice_shown};
 pub use config_file::{
     CONFIG_FILE, CONFIG_VERSION, ConfigFile, ConfigState, load_config, store_config,
 };
+pub(crate) use config_file::{load_for_update, record_ever_enabled, record_notice_shown};
 pub use env::{Env, env_prefix};
 pub(crate) use env::{Flag, is_off_or_empty, parse_flag};
 pub use notice::show_notice;
@@ -243,8 +243,7 @@ pub(crate) fn env_veto(tool: &ToolInfo, env: &Env) -> Option<DecisionSource> {
         Some(DecisionSource::CompiledOut)
     } else if env.var("DO_NOT_TRACK").is_some_and(|v| !is_off_or_empty(v)) {
         Some(DecisionSource::DoNotTrack)
-    } else if flag("_TELEMETRY_DISABLED") == Some(Flag::On)
-        || flag("_TELEMETRY") == Some(Flag::Off)
+    } else if flag("_TELEMETRY_DISABLED") == Some(Flag::On) || flag("_TELEMETRY") == Some(Flag::Off)
     {
         Some(DecisionSource::EnvDisabled)
     } else if flag("_TELEMETRY") == Some(Flag::On) {

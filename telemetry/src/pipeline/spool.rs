@@ -607,4 +607,67 @@ mod tests {
         assert_eq!(s.purge(), 6);
         assert!(!s.dir().exists());
     }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_spool_dir_that_is_a_link_is_not_written_claimed_or_purged() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = dir.path().join("elsewhere");
+        fs::create_dir(&elsewhere).unwrap();
+        let planted = elsewhere.join("00000000000000000001-1-000000.jsonl");
+        fs::write(&planted, b"{}\n").unwrap();
+        let data = dir.path().join("data");
+        fs::create_dir(&data).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, data.join(SPOOL_DIR)).unwrap();
+        let s = spool(&data, 100);
+        assert!(s.write_claimed(&events(1)).is_err());
+        assert!(s.claim_next().is_none());
+        assert_eq!(s.scan(), Scan::default());
+        assert!(
+            s.hold_until(SystemTime::now() + Duration::from_secs(5))
+                .is_err()
+        );
+        assert_eq!(s.purge(), 0);
+        let left: Vec<_> = fs::read_dir(&elsewhere)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        assert_eq!(
+            left,
+            [planted],
+            "nothing written or deleted through the link"
+        );
+
+        // Nor when the data dir above it is the link.
+        let linked = dir.path().join("linked");
+        std::os::unix::fs::symlink(&data, &linked).unwrap();
+        fs::remove_file(data.join(SPOOL_DIR)).unwrap();
+        let s = spool(&linked, 100);
+        assert!(s.write_claimed(&events(1)).is_err());
+        assert!(!data.join(SPOOL_DIR).exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_pause_someone_else_could_have_written_is_ignored() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let s = spool(dir.path(), 100);
+        s.hold_until(SystemTime::now() + Duration::from_secs(30))
+            .unwrap();
+        assert!(s.held_until().is_some());
+        let file = s.dir().join(RETRY_AFTER_FILE);
+        assert_eq!(
+            fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o666)).unwrap();
+        assert!(s.held_until().is_none());
+        assert!(
+            s.hold_until(SystemTime::now() + Duration::from_secs(60))
+                .is_err(),
+            "not replaced either"
+        );
+    }
 }

@@ -78,10 +78,13 @@ impl FileSink {
     }
 
     fn open(&self) -> Result<std::fs::File, TelemetryError> {
-        let name = self.path.file_name().ok_or_else(|| TelemetryError::Untrusted {
-            path: self.path.clone(),
-            reason: "does not name a file".into(),
-        })?;
+        let name = self
+            .path
+            .file_name()
+            .ok_or_else(|| TelemetryError::Untrusted {
+                path: self.path.clone(),
+                reason: "does not name a file".into(),
+            })?;
         let dir = match self.checked_dir.get() {
             Some(dir) => dir,
             None => {
