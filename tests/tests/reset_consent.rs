@@ -46,8 +46,9 @@ fn reset(ctx: &TelemetryContext) -> (Result<(), telemetry::TelemetryError>, Stri
 #[test]
 fn in_process_a_vetoed_or_never_enabled_reset_sends_nothing_and_derives_no_id() {
     let derivations = telemetry::__diagnostics::machine_id_derivations();
-    let cases: &[(&[(&str, &str)], Option<&str>, &str)] = &[
-        // (environment, config file, what the report must say)
+    /// (environment, config file, what the report must say)
+    type Case<'a> = (&'a [(&'a str, &'a str)], Option<&'a str>, &'a str);
+    let cases: &[Case<'_>] = &[
         (&[], None, "telemetry was never enabled on this machine"),
         (
             &[("DO_NOT_TRACK", "1")],

@@ -243,9 +243,9 @@ fn reason(ctx: &TelemetryContext) -> String {
             "a CI environment was detected (CI or a CI service's variable is set)".into()
         }
         DecisionSource::ConfigFile => match &d.config {
-            ConfigState::Refused { .. } => format!(
-                "the config file is refused (not trusted, see below), so telemetry stays off; it is never overwritten"
-            ),
+            ConfigState::Refused { .. } => {
+                "the config file is refused (not trusted, see below), so telemetry stays off; it is never overwritten".into()
+            }
             ConfigState::Invalid { .. } => format!(
                 "the config file cannot be used, so telemetry stays off until `{tool} telemetry enable` or `disable` rewrites it"
             ),
