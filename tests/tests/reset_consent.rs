@@ -342,6 +342,7 @@ mod process {
             r#"{"version":1,"enabled":true,"decided_at":"2025-01-01T00:00:00.000Z"}"#,
         )
         .unwrap();
+        #[cfg(unix)]
         telemetry_tests::chmod(&dir.join("telemetry.json"), 0o600);
         let out = demo(home.path(), &server, &["telemetry", "reset"], &[]);
         assert!(out.status.success(), "{}", text(&out.stdout));
