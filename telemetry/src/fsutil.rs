@@ -142,7 +142,8 @@ pub(crate) fn private_options() -> OpenOptions {
 }
 
 /// Checks `dir` against the directory rules (module docs). `Ok(None)` when it does not
-/// exist; otherwise its resolved path, through which the caller then opens its files.
+/// exist (or is not a directory); otherwise its resolved path, through which the caller
+/// then opens its files.
 pub(crate) fn check_dir(dir: &Path, link: DirLink) -> Result<Option<PathBuf>, Refused> {
     let dir = if dir.as_os_str().is_empty() {
         Path::new(".")
@@ -165,6 +166,11 @@ pub(crate) fn check_dir(dir: &Path, link: DirLink) -> Result<Option<PathBuf>, Re
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(refused(dir, format!("cannot be resolved: {e}"))),
     };
+    if !fs::metadata(&real).is_ok_and(|m| m.is_dir()) {
+        // Not a directory (a regular file in the way): no directory there; creating
+        // it fails with the ordinary I/O error.
+        return Ok(None);
+    }
     #[cfg(unix)]
     unix::check_resolved_dir(dir, &real)?;
     Ok(Some(real))
@@ -256,8 +262,17 @@ pub(crate) fn open_checked(
     write: bool,
 ) -> Result<Option<File>, FileError> {
     let (dir, name) = split(path)?;
-    let Some(real_dir) = check_dir(dir, link).map_err(|r| for_file(path, r))? else {
-        return Ok(None);
+    let real_dir = match check_dir(dir, link) {
+        Ok(Some(real_dir)) => real_dir,
+        Ok(None) => return Ok(None),
+        // Nothing there to refuse: no file is no file, wherever it would have been.
+        Err(_)
+            if fs::symlink_metadata(path)
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) =>
+        {
+            return Ok(None);
+        }
+        Err(r) => return Err(for_file(path, r).into()),
     };
     let target = real_dir.join(name);
     let file = match private_options().read(true).write(write).open(&target) {
@@ -676,11 +691,22 @@ mod tests {
         .unwrap();
         let err = check_dir(&link, DirLink::Allowed).unwrap_err();
         assert!(err.reason.contains("without the sticky bit"), "{err}");
+        // No file in a refused directory reads as no file; a file there is refused.
+        let file = link.join("telemetry.json");
+        assert!(matches!(read_checked(&file, DirLink::Allowed), Ok(None)));
+        fs::write(&file, b"{}").unwrap();
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(matches!(
+            read_checked(&file, DirLink::Allowed),
+            Err(FileError::Refused(_))
+        ));
+        assert!(atomic_write(&link.join("new.json"), b"{}", DirLink::Allowed).is_err());
         fs::set_permissions(
             dir.path().join("dotfiles"),
             fs::Permissions::from_mode(0o1777),
         )
         .unwrap();
         assert!(check_dir(&link, DirLink::Allowed).unwrap().is_some());
+        assert!(matches!(read_checked(&file, DirLink::Allowed), Ok(Some(_))));
     }
 }
