@@ -927,7 +927,13 @@ impl TelemetryContextBuilder {
         }
         let data_dir = self.data_dir.or_else(|| default_data_dir(tool));
         let tool_info = ToolInfo::new(tool).with_mode(self.consent.clone());
-        let (decision, config_dir) = decide(&tool_info, self.policy, self.env, self.config_dir);
+        let (decision, config_dir) = decide(
+            &tool_info,
+            self.policy,
+            self.env,
+            self.config_dir,
+            data_dir.as_deref(),
+        );
         let mut sinks = self.sinks;
         if decision.local_only {
             sinks.retain(|s| s.is_local());
@@ -943,7 +949,7 @@ impl TelemetryContextBuilder {
             }
         };
         if let Some(path) = &local_log {
-            sinks.push(Arc::new(FileSink::new(path)));
+            sinks.push(Arc::new(FileSink::local_log(path)));
         }
         if decision.dry_run {
             // Printed, never sent nor stored.
@@ -1005,18 +1011,22 @@ fn decide(
     explicit: Option<CollectionPolicy>,
     env: Option<Env>,
     config_dir: Option<PathBuf>,
+    data_dir: Option<&Path>,
 ) -> (Decision, Option<PathBuf>) {
+    let mut env = env.unwrap_or_else(|| Env::from_process(&tool.name));
     if let Some(policy) = explicit {
         let config_dir = config_dir.or_else(|| default_config_dir(&tool.name));
         let mut decision = Decision::explicit(policy);
         decision.config_path = config_dir.as_ref().map(|d| d.join(consent::CONFIG_FILE));
+        // The environment's vetoes still bind `telemetry reset`.
+        decision.env_veto = decision.env_veto.or(consent::env_veto(tool, &env));
         return (decision, config_dir);
     }
-    let mut env = env.unwrap_or_else(|| Env::from_process(&tool.name));
     if let Some(dir) = config_dir {
         env = env.with_config_dir(dir);
     }
-    let decision = consent::resolve(tool, &env);
+    let mut decision = consent::resolve(tool, &env);
+    consent::prepare_enabled(&mut decision, data_dir);
     let mut stderr = std::io::stderr();
     for warning in &decision.warnings {
         let _ = writeln!(stderr, "{}: telemetry: warning: {warning}", tool.name);

@@ -1,13 +1,31 @@
 //! Asking the backend to delete what it holds for this machine (`telemetry reset`).
+//!
+//! A deletion request carries the machine id, so it is itself a transmission: it is
+//! sent only when nothing forbids sending and there can be something to delete
+//! ([`TelemetryContext::deletion_request_allowed`]):
+//!
+//! 1. no environment veto: `DO_NOT_TRACK`, `<TOOL>_TELEMETRY_DISABLED`,
+//!    `<TOOL>_TELEMETRY=0`, CI (unless `<TOOL>_TELEMETRY=1`) or the `collect` feature
+//!    off all mean nothing is sent, this request included, even when the tool's policy
+//!    is set in code;
+//! 2. and telemetry was enabled on this machine: in this process (as the context was
+//!    built), or according to the config file's `ever_enabled` record (see
+//!    [`ConfigFile::was_ever_enabled`](crate::consent::ConfigFile::was_ever_enabled)
+//!    for files written before that record existed). A config file the trust rules
+//!    refuse says nothing.
+//!
+//! Otherwise the machine id is not even derived.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::context::TelemetryContext;
+use crate::consent::{self, ConfigState, DecisionSource};
+use crate::context::{CollectionPolicy, TelemetryContext};
 use crate::error::TelemetryError;
 use crate::event::Event;
+use crate::fsutil::{self, DirLink};
 
 /// The event name of a deletion request sent through the sinks.
 pub const DELETION_EVENT: &str = "data.deletion_request";
@@ -32,23 +50,157 @@ pub struct Removal {
     pub what: &'static str,
     /// Where it is.
     pub path: PathBuf,
-    /// `Ok(true)`: deleted; `Ok(false)`: there was none; `Err`: it could not be deleted.
+    /// `Ok(true)`: deleted; `Ok(false)`: there was none; `Err`: it could not be deleted
+    /// (including when its directory is refused by the trust rules).
     pub result: Result<bool, TelemetryError>,
 }
 
+/// Why no deletion request is sent (see the module docs).
+///
+/// ```
+/// use telemetry::deletion::NoRequest;
+/// let why = NoRequest::NeverEnabled;
+/// assert!(why.to_string().contains("never enabled"));
+/// assert!(why.how_to_send("mytool").contains("mytool telemetry enable"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NoRequest {
+    /// An environment rule keeps telemetry from sending anything.
+    Vetoed {
+        /// Which rule.
+        rule: DecisionSource,
+        /// The variable(s) behind it, in words.
+        what: String,
+    },
+    /// Telemetry was never enabled on this machine, as far as the config file tells.
+    NeverEnabled,
+    /// The config file is refused by the trust rules, so nothing it says is believed.
+    ConfigRefused {
+        /// Why it is refused.
+        reason: String,
+    },
+}
+
+impl std::fmt::Display for NoRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Vetoed {
+                rule: DecisionSource::CompiledOut,
+                ..
+            } => f.write_str(
+                "this build has telemetry compiled out, so it never sent anything",
+            ),
+            Self::Vetoed { what, .. } => write!(
+                f,
+                "{what} keeps telemetry from sending anything, this request included"
+            ),
+            Self::NeverEnabled => f.write_str(
+                "telemetry was never enabled on this machine (the config file has no record of it), so nothing was sent that could be deleted",
+            ),
+            Self::ConfigRefused { reason } => write!(
+                f,
+                "the config file is not trusted ({reason}), so whether telemetry was ever enabled is unknown"
+            ),
+        }
+    }
+}
+
+impl NoRequest {
+    /// What the user can do to send a request anyway, for the tool `tool`.
+    ///
+    /// ```
+    /// use telemetry::consent::DecisionSource;
+    /// let why = telemetry::deletion::NoRequest::Vetoed { rule: DecisionSource::DoNotTrack, what: "DO_NOT_TRACK".into() };
+    /// assert!(why.how_to_send("mytool").contains("without DO_NOT_TRACK"));
+    /// ```
+    pub fn how_to_send(&self, tool: &str) -> String {
+        match self {
+            Self::Vetoed {
+                rule: DecisionSource::CompiledOut,
+                ..
+            } => format!(
+                "a build of {tool} with telemetry compiled in can send one with `{tool} telemetry reset`"
+            ),
+            Self::Vetoed { what, .. } => {
+                format!("to send one, run `{tool} telemetry reset` without {what} set")
+            }
+            Self::NeverEnabled => format!(
+                "if it was enabled (for example by an older version of {tool}), run `{tool} telemetry enable`, then `{tool} telemetry reset`"
+            ),
+            Self::ConfigRefused { .. } => format!(
+                "fix the file's owner or permissions (or remove it), then run `{tool} telemetry reset` again"
+            ),
+        }
+    }
+}
+
+/// The variables behind an environment veto, in words.
+fn veto_words(rule: DecisionSource, prefix: &str) -> String {
+    match rule {
+        DecisionSource::DoNotTrack => "DO_NOT_TRACK".into(),
+        DecisionSource::EnvDisabled => {
+            format!("{prefix}_TELEMETRY_DISABLED or {prefix}_TELEMETRY=0")
+        }
+        DecisionSource::Ci => "the CI variables (CI or a CI service's variable)".into(),
+        other => other.as_str().into(),
+    }
+}
+
 impl TelemetryContext {
+    /// Whether a deletion request may be sent now (module docs): no environment veto,
+    /// and telemetry was enabled in this process or, per the config file (read again
+    /// now), on this machine before. Derives nothing, sends nothing.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink)
+    ///     .env(telemetry::consent::Env::empty().with_config_dir(dir.path())).build().unwrap();
+    /// # #[cfg(feature = "collect")]
+    /// assert_eq!(ctx.deletion_request_allowed(), Err(telemetry::deletion::NoRequest::NeverEnabled));
+    /// ```
+    pub fn deletion_request_allowed(&self) -> Result<(), NoRequest> {
+        let decision = self.decision();
+        if let Some(rule) = decision.env_veto {
+            return Err(NoRequest::Vetoed {
+                rule,
+                what: veto_words(rule, &self.tool_info().env_prefix()),
+            });
+        }
+        if decision.policy == CollectionPolicy::Enabled {
+            return Ok(());
+        }
+        match decision.config_path.as_deref().map(consent::load_config) {
+            Some(ConfigState::Valid(file)) if file.was_ever_enabled() => Ok(()),
+            Some(ConfigState::Refused { reason }) => Err(NoRequest::ConfigRefused { reason }),
+            _ => Err(NoRequest::NeverEnabled),
+        }
+    }
+
     /// Asks the backend to delete what it holds for this machine, with the configured
     /// [`DeletionRequestor`], waiting at most [`DELETION_TIMEOUT`]. Runs on a thread of
     /// its own, so it works the same from sync code and inside an async runtime.
     /// Returns the requestor's report. (`telemetry reset` calls it.)
     ///
+    /// Refused with [`TelemetryError::NotSent`], without deriving the machine id, unless
+    /// [`deletion_request_allowed`](Self::deletion_request_allowed).
+    ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::MemorySink::new()).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::MemorySink::new())
+    /// #     .policy(telemetry::CollectionPolicy::Enabled).build().unwrap();
+    /// # #[cfg(feature = "collect")] {
     /// let report = ctx.request_deletion()?;
     /// assert!(report.contains("deletion request event sent"));
+    /// # }
     /// # Ok::<(), telemetry::TelemetryError>(())
     /// ```
     pub fn request_deletion(&self) -> Result<String, TelemetryError> {
+        if let Err(why) = self.deletion_request_allowed() {
+            return Err(TelemetryError::NotSent {
+                reason: why.to_string(),
+                help: why.how_to_send(self.tool()),
+            });
+        }
         let machine_id = self.machine_id().to_owned();
         std::thread::scope(|scope| {
             let handle = scope.spawn(|| {
@@ -107,11 +259,14 @@ impl TelemetryContext {
             .into_iter()
             .filter_map(|(what, path)| path.map(|p| (what, p)))
             .map(|(what, path)| {
-                let result = match std::fs::remove_file(&path) {
-                    Ok(()) => Ok(true),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-                    Err(e) => Err(TelemetryError::io("delete", &path, e)),
+                // The key lives in the user's config dir (may be a link to their
+                // dotfiles); the others in the data dir, which must not be a link.
+                let link = if what == "local key" {
+                    DirLink::Allowed
+                } else {
+                    DirLink::Refused
                 };
+                let result = fsutil::remove_checked(&path, link);
                 Removal { what, path, result }
             })
             .collect();

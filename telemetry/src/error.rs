@@ -55,6 +55,47 @@ pub enum TelemetryError {
     )]
     Config(String),
 
+    /// A file or directory failed the trust rules (a symbolic link, someone else's,
+    /// writable by group or others): it was neither read nor replaced.
+    ///
+    /// ```
+    /// let err = telemetry::TelemetryError::Untrusted {
+    ///     path: "/home/me/.config/mytool/telemetry.json".into(),
+    ///     reason: "is writable by group or others (mode 666)".into(),
+    /// };
+    /// assert!(err.to_string().contains("telemetry.json"));
+    /// assert!(err.to_string().contains("mode 666"));
+    /// ```
+    #[error("telemetry refused {}: it {reason}", path.display())]
+    #[diagnostic(
+        code(telemetry::untrusted_file),
+        help(
+            "telemetry only uses files and directories owned by you and writable by no one else, never through a symbolic link; fix the ownership or permissions (`chown`, `chmod go-w`) or remove it"
+        )
+    )]
+    Untrusted {
+        /// The file or directory refused.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+
+    /// Nothing was sent because consent does not allow it (a deletion request with
+    /// `DO_NOT_TRACK` set, or on a machine where telemetry was never enabled).
+    ///
+    /// ```
+    /// let err = telemetry::TelemetryError::NotSent { reason: "DO_NOT_TRACK is set".into(), help: "unset it".into() };
+    /// assert!(err.to_string().contains("DO_NOT_TRACK"));
+    /// ```
+    #[error("nothing was sent: {reason}")]
+    #[diagnostic(code(telemetry::not_sent), help("{help}"))]
+    NotSent {
+        /// Why.
+        reason: String,
+        /// How to send anyway, if the user wants to.
+        help: String,
+    },
+
     /// A sink failed to deliver events.
     #[error("telemetry sink `{sink}` failed: {message}")]
     #[diagnostic(code(telemetry::sink))]
@@ -139,9 +180,12 @@ impl TelemetryError {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Http { retryable, .. } => *retryable,
-            Self::Serde { .. } | Self::Config(_) | Self::QueueFull { .. } | Self::SinkPanicked => {
-                false
-            }
+            Self::Serde { .. }
+            | Self::Config(_)
+            | Self::Untrusted { .. }
+            | Self::NotSent { .. }
+            | Self::QueueFull { .. }
+            | Self::SinkPanicked => false,
             Self::Io { .. } | Self::Sink { .. } | Self::Timeout { .. } | Self::Worker(_) => true,
         }
     }

@@ -8,6 +8,11 @@
 //! path could be); `telemetry reset` deletes the key, so later digests no longer match
 //! earlier ones. The attribute key separates domains: one value hashed for two
 //! attributes gives two unrelated digests.
+//!
+//! The key file goes through the same trust rules as the consent file (`fsutil`): a
+//! key that is a symbolic link, someone else's, or writable by group or others is not
+//! used (whoever could write it could reverse the digests) and never replaced; the
+//! value is then left out of the event.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
@@ -17,7 +22,7 @@ use sha2::Sha256;
 
 use crate::error::TelemetryError;
 use crate::event::AttrValue;
-use crate::fsutil;
+use crate::fsutil::{self, DirLink};
 use crate::safe_value::SafeValue;
 
 /// File name of the local secret key inside the tool's config dir.
@@ -137,27 +142,40 @@ fn cached_key(dir: &Path) -> Result<[u8; KEY_LEN], TelemetryError> {
 }
 
 /// Reads the key, or creates it (0600). Two processes racing agree on one key: the new
-/// key is published with `hard_link`, which fails if another process was first.
+/// key is published with `hard_link`, which fails if another process was first. A key
+/// file the trust rules refuse is an error, and is never replaced; so is one that does
+/// not hold a key.
 fn load_or_create_key(path: &Path) -> Result<[u8; KEY_LEN], TelemetryError> {
-    if let Some(key) = read_key(path) {
+    if let Some(key) = read_key(path)? {
         return Ok(key);
     }
     let mut key = [0_u8; KEY_LEN];
     getrandom::fill(&mut key)
         .map_err(|e| TelemetryError::Config(format!("no randomness for the local key: {e}")))?;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fsutil::create_private_dir(dir)?;
-    let tmp = fsutil::write_private_temp(dir, crate::identity::hex(&key).as_bytes())?;
-    let published = std::fs::hard_link(&tmp, path);
-    let _ = std::fs::remove_file(&tmp);
-    match published {
-        Ok(()) => Ok(key),
-        Err(e) => read_key(path).ok_or_else(|| TelemetryError::io("create", path, e)),
+    if fsutil::publish_new(
+        path,
+        crate::identity::hex(&key).as_bytes(),
+        DirLink::Allowed,
+    )? {
+        return Ok(key);
     }
+    read_key(path)?
+        .ok_or_else(|| TelemetryError::Config(format!("{} does not hold a key", path.display())))
 }
 
-fn read_key(path: &Path) -> Option<[u8; KEY_LEN]> {
-    let text = std::fs::read_to_string(path).ok()?;
+/// The key in `path`: `Ok(None)` when there is no file; an error when the file is
+/// refused, unreadable or does not hold a key.
+fn read_key(path: &Path) -> Result<Option<[u8; KEY_LEN]>, TelemetryError> {
+    let Some(bytes) = fsutil::read_checked(path, DirLink::Allowed)? else {
+        return Ok(None);
+    };
+    parse_key(&bytes)
+        .map(Some)
+        .ok_or_else(|| TelemetryError::Config(format!("{} does not hold a key", path.display())))
+}
+
+fn parse_key(bytes: &[u8]) -> Option<[u8; KEY_LEN]> {
+    let text = std::str::from_utf8(bytes).ok()?;
     let text = text.trim();
     if text.len() != KEY_LEN * 2 {
         return None;
@@ -231,6 +249,35 @@ mod tests {
         assert_eq!(
             hex,
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_writable_by_others_or_behind_a_link_is_refused_and_kept() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join(KEY_FILE);
+        let known = "00".repeat(KEY_LEN);
+        std::fs::write(&key, &known).unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o622)).unwrap();
+        let err = Hashed::with_key_file(&key, "k", "v").unwrap_err();
+        assert!(matches!(err, TelemetryError::Untrusted { .. }), "{err:?}");
+        assert_eq!(std::fs::read_to_string(&key).unwrap(), known);
+
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let link = dir.path().join("link.key");
+        std::os::unix::fs::symlink(&key, &link).unwrap();
+        assert!(Hashed::with_key_file(&link, "k", "v").is_err());
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert!(
+            Hashed::with_key_file(&key, "k", "v").is_ok(),
+            "the real file is fine"
         );
     }
 }

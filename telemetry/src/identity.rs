@@ -3,7 +3,6 @@
 //!
 //! The raw machine id never leaves this module: only `SHA-256(salt ‖ 0x00 ‖ id)` does.
 
-use std::fs;
 use std::path::Path;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use sha2::{Digest, Sha256};
 
 use crate::error::TelemetryError;
+use crate::fsutil::DirLink;
 
 /// The file, inside a tool's telemetry data dir, that holds the install id.
 pub(crate) const INSTALL_ID_FILE: &str = "install_id";
@@ -99,26 +99,35 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 /// Reads the install id, or creates it. Two processes racing here agree on one id: the
 /// new id is written to a private temp file and published with `hard_link`, which fails
 /// if another process published first; the loser reads the winner's id.
+///
+/// The file and its directory go through the trust rules (`fsutil`; the data dir must
+/// not be a symbolic link): a refused or corrupt file is an error, never replaced, and
+/// the caller falls back to an ephemeral id.
 pub(crate) fn load_or_create_install_id(path: &Path) -> Result<String, TelemetryError> {
-    if let Some(id) = read_install_id(path) {
+    if let Some(id) = read_install_id(path)? {
         return Ok(id);
     }
-    let dir = path.parent().unwrap_or(Path::new("."));
-    crate::fsutil::create_private_dir(dir)?;
     let id = uuid::Uuid::new_v4().to_string();
-    let tmp = crate::fsutil::write_private_temp(dir, id.as_bytes())?;
-    let published = fs::hard_link(&tmp, path);
-    let _ = fs::remove_file(&tmp);
-    match published {
-        Ok(()) => Ok(id),
-        Err(err) => read_install_id(path).ok_or_else(|| TelemetryError::io("create", path, err)),
+    if crate::fsutil::publish_new(path, id.as_bytes(), DirLink::Refused)? {
+        return Ok(id);
     }
+    read_install_id(path)?.ok_or_else(|| {
+        TelemetryError::Config(format!("{} does not hold an install id", path.display()))
+    })
 }
 
-fn read_install_id(path: &Path) -> Option<String> {
-    let text = fs::read_to_string(path).ok()?;
-    let id = uuid::Uuid::parse_str(text.trim()).ok()?;
-    Some(id.to_string())
+/// The install id in `path`: `Ok(None)` when there is no file.
+fn read_install_id(path: &Path) -> Result<Option<String>, TelemetryError> {
+    let Some(bytes) = crate::fsutil::read_checked(path, DirLink::Refused)? else {
+        return Ok(None);
+    };
+    std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(|text| uuid::Uuid::parse_str(text.trim()).ok())
+        .map(|id| Some(id.to_string()))
+        .ok_or_else(|| {
+            TelemetryError::Config(format!("{} does not hold an install id", path.display()))
+        })
 }
 
 /// How many machine ids this process has derived so far.
@@ -137,6 +146,7 @@ pub(crate) fn session_id() -> std::sync::Arc<str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn salted_hash_is_64_hex_and_separates_salt_from_id() {
@@ -173,5 +183,44 @@ mod tests {
         // A corrupt file is never sent as-is, and creating a new one cannot replace it
         // (no clobbering of a file we do not understand): the caller falls back.
         assert!(load_or_create_install_id(&path).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_install_id_behind_a_link_or_writable_by_others_is_not_used_nor_replaced() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let id = "00000000-0000-4000-8000-000000000000";
+        let elsewhere = dir.path().join("elsewhere");
+        fs::write(&elsewhere, id).unwrap();
+        fs::set_permissions(&elsewhere, fs::Permissions::from_mode(0o600)).unwrap();
+        let data = dir.path().join("data");
+        fs::create_dir(&data).unwrap();
+        let path = data.join(INSTALL_ID_FILE);
+        std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
+        let err = load_or_create_install_id(&path).unwrap_err();
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+        assert!(
+            fs::symlink_metadata(&path)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+
+        fs::remove_file(&path).unwrap();
+        fs::write(&path, id).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o646)).unwrap();
+        let err = load_or_create_install_id(&path).unwrap_err();
+        assert!(
+            err.to_string().contains("writable by group or others"),
+            "{err}"
+        );
+        assert_eq!(fs::read_to_string(&path).unwrap(), id);
+
+        // A data dir that is a link is refused as a whole.
+        let linked = dir.path().join("linked");
+        std::os::unix::fs::symlink(&data, &linked).unwrap();
+        assert!(load_or_create_install_id(&linked.join("fresh")).is_err());
+        assert!(!data.join("fresh").exists());
     }
 }

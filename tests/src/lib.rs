@@ -150,3 +150,54 @@ pub fn assert_no_files(dir: &Path) {
         dir.display()
     );
 }
+
+/// The uid this process creates files as (the owner of a file it just wrote).
+#[cfg(unix)]
+pub fn current_uid() -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    let probe = std::env::temp_dir().join(format!("uid-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"").expect("the temp dir is writable");
+    let uid = std::fs::metadata(&probe).expect("just written").uid();
+    let _ = std::fs::remove_file(&probe);
+    uid
+}
+
+/// A uid other than this process's, for files "of another user" made with `chown`:
+/// `Some` only when running as root (only root may give a file away). Otherwise prints
+/// why `test` is skipped and returns `None`.
+#[cfg(unix)]
+pub fn other_uid_or_skip(test: &str) -> Option<u32> {
+    let uid = current_uid();
+    if uid == 0 {
+        Some(4242)
+    } else {
+        eprintln!(
+            "skipped {test}: it needs root to chown files to a second uid (running as uid {uid})"
+        );
+        None
+    }
+}
+
+/// Gives `path` (not following a link) to `uid`.
+#[cfg(unix)]
+pub fn chown(path: &Path, uid: u32) {
+    std::os::unix::fs::lchown(path, Some(uid), Some(uid)).expect("chown as root");
+}
+
+/// Sets `path`'s permission bits.
+#[cfg(unix)]
+pub fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+/// `path`'s permission bits (not following a link).
+#[cfg(unix)]
+pub fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::symlink_metadata(path)
+        .expect("exists")
+        .permissions()
+        .mode()
+        & 0o7777
+}

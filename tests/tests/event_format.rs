@@ -1,10 +1,12 @@
 //! The wire format of `Event` and the machine id.
 
-use telemetry::{AttrValue, Event, MachineId, MemorySink, Outcome};
+use telemetry::{AttrValue, Event, MachineId, Outcome};
 
+#[cfg(feature = "collect")]
 #[derive(Debug)]
 struct BuildError;
 
+#[cfg(feature = "collect")]
 #[telemetry::track(
     "cmd.build",
     attrs(profile = "release", ratio = 0.5),
@@ -18,7 +20,7 @@ fn build(jobs: u16, dry_run: bool) -> Result<(), BuildError> {
 #[cfg(feature = "collect")]
 #[test]
 fn event_json_field_names_are_fixed() {
-    let sink = MemorySink::new();
+    let sink = telemetry::MemorySink::new();
     let ctx = telemetry::TelemetryContext::builder()
         .tool("mytool")
         .tool_version("1.2.3")

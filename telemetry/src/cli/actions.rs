@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use crate::consent::{self, ConfigFile, ConfigState, DecisionSource};
+use crate::consent::{self, ConfigFile, DecisionSource};
 use crate::context::{CollectionPolicy, TelemetryContext};
 use crate::error::TelemetryError;
 
@@ -20,13 +20,16 @@ fn config_path(ctx: &TelemetryContext) -> Result<std::path::PathBuf, TelemetryEr
 }
 
 /// Saves the decision. An explicit command replaces a corrupt or future-version file;
-/// a valid file keeps its other fields.
-fn persist(ctx: &TelemetryContext, enabled: bool) -> Result<std::path::PathBuf, TelemetryError> {
+/// a valid file keeps its other fields; a file the trust rules refuse is never replaced:
+/// the command fails naming it and why. `update` may change the file further.
+fn persist(
+    ctx: &TelemetryContext,
+    enabled: bool,
+    update: impl FnOnce(&mut ConfigFile),
+) -> Result<std::path::PathBuf, TelemetryError> {
     let path = config_path(ctx)?;
-    let file = match consent::load_config(&path) {
-        ConfigState::Valid(file) => file.with_decision(enabled),
-        ConfigState::Missing | ConfigState::Invalid { .. } => ConfigFile::decided(enabled),
-    };
+    let mut file = consent::load_for_update(&path, true)?.with_decision(enabled);
+    update(&mut file);
     consent::store_config(&path, &file)?;
     Ok(path)
 }
@@ -41,7 +44,7 @@ fn withdraw(ctx: &TelemetryContext) -> u64 {
 }
 
 pub(super) fn enable(ctx: &TelemetryContext, out: &mut dyn Write) -> Result<(), TelemetryError> {
-    let path = persist(ctx, true)?;
+    let path = persist(ctx, true, |_| {})?;
     say(
         out,
         format!("telemetry enabled (saved in {})", path.display()),
@@ -68,7 +71,7 @@ pub(super) fn enable(ctx: &TelemetryContext, out: &mut dyn Write) -> Result<(), 
 pub(super) fn disable(ctx: &TelemetryContext, out: &mut dyn Write) -> Result<(), TelemetryError> {
     let dropped = withdraw(ctx);
     say(out, format!("dropped {dropped} unsent event(s)"))?;
-    let path = persist(ctx, false)?;
+    let path = persist(ctx, false, |_| {})?;
     say(
         out,
         format!("telemetry disabled (saved in {})", path.display()),
@@ -82,13 +85,25 @@ pub(super) fn reset(ctx: &TelemetryContext, out: &mut dyn Write) -> Result<(), T
     let dropped = withdraw(ctx);
     say(out, format!("ok: dropped {dropped} unsent event(s)"))?;
 
-    // 2. Ask for deletion (bounded), with the id the events carried.
-    match ctx.request_deletion() {
-        Ok(message) => say(out, format!("ok: {message}"))?,
-        Err(e) => {
-            say(out, format!("failed: deletion request: {e}"))?;
-            failures.push(e);
+    // 2. Ask for deletion (bounded), with the id the events carried; only where
+    //    sending is allowed and something may have been sent (otherwise the machine id
+    //    is not even derived).
+    let mut request_sent = false;
+    match ctx.deletion_request_allowed() {
+        Err(why) => {
+            say(out, format!("skipped: no deletion request sent: {why}"))?;
+            say(out, format!("  ({})", why.how_to_send(ctx.tool())))?;
         }
+        Ok(()) => match ctx.request_deletion() {
+            Ok(message) => {
+                request_sent = true;
+                say(out, format!("ok: {message}"))?;
+            }
+            Err(e) => {
+                say(out, format!("failed: deletion request: {e}"))?;
+                failures.push(e);
+            }
+        },
     }
 
     // 3. Forget the identity: install id, local key, local log.
@@ -104,8 +119,13 @@ pub(super) fn reset(ctx: &TelemetryContext, out: &mut dyn Write) -> Result<(), T
         }
     }
 
-    // 4. Stay off.
-    match persist(ctx, false) {
+    // 4. Stay off. After a delivered request nothing is left to delete until telemetry
+    //    is enabled again; otherwise the record stays, so a later reset can send it.
+    match persist(ctx, false, |file| {
+        if request_sent {
+            file.ever_enabled = Some(false);
+        }
+    }) {
         Ok(path) => say(
             out,
             format!("ok: telemetry disabled (saved in {})", path.display()),

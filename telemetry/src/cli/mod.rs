@@ -32,7 +32,7 @@ use std::process::ExitCode;
 use crate::context::TelemetryContext;
 use crate::error::TelemetryError;
 
-pub use status::Status;
+pub use status::{RefusedPath, Status};
 
 /// The `telemetry` subcommand a tool nests into its own CLI.
 ///
@@ -61,7 +61,8 @@ pub enum TelemetryCommand {
     /// Turn telemetry off (saved) and delete every event not sent yet.
     Disable,
     /// Delete every trace: unsent events, install id and key; ask the backend to delete
-    /// this machine's data; turn telemetry off.
+    /// this machine's data (only if telemetry was ever enabled here and DO_NOT_TRACK, CI
+    /// or the tool's variables do not forbid sending); turn telemetry off.
     Reset,
     /// Print, as JSON, every event this tool can send, with its attribute keys and kinds.
     Schema,

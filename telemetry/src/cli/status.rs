@@ -37,10 +37,16 @@ pub struct Status {
     pub consent_mode: &'static str,
     /// The consent file's path.
     pub config_file: Option<String>,
-    /// `missing`, `valid` or `invalid`.
+    /// `missing`, `valid`, `invalid` or `refused` (failed the trust rules).
     pub config_state: &'static str,
-    /// Why the consent file is not used, when it is invalid.
+    /// Why the consent file is not used, when it is invalid or refused.
     pub config_error: Option<String>,
+    /// Whether the config file records that telemetry was ever enabled here (so
+    /// `reset` would send a deletion request, unless the environment forbids it).
+    pub ever_enabled: bool,
+    /// Files and directories telemetry would use but refuses (trust rules): each is
+    /// treated as absent and never overwritten.
+    pub refused: Vec<RefusedPath>,
     /// Where the install id (and the spool) live.
     pub data_dir: Option<String>,
     /// The local event log, if any.
@@ -73,6 +79,93 @@ pub struct Status {
     pub warnings: Vec<String>,
 }
 
+/// A file or directory `telemetry status` found refused by the trust rules.
+///
+/// ```
+/// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+/// for r in telemetry::cli::Status::of(&ctx).refused {
+///     println!("{}: {} {}", r.what, r.path, r.reason);
+/// }
+/// ```
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct RefusedPath {
+    /// What it is (`config file`, `local key`, `data dir`, ...).
+    pub what: &'static str,
+    /// Where.
+    pub path: String,
+    /// Why it is refused.
+    pub reason: String,
+}
+
+/// Everything `status` checks against the trust rules. Reads metadata only.
+fn refused_paths(ctx: &TelemetryContext) -> Vec<RefusedPath> {
+    use crate::fsutil::{self, DirLink, Strictness};
+    let mut found = Vec::new();
+    let mut push = |what, r: Option<fsutil::Refused>| {
+        if let Some(r) = r {
+            found.push(RefusedPath {
+                what,
+                path: r.path.display().to_string(),
+                reason: r.reason,
+            });
+        }
+    };
+    let d = ctx.decision();
+    if let Some(path) = d.config_path.as_deref() {
+        push(
+            "config file",
+            fsutil::inspect_file(path, DirLink::Allowed, Strictness::Trusted),
+        );
+    }
+    if let Some(dir) = ctx.config_dir() {
+        push(
+            "local key",
+            fsutil::inspect_file(
+                &dir.join(crate::hashed::KEY_FILE),
+                DirLink::Allowed,
+                Strictness::Trusted,
+            ),
+        );
+    }
+    if let Some(dir) = ctx.data_dir() {
+        let data_dir = fsutil::check_dir(dir, DirLink::Refused).err();
+        let data_dir_ok = data_dir.is_none();
+        push("data dir", data_dir);
+        if data_dir_ok {
+            let spool = dir.join(crate::pipeline::SPOOL_DIR);
+            let spool_dir = fsutil::check_dir(&spool, DirLink::Refused).err();
+            let spool_ok = spool_dir.is_none();
+            push("spool dir", spool_dir);
+            push(
+                "install id",
+                fsutil::inspect_file(
+                    &dir.join(crate::identity::INSTALL_ID_FILE),
+                    DirLink::Refused,
+                    Strictness::Trusted,
+                ),
+            );
+            if spool_ok {
+                push(
+                    "spool retry-after file",
+                    fsutil::inspect_file(
+                        &spool.join("retry-after"),
+                        DirLink::Refused,
+                        Strictness::Trusted,
+                    ),
+                );
+            }
+        }
+    }
+    if let Some(log) = ctx.local_log_path() {
+        push(
+            "local event log",
+            fsutil::inspect_file(log, DirLink::Refused, Strictness::Owned),
+        );
+    }
+    found
+}
+
 impl Status {
     /// Collects the status of `ctx`. Derives the machine id only if telemetry is on.
     ///
@@ -86,6 +179,7 @@ impl Status {
             ConfigState::Missing => ("missing", None),
             ConfigState::Valid(_) => ("valid", None),
             ConfigState::Invalid { reason } => ("invalid", Some(reason.clone())),
+            ConfigState::Refused { reason } => ("refused", Some(reason.clone())),
         };
         let display = |p: Option<&std::path::Path>| p.map(|p| p.display().to_string());
         let stats = ctx.stats();
@@ -102,6 +196,13 @@ impl Status {
             config_file: display(d.config_path.as_deref()),
             config_state,
             config_error,
+            ever_enabled: d
+                .config_path
+                .as_deref()
+                .map(crate::consent::load_config)
+                .and_then(|c| c.file().map(crate::consent::ConfigFile::was_ever_enabled))
+                .unwrap_or(false),
+            refused: refused_paths(ctx),
             data_dir: display(ctx.data_dir()),
             local_log: display(ctx.local_log_path()),
             machine_id_prefix: ctx
@@ -142,6 +243,9 @@ fn reason(ctx: &TelemetryContext) -> String {
             "a CI environment was detected (CI or a CI service's variable is set)".into()
         }
         DecisionSource::ConfigFile => match &d.config {
+            ConfigState::Refused { .. } => {
+                "the config file is refused (not trusted, see below), so telemetry stays off; it is never overwritten".into()
+            }
             ConfigState::Invalid { .. } => format!(
                 "the config file cannot be used, so telemetry stays off until `{tool} telemetry enable` or `disable` rewrites it"
             ),
@@ -231,6 +335,11 @@ fn human(s: &Status) -> String {
             s.show, s.dry_run, s.local_only
         ),
     ];
+    lines.extend(
+        s.refused
+            .iter()
+            .map(|r| format!("refused:      {} {} {}", r.what, r.path, r.reason)),
+    );
     lines.extend(s.warnings.iter().map(|w| format!("warning:      {w}")));
     let mut text = lines.join("\n");
     text.push('\n');

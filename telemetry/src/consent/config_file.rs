@@ -3,13 +3,18 @@
 //! Written atomically (temp file + rename), mode 0600; unknown fields are kept. A file
 //! that cannot be read, parsed, or is of a newer version means "no consent" and is left
 //! alone until an explicit `enable`, `disable` or `reset` replaces it.
+//!
+//! A file the trust rules refuse (a symbolic link, not owned by the user, writable by
+//! group or others, or in a directory someone else controls: see `fsutil`) also means
+//! "no consent", but nothing ever replaces it: `enable`, `disable` and `reset` fail
+//! naming the path and the reason, so the user fixes or removes it deliberately.
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::TelemetryError;
-use crate::fsutil;
+use crate::fsutil::{self, DirLink, FileError};
 
 /// File name of the consent file inside the tool's config dir.
 pub const CONFIG_FILE: &str = "telemetry.json";
@@ -39,6 +44,12 @@ pub struct ConfigFile {
     /// When the opt-out notice was shown (RFC 3339, UTC).
     #[serde(default)]
     pub notice_shown_at: Option<String>,
+    /// Whether telemetry was ever enabled on this machine (since the file was created or
+    /// the last deletion request was sent): `telemetry reset` sends a deletion request
+    /// only if so. Absent in files written before this field existed: see
+    /// [`ConfigFile::was_ever_enabled`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ever_enabled: Option<bool>,
     /// Fields this version does not know, kept as they were.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -51,6 +62,7 @@ impl Default for ConfigFile {
             enabled: None,
             decided_at: None,
             notice_shown_at: None,
+            ever_enabled: Some(false),
             extra: serde_json::Map::new(),
         }
     }
@@ -77,7 +89,30 @@ impl ConfigFile {
         self.version = CONFIG_VERSION;
         self.enabled = Some(enabled);
         self.decided_at = Some(now());
+        if enabled {
+            self.ever_enabled = Some(true);
+        }
         self
+    }
+
+    /// Whether telemetry may have sent data from this machine, as far as this file
+    /// tells: `ever_enabled` when recorded. A file from before that field existed
+    /// counts as enabled if it says `enabled: true` or that the opt-out notice was shown
+    /// (collection started on the next run); otherwise it is unknown, taken as "no"
+    /// (`reset` then sends nothing and says how to send a request anyway).
+    ///
+    /// ```
+    /// use telemetry::consent::ConfigFile;
+    /// assert!(ConfigFile::decided(true).was_ever_enabled());
+    /// assert!(!ConfigFile::default().was_ever_enabled());
+    /// let legacy: ConfigFile = serde_json::from_str(r#"{"version":1,"enabled":true}"#).unwrap();
+    /// assert!(legacy.was_ever_enabled());
+    /// let legacy: ConfigFile = serde_json::from_str(r#"{"version":1,"enabled":false}"#).unwrap();
+    /// assert!(!legacy.was_ever_enabled());
+    /// ```
+    pub fn was_ever_enabled(&self) -> bool {
+        self.ever_enabled
+            .unwrap_or(self.enabled == Some(true) || self.notice_shown_at.is_some())
     }
 }
 
@@ -100,7 +135,15 @@ pub enum ConfigState {
     /// A file this version understands.
     Valid(ConfigFile),
     /// A file that is unreadable, corrupt or of a newer version: "no consent".
+    /// `enable`, `disable` and `reset` replace it.
     Invalid {
+        /// Why it was not used.
+        reason: String,
+    },
+    /// A file the trust rules refuse (a symbolic link, someone else's, writable by group
+    /// or others, in a directory someone else controls): "no consent", and never
+    /// replaced.
+    Refused {
         /// Why it was not used.
         reason: String,
     },
@@ -129,16 +172,21 @@ impl ConfigState {
 /// assert!(matches!(telemetry::consent::load_config(&path), telemetry::consent::ConfigState::Invalid { .. }));
 /// ```
 pub fn load_config(path: &Path) -> ConfigState {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return ConfigState::Missing,
-        Err(e) => {
+    let bytes = match fsutil::read_checked(path, DirLink::Allowed) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return ConfigState::Missing,
+        Err(FileError::Refused(r)) => {
+            return ConfigState::Refused {
+                reason: format!("{} is not trusted: it {}", r.path.display(), r.reason),
+            };
+        }
+        Err(FileError::Io(_, e)) => {
             return ConfigState::Invalid {
                 reason: format!("cannot read {}: {e}", path.display()),
             };
         }
     };
-    match serde_json::from_str::<ConfigFile>(&text) {
+    match serde_json::from_slice::<ConfigFile>(&bytes) {
         Ok(file) if file.version > CONFIG_VERSION => ConfigState::Invalid {
             reason: format!(
                 "{} has version {}, newer than this tool understands ({CONFIG_VERSION})",
@@ -154,6 +202,8 @@ pub fn load_config(path: &Path) -> ConfigState {
 }
 
 /// Writes the consent file atomically with mode 0600, creating its directory (0700).
+/// Fails, leaving everything as it was, when the directory or an existing file there
+/// is not trusted (see [`ConfigState::Refused`]).
 ///
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
@@ -167,17 +217,56 @@ pub fn store_config(path: &Path, file: &ConfigFile) -> Result<(), TelemetryError
         source,
     })?;
     bytes.push(b'\n');
-    fsutil::atomic_write(path, &bytes)
+    fsutil::atomic_write(path, &bytes, DirLink::Allowed)
+}
+
+/// The file at `path` to update, or why it must be left alone: a refused file is never
+/// replaced; an invalid one only by an explicit command (`replace_invalid`).
+pub(crate) fn load_for_update(
+    path: &Path,
+    replace_invalid: bool,
+) -> Result<ConfigFile, TelemetryError> {
+    match load_config(path) {
+        ConfigState::Missing => Ok(ConfigFile::default()),
+        ConfigState::Valid(file) => Ok(file),
+        // What a corrupt file said is unknown.
+        ConfigState::Invalid { .. } if replace_invalid => Ok(ConfigFile {
+            ever_enabled: None,
+            ..ConfigFile::default()
+        }),
+        ConfigState::Invalid { reason } => Err(TelemetryError::Config(reason)),
+        ConfigState::Refused { .. } => Err(refused_error(path)),
+    }
+}
+
+/// The error for a refused config file, naming it and why (read again for the
+/// reason in the trust rules' own words).
+fn refused_error(path: &Path) -> TelemetryError {
+    match fsutil::read_checked(path, DirLink::Allowed) {
+        Err(FileError::Refused(r)) => r.into(),
+        _ => TelemetryError::Untrusted {
+            path: path.to_owned(),
+            reason: "is not trusted".into(),
+        },
+    }
+}
+
+/// Records that telemetry is enabled on this machine (`ever_enabled`), so that a later
+/// `reset` knows a deletion request is due. Writes only when the file does not say so
+/// yet; never touches an invalid or refused file.
+pub(crate) fn record_ever_enabled(path: &Path) -> Result<(), TelemetryError> {
+    let mut file = load_for_update(path, false)?;
+    if file.ever_enabled == Some(true) {
+        return Ok(());
+    }
+    file.ever_enabled = Some(true);
+    store_config(path, &file)
 }
 
 /// Records that the opt-out notice was shown, keeping everything else in the file.
 /// Refuses to touch an invalid file.
 pub(crate) fn record_notice_shown(path: &Path) -> Result<(), TelemetryError> {
-    let mut file = match load_config(path) {
-        ConfigState::Missing => ConfigFile::default(),
-        ConfigState::Valid(file) => file,
-        ConfigState::Invalid { reason } => return Err(TelemetryError::Config(reason)),
-    };
+    let mut file = load_for_update(path, false)?;
     file.notice_shown_at = Some(now());
     store_config(path, &file)
 }
@@ -258,5 +347,53 @@ mod tests {
         let file = load_config(&path).file().cloned().unwrap();
         assert!(file.notice_shown_at.is_some());
         assert_eq!(file.enabled, None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_refused_file_means_no_consent_and_is_never_replaced() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CONFIG_FILE);
+        let text = r#"{"version":1,"enabled":true}"#;
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o606)).unwrap();
+        let ConfigState::Refused { reason } = load_config(&path) else {
+            panic!("{:?}", load_config(&path))
+        };
+        assert!(reason.contains("writable by group or others"), "{reason}");
+        for replace_invalid in [false, true] {
+            let err = load_for_update(&path, replace_invalid).unwrap_err();
+            assert!(matches!(err, TelemetryError::Untrusted { .. }), "{err:?}");
+        }
+        assert!(store_config(&path, &ConfigFile::decided(false)).is_err());
+        assert!(record_notice_shown(&path).is_err());
+        assert!(record_ever_enabled(&path).is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    }
+
+    #[test]
+    fn ever_enabled_is_recorded_once_and_kept_by_decisions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CONFIG_FILE);
+        record_ever_enabled(&path).unwrap();
+        let file = load_config(&path).file().cloned().unwrap();
+        assert_eq!((file.ever_enabled, file.enabled), (Some(true), None));
+        store_config(&path, &file.with_decision(false)).unwrap();
+        assert!(load_config(&path).file().unwrap().was_ever_enabled());
+        // Legacy files: no field.
+        for (text, ever) in [
+            (r#"{"version":1,"enabled":true}"#, true),
+            (
+                r#"{"version":1,"notice_shown_at":"2025-01-01T00:00:00.000Z"}"#,
+                true,
+            ),
+            (r#"{"version":1,"enabled":false}"#, false),
+            (r#"{"version":1}"#, false),
+        ] {
+            let file: ConfigFile = serde_json::from_str(text).unwrap();
+            assert_eq!(file.ever_enabled, None);
+            assert_eq!(file.was_ever_enabled(), ever, "{text}");
+        }
     }
 }

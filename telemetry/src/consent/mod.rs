@@ -10,13 +10,21 @@
 //! | 3 | `<TOOL>_TELEMETRY_DISABLED` truthy, or `<TOOL>_TELEMETRY` = `0\|false\|off\|no` | disabled | `env_disabled` |
 //! | 4 | `<TOOL>_TELEMETRY` = `1\|true\|on\|yes` (wins over CI) | enabled | `env_enabled` |
 //! | 5 | a CI service is detected | disabled | `ci` |
-//! | 6 | the config file says `enabled: true\|false` (or is unreadable: disabled) | as written | `config_file` |
+//! | 6 | the config file says `enabled: true\|false` (or is unreadable or refused: disabled) | as written | `config_file` |
 //! | 7 | opt-out tool whose notice was not yet shown | disabled | `notice_pending` |
 //! | 8 | otherwise: opt-in → disabled; opt-out (notice shown before) → enabled | | `default` |
 //!
 //! `<TOOL>` is the tool name upper-cased with every non-alphanumeric byte turned into
 //! `_` ([`env_prefix`]). Values are case-insensitive; a value that is neither truthy nor
 //! falsy is reported as a warning and counts as not set.
+//!
+//! Rules 1–3 and 5 are the *environment vetoes* ([`Decision::env_veto`]): they also
+//! keep `telemetry reset` from sending a deletion request.
+//!
+//! The config file is read only if the trust rules accept it (a regular file owned by
+//! the user, writable by no one else, not reached through a symbolic link in its last
+//! component, in a directory only the user controls); otherwise it is
+//! [`ConfigState::Refused`]: no consent, a warning, and never overwritten.
 
 mod config_file;
 mod env;
@@ -24,12 +32,12 @@ mod notice;
 
 use std::borrow::Cow;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-pub(crate) use config_file::record_notice_shown;
 pub use config_file::{
     CONFIG_FILE, CONFIG_VERSION, ConfigFile, ConfigState, load_config, store_config,
 };
+pub(crate) use config_file::{load_for_update, record_ever_enabled, record_notice_shown};
 pub use env::{Env, env_prefix};
 pub(crate) use env::{Flag, is_off_or_empty, parse_flag};
 pub use notice::show_notice;
@@ -194,8 +202,13 @@ pub struct Decision {
     pub config: ConfigState,
     /// The opt-out notice should be shown now (on a terminal, not shown before).
     pub notice_due: bool,
-    /// Problems worth telling the user (an unrecognised variable value, an invalid file).
+    /// Problems worth telling the user (an unrecognised variable value, an invalid or
+    /// refused file).
     pub warnings: Vec<String>,
+    /// The environment rule that keeps telemetry from sending anything, whatever else
+    /// says (`compiled_out`, `do_not_track`, `env_disabled`, `ci`), if one applies. Also
+    /// set for a policy chosen in code, so that `telemetry reset` honours it too.
+    pub env_veto: Option<DecisionSource>,
 }
 
 impl Decision {
@@ -216,7 +229,80 @@ impl Decision {
             config: ConfigState::Missing,
             notice_due: false,
             warnings: Vec::new(),
+            env_veto: (!COMPILED_IN).then_some(DecisionSource::CompiledOut),
         }
+    }
+}
+
+/// The environment rule that disables telemetry for `tool` in `env`, if any: rules 1–3
+/// and 5 of the table (CI only when `<TOOL>_TELEMETRY=1` does not overrule it).
+pub(crate) fn env_veto(tool: &ToolInfo, env: &Env) -> Option<DecisionSource> {
+    let prefix = tool.env_prefix();
+    let flag = |suffix: &str| env.var(&format!("{prefix}{suffix}")).map(parse_flag);
+    if !COMPILED_IN {
+        Some(DecisionSource::CompiledOut)
+    } else if env.var("DO_NOT_TRACK").is_some_and(|v| !is_off_or_empty(v)) {
+        Some(DecisionSource::DoNotTrack)
+    } else if flag("_TELEMETRY_DISABLED") == Some(Flag::On) || flag("_TELEMETRY") == Some(Flag::Off)
+    {
+        Some(DecisionSource::EnvDisabled)
+    } else if flag("_TELEMETRY") == Some(Flag::On) {
+        None
+    } else if env.is_ci() {
+        Some(DecisionSource::Ci)
+    } else {
+        None
+    }
+}
+
+/// What an enabled context does before it starts (the builder calls it after
+/// resolution, before the warnings are printed; nothing at all when disabled):
+///
+/// - checks the files and directories it will use against the trust rules; each
+///   refusal becomes a warning (the file is then unused: no key, so `Hashed` values are
+///   left out; no data dir, so no local log, spool or install id);
+/// - records `ever_enabled` in the config file, so a later `telemetry reset` knows a
+///   deletion request is due. Only for a run that can send (not dry run, not local
+///   only) and a decision the user made (`<TOOL>_TELEMETRY=1`, the config file, an
+///   opt-out tool after its notice); a policy set in code is the tool's own consent
+///   flow and is not recorded. A failure to record is not an error.
+pub(crate) fn prepare_enabled(decision: &mut Decision, data_dir: Option<&Path>) {
+    use crate::fsutil::{self, DirLink, Strictness};
+    if decision.policy != CollectionPolicy::Enabled {
+        return;
+    }
+    if let Some(key) = decision
+        .config_path
+        .as_deref()
+        .and_then(Path::parent)
+        .map(|dir| dir.join(crate::hashed::KEY_FILE))
+        && let Some(r) = fsutil::inspect_file(&key, DirLink::Allowed, Strictness::Trusted)
+    {
+        decision.warnings.push(format!(
+            "{r}; the key is not used, so `Hashed` values are left out of events"
+        ));
+    }
+    if let Some(dir) = data_dir {
+        let spool = dir.join(crate::pipeline::SPOOL_DIR);
+        if let Err(r) = fsutil::check_dir(dir, DirLink::Refused)
+            .and_then(|_| fsutil::check_dir(&spool, DirLink::Refused))
+        {
+            decision.warnings.push(format!(
+                "{r}; telemetry stores nothing there (no local log, spool or install id)"
+            ));
+        }
+    }
+    let user_decided = matches!(
+        decision.source,
+        DecisionSource::EnvEnabled | DecisionSource::ConfigFile | DecisionSource::Default
+    );
+    if user_decided
+        && !decision.dry_run
+        && !decision.local_only
+        && let Some(path) = decision.config_path.as_deref()
+        && let Err(e) = record_ever_enabled(path)
+    {
+        tracing::debug!(error = %e, "telemetry: could not record that telemetry was enabled");
     }
 }
 
@@ -251,7 +337,8 @@ pub fn resolve(tool: &ToolInfo, env: &Env) -> Decision {
         }
     };
     let telemetry_var = flag("_TELEMETRY");
-    let disabled_var = flag("_TELEMETRY_DISABLED");
+    // Parsed here for its warning; `env_veto` applies it.
+    let _ = flag("_TELEMETRY_DISABLED");
     let show = flag("_TELEMETRY_SHOW") == Some(Flag::On);
     let dry_run = flag("_TELEMETRY_DRY_RUN") == Some(Flag::On);
     let local_only = flag("_TELEMETRY_LOCAL") == Some(Flag::On);
@@ -260,31 +347,33 @@ pub fn resolve(tool: &ToolInfo, env: &Env) -> Decision {
     let config = config_path
         .as_deref()
         .map_or(ConfigState::Missing, load_config);
-    if let ConfigState::Invalid { reason } = &config {
-        warnings.push(format!(
+    match &config {
+        ConfigState::Invalid { reason } => warnings.push(format!(
             "{reason}; telemetry stays off until `telemetry enable` or `disable` rewrites it"
-        ));
+        )),
+        ConfigState::Refused { reason } => warnings.push(format!(
+            "{reason}; it is ignored (telemetry stays off) and never overwritten: fix its owner or permissions, or remove it"
+        )),
+        _ => {}
     }
 
     let notice_shown = config.file().is_some_and(|f| f.notice_shown_at.is_some());
     let mut notice_due = false;
     use CollectionPolicy::{Disabled, Enabled};
-    let (policy, source) = if !COMPILED_IN {
-        (Disabled, DecisionSource::CompiledOut)
-    } else if env.var("DO_NOT_TRACK").is_some_and(|v| !is_off_or_empty(v)) {
-        (Disabled, DecisionSource::DoNotTrack)
-    } else if disabled_var == Some(Flag::On) || telemetry_var == Some(Flag::Off) {
-        (Disabled, DecisionSource::EnvDisabled)
+    let env_veto = env_veto(tool, env);
+    let (policy, source) = if let Some(veto) = env_veto {
+        (Disabled, veto)
     } else if telemetry_var == Some(Flag::On) {
         (Enabled, DecisionSource::EnvEnabled)
-    } else if env.is_ci() {
-        (Disabled, DecisionSource::Ci)
     } else if let Some(enabled) = config.file().and_then(|f| f.enabled) {
         (
             if enabled { Enabled } else { Disabled },
             DecisionSource::ConfigFile,
         )
-    } else if matches!(config, ConfigState::Invalid { .. }) {
+    } else if matches!(
+        config,
+        ConfigState::Invalid { .. } | ConfigState::Refused { .. }
+    ) {
         (Disabled, DecisionSource::ConfigFile)
     } else {
         match &tool.mode {
@@ -308,6 +397,7 @@ pub fn resolve(tool: &ToolInfo, env: &Env) -> Decision {
         config,
         notice_due,
         warnings,
+        env_veto,
     }
 }
 

@@ -24,6 +24,16 @@
 //! Reading is forgiving: a line that does not parse as an event (a process killed
 //! mid-write leaves a truncated last line) is skipped and counted; the other lines of
 //! the file are still delivered.
+//!
+//! Trust (Unix, see `fsutil`): before every operation the spool directory is checked
+//! and resolved: neither it nor the data dir above it may be a symbolic link, it must
+//! be the user's and writable by no one else, and so must every directory above it
+//! (root may own those; a sticky one may be writable by all). A refused spool is not
+//! written, read, pruned or purged: its batches stay where they are and new batches
+//! fail (counted). Files are opened without following links and checked on the handle:
+//! a batch that is a link or someone else's is skipped, never sent; one with wider
+//! permissions is tightened to 0600. The `retry-after` file is read only if it is
+//! the user's and writable by no one else.
 
 use std::fs;
 use std::io::Write;
@@ -34,7 +44,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::error::TelemetryError;
 use crate::event::Event;
-use crate::fsutil;
+use crate::fsutil::{self, DirLink, Strictness};
 use crate::pipeline::stats::Counters;
 
 /// The spool's directory name inside the context's data dir.
@@ -118,8 +128,21 @@ fn process_alive(pid: u32) -> bool {
     }
 }
 
+/// The content of a batch file (in a checked directory), opened without following a
+/// link and checked on the handle; `None` if it is refused or unreadable.
+fn read_batch(path: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut file = fsutil::private_options().read(true).open(path).ok()?;
+    fsutil::check_open(&file, path, Strictness::Tighten)
+        .map_err(|r| tracing::debug!(refused = %r, "telemetry: spool file skipped"))
+        .ok()?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).ok()?;
+    Some(bytes)
+}
+
 fn count_lines(path: &Path) -> u64 {
-    fs::read(path)
+    read_batch(path)
         .map(|bytes| {
             let full = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
             full + u64::from(bytes.last().is_some_and(|&b| b != b'\n'))
@@ -161,17 +184,49 @@ impl Spool {
         &self.dir
     }
 
-    fn claim_path(&self, stem: &str) -> PathBuf {
-        self.dir
-            .join(format!("{stem}{CLAIM_MARK}{}-{}", self.pid, self.token))
+    /// The spool directory checked and resolved (module docs): `Ok(None)` when it does
+    /// not exist and `create` is false. Every operation works through this path.
+    fn resolved(&self, create: bool) -> Result<Option<PathBuf>, TelemetryError> {
+        let check_parent = || -> Result<(), TelemetryError> {
+            if let Some(parent) = self.dir.parent() {
+                fsutil::check_dir(parent, DirLink::Refused)?;
+            }
+            Ok(())
+        };
+        check_parent()?;
+        let dir = if create {
+            Some(fsutil::prepare_dir(&self.dir, DirLink::Refused)?)
+        } else {
+            fsutil::check_dir(&self.dir, DirLink::Refused)?
+        };
+        // Again: the data dir may have been created just now.
+        check_parent()?;
+        Ok(dir)
+    }
+
+    /// [`resolved`](Self::resolved) for the operations that only read or delete: a
+    /// missing or refused spool holds nothing they may touch.
+    fn existing(&self) -> Option<PathBuf> {
+        self.resolved(false)
+            .map_err(|e| tracing::debug!(error = %e, "telemetry: spool not used"))
+            .ok()
+            .flatten()
+    }
+
+    fn claim_path(&self, dir: &Path, stem: &str) -> PathBuf {
+        dir.join(format!("{stem}{CLAIM_MARK}{}-{}", self.pid, self.token))
     }
 
     /// Writes `events` as a new batch file, claimed by this process. The caller sends
     /// it and then [`ack`](Self::ack)s or [`release`](Self::release)s it.
     pub(crate) fn write_claimed(&self, events: &[Event]) -> Result<Claimed, TelemetryError> {
-        if !self.dir.is_dir() {
-            fsutil::create_private_dir(&self.dir)?;
-        }
+        let dir = self.resolved(true)?.ok_or_else(|| {
+            TelemetryError::io(
+                "create directory",
+                &self.dir,
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            )
+        })?;
         let mut bytes = Vec::with_capacity(events.len() * 384);
         crate::sink::write_json_lines(&mut bytes, events)?;
         let nanos = SystemTime::now()
@@ -179,7 +234,7 @@ impl Spool {
             .map_or(0, |d| d.as_nanos());
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         let stem = format!("{nanos:020}-{}-{seq:06}", self.pid);
-        let path = self.claim_path(&stem);
+        let path = self.claim_path(&dir, &stem);
         let written = fsutil::private_options()
             .write(true)
             .create_new(true)
@@ -189,7 +244,7 @@ impl Spool {
             let _ = fs::remove_file(&path);
             return Err(TelemetryError::io("write a spool file", &path, e));
         }
-        self.enforce_bounds();
+        self.enforce_bounds(&dir);
         Ok(Claimed { path, stem })
     }
 
@@ -205,7 +260,8 @@ impl Spool {
     /// The batch could not be delivered now: hand it back for a later attempt, by this
     /// process or another one.
     pub(crate) fn release(&self, claimed: &Claimed) {
-        let ready = self.dir.join(format!("{}{READY_SUFFIX}", claimed.stem));
+        let dir = claimed.path.parent().unwrap_or(&self.dir);
+        let ready = dir.join(format!("{}{READY_SUFFIX}", claimed.stem));
         if let Err(e) = fs::rename(&claimed.path, &ready)
             && e.kind() != std::io::ErrorKind::NotFound
         {
@@ -215,7 +271,7 @@ impl Spool {
 
     /// Marks a claim as alive (its age decides staleness).
     pub(crate) fn touch(&self, claimed: &Claimed) {
-        if let Ok(file) = fs::OpenOptions::new().write(true).open(&claimed.path) {
+        if let Ok(file) = fsutil::private_options().write(true).open(&claimed.path) {
             let _ = file.set_modified(SystemTime::now());
         }
     }
@@ -227,16 +283,17 @@ impl Spool {
         if !process_alive(pid) {
             return true;
         }
-        fs::metadata(path)
+        fs::symlink_metadata(path)
             .and_then(|m| m.modified())
             .ok()
             .and_then(|t| SystemTime::now().duration_since(t).ok())
             .is_some_and(|age| age >= STALE_CLAIM_AFTER)
     }
 
-    /// Every spool entry: `(file name, size)`.
-    fn entries(&self) -> Vec<(String, u64)> {
-        let Ok(dir) = fs::read_dir(&self.dir) else {
+    /// Every spool entry of the (checked) `dir`: `(file name, size)`. Links and
+    /// anything but regular files are left out.
+    fn entries(&self, dir: &Path) -> Vec<(String, u64)> {
+        let Ok(dir) = fs::read_dir(dir) else {
             return Vec::new();
         };
         dir.flatten()
@@ -250,15 +307,15 @@ impl Spool {
     }
 
     /// Names of the files another process may take now (ready or stale), oldest first.
-    fn takeable(&self) -> Vec<String> {
+    fn takeable(&self, dir: &Path) -> Vec<String> {
         let mut names: Vec<(String, String)> = self
-            .entries()
+            .entries(dir)
             .into_iter()
             .filter_map(|(name, _)| {
                 let stem = match parse_name(&name)? {
                     Name::Ready { stem } => stem.to_owned(),
                     Name::Claimed { stem, pid, token } => {
-                        if !self.is_stale(&self.dir.join(&name), pid, token) {
+                        if !self.is_stale(&dir.join(&name), pid, token) {
                             return None;
                         }
                         stem.to_owned()
@@ -273,17 +330,18 @@ impl Spool {
 
     /// Claims the oldest file waiting (or left by a dead process), if any.
     pub(crate) fn claim_next(&self) -> Option<Claimed> {
-        for name in self.takeable() {
+        let dir = self.existing()?;
+        for name in self.takeable(&dir) {
             let stem = match parse_name(&name) {
                 Some(Name::Ready { stem } | Name::Claimed { stem, .. }) => stem.to_owned(),
                 None => continue,
             };
             let claimed = Claimed {
-                path: self.claim_path(&stem),
+                path: self.claim_path(&dir, &stem),
                 stem,
             };
             // Losing the race (another process renamed it first) is `NotFound`.
-            if fs::rename(self.dir.join(&name), &claimed.path).is_ok() {
+            if fs::rename(dir.join(&name), &claimed.path).is_ok() {
                 self.touch(&claimed);
                 return Some(claimed);
             }
@@ -293,12 +351,9 @@ impl Spool {
 
     /// The events of a claimed file; corrupt lines are skipped and counted.
     pub(crate) fn read(&self, claimed: &Claimed) -> Vec<Event> {
-        let bytes = match fs::read(&claimed.path) {
-            Ok(bytes) => bytes,
-            Err(e) => {
-                tracing::debug!(error = %e, "telemetry: could not read a spool file");
-                return Vec::new();
-            }
+        let Some(bytes) = read_batch(&claimed.path) else {
+            tracing::debug!("telemetry: could not read a spool file");
+            return Vec::new();
         };
         let mut events = Vec::new();
         let mut corrupt = 0;
@@ -324,10 +379,13 @@ impl Spool {
     /// What the spool holds now (reads the directory and counts lines).
     pub(crate) fn scan(&self) -> Scan {
         let mut scan = Scan::default();
-        for (name, len) in self.entries() {
+        let Some(dir) = self.existing() else {
+            return scan;
+        };
+        for (name, len) in self.entries(&dir) {
             scan.files += 1;
             scan.bytes += len;
-            scan.events += count_lines(&self.dir.join(name));
+            scan.events += count_lines(&dir.join(name));
         }
         scan
     }
@@ -341,9 +399,11 @@ impl Spool {
         let secs = until
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() + u64::from(d.subsec_nanos() > 0));
+        let dir = self.resolved(true)?.unwrap_or_else(|| self.dir.clone());
         fsutil::atomic_write(
-            &self.dir.join(RETRY_AFTER_FILE),
+            &dir.join(RETRY_AFTER_FILE),
             format!("{secs}\n").as_bytes(),
+            DirLink::Refused,
         )
     }
 
@@ -352,7 +412,11 @@ impl Spool {
     /// (a clock set back, a corrupt file), counts as no pause: sending resumes, and the
     /// next `Retry-After` replaces the file.
     pub(crate) fn held_until(&self) -> Option<SystemTime> {
-        let text = fs::read_to_string(self.dir.join(RETRY_AFTER_FILE)).ok()?;
+        let dir = self.existing()?;
+        let bytes = fsutil::read_checked(&dir.join(RETRY_AFTER_FILE), DirLink::Refused)
+            .map_err(|e| tracing::debug!(error = ?e, "telemetry: spool retry-after file not used"))
+            .ok()??;
+        let text = String::from_utf8_lossy(&bytes);
         let Some(until) = text
             .trim()
             .parse::<u64>()
@@ -371,33 +435,36 @@ impl Spool {
     /// number of events deleted.
     pub(crate) fn purge(&self) -> u64 {
         let mut events = 0;
-        for (name, _) in self.entries() {
-            let path = self.dir.join(name);
+        let Some(dir) = self.existing() else {
+            return 0;
+        };
+        for (name, _) in self.entries(&dir) {
+            let path = dir.join(name);
             let lines = count_lines(&path);
             if fs::remove_file(&path).is_ok() {
                 events += lines;
             }
         }
         // Leaves nothing behind when it is empty; a concurrent writer may refill it.
-        let _ = fs::remove_file(self.dir.join(RETRY_AFTER_FILE));
-        let _ = fs::remove_dir(&self.dir);
+        let _ = fs::remove_file(dir.join(RETRY_AFTER_FILE));
+        let _ = fs::remove_dir(&dir);
         events
     }
 
     /// Deletes the oldest takeable files while the spool is over a bound.
-    fn enforce_bounds(&self) {
-        let entries = self.entries();
+    fn enforce_bounds(&self, dir: &Path) {
+        let entries = self.entries(dir);
         let mut files = entries.len();
         let mut bytes: u64 = entries.iter().map(|(_, len)| len).sum();
         if files <= self.max_files && bytes <= self.max_bytes {
             return;
         }
         let sizes: std::collections::HashMap<String, u64> = entries.into_iter().collect();
-        for name in self.takeable() {
+        for name in self.takeable(dir) {
             if files <= self.max_files && bytes <= self.max_bytes {
                 break;
             }
-            let path = self.dir.join(&name);
+            let path = dir.join(&name);
             let lines = count_lines(&path);
             if fs::remove_file(&path).is_ok() {
                 files -= 1;
@@ -542,5 +609,68 @@ mod tests {
         assert_eq!(s.counters.pruned_events.load(Ordering::Relaxed), 4);
         assert_eq!(s.purge(), 6);
         assert!(!s.dir().exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_spool_dir_that_is_a_link_is_not_written_claimed_or_purged() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = dir.path().join("elsewhere");
+        fs::create_dir(&elsewhere).unwrap();
+        let planted = elsewhere.join("00000000000000000001-1-000000.jsonl");
+        fs::write(&planted, b"{}\n").unwrap();
+        let data = dir.path().join("data");
+        fs::create_dir(&data).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, data.join(SPOOL_DIR)).unwrap();
+        let s = spool(&data, 100);
+        assert!(s.write_claimed(&events(1)).is_err());
+        assert!(s.claim_next().is_none());
+        assert_eq!(s.scan(), Scan::default());
+        assert!(
+            s.hold_until(SystemTime::now() + Duration::from_secs(5))
+                .is_err()
+        );
+        assert_eq!(s.purge(), 0);
+        let left: Vec<_> = fs::read_dir(&elsewhere)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        assert_eq!(
+            left,
+            [planted],
+            "nothing written or deleted through the link"
+        );
+
+        // Nor when the data dir above it is the link.
+        let linked = dir.path().join("linked");
+        std::os::unix::fs::symlink(&data, &linked).unwrap();
+        fs::remove_file(data.join(SPOOL_DIR)).unwrap();
+        let s = spool(&linked, 100);
+        assert!(s.write_claimed(&events(1)).is_err());
+        assert!(!data.join(SPOOL_DIR).exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_pause_someone_else_could_have_written_is_ignored() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let s = spool(dir.path(), 100);
+        s.hold_until(SystemTime::now() + Duration::from_secs(30))
+            .unwrap();
+        assert!(s.held_until().is_some());
+        let file = s.dir().join(RETRY_AFTER_FILE);
+        assert_eq!(
+            fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o666)).unwrap();
+        assert!(s.held_until().is_none());
+        assert!(
+            s.hold_until(SystemTime::now() + Duration::from_secs(60))
+                .is_err(),
+            "not replaced either"
+        );
     }
 }

@@ -1,15 +1,24 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 
 use super::{TelemetrySink, write_json_lines};
 use crate::error::TelemetryError;
 use crate::event::Event;
-use crate::fsutil;
+use crate::fsutil::{self, DirLink};
 
 /// Appends events as JSON lines to a local file (mode 0600), creating missing parent
-/// directories.
+/// directories (0700).
+///
+/// On Unix the file is opened without following a symbolic link and checked on the
+/// opened handle: a link, a file that is not regular or not the user's is refused (the
+/// batch fails, counted, and nothing is written anywhere else); an existing log with
+/// wider permissions is tightened to 0600. Its directory must be owned by the user and
+/// writable by no one else, and so must every directory above it (root may own those;
+/// a sticky one such as `/tmp` may be writable by all). See the README's "Where files
+/// live".
 ///
 /// A batch is serialised first and then written with a single `write_all` while an
 /// exclusive advisory lock (`flock`) is held, on a file opened in append mode: threads
@@ -28,6 +37,12 @@ use crate::fsutil;
 #[derive(Debug, Clone)]
 pub struct FileSink {
     path: PathBuf,
+    /// Whether the file's directory may itself be a symbolic link (not for the local
+    /// log in the data dir, which the library creates).
+    link: DirLink,
+    /// The directory, resolved and checked once (its whole chain is the user's or
+    /// root's and writable by no one else, so it stays valid).
+    checked_dir: Arc<OnceLock<PathBuf>>,
 }
 
 impl FileSink {
@@ -38,7 +53,19 @@ impl FileSink {
     /// assert_eq!(sink.path(), std::path::Path::new("/tmp/events.jsonl"));
     /// ```
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into() }
+        Self {
+            path: path.into(),
+            link: DirLink::Allowed,
+            checked_dir: Arc::default(),
+        }
+    }
+
+    /// The local log in the context's data dir: that directory must not be a link.
+    pub(crate) fn local_log(path: impl Into<PathBuf>) -> Self {
+        Self {
+            link: DirLink::Refused,
+            ..Self::new(path)
+        }
     }
 
     /// The file events are appended to.
@@ -50,19 +77,27 @@ impl FileSink {
         &self.path
     }
 
-    fn append(&self, bytes: &[u8]) -> Result<(), TelemetryError> {
-        if let Some(parent) = self
+    fn open(&self) -> Result<std::fs::File, TelemetryError> {
+        let name = self
             .path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty() && !p.is_dir())
-        {
-            fsutil::create_private_dir(parent)?;
-        }
-        let file = fsutil::private_options()
-            .append(true)
-            .create(true)
-            .open(&self.path)
-            .map_err(|e| TelemetryError::io("open", &self.path, e))?;
+            .file_name()
+            .ok_or_else(|| TelemetryError::Untrusted {
+                path: self.path.clone(),
+                reason: "does not name a file".into(),
+            })?;
+        let dir = match self.checked_dir.get() {
+            Some(dir) => dir,
+            None => {
+                let parent = self.path.parent().unwrap_or(Path::new(""));
+                let real = fsutil::prepare_dir_for(&self.path, parent, self.link)?;
+                self.checked_dir.get_or_init(|| real)
+            }
+        };
+        fsutil::open_append_in(dir, name, &self.path)
+    }
+
+    fn append(&self, bytes: &[u8]) -> Result<(), TelemetryError> {
+        let file = self.open()?;
         file.lock()
             .map_err(|e| TelemetryError::io("lock", &self.path, e))?;
         let mut writer = &file;
