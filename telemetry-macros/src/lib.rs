@@ -55,21 +55,28 @@ pub fn track(args: TokenStream, item: TokenStream) -> TokenStream {
     track_impl(args.into(), item.into()).into()
 }
 
-/// Implements `telemetry::SafeValue` for a fieldless enum: each variant is sent as its
-/// name in snake_case, or as `#[safe_value(rename = "..")]`. `#[safe_value(crate = path)]`
-/// on the enum names a renamed `telemetry` crate. Enums with fields, structs and unions
-/// are rejected: they could carry free text.
+/// Implements the sealed `telemetry::SafeValue` (the one way to implement it):
+///
+/// * for a fieldless enum, each variant is sent as its name in snake_case, or as
+///   `#[safe_value(rename = "..")]` (1 to 64 characters of `a-z`, `0-9`, `_`, `-`, `.`,
+///   starting with a letter or digit); kind `string`;
+/// * for a newtype over a `SafeValue` type (`struct Jobs(u16)`, `struct Jobs { n: u16 }`,
+///   `struct Wrapper<T>(T)` when `T: SafeValue`), the value and kind of its field.
+///
+/// `#[safe_value(crate = path)]` on the type names a renamed `telemetry` crate. Enums
+/// with fields, other structs and unions are rejected: they could carry free text.
 ///
 /// ```ignore
 /// #[derive(telemetry::SafeValue)]
 /// enum Mode { Debug, Release, #[safe_value(rename = "rel_lto")] ReleaseLto }
+///
+/// #[derive(telemetry::SafeValue)]
+/// struct Jobs(u16);
 /// ```
 #[proc_macro_derive(SafeValue, attributes(safe_value))]
 pub fn derive_safe_value(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
-    derive_safe_value::derive(input)
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    derive_safe_value::derive(input).into()
 }
 
 /// parse → check → expand; on any error, the errors plus the function as written.

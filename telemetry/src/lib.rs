@@ -81,7 +81,7 @@ pub use safe_value::SafeValue;
 /// }
 ///
 /// build(4, Mode::Release, std::path::Path::new("target"))?;
-/// assert!(telemetry::catalog().iter().any(|s| s.name == "cmd.build"));
+/// assert!(telemetry::catalog().iter().any(|s| s.name() == "cmd.build"));
 /// # let _ = Mode::Debug;
 /// # Ok::<(), std::io::Error>(())
 /// ```
