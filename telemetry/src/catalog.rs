@@ -75,7 +75,8 @@ impl EventSpec {
     /// (`[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*`, at most 64 bytes); every key of `attrs`
     /// and `captures` is snake_case (`[a-z][a-z0-9_]*`, at most 64 bytes) and appears
     /// once across both; every string value is at most 128 bytes without control or
-    /// bidirectional-override characters; every float value is finite.
+    /// bidirectional-override characters; every float value is finite; the module path
+    /// is `::`-separated identifiers, as `module_path!()` gives.
     ///
     /// ```
     /// # use telemetry::catalog::{CaptureSpec, EventSpec};
@@ -97,6 +98,12 @@ impl EventSpec {
             panic!(
                 "telemetry: an event name must be lowercase dotted words \
                  (`[a-z][a-z0-9_]*(.[a-z][a-z0-9_]*)*`) of at most 64 bytes, e.g. `cmd.build`"
+            );
+        }
+        if !naming::is_valid_module_path(module_path) {
+            panic!(
+                "telemetry: the module path is what `module_path!()` gives: identifiers \
+                 separated by `::`"
             );
         }
         let mut i = 0;
@@ -591,6 +598,10 @@ mod tests {
             );
         });
         assert!(value.contains("at most 128 bytes"), "{value}");
+        let module = panics(|| {
+            EventSpec::new("cmd.x", &[], &[], "/home/alice");
+        });
+        assert!(module.contains("module_path!()"), "{module}");
         let float = panics(|| {
             EventSpec::new("cmd.x", &[("k", AttrValue::Float(f64::NAN))], &[], "m");
         });

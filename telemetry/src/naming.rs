@@ -65,10 +65,31 @@ pub(crate) const fn is_valid_attr_key(key: &str) -> bool {
 /// (C0, DEL, C1) or bidirectional controls (U+061C, U+200E, U+200F, U+202A–U+202E,
 /// U+2066–U+2069), which could hide what a value says from whoever reads it.
 pub(crate) const fn is_valid_str_value(value: &str) -> bool {
-    let bytes = value.as_bytes();
-    if bytes.len() > MAX_STR_VALUE {
+    value.len() <= MAX_STR_VALUE && !has_forbidden_char(value)
+}
+
+/// What `module_path!()` gives: `::`-separated identifiers (ASCII letters, digits, `_`,
+/// `#` of raw identifiers, or non-ASCII identifier characters), nothing a path or free
+/// text needs.
+pub(crate) const fn is_valid_module_path(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    if bytes.is_empty() || has_forbidden_char(path) {
         return false;
     }
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !(b >= 0x80 || b.is_ascii_alphanumeric() || b == b'_' || b == b':' || b == b'#') {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Whether `value` holds a control character (C0, DEL, C1) or a bidirectional control.
+const fn has_forbidden_char(value: &str) -> bool {
+    let bytes = value.as_bytes();
     // `value` is UTF-8, so matching the encodings of the forbidden characters is exact.
     let mut i = 0;
     while i < bytes.len() {
@@ -88,11 +109,11 @@ pub(crate) const fn is_valid_str_value(value: &str) -> bool {
             // U+2066..=U+2069
             || (b == 0xe2 && next == 0x81 && third >= 0xa6 && third <= 0xa9);
         if forbidden {
-            return false;
+            return true;
         }
         i += 1;
     }
-    true
+    false
 }
 
 /// A tool name usable in directory names and environment variables.
@@ -198,5 +219,20 @@ mod tests {
             assert!(!is_valid_str_value(bad), "{bad:?}");
         }
         assert!(str_eq("ab", "ab") && !str_eq("ab", "abc") && !str_eq("ab", "ac"));
+    }
+
+    #[test]
+    fn module_paths() {
+        for ok in [
+            module_path!(),
+            "my_tool::commands",
+            "r#try::x",
+            "crate_ünï::m",
+        ] {
+            assert!(is_valid_module_path(ok), "{ok}");
+        }
+        for bad in ["", "/home/alice", "a b", "a::b\u{202e}", "a.b"] {
+            assert!(!is_valid_module_path(bad), "{bad}");
+        }
     }
 }

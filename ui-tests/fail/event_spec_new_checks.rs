@@ -20,3 +20,5 @@ static DUPLICATE: EventSpec =
     EventSpec::new("cmd.x", TWICE, &[CaptureSpec::new("jobs", "int")], module_path!());
 
 fn main() {}
+
+static MODULE: EventSpec = EventSpec::new("cmd.x", &[], &[], "/home/alice/project");
