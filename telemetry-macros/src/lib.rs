@@ -29,8 +29,12 @@ use proc_macro::TokenStream;
 ///   calls and macros (`env!`, `concat!` ..) are rejected: everything an event can
 ///   contain must be visible at the call site.
 /// * `capture(param, ..)` adds the values of parameters, whose types must implement
-///   `telemetry::SafeValue` (bool, integers, floats, `Option` of those, fieldless enums
-///   with `#[derive(SafeValue)]`). Paths and strings are rejected with a targeted error.
+///   `telemetry::SafeValue` (bool, integers, floats, `Option` of those, `Hashed`, and
+///   fieldless enums and newtypes with `#[derive(SafeValue)]`). Paths and strings are
+///   rejected with a targeted error.
+/// * Literals are read whole: a suffix on a string is an error, a number's suffix must
+///   be a number type the value fits (`300u8` is an error), and a string value is at
+///   most 128 bytes without control or bidirectional-control characters.
 /// * `crate = path` names the `telemetry` crate when it is renamed or re-exported.
 ///
 /// Each call records its duration, the outcome — `ok`, or for any `Result` return type

@@ -87,8 +87,9 @@ pub use safe_value::SafeValue;
 /// ```
 pub use telemetry_macros::track;
 
-/// Derives [`SafeValue`](trait@SafeValue) for a fieldless enum (each variant is sent as
-/// its snake_case name, or `#[safe_value(rename = "..")]`).
+/// Derives [`SafeValue`](trait@SafeValue), the one way to implement it: for a fieldless
+/// enum (each variant is sent as its snake_case name, or `#[safe_value(rename = "..")]`)
+/// or a newtype over a `SafeValue` type (`struct Jobs(u16)`, sent as its field).
 ///
 /// ```
 /// #[derive(telemetry::SafeValue)]
