@@ -36,6 +36,7 @@ pub(crate) struct LiteralAttr {
 }
 
 /// A literal attribute value, already range-checked.
+#[derive(Debug)]
 pub(crate) enum LitValue {
     Str(String),
     /// Fits `i64`: magnitude and sign (so that `i64::MIN` needs no overflowing literal).
@@ -130,6 +131,17 @@ fn check_name(name: Option<&syn::Expr>, errors: &mut Errors) -> Option<String> {
             return None;
         }
     };
+    if !lit.suffix().is_empty() {
+        errors.spanned(
+            lit,
+            format!(
+                "the event name has the suffix `{}`: a string literal takes no suffix; write \
+                 the name alone, e.g. `#[track(\"cmd.build\")]`",
+                lit.suffix()
+            ),
+        );
+        return None;
+    }
     let value = lit.value();
     if value.len() > MAX_NAME_LEN {
         errors.spanned(
@@ -242,22 +254,11 @@ fn literal_value(expr: &syn::Expr) -> Result<LitValue, String> {
             syn::Expr::Lit(syn::ExprLit {
                 lit: syn::Lit::Int(int),
                 ..
-            }) => {
-                let magnitude = int_magnitude(int)?;
-                if magnitude > i64::MIN.unsigned_abs() {
-                    return Err(format!(
-                        "`-{int}` is out of range: integer attributes must fit in an i64"
-                    ));
-                }
-                Ok(LitValue::Int {
-                    negative: magnitude != 0,
-                    magnitude,
-                })
-            }
+            }) => number(int.token(), true),
             syn::Expr::Lit(syn::ExprLit {
                 lit: syn::Lit::Float(float),
                 ..
-            }) => Ok(LitValue::Float(-float_value(float)?)),
+            }) => number(float.token(), true),
             _ => Err(format!(
                 "`{}` is not a literal: a leading `-` is allowed only before an integer or \
                      float literal, e.g. `offset = -1`",
@@ -296,19 +297,10 @@ fn literal_value(expr: &syn::Expr) -> Result<LitValue, String> {
 
 fn positive_literal(lit: &syn::Lit) -> Result<LitValue, String> {
     match lit {
-        syn::Lit::Str(s) => Ok(LitValue::Str(s.value())),
+        syn::Lit::Str(s) => string_value(s),
         syn::Lit::Bool(b) => Ok(LitValue::Bool(b.value)),
-        syn::Lit::Float(f) => Ok(LitValue::Float(float_value(f)?)),
-        syn::Lit::Int(int) => {
-            let magnitude = int_magnitude(int)?;
-            Ok(match i64::try_from(magnitude) {
-                Ok(_) => LitValue::Int {
-                    negative: false,
-                    magnitude,
-                },
-                Err(_) => LitValue::UInt(magnitude),
-            })
-        }
+        syn::Lit::Float(f) => number(f.token(), false),
+        syn::Lit::Int(int) => number(int.token(), false),
         other => Err(format!(
             "`{}` is not allowed: attribute values are string, integer, float or bool literals \
              (no byte strings, chars or C strings)",
@@ -317,17 +309,155 @@ fn positive_literal(lit: &syn::Lit) -> Result<LitValue, String> {
     }
 }
 
-fn int_magnitude(int: &syn::LitInt) -> Result<u64, String> {
-    int.base10_parse::<u64>().map_err(|_| {
-        format!("`{int}` is out of range: integer attributes must fit in an i64 or u64")
-    })
+/// Longest string attribute value, in bytes (after unescaping).
+const MAX_STR_VALUE_LEN: usize = 128;
+
+/// The rule for string values, stated by every message about one.
+const STR_VALUE_RULE: &str = "string attribute values are at most 128 bytes and contain no \
+     control characters (C0, DEL, C1) and no bidirectional controls (U+061C, U+200E, U+200F, \
+     U+202A to U+202E, U+2066 to U+2069), which could hide what a value says";
+
+fn string_value(lit: &syn::LitStr) -> Result<LitValue, String> {
+    if !lit.suffix().is_empty() {
+        return Err(format!(
+            "this string literal has the suffix `{}`: a string literal takes no suffix, remove it",
+            lit.suffix()
+        ));
+    }
+    let value = lit.value();
+    if value.len() > MAX_STR_VALUE_LEN {
+        return Err(format!(
+            "this string is {} bytes long: {STR_VALUE_RULE}",
+            value.len()
+        ));
+    }
+    if let Some(c) = value.chars().find(|&c| is_forbidden_char(c)) {
+        return Err(format!(
+            "this string contains U+{:04X}: {STR_VALUE_RULE}",
+            u32::from(c)
+        ));
+    }
+    Ok(LitValue::Str(value))
 }
 
-fn float_value(float: &syn::LitFloat) -> Result<f64, String> {
-    match float.base10_parse::<f64>() {
-        Ok(v) if v.is_finite() => Ok(v),
-        _ => Err(format!("`{float}` is not a finite float")),
+/// Control characters (C0, DEL, C1) and bidirectional controls.
+pub(crate) fn is_forbidden_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// The integer suffixes and their ranges (`isize`/`usize` as 64 bits); `min` is the
+/// magnitude of the most negative value.
+const INT_SUFFIXES: [(&str, u128, u128); 12] = [
+    ("i8", 1 << 7, (1 << 7) - 1),
+    ("i16", 1 << 15, (1 << 15) - 1),
+    ("i32", 1 << 31, (1 << 31) - 1),
+    ("i64", 1 << 63, (1 << 63) - 1),
+    ("i128", 1 << 127, (1 << 127) - 1),
+    ("isize", 1 << 63, (1 << 63) - 1),
+    ("u8", 0, u8::MAX as u128),
+    ("u16", 0, u16::MAX as u128),
+    ("u32", 0, u32::MAX as u128),
+    ("u64", 0, u64::MAX as u128),
+    ("u128", 0, u128::MAX),
+    ("usize", 0, u64::MAX as u128),
+];
+
+/// A number literal (a `syn::LitInt` or `syn::LitFloat`, re-read from its token so that
+/// `5f32` is a float whichever syn calls it), with its sign: the suffix must name a
+/// number type, and the value must fit it and an attribute (i64 or u64; a finite f64).
+fn number(token: proc_macro2::Literal, negative: bool) -> Result<LitValue, String> {
+    let sign = if negative { "-" } else { "" };
+    let written = format!("{sign}{token}");
+    match syn::Lit::new(token) {
+        syn::Lit::Int(int) if !matches!(int.suffix(), "f32" | "f64") => {
+            let suffix = int.suffix();
+            let Ok(magnitude) = int.base10_parse::<u128>() else {
+                return Err(format!(
+                    "`{written}` is out of range: integer attributes must fit in an i64 or u64"
+                ));
+            };
+            if !suffix.is_empty() {
+                let Some(&(_, min, max)) = INT_SUFFIXES.iter().find(|(s, ..)| *s == suffix) else {
+                    return Err(format!(
+                        "`{written}` has the suffix `{suffix}`, which is not an integer type: \
+                         write the number alone or with one of `i8`, `i16`, `i32`, `i64`, \
+                         `i128`, `isize`, `u8`, `u16`, `u32`, `u64`, `u128`, `usize`"
+                    ));
+                };
+                if negative && min == 0 {
+                    return Err(format!(
+                        "`{written}` is negative, but `{suffix}` is unsigned: remove the `-` or \
+                         the suffix"
+                    ));
+                }
+                let limit = if negative { min } else { max };
+                if magnitude > limit {
+                    let range = if min == 0 {
+                        format!("0 to {max}")
+                    } else {
+                        format!("-{min} to {max}")
+                    };
+                    return Err(format!(
+                        "`{written}` is out of range for `{suffix}` ({range})"
+                    ));
+                }
+            }
+            if negative {
+                if magnitude > u128::from(i64::MIN.unsigned_abs()) {
+                    return Err(format!(
+                        "`{written}` is out of range: integer attributes must fit in an i64"
+                    ));
+                }
+                Ok(LitValue::Int {
+                    negative: magnitude != 0,
+                    magnitude: magnitude as u64,
+                })
+            } else {
+                let Ok(magnitude) = u64::try_from(magnitude) else {
+                    return Err(format!(
+                        "`{written}` is out of range: integer attributes must fit in an i64 or u64"
+                    ));
+                };
+                Ok(match i64::try_from(magnitude) {
+                    Ok(_) => LitValue::Int {
+                        negative: false,
+                        magnitude,
+                    },
+                    Err(_) => LitValue::UInt(magnitude),
+                })
+            }
+        }
+        syn::Lit::Int(int) => float(&written, int.base10_digits(), int.suffix(), negative),
+        syn::Lit::Float(f) => float(&written, f.base10_digits(), f.suffix(), negative),
+        _ => Err(format!("`{written}` is not a number literal")),
     }
+}
+
+fn float(written: &str, digits: &str, suffix: &str, negative: bool) -> Result<LitValue, String> {
+    let value: f64 = match (suffix, digits.parse::<f64>()) {
+        ("" | "f64", Ok(v)) => v,
+        ("f32", Ok(v)) => f64::from(v as f32),
+        ("" | "f32" | "f64", Err(_)) => {
+            return Err(format!("`{written}` is not a float literal"));
+        }
+        (other, _) => {
+            return Err(format!(
+                "`{written}` has the suffix `{other}`, which is not a float type: write the \
+                 number alone or with `f32` or `f64`"
+            ));
+        }
+    };
+    if !value.is_finite() {
+        let ty = if suffix.is_empty() { "f64" } else { suffix };
+        return Err(format!(
+            "`{written}` is out of range: it is not a finite `{ty}`"
+        ));
+    }
+    Ok(LitValue::Float(if negative { -value } else { value }))
 }
 
 /// "a method call", "a path" .. for the messages.
@@ -482,4 +612,104 @@ fn param_names(sig: &syn::Signature) -> Vec<String> {
         }
     }
     names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(source: &str) -> Result<LitValue, String> {
+        literal_value(&syn::parse_str::<syn::Expr>(source).expect("an expression"))
+    }
+
+    fn int(source: &str) -> (bool, u64) {
+        match value(source) {
+            Ok(LitValue::Int {
+                negative,
+                magnitude,
+            }) => (negative, magnitude),
+            Ok(LitValue::UInt(v)) => (false, v),
+            Ok(_) => panic!("{source}: not an integer"),
+            Err(e) => panic!("{source}: {e}"),
+        }
+    }
+
+    #[test]
+    fn integer_suffixes_and_ranges() {
+        assert_eq!(int("255u8"), (false, 255));
+        assert_eq!(int("-128i8"), (true, 128));
+        assert_eq!(int("0xFFu8"), (false, 255));
+        assert_eq!(int("-9223372036854775808"), (true, 1 << 63));
+        assert_eq!(int("18446744073709551615u64"), (false, u64::MAX));
+        assert_eq!(int("5_usize"), (false, 5));
+        assert_eq!(int("-0i8"), (false, 0));
+        for bad in [
+            "256u8",
+            "300u8",
+            "-129i8",
+            "-1u8",
+            "-0u8",
+            "128i8",
+            "5alice",
+            "5u7",
+            "5i256",
+            "1u",
+            "18446744073709551616u128",
+            "-9223372036854775809i128",
+            "18446744073709551616",
+        ] {
+            assert!(value(bad).is_err(), "{bad} was accepted");
+        }
+        assert!(
+            value("300u8")
+                .unwrap_err()
+                .contains("out of range for `u8` (0 to 255)")
+        );
+        assert!(value("5alice").unwrap_err().contains("the suffix `alice`"));
+    }
+
+    #[test]
+    fn float_suffixes_and_ranges() {
+        let float = |s: &str| match value(s) {
+            Ok(LitValue::Float(v)) => v,
+            Ok(_) => panic!("{s}: not a float"),
+            Err(e) => panic!("{s}: {e}"),
+        };
+        assert_eq!(float("1.5f32"), 1.5);
+        assert_eq!(float("-2.5"), -2.5);
+        assert_eq!(float("1e3f64"), 1000.0);
+        assert_eq!(float("5f32"), 5.0);
+        assert_eq!(float("0.1f32"), f64::from(0.1_f32));
+        for bad in [
+            "1.5f32x", "1.5f16", "1.5f128", "1e400", "1e39f32", "-1e39f32", "2.0e5x",
+        ] {
+            assert!(value(bad).is_err(), "{bad} was accepted");
+        }
+    }
+
+    #[test]
+    fn strings() {
+        assert!(matches!(value(r#""release""#), Ok(LitValue::Str(s)) if s == "release"));
+        assert!(matches!(value(r##"r#"a "b" c"#"##), Ok(LitValue::Str(_))));
+        assert!(matches!(
+            value(&format!("\"{}\"", "é".repeat(64))),
+            Ok(LitValue::Str(_))
+        ));
+        for bad in [
+            r#""release"alice"#,
+            r#"r"x"y"#,
+            r#""a\tb""#,
+            r#""\u{202E}gpj.exe""#,
+            r#""\u{2066}""#,
+            r#""\u{85}""#,
+            "\"a\u{7f}\"",
+            "r#\"a\tb\"#",
+        ] {
+            assert!(value(bad).is_err(), "{bad} was accepted");
+        }
+        assert!(value(&format!("\"{}\"", "x".repeat(129))).is_err());
+        assert!(value(&format!("\"{}\"", "é".repeat(65))).is_err());
+        assert!(value(r#"b"bytes""#).is_err());
+        assert!(value(r#"c"c string""#).is_err());
+    }
 }

@@ -1,19 +1,139 @@
-//! `#[derive(SafeValue)]`: fieldless enums only. The value sent is the variant's name in
-//! snake_case (or its `#[safe_value(rename = "..")]`), a string fixed in the source, so
-//! such an enum can never carry free text.
+//! `#[derive(SafeValue)]`, the one way to implement the sealed `SafeValue`:
+//!
+//! * a fieldless enum is sent as the variant's name in snake_case (or its
+//!   `#[safe_value(rename = "..")]`), a string fixed in the source, kind `string`;
+//! * a newtype (a struct with exactly one field) over a `SafeValue` type is sent as its
+//!   field, with the field's kind. The impl requires `Field: SafeValue` in its `where`
+//!   clause, spanned on the field's type, so a newtype over an alias of `String` is
+//!   rejected at the field; a generic newtype is `SafeValue` exactly when its field is.
+//!
+//! Every other shape is rejected with the rule. A rejected derive still emits stub
+//! impls (thiserror's habit), so a later `capture(x)` of the type adds no second error.
+//! Both impls implement the hidden `__private::Sealed` as well as `SafeValue`.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
 use syn::ext::IdentExt;
+use syn::spanned::Spanned;
 
 use crate::errors::Errors;
+use crate::types::{self, Category};
 
-const WAY_OUT: &str = "derive `SafeValue` on a fieldless enum (`enum Mode { Debug, Release }`), \
-     or capture the individual bool and number fields instead";
+const WAY_OUT: &str = "derive `SafeValue` on a fieldless enum (`enum Mode { Debug, Release }`) \
+     or on a newtype over a `SafeValue` type (`struct Jobs(u16)`), or capture the individual \
+     bool and number fields instead";
 
-/// Expands the derive, or returns every problem found.
-pub(crate) fn derive(input: syn::DeriveInput) -> syn::Result<TokenStream> {
+/// The rule for a variant's value, stated by every message about one.
+const VALUE_RULE: &str = "a value is 1 to 64 characters of `a-z`, `0-9`, `_`, `-` or `.`, \
+     starting with a letter or digit";
+
+/// Longest variant value, in bytes.
+const MAX_VALUE_LEN: usize = 64;
+
+/// Expands the derive: the impls, or every problem found followed by stub impls.
+pub(crate) fn derive(input: syn::DeriveInput) -> TokenStream {
     let mut errors = Errors::default();
+    let krate =
+        container_options(&input, &mut errors).unwrap_or_else(|| syn::parse_quote!(::telemetry));
+    let body = match &input.data {
+        syn::Data::Enum(data) => derive_enum(data, &krate, &mut errors),
+        syn::Data::Struct(data) => derive_newtype(&input, data, &krate, &mut errors),
+        syn::Data::Union(u) => {
+            errors.spanned(
+                u.union_token,
+                format!(
+                    "`#[derive(SafeValue)]` cannot be used on a union: which of its fields holds \
+                     the value is not known from its type; {WAY_OUT}"
+                ),
+            );
+            None
+        }
+    };
+    match (errors.finish(), body) {
+        (Ok(()), Some(body)) => impls(&input, &krate, body),
+        (result, _) => {
+            let mut out = result
+                .err()
+                .map(|e| e.to_compile_error())
+                .unwrap_or_default();
+            out.extend(stub(&input, &krate));
+            out
+        }
+    }
+}
+
+/// What the `SafeValue` impl of an accepted type contains.
+struct Body {
+    kind: TokenStream,
+    to_attr_value: TokenStream,
+    /// A `where` predicate both impls need (the newtype's field), spanned on the field.
+    bound: Option<TokenStream>,
+}
+
+fn impls(input: &syn::DeriveInput, krate: &syn::Path, body: Body) -> TokenStream {
+    let ident = &input.ident;
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    let predicates = where_clause.map(|w| &w.predicates);
+    let bound = body.bound.as_ref().map(|b| quote!(#b,));
+    // A `Field: SafeValue` predicate on a type without generics is checked where it is
+    // written: state it once (on the `SafeValue` impl), or a bad field is reported twice.
+    // With generics it is checked only per instantiation, and `Sealed` needs it too, so
+    // that no `SafeValue` impl for an instance whose field is not `SafeValue` (say
+    // `Wrapper<UserName>`) can be written by hand.
+    let sealed_bound = if input.generics.params.is_empty() {
+        None
+    } else {
+        bound.clone()
+    };
+    let Body {
+        kind,
+        to_attr_value,
+        ..
+    } = body;
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics #krate::__private::Sealed for #ident #ty_generics
+        where
+            #sealed_bound
+            #predicates
+        {}
+
+        #[automatically_derived]
+        impl #impl_generics #krate::__private::SafeValue for #ident #ty_generics
+        where
+            #bound
+            #predicates
+        {
+            const KIND: &'static str = #kind;
+            #[inline]
+            fn to_attr_value(&self) -> #krate::__private::Option<#krate::__private::AttrValue> {
+                #to_attr_value
+            }
+        }
+    }
+}
+
+/// The impls a rejected derive leaves behind, so that the type's uses add no errors of
+/// their own: the derive's errors are the only ones. They send nothing.
+fn stub(input: &syn::DeriveInput, krate: &syn::Path) -> TokenStream {
+    let ident = &input.ident;
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics #krate::__private::Sealed for #ident #ty_generics #where_clause {}
+
+        #[automatically_derived]
+        impl #impl_generics #krate::__private::SafeValue for #ident #ty_generics #where_clause {
+            const KIND: &'static str = #krate::__private::ANY_KIND;
+            fn to_attr_value(&self) -> #krate::__private::Option<#krate::__private::AttrValue> {
+                #krate::__private::None
+            }
+        }
+    }
+}
+
+/// `#[safe_value(crate = path)]` on the type; anything else there is an error.
+fn container_options(input: &syn::DeriveInput, errors: &mut Errors) -> Option<syn::Path> {
     let mut krate: Option<syn::Path> = None;
     for attr in input
         .attrs
@@ -22,56 +142,62 @@ pub(crate) fn derive(input: syn::DeriveInput) -> syn::Result<TokenStream> {
     {
         let result = attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("crate") {
-                krate = Some(meta.value()?.call(syn::Path::parse_mod_style)?);
+                let value = meta.value()?;
+                let path = value.call(syn::Path::parse_mod_style).map_err(|_| {
+                    value.error(
+                        "`crate` takes the path of the `telemetry` crate as it is named here, \
+                         e.g. `#[safe_value(crate = ::my_telemetry)]`",
+                    )
+                })?;
+                if krate.is_some() {
+                    errors.spanned(&meta.path, "`crate = ..` is given twice");
+                } else {
+                    krate = Some(path);
+                }
                 Ok(())
-            } else {
+            } else if meta.path.is_ident("rename") {
                 Err(meta.error(
-                    "unknown option: on the enum, `#[safe_value(..)]` accepts `crate = path`",
+                    "`rename` goes on a variant of an enum: `#[safe_value(rename = \"..\")]`",
                 ))
+            } else {
+                Err(meta.error(format!(
+                    "unknown option `{}`: on the type, `#[safe_value(..)]` accepts `crate = path`",
+                    crate::parse::render(&meta.path)
+                )))
             }
         });
         if let Err(e) = result {
             errors.push(e);
         }
     }
-    let data = match &input.data {
-        syn::Data::Enum(data) => data,
-        syn::Data::Struct(s) => {
-            errors.spanned(
-                s.struct_token,
-                format!("`#[derive(SafeValue)]` cannot be used on a struct: its fields could hold free text; {WAY_OUT}"),
-            );
-            return errors.finish().map(|()| TokenStream::new());
-        }
-        syn::Data::Union(u) => {
-            errors.spanned(
-                u.union_token,
-                format!("`#[derive(SafeValue)]` cannot be used on a union; {WAY_OUT}"),
-            );
-            return errors.finish().map(|()| TokenStream::new());
-        }
-    };
+    krate
+}
+
+/// A fieldless enum: one arm per variant.
+fn derive_enum(data: &syn::DataEnum, krate: &syn::Path, errors: &mut Errors) -> Option<Body> {
     let mut values: Vec<(syn::Ident, String)> = Vec::new();
     for variant in &data.variants {
+        let value = variant_value(variant, errors);
         if !matches!(variant.fields, syn::Fields::Unit) {
             errors.spanned(
                 &variant.fields,
                 format!(
-                    "`{}` carries data, which could hold free text: `#[derive(SafeValue)]` needs a \
-                     fieldless enum; {WAY_OUT}",
+                    "`{}` carries data, which could hold free text: `#[derive(SafeValue)]` on an \
+                     enum needs every variant to be fieldless; {WAY_OUT}",
                     variant.ident
                 ),
             );
             continue;
         }
-        let Some(value) = variant_value(variant, &mut errors) else {
+        let Some(value) = value else {
             continue;
         };
         if let Some((other, _)) = values.iter().find(|(_, v)| *v == value) {
             errors.spanned(
                 &variant.ident,
                 format!(
-                    "`{}` and `{other}` would both be sent as \"{value}\"; rename one",
+                    "`{}` and `{other}` would both be sent as \"{value}\"; give one of them \
+                     another value with `#[safe_value(rename = \"..\")]`",
                     variant.ident
                 ),
             );
@@ -79,29 +205,121 @@ pub(crate) fn derive(input: syn::DeriveInput) -> syn::Result<TokenStream> {
         }
         values.push((variant.ident.clone(), value));
     }
-    errors.finish()?;
-
-    let krate = krate.unwrap_or_else(|| syn::parse_quote!(::telemetry));
-    let ident = &input.ident;
-    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     let arms = values
         .iter()
         .map(|(variant, value)| quote!(Self::#variant => #krate::__private::lit_str(#value)));
-    Ok(quote! {
-        impl #impl_generics #krate::__private::SafeValue for #ident #ty_generics #where_clause {
-            const KIND: &'static str = #krate::__private::ENUM_KIND;
-            fn to_attr_value(&self) -> #krate::__private::Option<#krate::__private::AttrValue> {
-                #krate::__private::Some(match *self {
-                    #(#arms,)*
-                })
-            }
-        }
+    Some(Body {
+        kind: quote!(#krate::__private::ENUM_KIND),
+        to_attr_value: quote! {
+            #krate::__private::Some(match *self {
+                #(#arms,)*
+            })
+        },
+        bound: None,
     })
 }
 
-/// The value a variant is sent as: `#[safe_value(rename = "..")]` or its snake_case name.
+/// A struct with exactly one field, over a `SafeValue` type.
+fn derive_newtype(
+    input: &syn::DeriveInput,
+    data: &syn::DataStruct,
+    krate: &syn::Path,
+    errors: &mut Errors,
+) -> Option<Body> {
+    for field in &data.fields {
+        for attr in field
+            .attrs
+            .iter()
+            .filter(|a| a.path().is_ident("safe_value"))
+        {
+            errors.spanned(
+                attr,
+                "`#[safe_value(..)]` takes no options on a field: a newtype is sent as its field",
+            );
+        }
+    }
+    let mut fields = data.fields.iter();
+    let (Some(field), None) = (fields.next(), fields.next()) else {
+        let count = data.fields.len();
+        let what = match count {
+            0 => "it has no field".to_owned(),
+            n => format!("it has {n} fields, and together they could carry anything"),
+        };
+        errors.spanned(
+            data.struct_token,
+            format!(
+                "`#[derive(SafeValue)]` on a struct needs exactly one field, of a `SafeValue` \
+                 type (a newtype such as `struct Jobs(u16)`): {what}; {WAY_OUT}"
+            ),
+        );
+        return None;
+    };
+    let ty = &field.ty;
+    if let Some(finding) = types::find_forbidden(ty, &input.generics) {
+        let why = match finding.category {
+            Category::Path => format!(
+                "`{}` is a file system path, and paths reveal user names, project names and \
+                 directory layouts",
+                finding.culprit
+            ),
+            Category::Text => format!(
+                "`{}` is free text, which can hold anything a user typed or a file contained",
+                finding.culprit
+            ),
+            Category::Format => format!(
+                "a value known only through `{}` can render to any text",
+                finding.culprit
+            ),
+        };
+        errors.spanned(
+            ty,
+            format!(
+                "`#[derive(SafeValue)]` on a newtype needs a field of a `SafeValue` type \
+                 (bool, integer, float, `Hashed`, or a type that derives `SafeValue`): {why}; \
+                 {WAY_OUT}"
+            ),
+        );
+        return None;
+    }
+    let member = match &field.ident {
+        Some(name) => syn::Member::Named(name.clone()),
+        None => syn::Member::Unnamed(syn::Index::from(0)),
+    };
+    let safe_value = quote!(#krate::__private::SafeValue);
+    // The whole predicate on the field's span: a field type that is not `SafeValue` is
+    // reported there.
+    let span = ty.span();
+    let bounded = respan(quote!(: #safe_value), span);
+    Some(Body {
+        kind: quote!(<#ty as #safe_value>::KIND),
+        to_attr_value: quote!(<#ty as #safe_value>::to_attr_value(&self.#member)),
+        bound: Some(quote_spanned!(span=> #ty #bounded)),
+    })
+}
+
+/// `tokens` with every span set to `span`.
+fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let proc_macro2::TokenTree::Group(group) = &token {
+                let mut respanned =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                respanned.set_span(span);
+                token = respanned.into();
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
+}
+
+/// The value a variant is sent as: `#[safe_value(rename = "..")]` or its snake_case
+/// name, either of which must follow [`VALUE_RULE`].
 fn variant_value(variant: &syn::Variant, errors: &mut Errors) -> Option<String> {
-    let mut rename = None;
+    let mut rename: Option<String> = None;
+    let mut valid = true;
     for attr in variant
         .attrs
         .iter()
@@ -109,37 +327,115 @@ fn variant_value(variant: &syn::Variant, errors: &mut Errors) -> Option<String> 
     {
         let result = attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("rename") {
-                let lit: syn::LitStr = meta.value()?.parse()?;
-                let value = lit.value();
-                if !is_valid_value(&value) {
-                    return Err(syn::Error::new_spanned(
-                        &lit,
-                        "a renamed value must be 1 to 64 characters of `a-z`, `0-9`, `_`, `-` or \
-                         `.`, starting with a letter or digit",
-                    ));
+                let expr: syn::Expr = meta.value()?.parse()?;
+                match rename_literal(&expr) {
+                    Ok(_) if rename.is_some() => {
+                        errors.spanned(&meta.path, "`rename` is given twice");
+                        valid = false;
+                    }
+                    Ok(value) => rename = Some(value),
+                    Err(message) => {
+                        errors.spanned(&expr, message);
+                        valid = false;
+                    }
                 }
-                rename = Some(value);
                 Ok(())
-            } else {
+            } else if meta.path.is_ident("crate") {
                 Err(meta.error(
-                    "unknown option: on a variant, `#[safe_value(..)]` accepts `rename = \"..\"`",
+                    "`crate = path` goes on the enum, not on a variant: \
+                     `#[safe_value(crate = ::my_telemetry)] enum ..`",
                 ))
+            } else {
+                Err(meta.error(format!(
+                    "unknown option `{}`: on a variant, `#[safe_value(..)]` accepts \
+                     `rename = \"..\"`",
+                    crate::parse::render(&meta.path)
+                )))
             }
         });
         if let Err(e) = result {
             errors.push(e);
-            return None;
+            valid = false;
         }
     }
-    Some(rename.unwrap_or_else(|| snake_case(&variant.ident.unraw().to_string())))
+    if !valid {
+        return None;
+    }
+    if rename.is_some() {
+        return rename;
+    }
+    let name = variant.ident.unraw().to_string();
+    let value = snake_case(&name);
+    if let Err(reason) = check_value(&value) {
+        errors.spanned(
+            &variant.ident,
+            format!(
+                "the variant `{name}` would be sent as \"{}\", which {reason}: {VALUE_RULE}; give it a \
+                 value with `#[safe_value(rename = \"..\")]`",
+                value.escape_debug()
+            ),
+        );
+        return None;
+    }
+    Some(value)
 }
 
-fn is_valid_value(value: &str) -> bool {
-    (1..=64).contains(&value.len())
-        && value.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && value
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | '.'))
+/// The value of `rename = "..."`, or the message stating the rule.
+fn rename_literal(expr: &syn::Expr) -> Result<String, String> {
+    let rule = format!(
+        "`rename` takes a string literal: {VALUE_RULE}, e.g. `#[safe_value(rename = \
+         \"release-lto\")]`; macros and constants are not allowed because every value an \
+         enum can be sent as must be visible where it is declared"
+    );
+    let lit = match expr {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(lit),
+            ..
+        }) => lit,
+        _ => {
+            return Err(format!(
+                "`{}` is not a string literal; {rule}",
+                crate::parse::render(expr)
+            ));
+        }
+    };
+    if !lit.suffix().is_empty() {
+        return Err(format!(
+            "the string literal has the suffix `{}`, which is not allowed; {rule}",
+            lit.suffix()
+        ));
+    }
+    let value = lit.value();
+    match check_value(&value) {
+        Ok(()) => Ok(value),
+        Err(reason) => Err(format!(
+            "the renamed value \"{}\" {reason}: {VALUE_RULE}",
+            value.escape_debug()
+        )),
+    }
+}
+
+/// [`VALUE_RULE`], with the reason a value breaks it.
+fn check_value(value: &str) -> Result<(), String> {
+    if value.is_empty() {
+        return Err("is empty".to_owned());
+    }
+    if value.len() > MAX_VALUE_LEN {
+        return Err(format!(
+            "is {} bytes long (the limit is {MAX_VALUE_LEN})",
+            value.len()
+        ));
+    }
+    if let Some(c) = value
+        .chars()
+        .find(|&c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | '.')))
+    {
+        return Err(format!("contains `{}`", c.escape_debug()));
+    }
+    if !value.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit()) {
+        return Err("does not start with a letter or digit".to_owned());
+    }
+    Ok(())
 }
 
 /// `HttpServer` → `http_server`, `HTTPServer` → `http_server`, `V2` → `v2`.
@@ -168,7 +464,7 @@ pub(crate) fn snake_case(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::snake_case;
+    use super::{check_value, snake_case};
 
     #[test]
     fn variant_names_become_snake_case() {
@@ -178,5 +474,25 @@ mod tests {
         assert_eq!(snake_case("V2"), "v2");
         assert_eq!(snake_case("Ipv4Only"), "ipv4_only");
         assert_eq!(snake_case("Already_Snake"), "already_snake");
+        assert_eq!(snake_case("Ålice"), "ålice");
+    }
+
+    #[test]
+    fn values_follow_the_rule() {
+        for ok in ["a", "zsh-5", "v1.2", "0day", &"a".repeat(64)] {
+            assert_eq!(check_value(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            "ålice",
+            "_x",
+            "-x",
+            "a b",
+            "A",
+            "a\u{202e}",
+            &"a".repeat(65),
+        ] {
+            assert!(check_value(bad).is_err(), "{bad}");
+        }
     }
 }

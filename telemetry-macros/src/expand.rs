@@ -248,15 +248,18 @@ fn spec_static(model: &Model) -> TokenStream {
             Some(ty) => quote_spanned!(c.ty.span()=> <#ty as #krate::__private::SafeValue>::KIND),
             None => quote!(#krate::__private::ANY_KIND),
         };
-        quote!(#krate::__private::CaptureSpec { key: #key, kind: #kind })
+        quote!(#krate::__private::CaptureSpec::new(#key, #kind))
     });
+    // `EventSpec::new` checks the rules `check` already enforced, in const evaluation:
+    // a second line of defence for hand-built specs that a valid site never trips. The
+    // slices are `const` items: a borrow passed to a `const fn` is not promoted to
+    // `'static` when its elements have a destructor (`AttrValue`), a `const`'s is.
     quote! {
         #krate::__private::register_event! {
-            static __TELEMETRY_EVENT_SPEC: #krate::__private::EventSpec = #krate::__private::EventSpec {
-                name: #name,
-                attrs: &[#(#attrs),*],
-                captures: &[#(#captures),*],
-                module_path: ::core::module_path!(),
+            static __TELEMETRY_EVENT_SPEC: #krate::__private::EventSpec = {
+                const ATTRS: &[(&::core::primitive::str, #krate::__private::AttrValue)] = &[#(#attrs),*];
+                const CAPTURES: &[#krate::__private::CaptureSpec] = &[#(#captures),*];
+                #krate::__private::EventSpec::new(#name, ATTRS, CAPTURES, ::core::module_path!())
             };
         }
     }

@@ -29,8 +29,12 @@ use proc_macro::TokenStream;
 ///   calls and macros (`env!`, `concat!` ..) are rejected: everything an event can
 ///   contain must be visible at the call site.
 /// * `capture(param, ..)` adds the values of parameters, whose types must implement
-///   `telemetry::SafeValue` (bool, integers, floats, `Option` of those, fieldless enums
-///   with `#[derive(SafeValue)]`). Paths and strings are rejected with a targeted error.
+///   `telemetry::SafeValue` (bool, integers, floats, `Option` of those, `Hashed`, and
+///   fieldless enums and newtypes with `#[derive(SafeValue)]`). Paths and strings are
+///   rejected with a targeted error.
+/// * Literals are read whole: a suffix on a string is an error, a number's suffix must
+///   be a number type the value fits (`300u8` is an error), and a string value is at
+///   most 128 bytes without control or bidirectional-control characters.
 /// * `crate = path` names the `telemetry` crate when it is renamed or re-exported.
 ///
 /// Each call records its duration, the outcome — `ok`, or for any `Result` return type
@@ -55,21 +59,28 @@ pub fn track(args: TokenStream, item: TokenStream) -> TokenStream {
     track_impl(args.into(), item.into()).into()
 }
 
-/// Implements `telemetry::SafeValue` for a fieldless enum: each variant is sent as its
-/// name in snake_case, or as `#[safe_value(rename = "..")]`. `#[safe_value(crate = path)]`
-/// on the enum names a renamed `telemetry` crate. Enums with fields, structs and unions
-/// are rejected: they could carry free text.
+/// Implements the sealed `telemetry::SafeValue` (the one way to implement it):
+///
+/// * for a fieldless enum, each variant is sent as its name in snake_case, or as
+///   `#[safe_value(rename = "..")]` (1 to 64 characters of `a-z`, `0-9`, `_`, `-`, `.`,
+///   starting with a letter or digit); kind `string`;
+/// * for a newtype over a `SafeValue` type (`struct Jobs(u16)`, `struct Jobs { n: u16 }`,
+///   `struct Wrapper<T>(T)` when `T: SafeValue`), the value and kind of its field.
+///
+/// `#[safe_value(crate = path)]` on the type names a renamed `telemetry` crate. Enums
+/// with fields, other structs and unions are rejected: they could carry free text.
 ///
 /// ```ignore
 /// #[derive(telemetry::SafeValue)]
 /// enum Mode { Debug, Release, #[safe_value(rename = "rel_lto")] ReleaseLto }
+///
+/// #[derive(telemetry::SafeValue)]
+/// struct Jobs(u16);
 /// ```
 #[proc_macro_derive(SafeValue, attributes(safe_value))]
 pub fn derive_safe_value(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
-    derive_safe_value::derive(input)
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    derive_safe_value::derive(input).into()
 }
 
 /// parse → check → expand; on any error, the errors plus the function as written.
@@ -79,20 +90,40 @@ fn track_impl(
 ) -> proc_macro2::TokenStream {
     let mut errors = errors::Errors::default();
     let parsed = parse::parse_args(args, &mut errors);
-    let func = match syn::parse2::<syn::ItemFn>(item.clone()) {
-        Ok(func) => func,
-        Err(_) => {
-            errors.at(proc_macro2::Span::call_site(), not_a_function(&item));
-            let error = errors.finish().err();
-            return error.map_or(item.clone(), |e| errors::with_original(&e, item));
+    // A body syn cannot read (a syntax error, or syntax newer than syn) is kept as
+    // opaque tokens, as `tracing`'s `#[instrument]` does: the function is still
+    // tracked, and a syntax error is reported once, by rustc, at the user's token.
+    let (func, opaque_body) = match syn::parse2::<syn::ItemFn>(item.clone()) {
+        Ok(func) => (func, false),
+        Err(_) => match parse::fn_with_opaque_body(item.clone()) {
+            Some(func) => (func, true),
+            None => {
+                errors.at(proc_macro2::Span::call_site(), not_a_function(&item));
+                let error = errors.finish().err();
+                return error.map_or(item.clone(), |e| errors::with_original(&e, item));
+            }
+        },
+    };
+    // Only a plain function's unreadable body is wrapped as it is: an `async` one would
+    // add errors of the expansion to rustc's syntax error, and only a readable body
+    // tells a future built by a trailing `async` block from any other. Those are
+    // emitted as written, and rustc's syntax error is the only one.
+    let shape = match (expand::shape(&func), opaque_body) {
+        (Ok(shape @ (expand::Shape::Sync | expand::Shape::Never)), _) | (Ok(shape), false) => {
+            Some(shape)
+        }
+        (_, true) => None,
+        (Err(e), false) => {
+            errors.push(e);
+            None
         }
     };
-    let shape = expand::shape(&func).map_err(|e| errors.push(e)).ok();
     let model = check::check(parsed, &func.sig, &mut errors);
     match (errors.finish(), model, shape) {
         (Ok(()), Some(model), Some(shape)) => expand::expand(func, &model, shape),
         (Err(error), ..) => errors::with_original(&error, item),
-        // `check` and `shape` report an error whenever they return nothing.
+        // `check` and `shape` report an error whenever they return nothing, except
+        // for an unreadable body, which rustc reports.
         (Ok(()), ..) => item,
     }
 }
@@ -104,6 +135,38 @@ fn not_a_function(item: &proc_macro2::TokenStream) -> &'static str {
             "#[track] needs a function body: put it on the implementations of this trait \
              method, not on its declaration"
         }
+        _ if parse::mentions_fn(item) => {
+            "#[track] cannot read this function's signature: fix the syntax error there \
+             (rustc reports it), then the function is tracked"
+        }
         _ => "#[track] applies to functions: free functions, methods and associated functions",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    /// A body syn cannot read is still wrapped (so a plain function is tracked whatever
+    /// syntax its body uses), as written: rustc reports its syntax errors.
+    #[test]
+    fn an_unreadable_body_is_wrapped_as_written() {
+        let out = super::track_impl(
+            quote!("cmd.build", capture(jobs)),
+            quote!(fn build(jobs: u16) -> u16 { let doubled = jobs * ; doubled }),
+        )
+        .to_string();
+        assert!(out.contains("run_enabled"), "{out}");
+        assert!(out.contains("let doubled = jobs * ;"), "{out}");
+        assert!(!out.contains("compile_error"), "{out}");
+
+        let out = super::track_impl(
+            quote!("cmd.fetch"),
+            quote!(async fn fetch() -> u8 { let x = 1 +; x }),
+        );
+        assert_eq!(
+            out.to_string(),
+            quote!(async fn fetch() -> u8 { let x = 1 +; x }).to_string()
+        );
     }
 }

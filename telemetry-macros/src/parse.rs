@@ -232,6 +232,42 @@ fn split_on_eq(chunk: &TokenStream) -> Option<(TokenStream, TokenStream)> {
     Some((key, value))
 }
 
+/// A function whose signature parses but whose body does not: the body's tokens are
+/// kept as they are, as the block's only (verbatim) statement, so that the expansion
+/// wraps them untouched. `None` if the item is not `attrs vis signature { .. }`.
+pub(crate) fn fn_with_opaque_body(item: TokenStream) -> Option<syn::ItemFn> {
+    let parser = |input: syn::parse::ParseStream<'_>| -> syn::Result<syn::ItemFn> {
+        let attrs = input.call(syn::Attribute::parse_outer)?;
+        let vis: syn::Visibility = input.parse()?;
+        let sig: syn::Signature = input.parse()?;
+        let body: proc_macro2::Group = input.parse()?;
+        if body.delimiter() != Delimiter::Brace || !input.is_empty() {
+            return Err(input.error("expected a function body"));
+        }
+        let block = syn::Block {
+            brace_token: syn::token::Brace {
+                span: body.delim_span(),
+            },
+            stmts: vec![syn::Stmt::Item(syn::Item::Verbatim(body.stream()))],
+        };
+        Ok(syn::ItemFn {
+            attrs,
+            vis,
+            sig,
+            block: Box::new(block),
+        })
+    };
+    parser.parse2(item).ok()
+}
+
+/// Whether the item has a top-level `fn` token (a function whose signature has a
+/// syntax error, rather than some other item).
+pub(crate) fn mentions_fn(item: &TokenStream) -> bool {
+    item.clone()
+        .into_iter()
+        .any(|t| matches!(&t, TokenTree::Ident(i) if i == "fn"))
+}
+
 /// The span to report "missing event name" at: the whole attribute.
 pub(crate) fn attribute_span() -> Span {
     Span::call_site()

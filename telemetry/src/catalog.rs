@@ -21,53 +21,189 @@ use std::fmt;
 
 use serde::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
 
+use std::borrow::Cow;
+
 use crate::event::AttrValue;
+use crate::naming;
 
 /// The compile-time description of one `#[track]` site.
 ///
-/// Built by the macro; read by the recording path (name and literal attrs) and by
-/// `telemetry schema` (serialised as `{"name", "module_path", "attrs": {key: value},
-/// "captures": {key: kind}}`).
+/// Built by the macro with [`EventSpec::new`], a `const fn` that checks every rule the
+/// macro checks (event name, keys, string values), so a `static` spec built by hand
+/// with a name, a key or a value the macro would reject does not compile either. Read
+/// by the recording path (name and literal attrs) and by `telemetry schema`
+/// (serialised as `{"name", "module_path", "attrs": {key: value}, "captures": {key:
+/// kind}}`).
 ///
 /// ```
 /// use telemetry::AttrValue;
 /// use telemetry::catalog::{CaptureSpec, EventSpec};
 ///
-/// static SPEC: EventSpec = EventSpec {
-///     name: "cmd.build",
-///     attrs: &[("profile", AttrValue::Bool(true))],
-///     captures: &[CaptureSpec { key: "jobs", kind: "int" }],
-///     module_path: module_path!(),
-/// };
-/// assert_eq!(SPEC.keys().collect::<Vec<_>>(), [("jobs", "int"), ("profile", "bool")]);
+/// static SPEC: EventSpec = EventSpec::new(
+///     "cmd.build",
+///     &[("level", AttrValue::Int(3))],
+///     &[CaptureSpec::new("jobs", "int")],
+///     module_path!(),
+/// );
+/// assert_eq!(SPEC.name(), "cmd.build");
+/// assert_eq!(SPEC.keys().collect::<Vec<_>>(), [("jobs", "int"), ("level", "int")]);
 /// let json = serde_json::to_value(&SPEC).unwrap();
-/// assert_eq!(json["attrs"]["profile"], true);
+/// assert_eq!(json["attrs"]["level"], 3);
 /// assert_eq!(json["captures"]["jobs"], "int");
+/// ```
+///
+/// A name the macro would reject is a compile error in a `static` or a `const`:
+///
+/// ```compile_fail
+/// # use telemetry::catalog::EventSpec;
+/// static SPEC: EventSpec = EventSpec::new("/home/alice/x", &[], &[], module_path!());
 /// ```
 #[derive(Debug)]
 pub struct EventSpec {
-    /// The event name (validated lowercase dotted by the macro).
-    pub name: &'static str,
+    /// The event name (lowercase dotted).
+    pub(crate) name: &'static str,
     /// The literal attributes from `attrs(key = literal, ..)`.
-    pub attrs: &'static [(&'static str, AttrValue)],
+    pub(crate) attrs: &'static [(&'static str, AttrValue)],
     /// The captured parameters from `capture(..)` and the kind of their values.
-    pub captures: &'static [CaptureSpec],
+    pub(crate) captures: &'static [CaptureSpec],
     /// `module_path!()` of the tracked function.
-    pub module_path: &'static str,
+    pub(crate) module_path: &'static str,
 }
 
 impl EventSpec {
+    /// The spec of one site, checked: the name is lowercase dotted words
+    /// (`[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*`, at most 64 bytes); every key of `attrs`
+    /// and `captures` is snake_case (`[a-z][a-z0-9_]*`, at most 64 bytes) and appears
+    /// once across both; every string value is at most 128 bytes without control or
+    /// bidirectional-override characters; every float value is finite; the module path
+    /// is `::`-separated identifiers, as `module_path!()` gives.
+    ///
+    /// ```
+    /// # use telemetry::catalog::{CaptureSpec, EventSpec};
+    /// const SPEC: EventSpec = EventSpec::new("cmd.run", &[], &[CaptureSpec::new("dry", "bool")], "m");
+    /// assert_eq!(SPEC.captures()[0].key(), "dry");
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When a rule is broken, with a message naming it: in a `static` or a `const`
+    /// that is a compile error, which is where specs are built.
+    pub const fn new(
+        name: &'static str,
+        attrs: &'static [(&'static str, AttrValue)],
+        captures: &'static [CaptureSpec],
+        module_path: &'static str,
+    ) -> Self {
+        if !naming::is_valid_event_name(name) {
+            panic!(
+                "telemetry: an event name must be lowercase dotted words \
+                 (`[a-z][a-z0-9_]*(.[a-z][a-z0-9_]*)*`) of at most 64 bytes, e.g. `cmd.build`"
+            );
+        }
+        if !naming::is_valid_module_path(module_path) {
+            panic!(
+                "telemetry: the module path is what `module_path!()` gives: identifiers \
+                 separated by `::`"
+            );
+        }
+        let mut i = 0;
+        while i < attrs.len() {
+            let (key, value) = &attrs[i];
+            check_key(key);
+            match value {
+                AttrValue::Str(Cow::Borrowed(s)) => check_str_value(s),
+                AttrValue::Str(Cow::Owned(s)) => check_str_value(s.as_str()),
+                AttrValue::Float(f) if !f.is_finite() => {
+                    panic!("telemetry: a float attribute value must be finite")
+                }
+                _ => {}
+            }
+            let mut j = 0;
+            while j < i {
+                if naming::str_eq(attrs[j].0, key) {
+                    duplicate_key();
+                }
+                j += 1;
+            }
+            i += 1;
+        }
+        let mut i = 0;
+        while i < captures.len() {
+            let key = captures[i].key;
+            let mut j = 0;
+            while j < attrs.len() {
+                if naming::str_eq(attrs[j].0, key) {
+                    duplicate_key();
+                }
+                j += 1;
+            }
+            let mut j = 0;
+            while j < i {
+                if naming::str_eq(captures[j].key, key) {
+                    duplicate_key();
+                }
+                j += 1;
+            }
+            i += 1;
+        }
+        Self {
+            name,
+            attrs,
+            captures,
+            module_path,
+        }
+    }
+
+    /// The event name.
+    ///
+    /// ```
+    /// # use telemetry::catalog::EventSpec;
+    /// assert_eq!(EventSpec::new("cmd.run", &[], &[], "m").name(), "cmd.run");
+    /// ```
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The literal attributes, `attrs(key = literal, ..)`, in the order written.
+    ///
+    /// ```
+    /// # use telemetry::{AttrValue, catalog::EventSpec};
+    /// static SPEC: EventSpec = EventSpec::new("cmd.run", &[("n", AttrValue::Int(1))], &[], "m");
+    /// assert_eq!(SPEC.attrs(), &[("n", AttrValue::Int(1))]);
+    /// ```
+    pub const fn attrs(&self) -> &'static [(&'static str, AttrValue)] {
+        self.attrs
+    }
+
+    /// The captured parameters, `capture(..)`, in the order written.
+    ///
+    /// ```
+    /// # use telemetry::catalog::{CaptureSpec, EventSpec};
+    /// static SPEC: EventSpec = EventSpec::new("cmd.run", &[], &[CaptureSpec::new("jobs", "int")], "m");
+    /// assert_eq!(SPEC.captures(), &[CaptureSpec::new("jobs", "int")]);
+    /// ```
+    pub const fn captures(&self) -> &'static [CaptureSpec] {
+        self.captures
+    }
+
+    /// `module_path!()` of the tracked function.
+    ///
+    /// ```
+    /// # use telemetry::catalog::EventSpec;
+    /// assert_eq!(EventSpec::new("cmd.run", &[], &[], module_path!()).module_path(), module_path!());
+    /// ```
+    pub const fn module_path(&self) -> &'static str {
+        self.module_path
+    }
+
     /// Every attribute key this event carries with its value kind (`bool`, `int`,
     /// `float`, `string`, `hashed`, or `any` for a capture of a generic type), sorted by
     /// key.
     ///
     /// ```
     /// # use telemetry::catalog::{CaptureSpec, EventSpec};
-    /// let spec = EventSpec {
-    ///     name: "a", attrs: &[], captures: &[CaptureSpec { key: "dry", kind: "bool" }],
-    ///     module_path: "m",
-    /// };
-    /// assert_eq!(spec.keys().collect::<Vec<_>>(), [("dry", "bool")]);
+    /// static SPEC: EventSpec = EventSpec::new("a", &[], &[CaptureSpec::new("dry", "bool")], "m");
+    /// assert_eq!(SPEC.keys().collect::<Vec<_>>(), [("dry", "bool")]);
     /// ```
     pub fn keys(&self) -> impl Iterator<Item = (&'static str, &'static str)> + use<> {
         let mut keys: Vec<_> = self
@@ -79,6 +215,29 @@ impl EventSpec {
         keys.sort_unstable();
         keys.into_iter()
     }
+}
+
+const fn check_key(key: &str) {
+    if !naming::is_valid_attr_key(key) {
+        panic!(
+            "telemetry: an attribute key must be snake_case (`[a-z][a-z0-9_]*`) of at most \
+             64 bytes, e.g. `dry_run`"
+        );
+    }
+}
+
+const fn check_str_value(value: &str) {
+    if !naming::is_valid_str_value(value) {
+        panic!(
+            "telemetry: a string attribute value must be at most 128 bytes, without control \
+             characters (C0, DEL, C1) or bidirectional controls (U+061C, U+200E, U+200F, \
+             U+202A-U+202E, U+2066-U+2069)"
+        );
+    }
+}
+
+const fn duplicate_key() -> ! {
+    panic!("telemetry: each attribute key may appear once across `attrs` and `captures`")
 }
 
 impl Serialize for EventSpec {
@@ -112,20 +271,74 @@ impl Serialize for EventSpec {
     }
 }
 
-/// One captured parameter of a [`EventSpec`].
+/// One captured parameter of a [`EventSpec`], built with [`CaptureSpec::new`].
 ///
 /// ```
-/// let c = telemetry::catalog::CaptureSpec { key: "jobs", kind: "int" };
-/// assert_eq!(c.kind, "int");
+/// let c = telemetry::catalog::CaptureSpec::new("jobs", "int");
+/// assert_eq!((c.key(), c.kind()), ("jobs", "int"));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CaptureSpec {
     /// The attribute key (the parameter's name).
-    pub key: &'static str,
+    pub(crate) key: &'static str,
+    /// The kind of value.
+    pub(crate) kind: &'static str,
+}
+
+impl CaptureSpec {
+    /// A captured parameter, checked: the key is snake_case (`[a-z][a-z0-9_]*`, at most
+    /// 64 bytes) and the kind one of `bool`, `int`, `float`, `string`, `hashed` and
+    /// `any`. `#[track]` passes `<T as SafeValue>::KIND`, so the kind in the catalog is
+    /// always the one derived from the parameter's type.
+    ///
+    /// ```compile_fail
+    /// const C: telemetry::catalog::CaptureSpec =
+    ///     telemetry::catalog::CaptureSpec::new("Home Dir", "string");
+    /// # let _ = C;
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When a rule is broken: in a `static` or a `const`, a compile error.
+    pub const fn new(key: &'static str, kind: &'static str) -> Self {
+        check_key(key);
+        let mut known = false;
+        let mut i = 0;
+        while i < KINDS.len() {
+            known |= naming::str_eq(KINDS[i], kind);
+            i += 1;
+        }
+        if !known {
+            panic!(
+                "telemetry: a capture's kind is one of `bool`, `int`, `float`, `string`, \
+                 `hashed` and `any`"
+            );
+        }
+        Self { key, kind }
+    }
+
+    /// The attribute key (the parameter's name).
+    ///
+    /// ```
+    /// assert_eq!(telemetry::catalog::CaptureSpec::new("jobs", "int").key(), "jobs");
+    /// ```
+    pub const fn key(&self) -> &'static str {
+        self.key
+    }
+
     /// The kind of value: `bool`, `int`, `float`, `string` (enum variant), `hashed`, or
     /// `any` when the parameter's type is generic (known only per instantiation).
-    pub kind: &'static str,
+    ///
+    /// ```
+    /// assert_eq!(telemetry::catalog::CaptureSpec::new("jobs", "int").kind(), "int");
+    /// ```
+    pub const fn kind(&self) -> &'static str {
+        self.kind
+    }
 }
+
+/// Every kind a capture can have.
+const KINDS: [&str; 6] = ["bool", "int", "float", "string", "hashed", ANY_KIND];
 
 /// The kind recorded for a capture whose type is generic (known only per
 /// instantiation); compatible with every kind in [`validate()`].
@@ -145,9 +358,9 @@ pub const ANY_KIND: &str = "any";
 ///
 /// let spec = telemetry::catalog()
 ///     .into_iter()
-///     .find(|s| s.name == "docs.catalog_example")
+///     .find(|s| s.name() == "docs.catalog_example")
 ///     .unwrap();
-/// assert_eq!(spec.module_path, module_path!());
+/// assert_eq!(spec.module_path(), module_path!());
 /// assert_eq!(spec.keys().collect::<Vec<_>>(), [("answer", "int"), ("verbose", "bool")]);
 /// ```
 pub fn catalog() -> Vec<&'static EventSpec> {
@@ -317,46 +530,13 @@ mod tests {
         module_path: &'static str,
         captures: &'static [CaptureSpec],
     ) -> EventSpec {
-        EventSpec {
-            name,
-            attrs: &[],
-            captures,
-            module_path,
-        }
+        EventSpec::new(name, &[], captures, module_path)
     }
 
-    static A: EventSpec = spec(
-        "cmd.a",
-        "a",
-        &[CaptureSpec {
-            key: "jobs",
-            kind: "int",
-        }],
-    );
-    static A_SAME: EventSpec = spec(
-        "cmd.a",
-        "a2",
-        &[CaptureSpec {
-            key: "jobs",
-            kind: "int",
-        }],
-    );
-    static A_GENERIC: EventSpec = spec(
-        "cmd.a",
-        "a3",
-        &[CaptureSpec {
-            key: "jobs",
-            kind: "any",
-        }],
-    );
-    static A_OTHER_KIND: EventSpec = spec(
-        "cmd.a",
-        "a4",
-        &[CaptureSpec {
-            key: "jobs",
-            kind: "bool",
-        }],
-    );
+    static A: EventSpec = spec("cmd.a", "a", &[CaptureSpec::new("jobs", "int")]);
+    static A_SAME: EventSpec = spec("cmd.a", "a2", &[CaptureSpec::new("jobs", "int")]);
+    static A_GENERIC: EventSpec = spec("cmd.a", "a3", &[CaptureSpec::new("jobs", "any")]);
+    static A_OTHER_KIND: EventSpec = spec("cmd.a", "a4", &[CaptureSpec::new("jobs", "bool")]);
     static A_NO_KEYS: EventSpec = spec("cmd.a", "a5", &[]);
     static B: EventSpec = spec("cmd.b", "b", &[]);
 
@@ -377,5 +557,86 @@ mod tests {
         assert!(check(&[&A, &A_OTHER_KIND]).is_err());
         // `any` is compatible with both, but they are not with each other.
         assert!(check(&[&A_GENERIC, &A, &A_OTHER_KIND]).is_err());
+    }
+
+    /// The checks of `new` at run time (in a `static`, each is a compile error).
+    #[test]
+    fn new_rejects_what_the_macro_rejects() {
+        fn panics(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+            let payload = std::panic::catch_unwind(f).unwrap_err();
+            payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default()
+        }
+        let name = panics(|| {
+            EventSpec::new("/home/alice/x", &[], &[], "m");
+        });
+        assert!(
+            name.contains("event name must be lowercase dotted"),
+            "{name}"
+        );
+        let key = panics(|| {
+            EventSpec::new("cmd.x", &[("Home Dir", AttrValue::Bool(true))], &[], "m");
+        });
+        assert!(key.contains("snake_case"), "{key}");
+        let capture_key = panics(|| {
+            CaptureSpec::new("Home Dir", "int");
+        });
+        assert!(capture_key.contains("snake_case"), "{capture_key}");
+        let kind = panics(|| {
+            CaptureSpec::new("jobs", "email");
+        });
+        assert!(kind.contains("kind is one of"), "{kind}");
+        let value = panics(|| {
+            EventSpec::new(
+                "cmd.x",
+                &[("k", AttrValue::Str(Cow::Borrowed("a\u{202e}b")))],
+                &[],
+                "m",
+            );
+        });
+        assert!(value.contains("at most 128 bytes"), "{value}");
+        let module = panics(|| {
+            EventSpec::new("cmd.x", &[], &[], "/home/alice");
+        });
+        assert!(module.contains("module_path!()"), "{module}");
+        let float = panics(|| {
+            EventSpec::new("cmd.x", &[("k", AttrValue::Float(f64::NAN))], &[], "m");
+        });
+        assert!(float.contains("finite"), "{float}");
+        for (attrs, captures) in [
+            (
+                &[("k", AttrValue::Int(1)), ("k", AttrValue::Int(2))][..],
+                &[][..],
+            ),
+            (
+                &[("k", AttrValue::Int(1))][..],
+                &[CaptureSpec::new("k", "int")][..],
+            ),
+            (
+                &[][..],
+                &[CaptureSpec::new("k", "int"), CaptureSpec::new("k", "bool")][..],
+            ),
+        ] {
+            // Leaked: `new` takes `'static` slices.
+            let attrs: &'static [_] = Vec::leak(attrs.to_vec());
+            let captures: &'static [_] = Vec::leak(captures.to_vec());
+            let dup = panics(move || {
+                EventSpec::new("cmd.x", attrs, captures, "m");
+            });
+            assert!(dup.contains("once"), "{dup}");
+        }
+        const ATTRS: &[(&str, AttrValue)] = &[(
+            "a",
+            AttrValue::Str(Cow::Borrowed("Ünïcode, 128 bytes at most")),
+        )];
+        const CAPTURES: &[CaptureSpec] = &[CaptureSpec::new("b", "hashed")];
+        let ok = EventSpec::new("cmd.x", ATTRS, CAPTURES, "m");
+        assert_eq!(
+            ok.keys().collect::<Vec<_>>(),
+            [("a", "string"), ("b", "hashed")]
+        );
     }
 }

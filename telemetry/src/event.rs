@@ -666,7 +666,7 @@ pub(crate) mod wire {
                 WireValue::Int(i) => AttrValue::Int(i),
                 WireValue::UInt(u) => AttrValue::UInt(u),
                 WireValue::Float(f) => AttrValue::Float(f),
-                WireValue::Str(s) if naming::is_valid_attr_text(&s) => AttrValue::owned_str(s),
+                WireValue::Str(s) if naming::is_valid_str_value(&s) => AttrValue::owned_str(s),
                 WireValue::Str(_) => return Err(Refused::Rule("attribute value")),
             };
             attrs.insert(Cow::Owned(key), value);

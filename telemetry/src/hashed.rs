@@ -108,6 +108,7 @@ impl std::fmt::Debug for Hashed {
     }
 }
 
+impl crate::safe_value::sealed::SafeValueSealed for Hashed {}
 impl SafeValue for Hashed {
     const KIND: &'static str = "hashed";
     fn to_attr_value(&self) -> Option<AttrValue> {

@@ -82,14 +82,15 @@ pub use safe_value::SafeValue;
 /// }
 ///
 /// build(4, Mode::Release, std::path::Path::new("target"))?;
-/// assert!(telemetry::catalog().iter().any(|s| s.name == "cmd.build"));
+/// assert!(telemetry::catalog().iter().any(|s| s.name() == "cmd.build"));
 /// # let _ = Mode::Debug;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub use telemetry_macros::track;
 
-/// Derives [`SafeValue`](trait@SafeValue) for a fieldless enum (each variant is sent as
-/// its snake_case name, or `#[safe_value(rename = "..")]`).
+/// Derives [`SafeValue`](trait@SafeValue), the one way to implement it: for a fieldless
+/// enum (each variant is sent as its snake_case name, or `#[safe_value(rename = "..")]`)
+/// or a newtype over a `SafeValue` type (`struct Jobs(u16)`, sent as its field).
 ///
 /// ```
 /// #[derive(telemetry::SafeValue)]

@@ -9,14 +9,26 @@ use std::num::{
 use crate::event::AttrValue;
 
 /// A type whose values are safe to send: they cannot hold free text, paths or anything
-/// else a user typed.
+/// else a user typed. The only types `#[track(.., capture(param))]` accepts.
 ///
 /// Implemented for `bool`, every integer type (and its `NonZero`), `f32`/`f64`,
 /// `Option<T>` of a `SafeValue` (`None` leaves the attribute out of the event: an
-/// attribute value is never null), references to a `SafeValue`, and fieldless enums
-/// with `#[derive(SafeValue)]` (sent as the variant's name in snake_case).
+/// attribute value is never null), references to a `SafeValue` and
+/// [`Hashed`](crate::Hashed).
 ///
-/// Implement it by hand only for a type that, like these, cannot carry free text.
+/// The trait is sealed: [`#[derive(SafeValue)]`](derive@crate::SafeValue) is the one way
+/// to implement it, for
+///
+/// * a fieldless enum, sent as the variant's name in snake_case (or its
+///   `#[safe_value(rename = "..")]`), kind `string`;
+/// * a newtype over a `SafeValue` type (`struct Jobs(u16)`, `struct Jobs { n: u16 }`),
+///   sent and listed in the catalog exactly as its field.
+///
+/// The kind shown in the catalog is therefore always derived from the type, never
+/// declared. Implementing the hidden supertrait `telemetry::__private::Sealed` by hand
+/// is outside the crate's promise: the guard stops accidents and makes a deliberate
+/// circumvention conspicuous (it has to name `__private`), but the author of a binary
+/// controls what that binary sends.
 ///
 /// ```
 /// use telemetry::{AttrValue, SafeValue};
@@ -29,21 +41,39 @@ use crate::event::AttrValue;
 ///     Benchmark,
 /// }
 ///
+/// #[derive(SafeValue)]
+/// struct Jobs(u16);
+///
 /// assert_eq!(true.to_attr_value(), Some(AttrValue::Bool(true)));
 /// assert_eq!(Some(4_u16).to_attr_value(), Some(AttrValue::Int(4)));
 /// assert_eq!(None::<u16>.to_attr_value(), None);
 /// assert_eq!(Profile::ReleaseLto.to_attr_value(), Some(AttrValue::from("release_lto")));
 /// assert_eq!(Profile::Benchmark.to_attr_value(), Some(AttrValue::from("bench")));
 /// assert_eq!(<Profile as SafeValue>::KIND, "string");
+/// assert_eq!(Jobs(8).to_attr_value(), Some(AttrValue::Int(8)));
+/// assert_eq!(<Jobs as SafeValue>::KIND, "int");
 /// # let _ = Profile::Debug;
+/// ```
+///
+/// A hand-written implementation does not compile:
+///
+/// ```compile_fail
+/// struct UserName(String);
+///
+/// impl telemetry::SafeValue for UserName {
+///     const KIND: &'static str = "bool";
+///     fn to_attr_value(&self) -> Option<telemetry::AttrValue> {
+///         None
+///     }
+/// }
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be captured by #[track]: only values that cannot hold free text may be sent",
     label = "`{Self}` does not implement `telemetry::SafeValue`",
-    note = "captured values must be bools, integers, floats, `Option`s of those, fieldless enums with `#[derive(telemetry::SafeValue)]`, or `telemetry::Hashed`",
+    note = "captured values must be bools, integers, floats, `Option`s of those, `telemetry::Hashed`, or types with `#[derive(telemetry::SafeValue)]`: fieldless enums and newtypes over one of these (`struct Jobs(u16)`)",
     note = "a path, a string or a wrapper around one could carry user names, file names or secrets; send a fixed value with `attrs(key = \"literal\")`, map the value to a fieldless enum, or hash it with `telemetry::Hashed`"
 )]
-pub trait SafeValue {
+pub trait SafeValue: sealed::SafeValueSealed {
     /// The kind shown in the catalog: `bool`, `int`, `float`, `string` (an enum
     /// variant) or `hashed`.
     const KIND: &'static str;
@@ -52,6 +82,22 @@ pub trait SafeValue {
     fn to_attr_value(&self) -> Option<AttrValue>;
 }
 
+pub(crate) mod sealed {
+    /// The supertrait that keeps [`SafeValue`](super::SafeValue) sealed. Reachable only
+    /// as `telemetry::__private::Sealed`, for `#[derive(SafeValue)]`: implementing it by
+    /// hand is outside the crate's promise.
+    #[diagnostic::on_unimplemented(
+        message = "`SafeValue` cannot be implemented by hand for `{Self}`: derive it with `#[derive(telemetry::SafeValue)]`",
+        label = "`{Self}` does not derive `SafeValue`",
+        note = "`#[derive(SafeValue)]` accepts fieldless enums (sent as the variant name) and newtypes over a `SafeValue` type (`struct Jobs(u16)`); the kind in the catalog is always derived from the type",
+        note = "for anything else, send a fixed value with `attrs(key = \"literal\")`, capture the individual bool and number fields, or hash a value with `telemetry::Hashed`"
+    )]
+    // Not named `Sealed`: rustc would point at every similarly named trait of the
+    // dependency graph (`unicode_width::private::Sealed` ..) in the error.
+    pub trait SafeValueSealed {}
+}
+
+impl sealed::SafeValueSealed for bool {}
 impl SafeValue for bool {
     const KIND: &'static str = "bool";
     #[inline]
@@ -62,6 +108,7 @@ impl SafeValue for bool {
 
 macro_rules! numbers {
     ($kind:literal: $($t:ty),*) => {$(
+        impl sealed::SafeValueSealed for $t {}
         impl SafeValue for $t {
             const KIND: &'static str = $kind;
             #[inline]
@@ -76,6 +123,7 @@ numbers!("float": f32, f64);
 
 macro_rules! non_zero {
     ($($t:ty),*) => {$(
+        impl sealed::SafeValueSealed for $t {}
         impl SafeValue for $t {
             const KIND: &'static str = "int";
             #[inline]
@@ -100,6 +148,7 @@ non_zero!(
     NonZeroUsize
 );
 
+impl<T: SafeValue> sealed::SafeValueSealed for Option<T> {}
 impl<T: SafeValue> SafeValue for Option<T> {
     const KIND: &'static str = T::KIND;
     fn to_attr_value(&self) -> Option<AttrValue> {
@@ -107,6 +156,7 @@ impl<T: SafeValue> SafeValue for Option<T> {
     }
 }
 
+impl<T: SafeValue + ?Sized> sealed::SafeValueSealed for &T {}
 impl<T: SafeValue + ?Sized> SafeValue for &T {
     const KIND: &'static str = T::KIND;
     fn to_attr_value(&self) -> Option<AttrValue> {
@@ -114,6 +164,7 @@ impl<T: SafeValue + ?Sized> SafeValue for &T {
     }
 }
 
+impl<T: SafeValue + ?Sized> sealed::SafeValueSealed for &mut T {}
 impl<T: SafeValue + ?Sized> SafeValue for &mut T {
     const KIND: &'static str = T::KIND;
     fn to_attr_value(&self) -> Option<AttrValue> {

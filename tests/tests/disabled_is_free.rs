@@ -22,13 +22,7 @@ fn disabled_context_derives_no_id_starts_no_thread_and_writes_no_file() {
     for i in 0..100 {
         ctx.record_sync("cmd.build", [("i", i)]).unwrap();
     }
-    telemetry::__private::record_call(
-        &SPEC,
-        telemetry::__private::Start::now(),
-        telemetry::Outcome::Ok,
-        None,
-        [],
-    );
+    tracked(7);
     ctx.flush_blocking(Duration::from_secs(1)).unwrap();
     telemetry::shutdown().unwrap();
     drop(guard);
@@ -46,12 +40,12 @@ fn disabled_context_derives_no_id_starts_no_thread_and_writes_no_file() {
     the_same_checks_do_see_an_enabled_context();
 }
 
-static SPEC: telemetry::catalog::EventSpec = telemetry::catalog::EventSpec {
-    name: "cmd.tracked",
-    attrs: &[],
-    captures: &[],
-    module_path: module_path!(),
-};
+/// A tracked call while the installed context is disabled: one flag load, nothing
+/// recorded.
+#[telemetry::track("cmd.tracked", capture(jobs))]
+fn tracked(jobs: u16) -> u16 {
+    jobs
+}
 
 /// The observations above are not blind: an enabled context is seen by each. (Run
 /// after them, in the same test, so that no other test's worker is in the process.)

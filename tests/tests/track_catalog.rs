@@ -49,7 +49,7 @@ fn the_catalog_lists_every_tracked_function_with_its_keys_sorted_by_name() {
     );
     let listed: Vec<Site> = catalog
         .iter()
-        .map(|s| (s.name, s.module_path, s.keys().collect()))
+        .map(|s| (s.name(), s.module_path(), s.keys().collect()))
         .collect();
     let build_keys = vec![("dry_run", "bool"), ("jobs", "int"), ("profile", "string")];
     assert_eq!(

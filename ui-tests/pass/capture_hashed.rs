@@ -17,8 +17,8 @@ fn main() {
     assert!(open(project, true, dir));
     let spec = telemetry::catalog()
         .into_iter()
-        .find(|s| s.name == "cmd.open")
+        .find(|s| s.name() == "cmd.open")
         .expect("registered");
-    let kinds: Vec<_> = spec.captures.iter().map(|c| (c.key, c.kind)).collect();
+    let kinds: Vec<_> = spec.captures().iter().map(|c| (c.key(), c.kind())).collect();
     assert_eq!(kinds, [("project", "hashed"), ("readonly", "bool")]);
 }

@@ -6,8 +6,11 @@ mod call;
 pub use call::*;
 
 pub use crate::catalog::{CaptureSpec, EventSpec};
-pub use crate::event::{AttrValue, Outcome};
+pub use crate::event::AttrValue;
 pub use crate::safe_value::SafeValue;
+/// The supertrait that seals [`SafeValue`]: `#[derive(SafeValue)]` implements it.
+/// Implementing it by hand is outside the crate's promise (see `SafeValue`).
+pub use crate::safe_value::sealed::SafeValueSealed as Sealed;
 
 /// Whether a tracked call should be recorded at all: one relaxed atomic load
 /// (a constant `false` when the `collect` feature is off).
@@ -18,33 +21,16 @@ pub fn enabled() -> bool {
 
 /// The moment a tracked call started. Only taken when [`enabled`] said yes.
 #[derive(Debug, Clone, Copy)]
-pub struct Start(crate::global::clock::Tick);
+pub(crate) struct Start(crate::global::clock::Tick);
 
 impl Start {
     /// Reads the monotonic clock (the cheap one of [`crate::global::clock`]).
     #[inline]
-    pub fn now() -> Self {
+    pub(crate) fn now() -> Self {
         Self(crate::global::clock::now())
     }
 
     pub(crate) fn tick(self) -> crate::global::clock::Tick {
         self.0
     }
-}
-
-/// Records one finished call through the global context. Never blocks, never panics:
-/// a full queue or a missing context is counted, not reported.
-///
-/// `captured` holds the `capture(..)` values in the order of `spec.captures`; literal
-/// attributes are read from `spec.attrs`.
-#[inline]
-pub fn record_call<const N: usize>(
-    spec: &'static EventSpec,
-    start: Start,
-    outcome: Outcome,
-    error_kind: Option<ErrorKind>,
-    captured: [Captured; N],
-) {
-    let captured = crate::pipeline::Captures::from_values(captured);
-    crate::global::record_call(spec, start, outcome, error_kind, captured);
 }

@@ -1,0 +1,4 @@
+#[telemetry::track("cmd.build"alice)]
+fn build() {}
+
+fn main() {}
