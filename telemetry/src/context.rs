@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use crate::consent::{self, ConsentMode, Decision, Env, ToolInfo};
+use crate::consent::{self, CollectionPolicy, ConsentMode, Decision, Env, ToolInfo};
 use crate::deletion::{DeletionRequestor, EventDeletionRequestor};
 use crate::error::TelemetryError;
 use crate::event::{AttrValue, IntoAttrValue};
@@ -20,25 +20,7 @@ use crate::pipeline::{
     SpoolLimits,
 };
 use crate::sink::{FileSink, TeeSink, TelemetrySink, WriterSink};
-
-/// Whether telemetry is collected. Built from the author's compile switch and the
-/// user's consent; `Disabled` is always honoured.
-///
-/// ```
-/// assert_eq!(telemetry::CollectionPolicy::default(), telemetry::CollectionPolicy::Disabled);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum CollectionPolicy {
-    /// Nothing is recorded: no event built, no machine id derived, no thread started,
-    /// no file written.
-    #[default]
-    Disabled,
-    /// Events are recorded and delivered.
-    Enabled,
-}
-
-/// Whether the `collect` feature compiled collection in.
-pub(crate) const COMPILED_IN: bool = cfg!(feature = "collect");
+use crate::switch::COMPILED_IN;
 
 /// File name of the local event log inside the data dir.
 pub const LOCAL_LOG_FILE: &str = "events.jsonl";
@@ -229,7 +211,6 @@ impl TelemetryContext {
         // Under the queue's lock: an event recorded concurrently is either taken
         // before this (and deleted by the purge below) or refused after it.
         self.inner.queue.set_accepting(enabled);
-        crate::global::refresh(self);
         if !enabled {
             self.purge();
         }
@@ -925,7 +906,7 @@ impl TelemetryContextBuilder {
         if batch_size == 0 {
             return config("`batch_size` must be at least 1".into());
         }
-        let data_dir = self.data_dir.or_else(|| default_data_dir(tool));
+        let data_dir = self.data_dir.or_else(|| crate::layout::data_dir(tool));
         let tool_info = ToolInfo::new(tool).with_mode(self.consent.clone());
         let (decision, config_dir) = decide(
             &tool_info,
@@ -1015,7 +996,9 @@ fn decide(
 ) -> (Decision, Option<PathBuf>) {
     let mut env = env.unwrap_or_else(|| Env::from_process(&tool.name));
     if let Some(policy) = explicit {
-        let config_dir = config_dir.or_else(|| default_config_dir(&tool.name));
+        // The same dir consent resolution would use: the builder's, else
+        // `<TOOL>_CONFIG_DIR`, else the platform's (all in `env`).
+        let config_dir = config_dir.or_else(|| env.config_dir().map(Path::to_owned));
         let mut decision = Decision::explicit(policy);
         decision.config_path = config_dir.as_ref().map(|d| d.join(consent::CONFIG_FILE));
         // The environment's vetoes still bind `telemetry reset`.
@@ -1035,15 +1018,4 @@ fn decide(
         tracing::debug!(error = %e, "telemetry: opt-out notice not shown");
     }
     (decision, env.config_dir().map(Path::to_owned))
-}
-
-/// `<platform config dir>/<tool>`; from environment variables only.
-fn default_config_dir(tool: &str) -> Option<PathBuf> {
-    directories::ProjectDirs::from("", "", tool).map(|dirs| dirs.config_dir().to_owned())
-}
-
-/// `<platform data dir>/<tool>/telemetry`; computed from environment variables only,
-/// no file-system access.
-pub(crate) fn default_data_dir(tool: &str) -> Option<PathBuf> {
-    directories::ProjectDirs::from("", "", tool).map(|dirs| dirs.data_dir().join("telemetry"))
 }

@@ -21,11 +21,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::consent::CollectionPolicy;
 use crate::consent::{self, ConfigState, DecisionSource};
-use crate::context::{CollectionPolicy, TelemetryContext};
+use crate::context::TelemetryContext;
 use crate::error::TelemetryError;
 use crate::event::Event;
-use crate::fsutil::{self, DirLink};
+use crate::util::fs::{self as fsutil, DirLink};
 
 /// The event name of a deletion request sent through the sinks.
 pub const DELETION_EVENT: &str = "data.deletion_request";
@@ -541,7 +542,7 @@ fn percent_encode(text: &str) -> String {
             out.push(char::from(b));
         } else {
             out.push('%');
-            out.push_str(&crate::identity::hex(&[b]).to_ascii_uppercase());
+            out.push_str(&crate::util::hex::encode(&[b]).to_ascii_uppercase());
         }
     }
     out

@@ -22,8 +22,8 @@ use sha2::Sha256;
 
 use crate::error::TelemetryError;
 use crate::event::AttrValue;
-use crate::fsutil::{self, DirLink};
 use crate::safe_value::SafeValue;
+use crate::util::fs::{self as fsutil, DirLink};
 
 /// File name of the local secret key inside the tool's config dir.
 pub(crate) const KEY_FILE: &str = "telemetry.key";
@@ -53,7 +53,7 @@ impl Hashed {
     /// # drop(h);
     /// ```
     pub fn new(attr_key: &str, value: impl AsRef<[u8]>) -> Self {
-        if !crate::global::enabled() {
+        if !crate::switch::enabled() {
             return Self(None);
         }
         let Some(dir) =
@@ -125,7 +125,7 @@ fn digest(key: &[u8], attr_key: &str, value: &[u8]) -> String {
     mac.update(&[0]);
     mac.update(value);
     let bytes = mac.finalize().into_bytes();
-    crate::identity::hex(&bytes[..DIGEST_BYTES])
+    crate::util::hex::encode(&bytes[..DIGEST_BYTES])
 }
 
 /// The key last read, and the config dir it belongs to.
@@ -155,7 +155,7 @@ fn load_or_create_key(path: &Path) -> Result<[u8; KEY_LEN], TelemetryError> {
         .map_err(|e| TelemetryError::Config(format!("no randomness for the local key: {e}")))?;
     if fsutil::publish_new(
         path,
-        crate::identity::hex(&key).as_bytes(),
+        crate::util::hex::encode(&key).as_bytes(),
         DirLink::Allowed,
     )? {
         return Ok(key);
@@ -246,7 +246,7 @@ mod tests {
         // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
         let mut mac = Hmac::<Sha256>::new_from_slice(b"Jefe").unwrap();
         mac.update(b"what do ya want for nothing?");
-        let hex = crate::identity::hex(&mac.finalize().into_bytes());
+        let hex = crate::util::hex::encode(&mac.finalize().into_bytes());
         assert_eq!(
             hex,
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use sha2::{Digest, Sha256};
 
 use crate::error::TelemetryError;
-use crate::fsutil::DirLink;
+use crate::util::fs::DirLink;
 
 /// The file, inside a tool's telemetry data dir, that holds the install id.
 pub(crate) const INSTALL_ID_FILE: &str = "install_id";
@@ -44,7 +44,7 @@ impl MachineId {
     /// ```
     pub fn derive(salt: &str) -> String {
         let fallback = directories::BaseDirs::new().map(|dirs| {
-            let tag = &hex(&Sha256::digest(salt.as_bytes()))[..16];
+            let tag = &crate::util::hex::encode(&Sha256::digest(salt.as_bytes()))[..16];
             dirs.data_dir()
                 .join("telemetry")
                 .join(format!("install-id-{tag}"))
@@ -83,17 +83,7 @@ pub(crate) fn salted_hash(salt: &str, id: &str) -> String {
     hasher.update(salt.as_bytes());
     hasher.update([0_u8]);
     hasher.update(id.as_bytes());
-    hex(&hasher.finalize())
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    out
+    crate::util::hex::encode(&hasher.finalize())
 }
 
 /// Reads the install id, or creates it. Two processes racing here agree on one id: the
@@ -108,7 +98,7 @@ pub(crate) fn load_or_create_install_id(path: &Path) -> Result<String, Telemetry
         return Ok(id);
     }
     let id = uuid::Uuid::new_v4().to_string();
-    if crate::fsutil::publish_new(path, id.as_bytes(), DirLink::Refused)? {
+    if crate::util::fs::publish_new(path, id.as_bytes(), DirLink::Refused)? {
         return Ok(id);
     }
     read_install_id(path)?.ok_or_else(|| {
@@ -118,7 +108,7 @@ pub(crate) fn load_or_create_install_id(path: &Path) -> Result<String, Telemetry
 
 /// The install id in `path`: `Ok(None)` when there is no file.
 fn read_install_id(path: &Path) -> Result<Option<String>, TelemetryError> {
-    let Some(bytes) = crate::fsutil::read_checked(path, DirLink::Refused)? else {
+    let Some(bytes) = crate::util::fs::read_checked(path, DirLink::Refused)? else {
         return Ok(None);
     };
     std::str::from_utf8(&bytes)

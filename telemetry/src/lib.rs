@@ -33,28 +33,32 @@
 pub mod catalog;
 #[cfg(feature = "clap")]
 pub mod cli;
+mod clock;
 pub mod consent;
 mod context;
 pub mod deletion;
 mod error;
+mod error_kind;
 mod event;
-mod fsutil;
 mod global;
 mod hashed;
 mod identity;
+mod layout;
 mod naming;
 mod pipeline;
 mod safe_value;
 pub mod sink;
-mod type_name;
+mod switch;
+mod util;
 
 #[doc(hidden)]
 #[path = "private/mod.rs"]
 pub mod __private;
 
+pub use consent::CollectionPolicy;
 pub use context::{
-    CollectionPolicy, DEFAULT_BATCH_SIZE, DEFAULT_DEADLINE, DEFAULT_LINGER, DEFAULT_QUEUE_CAPACITY,
-    LOCAL_LOG_FILE, TelemetryContext, TelemetryContextBuilder,
+    DEFAULT_BATCH_SIZE, DEFAULT_DEADLINE, DEFAULT_LINGER, DEFAULT_QUEUE_CAPACITY, LOCAL_LOG_FILE,
+    TelemetryContext, TelemetryContextBuilder,
 };
 pub use error::TelemetryError;
 pub use event::{AttrValue, Event, IntoAttrValue, Outcome};

@@ -385,3 +385,22 @@ fn the_config_dir_variable_moves_the_consent_file_and_the_key() {
         "the moved file's consent applies"
     );
 }
+
+/// `<TOOL>_CONFIG_DIR` moves the consent and key files for every tool, also one that
+/// sets its policy in code.
+#[cfg(feature = "collect")]
+#[test]
+fn the_config_dir_variable_holds_with_a_policy_set_in_code() {
+    let home = tempfile::tempdir().unwrap();
+    let moved = home.path().join("moved-config");
+    let mut cmd = telemetry_tests::command_in_home(env!("CARGO_BIN_EXE_config-probe"), home.path());
+    cmd.env("PROBE_CONFIG_DIR", &moved);
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(text(&out.stdout).trim(), moved.display().to_string());
+    assert!(
+        moved.join("telemetry.key").is_file(),
+        "the key is in the moved dir"
+    );
+    telemetry_tests::assert_no_files(&home.path().join(".config"));
+}

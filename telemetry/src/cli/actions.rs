@@ -2,8 +2,9 @@
 
 use std::io::Write;
 
+use crate::consent::CollectionPolicy;
 use crate::consent::{self, ConfigFile, DecisionSource};
-use crate::context::{CollectionPolicy, TelemetryContext};
+use crate::context::TelemetryContext;
 use crate::error::TelemetryError;
 
 fn say(out: &mut dyn Write, line: impl std::fmt::Display) -> Result<(), TelemetryError> {

@@ -100,7 +100,7 @@ pub struct RefusedPath {
 
 /// Everything `status` checks against the trust rules. Reads metadata only.
 fn refused_paths(ctx: &TelemetryContext) -> Vec<RefusedPath> {
-    use crate::fsutil::{self, DirLink, Strictness};
+    use crate::util::fs::{self as fsutil, DirLink, Strictness};
     let mut found = Vec::new();
     let mut push = |what, r: Option<fsutil::Refused>| {
         if let Some(r) = r {

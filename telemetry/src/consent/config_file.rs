@@ -14,7 +14,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::TelemetryError;
-use crate::fsutil::{self, DirLink, FileError};
+use crate::util::fs::{self as fsutil, DirLink, FileError};
 
 /// File name of the consent file inside the tool's config dir.
 pub const CONFIG_FILE: &str = "telemetry.json";
@@ -117,7 +117,7 @@ impl ConfigFile {
 }
 
 fn now() -> String {
-    crate::event::rfc3339_millis(std::time::SystemTime::now())
+    crate::util::time::rfc3339_millis(std::time::SystemTime::now())
 }
 
 /// What was found at the config path.

@@ -1,6 +1,7 @@
 //! The environment consent is resolved from, captured once so that resolution is a pure
 //! function and every rule can be tested without touching the process environment.
 
+use crate::layout::{self, env_prefix};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -86,13 +87,7 @@ impl Env {
             config_dir: None,
             terminal: std::io::stderr().is_terminal(),
         };
-        env.config_dir = env
-            .var(&format!("{prefix}_CONFIG_DIR"))
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| {
-                directories::ProjectDirs::from("", "", tool).map(|d| d.config_dir().to_owned())
-            });
+        env.config_dir = layout::config_dir(tool, env.var(&format!("{prefix}_CONFIG_DIR")));
         env
     }
 
@@ -171,23 +166,6 @@ impl Env {
             .filter_map(|k| self.var(k))
             .any(|v| !is_off_or_empty(v))
     }
-}
-
-/// `<TOOL>`: the tool name upper-cased, every non-alphanumeric byte turned into `_`.
-///
-/// ```
-/// assert_eq!(telemetry::consent::env_prefix("my-tool.rs"), "MY_TOOL_RS");
-/// ```
-pub fn env_prefix(tool: &str) -> String {
-    tool.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                char::from(b.to_ascii_uppercase())
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 /// A boolean-ish variable.

@@ -34,15 +34,32 @@ use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use crate::layout::env_prefix;
 pub use config_file::{
     CONFIG_FILE, CONFIG_VERSION, ConfigFile, ConfigState, load_config, store_config,
 };
 pub(crate) use config_file::{load_for_update, record_ever_enabled, record_notice_shown};
-pub use env::{Env, env_prefix};
+pub use env::Env;
 pub(crate) use env::{Flag, is_off_or_empty, parse_flag};
 pub use notice::show_notice;
 
-use crate::context::{COMPILED_IN, CollectionPolicy};
+use crate::switch::COMPILED_IN;
+
+/// Whether telemetry is collected. Built from the author's compile switch and the
+/// user's consent; `Disabled` is always honoured.
+///
+/// ```
+/// assert_eq!(telemetry::CollectionPolicy::default(), telemetry::CollectionPolicy::Disabled);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum CollectionPolicy {
+    /// Nothing is recorded: no event built, no machine id derived, no thread started,
+    /// no file written.
+    #[default]
+    Disabled,
+    /// Events are recorded and delivered.
+    Enabled,
+}
 
 /// How the tool author asks for consent.
 ///
@@ -267,7 +284,7 @@ pub(crate) fn env_veto(tool: &ToolInfo, env: &Env) -> Option<DecisionSource> {
 ///   opt-out tool after its notice); a policy set in code is the tool's own consent
 ///   flow and is not recorded. A failure to record is not an error.
 pub(crate) fn prepare_enabled(decision: &mut Decision, data_dir: Option<&Path>) {
-    use crate::fsutil::{self, DirLink, Strictness};
+    use crate::util::fs::{self as fsutil, DirLink, Strictness};
     if decision.policy != CollectionPolicy::Enabled {
         return;
     }

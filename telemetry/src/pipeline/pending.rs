@@ -5,10 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::__private::ErrorKind;
 use crate::catalog::EventSpec;
+use crate::clock::{self, Tick};
+use crate::error_kind::ErrorKind;
 use crate::event::{AttrValue, Outcome};
-use crate::global::clock::{self, Tick};
 
 /// One accepted, not yet delivered event. Its size is a large share of the enabled
 /// hot path's cost (every byte is written into a queue slot whose cache line the

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::TelemetryError;
 use crate::pipeline::Pending;
+use crate::switch;
 
 /// Why [`Queue::push`] refused an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,13 +164,22 @@ impl Queue {
 
     /// Follows the context's policy: once it is set to `false`, no event is taken (and
     /// a [`purge`](Self::purge) after it removes every event taken before).
+    /// When this queue is the installed one, the fast-path switch follows, under this
+    /// lock.
     pub(crate) fn set_accepting(&self, accepting: bool) {
-        self.lock().accepting = accepting;
+        let mut st = self.lock();
+        st.accepting = accepting;
+        if st.installed_as != 0 {
+            switch::set(accepting);
+        }
     }
 
-    /// Marks this queue's context as installed under `generation` (0: uninstalled).
+    /// Marks this queue's context as installed under `generation` (0: uninstalled),
+    /// and sets the fast-path switch to match, under this lock.
     pub(crate) fn set_installed(&self, generation: u64) {
-        self.lock().installed_as = generation;
+        let mut st = self.lock();
+        st.installed_as = generation;
+        switch::set(generation != 0 && st.accepting);
     }
 
     /// Events dropped because the queue was full.

@@ -44,8 +44,8 @@ use std::time::{Duration, SystemTime};
 
 use crate::error::TelemetryError;
 use crate::event::Event;
-use crate::fsutil::{self, DirLink, Strictness};
 use crate::pipeline::stats::Counters;
+use crate::util::fs::{self as fsutil, DirLink, Strictness};
 
 /// The spool's directory name inside the context's data dir.
 pub(crate) const SPOOL_DIR: &str = "spool";

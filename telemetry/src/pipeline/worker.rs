@@ -8,16 +8,17 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::clock;
 use crate::error::TelemetryError;
-use crate::event::{AttrValue, Event, rfc3339_millis};
-use crate::global::clock;
+use crate::error_kind;
+use crate::event::{AttrValue, Event};
 use crate::identity::MachineId;
 use crate::pipeline::delivery::{Delivery, guarded};
 use crate::pipeline::pending::Named;
 use crate::pipeline::sender::{self, Job};
 use crate::pipeline::stats::Counters;
 use crate::pipeline::{Pending, Queue, What};
-use crate::type_name;
+use crate::util::time::rfc3339_millis;
 
 /// The name of the worker thread (visible in `/proc/<pid>/task/*/comm`, debuggers).
 pub(crate) const WORKER_THREAD_NAME: &str = "telemetry-worker";
@@ -92,7 +93,8 @@ impl EventFactory {
                     attrs.insert(Cow::Borrowed(k), v);
                 }
                 let duration = duration_ms(clock::duration(start, p.end));
-                let error_kind = error_kind.map(|type_name| type_name::without_values(type_name()));
+                let error_kind =
+                    error_kind.map(|type_name| error_kind::without_values(type_name()));
                 (Cow::Borrowed(spec.name), Some(duration), error_kind)
             }
             What::Named(named) => {

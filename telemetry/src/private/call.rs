@@ -20,9 +20,7 @@ pub use linkme;
 /// The catalog kind of a `#[derive(SafeValue)]` enum.
 pub const ENUM_KIND: &str = "string";
 
-/// The error type's name, as a function: one word in the queued record, called by
-/// the worker.
-pub type ErrorKind = fn() -> &'static str;
+pub use crate::error_kind::ErrorKind;
 
 /// One captured value, ready to record (`None`: left out). Its key is in the site's
 /// [`EventSpec`], at the same position.
@@ -93,7 +91,7 @@ impl<const N: usize> Active<N> {
     fn record(self, outcome: Outcome, error_kind: Option<ErrorKind>) {
         // Kept inline in the queued record too: no allocation for up to two values.
         let captured = Captures::from_values(self.captured);
-        crate::global::record_call(self.spec, self.start, outcome, error_kind, captured);
+        crate::global::record_call(self.spec, self.start.tick(), outcome, error_kind, captured);
     }
 
     #[cold]

@@ -16,21 +16,21 @@ pub use crate::safe_value::sealed::SafeValueSealed as Sealed;
 /// (a constant `false` when the `collect` feature is off).
 #[inline(always)]
 pub fn enabled() -> bool {
-    crate::global::enabled()
+    crate::switch::enabled()
 }
 
 /// The moment a tracked call started. Only taken when [`enabled`] said yes.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Start(crate::global::clock::Tick);
+pub(crate) struct Start(crate::clock::Tick);
 
 impl Start {
-    /// Reads the monotonic clock (the cheap one of [`crate::global::clock`]).
+    /// Reads the monotonic clock (the cheap one of [`crate::clock`]).
     #[inline]
     pub(crate) fn now() -> Self {
-        Self(crate::global::clock::now())
+        Self(crate::clock::now())
     }
 
-    pub(crate) fn tick(self) -> crate::global::clock::Tick {
+    pub(crate) fn tick(self) -> crate::clock::Tick {
         self.0
     }
 }

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use super::{TelemetrySink, write_json_lines};
 use crate::error::TelemetryError;
 use crate::event::Event;
-use crate::fsutil::{self, DirLink};
+use crate::util::fs::{self as fsutil, DirLink};
 
 /// Appends events as JSON lines to a local file (mode 0600), creating missing parent
 /// directories (0700).

@@ -1,10 +1,16 @@
 //! `error_kind`: the name of an error *type*, never a value.
 //!
+//! The hot path stores the error type's name as a function ([`ErrorKind`], one word in
+//! the queued record); the worker calls it and cleans the name.
+//!
 //! `std::any::type_name` spells a type with its const-generic arguments and array
 //! lengths written out (`probe::Tagged<435459550305>`, `[u8; 7]`), so a type can carry
 //! a number chosen in code — for example a name packed into an integer. Every value in
 //! a type name is replaced by `_` before it is sent: what is left are the paths of the
 //! types involved, which the tool's own source fixes.
+
+/// The error type's name, as a function: `std::any::type_name::<E>`.
+pub type ErrorKind = fn() -> &'static str;
 
 /// `type_name` with every literal value replaced by `_`: integers (with their sign),
 /// `true`/`false` as a generic argument, char and string literals, and `{..}` blocks

@@ -1,0 +1,39 @@
+//! Where a tool's telemetry lives: its config dir (consent file, local key), its data
+//! dir (install id, local log, spool) and the prefix of its environment variables. One
+//! function each, so that every part of the crate agrees (the consent rules, the
+//! builder with or without an explicit policy, `status`, `reset`). Computed from
+//! environment variables only: no file-system access.
+
+use std::path::PathBuf;
+
+/// The tool's config dir: `override_dir` (the value of `<TOOL>_CONFIG_DIR`) when set
+/// and not empty, else the platform's `<config>/<tool>` (`~/.config/<tool>` on Linux).
+pub(crate) fn config_dir(tool: &str, override_dir: Option<&str>) -> Option<PathBuf> {
+    override_dir
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| directories::ProjectDirs::from("", "", tool).map(|d| d.config_dir().to_owned()))
+}
+
+/// The tool's telemetry data dir: `<platform data dir>/<tool>/telemetry`
+/// (`~/.local/share/<tool>/telemetry` on Linux).
+pub(crate) fn data_dir(tool: &str) -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", tool).map(|dirs| dirs.data_dir().join("telemetry"))
+}
+
+/// `<TOOL>`: the tool name upper-cased, every non-alphanumeric byte turned into `_`.
+///
+/// ```
+/// assert_eq!(telemetry::consent::env_prefix("my-tool.rs"), "MY_TOOL_RS");
+/// ```
+pub fn env_prefix(tool: &str) -> String {
+    tool.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                char::from(b.to_ascii_uppercase())
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}

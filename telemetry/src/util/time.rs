@@ -1,0 +1,133 @@
+//! Wall-clock timestamps as the events carry them.
+
+/// Formats a wall-clock time as RFC 3339 in UTC with millisecond precision
+/// (`2026-11-21T05:43:56.281Z`). Times before 1970 are clamped to the epoch.
+///
+/// Written out rather than through a formatting crate: the worker formats one timestamp
+/// per event. The date and time of day (`2026-11-21T05:43:56`) are formatted once per
+/// second and per thread; each call then only writes the milliseconds.
+pub(crate) fn rfc3339_millis(time: std::time::SystemTime) -> String {
+    thread_local! {
+        /// The second last formatted on this thread, and its text.
+        static LAST_SECOND: std::cell::Cell<(u64, [u8; 19])> =
+            const { std::cell::Cell::new((u64::MAX, [0; 19])) };
+    }
+    let since_epoch = time
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = since_epoch.as_secs();
+    let prefix = LAST_SECOND.with(|last| {
+        let (cached_secs, text) = last.get();
+        if cached_secs == secs {
+            return text;
+        }
+        let text = format_second(secs);
+        last.set((secs, text));
+        text
+    });
+    let mut out = String::with_capacity(24);
+    out.extend(prefix.iter().map(|&b| char::from(b)));
+    out.push('.');
+    push_digits(&mut out, u64::from(since_epoch.subsec_millis()), 3);
+    out.push('Z');
+    out
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` of a count of seconds since the epoch.
+fn format_second(secs: u64) -> [u8; 19] {
+    let (days, secs_of_day) = (secs / 86_400, secs % 86_400);
+    let (year, month, day) = civil_from_days(days);
+    let mut text = String::with_capacity(19);
+    let fields = [
+        (year, 4, "-"),
+        (month, 2, "-"),
+        (day, 2, "T"),
+        (secs_of_day / 3600, 2, ":"),
+        (secs_of_day / 60 % 60, 2, ":"),
+        (secs_of_day % 60, 2, ""),
+    ];
+    for (value, width, separator) in fields {
+        push_digits(&mut text, value, width);
+        text.push_str(separator);
+    }
+    let mut out = [b'0'; 19];
+    for (o, b) in out.iter_mut().zip(text.bytes()) {
+        *o = b;
+    }
+    out
+}
+
+/// Appends the last `width` decimal digits of `value`, zero-padded.
+fn push_digits(out: &mut String, value: u64, width: u32) {
+    let mut divisor = 10_u64.pow(width - 1);
+    while divisor > 0 {
+        out.push(char::from(b'0' + (value / divisor % 10) as u8));
+        divisor /= 10;
+    }
+}
+
+/// Proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`, for non-negative day counts).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097; // [0, 146096]
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
+    let mp = (5 * doy + 2) / 153; // [0, 11], March-based
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamp_is_rfc3339_utc_millis() {
+        let at =
+            |ms: u64| rfc3339_millis(std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms));
+        assert_eq!(at(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+        assert_eq!(at(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            at(951_782_400_000),
+            "2000-02-29T00:00:00.000Z",
+            "leap day of a /400 year"
+        );
+        assert_eq!(
+            at(4_107_542_399_999),
+            "2100-02-28T23:59:59.999Z",
+            "2100 is no leap year"
+        );
+        assert_eq!(at(4_107_542_400_000), "2100-03-01T00:00:00.000Z");
+        assert_eq!(at(1_735_689_599_001), "2024-12-31T23:59:59.001Z");
+        assert_eq!(at(253_402_300_799_999), "9999-12-31T23:59:59.999Z");
+        let before_epoch = std::time::UNIX_EPOCH - std::time::Duration::from_secs(5);
+        assert_eq!(rfc3339_millis(before_epoch), "1970-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn every_day_of_four_centuries_is_a_valid_increasing_date() {
+        let mut previous = (1969, 12, 31);
+        for days in 0..146_097 {
+            let date = civil_from_days(days);
+            let (y, m, d) = date;
+            assert!((1..=12).contains(&m) && (1..=31).contains(&d), "{date:?}");
+            let next_day = (previous.0, previous.1, previous.2 + 1);
+            let next_month = (previous.0, previous.1 + 1, 1);
+            let next_year = (previous.0 + 1, 1, 1);
+            assert!(
+                date == next_day || date == next_month || date == next_year,
+                "{previous:?} -> {date:?}"
+            );
+            let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+            if m == 2 && d == 29 {
+                assert!(leap, "{date:?}");
+            }
+            previous = date;
+        }
+        assert_eq!(previous, (2369, 12, 31));
+    }
+}
