@@ -14,10 +14,7 @@ use crate::sink::{TeeSink, TelemetrySink};
 /// How many times one batch is tried within one process before it is left in the
 /// spool for a later run.
 pub(crate) const MAX_ATTEMPTS: u32 = 4;
-/// The longest pause a server's `Retry-After` can impose: a server asking for more (or
-/// a clock far off) still gets no request for a day, and spooled events are not held
-/// longer than that.
-pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+
 /// The first retry waits about this long; every further one twice as long.
 pub(crate) const BACKOFF_BASE: Duration = Duration::from_millis(200);
 /// No retry waits longer than this.
@@ -41,16 +38,6 @@ pub(crate) struct Delivery {
     pub(crate) journaled: Option<Arc<dyn TelemetrySink>>,
     pub(crate) spool: Option<Arc<Spool>>,
     pub(crate) counters: Arc<Counters>,
-}
-
-fn combine(mut sinks: Vec<Arc<dyn TelemetrySink>>) -> Option<Arc<dyn TelemetrySink>> {
-    match sinks.len() {
-        0 => None,
-        1 => sinks.pop(),
-        _ => Some(Arc::new(
-            sinks.into_iter().fold(TeeSink::new(), TeeSink::with_shared),
-        )),
-    }
 }
 
 impl Delivery {
@@ -99,8 +86,8 @@ impl Delivery {
             } else {
                 DeliveryMode::AtMostOnce
             },
-            direct: combine(direct),
-            journaled: combine(journaled),
+            direct: TeeSink::combine(direct),
+            journaled: TeeSink::combine(journaled),
             spool,
             counters,
         }

@@ -9,7 +9,7 @@ mod spool;
 mod stats;
 mod worker;
 
-pub(crate) use delivery::{Delivery, MAX_RETRY_AFTER, SpoolLimits};
+pub(crate) use delivery::{Delivery, SpoolLimits};
 pub(crate) use pending::{Captures, Pending, What};
 pub(crate) use queue::Queue;
 pub(crate) use sender::SENDER_THREAD_NAME;

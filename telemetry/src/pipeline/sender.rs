@@ -14,10 +14,11 @@ use std::task::Poll;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::error::TelemetryError;
+use crate::sink::MAX_RETRY_AFTER;
 use crate::event::Event;
 use crate::pipeline::Queue;
 use crate::pipeline::delivery::{
-    BACKOFF_CAP, Delivery, MAX_ATTEMPTS, MAX_RETRY_AFTER, REPLAY_PAUSE, backoff, guarded,
+    BACKOFF_CAP, Delivery, MAX_ATTEMPTS, REPLAY_PAUSE, backoff, guarded,
 };
 use crate::pipeline::spool::{Claimed, Spool};
 use crate::pipeline::stats::Counters;

@@ -428,7 +428,7 @@ impl Spool {
         };
         let now = SystemTime::now();
         let ahead = until.duration_since(now).ok()?;
-        (ahead <= crate::pipeline::MAX_RETRY_AFTER + Duration::from_secs(1)).then_some(until)
+        (ahead <= crate::sink::MAX_RETRY_AFTER + Duration::from_secs(1)).then_some(until)
     }
 
     /// Deletes every batch file (consent withdrawn), claimed or not. Returns the

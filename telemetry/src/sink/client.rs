@@ -12,7 +12,7 @@ use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 
 use crate::error::TelemetryError;
-use crate::pipeline::MAX_RETRY_AFTER;
+use crate::sink::MAX_RETRY_AFTER;
 
 /// Default time to establish a connection (TCP and TLS).
 pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);

@@ -34,6 +34,11 @@ pub use tee::TeeSink;
 pub use writer::WriterSink;
 
 use crate::error::TelemetryError;
+
+/// The longest pause a server's `Retry-After` can impose: a server asking for more (or
+/// a clock far off) still gets no request for a day, and spooled events are not held
+/// longer than that.
+pub(crate) const MAX_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 use crate::event::Event;
 
 /// A destination for events. Object safe: contexts hold `Arc<dyn TelemetrySink>`.

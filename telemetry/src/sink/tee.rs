@@ -46,6 +46,17 @@ impl TeeSink {
         self
     }
 
+    /// One sink for several: `None` for none, the sink itself for one, a tee for more.
+    pub(crate) fn combine(mut sinks: Vec<Arc<dyn TelemetrySink>>) -> Option<Arc<dyn TelemetrySink>> {
+        match sinks.len() {
+            0 => None,
+            1 => sinks.pop(),
+            _ => Some(Arc::new(
+                sinks.into_iter().fold(Self::new(), Self::with_shared),
+            )),
+        }
+    }
+
     /// Adds a shared sink.
     ///
     /// ```
@@ -80,7 +91,7 @@ impl TeeSink {
     /// One sink's failure is reported as that sink's own error (its status,
     /// retryability and `Retry-After` intact); several are joined into one message,
     /// keeping the longest `Retry-After` any of them carries.
-    fn combine(&self, results: Vec<Result<(), TelemetryError>>) -> Result<(), TelemetryError> {
+    fn combine_results(&self, results: Vec<Result<(), TelemetryError>>) -> Result<(), TelemetryError> {
         let mut failures: Vec<(String, TelemetryError)> = results
             .into_iter()
             .zip(&self.sinks)
@@ -136,7 +147,7 @@ impl TelemetrySink for TeeSink {
         for sink in &self.sinks {
             results.push(sink.emit_batch(events).await);
         }
-        self.combine(results)
+        self.combine_results(results)
     }
 
     async fn flush(&self) -> Result<(), TelemetryError> {
@@ -144,7 +155,7 @@ impl TelemetrySink for TeeSink {
         for sink in &self.sinks {
             results.push(sink.flush().await);
         }
-        self.combine(results)
+        self.combine_results(results)
     }
 
     fn is_local(&self) -> bool {

@@ -1,0 +1,432 @@
+//! [`TelemetryContextBuilder`]: the author's settings, checked by `build`.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::{
+    DEFAULT_BATCH_SIZE, DEFAULT_DEADLINE, DEFAULT_LINGER, DEFAULT_QUEUE_CAPACITY, Inner,
+    LOCAL_LOG_FILE, TelemetryContext, assemble,
+};
+use crate::consent::{CollectionPolicy, ConsentMode, Env, ToolInfo};
+use crate::deletion::{DeletionRequestor, EventDeletionRequestor};
+use crate::error::TelemetryError;
+use crate::event::{AttrValue, IntoAttrValue};
+use crate::naming;
+use crate::pipeline::{
+    BatchConfig, DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_FILES, Delivery, DeliveryMode,
+    EventFactory, Queue, SpoolLimits,
+};
+use crate::sink::{TeeSink, TelemetrySink};
+
+/// Builds a [`TelemetryContext`]. Every mistake is reported by [`build`](Self::build)
+/// as a [`TelemetryError::Config`], never a panic.
+///
+/// ```
+/// let ctx = telemetry::TelemetryContext::builder()
+///     .tool("mytool")
+///     .tool_version(env!("CARGO_PKG_VERSION"))
+///     .salt("mytool-telemetry-v1")
+///     .sink(telemetry::FileSink::new("/tmp/mytool-events.jsonl"))
+///     .default_attr("channel", "stable")
+///     .deadline(std::time::Duration::from_millis(200))
+///     .build()?;
+/// # drop(ctx);
+/// # Ok::<(), telemetry::TelemetryError>(())
+/// ```
+#[derive(Default)]
+#[must_use]
+pub struct TelemetryContextBuilder {
+    tool: Option<&'static str>,
+    tool_version: Option<&'static str>,
+    salt: Option<String>,
+    sinks: Vec<Arc<dyn TelemetrySink>>,
+    policy: Option<CollectionPolicy>,
+    consent: ConsentMode,
+    env: Option<Env>,
+    config_dir: Option<PathBuf>,
+    deletion: Option<Arc<dyn DeletionRequestor>>,
+    deadline: Option<Duration>,
+    queue_capacity: Option<usize>,
+    batch_size: Option<usize>,
+    linger: Option<Duration>,
+    delivery_mode: Option<DeliveryMode>,
+    spool_limits: Option<SpoolLimits>,
+    data_dir: Option<PathBuf>,
+    local_log: bool,
+    default_attrs: BTreeMap<Cow<'static, str>, AttrValue>,
+}
+
+impl std::fmt::Debug for TelemetryContextBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelemetryContextBuilder")
+            .field("tool", &self.tool)
+            .field("tool_version", &self.tool_version)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TelemetryContextBuilder {
+    /// The tool's name (required): letters, digits, `-`, `_`, `.`; at most 64 bytes.
+    /// It names the data directory and the `<TOOL>_TELEMETRY*` variables. A
+    /// `&'static str` (usually `env!("CARGO_PKG_NAME")` or a literal): it is in every
+    /// event, so it is fixed when the tool is compiled.
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().tool("mytool");
+    /// # drop(b);
+    /// ```
+    pub fn tool(mut self, tool: &'static str) -> Self {
+        self.tool = Some(tool);
+        self
+    }
+
+    /// The tool's version (required), usually `env!("CARGO_PKG_VERSION")`: a
+    /// `&'static str` of at most 64 ASCII letters, digits, `.`, `-` and `+` (a SemVer
+    /// version with pre-release and build metadata fits); [`build`](Self::build) refuses
+    /// anything else. It is in every event, so it is fixed when the tool is compiled.
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().tool_version(env!("CARGO_PKG_VERSION"));
+    /// # drop(b);
+    /// ```
+    pub fn tool_version(mut self, version: &'static str) -> Self {
+        self.tool_version = Some(version);
+        self
+    }
+
+    /// The salt hashed with the machine id (default: the tool name). A per-tool salt
+    /// means two tools on one machine report unrelated ids.
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().salt("mytool-v1");
+    /// # drop(b);
+    /// ```
+    pub fn salt(mut self, salt: impl Into<String>) -> Self {
+        self.salt = Some(salt.into());
+        self
+    }
+
+    /// Adds a sink. Several sinks receive every event (see [`TeeSink`]).
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().sink(telemetry::MemorySink::new());
+    /// # drop(b);
+    /// ```
+    pub fn sink(mut self, sink: impl TelemetrySink) -> Self {
+        self.sinks.push(Arc::new(sink));
+        self
+    }
+
+    /// Adds several shared sinks.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let sinks: Vec<Arc<dyn telemetry::TelemetrySink>> = vec![Arc::new(telemetry::NoopSink)];
+    /// let b = telemetry::TelemetryContext::builder().sinks(sinks);
+    /// # drop(b);
+    /// ```
+    pub fn sinks(mut self, sinks: impl IntoIterator<Item = Arc<dyn TelemetrySink>>) -> Self {
+        self.sinks.extend(sinks);
+        self
+    }
+
+    /// Sets the policy in code, bypassing consent resolution (for tests, and for tools
+    /// with a consent flow of their own). Without it, [`build`](Self::build) resolves
+    /// consent from the environment and the user's config file (see [`crate::consent`]).
+    /// The `collect` feature still wins: compiled out is always disabled.
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().policy(telemetry::CollectionPolicy::Enabled);
+    /// # drop(b);
+    /// ```
+    pub fn policy(mut self, policy: CollectionPolicy) -> Self {
+        self.policy = Some(policy);
+        self
+    }
+
+    /// How consent is asked for: [`ConsentMode::OptIn`] (default) or
+    /// [`ConsentMode::OptOut`] with a notice shown once on a terminal.
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().consent(telemetry::consent::ConsentMode::OptIn);
+    /// # drop(b);
+    /// ```
+    pub fn consent(mut self, mode: ConsentMode) -> Self {
+        self.consent = mode;
+        self
+    }
+
+    /// The environment consent is resolved from (default: [`Env::from_process`]).
+    /// Tests inject one to check every rule without touching the process environment.
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().env(telemetry::consent::Env::empty());
+    /// # drop(b);
+    /// ```
+    pub fn env(mut self, env: Env) -> Self {
+        self.env = Some(env);
+        self
+    }
+
+    /// The tool's config dir (default: `<TOOL>_CONFIG_DIR`, else the platform's, e.g.
+    /// `~/.config/<tool>` on Linux), where `telemetry.json` and `telemetry.key` live.
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().config_dir("/tmp/mytool-config");
+    /// # drop(b);
+    /// ```
+    pub fn config_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.config_dir = Some(dir.into());
+        self
+    }
+
+    /// How `telemetry reset` asks the backend to delete this machine's data (default:
+    /// [`EventDeletionRequestor`], a `data.deletion_request` event through the sinks).
+    ///
+    /// ```
+    /// let m = telemetry::deletion::MailtoDeletionRequestor::new("privacy@example.com").unwrap();
+    /// let b = telemetry::TelemetryContext::builder().deletion_requestor(m);
+    /// # drop(b);
+    /// ```
+    pub fn deletion_requestor(mut self, requestor: impl DeletionRequestor) -> Self {
+        self.deletion = Some(Arc::new(requestor));
+        self
+    }
+
+    /// The most time the exit flush may take (default 100 ms).
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().deadline(std::time::Duration::from_millis(50));
+    /// # drop(b);
+    /// ```
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// Capacity of the in-memory queue (default 1000). When it is full, new events are
+    /// dropped and counted; recording never waits.
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().queue_capacity(10_000);
+    /// # drop(b);
+    /// ```
+    pub fn queue_capacity(mut self, capacity: usize) -> Self {
+        self.queue_capacity = Some(capacity);
+        self
+    }
+
+    /// The largest batch handed to a sink at once (default 100).
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().batch_size(500);
+    /// # drop(b);
+    /// ```
+    pub fn batch_size(mut self, size: usize) -> Self {
+        self.batch_size = Some(size);
+        self
+    }
+
+    /// How long the worker waits for a batch to fill before sending a partial one
+    /// (default 1 s; a flush sends at once).
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().linger(std::time::Duration::from_millis(10));
+    /// # drop(b);
+    /// ```
+    pub fn linger(mut self, linger: Duration) -> Self {
+        self.linger = Some(linger);
+        self
+    }
+
+    /// How accepted events are protected on their way to the sinks (see
+    /// [`DeliveryMode`]). Default: `AtLeastOnce` when a sink is not local (a network
+    /// sink such as `HttpSink`/`OtlpSink`, or a custom sink that does not declare
+    /// [`is_local`](TelemetrySink::is_local)), `AtMostOnce` otherwise. In
+    /// `AtLeastOnce` the remote sinks are fed through the spool in
+    /// `<data dir>/spool/` and the local sinks are still written directly, once (with
+    /// no remote sink, every sink goes through the spool). Without a data dir (no home
+    /// directory) the spool is impossible and delivery is `AtMostOnce`.
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().delivery_mode(telemetry::DeliveryMode::AtMostOnce);
+    /// # drop(b);
+    /// ```
+    pub fn delivery_mode(mut self, mode: DeliveryMode) -> Self {
+        self.delivery_mode = Some(mode);
+        self
+    }
+
+    /// Bounds of the spool (defaults [`DEFAULT_SPOOL_MAX_FILES`] files, one batch
+    /// each, and [`DEFAULT_SPOOL_MAX_BYTES`] bytes). When a new batch would exceed
+    /// either, the oldest waiting batches are deleted and counted
+    /// ([`DeliveryStats::pruned_events`]).
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().spool_limits(100, 1 << 20);
+    /// # drop(b);
+    /// ```
+    pub fn spool_limits(mut self, max_files: usize, max_bytes: u64) -> Self {
+        self.spool_limits = Some(SpoolLimits {
+            max_files,
+            max_bytes,
+        });
+        self
+    }
+
+    /// Where the install id (and the spool) live. Default: the platform data dir,
+    /// `<data>/<tool>/telemetry` (e.g. `~/.local/share/mytool/telemetry` on Linux).
+    /// Nothing is created there while telemetry is disabled.
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().data_dir("/var/lib/mytool/telemetry");
+    /// # drop(b);
+    /// ```
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// Adds the local event log: a [`FileSink`](crate::FileSink) appending JSON lines to
+    /// `<data dir>/events.jsonl` (see [`data_dir`](Self::data_dir)), so users can read
+    /// exactly what was recorded. Created only when the first event is delivered.
+    ///
+    /// ```
+    /// let ctx = telemetry::TelemetryContext::builder()
+    ///     .tool("mytool")
+    ///     .tool_version("1")
+    ///     .data_dir("/tmp/mytool-telemetry")
+    ///     .local_log()
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(ctx.local_log_path().unwrap(), std::path::Path::new("/tmp/mytool-telemetry/events.jsonl"));
+    /// ```
+    pub fn local_log(mut self) -> Self {
+        self.local_log = true;
+        self
+    }
+
+    /// A tool-level attribute added to every event; a per-event attribute with the same
+    /// key wins. The key is a `&'static str` and the value a bool, a number, a
+    /// `&'static str` or a [`SafeValue`](crate::SafeValue) (see [`IntoAttrValue`]): never
+    /// text read at run time. A value of `None` adds nothing.
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().default_attr("channel", "beta");
+    /// # drop(b);
+    /// ```
+    pub fn default_attr(mut self, key: &'static str, value: impl IntoAttrValue) -> Self {
+        match value.into_attr_value() {
+            Some(value) => self.default_attrs.insert(Cow::Borrowed(key), value),
+            None => self.default_attrs.remove(key),
+        };
+        self
+    }
+
+    /// Checks the settings and builds the context. Starts nothing: the worker thread
+    /// starts with the first recorded event.
+    ///
+    /// ```
+    /// let err = telemetry::TelemetryContext::builder().tool("t").build().unwrap_err();
+    /// assert!(err.to_string().contains("tool_version"));
+    /// ```
+    pub fn build(self) -> Result<TelemetryContext, TelemetryError> {
+        let config = |msg: String| Err(TelemetryError::Config(msg));
+        let Some(tool) = self.tool else {
+            return config("`tool` is required".into());
+        };
+        if !naming::is_valid_tool_name(tool) {
+            return config(format!(
+                "tool name {tool:?} must be 1-64 ASCII letters, digits, '-', '_' or '.'"
+            ));
+        }
+        let Some(tool_version) = self.tool_version else {
+            return config("`tool_version` is required".into());
+        };
+        if !naming::is_valid_tool_version(tool_version) {
+            return config(format!(
+                "tool version {tool_version:?} must be 1-64 ASCII letters, digits, '.', '-' or '+' \
+                 (a SemVer version such as 1.2.3-beta.1+abc fits)"
+            ));
+        }
+        if let Some(key) = self
+            .default_attrs
+            .keys()
+            .find(|k| !naming::is_valid_attr_key(k))
+        {
+            return config(format!("default attribute key {key:?} is not snake_case"));
+        }
+        let capacity = self.queue_capacity.unwrap_or(DEFAULT_QUEUE_CAPACITY);
+        if capacity == 0 {
+            return config("`queue_capacity` must be at least 1".into());
+        }
+        let batch_size = self.batch_size.unwrap_or(DEFAULT_BATCH_SIZE);
+        if batch_size == 0 {
+            return config("`batch_size` must be at least 1".into());
+        }
+        let data_dir = self.data_dir.or_else(|| crate::layout::data_dir(tool));
+        let tool_info = ToolInfo::new(tool).with_mode(self.consent.clone());
+        let (decision, config_dir) = assemble::decide(
+            &tool_info,
+            self.policy,
+            self.env,
+            self.config_dir,
+            data_dir.as_deref(),
+        );
+        let local_log = match (self.local_log || decision.local_only, &data_dir) {
+            (false, _) => None,
+            (true, Some(dir)) => Some(dir.join(LOCAL_LOG_FILE)),
+            (true, None) => {
+                return config(
+                    "`local_log` needs a data dir: no home directory was found, set `data_dir`"
+                        .into(),
+                );
+            }
+        };
+        let sinks = assemble::sinks(self.sinks, &decision, local_log.as_deref());
+        let delivery = Delivery::plan(
+            sinks.clone(),
+            self.delivery_mode,
+            data_dir.as_deref(),
+            self.spool_limits.unwrap_or(SpoolLimits {
+                max_files: DEFAULT_SPOOL_MAX_FILES,
+                max_bytes: DEFAULT_SPOOL_MAX_BYTES,
+            }),
+        );
+        let Some(sink) = TeeSink::combine(sinks) else {
+            return config("at least one sink is required".into());
+        };
+        let salt = self.salt.unwrap_or_else(|| tool.to_owned());
+        let enabled = decision.policy == CollectionPolicy::Enabled;
+        let factory = EventFactory::new(tool, tool_version, salt, data_dir, self.default_attrs);
+        Ok(TelemetryContext {
+            inner: Arc::new(Inner {
+                factory: Arc::new(factory),
+                sink,
+                enabled: AtomicBool::new(enabled),
+                policy_change: Mutex::new(()),
+                deadline: self.deadline.unwrap_or(DEFAULT_DEADLINE),
+                batch: BatchConfig {
+                    linger: self.linger.unwrap_or(DEFAULT_LINGER),
+                },
+                queue: Arc::new(Queue::new(capacity, batch_size, enabled)),
+                local_log,
+                worker: Mutex::new(None),
+                worker_started: AtomicBool::new(false),
+                delivery: Arc::new(delivery),
+                decision,
+                consent_mode: self.consent,
+                config_dir,
+                deletion: self
+                    .deletion
+                    .unwrap_or_else(|| Arc::new(EventDeletionRequestor)),
+            }),
+        })
+    }
+}
+
