@@ -17,7 +17,8 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use telemetry::{CollectionPolicy, NoopSink, TelemetryContext, TelemetryGuard};
+use telemetry::sink::NoopSink;
+use telemetry::{CollectionPolicy, TelemetryContext, TelemetryGuard};
 
 #[path = "measured/mod.rs"]
 mod measured;
@@ -96,7 +97,7 @@ fn run(name: &str, guard: &TelemetryGuard, case: fn()) {
         let _ = ctx.flush_blocking(Duration::from_secs(30));
         eprintln!(
             "{name:<28} {per_call:>8.1} ns/call (dropped {})",
-            ctx.dropped_events()
+            ctx.stats().dropped
         );
     }
 }

@@ -14,7 +14,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use telemetry::{CollectionPolicy, Event, TelemetryContext, TelemetryError, TelemetrySink, track};
+use telemetry::sink::TelemetrySink;
+use telemetry::{CollectionPolicy, Event, TelemetryContext, TelemetryError, track};
 
 /// A sink far slower than any producer: 1 ms per batch.
 struct SlowSink;
@@ -75,7 +76,7 @@ fn child(capacity: usize, events: u64) {
     }
     let elapsed = t.elapsed();
     let after = vm_hwm_kib();
-    let dropped = ctx.dropped_events();
+    let dropped = ctx.stats().dropped;
     println!(
         "capacity {capacity:>9}: {events} events in {:>6.2} s ({:>5.1} M/s), accepted {:>9}, \
          dropped {:>9}, VmHWM before {:>7} KiB, after {:>7} KiB (+{} KiB)",

@@ -20,7 +20,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use telemetry::{CollectionPolicy, FileSink, TelemetryContext, TelemetrySink, track};
+use telemetry::sink::{FileSink, TelemetrySink};
+use telemetry::{CollectionPolicy, TelemetryContext, track};
 
 const EVENTS: u64 = 200_000;
 const THREADS: u64 = 4;
@@ -70,11 +71,11 @@ fn round(
     });
     let flushed = ctx.flush_blocking(Duration::from_secs(60));
     let elapsed = t.elapsed();
-    let delivered = ctx.delivered_events();
-    if flushed.is_err() || delivered != EVENTS || ctx.dropped_events() != 0 {
+    let delivered = ctx.stats().delivered;
+    if flushed.is_err() || delivered != EVENTS || ctx.stats().dropped != 0 {
         eprintln!(
             "round incomplete: flush {flushed:?}, delivered {delivered}/{EVENTS}, dropped {}",
-            ctx.dropped_events()
+            ctx.stats().dropped
         );
     }
     drop(guard);
@@ -109,7 +110,8 @@ fn file_sink(c: &mut Criterion) {
 
 #[cfg(feature = "http")]
 fn http_sink(c: &mut Criterion) {
-    use telemetry::{DeliveryMode, HttpSink};
+    use telemetry::DeliveryMode;
+    use telemetry::sink::HttpSink;
     let url = server::start();
     let mut g = c.benchmark_group("pipeline_http_loopback");
     g.throughput(Throughput::Elements(EVENTS));

@@ -30,7 +30,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use telemetry::{CollectionPolicy, NoopSink, TelemetryContext, TelemetryGuard};
+use telemetry::sink::NoopSink;
+use telemetry::{CollectionPolicy, TelemetryContext, TelemetryGuard};
 use tracing_subscriber::layer::SubscriberExt as _;
 
 #[path = "measured/mod.rs"]
@@ -126,8 +127,8 @@ fn report_drops(guard: &TelemetryGuard, what: &str) {
     if let Some(ctx) = guard.context() {
         eprintln!(
             "[{what}] delivered {} events, dropped {}",
-            ctx.delivered_events(),
-            ctx.dropped_events()
+            ctx.stats().delivered,
+            ctx.stats().dropped
         );
     }
 }

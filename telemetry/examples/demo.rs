@@ -121,7 +121,7 @@ fn telemetry_context(consent: Consent) -> Option<TelemetryContext> {
         Ok(url) if !url.is_empty() => {
             let loopback =
                 url.starts_with("http://127.0.0.1:") || url.starts_with("http://localhost:");
-            match telemetry::HttpSink::builder(&url)
+            match telemetry::sink::HttpSink::builder(&url)
                 .allow_insecure_http(loopback)
                 .build()
             {

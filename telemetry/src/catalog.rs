@@ -2,7 +2,7 @@
 //!
 //! Each `#[track]` site emits one `static EventSpec`, registered with a `linkme`
 //! distributed slice (the linker gathers them, there is no start-up code), so
-//! [`catalog()`] lists every tracked function of the binary, called or not — what
+//! [`events()`] lists every tracked function of the binary, called or not — what
 //! `telemetry schema` prints — and [`validate()`] checks that one event name always
 //! carries the same attributes.
 //!
@@ -356,14 +356,14 @@ pub const ANY_KIND: &str = "any";
 /// fn example(verbose: bool) {}
 /// # example(false);
 ///
-/// let spec = telemetry::catalog()
+/// let spec = telemetry::catalog::events()
 ///     .into_iter()
 ///     .find(|s| s.name() == "docs.catalog_example")
 ///     .unwrap();
 /// assert_eq!(spec.module_path(), module_path!());
 /// assert_eq!(spec.keys().collect::<Vec<_>>(), [("answer", "int"), ("verbose", "bool")]);
 /// ```
-pub fn catalog() -> Vec<&'static EventSpec> {
+pub fn events() -> Vec<&'static EventSpec> {
     let mut specs: Vec<&'static EventSpec> = registered().iter().collect();
     specs.sort_by_key(|s| (s.name, s.module_path));
     specs
@@ -385,7 +385,7 @@ pub fn catalog() -> Vec<&'static EventSpec> {
 ///
 /// A [`CatalogError`] listing, for each conflicting name, every site and its keys.
 pub fn validate() -> Result<(), CatalogError> {
-    check(&catalog())
+    check(&events())
 }
 
 /// The conflicts among `specs` (sorted by name).

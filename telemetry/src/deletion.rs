@@ -2,7 +2,7 @@
 //!
 //! A deletion request carries the machine id, so it is itself a transmission: it is
 //! sent only when nothing forbids sending and there can be something to delete
-//! ([`TelemetryContext::deletion_request_allowed`]):
+//! ([`TelemetryContext::deletion_request_allowed`](crate::TelemetryContext::deletion_request_allowed)):
 //!
 //! 1. no environment veto: `DO_NOT_TRACK`, `<TOOL>_TELEMETRY_DISABLED`,
 //!    `<TOOL>_TELEMETRY=0`, CI (unless `<TOOL>_TELEMETRY=1`) or the `collect` feature
@@ -16,45 +16,21 @@
 //!
 //! Otherwise the machine id is not even derived.
 
-use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::consent::CollectionPolicy;
-use crate::consent::{self, ConfigState, DecisionSource};
-use crate::context::TelemetryContext;
+use crate::consent::DecisionSource;
 use crate::error::TelemetryError;
 use crate::event::Event;
-use crate::util::fs::{self as fsutil, DirLink};
+use crate::sink::TelemetrySink;
 
 /// The event name of a deletion request sent through the sinks.
 pub const DELETION_EVENT: &str = "data.deletion_request";
 
-/// The longest [`TelemetryContext::request_deletion`] waits.
+/// The longest a deletion request may take.
 pub const DELETION_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// One local file [`TelemetryContext::forget_identity`] dealt with.
-///
-/// ```
-/// # let dir = tempfile::tempdir().unwrap();
-/// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink)
-/// #     .data_dir(dir.path().join("d")).config_dir(dir.path().join("c")).build().unwrap();
-/// for removal in ctx.forget_identity() {
-///     assert_eq!(removal.result.unwrap(), false, "nothing there to delete");
-/// }
-/// ```
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct Removal {
-    /// What the file is (`install id`, `local key`, `local event log`).
-    pub what: &'static str,
-    /// Where it is.
-    pub path: PathBuf,
-    /// `Ok(true)`: deleted; `Ok(false)`: there was none; `Err`: it could not be deleted
-    /// (including when its directory is refused by the trust rules).
-    pub result: Result<bool, TelemetryError>,
-}
 
 /// Why no deletion request is sent (see the module docs).
 ///
@@ -137,7 +113,7 @@ impl NoRequest {
 }
 
 /// The variables behind an environment veto, in words.
-fn veto_words(rule: DecisionSource, prefix: &str) -> String {
+pub(crate) fn veto_words(rule: DecisionSource, prefix: &str) -> String {
     match rule {
         DecisionSource::DoNotTrack => "DO_NOT_TRACK".into(),
         DecisionSource::EnvDisabled => {
@@ -148,164 +124,36 @@ fn veto_words(rule: DecisionSource, prefix: &str) -> String {
     }
 }
 
-impl TelemetryContext {
-    /// Whether a deletion request may be sent now (module docs): no environment veto,
-    /// and telemetry was enabled in this process or, per the config file (read again
-    /// now), on this machine before. Derives nothing, sends nothing.
-    ///
-    /// ```
-    /// # let dir = tempfile::tempdir().unwrap();
-    /// let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink)
-    ///     .env(telemetry::consent::Env::empty().with_config_dir(dir.path())).build().unwrap();
-    /// # #[cfg(feature = "collect")]
-    /// assert_eq!(ctx.deletion_request_allowed(), Err(telemetry::deletion::NoRequest::NeverEnabled));
-    /// ```
-    pub fn deletion_request_allowed(&self) -> Result<(), NoRequest> {
-        let decision = self.decision();
-        if let Some(rule) = decision.env_veto {
-            return Err(NoRequest::Vetoed {
-                rule,
-                what: veto_words(rule, &self.tool_info().env_prefix()),
-            });
-        }
-        if decision.policy == CollectionPolicy::Enabled {
-            return Ok(());
-        }
-        match decision.config_path.as_deref().map(consent::load_config) {
-            Some(ConfigState::Valid(file)) if file.was_ever_enabled() => Ok(()),
-            Some(ConfigState::Refused { reason }) => Err(NoRequest::ConfigRefused { reason }),
-            _ => Err(NoRequest::NeverEnabled),
-        }
-    }
-
-    /// Asks the backend to delete what it holds for this machine, with the configured
-    /// [`DeletionRequestor`], waiting at most [`DELETION_TIMEOUT`]. Runs on a thread of
-    /// its own, so it works the same from sync code and inside an async runtime.
-    /// Returns the requestor's report. (`telemetry reset` calls it.)
-    ///
-    /// Refused with [`TelemetryError::NotSent`], without deriving the machine id, unless
-    /// [`deletion_request_allowed`](Self::deletion_request_allowed).
-    ///
-    /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::MemorySink::new())
-    /// #     .policy(telemetry::CollectionPolicy::Enabled).build().unwrap();
-    /// # #[cfg(feature = "collect")] {
-    /// let report = ctx.request_deletion()?;
-    /// assert!(report.contains("deletion request event sent"));
-    /// # }
-    /// # Ok::<(), telemetry::TelemetryError>(())
-    /// ```
-    pub fn request_deletion(&self) -> Result<String, TelemetryError> {
-        if let Err(why) = self.deletion_request_allowed() {
-            return Err(TelemetryError::NotSent {
-                reason: why.to_string(),
-                help: why.how_to_send(self.tool()),
-            });
-        }
-        let machine_id = self.machine_id().to_owned();
-        std::thread::scope(|scope| {
-            let handle = scope.spawn(|| {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|e| {
-                        TelemetryError::Worker(format!("no runtime for the deletion request: {e}"))
-                    })?;
-                let request = DeletionRequest::new(self, &machine_id);
-                runtime.block_on(async {
-                    tokio::time::timeout(
-                        DELETION_TIMEOUT,
-                        self.deletion_requestor().request(&request),
-                    )
-                    .await
-                    .map_err(|_| TelemetryError::Timeout {
-                        deadline: DELETION_TIMEOUT,
-                    })?
-                })
-            });
-            handle.join().unwrap_or_else(|_| {
-                Err(TelemetryError::Worker(
-                    "the deletion request panicked".into(),
-                ))
-            })
-        })
-    }
-
-    /// Deletes what identifies this installation locally: the install id, the key of
-    /// [`Hashed`](crate::Hashed) values (a new one is made if telemetry is used again,
-    /// so later digests do not match earlier ones) and the local event log. Every file
-    /// is attempted; each result is reported. (`telemetry reset` calls it.)
-    ///
-    /// ```
-    /// # let dir = tempfile::tempdir().unwrap();
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink)
-    /// #     .data_dir(dir.path().join("d")).config_dir(dir.path().join("c")).local_log().build().unwrap();
-    /// let whats: Vec<_> = ctx.forget_identity().into_iter().map(|r| r.what).collect();
-    /// assert_eq!(whats, ["install id", "local key", "local event log"]);
-    /// ```
-    pub fn forget_identity(&self) -> Vec<Removal> {
-        let files = [
-            (
-                "install id",
-                self.data_dir()
-                    .map(|d| d.join(crate::identity::INSTALL_ID_FILE)),
-            ),
-            (
-                "local key",
-                self.config_dir().map(|d| d.join(crate::hashed::KEY_FILE)),
-            ),
-            ("local event log", self.local_log_path().map(PathBuf::from)),
-        ];
-        let removals = files
-            .into_iter()
-            .filter_map(|(what, path)| path.map(|p| (what, p)))
-            .map(|(what, path)| {
-                // The key lives in the user's config dir (may be a link to their
-                // dotfiles); the others in the data dir, which must not be a link.
-                let link = if what == "local key" {
-                    DirLink::Allowed
-                } else {
-                    DirLink::Refused
-                };
-                let result = fsutil::remove_checked(&path, link);
-                Removal { what, path, result }
-            })
-            .collect();
-        crate::hashed::forget_cached_key();
-        removals
-    }
-}
-
-/// What a deletion request is about.
-///
-/// ```
-/// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
-/// let req = telemetry::deletion::DeletionRequest::new(&ctx, "ab12");
-/// assert_eq!(req.machine_id(), "ab12");
-/// ```
-#[derive(Debug, Clone, Copy)]
+/// What a deletion request is about: the salted machine id the events carried, the
+/// tool, and the sinks the events went to. Made by
+/// [`TelemetryContext::reset`](crate::TelemetryContext::reset) for the configured
+/// [`DeletionRequestor`].
+#[derive(Clone, Copy)]
 pub struct DeletionRequest<'a> {
-    ctx: &'a TelemetryContext,
-    machine_id: &'a str,
+    pub(crate) tool: &'a str,
+    pub(crate) tool_version: &'a str,
+    pub(crate) machine_id: &'a str,
+    pub(crate) sink: &'a Arc<dyn TelemetrySink>,
 }
 
-impl<'a> DeletionRequest<'a> {
-    /// A request for the data of `machine_id` (the salted id the events carried).
-    ///
-    /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
-    /// let req = telemetry::deletion::DeletionRequest::new(&ctx, "ab12");
-    /// assert_eq!(req.tool(), "t");
-    /// ```
-    pub fn new(ctx: &'a TelemetryContext, machine_id: &'a str) -> Self {
-        Self { ctx, machine_id }
+impl std::fmt::Debug for DeletionRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeletionRequest")
+            .field("tool", &self.tool)
+            .field("tool_version", &self.tool_version)
+            .field("machine_id", &self.machine_id)
+            .field("sink", &self.sink.describe())
+            .finish()
     }
+}
 
+impl DeletionRequest<'_> {
     /// The salted machine id whose data should be deleted.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
-    /// assert_eq!(telemetry::deletion::DeletionRequest::new(&ctx, "x").machine_id(), "x");
+    /// # fn f(req: &telemetry::deletion::DeletionRequest<'_>) {
+    /// assert_eq!(req.machine_id().len(), 64);
+    /// # }
     /// ```
     pub fn machine_id(&self) -> &str {
         self.machine_id
@@ -314,21 +162,34 @@ impl<'a> DeletionRequest<'a> {
     /// The tool's name.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
-    /// assert_eq!(telemetry::deletion::DeletionRequest::new(&ctx, "x").tool(), "t");
+    /// # fn f<'a>(req: &'a telemetry::deletion::DeletionRequest<'a>) -> &'a str {
+    /// req.tool()
+    /// # }
     /// ```
     pub fn tool(&self) -> &str {
-        self.ctx.tool()
+        self.tool
     }
 
-    /// The context the request is made for (its sinks, its tool version).
+    /// The tool's version.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
-    /// assert_eq!(telemetry::deletion::DeletionRequest::new(&ctx, "x").context().tool_version(), "1");
+    /// # fn f<'a>(req: &'a telemetry::deletion::DeletionRequest<'a>) -> &'a str {
+    /// req.tool_version()
+    /// # }
     /// ```
-    pub fn context(&self) -> &TelemetryContext {
-        self.ctx
+    pub fn tool_version(&self) -> &str {
+        self.tool_version
+    }
+
+    /// The context's sinks (one, or a tee of several): where the events went.
+    ///
+    /// ```
+    /// # fn f(req: &telemetry::deletion::DeletionRequest<'_>) -> String {
+    /// req.sink().describe()
+    /// # }
+    /// ```
+    pub fn sink(&self) -> &dyn TelemetrySink {
+        &**self.sink
     }
 }
 
@@ -365,19 +226,18 @@ pub struct EventDeletionRequestor;
 #[async_trait]
 impl DeletionRequestor for EventDeletionRequestor {
     async fn request(&self, req: &DeletionRequest<'_>) -> Result<String, TelemetryError> {
-        let ctx = req.context();
         let event = Event::now(
             DELETION_EVENT.into(),
-            ctx.tool().into(),
-            ctx.tool_version().into(),
+            req.tool().into(),
+            req.tool_version().into(),
             req.machine_id().into(),
         );
-        let sink = ctx.sink();
+        let sink = req.sink();
         sink.emit(&event).await?;
         sink.flush().await?;
         Ok(format!(
             "deletion request event sent to {}",
-            ctx.describe_sinks()
+            sink.describe()
         ))
     }
 }

@@ -47,7 +47,7 @@ pub enum TelemetryError {
         source: serde_json::Error,
     },
 
-    /// The context was configured wrongly.
+    /// The context was configured wrongly (a missing or invalid builder setting).
     #[error("invalid telemetry configuration: {0}")]
     #[diagnostic(
         code(telemetry::config),
@@ -80,20 +80,112 @@ pub enum TelemetryError {
         reason: String,
     },
 
-    /// Nothing was sent because consent does not allow it (a deletion request with
-    /// `DO_NOT_TRACK` set, or on a machine where telemetry was never enabled).
+    /// An event name or attribute key given to the run-time API breaks the naming rules
+    /// (lowercase dotted names, snake_case keys, at most 64 bytes).
     ///
     /// ```
-    /// let err = telemetry::TelemetryError::NotSent { reason: "DO_NOT_TRACK is set".into(), help: "unset it".into() };
-    /// assert!(err.to_string().contains("DO_NOT_TRACK"));
+    /// let err = telemetry::TelemetryError::InvalidName { what: "event name", name: "Cmd".into() };
+    /// assert!(err.to_string().contains("event name \"Cmd\""));
     /// ```
-    #[error("nothing was sent: {reason}")]
-    #[diagnostic(code(telemetry::not_sent), help("{help}"))]
-    NotSent {
-        /// Why.
+    #[error("{what} {name:?} breaks the naming rules")]
+    #[diagnostic(
+        code(telemetry::invalid_name),
+        help(
+            "event names are lowercase dotted words (`cmd.build`), attribute keys snake_case (`dry_run`), each at most 64 bytes"
+        )
+    )]
+    InvalidName {
+        /// `event name` or `attribute key`.
+        what: &'static str,
+        /// The name given.
+        name: String,
+    },
+
+    /// A file telemetry keeps (the config file, the local key, the install id) holds
+    /// something it cannot read. Where the user's command asked to write it, the file
+    /// is left as it is.
+    ///
+    /// ```
+    /// let err = telemetry::TelemetryError::CorruptFile {
+    ///     path: "/home/me/.config/mytool/telemetry.json".into(),
+    ///     reason: "expected value at line 1 column 1".into(),
+    /// };
+    /// assert!(err.to_string().contains("telemetry.json"));
+    /// ```
+    #[error("telemetry could not read {}: {reason}", path.display())]
+    #[diagnostic(
+        code(telemetry::corrupt_file),
+        help(
+            "remove the file: it is made again when needed (the config file by `telemetry enable` or `disable`)"
+        )
+    )]
+    CorruptFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
         reason: String,
-        /// How to send anyway, if the user wants to.
-        help: String,
+    },
+
+    /// No config dir is known (no home directory), so a choice cannot be saved.
+    ///
+    /// ```
+    /// let err = telemetry::TelemetryError::NoConfigDir { variable: "MYTOOL_CONFIG_DIR".into() };
+    /// assert!(err.to_string().contains("MYTOOL_CONFIG_DIR"));
+    /// ```
+    #[error("no config directory is known: set {variable}")]
+    #[diagnostic(code(telemetry::no_config_dir))]
+    NoConfigDir {
+        /// The variable that names one.
+        variable: String,
+    },
+
+    /// The operating system gave no randomness (for the local key or the install id).
+    ///
+    /// ```
+    /// let err = telemetry::TelemetryError::NoRandomness { purpose: "the local key", message: "unavailable".into() };
+    /// assert!(err.to_string().contains("local key"));
+    /// ```
+    #[error("no randomness for {purpose}: {message}")]
+    #[diagnostic(code(telemetry::no_randomness))]
+    NoRandomness {
+        /// What it was for.
+        purpose: &'static str,
+        /// The operating system's error.
+        message: String,
+    },
+
+    /// `reset` could not complete several of its steps (each one's error was reported
+    /// as it happened); the other steps were done.
+    ///
+    /// ```
+    /// let err = telemetry::TelemetryError::ResetIncomplete { failed: vec!["delete the local key".into(), "save the decision".into()] };
+    /// assert!(err.to_string().contains("2 reset steps failed"));
+    /// ```
+    #[error("{} reset steps failed: {}", failed.len(), failed.join(", "))]
+    #[diagnostic(
+        code(telemetry::reset_incomplete),
+        help("the local reset completed as far as it could; run it again once the cause is fixed")
+    )]
+    ResetIncomplete {
+        /// The steps that failed.
+        failed: Vec<String>,
+    },
+
+    /// A server asked for no requests until a later time (`Retry-After`): the batch was
+    /// not sent and waits in the spool.
+    ///
+    /// ```
+    /// let until = std::time::SystemTime::now() + std::time::Duration::from_secs(60);
+    /// let err = telemetry::TelemetryError::Paused { sink: "http https://t.example.com".into(), until };
+    /// assert!(err.is_retryable());
+    /// ```
+    #[error("not sent to {sink}: the server asked for no request for another {} s (Retry-After); the batch waits in the spool", until.duration_since(std::time::SystemTime::now()).unwrap_or_default().as_secs_f64().ceil())]
+    #[diagnostic(code(telemetry::paused))]
+    Paused {
+        /// The sink.
+        sink: String,
+        /// When requests may resume.
+        until: std::time::SystemTime,
     },
 
     /// A sink failed to deliver events.
@@ -182,11 +274,19 @@ impl TelemetryError {
             Self::Http { retryable, .. } => *retryable,
             Self::Serde { .. }
             | Self::Config(_)
+            | Self::InvalidName { .. }
+            | Self::CorruptFile { .. }
+            | Self::NoConfigDir { .. }
+            | Self::NoRandomness { .. }
+            | Self::ResetIncomplete { .. }
             | Self::Untrusted { .. }
-            | Self::NotSent { .. }
             | Self::QueueFull { .. }
             | Self::SinkPanicked => false,
-            Self::Io { .. } | Self::Sink { .. } | Self::Timeout { .. } | Self::Worker(_) => true,
+            Self::Io { .. }
+            | Self::Sink { .. }
+            | Self::Paused { .. }
+            | Self::Timeout { .. }
+            | Self::Worker(_) => true,
         }
     }
 

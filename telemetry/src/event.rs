@@ -380,7 +380,7 @@ impl AttrValue {
 /// A value the run-time API accepts as an attribute: a `bool`, a number, a
 /// `&'static str`, a [`SafeValue`](crate::SafeValue) (a derived enum or newtype,
 /// `Hashed`, an `Option` of one) or an [`AttrValue`]. Sealed: a `String` is none of
-/// these, so `record_sync("cmd.run", [("home", home_dir)])` does not compile.
+/// these, so `record_with_attrs("cmd.run", [("home", home_dir)])` does not compile.
 ///
 /// ```
 /// #[derive(telemetry::SafeValue)]

@@ -151,8 +151,10 @@ fn load_or_create_key(path: &Path) -> Result<[u8; KEY_LEN], TelemetryError> {
         return Ok(key);
     }
     let mut key = [0_u8; KEY_LEN];
-    getrandom::fill(&mut key)
-        .map_err(|e| TelemetryError::Config(format!("no randomness for the local key: {e}")))?;
+    getrandom::fill(&mut key).map_err(|e| TelemetryError::NoRandomness {
+        purpose: "the local key",
+        message: e.to_string(),
+    })?;
     if fsutil::publish_new(
         path,
         crate::util::hex::encode(&key).as_bytes(),
@@ -160,8 +162,7 @@ fn load_or_create_key(path: &Path) -> Result<[u8; KEY_LEN], TelemetryError> {
     )? {
         return Ok(key);
     }
-    read_key(path)?
-        .ok_or_else(|| TelemetryError::Config(format!("{} does not hold a key", path.display())))
+    read_key(path)?.ok_or_else(|| corrupt_key(path))
 }
 
 /// The key in `path`: `Ok(None)` when there is no file; an error when the file is
@@ -170,9 +171,7 @@ fn read_key(path: &Path) -> Result<Option<[u8; KEY_LEN]>, TelemetryError> {
     let Some(bytes) = fsutil::read_checked(path, DirLink::Allowed)? else {
         return Ok(None);
     };
-    parse_key(&bytes)
-        .map(Some)
-        .ok_or_else(|| TelemetryError::Config(format!("{} does not hold a key", path.display())))
+    parse_key(&bytes).map(Some).ok_or_else(|| corrupt_key(path))
 }
 
 fn parse_key(bytes: &[u8]) -> Option<[u8; KEY_LEN]> {
@@ -192,6 +191,13 @@ fn parse_key(bytes: &[u8]) -> Option<[u8; KEY_LEN]> {
 /// new one.
 pub(crate) fn forget_cached_key() {
     *CACHE.lock().unwrap_or_else(PoisonError::into_inner) = None;
+}
+
+fn corrupt_key(path: &Path) -> TelemetryError {
+    TelemetryError::CorruptFile {
+        path: path.to_owned(),
+        reason: "it does not hold a key".into(),
+    }
 }
 
 #[cfg(test)]

@@ -101,8 +101,9 @@ pub(crate) fn load_or_create_install_id(path: &Path) -> Result<String, Telemetry
     if crate::util::fs::publish_new(path, id.as_bytes(), DirLink::Refused)? {
         return Ok(id);
     }
-    read_install_id(path)?.ok_or_else(|| {
-        TelemetryError::Config(format!("{} does not hold an install id", path.display()))
+    read_install_id(path)?.ok_or_else(|| TelemetryError::CorruptFile {
+        path: path.to_owned(),
+        reason: "it does not hold an install id".into(),
     })
 }
 
@@ -115,8 +116,9 @@ fn read_install_id(path: &Path) -> Result<Option<String>, TelemetryError> {
         .ok()
         .and_then(|text| uuid::Uuid::parse_str(text.trim()).ok())
         .map(|id| Some(id.to_string()))
-        .ok_or_else(|| {
-            TelemetryError::Config(format!("{} does not hold an install id", path.display()))
+        .ok_or_else(|| TelemetryError::CorruptFile {
+            path: path.to_owned(),
+            reason: "it does not hold an install id".into(),
         })
 }
 

@@ -1,14 +1,27 @@
 //! Opt-in, anonymous usage telemetry for Rust command-line tools, private by
 //! construction.
 //!
-//! A tool installs one [`TelemetryContext`] with [`init`]; every call of a function
-//! marked `#[telemetry::track("cmd.build")]` then becomes one [`Event`] (name,
-//! duration, outcome, literal and captured attributes), delivered in the background by
-//! one worker thread to the configured [sinks](TelemetrySink) — but only when the
-//! author compiled collection in (feature `collect`) **and** the user consented.
+//! What a tool author needs, in the order a tool uses it:
+//!
+//! 1. [`#[track("cmd.build")]`](macro@track) on the functions to count: every call
+//!    becomes one [`Event`] (name, duration, outcome, literal and captured
+//!    attributes). Anything that could carry personal data does not compile.
+//! 2. [`#[derive(SafeValue)]`](derive@SafeValue) on a fieldless enum or a newtype, to
+//!    capture a value of your own; [`Hashed`] to correlate an identifier without
+//!    sending it.
+//! 3. [`TelemetryContext::builder()`] — tool name and version, where events go
+//!    ([`sink`]: the local log, [`HttpSink`](sink::HttpSink),
+//!    [`OtlpSink`](sink::OtlpSink)) — and [`init`], whose guard delivers at exit.
+//!    Consent is resolved from the environment and the user's config file
+//!    ([`consent`]).
+//! 4. [`cli::TelemetryCommand`] (feature `clap`): `mytool telemetry
+//!    status|enable|disable|reset|schema` for your users; without clap, the same
+//!    through [`TelemetryContext::enable`], [`disable`](TelemetryContext::disable) and
+//!    [`reset`](TelemetryContext::reset).
+//! 5. [`catalog::events()`] and `telemetry schema`: every event the binary can send.
 //!
 //! ```
-//! use telemetry::{CollectionPolicy, FileSink, TelemetryContext};
+//! use telemetry::{CollectionPolicy, TelemetryContext, sink::FileSink};
 //!
 //! let dir = tempfile::tempdir().unwrap();
 //! let ctx = TelemetryContext::builder()
@@ -18,7 +31,7 @@
 //!     .policy(CollectionPolicy::Enabled)
 //!     .build()?;
 //! let guard = telemetry::init(ctx);
-//! telemetry::global().unwrap().record_sync("cmd.build", [("jobs", 4)])?;
+//! telemetry::global().unwrap().record("cmd.build", [("jobs", 4)])?;
 //! drop(guard); // delivers within the deadline (100 ms by default)
 //! # #[cfg(feature = "collect")]
 //! assert!(std::fs::read_to_string(dir.path().join("events.jsonl")).unwrap().contains("cmd.build"));
@@ -27,7 +40,10 @@
 //!
 //! Guarantees: recording never blocks, never panics and never prints to stdout; with
 //! collection off (compiled out or no consent) no machine id is derived, no thread is
-//! started and no file is created; the exit flush returns within its deadline.
+//! started and no file is created; the exit flush returns within its deadline. The
+//! privacy guard stops accidents and makes a deliberate way around it conspicuous (it
+//! has to name `__private`); an author who wants to leak data controls their own
+//! binary, which no library can prevent.
 #![forbid(unsafe_code)]
 
 pub mod catalog;
@@ -55,10 +71,11 @@ mod util;
 #[path = "private/mod.rs"]
 pub mod __private;
 
-pub use consent::CollectionPolicy;
+pub use consent::policy::CollectionPolicy;
 pub use context::{
-    DEFAULT_BATCH_SIZE, DEFAULT_DEADLINE, DEFAULT_LINGER, DEFAULT_QUEUE_CAPACITY, LOCAL_LOG_FILE,
-    TelemetryContext, TelemetryContextBuilder,
+    ConsentChange, DEFAULT_BATCH_SIZE, DEFAULT_DEADLINE, DEFAULT_LINGER, DEFAULT_QUEUE_CAPACITY,
+    DeletionOutcome, LOCAL_LOG_FILE, Removal, ResetReport, TelemetryContext,
+    TelemetryContextBuilder,
 };
 pub use error::TelemetryError;
 pub use event::{AttrValue, Event, IntoAttrValue, Outcome};
@@ -86,7 +103,7 @@ pub use safe_value::SafeValue;
 /// }
 ///
 /// build(4, Mode::Release, std::path::Path::new("target"))?;
-/// assert!(telemetry::catalog().iter().any(|s| s.name() == "cmd.build"));
+/// assert!(telemetry::catalog::events().iter().any(|s| s.name() == "cmd.build"));
 /// # let _ = Mode::Debug;
 /// # Ok::<(), std::io::Error>(())
 /// ```
@@ -106,13 +123,7 @@ pub use telemetry_macros::track;
 /// ```
 pub use telemetry_macros::SafeValue;
 
-pub use catalog::catalog;
 pub use pipeline::{DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_FILES, DeliveryMode, DeliveryStats};
-pub use sink::{FileSink, MemorySink, NoopSink, TeeSink, TelemetrySink, WriterSink};
-#[cfg(feature = "http")]
-pub use sink::{HttpSink, HttpSinkBuilder};
-#[cfg(feature = "otlp")]
-pub use sink::{OtlpEncoding, OtlpSink, OtlpSinkBuilder};
 
 /// Introspection for this workspace's tests (feature `test-internals`, which CI turns
 /// on and no tool should): not a stable API.

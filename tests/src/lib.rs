@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use async_trait::async_trait;
-use telemetry::{Event, TelemetryError, TelemetrySink};
+use telemetry::sink::TelemetrySink;
+use telemetry::{Event, TelemetryError};
 
 /// A sink whose every call waits forever: a server that accepted the connection and
 /// never answered.

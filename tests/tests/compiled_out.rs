@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use telemetry::{CollectionPolicy, MemorySink, TelemetryContext};
+use telemetry::sink::MemorySink;
+use telemetry::{CollectionPolicy, TelemetryContext};
 
 #[test]
 fn enabled_policy_is_ignored_when_compiled_out() {
@@ -22,7 +23,7 @@ fn enabled_policy_is_ignored_when_compiled_out() {
     assert_eq!(ctx.policy(), CollectionPolicy::Disabled);
     let guard = telemetry::init(ctx.clone());
     assert!(!telemetry::__private::enabled());
-    ctx.record_sync("cmd.build", [("jobs", 1)]).unwrap();
+    ctx.record_with_attrs("cmd.build", [("jobs", 1)]).unwrap();
     ctx.flush_blocking(Duration::from_secs(1)).unwrap();
     drop(guard);
     assert!(sink.snapshot().is_empty());

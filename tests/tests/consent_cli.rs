@@ -4,9 +4,10 @@
 
 use std::time::Duration;
 
+use telemetry::TelemetryContext;
 use telemetry::cli::TelemetryCommand;
 use telemetry::consent::Env;
-use telemetry::{MemorySink, TelemetryContext};
+use telemetry::sink::MemorySink;
 
 fn context(config: &std::path::Path, sink: MemorySink) -> TelemetryContext {
     TelemetryContext::builder()
@@ -33,9 +34,9 @@ fn disable_drops_buffered_events_and_none_is_delivered() {
     let ctx = context(dir.path(), sink.clone());
     assert!(ctx.is_enabled());
     for i in 0..5 {
-        ctx.record_sync("cmd.step", [("i", i)]).unwrap();
+        ctx.record_with_attrs("cmd.step", [("i", i)]).unwrap();
     }
-    assert_eq!(ctx.queued_events(), 5);
+    assert_eq!(ctx.stats().queued, 5);
 
     let mut out = Vec::new();
     TelemetryCommand::Disable
@@ -44,7 +45,7 @@ fn disable_drops_buffered_events_and_none_is_delivered() {
     let report = String::from_utf8(out).unwrap();
     assert!(report.contains("dropped 5 unsent event(s)"), "{report}");
 
-    ctx.record_sync("cmd.after", [("i", 9)]).unwrap();
+    ctx.record_with_attrs("cmd.after", [("i", 9)]).unwrap();
     ctx.flush_blocking(Duration::from_secs(10)).unwrap();
     assert!(sink.snapshot().is_empty(), "{:?}", sink.snapshot());
     assert!(!ctx.is_enabled());
@@ -59,7 +60,7 @@ fn reset_sends_a_deletion_request_with_the_machine_id() {
     let dir = tempfile::tempdir().unwrap();
     let sink = MemorySink::new();
     let ctx = context(dir.path(), sink.clone());
-    ctx.record_sync("cmd.step", [("i", 1)]).unwrap();
+    ctx.record_with_attrs("cmd.step", [("i", 1)]).unwrap();
 
     let mut out = Vec::new();
     TelemetryCommand::Reset
@@ -90,7 +91,7 @@ fn schema_lists_the_catalog_as_json() {
         .unwrap();
     let schema: serde_json::Value = serde_json::from_slice(&out).unwrap();
     let listed = schema["events"].as_array().unwrap().len();
-    assert_eq!(listed, telemetry::catalog().len());
+    assert_eq!(listed, telemetry::catalog::events().len());
 }
 
 #[test]
@@ -186,7 +187,7 @@ mod with_a_loopback_server {
     fn local_only_mode_keeps_events_in_the_local_log_and_transmits_nothing() {
         let server = Server::start(Reply::Status(200));
         let dir = tempfile::tempdir().unwrap();
-        let sink = telemetry::HttpSink::builder(&server.url("/v1/events"))
+        let sink = telemetry::sink::HttpSink::builder(&server.url("/v1/events"))
             .allow_insecure_http(true)
             .build()
             .unwrap();
@@ -204,7 +205,7 @@ mod with_a_loopback_server {
             .build()
             .unwrap();
         assert!(ctx.decision().local_only);
-        ctx.record_sync("cmd.build", [("jobs", 2)]).unwrap();
+        ctx.record_with_attrs("cmd.build", [("jobs", 2)]).unwrap();
         ctx.flush_blocking(Duration::from_secs(10)).unwrap();
         drop(ctx);
         let log = std::fs::read_to_string(dir.path().join("data/events.jsonl")).unwrap();

@@ -4,14 +4,13 @@
 
 use std::time::Duration;
 
-use telemetry::{
-    AttrValue, CollectionPolicy, FileSink, MemorySink, TelemetryContext, TelemetryError,
-};
+use telemetry::sink::{FileSink, MemorySink};
+use telemetry::{AttrValue, CollectionPolicy, TelemetryContext, TelemetryError};
 use telemetry_tests::HangingSink;
 
 const WAIT: Duration = Duration::from_secs(10);
 
-fn enabled(sink: impl telemetry::TelemetrySink) -> TelemetryContext {
+fn enabled(sink: impl telemetry::sink::TelemetrySink) -> TelemetryContext {
     TelemetryContext::builder()
         .tool("mytool")
         .tool_version("1.2.3")
@@ -33,7 +32,7 @@ fn context_is_clone_send_sync() {
 async fn record_emits_when_enabled() {
     let sink = MemorySink::new();
     let ctx = enabled(sink.clone());
-    ctx.record("cmd.build").await.unwrap();
+    ctx.record("cmd.build").unwrap();
     ctx.flush().await.unwrap();
     let events = sink.snapshot();
     assert_eq!(events.len(), 1);
@@ -59,11 +58,11 @@ async fn record_does_nothing_when_disabled() {
         .policy(CollectionPolicy::Disabled)
         .build()
         .unwrap();
-    ctx.record("cmd.build").await.unwrap();
-    ctx.record_with_attrs("cmd.test", [("k", 1)]).await.unwrap();
+    ctx.record("cmd.build").unwrap();
+    ctx.record_with_attrs("cmd.test", [("k", 1)]).unwrap();
     ctx.flush().await.unwrap();
     assert!(sink.snapshot().is_empty());
-    assert_eq!(ctx.queued_events(), 0);
+    assert_eq!(ctx.stats().queued, 0);
 }
 
 #[tokio::test]
@@ -83,7 +82,6 @@ async fn record_with_attrs_attaches_attrs_and_beats_defaults() {
         "cmd.build",
         [("profile", AttrValue::from("release")), ("jobs", 8.into())],
     )
-    .await
     .unwrap();
     ctx.flush().await.unwrap();
     let events = sink.snapshot();
@@ -106,7 +104,7 @@ async fn records_arrive_in_order() {
     let sink = MemorySink::new();
     let ctx = enabled(sink.clone());
     for i in 0..250 {
-        ctx.record_with_attrs("cmd.step", [("i", i)]).await.unwrap();
+        ctx.record_with_attrs("cmd.step", [("i", i)]).unwrap();
     }
     ctx.flush().await.unwrap();
     let order: Vec<_> = sink
@@ -116,14 +114,14 @@ async fn records_arrive_in_order() {
         .collect();
     let expected: Vec<_> = (0..250).map(AttrValue::Int).collect();
     assert_eq!(order, expected);
-    assert_eq!(ctx.delivered_events(), 250);
+    assert_eq!(ctx.stats().delivered, 250);
 }
 
 #[test]
 fn sync_recording_works_without_any_runtime() {
     let sink = MemorySink::new();
     let ctx = enabled(sink.clone());
-    ctx.record_sync("cmd.build", [("jobs", 2)]).unwrap();
+    ctx.record_with_attrs("cmd.build", [("jobs", 2)]).unwrap();
     ctx.flush_blocking(WAIT).unwrap();
     assert_eq!(sink.snapshot().len(), 1);
 }
@@ -137,7 +135,7 @@ async fn works_inside_a_multi_thread_runtime() {
             let ctx = ctx.clone();
             tokio::spawn(async move {
                 for _ in 0..25 {
-                    ctx.record("cmd.task").await.unwrap();
+                    ctx.record("cmd.task").unwrap();
                 }
             })
         })
@@ -154,13 +152,28 @@ fn invalid_names_and_keys_are_refused() {
     let sink = MemorySink::new();
     let ctx = enabled(sink.clone());
     for name in ["/home/alice/project", "Cmd.Build", "", "cmd build"] {
-        let err = ctx.record_sync(name, [("k", 1)]).unwrap_err();
-        assert!(matches!(err, TelemetryError::Config(_)), "{name}: {err}");
+        let err = ctx.record_with_attrs(name, [("k", 1)]).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                TelemetryError::InvalidName {
+                    what: "event name",
+                    ..
+                }
+            ),
+            "{name}: {err}"
+        );
     }
     let err = ctx
-        .record_sync("cmd.ok", [("alice@example.com", 1)])
+        .record_with_attrs("cmd.ok", [("alice@example.com", 1)])
         .unwrap_err();
-    assert!(matches!(err, TelemetryError::Config(_)));
+    assert!(matches!(
+        err,
+        TelemetryError::InvalidName {
+            what: "attribute key",
+            ..
+        }
+    ));
     ctx.flush_blocking(WAIT).unwrap();
     assert!(sink.snapshot().is_empty());
 }
@@ -182,16 +195,16 @@ fn a_full_queue_drops_the_newest_and_counts_every_drop() {
         .unwrap();
     let mut refused = 0;
     for i in 0..100 {
-        match ctx.record_sync("cmd.step", [("i", i)]) {
+        match ctx.record_with_attrs("cmd.step", [("i", i)]) {
             Ok(()) => {}
             Err(TelemetryError::QueueFull { capacity: 10 }) => refused += 1,
             Err(e) => panic!("{e}"),
         }
     }
-    assert_eq!(ctx.dropped_events(), refused);
+    assert_eq!(ctx.stats().dropped, refused);
     // The worker holds at most one batch (of 1) in the hanging sink; the queue holds 10.
     assert!(refused >= 89, "refused {refused}");
-    assert!(ctx.queued_events() <= 10);
+    assert!(ctx.stats().queued <= 10);
 }
 
 #[test]
@@ -199,10 +212,10 @@ fn an_unwritable_file_sink_surfaces_its_error_from_flush() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("blocker"), "").unwrap();
     let ctx = enabled(FileSink::new(dir.path().join("blocker/events.jsonl")));
-    ctx.record_sync("cmd.build", [("jobs", 1)]).unwrap();
+    ctx.record_with_attrs("cmd.build", [("jobs", 1)]).unwrap();
     let err = ctx.flush_blocking(WAIT).unwrap_err();
     assert!(matches!(err, TelemetryError::Io { .. }), "{err:?}");
-    assert_eq!(ctx.failed_events(), 1);
+    assert_eq!(ctx.stats().failed, 1);
     // The error was reported once; the next flush has nothing new to report.
     ctx.flush_blocking(WAIT).unwrap();
 }
@@ -221,15 +234,15 @@ fn disabling_at_run_time_drops_what_is_queued() {
         .build()
         .unwrap();
     for _ in 0..5 {
-        ctx.record_sync("cmd.step", [("i", 1)]).unwrap();
+        ctx.record_with_attrs("cmd.step", [("i", 1)]).unwrap();
     }
     ctx.set_policy(CollectionPolicy::Disabled);
-    ctx.record_sync("cmd.after", [("i", 2)]).unwrap();
+    ctx.record_with_attrs("cmd.after", [("i", 2)]).unwrap();
     ctx.flush_blocking(WAIT).unwrap();
     // The worker may have taken the first event before the policy changed (it waits
     // for a batch of 1000 or 30 s, so in practice none): nothing recorded later arrives.
     assert!(sink.snapshot().iter().all(|e| e.name() != "cmd.after"));
-    assert_eq!(ctx.queued_events(), 0);
+    assert_eq!(ctx.stats().queued, 0);
 }
 
 #[test]
@@ -293,11 +306,11 @@ async fn the_run_time_api_takes_safe_values_of_every_kind() {
         .default_attr("left_out", None::<u8>)
         .build()
         .unwrap();
-    ctx.record_sync("cmd.a", [("shell", Channel::Beta)])
+    ctx.record_with_attrs("cmd.a", [("shell", Channel::Beta)])
         .unwrap();
-    ctx.record_sync("cmd.b", [("jobs", Some(3_u16)), ("none", None)])
+    ctx.record_with_attrs("cmd.b", [("jobs", Some(3_u16)), ("none", None)])
         .unwrap();
-    ctx.record_sync(
+    ctx.record_with_attrs(
         "cmd.c",
         [("lit", AttrValue::from("x")), ("n", AttrValue::from(2))],
     )

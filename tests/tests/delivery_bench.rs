@@ -11,7 +11,8 @@ mod delivery_support;
 use std::time::{Duration, Instant};
 
 use delivery_support::{Reply, Server};
-use telemetry::{CollectionPolicy, DeliveryMode, FileSink, HttpSink, TelemetryContext};
+use telemetry::sink::{FileSink, HttpSink};
+use telemetry::{CollectionPolicy, DeliveryMode, TelemetryContext};
 
 const EVENTS: usize = 200_000;
 
@@ -26,11 +27,12 @@ fn run(label: &str, builder: telemetry::TelemetryContextBuilder) {
         .build()
         .unwrap();
     // Warm-up: starts the worker (and sender), derives the machine id, opens connections.
-    ctx.record_sync("bench.warmup", [("i", 0)]).unwrap();
+    ctx.record_with_attrs("bench.warmup", [("i", 0)]).unwrap();
     ctx.flush_blocking(Duration::from_secs(30)).unwrap();
     let started = Instant::now();
     for i in 0..EVENTS {
-        ctx.record_sync("bench.event", [("i", i as i64)]).unwrap();
+        ctx.record_with_attrs("bench.event", [("i", i as i64)])
+            .unwrap();
     }
     let recorded = started.elapsed();
     ctx.flush_blocking(Duration::from_secs(300)).unwrap();

@@ -9,9 +9,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use delivery_support::{Reply, Server, jsonl, spooled, write_ready_file};
-use telemetry::{
-    CollectionPolicy, DeliveryMode, Event, HttpSink, TelemetryContext, TelemetryError,
-};
+use telemetry::sink::HttpSink;
+use telemetry::{CollectionPolicy, DeliveryMode, Event, TelemetryContext, TelemetryError};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -35,7 +34,7 @@ fn context(server: &Server, data_dir: &Path, batch_size: usize) -> TelemetryCont
 
 fn record(ctx: &TelemetryContext, n: i64) {
     for i in 0..n {
-        ctx.record_sync("cmd.step", [("i", i)]).unwrap();
+        ctx.record_with_attrs("cmd.step", [("i", i)]).unwrap();
     }
 }
 
@@ -283,7 +282,7 @@ fn disabling_purges_the_spool() {
     assert_eq!(spooled(&spool(dir.path())).len(), 7);
     ctx.set_policy(CollectionPolicy::Disabled);
     assert!(spooled(&spool(dir.path())).is_empty());
-    assert_eq!(ctx.queued_events(), 0);
+    assert_eq!(ctx.stats().queued, 0);
 }
 
 #[test]
@@ -306,7 +305,7 @@ fn local_sinks_are_written_once_while_the_network_sink_retries() {
     let server = Server::start(Reply::Status(200));
     server.script([Reply::Status(503)]);
     let dir = tempfile::tempdir().unwrap();
-    let memory = telemetry::MemorySink::new();
+    let memory = telemetry::sink::MemorySink::new();
     let sink = HttpSink::builder(&server.url("/"))
         .allow_insecure_http(true)
         .build()
@@ -339,7 +338,7 @@ fn without_a_network_sink_there_is_no_spool_unless_asked_for() {
             .tool("mytool")
             .tool_version("1")
             .data_dir(dir.path())
-            .sink(telemetry::MemorySink::new())
+            .sink(telemetry::sink::MemorySink::new())
             .policy(CollectionPolicy::Enabled)
     };
     let ctx = base().build().unwrap();
@@ -352,7 +351,7 @@ fn without_a_network_sink_there_is_no_spool_unless_asked_for() {
     assert_eq!(ctx.delivery_mode(), DeliveryMode::AtLeastOnce);
     record(&ctx, 2);
     ctx.flush_blocking(WAIT).unwrap();
-    assert_eq!(ctx.delivered_events(), 2);
+    assert_eq!(ctx.stats().delivered, 2);
     assert_eq!(ctx.stats().spooled_files, 0);
 }
 
@@ -360,7 +359,7 @@ fn without_a_network_sink_there_is_no_spool_unless_asked_for() {
 fn a_panicking_sink_is_an_error_not_a_dead_pipeline() {
     struct Panics;
     #[async_trait::async_trait]
-    impl telemetry::TelemetrySink for Panics {
+    impl telemetry::sink::TelemetrySink for Panics {
         async fn emit(&self, _event: &Event) -> Result<(), TelemetryError> {
             panic!("sink bug");
         }
@@ -494,7 +493,7 @@ fn purge_also_forgets_the_servers_pause() {
 struct EndlessPause;
 
 #[async_trait::async_trait]
-impl telemetry::TelemetrySink for EndlessPause {
+impl telemetry::sink::TelemetrySink for EndlessPause {
     async fn emit(&self, _event: &Event) -> Result<(), TelemetryError> {
         Err(TelemetryError::Http {
             endpoint: "https://custom.example".into(),

@@ -11,7 +11,8 @@ use delivery_support::{Reply, Server};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
 use prost::Message;
-use telemetry::{CollectionPolicy, OtlpEncoding, OtlpSink, TelemetryContext};
+use telemetry::sink::{OtlpEncoding, OtlpSink};
+use telemetry::{CollectionPolicy, TelemetryContext};
 
 fn attrs(list: &[KeyValue]) -> HashMap<String, Option<Value>> {
     list.iter()
@@ -31,7 +32,7 @@ fn s(v: &str) -> Option<Value> {
 fn export(encoding: OtlpEncoding) -> (Vec<delivery_support::Request>, Vec<telemetry::Event>) {
     let server = Server::start(Reply::Status(200));
     let dir = tempfile::tempdir().unwrap();
-    let local = telemetry::MemorySink::new();
+    let local = telemetry::sink::MemorySink::new();
     let sink = OtlpSink::builder(&server.url(""))
         .allow_insecure_http(true)
         .encoding(encoding)
@@ -46,7 +47,7 @@ fn export(encoding: OtlpEncoding) -> (Vec<delivery_support::Request>, Vec<teleme
         .policy(CollectionPolicy::Enabled)
         .build()
         .unwrap();
-    ctx.record_sync(
+    ctx.record_with_attrs(
         "cmd.build",
         [
             ("jobs", telemetry::AttrValue::Int(8)),
@@ -54,7 +55,8 @@ fn export(encoding: OtlpEncoding) -> (Vec<delivery_support::Request>, Vec<teleme
         ],
     )
     .unwrap();
-    ctx.record_sync("cmd.test", [("profile", "ci")]).unwrap();
+    ctx.record_with_attrs("cmd.test", [("profile", "ci")])
+        .unwrap();
     ctx.flush_blocking(Duration::from_secs(20)).unwrap();
     (server.requests(), local.snapshot())
 }

@@ -15,7 +15,8 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use delivery_support::{BlackHole, Reply, Server, jsonl, spooled, write_ready_file};
-use telemetry::{CollectionPolicy, Event, HttpSink, TelemetryContext};
+use telemetry::sink::HttpSink;
+use telemetry::{CollectionPolicy, Event, TelemetryContext};
 use telemetry_tests::command_in_home;
 
 fn demo(home: &Path, args: &[&str], endpoint: &str) -> (Output, Duration) {
@@ -110,14 +111,14 @@ fn child_workload() {
     match mode.as_str() {
         "send" => {
             for i in 0..20 {
-                ctx.record_sync("cmd.step", [("i", i)]).unwrap();
+                ctx.record_with_attrs("cmd.step", [("i", i)]).unwrap();
             }
             let _ = ctx.flush_blocking(Duration::from_millis(100));
             // Stay in the middle of sending until killed.
             std::thread::sleep(Duration::from_secs(60));
         }
         "replay" => {
-            ctx.record_sync("cmd.replay", [("pid", i64::from(std::process::id()))])
+            ctx.record_with_attrs("cmd.replay", [("pid", i64::from(std::process::id()))])
                 .unwrap();
             ctx.flush_blocking(Duration::from_secs(60)).unwrap();
         }

@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use telemetry::{CollectionPolicy, FileSink, TelemetryContext};
+use telemetry::sink::FileSink;
+use telemetry::{CollectionPolicy, TelemetryContext};
 use telemetry_tests::{assert_no_files, worker_running};
 
 #[test]
@@ -20,7 +21,7 @@ fn disabled_context_derives_no_id_starts_no_thread_and_writes_no_file() {
         .unwrap();
     let guard = telemetry::init(ctx.clone());
     for i in 0..100 {
-        ctx.record_sync("cmd.build", [("i", i)]).unwrap();
+        ctx.record_with_attrs("cmd.build", [("i", i)]).unwrap();
     }
     tracked(7);
     ctx.flush_blocking(Duration::from_secs(1)).unwrap();
@@ -60,7 +61,7 @@ fn the_same_checks_do_see_an_enabled_context() {
         .policy(CollectionPolicy::Enabled)
         .build()
         .unwrap();
-    ctx.record_sync("cmd.build", [("i", 1)]).unwrap();
+    ctx.record_with_attrs("cmd.build", [("i", 1)]).unwrap();
     ctx.flush_blocking(Duration::from_secs(10)).unwrap();
     assert!(worker_running());
     assert!(telemetry::__diagnostics::machine_id_derivations() >= 1);

@@ -20,7 +20,7 @@ fn build(jobs: u16, dry_run: bool) -> Result<(), BuildError> {
 #[cfg(feature = "collect")]
 #[test]
 fn event_json_field_names_are_fixed() {
-    let sink = telemetry::MemorySink::new();
+    let sink = telemetry::sink::MemorySink::new();
     let ctx = telemetry::TelemetryContext::builder()
         .tool("mytool")
         .tool_version("1.2.3")

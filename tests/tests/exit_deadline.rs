@@ -20,7 +20,7 @@ fn guard_drop_returns_within_the_deadline_when_a_sink_hangs() {
         .unwrap();
     let guard = telemetry::init(ctx.clone());
     for i in 0..10 {
-        ctx.record_sync("cmd.build", [("i", i)]).unwrap();
+        ctx.record_with_attrs("cmd.build", [("i", i)]).unwrap();
     }
     let started = Instant::now();
     drop(guard);
@@ -45,7 +45,7 @@ fn flush_blocking_reports_a_timeout() {
         .policy(CollectionPolicy::Enabled)
         .build()
         .unwrap();
-    ctx.record_sync("cmd.build", [("i", 1)]).unwrap();
+    ctx.record_with_attrs("cmd.build", [("i", 1)]).unwrap();
     let err = ctx.flush_blocking(Duration::from_millis(50)).unwrap_err();
     assert!(
         matches!(err, telemetry::TelemetryError::Timeout { .. }),

@@ -4,9 +4,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use telemetry::{
-    Event, FileSink, MemorySink, NoopSink, TeeSink, TelemetryError, TelemetrySink, WriterSink,
-};
+use telemetry::sink::{FileSink, MemorySink, NoopSink, TeeSink, TelemetrySink, WriterSink};
+use telemetry::{Event, TelemetryError};
 use telemetry_tests::LoggedEvent;
 
 fn rt() -> tokio::runtime::Runtime {

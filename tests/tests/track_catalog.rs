@@ -41,7 +41,7 @@ fn the_catalog_lists_every_tracked_function_with_its_keys_sorted_by_name() {
         legacy::build_debug,
     );
     let _ = Mode::Fast;
-    let catalog = telemetry::catalog();
+    let catalog = telemetry::catalog::events();
     type Site = (
         &'static str,
         &'static str,
@@ -74,7 +74,7 @@ fn the_catalog_lists_every_tracked_function_with_its_keys_sorted_by_name() {
 
 #[test]
 fn the_catalog_serialises_for_telemetry_schema() {
-    let json = serde_json::to_value(telemetry::catalog()).unwrap();
+    let json = serde_json::to_value(telemetry::catalog::events()).unwrap();
     let test = json
         .as_array()
         .unwrap()

@@ -8,7 +8,8 @@ use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use telemetry::{CollectionPolicy, MemorySink, TelemetryContext};
+use telemetry::sink::MemorySink;
+use telemetry::{CollectionPolicy, TelemetryContext};
 
 /// The global context is process-wide: one test at a time installs it.
 static SERIAL: Mutex<()> = Mutex::new(());

@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use telemetry::{CollectionPolicy, MemorySink, TelemetryContext};
+use telemetry::sink::MemorySink;
+use telemetry::{CollectionPolicy, TelemetryContext};
 
 #[telemetry::track("race.call", capture(n))]
 fn call(n: u64) -> u64 {
@@ -71,7 +72,7 @@ fn nothing_lands_in_a_context_after_its_guard_uninstalled_it() {
         // What was recorded while it was installed is legitimately there: clear it.
         ctx.purge();
         std::thread::sleep(Duration::from_millis(1));
-        let late = ctx.queued_events() > 0;
+        let late = ctx.stats().queued > 0;
         ctx.purge();
         late
     });
@@ -91,7 +92,7 @@ fn nothing_is_recorded_after_set_policy_disabled_returns() {
         std::thread::sleep(Duration::from_micros(200));
         ctx.set_policy(CollectionPolicy::Disabled);
         std::thread::sleep(Duration::from_millis(1));
-        ctx.queued_events() > 0
+        ctx.stats().queued > 0
     });
     assert_eq!(
         violations, 0,

@@ -9,9 +9,9 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use telemetry::sink::MemorySink;
 use telemetry::{
-    AttrValue, CollectionPolicy, Event, MemorySink, Outcome, SafeValue, TelemetryContext,
-    TelemetryGuard,
+    AttrValue, CollectionPolicy, Event, Outcome, SafeValue, TelemetryContext, TelemetryGuard,
 };
 
 const WAIT: Duration = Duration::from_secs(10);

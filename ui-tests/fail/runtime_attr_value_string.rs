@@ -3,9 +3,9 @@ fn main() {
     let ctx = telemetry::TelemetryContext::builder()
         .tool("mytool")
         .tool_version("1.0.0")
-        .sink(telemetry::NoopSink)
+        .sink(telemetry::sink::NoopSink)
         .build()
         .unwrap();
     let home: String = std::env::var("HOME").unwrap_or_default();
-    let _ = ctx.record_sync("cmd.run", [("home", home)]);
+    let _ = ctx.record_with_attrs("cmd.run", [("home", home)]);
 }

@@ -4,9 +4,9 @@ fn main() {
     let ctx = telemetry::TelemetryContext::builder()
         .tool("mytool")
         .tool_version("1.0.0")
-        .sink(telemetry::NoopSink)
+        .sink(telemetry::sink::NoopSink)
         .build()
         .unwrap();
     let user = std::env::var("USER").unwrap_or_default();
-    let _ = ctx.record_sync(&format!("user.{user}"), [("jobs", 1)]);
+    let _ = ctx.record_with_attrs(&format!("user.{user}"), [("jobs", 1)]);
 }

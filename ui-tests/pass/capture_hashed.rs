@@ -15,7 +15,7 @@ fn main() {
     let dir = Path::new("/srv/projects/secret");
     let project = telemetry::Hashed::new("project", dir.as_os_str().as_encoded_bytes());
     assert!(open(project, true, dir));
-    let spec = telemetry::catalog()
+    let spec = telemetry::catalog::events()
         .into_iter()
         .find(|s| s.name() == "cmd.open")
         .expect("registered");

@@ -80,7 +80,7 @@ fn main() {
     assert_eq!(Nested(None).to_attr_value(), None);
     assert_eq!(Ratio { value: 0.5 }.to_attr_value(), Some(AttrValue::Float(0.5)));
     assert_eq!(<Wrapper<Wrapper<u8>> as SafeValue>::KIND, "int");
-    let spec = telemetry::catalog().into_iter().find(|s| s.name() == "cmd.newtypes").unwrap();
+    let spec = telemetry::catalog::events().into_iter().find(|s| s.name() == "cmd.newtypes").unwrap();
     assert_eq!(
         spec.keys().collect::<Vec<_>>(),
         [

@@ -36,7 +36,7 @@ fn main() {
     assert_eq!(Shell::PowerShell.to_attr_value(), Some(AttrValue::from("power_shell")));
     assert_eq!(Shell::Zsh.to_attr_value(), Some(AttrValue::from("zsh-5")));
     assert_eq!(Shell::HTTPServer.to_attr_value(), Some(AttrValue::from("http_server")));
-    let spec = telemetry::catalog().into_iter().find(|s| s.name() == "shell.detect").unwrap();
+    let spec = telemetry::catalog::events().into_iter().find(|s| s.name() == "shell.detect").unwrap();
     assert_eq!(
         spec.keys().collect::<Vec<_>>(),
         [("fallback", "string"), ("previous", "string"), ("shell", "string")]

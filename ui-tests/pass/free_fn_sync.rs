@@ -33,7 +33,7 @@ fn main() {
     assert_eq!(build(1, false, false).unwrap(), 8);
     assert!(build(1, false, true).is_err());
     assert!(build(1, true, false).is_err());
-    let spec = telemetry::catalog().into_iter().find(|s| s.name() == "cmd.build").unwrap();
+    let spec = telemetry::catalog::events().into_iter().find(|s| s.name() == "cmd.build").unwrap();
     assert_eq!(
         spec.keys().collect::<Vec<_>>(),
         [("dry", "bool"), ("jobs", "int"), ("jobs_max", "int"), ("profile", "string"), ("verbose", "bool")]

@@ -44,6 +44,6 @@ fn main() {
     assert_eq!(holder.get(1), "x");
     holder.set("y".to_owned(), 2_u64);
     assert_eq!(holder.0, "y");
-    let spec = telemetry::catalog().into_iter().find(|s| s.name() == "generic.flag").unwrap();
+    let spec = telemetry::catalog::events().into_iter().find(|s| s.name() == "generic.flag").unwrap();
     assert_eq!(spec.keys().collect::<Vec<_>>(), [("flag", "any")]);
 }

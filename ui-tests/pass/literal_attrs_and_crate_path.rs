@@ -46,7 +46,7 @@ fn main() {
     renamed();
     reexported();
     let _ = Level::Low;
-    let spec = telemetry::catalog().into_iter().find(|s| s.name() == "literals.all").unwrap();
+    let spec = telemetry::catalog::events().into_iter().find(|s| s.name() == "literals.all").unwrap();
     let attr = |key: &str| spec.attrs().iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone()).unwrap();
     assert_eq!(attr("text"), AttrValue::from("release"));
     assert_eq!(attr("raw"), AttrValue::from("r#raw"));
@@ -59,6 +59,6 @@ fn main() {
     assert_eq!(attr("negative_ratio"), AttrValue::Float(-1500.0));
     assert_eq!(attr("yes"), AttrValue::Bool(true));
     assert_eq!(attr("no"), AttrValue::Bool(false));
-    assert!(telemetry::catalog().iter().any(|s| s.name() == "renamed.crate"));
-    assert!(telemetry::catalog().iter().any(|s| s.name() == "reexported.crate"));
+    assert!(telemetry::catalog::events().iter().any(|s| s.name() == "renamed.crate"));
+    assert!(telemetry::catalog::events().iter().any(|s| s.name() == "reexported.crate"));
 }

@@ -32,7 +32,7 @@ static SPEC: EventSpec =
 
 fn main() {
     suffixed();
-    let spec = telemetry::catalog().into_iter().find(|s| s.name() == "literals.suffixed").unwrap();
+    let spec = telemetry::catalog::events().into_iter().find(|s| s.name() == "literals.suffixed").unwrap();
     let attr = |key: &str| spec.attrs().iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone()).unwrap();
     assert_eq!(attr("max_u8"), AttrValue::Int(255));
     assert_eq!(attr("min_i8"), AttrValue::Int(-128));

@@ -234,7 +234,10 @@ pub(crate) fn load_for_update(
             ever_enabled: None,
             ..ConfigFile::default()
         }),
-        ConfigState::Invalid { reason } => Err(TelemetryError::Config(reason)),
+        ConfigState::Invalid { reason } => Err(TelemetryError::CorruptFile {
+            path: path.to_owned(),
+            reason,
+        }),
         ConfigState::Refused { .. } => Err(refused_error(path)),
     }
 }

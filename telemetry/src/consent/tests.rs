@@ -1,7 +1,7 @@
 //! Every resolution rule and its precedence, table-driven.
 
+use super::CollectionPolicy::{Disabled, Enabled};
 use super::*;
-use crate::context::CollectionPolicy::{Disabled, Enabled};
 
 fn opt_out() -> ToolInfo {
     ToolInfo::new("my-tool").with_mode(ConsentMode::OptOut {

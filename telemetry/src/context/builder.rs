@@ -30,7 +30,7 @@ use crate::sink::{TeeSink, TelemetrySink};
 ///     .tool("mytool")
 ///     .tool_version(env!("CARGO_PKG_VERSION"))
 ///     .salt("mytool-telemetry-v1")
-///     .sink(telemetry::FileSink::new("/tmp/mytool-events.jsonl"))
+///     .sink(telemetry::sink::FileSink::new("/tmp/mytool-events.jsonl"))
 ///     .default_attr("channel", "stable")
 ///     .deadline(std::time::Duration::from_millis(200))
 ///     .build()?;
@@ -114,7 +114,7 @@ impl TelemetryContextBuilder {
     /// Adds a sink. Several sinks receive every event (see [`TeeSink`]).
     ///
     /// ```
-    /// let b = telemetry::TelemetryContext::builder().sink(telemetry::MemorySink::new());
+    /// let b = telemetry::TelemetryContext::builder().sink(telemetry::sink::MemorySink::new());
     /// # drop(b);
     /// ```
     pub fn sink(mut self, sink: impl TelemetrySink) -> Self {
@@ -126,7 +126,7 @@ impl TelemetryContextBuilder {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// let sinks: Vec<Arc<dyn telemetry::TelemetrySink>> = vec![Arc::new(telemetry::NoopSink)];
+    /// let sinks: Vec<Arc<dyn telemetry::sink::TelemetrySink>> = vec![Arc::new(telemetry::sink::NoopSink)];
     /// let b = telemetry::TelemetryContext::builder().sinks(sinks);
     /// # drop(b);
     /// ```
@@ -265,7 +265,7 @@ impl TelemetryContextBuilder {
     /// Bounds of the spool (defaults [`DEFAULT_SPOOL_MAX_FILES`] files, one batch
     /// each, and [`DEFAULT_SPOOL_MAX_BYTES`] bytes). When a new batch would exceed
     /// either, the oldest waiting batches are deleted and counted
-    /// ([`DeliveryStats::pruned_events`]).
+    /// ([`DeliveryStats::pruned_events`](crate::DeliveryStats::pruned_events)).
     ///
     /// ```
     /// let b = telemetry::TelemetryContext::builder().spool_limits(100, 1 << 20);
@@ -292,7 +292,7 @@ impl TelemetryContextBuilder {
         self
     }
 
-    /// Adds the local event log: a [`FileSink`](crate::FileSink) appending JSON lines to
+    /// Adds the local event log: a [`FileSink`](crate::sink::FileSink) appending JSON lines to
     /// `<data dir>/events.jsonl` (see [`data_dir`](Self::data_dir)), so users can read
     /// exactly what was recorded. Created only when the first event is delivered.
     ///
@@ -429,4 +429,3 @@ impl TelemetryContextBuilder {
         })
     }
 }
-

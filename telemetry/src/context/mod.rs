@@ -16,13 +16,13 @@ use crate::pipeline::{self, BatchConfig, EventFactory, Pending, Queue};
 
 mod assemble;
 mod builder;
+mod commands;
 
-pub use builder::TelemetryContextBuilder;
-use crate::pipeline::{
-    Delivery, DeliveryMode, DeliveryStats,
-};
+use crate::pipeline::{Delivery, DeliveryMode, DeliveryStats};
 use crate::sink::TelemetrySink;
 use crate::switch::COMPILED_IN;
+pub use builder::TelemetryContextBuilder;
+pub use commands::{ConsentChange, DeletionOutcome, Removal, ResetReport};
 
 /// File name of the local event log inside the data dir.
 pub const LOCAL_LOG_FILE: &str = "events.jsonl";
@@ -41,7 +41,8 @@ pub const DEFAULT_LINGER: Duration = Duration::from_secs(1);
 /// [`crate::init`] so `#[track]` sites can reach it.
 ///
 /// ```
-/// use telemetry::{CollectionPolicy, MemorySink, TelemetryContext};
+/// use telemetry::{CollectionPolicy, TelemetryContext};
+/// use telemetry::sink::MemorySink;
 ///
 /// let sink = MemorySink::new();
 /// let ctx = TelemetryContext::builder()
@@ -50,7 +51,7 @@ pub const DEFAULT_LINGER: Duration = Duration::from_secs(1);
 ///     .sink(sink.clone())
 ///     .policy(CollectionPolicy::Enabled)
 ///     .build()?;
-/// ctx.record_sync("cmd.build", [("jobs", 4)])?;
+/// ctx.record_with_attrs("cmd.build", [("jobs", 4)])?;
 /// ctx.flush_blocking(std::time::Duration::from_secs(5))?;
 /// # #[cfg(feature = "collect")]
 /// assert_eq!(sink.snapshot()[0].attrs()["jobs"], telemetry::AttrValue::Int(4));
@@ -107,7 +108,7 @@ impl TelemetryContext {
     /// let ctx = telemetry::TelemetryContext::builder()
     ///     .tool("mytool")
     ///     .tool_version("1.0.0")
-    ///     .sink(telemetry::NoopSink)
+    ///     .sink(telemetry::sink::NoopSink)
     ///     .build()
     ///     .unwrap();
     /// assert_eq!(ctx.tool(), "mytool");
@@ -119,7 +120,7 @@ impl TelemetryContext {
     /// The tool's name.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
     /// assert_eq!(ctx.tool(), "t");
     /// ```
     pub fn tool(&self) -> &str {
@@ -129,7 +130,7 @@ impl TelemetryContext {
     /// The tool's version.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
     /// assert_eq!(ctx.tool_version(), "1");
     /// ```
     pub fn tool_version(&self) -> &str {
@@ -139,7 +140,7 @@ impl TelemetryContext {
     /// Where this context keeps its install id (and, later, its spool).
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).data_dir("/tmp/t").build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).data_dir("/tmp/t").build().unwrap();
     /// assert_eq!(ctx.data_dir(), Some(std::path::Path::new("/tmp/t")));
     /// ```
     pub fn data_dir(&self) -> Option<&Path> {
@@ -149,7 +150,7 @@ impl TelemetryContext {
     /// The local event log, if [`local_log`](TelemetryContextBuilder::local_log) was set.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
     /// assert!(ctx.local_log_path().is_none());
     /// ```
     pub fn local_log_path(&self) -> Option<&Path> {
@@ -159,7 +160,7 @@ impl TelemetryContext {
     /// The time the exit flush may take.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
     /// assert_eq!(ctx.deadline(), telemetry::DEFAULT_DEADLINE);
     /// ```
     pub fn deadline(&self) -> Duration {
@@ -169,7 +170,7 @@ impl TelemetryContext {
     /// The effective policy: `Enabled` only if collection is compiled in and enabled.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
     /// assert_eq!(ctx.policy(), telemetry::CollectionPolicy::Disabled);
     /// ```
     pub fn policy(&self) -> CollectionPolicy {
@@ -183,7 +184,7 @@ impl TelemetryContext {
     /// Whether events are recorded.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
     /// assert!(!ctx.is_enabled());
     /// ```
     #[inline]
@@ -196,7 +197,7 @@ impl TelemetryContext {
     /// nothing collected before is sent afterwards.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
     /// ctx.set_policy(telemetry::CollectionPolicy::Disabled);
     /// assert!(!ctx.is_enabled());
     /// ```
@@ -226,7 +227,7 @@ impl TelemetryContext {
     /// event log. Runs on the caller's thread: when it returns, the files are gone.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
     /// assert_eq!(ctx.purge(), 0);
     /// ```
     pub fn purge(&self) -> u64 {
@@ -241,7 +242,7 @@ impl TelemetryContext {
     /// context journals batches in a spool.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
     /// assert_eq!(ctx.delivery_mode(), telemetry::DeliveryMode::AtMostOnce);
     /// ```
     pub fn delivery_mode(&self) -> DeliveryMode {
@@ -251,7 +252,7 @@ impl TelemetryContext {
     /// The spool directory (`<data dir>/spool`), in at-least-once mode.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
     /// assert!(ctx.spool_dir().is_none());
     /// ```
     pub fn spool_dir(&self) -> Option<&Path> {
@@ -262,7 +263,7 @@ impl TelemetryContext {
     /// the spool directory; it never writes). For `telemetry status`.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
     /// let stats = ctx.stats();
     /// assert_eq!((stats.spooled_events, stats.retried, stats.corrupt_skipped), (0, 0, 0));
     /// ```
@@ -296,103 +297,47 @@ impl TelemetryContext {
     /// A description of the sinks, for `telemetry status`.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::FileSink::new("/tmp/e.jsonl")).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::FileSink::new("/tmp/e.jsonl")).build().unwrap();
     /// assert_eq!(ctx.describe_sinks(), "file /tmp/e.jsonl");
     /// ```
     pub fn describe_sinks(&self) -> String {
         self.inner.sink.describe()
     }
 
-    /// Events dropped because the queue was full.
+    /// Records an event named `name` with no attributes (see
+    /// [`record_with_attrs`](Self::record_with_attrs)).
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
-    /// assert_eq!(ctx.dropped_events(), 0);
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
+    /// ctx.record("cmd.build")?;
+    /// # Ok::<(), telemetry::TelemetryError>(())
     /// ```
-    pub fn dropped_events(&self) -> u64 {
-        self.inner.queue.dropped()
-    }
-
-    /// Events accepted and waiting in memory.
-    ///
-    /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
-    /// assert_eq!(ctx.queued_events(), 0);
-    /// ```
-    pub fn queued_events(&self) -> usize {
-        self.inner.queue.len()
-    }
-
-    /// Events the sinks accepted.
-    ///
-    /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
-    /// assert_eq!(ctx.delivered_events(), 0);
-    /// ```
-    pub fn delivered_events(&self) -> u64 {
-        self.inner.queue.delivered()
-    }
-
-    /// Events a sink failed to take (counted, never retried by this context).
-    ///
-    /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
-    /// assert_eq!(ctx.failed_events(), 0);
-    /// ```
-    pub fn failed_events(&self) -> u64 {
-        self.inner.queue.failed()
-    }
-
-    /// Records an event named `name` with no attributes. Returns once the event is
-    /// accepted into the queue (it is delivered in the background).
-    ///
-    /// ```
-    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
-    /// ctx.record("cmd.build").await.unwrap();
-    /// # });
-    /// ```
-    pub async fn record(&self, name: &'static str) -> Result<(), TelemetryError> {
-        self.record_sync(name, std::iter::empty::<(&'static str, AttrValue)>())
+    pub fn record(&self, name: &'static str) -> Result<(), TelemetryError> {
+        self.record_with_attrs(name, std::iter::empty::<(&'static str, AttrValue)>())
     }
 
     /// Records an event with attributes (a per-event attribute wins over a default
-    /// attribute of the same key). Returns once the event is accepted.
-    ///
-    /// ```
-    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
-    /// ctx.record_with_attrs("cmd.build", [("profile", "release")]).await.unwrap();
-    /// # });
-    /// ```
-    pub async fn record_with_attrs<V: IntoAttrValue>(
-        &self,
-        name: &'static str,
-        attrs: impl IntoIterator<Item = (&'static str, V)>,
-    ) -> Result<(), TelemetryError> {
-        self.record_sync(name, attrs)
-    }
-
-    /// The synchronous, non-blocking form of [`record_with_attrs`](Self::record_with_attrs):
-    /// usable from sync code and from inside any async runtime. A full queue drops the
-    /// event, counts it ([`dropped_events`](Self::dropped_events)) and returns
-    /// [`TelemetryError::QueueFull`]; it never waits.
+    /// attribute of the same key), for what `#[track]` does not cover. Returns once the
+    /// event is accepted into the queue (it is delivered in the background); never
+    /// blocks, so it is as usable from sync code as from inside any async runtime. A
+    /// full queue drops the event, counts it ([`DeliveryStats::dropped`]) and returns
+    /// [`TelemetryError::QueueFull`].
     ///
     /// The event name and the keys are `&'static str` — text fixed in the source, so
     /// never a value read at run time — and are checked too: names must be lowercase
     /// dotted (`cmd.build`) and keys snake_case, or the call is refused with
-    /// [`TelemetryError::Config`]. Values are bools, numbers, `&'static str`s or
+    /// [`TelemetryError::InvalidName`]. Values are bools, numbers, `&'static str`s or
     /// [`SafeValue`](crate::SafeValue)s (see [`IntoAttrValue`]); a `String` does not
     /// compile. (This departs on purpose from telemetry APIs that take a
     /// `HashMap<String, String>`: any run-time string could carry a path or a name.)
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).policy(telemetry::CollectionPolicy::Enabled).build().unwrap();
-    /// ctx.record_sync("cmd.build", [("jobs", 4)]).unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).policy(telemetry::CollectionPolicy::Enabled).build().unwrap();
+    /// ctx.record_with_attrs("cmd.build", [("jobs", 4)]).unwrap();
     /// # #[cfg(feature = "collect")]
-    /// assert!(ctx.record_sync("/home/alice", [("jobs", 4)]).is_err());
+    /// assert!(ctx.record_with_attrs("/home/alice", [("jobs", 4)]).is_err());
     /// ```
-    pub fn record_sync<V: IntoAttrValue>(
+    pub fn record_with_attrs<V: IntoAttrValue>(
         &self,
         name: &'static str,
         attrs: impl IntoIterator<Item = (&'static str, V)>,
@@ -401,16 +346,18 @@ impl TelemetryContext {
             return Ok(());
         }
         if !naming::is_valid_event_name(name) {
-            return Err(TelemetryError::Config(format!(
-                "event name {name:?} is not lowercase dotted ([a-z][a-z0-9_]* segments, at most 64 bytes)"
-            )));
+            return Err(TelemetryError::InvalidName {
+                what: "event name",
+                name: name.to_owned(),
+            });
         }
         let mut checked = BTreeMap::new();
         for (key, value) in attrs {
             if !naming::is_valid_attr_key(key) {
-                return Err(TelemetryError::Config(format!(
-                    "attribute key {key:?} is not snake_case"
-                )));
+                return Err(TelemetryError::InvalidName {
+                    what: "attribute key",
+                    name: key.to_owned(),
+                });
             }
             match value.into_attr_value() {
                 Some(value) => checked.insert(key, value),
@@ -470,7 +417,7 @@ impl TelemetryContext {
     ///
     /// ```
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
     /// ctx.flush().await.unwrap();
     /// # });
     /// ```
@@ -487,7 +434,7 @@ impl TelemetryContext {
     /// time (what is left keeps being delivered in the background).
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
     /// ctx.flush_blocking(std::time::Duration::from_millis(100)).unwrap();
     /// ```
     pub fn flush_blocking(&self, deadline: Duration) -> Result<(), TelemetryError> {
@@ -501,7 +448,7 @@ impl TelemetryContext {
     /// How consent was decided for this process, and why (see [`crate::consent`]).
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink)
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink)
     /// #     .env(telemetry::consent::Env::empty().with_var("DO_NOT_TRACK", "1")).build().unwrap();
     /// # #[cfg(feature = "collect")]
     /// assert_eq!(ctx.decision().source, telemetry::consent::DecisionSource::DoNotTrack);
@@ -513,7 +460,7 @@ impl TelemetryContext {
     /// The tool's consent settings (name and opt-in/opt-out mode).
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
     /// assert_eq!(ctx.tool_info().name, "t");
     /// ```
     pub fn tool_info(&self) -> ToolInfo {
@@ -524,7 +471,7 @@ impl TelemetryContext {
     /// `telemetry.key` live here.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).config_dir("/tmp/t-cfg").build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).config_dir("/tmp/t-cfg").build().unwrap();
     /// assert_eq!(ctx.config_dir(), Some(std::path::Path::new("/tmp/t-cfg")));
     /// ```
     pub fn config_dir(&self) -> Option<&Path> {
@@ -536,7 +483,7 @@ impl TelemetryContext {
     /// the user asked (`telemetry status`, `reset`).
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
     /// assert_eq!(ctx.machine_id().len(), 64);
     /// ```
     pub fn machine_id(&self) -> &str {
@@ -560,4 +507,3 @@ impl TelemetryContext {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
 }
-

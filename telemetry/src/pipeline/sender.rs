@@ -14,7 +14,6 @@ use std::task::Poll;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::error::TelemetryError;
-use crate::sink::MAX_RETRY_AFTER;
 use crate::event::Event;
 use crate::pipeline::Queue;
 use crate::pipeline::delivery::{
@@ -22,6 +21,7 @@ use crate::pipeline::delivery::{
 };
 use crate::pipeline::spool::{Claimed, Spool};
 use crate::pipeline::stats::Counters;
+use crate::sink::MAX_RETRY_AFTER;
 use crate::sink::TelemetrySink;
 
 /// The name of the sender thread.
@@ -211,14 +211,10 @@ impl SenderLoop<'_> {
 
     /// Why a batch was deferred without a request: the server's pause.
     fn held_error(&self, held: Duration) -> TelemetryError {
-        TelemetryError::sink(
-            self.sink.describe(),
-            format!(
-                "not sent: the server asked for no request for another {} s (Retry-After); \
-                 the batch waits in the spool",
-                held.as_secs_f64().ceil()
-            ),
-        )
+        TelemetryError::Paused {
+            sink: self.sink.describe(),
+            until: std::time::SystemTime::now() + held,
+        }
     }
 
     /// The server answered `Retry-After: pause`: no request before then, from this

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 ///
 /// Default (see [`TelemetryContextBuilder::delivery_mode`](crate::TelemetryContextBuilder::delivery_mode)):
 /// `AtLeastOnce` when the context has a sink that is not local (a network sink, or a
-/// custom sink that does not declare [`TelemetrySink::is_local`](crate::TelemetrySink::is_local)),
+/// custom sink that does not declare [`TelemetrySink::is_local`](crate::sink::TelemetrySink::is_local)),
 /// `AtMostOnce` otherwise — a local sink (file, memory, writer) takes a batch at once
 /// or fails for a reason a later retry would not fix, so journaling it only doubles
 /// the disk writes.
@@ -40,7 +40,7 @@ pub enum DeliveryMode {
 /// let ctx = telemetry::TelemetryContext::builder()
 ///     .tool("t")
 ///     .tool_version("1")
-///     .sink(telemetry::NoopSink)
+///     .sink(telemetry::sink::NoopSink)
 ///     .build()?;
 /// let stats = ctx.stats();
 /// assert_eq!(stats.delivered, 0);

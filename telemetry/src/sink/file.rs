@@ -26,7 +26,8 @@ use crate::util::fs::{self as fsutil, DirLink};
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// use telemetry::{Event, FileSink, TelemetrySink};
+/// use telemetry::Event;
+/// use telemetry::sink::{FileSink, TelemetrySink};
 /// let dir = tempfile::tempdir().unwrap();
 /// let sink = FileSink::new(dir.path().join("logs/events.jsonl"));
 /// sink.emit(&Event::new("cmd.build", "t", "1", "m")).await.unwrap();
@@ -49,7 +50,7 @@ impl FileSink {
     /// A sink appending to `path`. Nothing is touched until the first event.
     ///
     /// ```
-    /// let sink = telemetry::FileSink::new("/tmp/events.jsonl");
+    /// let sink = telemetry::sink::FileSink::new("/tmp/events.jsonl");
     /// assert_eq!(sink.path(), std::path::Path::new("/tmp/events.jsonl"));
     /// ```
     pub fn new(path: impl Into<PathBuf>) -> Self {
@@ -71,7 +72,7 @@ impl FileSink {
     /// The file events are appended to.
     ///
     /// ```
-    /// assert!(telemetry::FileSink::new("e.jsonl").path().ends_with("e.jsonl"));
+    /// assert!(telemetry::sink::FileSink::new("e.jsonl").path().ends_with("e.jsonl"));
     /// ```
     pub fn path(&self) -> &Path {
         &self.path

@@ -28,7 +28,7 @@ use crate::event::Event;
 /// [`DeliveryMode`](crate::DeliveryMode)): a backend should deduplicate on `event_id`.
 ///
 /// ```
-/// let sink = telemetry::HttpSink::builder("https://telemetry.example.com/v1/events")
+/// let sink = telemetry::sink::HttpSink::builder("https://telemetry.example.com/v1/events")
 ///     .api_key("x-api-key", "k-123")
 ///     .request_timeout(std::time::Duration::from_secs(5))
 ///     .build()?;
@@ -44,7 +44,7 @@ pub struct HttpSink {
 /// [`build`](Self::build) as a [`TelemetryError::Config`].
 ///
 /// ```
-/// let b = telemetry::HttpSink::builder("https://telemetry.example.com/v1/events");
+/// let b = telemetry::sink::HttpSink::builder("https://telemetry.example.com/v1/events");
 /// assert!(b.build().is_ok());
 /// ```
 #[derive(Debug, Clone)]
@@ -57,7 +57,7 @@ impl HttpSink {
     /// Starts configuring a sink posting to `url`.
     ///
     /// ```
-    /// let b = telemetry::HttpSink::builder("https://telemetry.example.com/v1/events");
+    /// let b = telemetry::sink::HttpSink::builder("https://telemetry.example.com/v1/events");
     /// # drop(b);
     /// ```
     pub fn builder(url: &str) -> HttpSinkBuilder {
@@ -69,8 +69,8 @@ impl HttpSink {
     /// A sink posting to `url` with the default settings.
     ///
     /// ```
-    /// assert!(telemetry::HttpSink::new("https://telemetry.example.com/v1/events").is_ok());
-    /// assert!(telemetry::HttpSink::new("http://telemetry.example.com/v1/events").is_err());
+    /// assert!(telemetry::sink::HttpSink::new("https://telemetry.example.com/v1/events").is_ok());
+    /// assert!(telemetry::sink::HttpSink::new("http://telemetry.example.com/v1/events").is_err());
     /// ```
     pub fn new(url: &str) -> Result<Self, TelemetryError> {
         Self::builder(url).build()
@@ -84,15 +84,15 @@ impl HttpSink {
     ///
     /// ```
     /// let mut builder = telemetry::TelemetryContext::builder().tool("mytool").tool_version("1");
-    /// if let Some(sink) = telemetry::HttpSink::from_build_env(
+    /// if let Some(sink) = telemetry::sink::HttpSink::from_build_env(
     ///     option_env!("MYTOOL_TELEMETRY_KEY"),
     ///     "https://telemetry.example.com/v1/events",
     /// ) {
     ///     builder = builder.sink(sink);
     /// }
     /// # drop(builder);
-    /// assert!(telemetry::HttpSink::from_build_env(None, "https://telemetry.example.com/").is_none());
-    /// assert!(telemetry::HttpSink::from_build_env(Some("k"), "https://telemetry.example.com/").is_some());
+    /// assert!(telemetry::sink::HttpSink::from_build_env(None, "https://telemetry.example.com/").is_none());
+    /// assert!(telemetry::sink::HttpSink::from_build_env(Some("k"), "https://telemetry.example.com/").is_some());
     /// ```
     pub fn from_build_env(key: Option<&'static str>, url: &str) -> Option<Self> {
         let key = key.map(str::trim).filter(|k| !k.is_empty())?;
@@ -112,7 +112,7 @@ impl HttpSink {
     /// The endpoint, without credentials or query string.
     ///
     /// ```
-    /// let sink = telemetry::HttpSink::new("https://telemetry.example.com/v1/events?k=1")?;
+    /// let sink = telemetry::sink::HttpSink::new("https://telemetry.example.com/v1/events?k=1")?;
     /// assert_eq!(sink.endpoint(), "https://telemetry.example.com/v1/events");
     /// # Ok::<(), telemetry::TelemetryError>(())
     /// ```
@@ -123,14 +123,14 @@ impl HttpSink {
 
 crate::sink::client::client_settings!(
     HttpSinkBuilder,
-    "telemetry::HttpSink::builder(\"https://t.example.com/\")"
+    "telemetry::sink::HttpSink::builder(\"https://t.example.com/\")"
 );
 
 impl HttpSinkBuilder {
     /// Checks the settings and builds the sink (no network work happens here).
     ///
     /// ```
-    /// assert!(telemetry::HttpSink::builder("not a url").build().is_err());
+    /// assert!(telemetry::sink::HttpSink::builder("not a url").build().is_err());
     /// ```
     pub fn build(self) -> Result<HttpSink, TelemetryError> {
         Ok(HttpSink {

@@ -10,7 +10,8 @@ use crate::event::Event;
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// use telemetry::{Event, MemorySink, TelemetrySink};
+/// use telemetry::Event;
+/// use telemetry::sink::{MemorySink, TelemetrySink};
 /// let sink = MemorySink::new();
 /// sink.emit(&Event::new("cmd.build", "t", "1", "m")).await.unwrap();
 /// assert_eq!(sink.snapshot()[0].name(), "cmd.build");
@@ -25,7 +26,7 @@ impl MemorySink {
     /// An empty sink.
     ///
     /// ```
-    /// assert!(telemetry::MemorySink::new().snapshot().is_empty());
+    /// assert!(telemetry::sink::MemorySink::new().snapshot().is_empty());
     /// ```
     pub fn new() -> Self {
         Self::default()
@@ -34,7 +35,7 @@ impl MemorySink {
     /// A copy of every event received so far, in arrival order.
     ///
     /// ```
-    /// let sink = telemetry::MemorySink::new();
+    /// let sink = telemetry::sink::MemorySink::new();
     /// assert_eq!(sink.snapshot().len(), 0);
     /// ```
     pub fn snapshot(&self) -> Vec<Event> {
@@ -47,7 +48,7 @@ impl MemorySink {
     /// Forgets every event received so far.
     ///
     /// ```
-    /// telemetry::MemorySink::new().clear();
+    /// telemetry::sink::MemorySink::new().clear();
     /// ```
     pub fn clear(&self) {
         self.events

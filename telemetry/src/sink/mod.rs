@@ -45,7 +45,8 @@ use crate::event::Event;
 ///
 /// ```
 /// use std::sync::Arc;
-/// use telemetry::{Event, TelemetryError, TelemetrySink};
+/// use telemetry::{Event, TelemetryError};
+/// use telemetry::sink::TelemetrySink;
 ///
 /// struct CountingSink(std::sync::atomic::AtomicUsize);
 ///

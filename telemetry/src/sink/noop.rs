@@ -8,7 +8,8 @@ use crate::event::Event;
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// use telemetry::{Event, NoopSink, TelemetrySink};
+/// use telemetry::Event;
+/// use telemetry::sink::{NoopSink, TelemetrySink};
 /// NoopSink.emit(&Event::new("a", "t", "1", "m")).await.unwrap();
 /// # });
 /// ```

@@ -21,7 +21,7 @@ const LOGS_PATH: &str = "v1/logs";
 /// The body encoding of an [`OtlpSink`].
 ///
 /// ```
-/// assert_eq!(telemetry::OtlpEncoding::default(), telemetry::OtlpEncoding::Protobuf);
+/// assert_eq!(telemetry::sink::OtlpEncoding::default(), telemetry::sink::OtlpEncoding::Protobuf);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum OtlpEncoding {
@@ -47,7 +47,7 @@ pub enum OtlpEncoding {
 /// classification, secret headers) is the same as [`HttpSink`](crate::sink)'s.
 ///
 /// ```
-/// let sink = telemetry::OtlpSink::builder("https://otel.example.com:4318")
+/// let sink = telemetry::sink::OtlpSink::builder("https://otel.example.com:4318")
 ///     .api_key("authorization", "Bearer k-123")
 ///     .build()?;
 /// assert_eq!(sink.endpoint(), "https://otel.example.com:4318/v1/logs");
@@ -62,7 +62,7 @@ pub struct OtlpSink {
 /// Configures an [`OtlpSink`]; every mistake is reported by [`build`](Self::build).
 ///
 /// ```
-/// let b = telemetry::OtlpSink::builder("https://otel.example.com:4318");
+/// let b = telemetry::sink::OtlpSink::builder("https://otel.example.com:4318");
 /// assert!(b.build().is_ok());
 /// ```
 #[derive(Debug, Clone)]
@@ -78,7 +78,7 @@ impl OtlpSink {
     /// with it).
     ///
     /// ```
-    /// let b = telemetry::OtlpSink::builder("https://otel.example.com:4318/");
+    /// let b = telemetry::sink::OtlpSink::builder("https://otel.example.com:4318/");
     /// assert_eq!(b.build()?.endpoint(), "https://otel.example.com:4318/v1/logs");
     /// # Ok::<(), telemetry::TelemetryError>(())
     /// ```
@@ -99,7 +99,7 @@ impl OtlpSink {
     /// The logs URL, without credentials or query string.
     ///
     /// ```
-    /// let sink = telemetry::OtlpSink::builder("https://otel.example.com/v1/logs").build()?;
+    /// let sink = telemetry::sink::OtlpSink::builder("https://otel.example.com/v1/logs").build()?;
     /// assert_eq!(sink.endpoint(), "https://otel.example.com/v1/logs");
     /// # Ok::<(), telemetry::TelemetryError>(())
     /// ```
@@ -110,8 +110,8 @@ impl OtlpSink {
     /// The body encoding.
     ///
     /// ```
-    /// let sink = telemetry::OtlpSink::builder("https://otel.example.com").build()?;
-    /// assert_eq!(sink.encoding(), telemetry::OtlpEncoding::Protobuf);
+    /// let sink = telemetry::sink::OtlpSink::builder("https://otel.example.com").build()?;
+    /// assert_eq!(sink.encoding(), telemetry::sink::OtlpEncoding::Protobuf);
     /// # Ok::<(), telemetry::TelemetryError>(())
     /// ```
     pub fn encoding(&self) -> OtlpEncoding {
@@ -121,14 +121,14 @@ impl OtlpSink {
 
 crate::sink::client::client_settings!(
     OtlpSinkBuilder,
-    "telemetry::OtlpSink::builder(\"https://o.example.com\")"
+    "telemetry::sink::OtlpSink::builder(\"https://o.example.com\")"
 );
 
 impl OtlpSinkBuilder {
     /// The body encoding (default protobuf).
     ///
     /// ```
-    /// let b = telemetry::OtlpSink::builder("https://o.example.com").encoding(telemetry::OtlpEncoding::Json);
+    /// let b = telemetry::sink::OtlpSink::builder("https://o.example.com").encoding(telemetry::sink::OtlpEncoding::Json);
     /// # drop(b);
     /// ```
     pub fn encoding(mut self, encoding: OtlpEncoding) -> Self {
@@ -139,7 +139,7 @@ impl OtlpSinkBuilder {
     /// Checks the settings and builds the sink (no network work happens here).
     ///
     /// ```
-    /// assert!(telemetry::OtlpSink::builder("http://o.example.com").build().is_err());
+    /// assert!(telemetry::sink::OtlpSink::builder("http://o.example.com").build().is_err());
     /// ```
     pub fn build(self) -> Result<OtlpSink, TelemetryError> {
         Ok(OtlpSink {

@@ -11,7 +11,8 @@ use crate::event::Event;
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// use telemetry::{Event, MemorySink, TeeSink, TelemetrySink};
+/// use telemetry::Event;
+/// use telemetry::sink::{MemorySink, TeeSink, TelemetrySink};
 /// let (a, b) = (MemorySink::new(), MemorySink::new());
 /// let tee = TeeSink::new().with(a.clone()).with(b.clone());
 /// tee.emit(&Event::new("x", "t", "1", "m")).await.unwrap();
@@ -27,7 +28,7 @@ impl TeeSink {
     /// A tee with no sinks yet.
     ///
     /// ```
-    /// let tee = telemetry::TeeSink::new();
+    /// let tee = telemetry::sink::TeeSink::new();
     /// assert!(tee.is_empty());
     /// ```
     pub fn new() -> Self {
@@ -37,7 +38,7 @@ impl TeeSink {
     /// Adds a sink.
     ///
     /// ```
-    /// let tee = telemetry::TeeSink::new().with(telemetry::NoopSink);
+    /// let tee = telemetry::sink::TeeSink::new().with(telemetry::sink::NoopSink);
     /// assert_eq!(tee.len(), 1);
     /// ```
     #[must_use]
@@ -47,7 +48,9 @@ impl TeeSink {
     }
 
     /// One sink for several: `None` for none, the sink itself for one, a tee for more.
-    pub(crate) fn combine(mut sinks: Vec<Arc<dyn TelemetrySink>>) -> Option<Arc<dyn TelemetrySink>> {
+    pub(crate) fn combine(
+        mut sinks: Vec<Arc<dyn TelemetrySink>>,
+    ) -> Option<Arc<dyn TelemetrySink>> {
         match sinks.len() {
             0 => None,
             1 => sinks.pop(),
@@ -60,8 +63,8 @@ impl TeeSink {
     /// Adds a shared sink.
     ///
     /// ```
-    /// let shared: std::sync::Arc<dyn telemetry::TelemetrySink> = std::sync::Arc::new(telemetry::NoopSink);
-    /// let tee = telemetry::TeeSink::new().with_shared(shared);
+    /// let shared: std::sync::Arc<dyn telemetry::sink::TelemetrySink> = std::sync::Arc::new(telemetry::sink::NoopSink);
+    /// let tee = telemetry::sink::TeeSink::new().with_shared(shared);
     /// assert_eq!(tee.len(), 1);
     /// ```
     #[must_use]
@@ -73,7 +76,7 @@ impl TeeSink {
     /// How many sinks this tee feeds.
     ///
     /// ```
-    /// assert_eq!(telemetry::TeeSink::new().len(), 0);
+    /// assert_eq!(telemetry::sink::TeeSink::new().len(), 0);
     /// ```
     pub fn len(&self) -> usize {
         self.sinks.len()
@@ -82,7 +85,7 @@ impl TeeSink {
     /// Whether this tee feeds no sink.
     ///
     /// ```
-    /// assert!(telemetry::TeeSink::new().is_empty());
+    /// assert!(telemetry::sink::TeeSink::new().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
         self.sinks.is_empty()
@@ -91,7 +94,10 @@ impl TeeSink {
     /// One sink's failure is reported as that sink's own error (its status,
     /// retryability and `Retry-After` intact); several are joined into one message,
     /// keeping the longest `Retry-After` any of them carries.
-    fn combine_results(&self, results: Vec<Result<(), TelemetryError>>) -> Result<(), TelemetryError> {
+    fn combine_results(
+        &self,
+        results: Vec<Result<(), TelemetryError>>,
+    ) -> Result<(), TelemetryError> {
         let mut failures: Vec<(String, TelemetryError)> = results
             .into_iter()
             .zip(&self.sinks)

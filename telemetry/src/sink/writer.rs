@@ -12,7 +12,8 @@ use crate::event::Event;
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// use telemetry::{Event, TelemetrySink, WriterSink};
+/// use telemetry::Event;
+/// use telemetry::sink::{TelemetrySink, WriterSink};
 /// let sink = WriterSink::stderr();
 /// sink.emit(&Event::new("cmd.build", "t", "1", "m")).await.unwrap();
 /// # });
@@ -26,7 +27,7 @@ impl WriterSink {
     /// A sink writing to `writer`.
     ///
     /// ```
-    /// let sink = telemetry::WriterSink::new(std::io::sink());
+    /// let sink = telemetry::sink::WriterSink::new(std::io::sink());
     /// # drop(sink);
     /// ```
     pub fn new(writer: impl Write + Send + 'static) -> Self {
@@ -39,7 +40,7 @@ impl WriterSink {
     /// A sink writing to standard error.
     ///
     /// ```
-    /// let sink = telemetry::WriterSink::stderr();
+    /// let sink = telemetry::sink::WriterSink::stderr();
     /// # drop(sink);
     /// ```
     pub fn stderr() -> Self {

@@ -6,7 +6,8 @@
 
 use std::process::ExitCode;
 
-use telemetry::{CollectionPolicy, Hashed, NoopSink, TelemetryContext};
+use telemetry::sink::NoopSink;
+use telemetry::{CollectionPolicy, Hashed, TelemetryContext};
 
 fn main() -> ExitCode {
     let Ok(ctx) = TelemetryContext::builder()

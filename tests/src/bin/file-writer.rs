@@ -6,7 +6,8 @@
 
 use std::process::ExitCode;
 
-use telemetry::{Event, FileSink, TelemetrySink};
+use telemetry::Event;
+use telemetry::sink::{FileSink, TelemetrySink};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
