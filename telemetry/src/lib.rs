@@ -31,7 +31,7 @@
 //!     .policy(CollectionPolicy::Enabled)
 //!     .build()?;
 //! let guard = telemetry::init(ctx);
-//! telemetry::global().unwrap().record("cmd.build", [("jobs", 4)])?;
+//! telemetry::global().unwrap().record_with_attrs("cmd.build", [("jobs", 4)])?;
 //! drop(guard); // delivers within the deadline (100 ms by default)
 //! # #[cfg(feature = "collect")]
 //! assert!(std::fs::read_to_string(dir.path().join("events.jsonl")).unwrap().contains("cmd.build"));
