@@ -6,15 +6,11 @@
 use std::collections::BTreeSet;
 
 use syn::ext::IdentExt;
+use telemetry_naming::NameError;
 
 use crate::errors::Errors;
 use crate::parse::{AttrEntry, TrackArgs, render};
 use crate::types::{self, Category};
-
-/// Longest event name, in bytes.
-const MAX_NAME_LEN: usize = 64;
-/// Longest attribute key, in bytes.
-const MAX_KEY_LEN: usize = 64;
 
 /// The alternatives offered by every rejected capture.
 const WAY_OUT: &str = "capture what you want to learn instead: a bool or a number, a fieldless \
@@ -143,39 +139,26 @@ fn check_name(name: Option<&syn::Expr>, errors: &mut Errors) -> Option<String> {
         return None;
     }
     let value = lit.value();
-    if value.len() > MAX_NAME_LEN {
-        errors.spanned(
-            lit,
-            format!(
-                "event name is {} bytes long; the limit is {MAX_NAME_LEN}",
-                value.len()
-            ),
-        );
-        return None;
+    match telemetry_naming::check_event_name(&value) {
+        Ok(()) => Some(value),
+        Err(NameError::TooLong { len, max }) => {
+            errors.spanned(
+                lit,
+                format!("event name is {len} bytes long; the limit is {max}"),
+            );
+            None
+        }
+        Err(_) => {
+            errors.spanned(
+                lit,
+                format!(
+                    "invalid event name `{value}`: use lowercase words of `a-z`, `0-9` and `_`, \
+                     each starting with a letter, separated by dots, e.g. `cmd.build`"
+                ),
+            );
+            None
+        }
     }
-    if !is_dotted_name(&value) {
-        errors.spanned(
-            lit,
-            format!(
-                "invalid event name `{value}`: use lowercase words of `a-z`, `0-9` and `_`, each \
-                 starting with a letter, separated by dots, e.g. `cmd.build`"
-            ),
-        );
-        return None;
-    }
-    Some(value)
-}
-
-/// `[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*`
-fn is_dotted_name(name: &str) -> bool {
-    name.split('.').all(is_snake_word)
-}
-
-/// `[a-z][a-z0-9_]*`
-fn is_snake_word(word: &str) -> bool {
-    let mut chars = word.chars();
-    chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// Checks a key of `attrs(..)` or `capture(..)`: snake_case, short, unique.
@@ -185,25 +168,25 @@ fn check_key(
     errors: &mut Errors,
 ) -> Option<String> {
     let key = ident.unraw().to_string();
-    if !is_snake_word(&key) {
-        errors.spanned(
-            ident,
-            format!(
-                "attribute key `{key}` is not snake_case: keys are lowercase words of `a-z`, \
-                 `0-9` and `_` starting with a letter, e.g. `dry_run`"
-            ),
-        );
-        return None;
-    }
-    if key.len() > MAX_KEY_LEN {
-        errors.spanned(
-            ident,
-            format!(
-                "attribute key is {} bytes long; the limit is {MAX_KEY_LEN}",
-                key.len()
-            ),
-        );
-        return None;
+    match telemetry_naming::check_attr_key(&key) {
+        Ok(()) => {}
+        Err(NameError::TooLong { len, max }) => {
+            errors.spanned(
+                ident,
+                format!("attribute key is {len} bytes long; the limit is {max}"),
+            );
+            return None;
+        }
+        Err(_) => {
+            errors.spanned(
+                ident,
+                format!(
+                    "attribute key `{key}` is not snake_case: keys are lowercase words of `a-z`, \
+                     `0-9` and `_` starting with a letter, e.g. `dry_run`"
+                ),
+            );
+            return None;
+        }
     }
     if !keys.insert(key.clone()) {
         errors.spanned(
@@ -277,7 +260,7 @@ fn literal_value(expr: &syn::Expr) -> Result<LitValue, String> {
                 syn::Expr::Path(p)
                     if p.path
                         .get_ident()
-                        .is_some_and(|i| is_snake_word(&i.to_string())) =>
+                        .is_some_and(|i| telemetry_naming::is_valid_attr_key(&i.to_string())) =>
                 {
                     format!(" (for the text, write `\"{}\"`)", render(p))
                 }
@@ -309,10 +292,8 @@ fn positive_literal(lit: &syn::Lit) -> Result<LitValue, String> {
     }
 }
 
-/// Longest string attribute value, in bytes (after unescaping).
-const MAX_STR_VALUE_LEN: usize = 128;
-
-/// The rule for string values, stated by every message about one.
+/// The rule for string values (`telemetry_naming::check_str_value`), stated by every
+/// message about one.
 const STR_VALUE_RULE: &str = "string attribute values are at most 128 bytes and contain no \
      control characters (C0, DEL, C1) and no bidirectional controls (U+061C, U+200E, U+200F, \
      U+202A to U+202E, U+2066 to U+2069), which could hide what a value says";
@@ -325,28 +306,18 @@ fn string_value(lit: &syn::LitStr) -> Result<LitValue, String> {
         ));
     }
     let value = lit.value();
-    if value.len() > MAX_STR_VALUE_LEN {
-        return Err(format!(
-            "this string is {} bytes long: {STR_VALUE_RULE}",
-            value.len()
-        ));
-    }
-    if let Some(c) = value.chars().find(|&c| is_forbidden_char(c)) {
-        return Err(format!(
+    match telemetry_naming::check_str_value(&value) {
+        Ok(()) => Ok(LitValue::Str(value)),
+        Err(NameError::TooLong { len, .. }) => {
+            Err(format!("this string is {len} bytes long: {STR_VALUE_RULE}"))
+        }
+        Err(NameError::BadChar { ch, .. }) => Err(format!(
             "this string contains U+{:04X}: {STR_VALUE_RULE}",
-            u32::from(c)
-        ));
+            u32::from(ch)
+        )),
+        // Not an outcome of this rule.
+        Err(_) => Err(format!("this string is not allowed: {STR_VALUE_RULE}")),
     }
-    Ok(LitValue::Str(value))
-}
-
-/// Control characters (C0, DEL, C1) and bidirectional controls.
-pub(crate) fn is_forbidden_char(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
-        )
 }
 
 /// The integer suffixes and their ranges (`isize`/`usize` as 64 bits); `min` is the
@@ -685,6 +656,12 @@ mod tests {
         ] {
             assert!(value(bad).is_err(), "{bad} was accepted");
         }
+    }
+
+    #[test]
+    fn the_string_rule_states_the_shared_limit() {
+        let limit = format!("at most {} bytes", telemetry_naming::MAX_STR_VALUE_LEN);
+        assert!(STR_VALUE_RULE.contains(&limit), "{STR_VALUE_RULE}");
     }
 
     #[test]

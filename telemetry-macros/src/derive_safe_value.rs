@@ -15,6 +15,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
+use telemetry_naming::NameError;
 
 use crate::errors::Errors;
 use crate::types::{self, Category};
@@ -23,12 +24,10 @@ const WAY_OUT: &str = "derive `SafeValue` on a fieldless enum (`enum Mode { Debu
      or on a newtype over a `SafeValue` type (`struct Jobs(u16)`), or capture the individual \
      bool and number fields instead";
 
-/// The rule for a variant's value, stated by every message about one.
+/// The rule for a variant's value (`telemetry_naming::check_variant_value`), stated by
+/// every message about one.
 const VALUE_RULE: &str = "a value is 1 to 64 characters of `a-z`, `0-9`, `_`, `-` or `.`, \
      starting with a letter or digit";
-
-/// Longest variant value, in bytes.
-const MAX_VALUE_LEN: usize = 64;
 
 /// Expands the derive: the impls, or every problem found followed by stub impls.
 pub(crate) fn derive(input: syn::DeriveInput) -> TokenStream {
@@ -417,25 +416,14 @@ fn rename_literal(expr: &syn::Expr) -> Result<String, String> {
 
 /// [`VALUE_RULE`], with the reason a value breaks it.
 fn check_value(value: &str) -> Result<(), String> {
-    if value.is_empty() {
-        return Err("is empty".to_owned());
-    }
-    if value.len() > MAX_VALUE_LEN {
-        return Err(format!(
-            "is {} bytes long (the limit is {MAX_VALUE_LEN})",
-            value.len()
-        ));
-    }
-    if let Some(c) = value
-        .chars()
-        .find(|&c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | '.')))
-    {
-        return Err(format!("contains `{}`", c.escape_debug()));
-    }
-    if !value.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit()) {
-        return Err("does not start with a letter or digit".to_owned());
-    }
-    Ok(())
+    telemetry_naming::check_variant_value(value).map_err(|error| match error {
+        NameError::Empty => "is empty".to_owned(),
+        NameError::TooLong { len, max } => format!("is {len} bytes long (the limit is {max})"),
+        NameError::BadChar { ch, .. } => format!("contains `{}`", ch.escape_debug()),
+        NameError::BadStart { .. } => "does not start with a letter or digit".to_owned(),
+        // Not an outcome of this rule.
+        NameError::EmptySegment { .. } => "is not allowed".to_owned(),
+    })
 }
 
 /// `HttpServer` → `http_server`, `HTTPServer` → `http_server`, `V2` → `v2`.
@@ -464,7 +452,16 @@ pub(crate) fn snake_case(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{check_value, snake_case};
+    use super::{VALUE_RULE, check_value, snake_case};
+
+    #[test]
+    fn the_rule_states_the_shared_limit() {
+        let limit = format!(
+            "1 to {} characters",
+            telemetry_naming::MAX_VARIANT_VALUE_LEN
+        );
+        assert!(VALUE_RULE.contains(&limit), "{VALUE_RULE}");
+    }
 
     #[test]
     fn variant_names_become_snake_case() {
