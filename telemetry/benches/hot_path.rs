@@ -71,8 +71,7 @@ fn case_track_enabled_capture() {
 
 fn install(policy: CollectionPolicy) -> TelemetryGuard {
     let ctx = TelemetryContext::builder()
-        .tool("bench")
-        .tool_version("0")
+        .tool(telemetry::tool!("bench", "0"))
         .sink(NoopSink)
         .policy(policy)
         .queue_capacity(4 * CALLS as usize)

@@ -57,8 +57,7 @@ fn vm_hwm_kib() -> u64 {
 )]
 fn child(capacity: usize, events: u64) {
     let ctx = TelemetryContext::builder()
-        .tool("bench")
-        .tool_version("0")
+        .tool(telemetry::tool!("bench", "0"))
         .sink(SlowSink)
         .policy(CollectionPolicy::Enabled)
         .queue_capacity(capacity)

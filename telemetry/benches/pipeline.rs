@@ -44,8 +44,7 @@ fn round(
         Err(e) => panic!("tempdir: {e}"),
     };
     let builder = TelemetryContext::builder()
-        .tool("bench")
-        .tool_version("0")
+        .tool(telemetry::tool!("bench", "0"))
         .data_dir(dir.path())
         .sink(sink)
         .policy(CollectionPolicy::Enabled)

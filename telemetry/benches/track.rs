@@ -85,8 +85,7 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for NoopLayer {}
 /// Installs a context; `batch` = how many queued events wake the worker.
 fn install(policy: CollectionPolicy, batch: usize) -> TelemetryGuard {
     let ctx = TelemetryContext::builder()
-        .tool("bench")
-        .tool_version("0")
+        .tool(telemetry::tool!("bench", "0"))
         .sink(NoopSink)
         .policy(policy)
         .queue_capacity(CAPACITY)

@@ -105,8 +105,7 @@ to improve the tool. `demo telemetry schema` lists every event it can send.";
 /// demo is built with the `http` feature).
 fn telemetry_context(consent: Consent) -> Option<TelemetryContext> {
     let builder = TelemetryContext::builder()
-        .tool("demo")
-        .tool_version(env!("CARGO_PKG_VERSION"))
+        .tool(telemetry::tool!("demo", env!("CARGO_PKG_VERSION")))
         .salt("demo-telemetry-v1")
         .local_log()
         .deadline(Duration::from_millis(100))

@@ -25,12 +25,10 @@ use serde::{Deserialize, Serialize};
 /// ```
 /// use telemetry::{AttrValue, Event};
 ///
-/// let event = Event::new("cmd.build", "mytool", "1.2.3", "ab12")
-///     .with_attr("jobs", 4)
-///     .with_attr("profile", "release");
+/// let event = Event::example();
 /// assert_eq!(event.attrs()["jobs"], AttrValue::Int(4));
-/// assert_eq!(event.attr("profile").and_then(AttrValue::as_str), Some("release"));
-/// assert_eq!(event.name(), "cmd.build");
+/// assert_eq!(event.attr("profile").and_then(AttrValue::as_str), None);
+/// assert_eq!(event.name(), "example.event");
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
@@ -52,16 +50,31 @@ pub struct Event {
 }
 
 impl Event {
-    /// A new event with a fresh `event_id`, a per-process `session_id`, the current
-    /// time, this machine's `os`/`arch`, outcome `ok` and no attributes — for testing a
-    /// sink. Every argument is a `&'static str`: text fixed in the source, never a
-    /// value read at run time.
+    /// A sample event (`example.event` of the tool `example`, with one attribute), for
+    /// testing a sink of one's own. Events are otherwise made only by this crate, from
+    /// what was fixed when the tool was compiled.
     ///
     /// ```
-    /// let event = telemetry::Event::new("cmd.test", "mytool", "0.1.0", "ab12");
+    /// let event = telemetry::Event::example();
+    /// assert_eq!(event.name(), "example.event");
     /// assert_eq!(event.event_id().len(), 36);
     /// assert!(event.timestamp_utc().ends_with('Z'));
     /// ```
+    pub fn example() -> Self {
+        let mut event = Self::now(
+            Cow::Borrowed("example.event"),
+            "example".into(),
+            "0.0.0".into(),
+            "0000000000000000000000000000000000000000000000000000000000000000".into(),
+        );
+        event.attrs.insert(Cow::Borrowed("jobs"), AttrValue::Int(4));
+        event
+    }
+
+    /// An event with the given name and tool metadata (this workspace's tests only:
+    /// feature `test-internals`).
+    #[cfg(any(test, feature = "test-internals"))]
+    #[doc(hidden)]
     pub fn new(
         name: &'static str,
         tool: &'static str,
@@ -76,7 +89,7 @@ impl Event {
         )
     }
 
-    /// [`Event::new`] for this crate: the tool's metadata is shared.
+    /// An event recorded now, for this crate: the tool's metadata is shared.
     pub(crate) fn now(
         name: Cow<'static, str>,
         tool: Arc<str>,
@@ -100,16 +113,13 @@ impl Event {
         }
     }
 
-    /// Adds (or replaces) one attribute: a `&'static str` key and a value that cannot
-    /// hold run-time text (see [`IntoAttrValue`]).
-    ///
-    /// ```
-    /// let event = telemetry::Event::new("a", "t", "1", "m").with_attr("dry_run", true);
-    /// assert_eq!(event.attrs()["dry_run"], telemetry::AttrValue::Bool(true));
-    /// ```
+    /// Adds (or replaces) one attribute (this workspace's tests only: feature
+    /// `test-internals`).
+    #[cfg(any(test, feature = "test-internals"))]
+    #[doc(hidden)]
     #[must_use]
-    pub fn with_attr(mut self, key: &'static str, value: impl IntoAttrValue) -> Self {
-        match value.into_attr_value() {
+    pub fn with_attr(mut self, key: &'static str, value: impl crate::SafeValue) -> Self {
+        match value.to_attr_value() {
             Some(value) => self.attrs.insert(Cow::Borrowed(key), value),
             None => self.attrs.remove(key),
         };
@@ -119,7 +129,7 @@ impl Event {
     /// Random UUID v4, unique per event: the key a backend deduplicates on.
     ///
     /// ```
-    /// # let e = telemetry::Event::new("a", "t", "1", "m");
+    /// # let e = telemetry::Event::example();
     /// assert_eq!(e.event_id().len(), 36);
     /// ```
     pub fn event_id(&self) -> &str {
@@ -129,8 +139,8 @@ impl Event {
     /// Lowercase dotted event name, e.g. `cmd.build`.
     ///
     /// ```
-    /// # let e = telemetry::Event::new("cmd.build", "t", "1", "m");
-    /// assert_eq!(e.name(), "cmd.build");
+    /// # let e = telemetry::Event::example();
+    /// assert_eq!(e.name(), "example.event");
     /// ```
     pub fn name(&self) -> &str {
         &self.name
@@ -139,8 +149,8 @@ impl Event {
     /// The tool that sent the event.
     ///
     /// ```
-    /// # let e = telemetry::Event::new("a", "mytool", "1", "m");
-    /// assert_eq!(e.tool(), "mytool");
+    /// # let e = telemetry::Event::example();
+    /// assert_eq!(e.tool(), "example");
     /// ```
     pub fn tool(&self) -> &str {
         &self.tool
@@ -149,8 +159,8 @@ impl Event {
     /// The tool's version.
     ///
     /// ```
-    /// # let e = telemetry::Event::new("a", "t", "1.2.3", "m");
-    /// assert_eq!(e.tool_version(), "1.2.3");
+    /// # let e = telemetry::Event::example();
+    /// assert_eq!(e.tool_version(), "0.0.0");
     /// ```
     pub fn tool_version(&self) -> &str {
         &self.tool_version
@@ -159,8 +169,8 @@ impl Event {
     /// Salted SHA-256 of the machine id (64 hex chars), never the raw id.
     ///
     /// ```
-    /// # let e = telemetry::Event::new("a", "t", "1", "ab12");
-    /// assert_eq!(e.machine_id(), "ab12");
+    /// # let e = telemetry::Event::example();
+    /// assert_eq!(e.machine_id().len(), 64);
     /// ```
     pub fn machine_id(&self) -> &str {
         &self.machine_id
@@ -169,7 +179,7 @@ impl Event {
     /// Random UUID v4, one per process.
     ///
     /// ```
-    /// # let e = telemetry::Event::new("a", "t", "1", "m");
+    /// # let e = telemetry::Event::example();
     /// assert_eq!(e.session_id().len(), 36);
     /// ```
     pub fn session_id(&self) -> &str {
@@ -179,7 +189,7 @@ impl Event {
     /// When the event happened: RFC 3339, UTC, millisecond precision.
     ///
     /// ```
-    /// # let e = telemetry::Event::new("a", "t", "1", "m");
+    /// # let e = telemetry::Event::example();
     /// assert_eq!(e.timestamp_utc().len(), "2026-11-21T05:43:56.281Z".len());
     /// ```
     pub fn timestamp_utc(&self) -> &str {
@@ -189,7 +199,7 @@ impl Event {
     /// Operating system family (`std::env::consts::OS`).
     ///
     /// ```
-    /// # let e = telemetry::Event::new("a", "t", "1", "m");
+    /// # let e = telemetry::Event::example();
     /// assert_eq!(e.os(), std::env::consts::OS);
     /// ```
     pub fn os(&self) -> &str {
@@ -199,7 +209,7 @@ impl Event {
     /// CPU architecture (`std::env::consts::ARCH`).
     ///
     /// ```
-    /// # let e = telemetry::Event::new("a", "t", "1", "m");
+    /// # let e = telemetry::Event::example();
     /// assert_eq!(e.arch(), std::env::consts::ARCH);
     /// ```
     pub fn arch(&self) -> &str {
@@ -210,7 +220,7 @@ impl Event {
     /// `None` for an event recorded through the run-time API.
     ///
     /// ```
-    /// # let e = telemetry::Event::new("a", "t", "1", "m");
+    /// # let e = telemetry::Event::example();
     /// assert_eq!(e.duration_ms(), None);
     /// ```
     pub fn duration_ms(&self) -> Option<f64> {
@@ -220,7 +230,7 @@ impl Event {
     /// How the tracked call ended.
     ///
     /// ```
-    /// # let e = telemetry::Event::new("a", "t", "1", "m");
+    /// # let e = telemetry::Event::example();
     /// assert_eq!(e.outcome(), telemetry::Outcome::Ok);
     /// ```
     pub fn outcome(&self) -> Outcome {
@@ -231,7 +241,7 @@ impl Event {
     /// every value in it (a const-generic argument, an array length) replaced by `_`.
     ///
     /// ```
-    /// # let e = telemetry::Event::new("a", "t", "1", "m");
+    /// # let e = telemetry::Event::example();
     /// assert_eq!(e.error_kind(), None);
     /// ```
     pub fn error_kind(&self) -> Option<&str> {
@@ -241,7 +251,7 @@ impl Event {
     /// Literal and captured attributes, sorted by key.
     ///
     /// ```
-    /// # let e = telemetry::Event::new("a", "t", "1", "m").with_attr("jobs", 2);
+    /// # let e = telemetry::Event::example();
     /// assert_eq!(e.attrs().len(), 1);
     /// ```
     pub fn attrs(&self) -> &BTreeMap<Cow<'static, str>, AttrValue> {
@@ -251,8 +261,8 @@ impl Event {
     /// One attribute's value.
     ///
     /// ```
-    /// # let e = telemetry::Event::new("a", "t", "1", "m").with_attr("jobs", 2);
-    /// assert_eq!(e.attr("jobs"), Some(&telemetry::AttrValue::Int(2)));
+    /// # let e = telemetry::Event::example();
+    /// assert_eq!(e.attr("jobs"), Some(&telemetry::AttrValue::Int(4)));
     /// assert_eq!(e.attr("other"), None);
     /// ```
     pub fn attr(&self, key: &str) -> Option<&AttrValue> {
@@ -311,19 +321,20 @@ impl fmt::Display for Outcome {
 
 /// An attribute value. Serialised as a plain JSON value (`"x"`, `4`, `true`, `0.5`).
 ///
-/// An `AttrValue` can be made from a `bool`, a number or a `&'static str` (text fixed
-/// in the source), and by this crate (a `SafeValue`'s value, a `Hashed` digest). There
-/// is deliberately no `From<String>` and no public `Deserialize`, and the [`Str`]
-/// variant cannot be built outside this crate: a value that reaches an event can never
-/// be text read at run time (a path, an argument, a user name).
+/// An `AttrValue` can be made from a `bool` or a number, and by this crate (a literal of
+/// `#[track(attrs(..))]`, a `SafeValue`'s value, a `Hashed` digest). There is
+/// deliberately no `From<&str>`, no `From<String>` and no public `Deserialize`, and the
+/// [`Str`] variant cannot be built outside this crate: a value that reaches an event
+/// can never be text read at run time (a path, an argument, a user name).
 ///
 /// [`Str`]: AttrValue::Str
 ///
 /// ```
 /// use telemetry::AttrValue;
-/// assert_eq!(serde_json::to_string(&AttrValue::from("release")).unwrap(), "\"release\"");
+/// assert_eq!(serde_json::to_string(&AttrValue::from(true)).unwrap(), "true");
 /// assert_eq!(serde_json::to_string(&AttrValue::from(-3)).unwrap(), "-3");
-/// assert_eq!(AttrValue::from("release").as_str(), Some("release"));
+/// let event = telemetry::Event::example();
+/// assert_eq!(event.attr("jobs").and_then(AttrValue::as_str), None);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -361,7 +372,11 @@ impl AttrValue {
     /// The string, for a string value.
     ///
     /// ```
-    /// assert_eq!(telemetry::AttrValue::from("x").as_str(), Some("x"));
+    /// #[derive(telemetry::SafeValue)]
+    /// enum Shell { Zsh }
+    ///
+    /// use telemetry::SafeValue as _;
+    /// assert_eq!(Shell::Zsh.to_attr_value().unwrap().as_str(), Some("zsh"));
     /// assert_eq!(telemetry::AttrValue::from(1).as_str(), None);
     /// ```
     pub fn as_str(&self) -> Option<&str> {
@@ -375,59 +390,11 @@ impl AttrValue {
     pub(crate) fn owned_str(s: String) -> Self {
         Self::Str(Cow::Owned(s))
     }
-}
 
-/// A value the run-time API accepts as an attribute: a `bool`, a number, a
-/// `&'static str`, a [`SafeValue`](crate::SafeValue) (a derived enum or newtype,
-/// `Hashed`, an `Option` of one) or an [`AttrValue`]. Sealed: a `String` is none of
-/// these, so `record_with_attrs("cmd.run", [("home", home_dir)])` does not compile.
-///
-/// ```
-/// #[derive(telemetry::SafeValue)]
-/// enum Shell { Bash, Zsh }
-///
-/// use telemetry::{AttrValue, IntoAttrValue};
-/// assert_eq!(Shell::Zsh.into_attr_value(), Some(AttrValue::from("zsh")));
-/// assert_eq!("literal".into_attr_value(), Some(AttrValue::from("literal")));
-/// assert_eq!(None::<u8>.into_attr_value(), None);
-/// # let _ = Shell::Bash;
-/// ```
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be an attribute value: only values that cannot hold run-time text may be sent",
-    label = "not a bool, number, `&'static str`, `SafeValue` or `AttrValue`",
-    note = "a `String` (or anything read at run time) could carry a path, a user name or a secret; send a string literal, map the value to a fieldless enum with `#[derive(telemetry::SafeValue)]`, or hash it with `telemetry::Hashed`"
-)]
-pub trait IntoAttrValue: into_attr_value::Sealed {
-    /// The value as it is sent, or `None` to leave the attribute out.
-    fn into_attr_value(self) -> Option<AttrValue>;
-}
-
-mod into_attr_value {
-    /// Only this crate implements `IntoAttrValue`.
-    pub trait Sealed {}
-    impl<T: crate::SafeValue> Sealed for T {}
-    impl Sealed for &'static str {}
-    impl Sealed for super::AttrValue {}
-}
-
-impl<T: crate::SafeValue> IntoAttrValue for T {
-    #[inline]
-    fn into_attr_value(self) -> Option<AttrValue> {
-        self.to_attr_value()
-    }
-}
-
-impl IntoAttrValue for &'static str {
-    #[inline]
-    fn into_attr_value(self) -> Option<AttrValue> {
-        Some(AttrValue::Str(Cow::Borrowed(self)))
-    }
-}
-
-impl IntoAttrValue for AttrValue {
-    #[inline]
-    fn into_attr_value(self) -> Option<AttrValue> {
-        Some(self)
+    /// A string fixed in the source: a literal attribute or an enum variant's name
+    /// (made by `#[track]` and `#[derive(SafeValue)]` through `__private`).
+    pub(crate) const fn literal(s: &'static str) -> Self {
+        Self::Str(Cow::Borrowed(s))
     }
 }
 
@@ -499,13 +466,6 @@ impl From<f64> for AttrValue {
     #[inline]
     fn from(v: f64) -> Self {
         Self::Float(v)
-    }
-}
-
-impl From<&'static str> for AttrValue {
-    #[inline]
-    fn from(v: &'static str) -> Self {
-        Self::Str(Cow::Borrowed(v))
     }
 }
 
@@ -619,16 +579,17 @@ mod tests {
             AttrValue::Int(-7),
             AttrValue::UInt(u64::MAX),
             AttrValue::Float(0.25),
-            AttrValue::from("x"),
+            AttrValue::literal("x"),
         ];
         let json = serde_json::to_string(&values).unwrap();
         assert_eq!(json, r#"[true,-7,18446744073709551615,0.25,"x"]"#);
-        let event = values
-            .iter()
-            .zip(["a", "b", "c", "d", "e"])
-            .fold(Event::new("cmd.x", "t", "1", "m"), |e, (v, k)| {
-                e.with_attr(k, v.clone())
-            });
+        let event = values.iter().zip(["a", "b", "c", "d", "e"]).fold(
+            Event::new("cmd.x", "t", "1", "m"),
+            |mut e, (v, k)| {
+                e.attrs.insert(Cow::Borrowed(k), v.clone());
+                e
+            },
+        );
         let line = serde_json::to_vec(&event).unwrap();
         let back = wire::event_from_json(&line).unwrap();
         assert_eq!(back, event);

@@ -25,8 +25,7 @@ static GLOBAL: RwLock<Option<TelemetryContext>> = RwLock::new(None);
 ///
 /// ```
 /// let ctx = telemetry::TelemetryContext::builder()
-///     .tool("mytool")
-///     .tool_version("1.0.0")
+///     .tool(telemetry::tool!("mytool", "1.0.0"))
 ///     .sink(telemetry::sink::NoopSink)
 ///     .build()?;
 /// let _guard = telemetry::init(ctx);
@@ -77,7 +76,7 @@ pub fn shutdown() -> Result<(), TelemetryError> {
 /// Flushes and uninstalls the global context when dropped (see [`init`]).
 ///
 /// ```
-/// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
+/// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink).build().unwrap();
 /// let guard = telemetry::init(ctx);
 /// drop(guard); // returns within the context's deadline
 /// assert!(telemetry::global().is_none());
@@ -91,7 +90,7 @@ impl TelemetryGuard {
     /// The context this guard installed.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink).build().unwrap();
     /// let guard = telemetry::init(ctx);
     /// assert_eq!(guard.context().map(|c| c.tool()), Some("t"));
     /// ```

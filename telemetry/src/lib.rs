@@ -25,16 +25,15 @@
 //!
 //! let dir = tempfile::tempdir().unwrap();
 //! let ctx = TelemetryContext::builder()
-//!     .tool("mytool")
-//!     .tool_version("1.0.0")
+//!     .tool(telemetry::tool!("mytool", "1.0.0"))
 //!     .sink(FileSink::new(dir.path().join("events.jsonl")))
 //!     .policy(CollectionPolicy::Enabled)
 //!     .build()?;
 //! let guard = telemetry::init(ctx);
-//! telemetry::global().unwrap().record_with_attrs("cmd.build", [("jobs", 4)])?;
+//! telemetry::record!("update.checked", newer = true)?;
 //! drop(guard); // delivers within the deadline (100 ms by default)
 //! # #[cfg(feature = "collect")]
-//! assert!(std::fs::read_to_string(dir.path().join("events.jsonl")).unwrap().contains("cmd.build"));
+//! assert!(std::fs::read_to_string(dir.path().join("events.jsonl")).unwrap().contains("update.checked"));
 //! # Ok::<(), telemetry::TelemetryError>(())
 //! ```
 //!
@@ -60,6 +59,7 @@ mod global;
 mod hashed;
 mod identity;
 mod layout;
+mod macros;
 mod naming;
 mod pipeline;
 mod safe_value;
@@ -74,11 +74,11 @@ pub mod __private;
 pub use consent::policy::CollectionPolicy;
 pub use context::{
     ConsentChange, DEFAULT_BATCH_SIZE, DEFAULT_DEADLINE, DEFAULT_LINGER, DEFAULT_QUEUE_CAPACITY,
-    DeletionOutcome, LOCAL_LOG_FILE, Removal, ResetReport, TelemetryContext,
-    TelemetryContextBuilder,
+    DefaultAttrs, DeletionOutcome, LOCAL_LOG_FILE, Removal, ResetReport, TelemetryContext,
+    TelemetryContextBuilder, Tool,
 };
 pub use error::TelemetryError;
-pub use event::{AttrValue, Event, IntoAttrValue, Outcome};
+pub use event::{AttrValue, Event, Outcome};
 pub use global::{TelemetryGuard, global, init, shutdown};
 pub use hashed::Hashed;
 pub use identity::MachineId;
@@ -118,7 +118,7 @@ pub use telemetry_macros::track;
 /// enum Shell { Bash, #[safe_value(rename = "pwsh")] PowerShell }
 ///
 /// use telemetry::SafeValue as _;
-/// assert_eq!(Shell::PowerShell.to_attr_value(), Some(telemetry::AttrValue::from("pwsh")));
+/// assert_eq!(Shell::PowerShell.to_attr_value().as_ref().and_then(telemetry::AttrValue::as_str), Some("pwsh"));
 /// # let _ = Shell::Bash;
 /// ```
 pub use telemetry_macros::SafeValue;

@@ -9,7 +9,7 @@
 
 pub(crate) use telemetry_naming::{
     is_valid_attr_key, is_valid_event_name, is_valid_module_path, is_valid_str_value,
-    is_valid_tool_name, is_valid_tool_version,
+    is_valid_tool_name, is_valid_tool_version, is_valid_variant_value,
 };
 
 /// `a == b`, in const evaluation.

@@ -47,8 +47,8 @@ use crate::event::AttrValue;
 /// assert_eq!(true.to_attr_value(), Some(AttrValue::Bool(true)));
 /// assert_eq!(Some(4_u16).to_attr_value(), Some(AttrValue::Int(4)));
 /// assert_eq!(None::<u16>.to_attr_value(), None);
-/// assert_eq!(Profile::ReleaseLto.to_attr_value(), Some(AttrValue::from("release_lto")));
-/// assert_eq!(Profile::Benchmark.to_attr_value(), Some(AttrValue::from("bench")));
+/// assert_eq!(Profile::ReleaseLto.to_attr_value().as_ref().and_then(telemetry::AttrValue::as_str), Some("release_lto"));
+/// assert_eq!(Profile::Benchmark.to_attr_value().as_ref().and_then(telemetry::AttrValue::as_str), Some("bench"));
 /// assert_eq!(<Profile as SafeValue>::KIND, "string");
 /// assert_eq!(Jobs(8).to_attr_value(), Some(AttrValue::Int(8)));
 /// assert_eq!(<Jobs as SafeValue>::KIND, "int");
@@ -68,9 +68,9 @@ use crate::event::AttrValue;
 /// }
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be captured by #[track]: only values that cannot hold free text may be sent",
+    message = "`{Self}` cannot be sent in a telemetry event: only values that cannot hold free text may be sent",
     label = "`{Self}` does not implement `telemetry::SafeValue`",
-    note = "captured values must be bools, integers, floats, `Option`s of those, `telemetry::Hashed`, or types with `#[derive(telemetry::SafeValue)]`: fieldless enums and newtypes over one of these (`struct Jobs(u16)`)",
+    note = "values sent (`capture(..)`, `record!`, `attrs!`) must be bools, integers, floats, `Option`s of those, `telemetry::Hashed`, or types with `#[derive(telemetry::SafeValue)]`: fieldless enums and newtypes over one of these (`struct Jobs(u16)`)",
     note = "a path, a string or a wrapper around one could carry user names, file names or secrets; send a fixed value with `attrs(key = \"literal\")`, map the value to a fieldless enum, or hash it with `telemetry::Hashed`"
 )]
 pub trait SafeValue: sealed::SafeValueSealed {

@@ -202,3 +202,8 @@ pub fn mode_of(path: &Path) -> u32 {
         .mode()
         & 0o7777
 }
+
+/// A machine id of the right shape (64 lowercase hex digits), for events a test writes
+/// into a spool itself: replay refuses events that do not look like the library's own.
+pub const SAMPLE_MACHINE_ID: &str =
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";

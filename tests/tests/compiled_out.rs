@@ -12,8 +12,7 @@ fn enabled_policy_is_ignored_when_compiled_out() {
     let dir = tempfile::tempdir().unwrap();
     let sink = MemorySink::new();
     let ctx = TelemetryContext::builder()
-        .tool("mytool")
-        .tool_version("1")
+        .tool(telemetry::tool!("mytool", "1"))
         .data_dir(dir.path())
         .local_log()
         .sink(sink.clone())
@@ -23,7 +22,7 @@ fn enabled_policy_is_ignored_when_compiled_out() {
     assert_eq!(ctx.policy(), CollectionPolicy::Disabled);
     let guard = telemetry::init(ctx.clone());
     assert!(!telemetry::__private::enabled());
-    ctx.record_with_attrs("cmd.build", [("jobs", 1)]).unwrap();
+    telemetry::record!(ctx, "cmd.build", jobs = 1).unwrap();
     ctx.flush_blocking(Duration::from_secs(1)).unwrap();
     drop(guard);
     assert!(sink.snapshot().is_empty());

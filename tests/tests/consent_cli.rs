@@ -11,8 +11,7 @@ use telemetry::sink::MemorySink;
 
 fn context(config: &std::path::Path, sink: MemorySink) -> TelemetryContext {
     TelemetryContext::builder()
-        .tool("mytool")
-        .tool_version("1")
+        .tool(telemetry::tool!("mytool", "1"))
         .data_dir(config.join("data"))
         .sink(sink)
         // Hold events in the queue: a batch of 1000 or 60 s, whichever comes first.
@@ -34,7 +33,7 @@ fn disable_drops_buffered_events_and_none_is_delivered() {
     let ctx = context(dir.path(), sink.clone());
     assert!(ctx.is_enabled());
     for i in 0..5 {
-        ctx.record_with_attrs("cmd.step", [("i", i)]).unwrap();
+        telemetry::record!(ctx, "cmd.step", i = i).unwrap();
     }
     assert_eq!(ctx.stats().queued, 5);
 
@@ -45,7 +44,7 @@ fn disable_drops_buffered_events_and_none_is_delivered() {
     let report = String::from_utf8(out).unwrap();
     assert!(report.contains("dropped 5 unsent event(s)"), "{report}");
 
-    ctx.record_with_attrs("cmd.after", [("i", 9)]).unwrap();
+    telemetry::record!(ctx, "cmd.after", i = 9).unwrap();
     ctx.flush_blocking(Duration::from_secs(10)).unwrap();
     assert!(sink.snapshot().is_empty(), "{:?}", sink.snapshot());
     assert!(!ctx.is_enabled());
@@ -60,7 +59,7 @@ fn reset_sends_a_deletion_request_with_the_machine_id() {
     let dir = tempfile::tempdir().unwrap();
     let sink = MemorySink::new();
     let ctx = context(dir.path(), sink.clone());
-    ctx.record_with_attrs("cmd.step", [("i", 1)]).unwrap();
+    telemetry::record!(ctx, "cmd.step", i = 1).unwrap();
 
     let mut out = Vec::new();
     TelemetryCommand::Reset
@@ -98,8 +97,7 @@ fn schema_lists_the_catalog_as_json() {
 fn reset_with_a_mailto_requestor_prints_a_link_without_injection() {
     let dir = tempfile::tempdir().unwrap();
     let ctx = TelemetryContext::builder()
-        .tool("mytool")
-        .tool_version("1")
+        .tool(telemetry::tool!("mytool", "1"))
         .data_dir(dir.path().join("data"))
         .sink(MemorySink::new())
         .deletion_requestor(
@@ -142,8 +140,7 @@ mod with_a_loopback_server {
                 .build()
                 .unwrap();
         TelemetryContext::builder()
-            .tool("mytool")
-            .tool_version("1")
+            .tool(telemetry::tool!("mytool", "1"))
             .data_dir(dir.join("data"))
             .sink(MemorySink::new())
             .deletion_requestor(requestor)
@@ -192,8 +189,7 @@ mod with_a_loopback_server {
             .build()
             .unwrap();
         let ctx = TelemetryContext::builder()
-            .tool("mytool")
-            .tool_version("1")
+            .tool(telemetry::tool!("mytool", "1"))
             .data_dir(dir.path().join("data"))
             .sink(sink)
             .env(
@@ -205,7 +201,7 @@ mod with_a_loopback_server {
             .build()
             .unwrap();
         assert!(ctx.decision().local_only);
-        ctx.record_with_attrs("cmd.build", [("jobs", 2)]).unwrap();
+        telemetry::record!(ctx, "cmd.build", jobs = 2).unwrap();
         ctx.flush_blocking(Duration::from_secs(10)).unwrap();
         drop(ctx);
         let log = std::fs::read_to_string(dir.path().join("data/events.jsonl")).unwrap();

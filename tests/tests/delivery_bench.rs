@@ -18,8 +18,7 @@ const EVENTS: usize = 200_000;
 
 fn run(label: &str, builder: telemetry::TelemetryContextBuilder) {
     let ctx = builder
-        .tool("bench")
-        .tool_version("1")
+        .tool(telemetry::tool!("bench", "1"))
         .queue_capacity(EVENTS)
         .batch_size(500)
         .linger(Duration::from_millis(5))
@@ -27,12 +26,11 @@ fn run(label: &str, builder: telemetry::TelemetryContextBuilder) {
         .build()
         .unwrap();
     // Warm-up: starts the worker (and sender), derives the machine id, opens connections.
-    ctx.record_with_attrs("bench.warmup", [("i", 0)]).unwrap();
+    telemetry::record!(ctx, "bench.warmup", i = 0).unwrap();
     ctx.flush_blocking(Duration::from_secs(30)).unwrap();
     let started = Instant::now();
     for i in 0..EVENTS {
-        ctx.record_with_attrs("bench.event", [("i", i as i64)])
-            .unwrap();
+        telemetry::record!(ctx, "bench.event", i = i as i64).unwrap();
     }
     let recorded = started.elapsed();
     ctx.flush_blocking(Duration::from_secs(300)).unwrap();

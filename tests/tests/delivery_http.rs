@@ -22,8 +22,7 @@ fn context(server: &Server, data_dir: &Path, batch_size: usize) -> TelemetryCont
         .build()
         .unwrap();
     TelemetryContext::builder()
-        .tool("mytool")
-        .tool_version("1.2.3")
+        .tool(telemetry::tool!("mytool", "1.2.3"))
         .data_dir(data_dir)
         .sink(sink)
         .batch_size(batch_size)
@@ -34,7 +33,7 @@ fn context(server: &Server, data_dir: &Path, batch_size: usize) -> TelemetryCont
 
 fn record(ctx: &TelemetryContext, n: i64) {
     for i in 0..n {
-        ctx.record_with_attrs("cmd.step", [("i", i)]).unwrap();
+        telemetry::record!(ctx, "cmd.step", i = i).unwrap();
     }
 }
 
@@ -160,7 +159,15 @@ fn batches_left_by_an_earlier_run_are_replayed_oldest_first_with_their_event_ids
     let old: Vec<Vec<Event>> = (0..3)
         .map(|f| {
             (0..2)
-                .map(|i| Event::new("cmd.old", "mytool", "1.2.3", "m").with_attr("i", f * 10 + i))
+                .map(|i| {
+                    Event::new(
+                        "cmd.old",
+                        "mytool",
+                        "1.2.3",
+                        telemetry_tests::SAMPLE_MACHINE_ID,
+                    )
+                    .with_attr("i", f * 10 + i)
+                })
                 .collect()
         })
         .collect();
@@ -192,7 +199,10 @@ fn corrupt_and_truncated_lines_are_skipped_and_counted_the_rest_is_delivered() {
     let server = Server::start(Reply::Status(200));
     let dir = tempfile::tempdir().unwrap();
     let good: Vec<Event> = (0..2)
-        .map(|i| Event::new("cmd.old", "mytool", "1", "m").with_attr("i", i))
+        .map(|i| {
+            Event::new("cmd.old", "mytool", "1", telemetry_tests::SAMPLE_MACHINE_ID)
+                .with_attr("i", i)
+        })
         .collect();
     let mut content = String::from("not json at all\n");
     content.push_str(&jsonl(&good));
@@ -215,13 +225,74 @@ fn corrupt_and_truncated_lines_are_skipped_and_counted_the_rest_is_delivered() {
     assert_eq!(stats.spooled_files, 0, "the unreadable file is gone too");
 }
 
+/// A line written into the spool by something else than the library (valid JSON, valid
+/// names) is held to the shape of the library's own events: run-time text in any field
+/// is refused like a corrupt line and never sent.
+#[test]
+fn planted_spool_lines_with_free_text_are_refused_and_never_sent() {
+    let server = Server::start(Reply::Status(200));
+    let dir = tempfile::tempdir().unwrap();
+    let good =
+        Event::new("cmd.old", "mytool", "1", telemetry_tests::SAMPLE_MACHINE_ID).with_attr("i", 1);
+    let line = serde_json::to_string(&good).unwrap();
+    let secret = "/home/alice/secret";
+    let planted: Vec<String> = [
+        ("\"tool\":\"mytool\"", format!("\"tool\":\"{secret}\"")),
+        (
+            "\"tool_version\":\"1\"",
+            format!("\"tool_version\":\"{secret}\""),
+        ),
+        (telemetry_tests::SAMPLE_MACHINE_ID, secret.to_owned()),
+        (good.event_id(), secret.to_owned()),
+        (good.session_id(), secret.to_owned()),
+        (good.timestamp_utc(), secret.to_owned()),
+        (std::env::consts::ARCH, secret.to_owned()),
+        ("\"i\":1", format!("\"i\":\"{secret}\"")),
+        (
+            "\"outcome\":\"ok\"",
+            format!("\"outcome\":\"error\",\"error_kind\":\"{secret}\""),
+        ),
+    ]
+    .into_iter()
+    .map(|(from, to)| {
+        let changed = line.replacen(
+            &format!("\"{}", from.trim_start_matches('"')),
+            &format!("\"{}", to.trim_start_matches('"')),
+            1,
+        );
+        assert_ne!(changed, line, "{from}");
+        changed
+    })
+    .collect();
+    let mut content = planted.join("\n");
+    content.push('\n');
+    content.push_str(&line);
+    content.push('\n');
+    write_ready_file(&spool(dir.path()), 1, &content);
+    let ctx = context(&server, dir.path(), 100);
+    ctx.flush_blocking(WAIT).unwrap();
+    record(&ctx, 1);
+    ctx.flush_blocking(WAIT).unwrap();
+
+    let bodies: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect();
+    assert!(bodies.iter().all(|b| !b.contains("alice")), "{bodies:?}");
+    let ids = server.accepted_ids();
+    assert_eq!(ids.len(), 2, "the good line and the new event");
+    assert_eq!(ids[0], good.event_id());
+    assert_eq!(ctx.stats().corrupt_skipped, planted.len() as u64);
+}
+
 #[test]
 fn over_its_bounds_the_spool_prunes_the_oldest_batches_and_counts_them() {
     let server = Server::start(Reply::Hang);
     let dir = tempfile::tempdir().unwrap();
     for f in 0..5 {
         let events: Vec<Event> = (0..2)
-            .map(|_| Event::new("cmd.old", "mytool", "1", "m"))
+            .map(|_| Event::new("cmd.old", "mytool", "1", telemetry_tests::SAMPLE_MACHINE_ID))
             .collect();
         write_ready_file(&spool(dir.path()), f, &jsonl(&events));
     }
@@ -230,8 +301,7 @@ fn over_its_bounds_the_spool_prunes_the_oldest_batches_and_counts_them() {
         .build()
         .unwrap();
     let ctx = TelemetryContext::builder()
-        .tool("mytool")
-        .tool_version("1")
+        .tool(telemetry::tool!("mytool", "1"))
         .data_dir(dir.path())
         .sink(sink)
         .spool_limits(3, 1 << 20)
@@ -311,8 +381,7 @@ fn local_sinks_are_written_once_while_the_network_sink_retries() {
         .build()
         .unwrap();
     let ctx = TelemetryContext::builder()
-        .tool("mytool")
-        .tool_version("1")
+        .tool(telemetry::tool!("mytool", "1"))
         .data_dir(dir.path())
         .sink(sink)
         .sink(memory.clone())
@@ -335,8 +404,7 @@ fn without_a_network_sink_there_is_no_spool_unless_asked_for() {
     let dir = tempfile::tempdir().unwrap();
     let base = || {
         TelemetryContext::builder()
-            .tool("mytool")
-            .tool_version("1")
+            .tool(telemetry::tool!("mytool", "1"))
             .data_dir(dir.path())
             .sink(telemetry::sink::MemorySink::new())
             .policy(CollectionPolicy::Enabled)
@@ -366,8 +434,7 @@ fn a_panicking_sink_is_an_error_not_a_dead_pipeline() {
     }
     let dir = tempfile::tempdir().unwrap();
     let ctx = TelemetryContext::builder()
-        .tool("mytool")
-        .tool_version("1")
+        .tool(telemetry::tool!("mytool", "1"))
         .data_dir(dir.path())
         .sink(Panics)
         .policy(CollectionPolicy::Enabled)
@@ -512,8 +579,7 @@ impl telemetry::sink::TelemetrySink for EndlessPause {
 fn a_custom_sinks_pause_is_capped_and_the_sender_keeps_running() {
     let dir = tempfile::tempdir().unwrap();
     let ctx = TelemetryContext::builder()
-        .tool("mytool")
-        .tool_version("1.2.3")
+        .tool(telemetry::tool!("mytool", "1.2.3"))
         .data_dir(dir.path())
         .sink(EndlessPause)
         .policy(CollectionPolicy::Enabled)

@@ -39,26 +39,22 @@ fn export(encoding: OtlpEncoding) -> (Vec<delivery_support::Request>, Vec<teleme
         .build()
         .unwrap();
     let ctx = TelemetryContext::builder()
-        .tool("mytool")
-        .tool_version("2.0.1")
+        .tool(telemetry::tool!("mytool", "2.0.1"))
         .data_dir(dir.path())
         .sink(sink)
         .sink(local.clone())
         .policy(CollectionPolicy::Enabled)
         .build()
         .unwrap();
-    ctx.record_with_attrs(
-        "cmd.build",
-        [
-            ("jobs", telemetry::AttrValue::Int(8)),
-            ("release", true.into()),
-        ],
-    )
-    .unwrap();
-    ctx.record_with_attrs("cmd.test", [("profile", "ci")])
-        .unwrap();
+    telemetry::record!(ctx, "cmd.build", jobs = 8, release = true).unwrap();
+    telemetry::record!(ctx, "cmd.test", profile = Profile::Ci).unwrap();
     ctx.flush_blocking(Duration::from_secs(20)).unwrap();
     (server.requests(), local.snapshot())
+}
+
+#[derive(telemetry::SafeValue)]
+enum Profile {
+    Ci,
 }
 
 fn check(request: &ExportLogsServiceRequest, sent: &[telemetry::Event]) {

@@ -100,8 +100,7 @@ fn child_workload() {
         .build()
         .unwrap();
     let ctx = TelemetryContext::builder()
-        .tool("mytool")
-        .tool_version("1")
+        .tool(telemetry::tool!("mytool", "1"))
         .data_dir(dir)
         .sink(sink)
         .batch_size(5)
@@ -111,15 +110,14 @@ fn child_workload() {
     match mode.as_str() {
         "send" => {
             for i in 0..20 {
-                ctx.record_with_attrs("cmd.step", [("i", i)]).unwrap();
+                telemetry::record!(ctx, "cmd.step", i = i).unwrap();
             }
             let _ = ctx.flush_blocking(Duration::from_millis(100));
             // Stay in the middle of sending until killed.
             std::thread::sleep(Duration::from_secs(60));
         }
         "replay" => {
-            ctx.record_with_attrs("cmd.replay", [("pid", i64::from(std::process::id()))])
-                .unwrap();
+            telemetry::record!(ctx, "cmd.replay", pid = i64::from(std::process::id())).unwrap();
             ctx.flush_blocking(Duration::from_secs(60)).unwrap();
         }
         other => panic!("unknown child mode {other}"),
@@ -179,7 +177,10 @@ fn two_processes_replaying_one_spool_deliver_each_event_once() {
     let mut ids = HashSet::new();
     for f in 0..30 {
         let events: Vec<Event> = (0..4)
-            .map(|i| Event::new("cmd.old", "mytool", "1", "m").with_attr("i", i))
+            .map(|i| {
+                Event::new("cmd.old", "mytool", "1", telemetry_tests::SAMPLE_MACHINE_ID)
+                    .with_attr("i", i)
+            })
             .collect();
         ids.extend(events.iter().map(|e| e.event_id().to_owned()));
         write_ready_file(&spool, f, &jsonl(&events));

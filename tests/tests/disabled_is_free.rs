@@ -11,8 +11,7 @@ use telemetry_tests::{assert_no_files, worker_running};
 fn disabled_context_derives_no_id_starts_no_thread_and_writes_no_file() {
     let dir = tempfile::tempdir().unwrap();
     let ctx = TelemetryContext::builder()
-        .tool("mytool")
-        .tool_version("1")
+        .tool(telemetry::tool!("mytool", "1"))
         .data_dir(dir.path().join("data"))
         .sink(FileSink::new(dir.path().join("events.jsonl")))
         .local_log()
@@ -21,7 +20,7 @@ fn disabled_context_derives_no_id_starts_no_thread_and_writes_no_file() {
         .unwrap();
     let guard = telemetry::init(ctx.clone());
     for i in 0..100 {
-        ctx.record_with_attrs("cmd.build", [("i", i)]).unwrap();
+        telemetry::record!(ctx, "cmd.build", i = i).unwrap();
     }
     tracked(7);
     ctx.flush_blocking(Duration::from_secs(1)).unwrap();
@@ -54,14 +53,13 @@ fn tracked(jobs: u16) -> u16 {
 fn the_same_checks_do_see_an_enabled_context() {
     let dir = tempfile::tempdir().unwrap();
     let ctx = TelemetryContext::builder()
-        .tool("mytool")
-        .tool_version("1")
+        .tool(telemetry::tool!("mytool", "1"))
         .data_dir(dir.path().join("data"))
         .local_log()
         .policy(CollectionPolicy::Enabled)
         .build()
         .unwrap();
-    ctx.record_with_attrs("cmd.build", [("i", 1)]).unwrap();
+    telemetry::record!(ctx, "cmd.build", i = 1).unwrap();
     ctx.flush_blocking(Duration::from_secs(10)).unwrap();
     assert!(worker_running());
     assert!(telemetry::__diagnostics::machine_id_derivations() >= 1);

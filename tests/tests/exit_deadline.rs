@@ -10,8 +10,7 @@ use telemetry_tests::HangingSink;
 fn guard_drop_returns_within_the_deadline_when_a_sink_hangs() {
     let data = tempfile::tempdir().unwrap();
     let ctx = TelemetryContext::builder()
-        .tool("mytool")
-        .tool_version("1")
+        .tool(telemetry::tool!("mytool", "1"))
         .data_dir(data.path())
         .sink(HangingSink)
         .policy(CollectionPolicy::Enabled)
@@ -20,7 +19,7 @@ fn guard_drop_returns_within_the_deadline_when_a_sink_hangs() {
         .unwrap();
     let guard = telemetry::init(ctx.clone());
     for i in 0..10 {
-        ctx.record_with_attrs("cmd.build", [("i", i)]).unwrap();
+        telemetry::record!(ctx, "cmd.build", i = i).unwrap();
     }
     let started = Instant::now();
     drop(guard);
@@ -38,14 +37,13 @@ fn guard_drop_returns_within_the_deadline_when_a_sink_hangs() {
 fn flush_blocking_reports_a_timeout() {
     let data = tempfile::tempdir().unwrap();
     let ctx = TelemetryContext::builder()
-        .tool("mytool")
-        .tool_version("1")
+        .tool(telemetry::tool!("mytool", "1"))
         .data_dir(data.path())
         .sink(HangingSink)
         .policy(CollectionPolicy::Enabled)
         .build()
         .unwrap();
-    ctx.record_with_attrs("cmd.build", [("i", 1)]).unwrap();
+    telemetry::record!(ctx, "cmd.build", i = 1).unwrap();
     let err = ctx.flush_blocking(Duration::from_millis(50)).unwrap_err();
     assert!(
         matches!(err, telemetry::TelemetryError::Timeout { .. }),

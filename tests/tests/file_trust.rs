@@ -505,7 +505,12 @@ mod spool {
         let elsewhere = home.path().join("elsewhere");
         std::fs::create_dir_all(&elsewhere).unwrap();
         chmod(&elsewhere, 0o700);
-        let planted = telemetry::Event::new("cmd.planted", "demo", "1", "m");
+        let planted = telemetry::Event::new(
+            "cmd.planted",
+            "demo",
+            "1",
+            telemetry_tests::SAMPLE_MACHINE_ID,
+        );
         write_ready_file(&elsewhere, 1, &jsonl(std::slice::from_ref(&planted)));
         let before = files_below(&elsewhere);
         std::fs::create_dir_all(data_dir(home.path())).unwrap();

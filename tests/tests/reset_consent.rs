@@ -29,8 +29,7 @@ fn config_json(config_dir: &Path) -> serde_json::Value {
 /// A context whose only sink is `sink`, consent resolved from `env` (config dir `dir`).
 fn context(dir: &Path, sink: MemorySink, env: Env) -> TelemetryContext {
     TelemetryContext::builder()
-        .tool("mytool")
-        .tool_version("1")
+        .tool(telemetry::tool!("mytool", "1"))
         .data_dir(dir.join("data"))
         .sink(sink)
         .env(env.with_config_dir(dir))
@@ -123,8 +122,7 @@ fn in_process_a_vetoed_or_never_enabled_reset_sends_nothing_and_derives_no_id() 
     let dir = tempfile::tempdir().unwrap();
     let sink = MemorySink::new();
     let ctx = TelemetryContext::builder()
-        .tool("mytool")
-        .tool_version("1")
+        .tool(telemetry::tool!("mytool", "1"))
         .data_dir(dir.path().join("data"))
         .config_dir(dir.path())
         .sink(sink.clone())

@@ -51,8 +51,7 @@ fn a_disabled_context_records_nothing() {
     let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
     let sink = MemorySink::new();
     let ctx = TelemetryContext::builder()
-        .tool("offtool")
-        .tool_version("1")
+        .tool(telemetry::tool!("offtool", "1"))
         .salt("s")
         .sink(sink.clone())
         .policy(CollectionPolicy::Disabled)
@@ -82,8 +81,7 @@ fn the_same_calls_are_recorded_when_enabled() {
     let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
     let sink = MemorySink::new();
     let ctx = TelemetryContext::builder()
-        .tool("offtool")
-        .tool_version("1")
+        .tool(telemetry::tool!("offtool", "1"))
         .data_dir(std::env::temp_dir().join("telemetry-tests-data"))
         .salt("s")
         .sink(sink.clone())

@@ -26,8 +26,7 @@ static SERIAL: Mutex<()> = Mutex::new(());
 /// so that `queued_events()` shows every push.
 fn holding_context() -> TelemetryContext {
     TelemetryContext::builder()
-        .tool("racetool")
-        .tool_version("1")
+        .tool(telemetry::tool!("racetool", "1"))
         .sink(MemorySink::new())
         .policy(CollectionPolicy::Enabled)
         .queue_capacity(1 << 22)

@@ -32,8 +32,7 @@ impl Installed {
         let serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
         let sink = MemorySink::new();
         let ctx = TelemetryContext::builder()
-            .tool("tracktool")
-            .tool_version("1.0.0")
+            .tool(telemetry::tool!("tracktool", "1.0.0"))
             .salt("track-tests")
             .sink(sink.clone())
             .policy(policy)
@@ -181,12 +180,18 @@ fn sync_ok_records_literal_and_captured_attrs() {
     assert_eq!(e.outcome(), Outcome::Ok);
     assert_eq!(e.error_kind(), None);
     assert!(e.duration_ms().is_some());
-    assert_eq!(attr(&e, "kind"), Some(AttrValue::from("full")));
+    assert_eq!(
+        attr(&e, "kind").as_ref().and_then(AttrValue::as_str),
+        Some("full")
+    );
     assert_eq!(attr(&e, "level"), Some(AttrValue::Int(-2)));
     assert_eq!(attr(&e, "ratio"), Some(AttrValue::Float(0.5)));
     assert_eq!(attr(&e, "fast"), Some(AttrValue::Bool(true)));
     assert_eq!(attr(&e, "jobs"), Some(AttrValue::Int(4)));
-    assert_eq!(attr(&e, "profile"), Some(AttrValue::from("release_lto")));
+    assert_eq!(
+        attr(&e, "profile").as_ref().and_then(AttrValue::as_str),
+        Some("release_lto")
+    );
     assert_eq!(attr(&e, "target"), Some(AttrValue::Int(7)));
     assert_eq!(e.attrs().len(), 7, "{:?}", e.attrs());
 }

@@ -2,8 +2,7 @@
 fn main() {
     let home = std::env::var("HOME").unwrap_or_default();
     let _ = telemetry::TelemetryContext::builder()
-        .tool("mytool")
-        .tool_version("1.0.0")
-        .default_attr("home", home.clone())
+        .tool(telemetry::tool!("mytool", "1.0.0"))
+        .default_attrs(telemetry::attrs!(home = home.clone()))
         .build();
 }

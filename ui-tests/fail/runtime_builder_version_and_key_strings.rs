@@ -1,10 +1,8 @@
-// The tool's version and the default attributes' keys are in every event: fixed in
-// the source, never built at run time.
+// The tool's name and version are in every event: fixed in the source. `tool!`
+// evaluates them at compile time, so a value read at run time does not compile.
 fn main() {
     let home = std::env::var("HOME").unwrap_or_default();
     let _ = telemetry::TelemetryContext::builder()
-        .tool("mytool")
-        .tool_version(&format!("1.0+{home}"))
-        .default_attr(&home, 1)
+        .tool(telemetry::tool!("mytool", &format!("1.0+{home}")))
         .build();
 }

@@ -76,7 +76,7 @@ fn main() {
     );
     assert_eq!(n, 8);
     assert_eq!(Jobs(8).to_attr_value(), Some(AttrValue::Int(8)));
-    assert_eq!(Profile(Mode::Release).to_attr_value(), Some(AttrValue::from("release")));
+    assert_eq!(Profile(Mode::Release).to_attr_value().as_ref().and_then(AttrValue::as_str), Some("release"));
     assert_eq!(Nested(None).to_attr_value(), None);
     assert_eq!(Ratio { value: 0.5 }.to_attr_value(), Some(AttrValue::Float(0.5)));
     assert_eq!(<Wrapper<Wrapper<u8>> as SafeValue>::KIND, "int");

@@ -33,9 +33,9 @@ fn main() {
     let mut h = 0;
     all(true, -1, 2, -3, 0.5, NonZeroU32::MIN, Some(None), &mut h);
     assert_eq!(h, 1);
-    assert_eq!(Shell::PowerShell.to_attr_value(), Some(AttrValue::from("power_shell")));
-    assert_eq!(Shell::Zsh.to_attr_value(), Some(AttrValue::from("zsh-5")));
-    assert_eq!(Shell::HTTPServer.to_attr_value(), Some(AttrValue::from("http_server")));
+    assert_eq!(Shell::PowerShell.to_attr_value().as_ref().and_then(AttrValue::as_str), Some("power_shell"));
+    assert_eq!(Shell::Zsh.to_attr_value().as_ref().and_then(AttrValue::as_str), Some("zsh-5"));
+    assert_eq!(Shell::HTTPServer.to_attr_value().as_ref().and_then(AttrValue::as_str), Some("http_server"));
     let spec = telemetry::catalog::events().into_iter().find(|s| s.name() == "shell.detect").unwrap();
     assert_eq!(
         spec.keys().collect::<Vec<_>>(),

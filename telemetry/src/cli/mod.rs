@@ -73,7 +73,7 @@ impl TelemetryCommand {
     ///
     /// ```
     /// # let dir = tempfile::tempdir().unwrap();
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink)
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink)
     /// #     .env(telemetry::consent::Env::empty().with_config_dir(dir.path())).build().unwrap();
     /// telemetry::cli::TelemetryCommand::Schema.run(&ctx)?;
     /// # Ok::<(), telemetry::TelemetryError>(())
@@ -86,7 +86,7 @@ impl TelemetryCommand {
     ///
     /// ```
     /// # let dir = tempfile::tempdir().unwrap();
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink)
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink)
     /// #     .env(telemetry::consent::Env::empty().with_config_dir(dir.path())).build().unwrap();
     /// let mut out = Vec::new();
     /// telemetry::cli::TelemetryCommand::Status { json: true }.run_with_output(&ctx, &mut out)?;
@@ -114,7 +114,7 @@ impl TelemetryCommand {
     ///
     /// ```
     /// # let dir = tempfile::tempdir().unwrap();
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink)
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink)
     /// #     .env(telemetry::consent::Env::empty().with_config_dir(dir.path())).build().unwrap();
     /// let code = telemetry::cli::TelemetryCommand::Schema.run_to_exit_code(&ctx);
     /// assert_eq!(code, std::process::ExitCode::SUCCESS);

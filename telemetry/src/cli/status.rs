@@ -13,7 +13,7 @@ use crate::pipeline::DeliveryMode;
 ///
 /// ```
 /// # let dir = tempfile::tempdir().unwrap();
-/// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink)
+/// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink)
 /// #     .env(telemetry::consent::Env::empty().with_config_dir(dir.path())).build().unwrap();
 /// let status = telemetry::cli::Status::of(&ctx);
 /// assert!(!status.enabled);
@@ -82,7 +82,7 @@ pub struct Status {
 /// A file or directory `telemetry status` found refused by the trust rules.
 ///
 /// ```
-/// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
+/// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink).build().unwrap();
 /// for r in telemetry::cli::Status::of(&ctx).refused {
 ///     println!("{}: {} {}", r.what, r.path, r.reason);
 /// }
@@ -170,7 +170,7 @@ impl Status {
     /// Collects the status of `ctx`. Derives the machine id only if telemetry is on.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink).build().unwrap();
     /// assert_eq!(telemetry::cli::Status::of(&ctx).machine_id_prefix, None);
     /// ```
     pub fn of(ctx: &TelemetryContext) -> Self {

@@ -14,7 +14,7 @@ use super::{
 use crate::consent::{CollectionPolicy, ConsentMode, Env, ToolInfo};
 use crate::deletion::{DeletionRequestor, EventDeletionRequestor};
 use crate::error::TelemetryError;
-use crate::event::{AttrValue, IntoAttrValue};
+use crate::event::AttrValue;
 use crate::naming;
 use crate::pipeline::{
     BatchConfig, DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_FILES, Delivery, DeliveryMode,
@@ -27,11 +27,10 @@ use crate::sink::{TeeSink, TelemetrySink};
 ///
 /// ```
 /// let ctx = telemetry::TelemetryContext::builder()
-///     .tool("mytool")
-///     .tool_version(env!("CARGO_PKG_VERSION"))
+///     .tool(telemetry::tool!())
 ///     .salt("mytool-telemetry-v1")
 ///     .sink(telemetry::sink::FileSink::new("/tmp/mytool-events.jsonl"))
-///     .default_attr("channel", "stable")
+///     .default_attrs(telemetry::attrs!(ci = false))
 ///     .deadline(std::time::Duration::from_millis(200))
 ///     .build()?;
 /// # drop(ctx);
@@ -40,8 +39,7 @@ use crate::sink::{TeeSink, TelemetrySink};
 #[derive(Default)]
 #[must_use]
 pub struct TelemetryContextBuilder {
-    tool: Option<&'static str>,
-    tool_version: Option<&'static str>,
+    tool: Option<Tool>,
     salt: Option<String>,
     sinks: Vec<Arc<dyn TelemetrySink>>,
     policy: Option<CollectionPolicy>,
@@ -64,38 +62,25 @@ impl std::fmt::Debug for TelemetryContextBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TelemetryContextBuilder")
             .field("tool", &self.tool)
-            .field("tool_version", &self.tool_version)
             .field("policy", &self.policy)
             .finish_non_exhaustive()
     }
 }
 
 impl TelemetryContextBuilder {
-    /// The tool's name (required): letters, digits, `-`, `_`, `.`; at most 64 bytes.
-    /// It names the data directory and the `<TOOL>_TELEMETRY*` variables. A
-    /// `&'static str` (usually `env!("CARGO_PKG_NAME")` or a literal): it is in every
-    /// event, so it is fixed when the tool is compiled.
+    /// The tool's name and version (required), made by [`telemetry::tool!`](crate::tool):
+    /// `tool!()` takes the calling crate's `CARGO_PKG_NAME` and `CARGO_PKG_VERSION`,
+    /// `tool!("mytool", "1.2.3")` takes two literals (or constants). Both are in every
+    /// event, so both are fixed when the tool is compiled: the macro checks them then
+    /// (name: 1-64 of `A-Za-z0-9-_.`; version: 1-64 of `A-Za-z0-9.+-`), and a name read
+    /// at run time (from `argv[0]`, say) does not compile.
     ///
     /// ```
-    /// let b = telemetry::TelemetryContext::builder().tool("mytool");
+    /// let b = telemetry::TelemetryContext::builder().tool(telemetry::tool!("mytool", "1.0.0"));
     /// # drop(b);
     /// ```
-    pub fn tool(mut self, tool: &'static str) -> Self {
+    pub fn tool(mut self, tool: Tool) -> Self {
         self.tool = Some(tool);
-        self
-    }
-
-    /// The tool's version (required), usually `env!("CARGO_PKG_VERSION")`: a
-    /// `&'static str` of at most 64 ASCII letters, digits, `.`, `-` and `+` (a SemVer
-    /// version with pre-release and build metadata fits); [`build`](Self::build) refuses
-    /// anything else. It is in every event, so it is fixed when the tool is compiled.
-    ///
-    /// ```
-    /// let b = telemetry::TelemetryContext::builder().tool_version(env!("CARGO_PKG_VERSION"));
-    /// # drop(b);
-    /// ```
-    pub fn tool_version(mut self, version: &'static str) -> Self {
-        self.tool_version = Some(version);
         self
     }
 
@@ -298,8 +283,7 @@ impl TelemetryContextBuilder {
     ///
     /// ```
     /// let ctx = telemetry::TelemetryContext::builder()
-    ///     .tool("mytool")
-    ///     .tool_version("1")
+    ///     .tool(telemetry::tool!("mytool", "1"))
     ///     .data_dir("/tmp/mytool-telemetry")
     ///     .local_log()
     ///     .build()
@@ -311,20 +295,21 @@ impl TelemetryContextBuilder {
         self
     }
 
-    /// A tool-level attribute added to every event; a per-event attribute with the same
-    /// key wins. The key is a `&'static str` and the value a bool, a number, a
-    /// `&'static str` or a [`SafeValue`](crate::SafeValue) (see [`IntoAttrValue`]): never
-    /// text read at run time. A value of `None` adds nothing.
+    /// Attributes added to every event (an event's own attribute with the same key
+    /// wins), made by [`telemetry::attrs!`](crate::attrs): keys are identifiers, values
+    /// [`SafeValue`](crate::SafeValue)s, as in `capture(..)`. Replaces earlier ones.
     ///
     /// ```
-    /// let b = telemetry::TelemetryContext::builder().default_attr("channel", "beta");
+    /// #[derive(telemetry::SafeValue)]
+    /// enum Channel { Stable, Beta }
+    ///
+    /// let b = telemetry::TelemetryContext::builder()
+    ///     .default_attrs(telemetry::attrs!(channel = Channel::Beta, container = false));
     /// # drop(b);
+    /// # let _ = Channel::Stable;
     /// ```
-    pub fn default_attr(mut self, key: &'static str, value: impl IntoAttrValue) -> Self {
-        match value.into_attr_value() {
-            Some(value) => self.default_attrs.insert(Cow::Borrowed(key), value),
-            None => self.default_attrs.remove(key),
-        };
+    pub fn default_attrs(mut self, attrs: DefaultAttrs) -> Self {
+        self.default_attrs = attrs.0;
         self
     }
 
@@ -332,35 +317,18 @@ impl TelemetryContextBuilder {
     /// starts with the first recorded event.
     ///
     /// ```
-    /// let err = telemetry::TelemetryContext::builder().tool("t").build().unwrap_err();
-    /// assert!(err.to_string().contains("tool_version"));
+    /// let err = telemetry::TelemetryContext::builder().build().unwrap_err();
+    /// assert!(err.to_string().contains("`tool` is required"));
     /// ```
     pub fn build(self) -> Result<TelemetryContext, TelemetryError> {
         let config = |msg: String| Err(TelemetryError::Config(msg));
-        let Some(tool) = self.tool else {
-            return config("`tool` is required".into());
+        let Some(Tool {
+            name: tool,
+            version: tool_version,
+        }) = self.tool
+        else {
+            return config("`tool` is required: `.tool(telemetry::tool!())`".into());
         };
-        if !naming::is_valid_tool_name(tool) {
-            return config(format!(
-                "tool name {tool:?} must be 1-64 ASCII letters, digits, '-', '_' or '.'"
-            ));
-        }
-        let Some(tool_version) = self.tool_version else {
-            return config("`tool_version` is required".into());
-        };
-        if !naming::is_valid_tool_version(tool_version) {
-            return config(format!(
-                "tool version {tool_version:?} must be 1-64 ASCII letters, digits, '.', '-' or '+' \
-                 (a SemVer version such as 1.2.3-beta.1+abc fits)"
-            ));
-        }
-        if let Some(key) = self
-            .default_attrs
-            .keys()
-            .find(|k| !naming::is_valid_attr_key(k))
-        {
-            return config(format!("default attribute key {key:?} is not snake_case"));
-        }
         let capacity = self.queue_capacity.unwrap_or(DEFAULT_QUEUE_CAPACITY);
         if capacity == 0 {
             return config("`queue_capacity` must be at least 1".into());
@@ -390,6 +358,7 @@ impl TelemetryContextBuilder {
         };
         let sinks = assemble::sinks(self.sinks, &decision, local_log.as_deref());
         let delivery = Delivery::plan(
+            tool.into(),
             sinks.clone(),
             self.delivery_mode,
             data_dir.as_deref(),
@@ -427,5 +396,77 @@ impl TelemetryContextBuilder {
                     .unwrap_or_else(|| Arc::new(EventDeletionRequestor)),
             }),
         })
+    }
+}
+
+/// A tool's name and version, fixed when the tool is compiled: made by
+/// [`telemetry::tool!`](crate::tool) only.
+///
+/// ```
+/// const TOOL: telemetry::Tool = telemetry::tool!("mytool", "1.2.3");
+/// assert_eq!((TOOL.name(), TOOL.version()), ("mytool", "1.2.3"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+impl Tool {
+    /// Checks both in const evaluation (a compile error when they break the rules).
+    pub(crate) const fn checked(name: &'static str, version: &'static str) -> Self {
+        assert!(
+            naming::is_valid_tool_name(name),
+            "telemetry::tool!: the tool name must be 1-64 ASCII letters, digits, '-', '_' or '.', not starting with '.'"
+        );
+        assert!(
+            naming::is_valid_tool_version(version),
+            "telemetry::tool!: the version must be 1-64 ASCII letters, digits, '.', '-' or '+' (a SemVer version such as 1.2.3-beta.1+abc fits)"
+        );
+        Self { name, version }
+    }
+
+    /// The tool's name.
+    ///
+    /// ```
+    /// assert_eq!(telemetry::tool!("t", "1").name(), "t");
+    /// ```
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The tool's version.
+    ///
+    /// ```
+    /// assert_eq!(telemetry::tool!("t", "1.0").version(), "1.0");
+    /// ```
+    pub const fn version(&self) -> &'static str {
+        self.version
+    }
+}
+
+/// Attributes added to every event, made by [`telemetry::attrs!`](crate::attrs) only:
+/// identifier keys, [`SafeValue`](crate::SafeValue) values.
+///
+/// ```
+/// let attrs = telemetry::attrs!(jobs = 4_u16, ci = true);
+/// # drop(attrs);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct DefaultAttrs(BTreeMap<Cow<'static, str>, AttrValue>);
+
+impl DefaultAttrs {
+    /// From keys checked in const evaluation (see `__private::attr_key`).
+    pub(crate) fn from_pairs<const N: usize>(
+        pairs: [(&'static str, Option<AttrValue>); N],
+    ) -> Self {
+        let mut map = BTreeMap::new();
+        for (key, value) in pairs {
+            match value {
+                Some(value) => map.insert(Cow::Borrowed(key), value),
+                None => map.remove(key),
+            };
+        }
+        Self(map)
     }
 }

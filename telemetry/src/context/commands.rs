@@ -15,7 +15,7 @@ use crate::util::fs::{self as fsutil, DirLink};
 ///
 /// ```
 /// # let dir = tempfile::tempdir().unwrap();
-/// let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1")
+/// let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1"))
 ///     .sink(telemetry::sink::NoopSink).config_dir(dir.path()).build()?;
 /// let change = ctx.disable()?;
 /// assert_eq!(change.saved_in, dir.path().join("telemetry.json"));
@@ -65,7 +65,7 @@ impl ResetReport {
     ///
     /// ```
     /// # let dir = tempfile::tempdir().unwrap();
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink)
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink)
     /// #     .data_dir(dir.path().join("d")).config_dir(dir.path().join("c")).build().unwrap();
     /// assert!(ctx.reset().is_complete());
     /// ```
@@ -80,7 +80,7 @@ impl ResetReport {
     ///
     /// ```
     /// # let dir = tempfile::tempdir().unwrap();
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink)
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink)
     /// #     .data_dir(dir.path().join("d")).config_dir(dir.path().join("c")).build().unwrap();
     /// assert!(ctx.reset().into_error().is_none());
     /// ```
@@ -111,7 +111,7 @@ impl ResetReport {
 ///
 /// ```
 /// # let dir = tempfile::tempdir().unwrap();
-/// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink)
+/// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink)
 /// #     .data_dir(dir.path().join("d")).config_dir(dir.path().join("c")).build().unwrap();
 /// for removal in ctx.reset().removals {
 ///     assert_eq!(removal.result.unwrap(), false, "nothing there to delete");
@@ -140,7 +140,7 @@ impl TelemetryContext {
     ///
     /// ```
     /// # let dir = tempfile::tempdir().unwrap();
-    /// let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1")
+    /// let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1"))
     ///     .sink(telemetry::sink::NoopSink).config_dir(dir.path()).build()?;
     /// assert!(ctx.enable()?.saved_in.ends_with("telemetry.json"));
     /// # Ok::<(), telemetry::TelemetryError>(())
@@ -174,7 +174,7 @@ impl TelemetryContext {
     ///
     /// ```
     /// # let dir = tempfile::tempdir().unwrap();
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1")
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1"))
     /// #     .sink(telemetry::sink::NoopSink).config_dir(dir.path()).build()?;
     /// let change = ctx.disable()?;
     /// assert!(!ctx.is_enabled());
@@ -199,7 +199,7 @@ impl TelemetryContext {
     ///
     /// ```
     /// # let dir = tempfile::tempdir().unwrap();
-    /// let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1")
+    /// let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1"))
     ///     .sink(telemetry::sink::NoopSink)
     ///     .data_dir(dir.path().join("data")).config_dir(dir.path().join("config"))
     ///     .build()?;
@@ -273,7 +273,7 @@ impl TelemetryContext {
     ///
     /// ```
     /// # let dir = tempfile::tempdir().unwrap();
-    /// let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink)
+    /// let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink)
     ///     .env(telemetry::consent::Env::empty().with_config_dir(dir.path())).build().unwrap();
     /// # #[cfg(feature = "collect")]
     /// assert_eq!(ctx.deletion_request_allowed(), Err(telemetry::deletion::NoRequest::NeverEnabled));

@@ -1,18 +1,16 @@
 //! `TelemetryContext`: the tool's identity, its sinks, the consent policy, and the
 //! queue that connects recording threads to the delivery worker.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use crate::catalog::EventSpec;
 use crate::consent::{CollectionPolicy, ConsentMode, Decision, ToolInfo};
 use crate::deletion::DeletionRequestor;
 use crate::error::TelemetryError;
-use crate::event::{AttrValue, IntoAttrValue};
-use crate::naming;
-use crate::pipeline::{self, BatchConfig, EventFactory, Pending, Queue};
+use crate::pipeline::{self, BatchConfig, Captures, EventFactory, Pending, Queue};
 
 mod assemble;
 mod builder;
@@ -21,7 +19,7 @@ mod commands;
 use crate::pipeline::{Delivery, DeliveryMode, DeliveryStats};
 use crate::sink::TelemetrySink;
 use crate::switch::COMPILED_IN;
-pub use builder::TelemetryContextBuilder;
+pub use builder::{DefaultAttrs, TelemetryContextBuilder, Tool};
 pub use commands::{ConsentChange, DeletionOutcome, Removal, ResetReport};
 
 /// File name of the local event log inside the data dir.
@@ -46,12 +44,11 @@ pub const DEFAULT_LINGER: Duration = Duration::from_secs(1);
 ///
 /// let sink = MemorySink::new();
 /// let ctx = TelemetryContext::builder()
-///     .tool("mytool")
-///     .tool_version("1.0.0")
+///     .tool(telemetry::tool!("mytool", "1.0.0"))
 ///     .sink(sink.clone())
 ///     .policy(CollectionPolicy::Enabled)
 ///     .build()?;
-/// ctx.record_with_attrs("cmd.build", [("jobs", 4)])?;
+/// telemetry::record!(ctx, "docs.context", jobs = 4)?;
 /// ctx.flush_blocking(std::time::Duration::from_secs(5))?;
 /// # #[cfg(feature = "collect")]
 /// assert_eq!(sink.snapshot()[0].attrs()["jobs"], telemetry::AttrValue::Int(4));
@@ -106,8 +103,7 @@ impl TelemetryContext {
     ///
     /// ```
     /// let ctx = telemetry::TelemetryContext::builder()
-    ///     .tool("mytool")
-    ///     .tool_version("1.0.0")
+    ///     .tool(telemetry::tool!("mytool", "1.0.0"))
     ///     .sink(telemetry::sink::NoopSink)
     ///     .build()
     ///     .unwrap();
@@ -120,7 +116,7 @@ impl TelemetryContext {
     /// The tool's name.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink).build().unwrap();
     /// assert_eq!(ctx.tool(), "t");
     /// ```
     pub fn tool(&self) -> &str {
@@ -130,7 +126,7 @@ impl TelemetryContext {
     /// The tool's version.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink).build().unwrap();
     /// assert_eq!(ctx.tool_version(), "1");
     /// ```
     pub fn tool_version(&self) -> &str {
@@ -140,7 +136,7 @@ impl TelemetryContext {
     /// Where this context keeps its install id (and, later, its spool).
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).data_dir("/tmp/t").build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink).data_dir("/tmp/t").build().unwrap();
     /// assert_eq!(ctx.data_dir(), Some(std::path::Path::new("/tmp/t")));
     /// ```
     pub fn data_dir(&self) -> Option<&Path> {
@@ -150,7 +146,7 @@ impl TelemetryContext {
     /// The local event log, if [`local_log`](TelemetryContextBuilder::local_log) was set.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink).build().unwrap();
     /// assert!(ctx.local_log_path().is_none());
     /// ```
     pub fn local_log_path(&self) -> Option<&Path> {
@@ -160,7 +156,7 @@ impl TelemetryContext {
     /// The time the exit flush may take.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink).build().unwrap();
     /// assert_eq!(ctx.deadline(), telemetry::DEFAULT_DEADLINE);
     /// ```
     pub fn deadline(&self) -> Duration {
@@ -170,7 +166,7 @@ impl TelemetryContext {
     /// The effective policy: `Enabled` only if collection is compiled in and enabled.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink).build().unwrap();
     /// assert_eq!(ctx.policy(), telemetry::CollectionPolicy::Disabled);
     /// ```
     pub fn policy(&self) -> CollectionPolicy {
@@ -184,7 +180,7 @@ impl TelemetryContext {
     /// Whether events are recorded.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink).build().unwrap();
     /// assert!(!ctx.is_enabled());
     /// ```
     #[inline]
@@ -197,7 +193,7 @@ impl TelemetryContext {
     /// nothing collected before is sent afterwards.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink).build().unwrap();
     /// ctx.set_policy(telemetry::CollectionPolicy::Disabled);
     /// assert!(!ctx.is_enabled());
     /// ```
@@ -227,7 +223,7 @@ impl TelemetryContext {
     /// event log. Runs on the caller's thread: when it returns, the files are gone.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink).build().unwrap();
     /// assert_eq!(ctx.purge(), 0);
     /// ```
     pub fn purge(&self) -> u64 {
@@ -242,7 +238,7 @@ impl TelemetryContext {
     /// context journals batches in a spool.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink).build().unwrap();
     /// assert_eq!(ctx.delivery_mode(), telemetry::DeliveryMode::AtMostOnce);
     /// ```
     pub fn delivery_mode(&self) -> DeliveryMode {
@@ -252,7 +248,7 @@ impl TelemetryContext {
     /// The spool directory (`<data dir>/spool`), in at-least-once mode.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink).build().unwrap();
     /// assert!(ctx.spool_dir().is_none());
     /// ```
     pub fn spool_dir(&self) -> Option<&Path> {
@@ -263,7 +259,7 @@ impl TelemetryContext {
     /// the spool directory; it never writes). For `telemetry status`.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink).build().unwrap();
     /// let stats = ctx.stats();
     /// assert_eq!((stats.spooled_events, stats.retried, stats.corrupt_skipped), (0, 0, 0));
     /// ```
@@ -297,74 +293,24 @@ impl TelemetryContext {
     /// A description of the sinks, for `telemetry status`.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::FileSink::new("/tmp/e.jsonl")).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::FileSink::new("/tmp/e.jsonl")).build().unwrap();
     /// assert_eq!(ctx.describe_sinks(), "file /tmp/e.jsonl");
     /// ```
     pub fn describe_sinks(&self) -> String {
         self.inner.sink.describe()
     }
 
-    /// Records an event named `name` with no attributes (see
-    /// [`record_with_attrs`](Self::record_with_attrs)).
-    ///
-    /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
-    /// ctx.record("cmd.build")?;
-    /// # Ok::<(), telemetry::TelemetryError>(())
-    /// ```
-    pub fn record(&self, name: &'static str) -> Result<(), TelemetryError> {
-        self.record_with_attrs(name, std::iter::empty::<(&'static str, AttrValue)>())
-    }
-
-    /// Records an event with attributes (a per-event attribute wins over a default
-    /// attribute of the same key), for what `#[track]` does not cover. Returns once the
-    /// event is accepted into the queue (it is delivered in the background); never
-    /// blocks, so it is as usable from sync code as from inside any async runtime. A
-    /// full queue drops the event, counts it ([`DeliveryStats::dropped`]) and returns
-    /// [`TelemetryError::QueueFull`].
-    ///
-    /// The event name and the keys are `&'static str` — text fixed in the source, so
-    /// never a value read at run time — and are checked too: names must be lowercase
-    /// dotted (`cmd.build`) and keys snake_case, or the call is refused with
-    /// [`TelemetryError::InvalidName`]. Values are bools, numbers, `&'static str`s or
-    /// [`SafeValue`](crate::SafeValue)s (see [`IntoAttrValue`]); a `String` does not
-    /// compile. (This departs on purpose from telemetry APIs that take a
-    /// `HashMap<String, String>`: any run-time string could carry a path or a name.)
-    ///
-    /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).policy(telemetry::CollectionPolicy::Enabled).build().unwrap();
-    /// ctx.record_with_attrs("cmd.build", [("jobs", 4)]).unwrap();
-    /// # #[cfg(feature = "collect")]
-    /// assert!(ctx.record_with_attrs("/home/alice", [("jobs", 4)]).is_err());
-    /// ```
-    pub fn record_with_attrs<V: IntoAttrValue>(
+    /// Records a point event declared by `telemetry::record!` (the spec is the site's
+    /// `static`). Never blocks; a full queue drops the event, counts it and says so.
+    pub(crate) fn record_point(
         &self,
-        name: &'static str,
-        attrs: impl IntoIterator<Item = (&'static str, V)>,
+        spec: &'static EventSpec,
+        captured: Captures,
     ) -> Result<(), TelemetryError> {
         if !self.is_enabled() {
             return Ok(());
         }
-        if !naming::is_valid_event_name(name) {
-            return Err(TelemetryError::InvalidName {
-                what: "event name",
-                name: name.to_owned(),
-            });
-        }
-        let mut checked = BTreeMap::new();
-        for (key, value) in attrs {
-            if !naming::is_valid_attr_key(key) {
-                return Err(TelemetryError::InvalidName {
-                    what: "attribute key",
-                    name: key.to_owned(),
-                });
-            }
-            match value.into_attr_value() {
-                Some(value) => checked.insert(key, value),
-                None => checked.remove(key),
-            };
-        }
-        self.enqueue(Pending::named(name, checked))
+        self.enqueue(Pending::point(spec, captured))
     }
 
     /// Hands an event to the queue, starting the worker on first use.
@@ -417,7 +363,7 @@ impl TelemetryContext {
     ///
     /// ```
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink).build().unwrap();
     /// ctx.flush().await.unwrap();
     /// # });
     /// ```
@@ -434,7 +380,7 @@ impl TelemetryContext {
     /// time (what is left keeps being delivered in the background).
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink).build().unwrap();
     /// ctx.flush_blocking(std::time::Duration::from_millis(100)).unwrap();
     /// ```
     pub fn flush_blocking(&self, deadline: Duration) -> Result<(), TelemetryError> {
@@ -448,7 +394,7 @@ impl TelemetryContext {
     /// How consent was decided for this process, and why (see [`crate::consent`]).
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink)
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink)
     /// #     .env(telemetry::consent::Env::empty().with_var("DO_NOT_TRACK", "1")).build().unwrap();
     /// # #[cfg(feature = "collect")]
     /// assert_eq!(ctx.decision().source, telemetry::consent::DecisionSource::DoNotTrack);
@@ -460,7 +406,7 @@ impl TelemetryContext {
     /// The tool's consent settings (name and opt-in/opt-out mode).
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink).build().unwrap();
     /// assert_eq!(ctx.tool_info().name, "t");
     /// ```
     pub fn tool_info(&self) -> ToolInfo {
@@ -471,7 +417,7 @@ impl TelemetryContext {
     /// `telemetry.key` live here.
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).config_dir("/tmp/t-cfg").build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink).config_dir("/tmp/t-cfg").build().unwrap();
     /// assert_eq!(ctx.config_dir(), Some(std::path::Path::new("/tmp/t-cfg")));
     /// ```
     pub fn config_dir(&self) -> Option<&Path> {
@@ -483,7 +429,7 @@ impl TelemetryContext {
     /// the user asked (`telemetry status`, `reset`).
     ///
     /// ```
-    /// # let ctx = telemetry::TelemetryContext::builder().tool("t").tool_version("1").sink(telemetry::sink::NoopSink).build().unwrap();
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink).build().unwrap();
     /// assert_eq!(ctx.machine_id().len(), 64);
     /// ```
     pub fn machine_id(&self) -> &str {

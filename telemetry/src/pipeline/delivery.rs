@@ -51,6 +51,7 @@ impl Delivery {
     ///   directly (so a retried network batch is not written twice to a local log);
     ///   with no remote sink at all, every sink is journaled.
     pub(crate) fn plan(
+        tool: Arc<str>,
         sinks: Vec<Arc<dyn TelemetrySink>>,
         mode: Option<DeliveryMode>,
         data_dir: Option<&Path>,
@@ -67,6 +68,7 @@ impl Delivery {
         let spool = match (wanted, data_dir) {
             (DeliveryMode::AtLeastOnce, Some(dir)) => Some(Arc::new(Spool::new(
                 dir.join(SPOOL_DIR),
+                tool,
                 limits.max_files,
                 limits.max_bytes,
                 Arc::clone(&counters),

@@ -4,6 +4,7 @@
 mod delivery;
 mod pending;
 mod queue;
+mod replay_check;
 mod sender;
 mod spool;
 mod stats;

@@ -3,8 +3,6 @@
 //! name and literal attributes in the site's static spec and converts the raw clock
 //! readings to a duration and a wall-clock time, so the recording thread does neither.
 
-use std::collections::BTreeMap;
-
 use crate::catalog::EventSpec;
 use crate::clock::{self, Tick};
 use crate::error_kind::ErrorKind;
@@ -33,23 +31,19 @@ pub(crate) enum What {
         /// `type_name` of the error type, called by the worker.
         error_kind: Option<ErrorKind>,
     },
-    /// An explicit event (`record_sync` and friends; no duration), boxed: it allocates
-    /// its name and attributes anyway, and the hot path's record stays small.
-    Named(Box<Named>),
-}
-
-/// The name and run-time attributes of an explicit event.
-#[derive(Debug)]
-pub(crate) struct Named {
-    pub(crate) name: &'static str,
-    pub(crate) attrs: BTreeMap<&'static str, AttrValue>,
+    /// A point event (`telemetry::record!`): no duration; the name and the keys of the
+    /// values are in the site's `static` spec, like a call's.
+    Point {
+        spec: &'static EventSpec,
+        captured: Captures,
+    },
 }
 
 impl Pending {
-    /// An explicit event (no duration, outcome `ok`) recorded now.
-    pub(crate) fn named(name: &'static str, attrs: BTreeMap<&'static str, AttrValue>) -> Self {
+    /// A point event (no duration, outcome `ok`) recorded now.
+    pub(crate) fn point(spec: &'static EventSpec, captured: Captures) -> Self {
         Self {
-            what: What::Named(Box::new(Named { name, attrs })),
+            what: What::Point { spec, captured },
             end: clock::now_std(),
             outcome: Outcome::Ok,
         }

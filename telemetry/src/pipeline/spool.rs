@@ -154,6 +154,8 @@ fn count_lines(path: &Path) -> u64 {
 #[derive(Debug)]
 pub(crate) struct Spool {
     dir: PathBuf,
+    /// The tool whose events this spool holds: a line of another tool is refused.
+    tool: Arc<str>,
     max_files: usize,
     max_bytes: u64,
     pid: u32,
@@ -165,12 +167,14 @@ pub(crate) struct Spool {
 impl Spool {
     pub(crate) fn new(
         dir: PathBuf,
+        tool: Arc<str>,
         max_files: usize,
         max_bytes: u64,
         counters: Arc<Counters>,
     ) -> Self {
         Self {
             dir,
+            tool,
             max_files: max_files.max(1),
             max_bytes: max_bytes.max(1),
             pid: std::process::id(),
@@ -362,7 +366,13 @@ impl Spool {
                 continue;
             }
             match crate::event::wire::event_from_json(line) {
-                Ok(event) => events.push(event),
+                Ok(event) => match super::replay_check::check(&event, &self.tool) {
+                    Ok(()) => events.push(event),
+                    Err(what) => {
+                        tracing::debug!(what, "telemetry: spool line refused");
+                        corrupt += 1;
+                    }
+                },
                 Err(refused) => {
                     tracing::debug!(%refused, "telemetry: spool line skipped");
                     corrupt += 1;
@@ -488,15 +498,18 @@ mod tests {
     fn spool(dir: &Path, max_files: usize) -> Spool {
         Spool::new(
             dir.join(SPOOL_DIR),
+            "t".into(),
             max_files,
             DEFAULT_SPOOL_MAX_BYTES,
             Arc::default(),
         )
     }
 
+    const MACHINE_ID: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
     fn events(n: usize) -> Vec<Event> {
         (0..n)
-            .map(|i| Event::new("cmd.x", "t", "1", "m").with_attr("i", i as i64))
+            .map(|i| Event::new("cmd.x", "t", "1", MACHINE_ID).with_attr("i", i as i64))
             .collect()
     }
 

@@ -38,8 +38,7 @@ pub enum DeliveryMode {
 ///
 /// ```
 /// let ctx = telemetry::TelemetryContext::builder()
-///     .tool("t")
-///     .tool_version("1")
+///     .tool(telemetry::tool!("t", "1"))
 ///     .sink(telemetry::sink::NoopSink)
 ///     .build()?;
 /// let stats = ctx.stats();

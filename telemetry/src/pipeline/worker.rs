@@ -14,7 +14,6 @@ use crate::error_kind;
 use crate::event::{AttrValue, Event};
 use crate::identity::MachineId;
 use crate::pipeline::delivery::{Delivery, guarded};
-use crate::pipeline::pending::Named;
 use crate::pipeline::sender::{self, Job};
 use crate::pipeline::stats::Counters;
 use crate::pipeline::{Pending, Queue, What};
@@ -97,10 +96,14 @@ impl EventFactory {
                     error_kind.map(|type_name| error_kind::without_values(type_name()));
                 (Cow::Borrowed(spec.name), Some(duration), error_kind)
             }
-            What::Named(named) => {
-                let Named { name, attrs: given } = *named;
-                attrs.extend(given.into_iter().map(|(k, v)| (Cow::Borrowed(k), v)));
-                (Cow::Borrowed(name), None, None)
+            What::Point { spec, captured } => {
+                for (k, v) in spec.attrs {
+                    attrs.insert(Cow::Borrowed(*k), v.clone());
+                }
+                for (k, v) in captured.with_keys(spec.captures.iter().map(|c| c.key)) {
+                    attrs.insert(Cow::Borrowed(k), v);
+                }
+                (Cow::Borrowed(spec.name), None, None)
             }
         };
         // Built field by field rather than through `Event::new`, which would read the

@@ -2,8 +2,6 @@
 //! exactly once, the outcome classification by type, captured values and the const
 //! constructors of literal attributes. Only generated code uses these.
 
-use std::borrow::Cow;
-
 use super::Start;
 use crate::catalog::EventSpec;
 use crate::event::{AttrValue, Outcome};
@@ -276,7 +274,7 @@ impl<T: ?Sized> CaptureFallback for &Capture<'_, T> {
 
 /// A string literal attribute.
 pub const fn lit_str(value: &'static str) -> AttrValue {
-    AttrValue::Str(Cow::Borrowed(value))
+    AttrValue::literal(value)
 }
 
 /// An integer literal attribute that fits `i64`, from its sign and magnitude (so that

@@ -3,7 +3,9 @@
 //! cheap when telemetry is off.
 
 mod call;
+mod point;
 pub use call::*;
+pub use point::*;
 
 pub use crate::catalog::{CaptureSpec, EventSpec};
 pub use crate::event::AttrValue;

@@ -83,7 +83,7 @@ impl HttpSink {
     /// `url` that is not valid `https`, also gives `None` (logged at `debug`).
     ///
     /// ```
-    /// let mut builder = telemetry::TelemetryContext::builder().tool("mytool").tool_version("1");
+    /// let mut builder = telemetry::TelemetryContext::builder().tool(telemetry::tool!("mytool", "1"));
     /// if let Some(sink) = telemetry::sink::HttpSink::from_build_env(
     ///     option_env!("MYTOOL_TELEMETRY_KEY"),
     ///     "https://telemetry.example.com/v1/events",

@@ -11,8 +11,7 @@ use telemetry::{CollectionPolicy, Hashed, TelemetryContext};
 
 fn main() -> ExitCode {
     let Ok(ctx) = TelemetryContext::builder()
-        .tool("probe")
-        .tool_version("1.0.0")
+        .tool(telemetry::tool!("probe", "1.0.0"))
         .sink(NoopSink)
         .policy(CollectionPolicy::Enabled)
         .build()
