@@ -23,8 +23,8 @@ use serde::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
 
 use std::borrow::Cow;
 
-use crate::event::AttrValue;
 use crate::naming;
+use crate::value::AttrValue;
 
 /// The compile-time description of one `#[track]` site.
 ///
@@ -437,6 +437,11 @@ pub struct Conflict {
 /// //   - in mytool::commands: jobs: int, profile: string
 /// //   - in mytool::legacy: jobs: int
 /// assert!(telemetry::catalog::validate().is_ok());
+///
+/// // Its diagnostic code is stable:
+/// # let err = telemetry::catalog::CatalogError { conflicts: vec![] };
+/// use miette::Diagnostic;
+/// assert_eq!(err.code().unwrap().to_string(), "telemetry::catalog_conflict");
 /// ```
 #[derive(Debug, Clone)]
 pub struct CatalogError {
@@ -474,6 +479,18 @@ impl fmt::Display for CatalogError {
 }
 
 impl std::error::Error for CatalogError {}
+
+impl miette::Diagnostic for CatalogError {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new("telemetry::catalog_conflict"))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(
+            "give every site of one event name the same attributes, or use different names",
+        ))
+    }
+}
 
 // ---- registration -------------------------------------------------------------------
 //

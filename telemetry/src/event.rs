@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::value::AttrValue;
+
 /// One telemetry event, exactly as it is written to a sink.
 ///
 /// Sinks read it; nothing outside this crate can change it. Every string in an event
@@ -118,7 +120,11 @@ impl Event {
     #[cfg(any(test, feature = "test-internals"))]
     #[doc(hidden)]
     #[must_use]
-    pub fn with_attr(mut self, key: &'static str, value: impl crate::SafeValue) -> Self {
+    pub fn with_attr(
+        mut self,
+        key: &'static str,
+        value: impl crate::safe_value::SafeValue,
+    ) -> Self {
         match value.to_attr_value() {
             Some(value) => self.attrs.insert(Cow::Borrowed(key), value),
             None => self.attrs.remove(key),
@@ -316,156 +322,6 @@ impl Outcome {
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-/// An attribute value. Serialised as a plain JSON value (`"x"`, `4`, `true`, `0.5`).
-///
-/// An `AttrValue` can be made from a `bool` or a number, and by this crate (a literal of
-/// `#[track(attrs(..))]`, a `SafeValue`'s value, a `Hashed` digest). There is
-/// deliberately no `From<&str>`, no `From<String>` and no public `Deserialize`, and the
-/// [`Str`] variant cannot be built outside this crate: a value that reaches an event
-/// can never be text read at run time (a path, an argument, a user name).
-///
-/// [`Str`]: AttrValue::Str
-///
-/// ```
-/// use telemetry::AttrValue;
-/// assert_eq!(serde_json::to_string(&AttrValue::from(true)).unwrap(), "true");
-/// assert_eq!(serde_json::to_string(&AttrValue::from(-3)).unwrap(), "-3");
-/// let event = telemetry::Event::example();
-/// assert_eq!(event.attr("jobs").and_then(AttrValue::as_str), None);
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum AttrValue {
-    /// `true` / `false`.
-    Bool(bool),
-    /// A signed integer.
-    Int(i64),
-    /// An unsigned integer too large for `i64`.
-    UInt(u64),
-    /// A floating point number (non-finite values serialise as `null`).
-    Float(f64),
-    /// A string: a literal, a `SafeValue` enum variant name, or a `Hashed` digest.
-    /// Read it with [`as_str`](AttrValue::as_str); made only by this crate.
-    #[non_exhaustive]
-    Str(Cow<'static, str>),
-}
-
-impl AttrValue {
-    /// The kind of value, as shown by `telemetry schema`.
-    ///
-    /// ```
-    /// assert_eq!(telemetry::AttrValue::from(1.5).kind(), "float");
-    /// ```
-    pub const fn kind(&self) -> &'static str {
-        match self {
-            Self::Bool(_) => "bool",
-            Self::Int(_) | Self::UInt(_) => "int",
-            Self::Float(_) => "float",
-            Self::Str(_) => "string",
-        }
-    }
-
-    /// The string, for a string value.
-    ///
-    /// ```
-    /// #[derive(telemetry::SafeValue)]
-    /// enum Shell { Zsh }
-    ///
-    /// use telemetry::SafeValue as _;
-    /// assert_eq!(Shell::Zsh.to_attr_value().unwrap().as_str(), Some("zsh"));
-    /// assert_eq!(telemetry::AttrValue::from(1).as_str(), None);
-    /// ```
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            Self::Str(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    /// A string this crate made (a `Hashed` digest, a value read back from the spool).
-    pub(crate) fn owned_str(s: String) -> Self {
-        Self::Str(Cow::Owned(s))
-    }
-
-    /// A string fixed in the source: a literal attribute or an enum variant's name
-    /// (made by `#[track]` and `#[derive(SafeValue)]` through `__private`).
-    pub(crate) const fn literal(s: &'static str) -> Self {
-        Self::Str(Cow::Borrowed(s))
-    }
-}
-
-impl From<bool> for AttrValue {
-    #[inline]
-    fn from(v: bool) -> Self {
-        Self::Bool(v)
-    }
-}
-
-macro_rules! from_signed {
-    ($($t:ty),*) => {$(
-        impl From<$t> for AttrValue {
-            #[inline]
-            fn from(v: $t) -> Self {
-                Self::Int(i64::from(v))
-            }
-        }
-    )*};
-}
-from_signed!(i8, i16, i32, i64, u8, u16, u32);
-
-impl From<u64> for AttrValue {
-    #[inline]
-    fn from(v: u64) -> Self {
-        i64::try_from(v).map_or(Self::UInt(v), Self::Int)
-    }
-}
-
-impl From<usize> for AttrValue {
-    #[inline]
-    fn from(v: usize) -> Self {
-        Self::from(v as u64)
-    }
-}
-
-impl From<isize> for AttrValue {
-    #[inline]
-    fn from(v: isize) -> Self {
-        Self::Int(v as i64)
-    }
-}
-
-impl From<i128> for AttrValue {
-    #[inline]
-    fn from(v: i128) -> Self {
-        i64::try_from(v).map_or_else(
-            |_| u64::try_from(v).map_or(Self::Float(v as f64), Self::UInt),
-            Self::Int,
-        )
-    }
-}
-
-impl From<u128> for AttrValue {
-    #[inline]
-    fn from(v: u128) -> Self {
-        u64::try_from(v).map_or(Self::Float(v as f64), Self::from)
-    }
-}
-
-impl From<f32> for AttrValue {
-    #[inline]
-    fn from(v: f32) -> Self {
-        Self::Float(f64::from(v))
-    }
-}
-
-impl From<f64> for AttrValue {
-    #[inline]
-    fn from(v: f64) -> Self {
-        Self::Float(v)
     }
 }
 

@@ -6,6 +6,13 @@
 
 use std::path::PathBuf;
 
+/// The local secret key of `Hashed` values, in the config dir.
+pub(crate) const KEY_FILE: &str = "telemetry.key";
+/// The install id (where the OS has no machine id), in the data dir.
+pub(crate) const INSTALL_ID_FILE: &str = "install_id";
+/// The spool of batches waiting to be sent, in the data dir.
+pub(crate) const SPOOL_DIR: &str = "spool";
+
 /// The tool's config dir: `override_dir` (the value of `<TOOL>_CONFIG_DIR`) when set
 /// and not empty, else the platform's `<config>/<tool>` (`~/.config/<tool>` on Linux).
 pub(crate) fn config_dir(tool: &str, override_dir: Option<&str>) -> Option<PathBuf> {

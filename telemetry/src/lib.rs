@@ -66,6 +66,7 @@ mod safe_value;
 pub mod sink;
 mod switch;
 mod util;
+mod value;
 
 #[doc(hidden)]
 #[path = "private/mod.rs"]
@@ -78,11 +79,12 @@ pub use context::{
     TelemetryContextBuilder, Tool,
 };
 pub use error::TelemetryError;
-pub use event::{AttrValue, Event, Outcome};
+pub use event::{Event, Outcome};
 pub use global::{TelemetryGuard, global, init, shutdown};
 pub use hashed::Hashed;
 pub use identity::MachineId;
 pub use safe_value::SafeValue;
+pub use value::AttrValue;
 
 /// Records every call of a function as one event: `#[telemetry::track("cmd.build")]`.
 ///

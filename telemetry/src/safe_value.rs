@@ -6,7 +6,7 @@ use std::num::{
     NonZeroU16, NonZeroU32, NonZeroU64, NonZeroU128, NonZeroUsize,
 };
 
-use crate::event::AttrValue;
+use crate::value::AttrValue;
 
 /// A type whose values are safe to send: they cannot hold free text, paths or anything
 /// else a user typed. The only types `#[track(.., capture(param))]` accepts.

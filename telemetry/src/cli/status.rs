@@ -122,7 +122,7 @@ fn refused_paths(ctx: &TelemetryContext) -> Vec<RefusedPath> {
         push(
             "local key",
             fsutil::inspect_file(
-                &dir.join(crate::hashed::KEY_FILE),
+                &dir.join(crate::layout::KEY_FILE),
                 DirLink::Allowed,
                 Strictness::Trusted,
             ),
@@ -133,14 +133,14 @@ fn refused_paths(ctx: &TelemetryContext) -> Vec<RefusedPath> {
         let data_dir_ok = data_dir.is_none();
         push("data dir", data_dir);
         if data_dir_ok {
-            let spool = dir.join(crate::pipeline::SPOOL_DIR);
+            let spool = dir.join(crate::layout::SPOOL_DIR);
             let spool_dir = fsutil::check_dir(&spool, DirLink::Refused).err();
             let spool_ok = spool_dir.is_none();
             push("spool dir", spool_dir);
             push(
                 "install id",
                 fsutil::inspect_file(
-                    &dir.join(crate::identity::INSTALL_ID_FILE),
+                    &dir.join(crate::layout::INSTALL_ID_FILE),
                     DirLink::Refused,
                     Strictness::Trusted,
                 ),

@@ -279,7 +279,7 @@ pub(crate) fn prepare_enabled(decision: &mut Decision, data_dir: Option<&Path>) 
         .config_path
         .as_deref()
         .and_then(Path::parent)
-        .map(|dir| dir.join(crate::hashed::KEY_FILE))
+        .map(|dir| dir.join(crate::layout::KEY_FILE))
         && let Some(r) = fsutil::inspect_file(&key, DirLink::Allowed, Strictness::Trusted)
     {
         decision.warnings.push(format!(
@@ -287,7 +287,7 @@ pub(crate) fn prepare_enabled(decision: &mut Decision, data_dir: Option<&Path>) 
         ));
     }
     if let Some(dir) = data_dir {
-        let spool = dir.join(crate::pipeline::SPOOL_DIR);
+        let spool = dir.join(crate::layout::SPOOL_DIR);
         if let Err(r) = fsutil::check_dir(dir, DirLink::Refused)
             .and_then(|_| fsutil::check_dir(&spool, DirLink::Refused))
         {

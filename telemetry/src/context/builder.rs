@@ -14,13 +14,13 @@ use super::{
 use crate::consent::{CollectionPolicy, ConsentMode, Env, ToolInfo};
 use crate::deletion::{DeletionRequestor, EventDeletionRequestor};
 use crate::error::TelemetryError;
-use crate::event::AttrValue;
 use crate::naming;
 use crate::pipeline::{
     BatchConfig, DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_FILES, Delivery, DeliveryMode,
     EventFactory, Queue, SpoolLimits,
 };
 use crate::sink::{TeeSink, TelemetrySink};
+use crate::value::AttrValue;
 
 /// Builds a [`TelemetryContext`]. Every mistake is reported by [`build`](Self::build)
 /// as a [`TelemetryError::Config`], never a panic.

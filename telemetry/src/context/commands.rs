@@ -344,11 +344,11 @@ impl TelemetryContext {
             (
                 "install id",
                 self.data_dir()
-                    .map(|d| d.join(crate::identity::INSTALL_ID_FILE)),
+                    .map(|d| d.join(crate::layout::INSTALL_ID_FILE)),
             ),
             (
                 "local key",
-                self.config_dir().map(|d| d.join(crate::hashed::KEY_FILE)),
+                self.config_dir().map(|d| d.join(crate::layout::KEY_FILE)),
             ),
             ("local event log", self.local_log_path().map(PathBuf::from)),
         ];
@@ -367,7 +367,7 @@ impl TelemetryContext {
                 Removal { what, path, result }
             })
             .collect();
-        crate::hashed::forget_cached_key();
+        crate::identity::key::forget_cached_key();
         removals
     }
 }

@@ -6,7 +6,8 @@
 use crate::catalog::EventSpec;
 use crate::clock::{self, Tick};
 use crate::error_kind::ErrorKind;
-use crate::event::{AttrValue, Outcome};
+use crate::event::Outcome;
+use crate::value::AttrValue;
 
 /// One accepted, not yet delivered event. Its size is a large share of the enabled
 /// hot path's cost (every byte is written into a queue slot whose cache line the

@@ -21,8 +21,9 @@
 
 use crate::catalog;
 use crate::error_kind;
-use crate::event::{AttrValue, Event};
+use crate::event::Event;
 use crate::naming;
+use crate::value::AttrValue;
 
 /// Why a spooled event is refused, or `Ok` when it has the shape of one this crate made
 /// for `tool`.

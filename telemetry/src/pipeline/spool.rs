@@ -48,7 +48,7 @@ use crate::pipeline::stats::Counters;
 use crate::util::fs::{self as fsutil, DirLink, Strictness};
 
 /// The spool's directory name inside the context's data dir.
-pub(crate) const SPOOL_DIR: &str = "spool";
+pub(crate) use crate::layout::SPOOL_DIR;
 /// Default bound on the number of spool files (batches).
 pub const DEFAULT_SPOOL_MAX_FILES: usize = 1000;
 /// Default bound on the spool's total size in bytes (10 MiB).

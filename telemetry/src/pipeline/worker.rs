@@ -11,13 +11,14 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::clock;
 use crate::error::TelemetryError;
 use crate::error_kind;
-use crate::event::{AttrValue, Event};
+use crate::event::Event;
 use crate::identity::MachineId;
 use crate::pipeline::delivery::{Delivery, guarded};
 use crate::pipeline::sender::{self, Job};
 use crate::pipeline::stats::Counters;
 use crate::pipeline::{Pending, Queue, What};
 use crate::util::time::rfc3339_millis;
+use crate::value::AttrValue;
 
 /// The name of the worker thread (visible in `/proc/<pid>/task/*/comm`, debuggers).
 pub(crate) const WORKER_THREAD_NAME: &str = "telemetry-worker";

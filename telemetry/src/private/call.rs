@@ -4,9 +4,10 @@
 
 use super::Start;
 use crate::catalog::EventSpec;
-use crate::event::{AttrValue, Outcome};
+use crate::event::Outcome;
 use crate::pipeline::Captures;
 use crate::safe_value::SafeValue;
+use crate::value::AttrValue;
 
 pub use crate::__telemetry_register_event as register_event;
 pub use crate::catalog::ANY_KIND;

@@ -8,11 +8,11 @@ pub use call::*;
 pub use point::*;
 
 pub use crate::catalog::{CaptureSpec, EventSpec};
-pub use crate::event::AttrValue;
 pub use crate::safe_value::SafeValue;
 /// The supertrait that seals [`SafeValue`]: `#[derive(SafeValue)]` implements it.
 /// Implementing it by hand is outside the crate's promise (see `SafeValue`).
 pub use crate::safe_value::sealed::SafeValueSealed as Sealed;
+pub use crate::value::AttrValue;
 
 /// Whether a tracked call should be recorded at all: one relaxed atomic load
 /// (a constant `false` when the `collect` feature is off).

@@ -12,7 +12,8 @@
 use std::collections::BTreeMap;
 
 use crate::error::TelemetryError;
-use crate::event::{AttrValue, Event};
+use crate::event::Event;
+use crate::value::AttrValue;
 
 /// Serialises events as JSON lines (one `\n`-terminated line per event) into `out`.
 pub(crate) fn write_json_lines(out: &mut Vec<u8>, events: &[Event]) -> Result<(), TelemetryError> {

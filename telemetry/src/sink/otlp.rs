@@ -13,7 +13,8 @@ use prost::Message;
 use super::TelemetrySink;
 use super::client::{ClientConfig, Transport};
 use crate::error::TelemetryError;
-use crate::event::{AttrValue, Event};
+use crate::event::Event;
+use crate::value::AttrValue;
 
 /// The OTLP/HTTP path of the logs signal, appended to the endpoint.
 const LOGS_PATH: &str = "v1/logs";

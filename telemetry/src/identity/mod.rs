@@ -10,10 +10,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use sha2::{Digest, Sha256};
 
 use crate::error::TelemetryError;
+
+pub(crate) mod key;
 use crate::util::fs::DirLink;
 
 /// The file, inside a tool's telemetry data dir, that holds the install id.
-pub(crate) const INSTALL_ID_FILE: &str = "install_id";
+pub(crate) use crate::layout::INSTALL_ID_FILE;
 
 /// How many times this process derived a machine id (observable proof that a
 /// disabled context never does).
