@@ -125,6 +125,7 @@ fn read_install_id(path: &Path) -> Result<Option<String>, TelemetryError> {
 }
 
 /// How many machine ids this process has derived so far.
+#[cfg(feature = "test-internals")]
 pub(crate) fn derivations() -> usize {
     DERIVATIONS.load(Ordering::Relaxed)
 }

@@ -13,9 +13,12 @@ mod worker;
 pub(crate) use delivery::{Delivery, SpoolLimits};
 pub(crate) use pending::{Captures, Pending, What};
 pub(crate) use queue::Queue;
+#[cfg(feature = "test-internals")]
 pub(crate) use sender::SENDER_THREAD_NAME;
 pub(crate) use spool::Scan;
 pub use spool::{DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_FILES};
 pub(crate) use stats::Counters;
 pub use stats::{DeliveryMode, DeliveryStats};
-pub(crate) use worker::{BatchConfig, EventFactory, WORKER_THREAD_NAME, spawn};
+#[cfg(feature = "test-internals")]
+pub(crate) use worker::WORKER_THREAD_NAME;
+pub(crate) use worker::{BatchConfig, EventFactory, spawn};

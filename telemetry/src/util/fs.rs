@@ -236,6 +236,13 @@ pub(crate) enum Strictness {
     Tighten,
     /// Only the ownership and kind are judged, nothing is changed (what `status`
     /// reports for data that would be tightened).
+    #[cfg_attr(
+        not(feature = "clap"),
+        expect(
+            dead_code,
+            reason = "only `telemetry status` (feature clap) inspects a file without judging it"
+        )
+    )]
     Owned,
 }
 
