@@ -80,27 +80,6 @@ pub enum TelemetryError {
         reason: String,
     },
 
-    /// An event name or attribute key given to the run-time API breaks the naming rules
-    /// (lowercase dotted names, snake_case keys, at most 64 bytes).
-    ///
-    /// ```
-    /// let err = telemetry::TelemetryError::InvalidName { what: "event name", name: "Cmd".into() };
-    /// assert!(err.to_string().contains("event name \"Cmd\""));
-    /// ```
-    #[error("{what} {name:?} breaks the naming rules")]
-    #[diagnostic(
-        code(telemetry::invalid_name),
-        help(
-            "event names are lowercase dotted words (`cmd.build`), attribute keys snake_case (`dry_run`), each at most 64 bytes"
-        )
-    )]
-    InvalidName {
-        /// `event name` or `attribute key`.
-        what: &'static str,
-        /// The name given.
-        name: String,
-    },
-
     /// A file telemetry keeps (the config file, the local key, the install id) holds
     /// something it cannot read. Where the user's command asked to write it, the file
     /// is left as it is.
@@ -274,7 +253,6 @@ impl TelemetryError {
             Self::Http { retryable, .. } => *retryable,
             Self::Serde { .. }
             | Self::Config(_)
-            | Self::InvalidName { .. }
             | Self::CorruptFile { .. }
             | Self::NoConfigDir { .. }
             | Self::NoRandomness { .. }
