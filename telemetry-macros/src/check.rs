@@ -10,7 +10,7 @@ use telemetry_naming::NameError;
 
 use crate::errors::Errors;
 use crate::parse::{AttrEntry, TrackArgs, render};
-use crate::types::{self, Category};
+use crate::types;
 
 /// The alternatives offered by every rejected capture.
 const WAY_OUT: &str = "capture what you want to learn instead: a bool or a number, a fieldless \
@@ -499,22 +499,7 @@ fn check_capture(
     };
     if let Some(finding) = types::find_forbidden(ty, &sig.generics) {
         let declared = render(ty);
-        let why = match finding.category {
-            Category::Path => format!(
-                "`{}` is a file system path, and paths reveal user names, project names and \
-                 directory layouts",
-                finding.culprit
-            ),
-            Category::Text => format!(
-                "`{}` is free text, which can hold anything a user typed or a file contained \
-                 (names, paths, secrets)",
-                finding.culprit
-            ),
-            Category::Format => format!(
-                "a value known only through `{}` can render to any text",
-                finding.culprit
-            ),
-        };
+        let why = finding.why();
         errors.spanned(
             ident,
             format!("`{ident}: {declared}` cannot be captured: {why}; {WAY_OUT}"),

@@ -18,7 +18,7 @@ use syn::spanned::Spanned;
 use telemetry_naming::NameError;
 
 use crate::errors::Errors;
-use crate::types::{self, Category};
+use crate::types;
 
 const WAY_OUT: &str = "derive `SafeValue` on a fieldless enum (`enum Mode { Debug, Release }`) \
      or on a newtype over a `SafeValue` type (`struct Jobs(u16)`), or capture the individual \
@@ -255,21 +255,7 @@ fn derive_newtype(
     };
     let ty = &field.ty;
     if let Some(finding) = types::find_forbidden(ty, &input.generics) {
-        let why = match finding.category {
-            Category::Path => format!(
-                "`{}` is a file system path, and paths reveal user names, project names and \
-                 directory layouts",
-                finding.culprit
-            ),
-            Category::Text => format!(
-                "`{}` is free text, which can hold anything a user typed or a file contained",
-                finding.culprit
-            ),
-            Category::Format => format!(
-                "a value known only through `{}` can render to any text",
-                finding.culprit
-            ),
-        };
+        let why = finding.why();
         errors.spanned(
             ty,
             format!(

@@ -32,6 +32,26 @@ pub(crate) struct Finding {
     pub(crate) culprit: String,
 }
 
+impl Finding {
+    /// Why such a value cannot be sent, for the error message.
+    pub(crate) fn why(&self) -> String {
+        let culprit = &self.culprit;
+        match self.category {
+            Category::Path => format!(
+                "`{culprit}` is a file system path, and paths reveal user names, project names \
+                 and directory layouts"
+            ),
+            Category::Text => format!(
+                "`{culprit}` is free text, which can hold anything a user typed or a file \
+                 contained (names, paths, secrets)"
+            ),
+            Category::Format => {
+                format!("a value known only through `{culprit}` can render to any text")
+            }
+        }
+    }
+}
+
 const PATH_TYPES: &[&str] = &["Path", "PathBuf", "OsStr", "OsString"];
 const TEXT_TYPES: &[&str] = &["String", "str", "CStr", "CString"];
 const FORMAT_TRAITS: &[&str] = &["ToString", "Display", "Debug"];
