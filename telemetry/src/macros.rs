@@ -22,6 +22,12 @@
 /// error only when the queue is full (the event is dropped and counted) or the worker
 /// is gone.
 ///
+/// Why a macro and not a method taking a name and a map of strings (the
+/// `HashMap<String, String>` many telemetry APIs take): any string read at run time
+/// could carry a path, a user name or a secret, and even a `&'static str` may have been
+/// read at run time (a `LazyLock<String>` hands them out). A literal token and
+/// identifiers are the only text the compiler can vouch for.
+///
 /// ```
 /// #[derive(telemetry::SafeValue, Clone, Copy)]
 /// enum Shell { Bash, Zsh }
