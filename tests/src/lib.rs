@@ -203,7 +203,23 @@ pub fn mode_of(path: &Path) -> u32 {
         & 0o7777
 }
 
-/// A machine id of the right shape (64 lowercase hex digits), for events a test writes
-/// into a spool itself: replay refuses events that do not look like the library's own.
+/// A machine id of the right shape (64 lowercase hex digits) that is not this
+/// machine's.
 pub const SAMPLE_MACHINE_ID: &str =
     "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+/// An event as the library makes it for the tool `tool` (salt = the tool's name),
+/// version `version`, with its data in `data_dir`: what a test writes into a spool
+/// itself (replay refuses events this binary could not have made; the name must be
+/// declared in the test binary, e.g. by a `record!` site).
+pub fn spooled_event(
+    name: &'static str,
+    tool: &'static str,
+    version: &'static str,
+    data_dir: &Path,
+) -> telemetry::Event {
+    let machine_id = telemetry::MachineId::derive_in(tool, data_dir);
+    // The test's own leak, for `Event::new`'s `&'static str`.
+    let machine_id: &'static str = Box::leak(machine_id.into_boxed_str());
+    telemetry::Event::new(name, tool, version, machine_id)
+}

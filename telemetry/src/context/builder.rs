@@ -357,8 +357,16 @@ impl TelemetryContextBuilder {
             }
         };
         let sinks = assemble::sinks(self.sinks, &decision, local_log.as_deref());
+        let salt = self.salt.unwrap_or_else(|| tool.to_owned());
+        let factory = Arc::new(EventFactory::new(
+            tool,
+            tool_version,
+            salt,
+            data_dir.clone(),
+            self.default_attrs,
+        ));
         let delivery = Delivery::plan(
-            tool.into(),
+            Arc::clone(&factory),
             sinks.clone(),
             self.delivery_mode,
             data_dir.as_deref(),
@@ -370,12 +378,10 @@ impl TelemetryContextBuilder {
         let Some(sink) = TeeSink::combine(sinks) else {
             return config("at least one sink is required".into());
         };
-        let salt = self.salt.unwrap_or_else(|| tool.to_owned());
         let enabled = decision.policy == CollectionPolicy::Enabled;
-        let factory = EventFactory::new(tool, tool_version, salt, data_dir, self.default_attrs);
         Ok(TelemetryContext {
             inner: Arc::new(Inner {
-                factory: Arc::new(factory),
+                factory,
                 sink,
                 enabled: AtomicBool::new(enabled),
                 policy_change: Mutex::new(()),

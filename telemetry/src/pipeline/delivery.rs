@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::error::TelemetryError;
 use crate::pipeline::spool::{SPOOL_DIR, Spool};
 use crate::pipeline::stats::{Counters, DeliveryMode};
+use crate::pipeline::worker::EventFactory;
 use crate::sink::{TeeSink, TelemetrySink};
 
 /// How many times one batch is tried within one process before it is left in the
@@ -51,7 +52,7 @@ impl Delivery {
     ///   directly (so a retried network batch is not written twice to a local log);
     ///   with no remote sink at all, every sink is journaled.
     pub(crate) fn plan(
-        tool: Arc<str>,
+        factory: Arc<EventFactory>,
         sinks: Vec<Arc<dyn TelemetrySink>>,
         mode: Option<DeliveryMode>,
         data_dir: Option<&Path>,
@@ -68,7 +69,7 @@ impl Delivery {
         let spool = match (wanted, data_dir) {
             (DeliveryMode::AtLeastOnce, Some(dir)) => Some(Arc::new(Spool::new(
                 dir.join(SPOOL_DIR),
-                tool,
+                factory,
                 limits.max_files,
                 limits.max_bytes,
                 Arc::clone(&counters),

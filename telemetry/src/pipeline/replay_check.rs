@@ -2,75 +2,139 @@
 //!
 //! The spool is a directory of files on disk: anything that can write there (another
 //! program of the user, a file planted in a checked-out repository when the data dir
-//! is inside one) could put text in it. So a replayed event is held to the shape of an
-//! event this crate makes, field by field, and refused (counted as corrupt) otherwise:
+//! is inside one, a batch left by an older build of the tool) could put text in it. So
+//! a replayed event must be one this binary could have made, field by field, or it is
+//! refused (counted as corrupt) and never sent:
 //!
-//! - the tool is this tool; the version is a version (`A-Za-z0-9.+-`); `os`/`arch` are
-//!   this machine's; the machine id is 64 lowercase hex digits; the event and session
-//!   ids are UUIDs; the timestamp is `YYYY-MM-DDTHH:MM:SS.mmmZ`;
-//! - the name and keys follow the naming rules;
-//! - a string value is either shaped like an enum variant's value or a `Hashed` digest
-//!   (`a-z 0-9 _ - .`, at most 64), or it is the literal that the catalog holds for that
-//!   event and key: a literal of `#[track(attrs(..))]` is the only place longer or
-//!   freer text comes from;
-//! - `error_kind` is shaped like a Rust type name (identifiers, `::`, brackets, `_`)
-//!   with no value left in it.
+//! - the tool and its version are this build's (a batch left by another version is
+//!   dropped, counted: its events were made under other rules); `os`/`arch` are this
+//!   machine's; the machine id is this machine's; the event and session ids are
+//!   version-4 UUIDs; the timestamp is `YYYY-MM-DDTHH:MM:SS.mmmZ`;
+//! - the name is one of this binary's catalog, and every attribute is one that event
+//!   declares (a literal with its exact value, a capture with a value of its kind) or a
+//!   default attribute of this context (a value of the same type);
+//! - a string value of an enum is shaped like a variant's (`a-z 0-9 _ - .`, at most
+//!   64), of a `Hashed` like a digest (32 lowercase hex digits);
+//! - `error_kind` is shaped like a Rust type name: `::`-separated identifiers, generic
+//!   and tuple brackets, `&`, `dyn A + B`, `_` for values, at most 256 bytes.
 //!
-//! What this cannot tell: an identifier-shaped word planted where a type name or an
-//! enum value stands. Those are as short as the rules above allow.
+//! What this cannot tell: an identifier chosen as an enum value or a type name, and
+//! the random parts of ids. That is the most a file written in this exact format by
+//! someone else could carry.
 
-use crate::catalog;
+use crate::catalog::{ANY_KIND, EventSpec};
 use crate::error_kind;
 use crate::event::Event;
 use crate::naming;
+use crate::pipeline::worker::EventFactory;
 use crate::value::AttrValue;
 
-/// Why a spooled event is refused, or `Ok` when it has the shape of one this crate made
-/// for `tool`.
-pub(crate) fn check(event: &Event, tool: &str) -> Result<(), &'static str> {
+/// `Ok` when `event` is one this binary could have made for `factory`'s context, or
+/// which field is wrong.
+pub(crate) fn check(
+    event: &Event,
+    factory: &EventFactory,
+    catalog: &[&'static EventSpec],
+) -> Result<(), &'static str> {
     let rules: [(bool, &'static str); 10] = [
-        (event.tool() == tool, "another tool"),
+        (event.tool() == &*factory.tool, "another tool"),
         (
-            naming::is_valid_tool_version(event.tool_version()),
-            "tool version",
+            event.tool_version() == &*factory.tool_version,
+            "another version of the tool",
         ),
         (event.os() == std::env::consts::OS, "os"),
         (event.arch() == std::env::consts::ARCH, "arch"),
-        (is_lower_hex(event.machine_id(), 64), "machine id"),
-        (is_uuid(event.event_id()), "event id"),
-        (is_uuid(event.session_id()), "session id"),
+        (is_uuid_v4(event.event_id()), "event id"),
+        (is_uuid_v4(event.session_id()), "session id"),
         (is_timestamp(event.timestamp_utc()), "timestamp"),
         (naming::is_valid_event_name(event.name()), "event name"),
         (event.error_kind().is_none_or(is_type_name), "error kind"),
+        (
+            event.machine_id() == &**factory.machine_id(),
+            "another machine id",
+        ),
     ];
     if let Some((_, what)) = rules.iter().find(|(ok, _)| !ok) {
         return Err(what);
     }
+    let specs: Vec<&'static EventSpec> = catalog
+        .iter()
+        .copied()
+        .filter(|spec| spec.name() == event.name())
+        .collect();
+    if specs.is_empty() {
+        return Err("an event this binary does not declare");
+    }
     for (key, value) in event.attrs() {
-        if !naming::is_valid_attr_key(key) {
-            return Err("attribute key");
-        }
-        if let AttrValue::Str(text) = value
-            && !naming::is_valid_variant_value(text)
-            && !is_catalog_literal(event.name(), key, text)
-        {
-            return Err("attribute value");
+        let declared = specs.iter().any(|spec| declares(spec, key, value));
+        let default = factory
+            .default_attrs
+            .get(&**key)
+            .is_some_and(|ours| same_type(ours, value));
+        if !declared && !default {
+            return Err("an attribute the event does not declare");
         }
     }
     Ok(())
 }
 
-fn is_lower_hex(text: &str, len: usize) -> bool {
-    text.len() == len && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+/// Whether `spec` declares `key` with a value like `value`.
+fn declares(spec: &EventSpec, key: &str, value: &AttrValue) -> bool {
+    let literal = spec.attrs().iter().any(|(k, v)| *k == key && v == value);
+    let captured = spec
+        .captures()
+        .iter()
+        .any(|c| c.key() == key && of_kind(value, c.kind()));
+    literal || captured
 }
 
-/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, lowercase hex.
-fn is_uuid(text: &str) -> bool {
+/// Whether `value` can be a captured value of `kind`.
+fn of_kind(value: &AttrValue, kind: &str) -> bool {
+    match (value, kind) {
+        (AttrValue::Bool(_), "bool")
+        | (AttrValue::Int(_) | AttrValue::UInt(_), "int")
+        | (AttrValue::Float(_), "float") => true,
+        (AttrValue::Str(_), "string") => value.as_str().is_some_and(is_variant_value),
+        (AttrValue::Str(_), "hashed") => value.as_str().is_some_and(is_digest),
+        (AttrValue::Str(_), k) if k == ANY_KIND => value
+            .as_str()
+            .is_some_and(|s| is_variant_value(s) || is_digest(s)),
+        (_, k) => k == ANY_KIND,
+    }
+}
+
+/// Same variant, and for text, the same shape as a `SafeValue`'s.
+fn same_type(ours: &AttrValue, theirs: &AttrValue) -> bool {
+    match (ours, theirs) {
+        (AttrValue::Bool(_), AttrValue::Bool(_))
+        | (AttrValue::Int(_) | AttrValue::UInt(_), AttrValue::Int(_) | AttrValue::UInt(_))
+        | (AttrValue::Float(_), AttrValue::Float(_)) => true,
+        (AttrValue::Str(_), AttrValue::Str(_)) => theirs
+            .as_str()
+            .is_some_and(|s| is_variant_value(s) || is_digest(s)),
+        _ => false,
+    }
+}
+
+fn is_variant_value(text: &str) -> bool {
+    naming::is_valid_variant_value(text)
+}
+
+/// A `Hashed` digest: 32 lowercase hex digits.
+fn is_digest(text: &str) -> bool {
+    text.len() == 32 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// `xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx`, lowercase hex.
+fn is_uuid_v4(text: &str) -> bool {
+    let bytes = text.as_bytes();
     text.len() == 36
-        && text.bytes().enumerate().all(|(i, b)| match i {
+        && bytes.iter().enumerate().all(|(i, &b)| match i {
             8 | 13 | 18 | 23 => b == b'-',
             _ => matches!(b, b'0'..=b'9' | b'a'..=b'f'),
         })
+        && bytes[14] == b'4'
+        && matches!(bytes[19], b'8' | b'9' | b'a' | b'b')
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ`.
@@ -86,24 +150,41 @@ fn is_timestamp(text: &str) -> bool {
         })
 }
 
-/// Identifiers, `::`, generic and tuple brackets, references, `dyn` bounds and `_` for
-/// the values `error_kind` removes: nothing else, and no value left.
+/// Shaped like what `std::any::type_name` prints, values removed: identifiers joined by
+/// `::`, brackets, `&`, `*`, `,`, `;`, `+`, and a space only after `,`, `;`, `dyn`,
+/// `mut`, `const` or around `+` — so words cannot be strung into a sentence.
 fn is_type_name(text: &str) -> bool {
-    text.len() <= 512
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b" _:<>,&()[];*+'".contains(&b))
-        && error_kind::without_values(text) == text
+    if text.is_empty() || text.len() > 256 || error_kind::without_values(text) != text {
+        return false;
+    }
+    let bytes = text.as_bytes();
+    if !bytes
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || b" _:<>,&()[];*+".contains(b))
+    {
+        return false;
+    }
+    bytes.iter().enumerate().all(|(i, &b)| {
+        if b != b' ' {
+            return true;
+        }
+        let before = &text[..i];
+        let after = bytes.get(i + 1).copied();
+        before.ends_with([',', ';', '+'])
+            || after == Some(b'+')
+            || ["dyn", "mut", "const"]
+                .iter()
+                .any(|word| before.ends_with(word) && ends_a_word(before, word.len()))
+    })
 }
 
-fn is_catalog_literal(name: &str, key: &str, text: &str) -> bool {
-    catalog::events().iter().any(|spec| {
-        spec.name() == name
-            && spec
-                .attrs()
-                .iter()
-                .any(|(k, v)| *k == key && v.as_str() == Some(text))
-    })
+/// Whether the last `len` bytes of `text` are a whole word (not the end of a longer
+/// identifier).
+fn ends_a_word(text: &str, len: usize) -> bool {
+    text[..text.len() - len]
+        .bytes()
+        .next_back()
+        .is_none_or(|b| !(b.is_ascii_alphanumeric() || b == b'_'))
 }
 
 #[cfg(test)]
@@ -112,18 +193,41 @@ mod tests {
 
     #[test]
     fn shapes() {
-        assert!(is_uuid("0b8e6c4e-3f5a-4c1d-9a7b-2e4f6a8c0d1e"));
-        assert!(!is_uuid("/home/alice/secret/0000000000000000000"));
+        assert!(is_uuid_v4("0b8e6c4e-3f5a-4c1d-9a7b-2e4f6a8c0d1e"));
+        assert!(
+            !is_uuid_v4("0b8e6c4e-3f5a-1c1d-9a7b-2e4f6a8c0d1e"),
+            "not v4"
+        );
+        assert!(!is_uuid_v4("/home/alice/secret/0000000000000000000"));
         assert!(is_timestamp("2026-11-27T13:16:35.123Z"));
         assert!(!is_timestamp("2026-11-27T13:16:35.123Z/alice"));
         assert!(!is_timestamp("alice-11-27T13:16:35.123Z"));
-        assert!(is_type_name(
-            "alloc::boxed::Box<dyn core::error::Error + core::marker::Send>"
-        ));
-        assert!(is_type_name("probe::Tagged<_, [u8; _]>"));
-        assert!(!is_type_name("probe::Tagged<435459550305>"));
-        assert!(!is_type_name("/home/alice"));
-        assert!(is_lower_hex(&"ab".repeat(32), 64));
-        assert!(!is_lower_hex(&"AB".repeat(32), 64));
+        assert!(is_digest(&"ab".repeat(16)));
+        assert!(!is_digest(&"AB".repeat(16)));
+    }
+
+    #[test]
+    fn type_names_pass_and_prose_does_not() {
+        for ok in [
+            "std::io::error::Error",
+            "alloc::boxed::Box<dyn core::error::Error + core::marker::Send + core::marker::Sync>",
+            "probe::Tagged<_, [u8; _]>",
+            "(u8, i64)",
+            "&mut my_crate::E",
+            "*const u8",
+        ] {
+            assert!(is_type_name(ok), "{ok}");
+        }
+        for bad in [
+            "probe::Tagged<435459550305>",
+            "/home/alice",
+            "Password of alice is hunter two and she lives in Baker Street",
+            "alice dyn",
+            "a.b",
+            "",
+            &"a".repeat(257),
+        ] {
+            assert!(!is_type_name(bad), "{bad}");
+        }
     }
 }

@@ -45,6 +45,7 @@ use std::time::{Duration, SystemTime};
 use crate::error::TelemetryError;
 use crate::event::Event;
 use crate::pipeline::stats::Counters;
+use crate::pipeline::worker::EventFactory;
 use crate::util::fs::{self as fsutil, DirLink, Strictness};
 
 /// The spool's directory name inside the context's data dir.
@@ -154,8 +155,11 @@ fn count_lines(path: &Path) -> u64 {
 #[derive(Debug)]
 pub(crate) struct Spool {
     dir: PathBuf,
-    /// The tool whose events this spool holds: a line of another tool is refused.
-    tool: Arc<str>,
+    /// What this tool's events look like (tool, version, machine id, default
+    /// attributes): a replayed line must match (`replay_check`).
+    factory: Arc<EventFactory>,
+    /// The events this binary declares (`catalog::events`; a unit test's own list).
+    catalog: fn() -> Vec<&'static crate::catalog::EventSpec>,
     max_files: usize,
     max_bytes: u64,
     pid: u32,
@@ -165,16 +169,25 @@ pub(crate) struct Spool {
 }
 
 impl Spool {
+    /// The same spool, checking replayed events against `catalog` (unit tests, whose
+    /// binary registers no `#[track]` site).
+    #[cfg(test)]
+    fn with_catalog(mut self, catalog: fn() -> Vec<&'static crate::catalog::EventSpec>) -> Self {
+        self.catalog = catalog;
+        self
+    }
+
     pub(crate) fn new(
         dir: PathBuf,
-        tool: Arc<str>,
+        factory: Arc<EventFactory>,
         max_files: usize,
         max_bytes: u64,
         counters: Arc<Counters>,
     ) -> Self {
         Self {
             dir,
-            tool,
+            factory,
+            catalog: crate::catalog::events,
             max_files: max_files.max(1),
             max_bytes: max_bytes.max(1),
             pid: std::process::id(),
@@ -366,13 +379,15 @@ impl Spool {
                 continue;
             }
             match crate::event::wire::event_from_json(line) {
-                Ok(event) => match super::replay_check::check(&event, &self.tool) {
-                    Ok(()) => events.push(event),
-                    Err(what) => {
-                        tracing::debug!(what, "telemetry: spool line refused");
-                        corrupt += 1;
+                Ok(event) => {
+                    match super::replay_check::check(&event, &self.factory, &(self.catalog)()) {
+                        Ok(()) => events.push(event),
+                        Err(what) => {
+                            tracing::debug!(what, "telemetry: spool line refused");
+                            corrupt += 1;
+                        }
                     }
-                },
+                }
                 Err(refused) => {
                     tracing::debug!(%refused, "telemetry: spool line skipped");
                     corrupt += 1;
@@ -495,21 +510,52 @@ impl Spool {
 mod tests {
     use super::*;
 
+    use crate::catalog::{CaptureSpec, EventSpec};
+    use crate::pipeline::{Captures, Pending};
+    use crate::value::AttrValue;
+
+    const CAPTURES: &[CaptureSpec] = &[CaptureSpec::new("i", "int")];
+    const NO_ATTRS: &[(&str, AttrValue)] = &[];
+    static SPEC: EventSpec = EventSpec::new("test.spool", NO_ATTRS, CAPTURES, "spool::tests");
+
+    fn test_catalog() -> Vec<&'static EventSpec> {
+        vec![&SPEC]
+    }
+
+    /// One factory for the whole test binary: the spool checks replayed events
+    /// against it (tool, version, machine id).
+    fn factory() -> Arc<EventFactory> {
+        static FACTORY: std::sync::OnceLock<Arc<EventFactory>> = std::sync::OnceLock::new();
+        Arc::clone(FACTORY.get_or_init(|| {
+            Arc::new(EventFactory::new(
+                "t",
+                "1",
+                "salt".into(),
+                None,
+                Default::default(),
+            ))
+        }))
+    }
+
     fn spool(dir: &Path, max_files: usize) -> Spool {
         Spool::new(
             dir.join(SPOOL_DIR),
-            "t".into(),
+            factory(),
             max_files,
             DEFAULT_SPOOL_MAX_BYTES,
             Arc::default(),
         )
+        .with_catalog(test_catalog)
     }
 
-    const MACHINE_ID: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-
+    /// Events as this context makes them (so replay accepts them).
     fn events(n: usize) -> Vec<Event> {
+        let factory = factory();
         (0..n)
-            .map(|i| Event::new("cmd.x", "t", "1", MACHINE_ID).with_attr("i", i as i64))
+            .map(|i| {
+                let value = Some(AttrValue::Int(i as i64));
+                factory.build(Pending::point(&SPEC, Captures::from_values([value])))
+            })
             .collect()
     }
 

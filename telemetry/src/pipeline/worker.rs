@@ -37,6 +37,15 @@ pub(crate) struct EventFactory {
     platform: (Arc<str>, Arc<str>),
 }
 
+impl std::fmt::Debug for EventFactory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventFactory")
+            .field("tool", &self.tool)
+            .field("tool_version", &self.tool_version)
+            .finish_non_exhaustive()
+    }
+}
+
 impl EventFactory {
     pub(crate) fn new(
         tool: &'static str,
