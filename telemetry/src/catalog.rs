@@ -24,7 +24,7 @@ use serde::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
 use std::borrow::Cow;
 
 use crate::naming;
-use crate::value::AttrValue;
+use crate::value::{AttrValue, Text};
 
 /// The compile-time description of one `#[track]` site.
 ///
@@ -111,8 +111,8 @@ impl EventSpec {
             let (key, value) = &attrs[i];
             check_key(key);
             match value {
-                AttrValue::Str(Cow::Borrowed(s)) => check_str_value(s),
-                AttrValue::Str(Cow::Owned(s)) => check_str_value(s.as_str()),
+                AttrValue::Str(Text(Cow::Borrowed(s))) => check_str_value(s),
+                AttrValue::Str(Text(Cow::Owned(s))) => check_str_value(s.as_str()),
                 AttrValue::Float(f) if !f.is_finite() => {
                     panic!("telemetry: a float attribute value must be finite")
                 }
@@ -607,12 +607,8 @@ mod tests {
         });
         assert!(kind.contains("kind is one of"), "{kind}");
         let value = panics(|| {
-            EventSpec::new(
-                "cmd.x",
-                &[("k", AttrValue::Str(Cow::Borrowed("a\u{202e}b")))],
-                &[],
-                "m",
-            );
+            let attrs = Box::leak(Box::new([("k", AttrValue::literal("a\u{202e}b"))]));
+            EventSpec::new("cmd.x", attrs, &[], "m");
         });
         assert!(value.contains("at most 128 bytes"), "{value}");
         let module = panics(|| {
@@ -645,10 +641,8 @@ mod tests {
             });
             assert!(dup.contains("once"), "{dup}");
         }
-        const ATTRS: &[(&str, AttrValue)] = &[(
-            "a",
-            AttrValue::Str(Cow::Borrowed("Ünïcode, 128 bytes at most")),
-        )];
+        const ATTRS: &[(&str, AttrValue)] =
+            &[("a", AttrValue::literal("Ünïcode, 128 bytes at most"))];
         const CAPTURES: &[CaptureSpec] = &[CaptureSpec::new("b", "hashed")];
         let ok = EventSpec::new("cmd.x", ATTRS, CAPTURES, "m");
         assert_eq!(

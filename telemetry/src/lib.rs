@@ -84,7 +84,7 @@ pub use global::{TelemetryGuard, global, init, shutdown};
 pub use hashed::Hashed;
 pub use identity::MachineId;
 pub use safe_value::SafeValue;
-pub use value::AttrValue;
+pub use value::{AttrValue, Text};
 
 /// Records every call of a function as one event: `#[telemetry::track("cmd.build")]`.
 ///

@@ -14,7 +14,9 @@
 /// [`#[track]`](macro@crate::track)): `record!("name", key = value, ..)` into the
 /// installed context, or `record!(ctx, "name", key = value, ..)` into `ctx`.
 ///
-/// The name is a string literal (lowercase dotted), the keys identifiers (snake_case),
+/// The name is a string literal or a `const` (lowercase dotted; it is evaluated when
+/// the program is compiled, in the site's `static`), the keys identifiers (snake_case;
+/// `r#type` is the key `type`),
 /// the values [`SafeValue`](crate::SafeValue)s: bools, numbers, derived enums and
 /// newtypes, [`Hashed`](crate::Hashed), `Option`s of those. The event is in the catalog
 /// (`telemetry schema`) like a tracked function's, with no duration. Returns
@@ -55,11 +57,11 @@
 /// ```
 #[macro_export]
 macro_rules! record {
-    ($name:literal $(, $key:ident = $value:expr)* $(,)?) => {
-        $crate::__telemetry_record_point!(installed; $name $(, $key = $value)*)
+    ($name:expr $(, $key:ident = $value:expr)* $(,)?) => {
+        $crate::__telemetry_record_point!(installed; ($name) $(, $key = $value)*)
     };
-    ($ctx:expr, $name:literal $(, $key:ident = $value:expr)* $(,)?) => {
-        $crate::__telemetry_record_point!(($ctx); $name $(, $key = $value)*)
+    ($ctx:expr, $name:expr $(, $key:ident = $value:expr)* $(,)?) => {
+        $crate::__telemetry_record_point!(($ctx); ($name) $(, $key = $value)*)
     };
 }
 
@@ -68,8 +70,8 @@ macro_rules! record {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __telemetry_record_point {
-    (installed; $name:literal $(, $key:ident = $value:expr)*) => {{
-        $crate::__telemetry_record_point!(@spec $name $(, $key)*);
+    (installed; ($name:expr) $(, $key:ident = $value:expr)*) => {{
+        $crate::__telemetry_record_point!(@spec ($name) $(, $key)*);
         // One relaxed load when telemetry is off: the values are not even read.
         if $crate::__private::enabled() {
             $crate::__private::record_point_installed(
@@ -80,19 +82,19 @@ macro_rules! __telemetry_record_point {
             ::core::result::Result::Ok(())
         }
     }};
-    (($ctx:expr); $name:literal $(, $key:ident = $value:expr)*) => {{
-        $crate::__telemetry_record_point!(@spec $name $(, $key)*);
+    (($ctx:expr); ($name:expr) $(, $key:ident = $value:expr)*) => {{
+        $crate::__telemetry_record_point!(@spec ($name) $(, $key)*);
         $crate::__private::record_point(
             &$ctx,
             &__TELEMETRY_EVENT_SPEC,
             [$($crate::__private::capture(&$value)),*],
         )
     }};
-    (@spec $name:literal $(, $key:ident)*) => {
+    (@spec ($name:expr) $(, $key:ident)*) => {
         const __TELEMETRY_ATTRS: &[(&str, $crate::__private::AttrValue)] = &[];
         const __TELEMETRY_CAPTURES: &[$crate::__private::CaptureSpec] = &[
             $($crate::__private::CaptureSpec::new(
-                ::core::stringify!($key),
+                $crate::__private::key_name(::core::stringify!($key)),
                 $crate::__private::ANY_KIND,
             )),*
         ];
@@ -136,14 +138,16 @@ macro_rules! tool {
             ::core::env!("CARGO_PKG_VERSION")
         )
     };
-    ($name:expr, $version:expr $(,)?) => {
-        const { $crate::__private::tool($name, $version) }
-    };
+    ($name:expr, $version:expr $(,)?) => {{
+        // A named `const` (not an inline one): checked by `cargo check` too.
+        const __TELEMETRY_TOOL: $crate::Tool = $crate::__private::tool($name, $version);
+        __TELEMETRY_TOOL
+    }};
 }
 
 /// Attributes for every event, for
 /// [`TelemetryContextBuilder::default_attrs`](crate::TelemetryContextBuilder::default_attrs):
-/// `attrs!(key = value, ..)` with identifier keys and
+/// `attrs!(key = value, ..)` with identifier keys (snake_case, each once) and
 /// [`SafeValue`](crate::SafeValue) values.
 ///
 /// ```
@@ -156,12 +160,14 @@ macro_rules! tool {
 /// ```
 #[macro_export]
 macro_rules! attrs {
-    ($($key:ident = $value:expr),* $(,)?) => {
-        $crate::__private::default_attrs([
-            $((
-                const { $crate::__private::attr_key(::core::stringify!($key)) },
-                $crate::__private::capture(&$value),
-            )),*
-        ])
-    };
+    ($($key:ident = $value:expr),* $(,)?) => {{
+        // Checked in const evaluation (by `cargo check` too): snake_case, no repeats.
+        const __TELEMETRY_KEYS: &[&str] = $crate::__private::attr_keys(&[
+            $($crate::__private::key_name(::core::stringify!($key))),*
+        ]);
+        $crate::__private::default_attrs(
+            __TELEMETRY_KEYS,
+            [$($crate::__private::capture(&$value)),*],
+        )
+    }};
 }

@@ -71,7 +71,7 @@ use crate::value::AttrValue;
     message = "`{Self}` cannot be sent in a telemetry event: only values that cannot hold free text may be sent",
     label = "`{Self}` does not implement `telemetry::SafeValue`",
     note = "values sent (`capture(..)`, `record!`, `attrs!`) must be bools, integers, floats, `Option`s of those, `telemetry::Hashed`, or types with `#[derive(telemetry::SafeValue)]`: fieldless enums and newtypes over one of these (`struct Jobs(u16)`)",
-    note = "a path, a string or a wrapper around one could carry user names, file names or secrets; send a fixed value with `attrs(key = \"literal\")`, map the value to a fieldless enum, or hash it with `telemetry::Hashed`"
+    note = "a path, a string or a wrapper around one could carry user names, file names or secrets; map the value to a fieldless enum with `#[derive(telemetry::SafeValue)]`, hash it with `telemetry::Hashed`, or, for a fixed text on a tracked function, use `#[track(.., attrs(key = \"literal\"))]`"
 )]
 pub trait SafeValue: sealed::SafeValueSealed {
     /// The kind shown in the catalog: `bool`, `int`, `float`, `string` (an enum

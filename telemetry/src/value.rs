@@ -34,9 +34,10 @@ pub enum AttrValue {
     /// A floating point number (non-finite values serialise as `null`).
     Float(f64),
     /// A string: a literal, a `SafeValue` enum variant name, or a `Hashed` digest.
-    /// Read it with [`as_str`](AttrValue::as_str); made only by this crate.
+    /// Read it with [`as_str`](AttrValue::as_str) (or [`Text::as_str`]); made only by
+    /// this crate.
     #[non_exhaustive]
-    Str(Cow<'static, str>),
+    Str(Text),
 }
 
 impl AttrValue {
@@ -66,20 +67,20 @@ impl AttrValue {
     /// ```
     pub fn as_str(&self) -> Option<&str> {
         match self {
-            Self::Str(s) => Some(s),
+            Self::Str(s) => Some(s.as_str()),
             _ => None,
         }
     }
 
     /// A string this crate made (a `Hashed` digest, a value read back from the spool).
     pub(crate) fn owned_str(s: String) -> Self {
-        Self::Str(Cow::Owned(s))
+        Self::Str(Text(Cow::Owned(s)))
     }
 
     /// A string fixed in the source: a literal attribute or an enum variant's name
     /// (made by `#[track]` and `#[derive(SafeValue)]` through `__private`).
     pub(crate) const fn literal(s: &'static str) -> Self {
-        Self::Str(Cow::Borrowed(s))
+        Self::Str(Text(Cow::Borrowed(s)))
     }
 }
 
@@ -151,5 +152,49 @@ impl From<f64> for AttrValue {
     #[inline]
     fn from(v: f64) -> Self {
         Self::Float(v)
+    }
+}
+
+/// The text of a string [`AttrValue`]: readable, never writable from outside this crate
+/// (its content is private and it has no constructor), so a value a sink reads cannot
+/// be turned into one carrying other text.
+///
+/// ```
+/// #[derive(telemetry::SafeValue)]
+/// enum Mode { Fast }
+///
+/// use telemetry::SafeValue as _;
+/// if let Some(telemetry::AttrValue::Str(text, ..)) = Mode::Fast.to_attr_value() {
+///     assert_eq!(text.as_str(), "fast");
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Text(pub(crate) Cow<'static, str>);
+
+impl Text {
+    /// The text.
+    ///
+    /// ```
+    /// # #[derive(telemetry::SafeValue)] enum Mode { Fast }
+    /// # use telemetry::SafeValue as _;
+    /// # let value = Mode::Fast.to_attr_value().unwrap();
+    /// assert_eq!(value.as_str(), Some("fast"));
+    /// ```
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }

@@ -299,3 +299,26 @@ fn record_events_are_in_the_catalog() {
         .expect("a record! site is in the catalog, called or not");
     assert_eq!(spec.keys().collect::<Vec<_>>(), [("count", "any")]);
 }
+
+#[derive(telemetry::SafeValue, Clone, Copy)]
+enum Kind {
+    Full,
+}
+
+/// A shared `const` name and a keyword key (`r#type` is the key `type`).
+#[test]
+fn record_takes_a_const_name_and_raw_identifier_keys() {
+    const CMD: &str = "cmd.const_name";
+    let sink = MemorySink::new();
+    let ctx = enabled(sink.clone());
+    telemetry::record!(ctx, CMD, r#type = Kind::Full).unwrap();
+    telemetry::record!(ctx, CMD, r#type = Kind::Full,).unwrap();
+    ctx.flush_blocking(WAIT).unwrap();
+    let events = sink.snapshot();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].name(), "cmd.const_name");
+    assert_eq!(
+        events[0].attr("type").and_then(AttrValue::as_str),
+        Some("full")
+    );
+}

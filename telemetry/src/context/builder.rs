@@ -463,8 +463,8 @@ pub struct DefaultAttrs(BTreeMap<Cow<'static, str>, AttrValue>);
 
 impl DefaultAttrs {
     /// From keys checked in const evaluation (see `__private::attr_key`).
-    pub(crate) fn from_pairs<const N: usize>(
-        pairs: [(&'static str, Option<AttrValue>); N],
+    pub(crate) fn from_pairs(
+        pairs: impl IntoIterator<Item = (&'static str, Option<AttrValue>)>,
     ) -> Self {
         let mut map = BTreeMap::new();
         for (key, value) in pairs {

@@ -33,16 +33,42 @@ pub const fn tool(name: &'static str, version: &'static str) -> Tool {
     Tool::checked(name, version)
 }
 
-/// An `attrs!` key, checked in const evaluation.
-pub const fn attr_key(key: &'static str) -> &'static str {
-    assert!(
-        naming::is_valid_attr_key(key),
-        "telemetry::attrs!: a key must be snake_case (`[a-z][a-z0-9_]*`, at most 64 bytes)"
-    );
-    key
+/// The key an identifier stands for: `stringify!(r#type)` is `type`.
+pub const fn key_name(ident: &'static str) -> &'static str {
+    match ident.as_bytes() {
+        [b'r', b'#', ..] => match ident.split_at_checked(2) {
+            Some((_, rest)) => rest,
+            None => ident,
+        },
+        _ => ident,
+    }
+}
+
+/// `attrs!`'s keys, checked in const evaluation: snake_case, each once.
+pub const fn attr_keys(keys: &'static [&'static str]) -> &'static [&'static str] {
+    let mut i = 0;
+    while i < keys.len() {
+        assert!(
+            naming::is_valid_attr_key(keys[i]),
+            "telemetry::attrs!: a key must be snake_case (`[a-z][a-z0-9_]*`, at most 64 bytes)"
+        );
+        let mut j = i + 1;
+        while j < keys.len() {
+            assert!(
+                !naming::str_eq(keys[i], keys[j]),
+                "telemetry::attrs!: a key is given twice"
+            );
+            j += 1;
+        }
+        i += 1;
+    }
+    keys
 }
 
 /// `attrs!`'s value.
-pub fn default_attrs<const N: usize>(pairs: [(&'static str, Captured); N]) -> DefaultAttrs {
-    DefaultAttrs::from_pairs(pairs)
+pub fn default_attrs<const N: usize>(
+    keys: &'static [&'static str],
+    values: [Captured; N],
+) -> DefaultAttrs {
+    DefaultAttrs::from_pairs(keys.iter().copied().zip(values))
 }

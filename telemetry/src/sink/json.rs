@@ -195,8 +195,8 @@ mod tests {
                     f64::MAX,
                     f64::MIN_POSITIVE,
                 ])),
-                4 => AttrValue::Str(Cow::Owned(self.string())),
-                _ => AttrValue::Str(Cow::Borrowed("release_lto")),
+                4 => AttrValue::owned_str(self.string()),
+                _ => AttrValue::literal("release_lto"),
             }
         }
 
