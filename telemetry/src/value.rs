@@ -9,8 +9,9 @@ use serde::Serialize;
 /// An `AttrValue` can be made from a `bool` or a number, and by this crate (a literal of
 /// `#[track(attrs(..))]`, a `SafeValue`'s value, a `Hashed` digest). There is
 /// deliberately no `From<&str>`, no `From<String>` and no public `Deserialize`, and the
-/// [`Str`] variant cannot be built outside this crate: a value that reaches an event
-/// can never be text read at run time (a path, an argument, a user name).
+/// [`Str`] variant holds a [`Text`], which cannot be made or changed outside this
+/// crate: a value that reaches an event can never be text read at run time (a path, an
+/// argument, a user name).
 ///
 /// [`Str`]: AttrValue::Str
 ///
@@ -35,8 +36,7 @@ pub enum AttrValue {
     Float(f64),
     /// A string: a literal, a `SafeValue` enum variant name, or a `Hashed` digest.
     /// Read it with [`as_str`](AttrValue::as_str) (or [`Text::as_str`]); made only by
-    /// this crate.
-    #[non_exhaustive]
+    /// this crate: a [`Text`] has no public constructor.
     Str(Text),
 }
 
@@ -164,7 +164,7 @@ impl From<f64> for AttrValue {
 /// enum Mode { Fast }
 ///
 /// use telemetry::SafeValue as _;
-/// if let Some(telemetry::AttrValue::Str(text, ..)) = Mode::Fast.to_attr_value() {
+/// if let Some(telemetry::AttrValue::Str(text)) = Mode::Fast.to_attr_value() {
 ///     assert_eq!(text.as_str(), "fast");
 /// }
 /// ```

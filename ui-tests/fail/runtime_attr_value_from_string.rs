@@ -1,5 +1,5 @@
 // There is no way to turn a run-time `String` into an `AttrValue`: no `From<String>`,
-// no constructible `Str` variant, no public `Deserialize`.
+// no way to make or change the `Text` of a `Str` value, no public `Deserialize`.
 use std::borrow::Cow;
 
 use telemetry::AttrValue;
@@ -9,4 +9,9 @@ fn main() {
     let _ = AttrValue::from(home.clone());
     let _ = AttrValue::Str(Cow::Owned(home.clone()));
     let _: AttrValue = serde_json::from_str("\"/home/alice\"").unwrap();
+    let _ = telemetry::Text(Cow::Owned(home.clone()));
+    let mut value = telemetry::Event::example().attrs()["jobs"].clone();
+    if let AttrValue::Str(text) = &mut value {
+        text.0 = Cow::Owned(home.clone());
+    }
 }
