@@ -367,6 +367,8 @@ pub(crate) mod wire {
         UInt(u64),
         Float(f64),
         Str(String),
+        /// A non-finite float is written as `null`.
+        Null,
     }
 
     /// Why a line was refused.
@@ -401,6 +403,7 @@ pub(crate) mod wire {
                 WireValue::Int(i) => AttrValue::Int(i),
                 WireValue::UInt(u) => AttrValue::UInt(u),
                 WireValue::Float(f) => AttrValue::Float(f),
+                WireValue::Null => AttrValue::Float(f64::NAN),
                 WireValue::Str(s) if naming::is_valid_str_value(&s) => AttrValue::owned_str(s),
                 WireValue::Str(_) => return Err(Refused::Rule("attribute value")),
             };

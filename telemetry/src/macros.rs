@@ -4,8 +4,8 @@
 //!
 //! Why macros and not functions taking `&'static str`: a `&'static str` is not
 //! necessarily written in the source — `static HOME: LazyLock<String>` hands out
-//! `&'static str`s read at run time. Each macro evaluates the text it is given inside
-//! `const { .. }` (or takes it as an identifier), so only text the compiler can see —
+//! `&'static str`s read at run time. Each macro evaluates the text it is given in a
+//! `const` or `static` item (or takes it as an identifier), so only text the compiler can see —
 //! a literal, `env!`, a `const` — is accepted, and it is checked against the naming
 //! rules during that evaluation: a bad name is a compile error. Values go through
 //! [`SafeValue`](crate::SafeValue), as `#[track(capture(..))]`'s do.
@@ -84,11 +84,17 @@ macro_rules! __telemetry_record_point {
     }};
     (($ctx:expr); ($name:expr) $(, $key:ident = $value:expr)*) => {{
         $crate::__telemetry_record_point!(@spec ($name) $(, $key)*);
-        $crate::__private::record_point(
-            &$ctx,
-            &__TELEMETRY_EVENT_SPEC,
-            [$($crate::__private::capture(&$value)),*],
-        )
+        let __telemetry_ctx: &$crate::TelemetryContext = &$ctx;
+        // Telemetry off: the values are not even read.
+        if __telemetry_ctx.is_enabled() {
+            $crate::__private::record_point(
+                __telemetry_ctx,
+                &__TELEMETRY_EVENT_SPEC,
+                [$($crate::__private::capture(&$value)),*],
+            )
+        } else {
+            ::core::result::Result::Ok(())
+        }
     }};
     (@spec ($name:expr) $(, $key:ident)*) => {
         const __TELEMETRY_ATTRS: &[(&str, $crate::__private::AttrValue)] = &[];

@@ -322,3 +322,25 @@ fn record_takes_a_const_name_and_raw_identifier_keys() {
         Some("full")
     );
 }
+
+/// `record!` reads its values only when the context records: off, nothing is evaluated.
+#[test]
+fn record_reads_no_value_when_telemetry_is_off() {
+    let reads = std::cell::Cell::new(0_u32);
+    let read = || {
+        reads.set(reads.get() + 1);
+        1_u8
+    };
+    let off = TelemetryContext::builder()
+        .tool(telemetry::tool!("mytool", "1"))
+        .sink(MemorySink::new())
+        .policy(CollectionPolicy::Disabled)
+        .build()
+        .unwrap();
+    telemetry::record!(off, "cmd.off", n = read()).unwrap();
+    telemetry::record!("cmd.off", n = read()).unwrap();
+    assert_eq!(reads.get(), 0);
+    let on = enabled(MemorySink::new());
+    telemetry::record!(on, "cmd.off", n = read()).unwrap();
+    assert_eq!(reads.get(), 1);
+}

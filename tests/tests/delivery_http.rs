@@ -221,8 +221,9 @@ fn corrupt_and_truncated_lines_are_skipped_and_counted_the_rest_is_delivered() {
 }
 
 /// A line written into the spool by something else than the library (valid JSON, valid
-/// names) is held to the shape of the library's own events: run-time text in any field
-/// is refused like a corrupt line and never sent.
+/// names) is held to what this binary could have made: run-time text in a field every
+/// event carries refuses the line (counted like a corrupt one); in an attribute or
+/// `error_kind` it is left out and the rest is sent. Nothing of it reaches the server.
 #[test]
 fn planted_spool_lines_with_free_text_are_refused_and_never_sent() {
     let server = Server::start(Reply::Status(200));
@@ -231,53 +232,47 @@ fn planted_spool_lines_with_free_text_are_refused_and_never_sent() {
         telemetry_tests::spooled_event("cmd.old", "mytool", "1.2.3", dir.path()).with_attr("i", 1);
     let line = serde_json::to_string(&good).unwrap();
     let secret = "/home/alice/secret";
-    let planted: Vec<String> = [
-        ("\"tool\":\"mytool\"", format!("\"tool\":\"{secret}\"")),
-        (
+    let plant = |from: &str, to: String| {
+        let changed = line.replacen(from, &to, 1);
+        assert_ne!(changed, line, "{from}");
+        changed
+    };
+    let q = |text: &str| format!("\"{text}\"");
+    let refused = [
+        plant("\"tool\":\"mytool\"", format!("\"tool\":\"{secret}\"")),
+        plant(
             "\"tool_version\":\"1.2.3\"",
-            "\"tool_version\":\"1.2.3+alice\"".to_owned(),
+            format!("\"tool_version\":\"1.2.3{secret}\""),
         ),
-        (
+        plant(&q(good.machine_id()), q(secret)),
+        plant(&q(good.event_id()), q(secret)),
+        plant(&q(good.session_id()), q(secret)),
+        plant(&q(good.timestamp_utc()), q(secret)),
+        plant(&q(std::env::consts::ARCH), q(secret)),
+        plant(
             "\"name\":\"cmd.old\"",
             "\"name\":\"home.alice.documents\"".to_owned(),
         ),
-        (
+    ];
+    let cleaned = [
+        plant("\"i\":1", format!("\"i\":\"{secret}\"")),
+        plant(
             "\"i\":1",
             "\"i\":1,\"alice_home\":\"home-alice\"".to_owned(),
         ),
-        (
+        plant(
             "\"outcome\":\"ok\"",
             "\"outcome\":\"error\",\"error_kind\":\"Password of alice is hunter\"".to_owned(),
         ),
-        (good.machine_id(), secret.to_owned()),
-        (good.event_id(), secret.to_owned()),
-        (good.session_id(), secret.to_owned()),
-        (good.timestamp_utc(), secret.to_owned()),
-        (std::env::consts::ARCH, secret.to_owned()),
-        ("\"i\":1", format!("\"i\":\"{secret}\"")),
-        (
-            "\"outcome\":\"ok\"",
-            format!("\"outcome\":\"error\",\"error_kind\":\"{secret}\""),
-        ),
-    ]
-    .into_iter()
-    .map(|(from, to)| {
-        let changed = line.replacen(
-            &format!("\"{}", from.trim_start_matches('"')),
-            &format!("\"{}", to.trim_start_matches('"')),
-            1,
-        );
-        assert_ne!(changed, line, "{from}");
-        changed
-    })
-    .collect();
-    let mut content = planted.join("\n");
+    ];
+    let mut content = refused.join("\n");
+    content.push('\n');
+    content.push_str(&cleaned.join("\n"));
     content.push('\n');
     content.push_str(&line);
     content.push('\n');
     write_ready_file(&spool(dir.path()), 1, &content);
     let ctx = context(&server, dir.path(), 100);
-    ctx.flush_blocking(WAIT).unwrap();
     record(&ctx, 1);
     ctx.flush_blocking(WAIT).unwrap();
 
@@ -288,9 +283,48 @@ fn planted_spool_lines_with_free_text_are_refused_and_never_sent() {
         .collect();
     assert!(bodies.iter().all(|b| !b.contains("alice")), "{bodies:?}");
     let ids = server.accepted_ids();
-    assert_eq!(ids.len(), 2, "the good line and the new event");
-    assert_eq!(ids[0], good.event_id());
-    assert_eq!(ctx.stats().corrupt_skipped, planted.len() as u64);
+    assert_eq!(
+        ids.len(),
+        cleaned.len() + 2,
+        "the cleaned lines, the good line and the new event"
+    );
+    assert!(ids.contains(&good.event_id().to_owned()));
+    assert_eq!(ctx.stats().corrupt_skipped, refused.len() as u64);
+}
+
+/// What the library made is replayed even when this run would not make it the same
+/// way: a default attribute another run had (the attribute is left out, the event
+/// sent), a non-finite float (written as `null`).
+#[test]
+fn replay_keeps_events_the_library_made_in_another_run() {
+    let server = Server::start(Reply::Status(200));
+    let dir = tempfile::tempdir().unwrap();
+    let events = [
+        telemetry_tests::spooled_event("cmd.old", "mytool", "1.2.3", dir.path())
+            .with_attr("i", 1)
+            .with_attr("ci_provider", true),
+        telemetry_tests::spooled_event("cmd.old", "mytool", "1.2.3", dir.path())
+            .with_attr("i", f64::NAN),
+    ];
+    write_ready_file(&spool(dir.path()), 1, &jsonl(&events));
+    let ctx = context(&server, dir.path(), 100);
+    record(&ctx, 1);
+    ctx.flush_blocking(WAIT).unwrap();
+    let ids = server.accepted_ids();
+    assert_eq!(ids.len(), 3, "both replayed, then the new event");
+    assert_eq!(
+        ids[..2],
+        [
+            events[0].event_id().to_owned(),
+            events[1].event_id().to_owned()
+        ]
+    );
+    assert_eq!(ctx.stats().corrupt_skipped, 0);
+    let body = String::from_utf8_lossy(&server.requests()[0].body).into_owned();
+    assert!(
+        !body.contains("ci_provider"),
+        "an undeclared attribute is left out: {body}"
+    );
 }
 
 #[test]

@@ -174,6 +174,11 @@ impl Queue {
         }
     }
 
+    /// Whether the context's policy is on (read under the lock).
+    pub(crate) fn is_accepting(&self) -> bool {
+        self.lock().accepting
+    }
+
     /// Marks this queue's context as installed under `generation` (0: uninstalled),
     /// and sets the fast-path switch to match, under this lock.
     pub(crate) fn set_installed(&self, generation: u64) {

@@ -6,21 +6,25 @@
 //! a replayed event must be one this binary could have made, field by field, or it is
 //! refused (counted as corrupt) and never sent:
 //!
-//! - the tool and its version are this build's (a batch left by another version is
-//!   dropped, counted: its events were made under other rules); `os`/`arch` are this
-//!   machine's; the machine id is this machine's; the event and session ids are
-//!   version-4 UUIDs; the timestamp is `YYYY-MM-DDTHH:MM:SS.mmmZ`;
-//! - the name is one of this binary's catalog, and every attribute is one that event
-//!   declares (a literal with its exact value, a capture with a value of its kind) or a
-//!   default attribute of this context (a value of the same type);
-//! - a string value of an enum is shaped like a variant's (`a-z 0-9 _ - .`, at most
-//!   64), of a `Hashed` like a digest (32 lowercase hex digits);
-//! - `error_kind` is shaped like a Rust type name: `::`-separated identifiers, generic
-//!   and tuple brackets, `&`, `dyn A + B`, `_` for values, at most 256 bytes.
+//! - refused whole (counted as corrupt): another tool, a version outside the version
+//!   alphabet, another `os`/`arch`, another machine id, event or session ids that are
+//!   not version-4 UUIDs, a timestamp not shaped `YYYY-MM-DDTHH:MM:SS.mmmZ`, a name
+//!   outside the naming rules or missing from this binary's catalog (a name could carry
+//!   words; so a package whose several binaries send telemetry should give each its
+//!   own tool name, `tool!("name", ..)`, and so its own spool);
+//! - cleaned (the event is still sent): an attribute is kept when the event's entry
+//!   in this binary's catalog declares it (a literal with its exact value, a capture
+//!   with a value of its kind: an enum's shaped like a variant, `a-z 0-9 _ - .` at most
+//!   64, a `Hashed` one like a digest), or when it is one of this context's default
+//!   attributes with a value of such a safe shape; any other attribute is left out.
+//!   `error_kind` is kept when it is shaped like a Rust type name (`::`-separated
+//!   identifiers, brackets, `&`, `dyn A + B`, `fn() -> T`, `_`), at most 256 bytes.
 //!
-//! What this cannot tell: an identifier chosen as an enum value or a type name, and
-//! the random parts of ids. That is the most a file written in this exact format by
-//! someone else could carry.
+//! So the library does not lose an event it made for an attribute it cannot vouch for
+//! (another run's default attributes, a batch of another version), and a line written
+//! by someone else can carry no more than short identifier-shaped words and the random
+//! parts of ids. On targets without a catalog (no `linkme`), names are held to the
+//! naming rules only.
 
 use crate::catalog::{ANY_KIND, EventSpec};
 use crate::error_kind;
@@ -29,18 +33,25 @@ use crate::naming;
 use crate::pipeline::worker::EventFactory;
 use crate::value::AttrValue;
 
-/// `Ok` when `event` is one this binary could have made for `factory`'s context, or
-/// which field is wrong.
+/// The event as it may be sent again, or why it may not be sent at all.
+///
+/// The fields every event carries (tool, machine id, ids, timestamp, platform, name)
+/// must be what this context makes, or the event is refused. What only some events
+/// carry is cleaned instead, so that an event the library made is never lost for a
+/// field it cannot vouch for: an attribute this binary does not declare for that event
+/// (a default attribute set in another run, an event of another binary of the same
+/// tool) is kept only with a value of a safe shape, and an `error_kind` that does not
+/// look like a type name is left out.
 pub(crate) fn check(
-    event: &Event,
+    mut event: Event,
     factory: &EventFactory,
     catalog: &[&'static EventSpec],
-) -> Result<(), &'static str> {
-    let rules: [(bool, &'static str); 10] = [
+) -> Result<Event, &'static str> {
+    let rules: [(bool, &'static str); 9] = [
         (event.tool() == &*factory.tool, "another tool"),
         (
-            event.tool_version() == &*factory.tool_version,
-            "another version of the tool",
+            naming::is_valid_tool_version(event.tool_version()),
+            "tool version",
         ),
         (event.os() == std::env::consts::OS, "os"),
         (event.arch() == std::env::consts::ARCH, "arch"),
@@ -48,7 +59,6 @@ pub(crate) fn check(
         (is_uuid_v4(event.session_id()), "session id"),
         (is_timestamp(event.timestamp_utc()), "timestamp"),
         (naming::is_valid_event_name(event.name()), "event name"),
-        (event.error_kind().is_none_or(is_type_name), "error kind"),
         (
             event.machine_id() == &**factory.machine_id(),
             "another machine id",
@@ -57,25 +67,25 @@ pub(crate) fn check(
     if let Some((_, what)) = rules.iter().find(|(ok, _)| !ok) {
         return Err(what);
     }
+    if event.error_kind().is_some_and(|kind| !is_type_name(kind)) {
+        event.error_kind = None;
+    }
     let specs: Vec<&'static EventSpec> = catalog
         .iter()
         .copied()
         .filter(|spec| spec.name() == event.name())
         .collect();
-    if specs.is_empty() {
+    // A name could carry words: it must be one this binary declares (where the target
+    // has a catalog at all).
+    if specs.is_empty() && !catalog.is_empty() {
         return Err("an event this binary does not declare");
     }
-    for (key, value) in event.attrs() {
+    event.attrs.retain(|key, value| {
         let declared = specs.iter().any(|spec| declares(spec, key, value));
-        let default = factory
-            .default_attrs
-            .get(&**key)
-            .is_some_and(|ours| same_type(ours, value));
-        if !declared && !default {
-            return Err("an attribute the event does not declare");
-        }
-    }
-    Ok(())
+        let default = factory.default_attrs.contains_key(&**key) && of_kind(value, ANY_KIND);
+        declared || default
+    });
+    Ok(event)
 }
 
 /// Whether `spec` declares `key` with a value like `value`.
@@ -92,7 +102,7 @@ fn declares(spec: &EventSpec, key: &str, value: &AttrValue) -> bool {
 fn of_kind(value: &AttrValue, kind: &str) -> bool {
     match (value, kind) {
         (AttrValue::Bool(_), "bool")
-        | (AttrValue::Int(_) | AttrValue::UInt(_), "int")
+        | (AttrValue::Int(_) | AttrValue::UInt(_) | AttrValue::Float(_), "int")
         | (AttrValue::Float(_), "float") => true,
         (AttrValue::Str(_), "string") => value.as_str().is_some_and(is_variant_value),
         (AttrValue::Str(_), "hashed") => value.as_str().is_some_and(is_digest),
@@ -100,19 +110,6 @@ fn of_kind(value: &AttrValue, kind: &str) -> bool {
             .as_str()
             .is_some_and(|s| is_variant_value(s) || is_digest(s)),
         (_, k) => k == ANY_KIND,
-    }
-}
-
-/// Same variant, and for text, the same shape as a `SafeValue`'s.
-fn same_type(ours: &AttrValue, theirs: &AttrValue) -> bool {
-    match (ours, theirs) {
-        (AttrValue::Bool(_), AttrValue::Bool(_))
-        | (AttrValue::Int(_) | AttrValue::UInt(_), AttrValue::Int(_) | AttrValue::UInt(_))
-        | (AttrValue::Float(_), AttrValue::Float(_)) => true,
-        (AttrValue::Str(_), AttrValue::Str(_)) => theirs
-            .as_str()
-            .is_some_and(|s| is_variant_value(s) || is_digest(s)),
-        _ => false,
     }
 }
 
@@ -160,7 +157,7 @@ fn is_type_name(text: &str) -> bool {
     let bytes = text.as_bytes();
     if !bytes
         .iter()
-        .all(|b| b.is_ascii_alphanumeric() || b" _:<>,&()[];*+".contains(b))
+        .all(|b| b.is_ascii_alphanumeric() || b" _:<>,&()[];*+-=".contains(b))
     {
         return false;
     }
@@ -170,8 +167,8 @@ fn is_type_name(text: &str) -> bool {
         }
         let before = &text[..i];
         let after = bytes.get(i + 1).copied();
-        before.ends_with([',', ';', '+'])
-            || after == Some(b'+')
+        before.ends_with([',', ';', '+', '=', '>'])
+            || matches!(after, Some(b'+' | b'=' | b'-'))
             || ["dyn", "mut", "const"]
                 .iter()
                 .any(|word| before.ends_with(word) && ends_a_word(before, word.len()))
@@ -215,6 +212,8 @@ mod tests {
             "(u8, i64)",
             "&mut my_crate::E",
             "*const u8",
+            "fn() -> u8",
+            "alloc::boxed::Box<dyn core::iter::Iterator<Item = u8>>",
         ] {
             assert!(is_type_name(ok), "{ok}");
         }

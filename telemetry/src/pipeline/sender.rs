@@ -261,6 +261,11 @@ impl SenderLoop<'_> {
             return Instant::now() + Duration::from_secs(3600);
         };
         loop {
+            // Consent withdrawn: nothing collected before is sent afterwards, not even a
+            // batch another process released into the spool since the purge.
+            if !self.queue.is_accepting() {
+                return Instant::now() + REPLAY_PAUSE;
+            }
             let held = self.held_for();
             if !held.is_zero() {
                 return Instant::now() + held;

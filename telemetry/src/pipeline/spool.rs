@@ -380,8 +380,8 @@ impl Spool {
             }
             match crate::event::wire::event_from_json(line) {
                 Ok(event) => {
-                    match super::replay_check::check(&event, &self.factory, &(self.catalog)()) {
-                        Ok(()) => events.push(event),
+                    match super::replay_check::check(event, &self.factory, &(self.catalog)()) {
+                        Ok(event) => events.push(event),
                         Err(what) => {
                             tracing::debug!(what, "telemetry: spool line refused");
                             corrupt += 1;

@@ -72,7 +72,8 @@ pub struct DeliveryStats {
     pub pruned_files: u64,
     /// Events in the pruned files.
     pub pruned_events: u64,
-    /// Corrupt or truncated spool lines skipped (e.g. a process killed mid-write).
+    /// Spool lines skipped: corrupt or truncated (e.g. a process killed mid-write), or
+    /// refused by the replay check (not an event this binary could have made).
     pub corrupt_skipped: u64,
     /// Send attempts repeated after a retryable failure.
     pub retried: u64,
