@@ -121,6 +121,10 @@ macro_rules! __telemetry_record_point {
 /// `tool!()` is the calling crate's `CARGO_PKG_NAME` and `CARGO_PKG_VERSION`,
 /// `tool!(name, version)` two literals or constants. Checked at compile time.
 ///
+/// The name decides where the tool's files live (and its spool of unsent events). A
+/// package whose several binaries send telemetry should give each a name of its own:
+/// replay sends only events the replaying binary declares.
+///
 /// ```
 /// let mine = telemetry::tool!();
 /// assert_eq!(mine.name(), "telemetry");
