@@ -52,7 +52,12 @@ enum Command {
     /// Pretend to run the tests.
     Test,
     /// A command that fails (exit code 1).
-    Fail,
+    Fail {
+        /// Leave through `telemetry::exit(CODE)` instead of returning from `main`
+        /// (as tools that call `std::process::exit` on errors do).
+        #[arg(long, hide = true)]
+        exit: Option<i32>,
+    },
     /// Print the events recorded in the local log.
     Events,
     /// Inspect or change telemetry: status, enable, disable, reset, schema.
@@ -79,7 +84,14 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Build { release, jobs } => build(release, jobs),
         Command::Test => test(),
-        Command::Fail => fail(),
+        Command::Fail { exit } => {
+            let result = fail();
+            if let (Some(code), Err(e)) = (exit, &result) {
+                eprintln!("demo: {e}");
+                telemetry::exit(code);
+            }
+            result
+        }
         Command::Events => events(),
         Command::Telemetry(cmd) => {
             return match &ctx {

@@ -44,7 +44,11 @@ enum Command {
     /// Pretend to run the tests.
     Test,
     /// A command that fails (exit code 1).
-    Fail,
+    Fail {
+        /// Leave through `std::process::exit(CODE)` instead of returning from `main`.
+        #[arg(long, hide = true)]
+        exit: Option<i32>,
+    },
 }
 
 #[derive(Debug)]
@@ -64,7 +68,13 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Build { release, jobs } => build(release, jobs),
         Command::Test => test(),
-        Command::Fail => Err(DemoError("this command always fails")),
+        Command::Fail { exit } => {
+            if let Some(code) = exit {
+                eprintln!("demo: this command always fails");
+                std::process::exit(code);
+            }
+            Err(DemoError("this command always fails"))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -73,6 +73,25 @@ pub fn shutdown() -> Result<(), TelemetryError> {
     }
 }
 
+/// Ends the process with `code`, like [`std::process::exit`], after doing what the
+/// [`TelemetryGuard`] does when `main` returns: what the installed context holds is
+/// delivered within its deadline (or, with a spool, kept on disk for the next run).
+/// `std::process::exit` skips destructors, so a tool that leaves through it loses the
+/// events of the run; call this instead.
+///
+/// ```no_run
+/// fn fail(message: &str) -> ! {
+///     eprintln!("mytool: {message}");
+///     telemetry::exit(101)
+/// }
+/// ```
+pub fn exit(code: i32) -> ! {
+    if let Err(e) = shutdown() {
+        tracing::debug!(error = %e, "telemetry: exit flush incomplete");
+    }
+    std::process::exit(code)
+}
+
 /// Flushes and uninstalls the global context when dropped (see [`init`]).
 ///
 /// ```

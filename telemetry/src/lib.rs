@@ -80,7 +80,7 @@ pub use context::{
 };
 pub use error::TelemetryError;
 pub use event::{Event, Outcome};
-pub use global::{TelemetryGuard, global, init, shutdown};
+pub use global::{TelemetryGuard, exit, global, init, shutdown};
 pub use hashed::Hashed;
 pub use identity::MachineId;
 pub use safe_value::SafeValue;

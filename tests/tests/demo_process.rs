@@ -103,3 +103,22 @@ fn the_demo_schema_lists_every_tracked_command_with_its_keys() {
     assert_eq!(build["captures"]["project"], "hashed");
     assert_no_files(home.path()); // schema needs no consent and writes nothing
 }
+
+/// A tool that ends with `telemetry::exit(code)` (instead of `std::process::exit`,
+/// which skips the guard) keeps its exit code and its events.
+#[cfg(feature = "collect")]
+#[test]
+fn telemetry_exit_keeps_the_code_and_the_event() {
+    let home = tempfile::tempdir().unwrap();
+    let out = demo(
+        home.path(),
+        &["fail", "--exit", "101"],
+        &[("DEMO_TELEMETRY", "1")],
+    );
+    assert_eq!(out.status.code(), Some(101), "{out:?}");
+    assert!(out.stdout.is_empty());
+    let events = recorded(home.path());
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].name, "cmd.fail");
+    assert_eq!(events[0].outcome, Outcome::Error);
+}
