@@ -639,13 +639,3 @@ fn a_custom_sinks_pause_is_capped_and_the_sender_keeps_running() {
     assert!(err.to_string().contains("Retry-After"), "{err}");
     assert_eq!(spooled(&spool(dir.path())).len(), 3, "nothing lost");
 }
-
-/// The events this binary writes into spools itself: declared, so replay knows them.
-#[allow(
-    dead_code,
-    reason = "only its `record!` site matters: it puts the event in the catalog"
-)]
-fn declared_spool_events() {
-    let _ = telemetry::record!("cmd.old", i = 0_i64);
-    let _ = telemetry::record!("cmd.planted");
-}

@@ -211,13 +211,3 @@ fn two_processes_replaying_one_spool_deliver_each_event_once() {
     assert_eq!(seen.len(), 122, "120 replayed + one new event per process");
     assert!(spooled(&spool).is_empty());
 }
-
-/// The events this binary writes into spools itself: declared, so replay knows them.
-#[allow(
-    dead_code,
-    reason = "only its `record!` site matters: it puts the event in the catalog"
-)]
-fn declared_spool_events() {
-    let _ = telemetry::record!("cmd.old", i = 0_i64);
-    let _ = telemetry::record!("cmd.planted");
-}

@@ -148,16 +148,10 @@ impl TelemetryContext {
     pub fn enable(&self) -> Result<ConsentChange, TelemetryError> {
         let saved_in = self.persist(true, |_| {})?;
         // A rule above the config file still overrules it: say so, from the context's
-        // own decision (with the environment it was resolved from).
-        let source = self.decision().source;
-        let still_off_by = matches!(
-            source,
-            DecisionSource::CompiledOut
-                | DecisionSource::DoNotTrack
-                | DecisionSource::EnvDisabled
-                | DecisionSource::Ci
-        )
-        .then_some(source);
+        // own decision (with the environment it was resolved from). The environment's
+        // vetoes are one list (`consent::env_veto`), whatever decided here.
+        let decision = self.decision();
+        let still_off_by = decision.env_veto.filter(|veto| *veto == decision.source);
         Ok(ConsentChange {
             saved_in,
             dropped_events: 0,

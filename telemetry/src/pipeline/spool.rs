@@ -374,20 +374,20 @@ impl Spool {
         };
         let mut events = Vec::new();
         let mut corrupt = 0;
+        // Once per file: the catalog is gathered and sorted on every call.
+        let catalog = (self.catalog)();
         for line in bytes.split(|&b| b == b'\n') {
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
             match crate::event::wire::event_from_json(line) {
-                Ok(event) => {
-                    match super::replay_check::check(event, &self.factory, &(self.catalog)()) {
-                        Ok(event) => events.push(event),
-                        Err(what) => {
-                            tracing::debug!(what, "telemetry: spool line refused");
-                            corrupt += 1;
-                        }
+                Ok(event) => match super::replay_check::check(event, &self.factory, &catalog) {
+                    Ok(event) => events.push(event),
+                    Err(what) => {
+                        tracing::debug!(what, "telemetry: spool line refused");
+                        corrupt += 1;
                     }
-                }
+                },
                 Err(refused) => {
                     tracing::debug!(%refused, "telemetry: spool line skipped");
                     corrupt += 1;

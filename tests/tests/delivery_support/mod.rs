@@ -273,3 +273,10 @@ pub fn jsonl(events: &[telemetry::Event]) -> String {
         .map(|e| serde_json::to_string(e).unwrap() + "\n")
         .collect()
 }
+
+/// The events the delivery tests write into spools themselves (`spooled_event`): declared
+/// here, so every test binary that writes them has them in its catalog and replays them.
+fn declared_spool_events() {
+    let _ = telemetry::record!("cmd.old", i = 0_i64);
+    let _ = telemetry::record!("cmd.planted");
+}
