@@ -13,7 +13,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use telemetry::cli::TelemetryCommand;
 use telemetry::consent::ConsentMode;
 use telemetry::{TelemetryContext, track};
@@ -25,17 +25,25 @@ use telemetry::{TelemetryContext, track};
     about = "A tiny build tool that shows what telemetry records"
 )]
 struct Cli {
-    /// How this demo asks for consent (to try both modes).
-    #[arg(long, value_enum, default_value_t = Consent::OptIn, global = true, hide = true)]
-    consent: Consent,
     #[command(subcommand)]
     command: Command,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// How this demo asks for consent: opt-in, or opt-out with `DEMO_CONSENT=opt-out` (to
+/// try both modes).
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Consent {
     OptIn,
     OptOut,
+}
+
+impl Consent {
+    fn from_env() -> Self {
+        match std::env::var("DEMO_CONSENT").as_deref() {
+            Ok("opt-out") => Self::OptOut,
+            _ => Self::OptIn,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -77,9 +85,13 @@ impl std::fmt::Display for DemoError {
 impl std::error::Error for DemoError {}
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let ctx = telemetry_context(cli.consent);
+    // Telemetry first, before the arguments are parsed: `init` recognises the
+    // detached uploader (this executable, started with `--telemetry-uploader`),
+    // uploads and exits, so it must come before anything that would reject that
+    // argument or do work.
+    let ctx = telemetry_context(Consent::from_env());
     let _guard = ctx.clone().map(telemetry::init);
+    let cli = Cli::parse();
 
     let result = match cli.command {
         Command::Build { release, jobs } => build(release, jobs),

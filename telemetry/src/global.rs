@@ -18,10 +18,19 @@ use crate::switch::COMPILED_IN;
 static GLOBAL: RwLock<Option<TelemetryContext>> = RwLock::new(None);
 
 /// Installs `ctx` as the process-wide context (replacing any previous one) and returns
-/// a guard whose `Drop` delivers what it can within the context's deadline.
+/// a guard whose `Drop` ends the run: everything accepted is written out (the spool
+/// synced), then, by default, the detached uploader is started if one is due (see
+/// [`SendMode`](crate::SendMode) and `docs/delivery.md`).
+///
+/// **Call it first thing in `main`, before parsing arguments or doing any work.** The
+/// uploader is this same executable, started with the argument
+/// [`UPLOADER_ARG`](crate::UPLOADER_ARG) and `<TOOL>_TELEMETRY_UPLOADER=1`: `init`
+/// recognises it, uploads, and ends that process without returning. (A tool that
+/// parses first makes its uploader fail on the unknown argument; the library notices
+/// and sends within the exit deadline instead, slower but never lost.)
 ///
 /// Keep the guard alive for the whole `main`. `std::process::exit` skips destructors:
-/// call [`shutdown`] before it.
+/// leave through [`exit`] instead.
 ///
 /// ```
 /// let ctx = telemetry::TelemetryContext::builder()
@@ -34,6 +43,9 @@ static GLOBAL: RwLock<Option<TelemetryContext>> = RwLock::new(None);
 /// ```
 #[must_use = "dropping the guard at once flushes and uninstalls the context"]
 pub fn init(ctx: TelemetryContext) -> TelemetryGuard {
+    if crate::uploader::is_this_process(ctx.tool()) {
+        ctx.run_as_uploader();
+    }
     let mut global = GLOBAL.write().unwrap_or_else(PoisonError::into_inner);
     if let Some(previous) = global.as_ref() {
         previous.set_installed(0);
@@ -57,10 +69,11 @@ pub fn global() -> Option<TelemetryContext> {
         .clone()
 }
 
-/// Delivers what the installed context can within its deadline; for tools that leave
-/// through `std::process::exit`, which skips the guard's `Drop`. Returns at the
-/// deadline even if a sink hangs; undelivered events are then lost (or, with a spool,
-/// kept for the next run).
+/// Ends the run of the installed context as its guard's `Drop` does (see [`init`]):
+/// writes out everything accepted, whatever the deadline, then starts the uploader or
+/// sends within the deadline. For tools that leave through `std::process::exit`, which
+/// skips the guard's `Drop` (or use [`exit`]). Never waits on a network longer than the
+/// deadline.
 ///
 /// ```
 /// telemetry::shutdown().ok();
@@ -68,14 +81,13 @@ pub fn global() -> Option<TelemetryContext> {
 /// ```
 pub fn shutdown() -> Result<(), TelemetryError> {
     match global() {
-        Some(ctx) => ctx.flush_blocking(ctx.deadline()),
+        Some(ctx) => ctx.finish(),
         None => Ok(()),
     }
 }
 
 /// Ends the process with `code`, like [`std::process::exit`], after doing what the
-/// [`TelemetryGuard`] does when `main` returns: what the installed context holds is
-/// delivered within its deadline (or, with a spool, kept on disk for the next run).
+/// [`TelemetryGuard`] does when `main` returns (see [`shutdown`]).
 /// `std::process::exit` skips destructors, so a tool that leaves through it loses the
 /// events of the run; call this instead.
 ///
@@ -97,7 +109,7 @@ pub fn exit(code: i32) -> ! {
 /// ```
 /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink).build().unwrap();
 /// let guard = telemetry::init(ctx);
-/// drop(guard); // returns within the context's deadline
+/// drop(guard); // writes out what was recorded; never waits on a network
 /// assert!(telemetry::global().is_none());
 /// ```
 #[derive(Debug)]
@@ -121,7 +133,7 @@ impl TelemetryGuard {
 impl Drop for TelemetryGuard {
     fn drop(&mut self) {
         let Some(ctx) = self.ctx.take() else { return };
-        if let Err(e) = ctx.flush_blocking(ctx.deadline()) {
+        if let Err(e) = ctx.finish() {
             tracing::debug!(error = %e, "telemetry: exit flush incomplete");
         }
         let mut global = GLOBAL.write().unwrap_or_else(PoisonError::into_inner);

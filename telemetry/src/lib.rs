@@ -65,6 +65,7 @@ mod pipeline;
 mod safe_value;
 pub mod sink;
 mod switch;
+mod uploader;
 mod util;
 mod value;
 
@@ -75,8 +76,8 @@ pub mod __private;
 pub use consent::policy::CollectionPolicy;
 pub use context::{
     ConsentChange, DEFAULT_BATCH_SIZE, DEFAULT_DEADLINE, DEFAULT_LINGER, DEFAULT_QUEUE_CAPACITY,
-    DefaultAttrs, DeletionOutcome, LOCAL_LOG_FILE, Removal, ResetReport, TelemetryContext,
-    TelemetryContextBuilder, Tool,
+    DefaultAttrs, DeletionOutcome, LOCAL_LOG_FILE, PERSIST_LIMIT, Removal, ResetReport,
+    TelemetryContext, TelemetryContextBuilder, Tool,
 };
 pub use error::TelemetryError;
 pub use event::{Event, Outcome};
@@ -125,7 +126,10 @@ pub use telemetry_macros::track;
 /// ```
 pub use telemetry_macros::SafeValue;
 
-pub use pipeline::{DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_FILES, DeliveryMode, DeliveryStats};
+pub use pipeline::{
+    DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_FILES, DeliveryMode, DeliveryStats, SendMode,
+};
+pub use uploader::{DEFAULT_UPLOAD_INTERVAL, DEFAULT_UPLOAD_TIME_LIMIT, UPLOADER_ARG};
 
 /// Introspection for this workspace's tests (feature `test-internals`, which CI turns
 /// on and no tool should): not a stable API.

@@ -270,7 +270,7 @@ fn dry_run_prints_and_keeps_nothing() {
 }
 
 /// Runs the demo on a real pseudo-terminal and returns what the terminal showed.
-fn demo_on_a_terminal(home: &Path, args: &[&str]) -> String {
+fn demo_on_a_terminal(home: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
     use portable_pty::{CommandBuilder, PtySize, native_pty_system};
     let pair = native_pty_system()
         .openpty(PtySize {
@@ -285,6 +285,9 @@ fn demo_on_a_terminal(home: &Path, args: &[&str]) -> String {
     cmd.env_clear();
     cmd.env("HOME", home);
     cmd.env("PATH", "/usr/bin:/bin");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
     let mut child = pair.slave.spawn_command(cmd).unwrap();
     drop(pair.slave);
     let mut reader = pair.master.try_clone_reader().unwrap();
@@ -305,14 +308,15 @@ fn demo_on_a_terminal(home: &Path, args: &[&str]) -> String {
 #[test]
 fn opt_out_notice_shows_once_on_a_terminal_and_that_run_sends_nothing() {
     let home = tempfile::tempdir().unwrap();
-    let args = ["--consent", "opt-out", "build"];
+    let args = ["build"];
+    let opt_out = [("DEMO_CONSENT", "opt-out")];
 
     // Not a terminal: no notice, nothing written, nothing recorded.
-    let piped = demo(home.path(), &args, &[]);
+    let piped = demo(home.path(), &args, &opt_out);
     assert!(!text(&piped.stderr).contains("anonymous usage data"));
     assert_no_files(home.path());
 
-    let first = demo_on_a_terminal(home.path(), &args);
+    let first = demo_on_a_terminal(home.path(), &args, &opt_out);
     assert!(
         first.contains("demo collects anonymous usage data"),
         "{first}"
@@ -324,7 +328,7 @@ fn opt_out_notice_shows_once_on_a_terminal_and_that_run_sends_nothing() {
     );
     assert!(config_json(home.path())["notice_shown_at"].is_string());
 
-    let second = demo_on_a_terminal(home.path(), &args);
+    let second = demo_on_a_terminal(home.path(), &args, &opt_out);
     assert!(
         !second.contains("anonymous usage data"),
         "shown once: {second}"

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::consent::{self, CollectionPolicy, Decision, Env, ToolInfo};
+use crate::pipeline::Consented;
 use crate::sink::{FileSink, TelemetrySink, WriterSink};
 
 /// The sinks events go to, as the user's decision shapes them: in local-only mode the
@@ -32,17 +33,51 @@ pub(super) fn sinks(
     sinks
 }
 
+/// What consent resolution leaves the builder.
+pub(super) struct Decided {
+    pub(super) decision: Decision,
+    pub(super) config_dir: Option<PathBuf>,
+    /// The same resolution again, for the sender to ask before every request.
+    pub(super) consented: Consented,
+    /// A CI service is detected (the uploader never runs there).
+    pub(super) ci: bool,
+}
+
 /// Resolves consent (or takes the author's explicit policy), prints the resolution's
-/// warnings and, when due, the opt-out notice, all on stderr. Returns the decision and
-/// the config dir.
+/// warnings and, when due, the opt-out notice, all on stderr.
 pub(super) fn decide(
     tool: &ToolInfo,
     explicit: Option<CollectionPolicy>,
     env: Option<Env>,
     config_dir: Option<PathBuf>,
     data_dir: Option<&Path>,
-) -> (Decision, Option<PathBuf>) {
-    let mut env = env.unwrap_or_else(|| Env::from_process(&tool.name));
+) -> Decided {
+    let env = env.unwrap_or_else(|| Env::from_process(&tool.name));
+    let ci = env.is_ci();
+    let (decision, config_dir, env) = resolve(tool, explicit, env, config_dir, data_dir);
+    let consented: Consented = match explicit {
+        // The author's own consent flow: nothing outside the process changes it.
+        Some(_) => Box::new(|| true),
+        None => {
+            let tool = tool.clone();
+            Box::new(move || consent::resolve(&tool, &env).policy == CollectionPolicy::Enabled)
+        }
+    };
+    Decided {
+        decision,
+        config_dir,
+        consented,
+        ci,
+    }
+}
+
+fn resolve(
+    tool: &ToolInfo,
+    explicit: Option<CollectionPolicy>,
+    mut env: Env,
+    config_dir: Option<PathBuf>,
+    data_dir: Option<&Path>,
+) -> (Decision, Option<PathBuf>, Env) {
     if let Some(policy) = explicit {
         // The same dir consent resolution would use: the builder's, else
         // `<TOOL>_CONFIG_DIR`, else the platform's (all in `env`).
@@ -51,7 +86,7 @@ pub(super) fn decide(
         decision.config_path = config_dir.as_ref().map(|d| d.join(consent::CONFIG_FILE));
         // The environment's vetoes still bind `telemetry reset`.
         decision.env_veto = decision.env_veto.or(consent::env_veto(tool, &env));
-        return (decision, config_dir);
+        return (decision, config_dir, env);
     }
     if let Some(dir) = config_dir {
         env = env.with_config_dir(dir);
@@ -65,5 +100,6 @@ pub(super) fn decide(
     if let Err(e) = consent::show_notice(tool, &decision, &mut stderr) {
         tracing::debug!(error = %e, "telemetry: opt-out notice not shown");
     }
-    (decision, env.config_dir().map(Path::to_owned))
+    let config_dir = env.config_dir().map(Path::to_owned);
+    (decision, config_dir, env)
 }

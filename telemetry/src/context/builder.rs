@@ -9,15 +9,15 @@ use std::time::Duration;
 
 use super::{
     DEFAULT_BATCH_SIZE, DEFAULT_DEADLINE, DEFAULT_LINGER, DEFAULT_QUEUE_CAPACITY, Inner,
-    LOCAL_LOG_FILE, TelemetryContext, assemble,
+    LOCAL_LOG_FILE, TelemetryContext, UploadSettings, assemble,
 };
 use crate::consent::{CollectionPolicy, ConsentMode, Env, ToolInfo};
 use crate::deletion::{DeletionRequestor, EventDeletionRequestor};
 use crate::error::TelemetryError;
 use crate::naming;
 use crate::pipeline::{
-    BatchConfig, DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_FILES, Delivery, DeliveryMode,
-    EventFactory, Queue, SpoolLimits,
+    BACKGROUND_SEND_AFTER, BatchConfig, DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_FILES, Delivery,
+    DeliveryMode, EventFactory, Queue, SendMode, SpoolLimits,
 };
 use crate::sink::{TeeSink, TelemetrySink};
 use crate::value::AttrValue;
@@ -52,6 +52,8 @@ pub struct TelemetryContextBuilder {
     batch_size: Option<usize>,
     linger: Option<Duration>,
     delivery_mode: Option<DeliveryMode>,
+    send_mode: SendMode,
+    upload: UploadSettings,
     spool_limits: Option<SpoolLimits>,
     data_dir: Option<PathBuf>,
     local_log: bool,
@@ -247,6 +249,44 @@ impl TelemetryContextBuilder {
         self
     }
 
+    /// When the network sinks' batches are sent (see [`SendMode`]): in the background
+    /// (the default; the exit only persists) or within the exit deadline.
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().send_mode(telemetry::SendMode::AtExit);
+    /// # drop(b);
+    /// ```
+    pub fn send_mode(mut self, mode: SendMode) -> Self {
+        self.send_mode = mode;
+        self
+    }
+
+    /// The least time between two detached uploaders of this tool (default
+    /// [`DEFAULT_UPLOAD_INTERVAL`](crate::DEFAULT_UPLOAD_INTERVAL), 10 minutes; zero:
+    /// after every run that leaves batches, still one at a time).
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().upload_interval(std::time::Duration::from_secs(3600));
+    /// # drop(b);
+    /// ```
+    pub fn upload_interval(mut self, interval: Duration) -> Self {
+        self.upload.interval = interval;
+        self
+    }
+
+    /// The longest a detached uploader runs (default
+    /// [`DEFAULT_UPLOAD_TIME_LIMIT`](crate::DEFAULT_UPLOAD_TIME_LIMIT), 30 s): it
+    /// exits then, whatever it is doing, and what it did not send stays in the spool.
+    ///
+    /// ```
+    /// let b = telemetry::TelemetryContext::builder().upload_time_limit(std::time::Duration::from_secs(10));
+    /// # drop(b);
+    /// ```
+    pub fn upload_time_limit(mut self, limit: Duration) -> Self {
+        self.upload.time_limit = limit;
+        self
+    }
+
     /// Bounds of the spool (defaults [`DEFAULT_SPOOL_MAX_FILES`] files, one batch
     /// each, and [`DEFAULT_SPOOL_MAX_BYTES`] bytes). When a new batch would exceed
     /// either, the oldest waiting batches are deleted and counted
@@ -339,7 +379,12 @@ impl TelemetryContextBuilder {
         }
         let data_dir = self.data_dir.or_else(|| crate::layout::data_dir(tool));
         let tool_info = ToolInfo::new(tool).with_mode(self.consent.clone());
-        let (decision, config_dir) = assemble::decide(
+        let assemble::Decided {
+            decision,
+            config_dir,
+            consented,
+            ci,
+        } = assemble::decide(
             &tool_info,
             self.policy,
             self.env,
@@ -374,6 +419,11 @@ impl TelemetryContextBuilder {
                 max_files: DEFAULT_SPOOL_MAX_FILES,
                 max_bytes: DEFAULT_SPOOL_MAX_BYTES,
             }),
+            match self.send_mode {
+                SendMode::Background => BACKGROUND_SEND_AFTER,
+                SendMode::AtExit => Duration::ZERO,
+            },
+            consented,
         );
         let Some(sink) = TeeSink::combine(sinks) else {
             return config("at least one sink is required".into());
@@ -394,6 +444,9 @@ impl TelemetryContextBuilder {
                 worker: Mutex::new(None),
                 worker_started: AtomicBool::new(false),
                 delivery: Arc::new(delivery),
+                send_mode: self.send_mode,
+                upload: self.upload,
+                ci,
                 decision,
                 consent_mode: self.consent,
                 config_dir,

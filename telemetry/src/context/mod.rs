@@ -15,12 +15,14 @@ use crate::pipeline::{self, BatchConfig, Captures, EventFactory, Pending, Queue}
 mod assemble;
 mod builder;
 mod commands;
+mod exit;
 
-use crate::pipeline::{Delivery, DeliveryMode, DeliveryStats};
+use crate::pipeline::{Delivery, DeliveryMode, DeliveryStats, SendMode};
 use crate::sink::TelemetrySink;
 use crate::switch::COMPILED_IN;
 pub use builder::{DefaultAttrs, TelemetryContextBuilder, Tool};
 pub use commands::{ConsentChange, DeletionOutcome, Removal, ResetReport};
+pub use exit::PERSIST_LIMIT;
 
 /// File name of the local event log inside the data dir.
 pub const LOCAL_LOG_FILE: &str = "events.jsonl";
@@ -32,6 +34,22 @@ pub const DEFAULT_QUEUE_CAPACITY: usize = 1000;
 pub const DEFAULT_BATCH_SIZE: usize = 100;
 /// Default time the worker waits for a batch to fill before sending a partial one.
 pub const DEFAULT_LINGER: Duration = Duration::from_secs(1);
+
+/// The detached uploader's settings (builder: `upload_interval`, `upload_time_limit`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct UploadSettings {
+    pub(crate) interval: Duration,
+    pub(crate) time_limit: Duration,
+}
+
+impl Default for UploadSettings {
+    fn default() -> Self {
+        Self {
+            interval: crate::uploader::DEFAULT_UPLOAD_INTERVAL,
+            time_limit: crate::uploader::DEFAULT_UPLOAD_TIME_LIMIT,
+        }
+    }
+}
 
 /// The process's telemetry: tool metadata, sinks, policy and delivery queue.
 ///
@@ -74,6 +92,10 @@ struct Inner {
     worker_started: AtomicBool,
     /// Which sinks are journaled, the spool, the delivery counters.
     delivery: Arc<Delivery>,
+    send_mode: SendMode,
+    upload: UploadSettings,
+    /// A CI service is detected: no detached uploader.
+    ci: bool,
     decision: Decision,
     consent_mode: ConsentMode,
     config_dir: Option<PathBuf>,
@@ -371,13 +393,16 @@ impl TelemetryContext {
         if !self.inner.worker_started.load(Ordering::Acquire) {
             return Ok(());
         }
-        let generation = self.inner.queue.request_flush();
+        let generation = self.inner.queue.request_flush(true);
         self.inner.queue.wait_flushed_async(generation).await
     }
 
     /// Like [`flush`](Self::flush), but blocking the calling thread for at most
-    /// `deadline`; returns [`TelemetryError::Timeout`] if the sinks did not finish in
-    /// time (what is left keeps being delivered in the background).
+    /// `deadline` on the sinks; returns [`TelemetryError::Timeout`] if they did not
+    /// finish in time (what is left keeps being delivered in the background). Whatever
+    /// the deadline, what was accepted is written out first (the local sinks and, in
+    /// at-least-once mode, the spool, synced), which may take up to
+    /// [`PERSIST_LIMIT`](crate::PERSIST_LIMIT) on a disk that hangs.
     ///
     /// ```
     /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink).build().unwrap();
@@ -387,8 +412,19 @@ impl TelemetryContext {
         if !self.inner.worker_started.load(Ordering::Acquire) {
             return Ok(());
         }
-        let generation = self.inner.queue.request_flush();
-        self.inner.queue.wait_flushed(generation, deadline)
+        let start = std::time::Instant::now();
+        let queue = &self.inner.queue;
+        let generation = queue.request_flush(true);
+        // Written out first, whatever the deadline (see `exit::PERSIST_LIMIT`).
+        let persisted = queue.wait_persisted(generation, deadline.max(exit::PERSIST_LIMIT));
+        let left = deadline.saturating_sub(start.elapsed());
+        match queue.wait_flushed(generation, left) {
+            Err(TelemetryError::Timeout { .. }) if !persisted => Err(TelemetryError::Timeout {
+                deadline: deadline.max(exit::PERSIST_LIMIT),
+            }),
+            Err(TelemetryError::Timeout { .. }) => Err(TelemetryError::Timeout { deadline }),
+            other => other,
+        }
     }
 
     /// How consent was decided for this process, and why (see [`crate::consent`]).

@@ -23,6 +23,35 @@ pub(crate) const BACKOFF_CAP: Duration = Duration::from_secs(5);
 /// After a replay failed for a retryable reason, the next replay waits this long.
 pub(crate) const REPLAY_PAUSE: Duration = Duration::from_secs(30);
 
+/// In [`SendMode::Background`], how long a process runs before its sender thread
+/// sends on its own: a shorter run leaves its batches to the uploader.
+pub(crate) const BACKGROUND_SEND_AFTER: Duration = Duration::from_secs(30);
+
+/// When the batches of the journaled (network) sinks are sent. Either way every
+/// accepted event is synced to the spool before the exit returns, whatever the
+/// deadline (zero included).
+///
+/// ```
+/// let b = telemetry::TelemetryContext::builder().send_mode(telemetry::SendMode::AtExit);
+/// # drop(b);
+/// assert_eq!(telemetry::SendMode::default(), telemetry::SendMode::Background);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SendMode {
+    /// The default: no network request on the exit path. The exit persists; a
+    /// detached uploader (the tool's executable re-run, at most once per
+    /// [`upload_interval`](crate::TelemetryContextBuilder::upload_interval)) sends the
+    /// spool; a process that runs for more than 30 s also sends from its own sender
+    /// thread. See `docs/delivery.md`.
+    #[default]
+    Background,
+    /// The sender thread sends each batch as soon as it is written, and the exit
+    /// waits up to the deadline for it: for long-running programs, or a tool that
+    /// cannot call `telemetry::init` before it parses its arguments.
+    AtExit,
+}
+
 /// The spool's bounds, from the builder.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SpoolLimits {
@@ -39,7 +68,16 @@ pub(crate) struct Delivery {
     pub(crate) journaled: Option<Arc<dyn TelemetrySink>>,
     pub(crate) spool: Option<Arc<Spool>>,
     pub(crate) counters: Arc<Counters>,
+    /// How long after the start the sender may send on its own (an explicit flush
+    /// sends at once): zero when the exit sends, a while in background mode.
+    pub(crate) send_after: Duration,
+    /// Asked before every request: whether the user still consents (the config file
+    /// may have changed since the process started).
+    pub(crate) consented: Consented,
 }
+
+/// The consent check the sender makes before every request.
+pub(crate) type Consented = Box<dyn Fn() -> bool + Send + Sync>;
 
 impl Delivery {
     /// Decides the routing:
@@ -57,6 +95,8 @@ impl Delivery {
         mode: Option<DeliveryMode>,
         data_dir: Option<&Path>,
         limits: SpoolLimits,
+        send_after: Duration,
+        consented: Consented,
     ) -> Self {
         // A sink that does not say it is local may transmit: treat it as remote.
         let any_remote = sinks.iter().any(|s| !s.is_local());
@@ -93,6 +133,8 @@ impl Delivery {
             journaled: TeeSink::combine(journaled),
             spool,
             counters,
+            send_after,
+            consented,
         }
     }
 }

@@ -10,13 +10,14 @@ mod spool;
 mod stats;
 mod worker;
 
-pub(crate) use delivery::{Delivery, SpoolLimits};
+pub use delivery::SendMode;
+pub(crate) use delivery::{BACKGROUND_SEND_AFTER, Consented, Delivery, SpoolLimits};
 pub(crate) use pending::{Captures, Pending, What};
 pub(crate) use queue::Queue;
 #[cfg(feature = "test-internals")]
 pub(crate) use sender::SENDER_THREAD_NAME;
-pub(crate) use spool::Scan;
 pub use spool::{DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_FILES};
+pub(crate) use spool::{Scan, Spool, UPLOAD_LOCK_FILE, UPLOAD_RAN_FILE, UPLOAD_STARTED_FILE};
 pub(crate) use stats::Counters;
 pub use stats::{DeliveryMode, DeliveryStats};
 #[cfg(feature = "test-internals")]

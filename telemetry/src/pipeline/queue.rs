@@ -26,9 +26,14 @@ pub(crate) enum Rejected {
 #[derive(Default)]
 struct State {
     items: VecDeque<Pending>,
-    /// Flush requests made so far (a generation counter).
+    /// Flush requests made so far, of either kind (a generation counter).
     flush_requested: u64,
-    /// The newest flush generation the worker completed.
+    /// The newest generation whose events the worker wrote out (to the direct sinks
+    /// and the spool): what an exit waits for, whatever its deadline.
+    persisted: u64,
+    /// The newest generation a caller asked to have *delivered* (not only persisted).
+    deliver_requested: u64,
+    /// The newest generation delivered (or deferred to the spool) by the sinks.
     flush_done: u64,
     /// Errors the worker met since the last completed flush, handed to one flusher.
     flush_errors: Vec<TelemetryError>,
@@ -68,8 +73,10 @@ pub(crate) struct Queue {
 /// What the worker takes out of the queue in one go.
 pub(crate) struct Take {
     pub(crate) batch: Vec<Pending>,
-    /// A flush generation to complete after this batch was delivered (0 = none).
+    /// A flush generation to complete after this batch was written out (0 = none).
     pub(crate) complete_flush: u64,
+    /// Whether a caller asked for that generation to be delivered, not only persisted.
+    pub(crate) deliver: bool,
     pub(crate) closed: bool,
     /// The purge epoch the batch was taken under.
     pub(crate) epoch: u64,
@@ -233,7 +240,7 @@ impl Queue {
     /// When the caller of an outstanding blocking flush gives up, if one waits.
     pub(crate) fn flush_deadline(&self) -> Option<Instant> {
         let st = self.lock();
-        if st.flush_requested > st.flush_done {
+        if st.deliver_requested > st.flush_done {
             st.flush_deadline
         } else {
             None
@@ -256,14 +263,13 @@ impl Queue {
     /// takes at most one batch.
     pub(crate) fn take(&self, linger: Duration) -> Take {
         let mut st = self.lock();
-        while st.items.is_empty() && st.flush_requested == st.flush_done && !st.closed {
+        while st.items.is_empty() && st.flush_requested == st.persisted && !st.closed {
             st.idle = true;
             st = self.work.wait(st).unwrap_or_else(PoisonError::into_inner);
             st.idle = false;
         }
         let until = Instant::now() + linger;
-        while st.items.len() < self.batch_size && st.flush_requested == st.flush_done && !st.closed
-        {
+        while st.items.len() < self.batch_size && st.flush_requested == st.persisted && !st.closed {
             let now = Instant::now();
             if now >= until {
                 break;
@@ -276,10 +282,16 @@ impl Queue {
                 .0;
             st.lingering = false;
         }
-        let n = st.items.len().min(self.batch_size);
+        // A flush takes everything at once: at an exit the worker must write all that is
+        // queued, whatever the batch size, in one file and one sync.
+        let n = if st.flush_requested > st.persisted {
+            st.items.len()
+        } else {
+            st.items.len().min(self.batch_size)
+        };
         let batch = st.items.drain(..n).collect();
         // A flush completes once everything queued before it was taken.
-        let complete_flush = if st.items.is_empty() && st.flush_requested > st.flush_done {
+        let complete_flush = if st.items.is_empty() && st.flush_requested > st.persisted {
             st.flush_requested
         } else {
             0
@@ -287,17 +299,29 @@ impl Queue {
         Take {
             batch,
             complete_flush,
+            deliver: complete_flush != 0 && st.deliver_requested > st.flush_done,
             closed: st.closed && st.items.is_empty(),
             epoch: self.epoch.load(Ordering::SeqCst),
         }
     }
 
-    /// Worker side: marks flush generation `generation` done.
+    /// Worker side: everything taken up to flush generation `generation` was written
+    /// out (direct sinks, spool).
+    pub(crate) fn mark_persisted(&self, generation: u64) {
+        let mut st = self.lock();
+        st.persisted = st.persisted.max(generation);
+        drop(st);
+        self.done.notify_all();
+    }
+
+    /// Worker or sender side: marks flush generation `generation` delivered (what could
+    /// not be is in the spool).
     pub(crate) fn complete_flush(&self, generation: u64, errors: Vec<TelemetryError>) {
         let mut st = self.lock();
+        st.persisted = st.persisted.max(generation);
         st.flush_done = st.flush_done.max(generation);
         st.flush_errors.extend(errors);
-        if st.flush_done >= st.flush_requested {
+        if st.flush_done >= st.deliver_requested {
             st.flush_deadline = None;
         }
         drop(st);
@@ -308,6 +332,7 @@ impl Queue {
     /// Marks every outstanding flush as done (the worker is gone), with `error`.
     pub(crate) fn abandon_flushes(&self, error: TelemetryError) {
         let mut st = self.lock();
+        st.persisted = st.flush_requested;
         st.flush_done = st.flush_requested;
         st.flush_errors.push(error);
         drop(st);
@@ -315,12 +340,16 @@ impl Queue {
         self.done_async.notify_waiters();
     }
 
-    /// Asks the worker to deliver everything queued now and flush the sinks; returns
-    /// the generation to wait for.
-    pub(crate) fn request_flush(&self) -> u64 {
+    /// Asks the worker to write out everything queued now and, with `deliver`, to have
+    /// the sinks deliver it and flush; returns the generation to wait for
+    /// ([`wait_persisted`](Self::wait_persisted), [`wait_flushed`](Self::wait_flushed)).
+    pub(crate) fn request_flush(&self, deliver: bool) -> u64 {
         let mut st = self.lock();
         st.flush_requested += 1;
         let generation = st.flush_requested;
+        if deliver {
+            st.deliver_requested = generation;
+        }
         drop(st);
         self.work.notify_all();
         generation
@@ -333,6 +362,25 @@ impl Queue {
         } else {
             Err(errors.swap_remove(0))
         }
+    }
+
+    /// Waits (blocking) until the worker wrote out everything of `generation`, or
+    /// `limit` passes; `true` when it did.
+    pub(crate) fn wait_persisted(&self, generation: u64, limit: Duration) -> bool {
+        let until = Instant::now() + limit;
+        let mut st = self.lock();
+        while st.persisted < generation {
+            let now = Instant::now();
+            if now >= until {
+                return false;
+            }
+            st = self
+                .done
+                .wait_timeout(st, until - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        true
     }
 
     /// Waits (blocking) until `generation` is flushed or `deadline` passes.

@@ -1,10 +1,22 @@
-//! The sender thread: delivers journaled batches to the network sinks with retries,
-//! and replays what earlier runs (or dead processes) left in the spool.
+//! The sender thread: delivers the spool's batches to the network sinks with retries,
+//! oldest first, whichever process wrote them.
+//!
+//! Every journaled batch reaches the network through the spool: the worker writes it
+//! as a ready file and wakes this thread, which claims the oldest waiting file, sends
+//! it, and deletes it on success. One path for this run's batches and for those of
+//! earlier runs is what keeps the order (oldest first) in every case, a server's pause
+//! included. Only a batch the spool could not take (disk full) is sent from memory.
 //!
 //! A separate thread from the worker, so that a server that hangs holds up only the
 //! sending, never the journaling: events keep reaching the disk while a request
 //! waits for its timeout. It owns a current-thread tokio runtime (I/O and timers) on
 //! which all DNS, TLS and HTTP work happens.
+//!
+//! When it starts sending is the context's choice ([`Delivery::send_after`]): at once
+//! when the exit itself sends (`SendMode::AtExit`), or only once the process has run
+//! for a while (`SendMode::Background`, the default): a short run then never opens a
+//! connection, and its batches go out with the detached uploader; a long-running
+//! process sends from here. An explicit flush sends at once in both.
 
 use std::future::Future;
 use std::pin::pin;
@@ -32,14 +44,10 @@ const MAX_KEPT_ERRORS: usize = 8;
 
 /// Work handed from the worker to the sender, in order.
 pub(crate) enum Job {
-    /// A batch to deliver; `claimed` is its spool file (`None` if it could not be
-    /// written, then the batch is sent from memory only).
-    Batch {
-        claimed: Option<Claimed>,
-        events: Vec<Event>,
-        epoch: u64,
-        replay: bool,
-    },
+    /// A new batch is waiting in the spool.
+    Wake,
+    /// A batch the spool could not take, sent from memory (at most once).
+    Batch { events: Vec<Event>, epoch: u64 },
     /// Complete flush `generation` once everything before it was handled.
     Flush {
         generation: u64,
@@ -55,6 +63,15 @@ enum Sent {
     /// Left in the spool for later (retries exhausted, or the exit deadline near).
     Deferred,
     Purged,
+}
+
+/// How a replay pass ended.
+enum Pass {
+    /// Nothing left to take.
+    Drained,
+    /// Stopped early (a failure, the server's pause, consent withdrawn): try again
+    /// no sooner than this.
+    Deferred(Instant),
 }
 
 pub(crate) fn spawn(
@@ -113,6 +130,12 @@ impl SenderLoop<'_> {
         let mut last_error = None;
         loop {
             attempt += 1;
+            // The user may have run `telemetry disable` in another process since this
+            // one started (or since the uploader was spawned): ask again before every
+            // request.
+            if !(self.delivery.consented)() {
+                return self.withdrawn(claimed, n);
+            }
             let held = self.held_for();
             let wait_for = wait.max(held);
             if !wait_for.is_zero() {
@@ -253,39 +276,53 @@ impl SenderLoop<'_> {
         Sent::Purged
     }
 
+    /// Consent was withdrawn by another process (its `disable` purged the spool, maybe
+    /// before this claim was made): the batch is deleted unsent, as the purge would
+    /// have, and counted.
+    fn withdrawn(&self, claimed: Option<&Claimed>, n: usize) -> Sent {
+        if let (Some(spool), Some(claimed)) = (self.delivery.spool.as_deref(), claimed) {
+            spool.ack(claimed);
+        }
+        Counters::add(&self.delivery.counters.purged, n as u64);
+        Sent::Purged
+    }
+
     /// Sends the spool's waiting files, oldest first, until none is left or one fails
-    /// for a retryable reason (the server is down: try again later). Returns when the
-    /// next replay is due.
-    fn replay(&mut self) -> Instant {
+    /// for a retryable reason (the server is down: try again later).
+    fn replay(&mut self) -> Pass {
         let Some(spool) = self.delivery.spool.clone() else {
-            return Instant::now() + Duration::from_secs(3600);
+            return Pass::Drained;
         };
         loop {
             // Consent withdrawn: nothing collected before is sent afterwards, not even a
             // batch another process released into the spool since the purge.
-            if !self.queue.is_accepting() {
-                return Instant::now() + REPLAY_PAUSE;
+            if !self.queue.is_accepting() || !(self.delivery.consented)() {
+                return Pass::Deferred(Instant::now() + REPLAY_PAUSE);
             }
             let held = self.held_for();
             if !held.is_zero() {
-                return Instant::now() + held;
+                return Pass::Deferred(Instant::now() + held);
             }
             let epoch = self.queue.epoch();
             let Some(claimed) = spool.claim_next() else {
-                return Instant::now() + REPLAY_PAUSE * 2;
+                return Pass::Drained;
             };
             if self.queue.epoch() != epoch {
                 spool.ack(&claimed);
-                return Instant::now() + REPLAY_PAUSE;
+                return Pass::Deferred(Instant::now() + REPLAY_PAUSE);
             }
             let events = spool.read(&claimed);
             if events.is_empty() {
                 spool.ack(&claimed);
                 continue;
             }
-            match self.send(Some(&claimed), &events, epoch, true) {
+            let earlier_run = !spool.wrote(&claimed);
+            match self.send(Some(&claimed), &events, epoch, earlier_run) {
                 Sent::Delivered | Sent::Refused => {}
-                Sent::Deferred | Sent::Purged => return Instant::now() + REPLAY_PAUSE,
+                Sent::Deferred | Sent::Purged => {
+                    let pause = REPLAY_PAUSE.max(self.held_for());
+                    return Pass::Deferred(Instant::now() + pause);
+                }
             }
         }
     }
@@ -316,39 +353,54 @@ fn run(queue: &Queue, delivery: &Delivery, jobs: &Receiver<Job>) {
         errors: Vec::new(),
         held: None,
     };
-    // Batches left by earlier runs go first: they are older, and a short-lived tool's
-    // exit flush then also waits (within its deadline) for them.
-    let mut next_replay = sender.replay();
+    // No request before this (a short run in background mode never sends; see the
+    // module docs), and none before a failed pass's pause is over, except for an
+    // explicit flush.
+    let mut not_before = Instant::now() + delivery.send_after;
+    // When to look at the spool again without being woken: other runs and the
+    // uploader fill it too.
+    let mut next_pass = not_before;
     loop {
-        let wait = next_replay.saturating_duration_since(Instant::now());
-        match jobs.recv_timeout(wait) {
-            Ok(Job::Batch {
-                claimed,
-                events,
-                epoch,
-                replay,
-            }) => {
-                if queue.epoch() != epoch {
-                    sender.purged(claimed.as_ref());
-                    continue;
+        let wait = next_pass.saturating_duration_since(Instant::now());
+        let pass = match jobs.recv_timeout(wait) {
+            Ok(Job::Wake) => Instant::now() >= not_before,
+            Ok(Job::Batch { events, epoch }) => {
+                if queue.epoch() == epoch {
+                    sender.send(None, &events, epoch, false);
                 }
-                if sender.send(claimed.as_ref(), &events, epoch, replay) == Sent::Deferred {
-                    let pause = REPLAY_PAUSE.max(sender.held_for());
-                    next_replay = next_replay.max(Instant::now() + pause);
-                }
+                false
             }
             Ok(Job::Flush {
                 generation,
                 mut errors,
             }) => {
+                // Asked to deliver now: a pass whatever the timers say (the server's
+                // own pause still holds, inside `replay`).
+                if let Pass::Deferred(until) = sender.replay() {
+                    not_before = not_before.max(until);
+                }
                 if let Err(e) = guarded(|| sender.runtime.block_on(sink.flush())) {
                     errors.push(e);
                 }
                 errors.append(&mut sender.errors);
                 queue.complete_flush(generation, errors);
+                false
             }
-            Err(RecvTimeoutError::Timeout) => next_replay = sender.replay(),
+            Err(RecvTimeoutError::Timeout) => true,
             Err(RecvTimeoutError::Disconnected) => return,
+        };
+        let now = Instant::now();
+        if pass && now >= not_before {
+            next_pass = match sender.replay() {
+                Pass::Drained => now + REPLAY_PAUSE * 2,
+                Pass::Deferred(until) => {
+                    not_before = until;
+                    until
+                }
+            };
+        } else if now >= next_pass {
+            // Due but not allowed yet: look again when it is.
+            next_pass = not_before.max(now);
         }
     }
 }

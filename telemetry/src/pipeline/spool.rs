@@ -11,6 +11,8 @@
 //!   while its writer lives; any other process takes a ready file by renaming it to
 //!   its own claim, which is atomic: two processes never both win one file.
 //!
+//! - `upload.lock`, `upload-started`, `upload-ran` — the detached uploader's lock and
+//!   time stamps (see `uploader`).
 //! - `retry-after` — the unix time (seconds, decimal) before which no batch may be sent,
 //!   because the server answered a `Retry-After`: every run of the tool honours it.
 //!
@@ -59,6 +61,12 @@ pub(crate) const STALE_CLAIM_AFTER: Duration = Duration::from_secs(300);
 
 /// The file that holds the server's requested pause (see the module docs).
 const RETRY_AFTER_FILE: &str = "retry-after";
+/// The uploader's lock: held (`flock`) by the one uploader that runs (`uploader`).
+pub(crate) const UPLOAD_LOCK_FILE: &str = "upload.lock";
+/// Its time stamps (modification times): when one was last started, and when one
+/// last reached its upload (see `uploader`).
+pub(crate) const UPLOAD_STARTED_FILE: &str = "upload-started";
+pub(crate) const UPLOAD_RAN_FILE: &str = "upload-ran";
 const READY_SUFFIX: &str = ".jsonl";
 const CLAIM_MARK: &str = ".jsonl.claim-";
 
@@ -234,8 +242,9 @@ impl Spool {
         dir.join(format!("{stem}{CLAIM_MARK}{}-{}", self.pid, self.token))
     }
 
-    /// Writes `events` as a new batch file, claimed by this process. The caller sends
-    /// it and then [`ack`](Self::ack)s or [`release`](Self::release)s it.
+    /// Writes `events` as a new batch file, claimed by this process, and syncs it to
+    /// the disk. The caller sends it and then [`ack`](Self::ack)s or
+    /// [`release`](Self::release)s it.
     pub(crate) fn write_claimed(&self, events: &[Event]) -> Result<Claimed, TelemetryError> {
         let dir = self.resolved(true)?.ok_or_else(|| {
             TelemetryError::io(
@@ -252,11 +261,16 @@ impl Spool {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         let stem = format!("{nanos:020}-{}-{seq:06}", self.pid);
         let path = self.claim_path(&dir, &stem);
+        // Synced before it counts as kept: a power loss after the exit must not take
+        // back what the tool reported as persisted.
         let written = fsutil::private_options()
             .write(true)
             .create_new(true)
             .open(&path)
-            .and_then(|mut file| file.write_all(&bytes));
+            .and_then(|mut file| {
+                file.write_all(&bytes)?;
+                file.sync_data()
+            });
         if let Err(e) = written {
             let _ = fs::remove_file(&path);
             return Err(TelemetryError::io("write a spool file", &path, e));
@@ -275,15 +289,63 @@ impl Spool {
     }
 
     /// The batch could not be delivered now: hand it back for a later attempt, by this
-    /// process or another one.
+    /// process or another one (the directory synced, so the ready name is durable).
     pub(crate) fn release(&self, claimed: &Claimed) {
         let dir = claimed.path.parent().unwrap_or(&self.dir);
         let ready = dir.join(format!("{}{READY_SUFFIX}", claimed.stem));
-        if let Err(e) = fs::rename(&claimed.path, &ready)
-            && e.kind() != std::io::ErrorKind::NotFound
-        {
-            tracing::debug!(error = %e, "telemetry: could not release a spool file");
+        match fs::rename(&claimed.path, &ready) {
+            Ok(()) => {
+                if let Err(e) = fsutil::sync_dir(dir) {
+                    tracing::debug!(error = %e, "telemetry: could not sync the spool directory");
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::debug!(error = %e, "telemetry: could not release a spool file"),
         }
+    }
+
+    /// Hands back every batch this process still holds a claim on (a send cut short
+    /// by the exit), so that the next run or the uploader can take them at once,
+    /// on every platform, rather than when the claim goes stale.
+    pub(crate) fn release_own(&self) {
+        let Some(dir) = self.existing() else {
+            return;
+        };
+        let mut released = false;
+        for (name, _) in self.entries(&dir) {
+            if let Some(Name::Claimed { stem, pid, token }) = parse_name(&name)
+                && pid == self.pid
+                && token == self.token
+            {
+                let ready = dir.join(format!("{stem}{READY_SUFFIX}"));
+                released |= fs::rename(dir.join(&name), ready).is_ok();
+            }
+        }
+        if released && let Err(e) = fsutil::sync_dir(&dir) {
+            tracing::debug!(error = %e, "telemetry: could not sync the spool directory");
+        }
+    }
+
+    /// Whether a batch waits that this process could take now (ready, or a stale
+    /// claim): what decides whether an uploader has work.
+    pub(crate) fn has_waiting(&self) -> bool {
+        self.existing()
+            .is_some_and(|dir| !self.takeable(&dir).is_empty())
+    }
+
+    /// The spool directory, checked (module docs), if it exists: where the uploader
+    /// keeps its lock and time stamps.
+    pub(crate) fn checked_dir(&self) -> Option<PathBuf> {
+        self.existing()
+    }
+
+    /// Whether this process wrote the batch (its name carries the writer's pid).
+    pub(crate) fn wrote(&self, claimed: &Claimed) -> bool {
+        claimed
+            .stem
+            .split('-')
+            .nth(1)
+            .is_some_and(|pid| pid.parse() == Ok(self.pid))
     }
 
     /// Marks a claim as alive (its age decides staleness).
@@ -471,7 +533,14 @@ impl Spool {
             }
         }
         // Leaves nothing behind when it is empty; a concurrent writer may refill it.
-        let _ = fs::remove_file(dir.join(RETRY_AFTER_FILE));
+        for file in [
+            RETRY_AFTER_FILE,
+            UPLOAD_STARTED_FILE,
+            UPLOAD_RAN_FILE,
+            UPLOAD_LOCK_FILE,
+        ] {
+            let _ = fs::remove_file(dir.join(file));
+        }
         let _ = fs::remove_dir(&dir);
         events
     }

@@ -210,25 +210,26 @@ fn run(
                 }
             }
             if let (Some(spool), Some(jobs)) = (&delivery.spool, &jobs) {
-                let claimed = match spool.write_claimed(&events) {
-                    Ok(claimed) => Some(claimed),
+                match spool.write_claimed(&events) {
+                    Ok(claimed) if queue.epoch() == take.epoch => {
+                        // Durable and up for grabs: the sender (or the uploader, or a
+                        // later run) takes the spool's batches oldest first.
+                        spool.release(&claimed);
+                        let _ = jobs.send(Job::Wake);
+                    }
+                    // Consent was withdrawn while the batch was being written.
+                    Ok(claimed) => spool.ack(&claimed),
                     Err(e) => {
                         // Sent from memory all the same, at most once.
                         tracing::debug!(error = %e, events = n, "telemetry: spool write failed");
                         Counters::add(&delivery.counters.spool_errors, n as u64);
-                        None
+                        if queue.epoch() == take.epoch {
+                            let _ = jobs.send(Job::Batch {
+                                events,
+                                epoch: take.epoch,
+                            });
+                        }
                     }
-                };
-                if queue.epoch() == take.epoch {
-                    let _ = jobs.send(Job::Batch {
-                        claimed,
-                        events,
-                        epoch: take.epoch,
-                        replay: false,
-                    });
-                } else if let Some(claimed) = claimed {
-                    // Consent was withdrawn while the batch was being written.
-                    spool.ack(&claimed);
                 }
             }
         }
@@ -239,18 +240,23 @@ fn run(
                 tracing::debug!(error = %e, "telemetry sink flush failed");
                 errors.push(e);
             }
-            let errors = std::mem::take(&mut errors);
+            // Everything taken before the request is written out (direct sinks,
+            // spool): an exit may return now, whatever its deadline. Without a
+            // sender, that was the delivery too.
             match &jobs {
+                None => queue.complete_flush(take.complete_flush, std::mem::take(&mut errors)),
                 Some(jobs) => {
-                    if let Err(unsent) = jobs.send(Job::Flush {
-                        generation: take.complete_flush,
-                        errors,
-                    }) && let Job::Flush { generation, errors } = unsent.0
+                    queue.mark_persisted(take.complete_flush);
+                    if take.deliver
+                        && let Err(unsent) = jobs.send(Job::Flush {
+                            generation: take.complete_flush,
+                            errors: std::mem::take(&mut errors),
+                        })
+                        && let Job::Flush { generation, errors } = unsent.0
                     {
                         queue.complete_flush(generation, errors);
                     }
                 }
-                None => queue.complete_flush(take.complete_flush, errors),
             }
         }
         if take.closed {

@@ -409,6 +409,21 @@ fn check_replaceable(target: &Path, shown: &Path) -> Result<(), FileError> {
     }
 }
 
+/// Makes the entries of `dir` (a file created or renamed in it) durable: on Unix the
+/// directory itself is synced, as `fsync(2)` asks for; elsewhere a no-op (Windows has
+/// no directory handle to sync without extra flags, and NTFS journals the rename).
+pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
 /// Publishes `bytes` at `path` only if nothing is there yet (temp file + `hard_link`,
 /// which never follows or replaces an existing entry). `Ok(false)` when another file
 /// was there first. The directory is created (0700) and checked.

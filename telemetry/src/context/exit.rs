@@ -1,0 +1,206 @@
+//! The end of a run (the guard's drop, [`crate::shutdown`], [`crate::exit`]) and the
+//! detached uploader's run.
+//!
+//! The exit first *persists*: everything accepted is written out (local sinks, and
+//! the spool, synced), whatever the deadline, zero included. Then, in
+//! [`SendMode::Background`] (the default), it sends nothing: it starts the uploader
+//! when one is due (see `uploader`). In [`SendMode::AtExit`], or where no uploader may
+//! run (CI, an environment veto, an uploader that never reached `init`), it waits up
+//! to the deadline for the sender, as the in-process send did before.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use super::TelemetryContext;
+use crate::error::TelemetryError;
+use crate::pipeline::{SendMode, Spool};
+use crate::uploader::{self, Plan, Stamp, UploadLock};
+
+/// The longest the exit waits for the local writes (the local log, the spool) when
+/// the deadline is shorter: they take well under a millisecond (BENCHMARKS.md); a disk
+/// that hangs longer than this is given up on, and the exit goes on.
+pub const PERSIST_LIMIT: Duration = Duration::from_secs(1);
+
+/// How a child that must take the lock itself (not on Unix, where the parent hands
+/// it over) waits for the parent to let go of it.
+const LOCK_HANDOVER: Duration = Duration::from_millis(500);
+
+impl TelemetryContext {
+    /// Persists, then sends within the deadline or starts the uploader (module docs).
+    pub(crate) fn finish(&self) -> Result<(), TelemetryError> {
+        if !self.is_enabled() {
+            return Ok(());
+        }
+        let start = Instant::now();
+        let spool = self.inner.delivery.spool.clone();
+        let plan = spool.as_deref().map(|spool| self.exit_plan(spool));
+        // Without a spool every sink is written directly by the worker: writing them
+        // out is all there is to do, local or not.
+        let send_now = plan.is_none_or(|p| p.send_now);
+        let mut result = Ok(());
+        if self.inner.worker_started.load(Ordering::Acquire) {
+            let queue = &self.inner.queue;
+            let generation = queue.request_flush(send_now);
+            let limit = self.persist_limit();
+            if spool.is_none() {
+                // The worker's writes are the whole delivery.
+                result = queue.wait_flushed(generation, limit);
+            } else if !queue.wait_persisted(generation, limit) {
+                result = Err(TelemetryError::Timeout { deadline: limit });
+            } else if send_now {
+                let left = self.deadline().saturating_sub(start.elapsed());
+                result = queue.wait_flushed(generation, left);
+            }
+        }
+        if let (Some(spool), Some(plan)) = (&spool, plan) {
+            // A send cut short by the exit: the batch goes back at once, for the
+            // uploader or the next run.
+            spool.release_own();
+            if plan.spawn {
+                self.start_uploader(spool);
+            }
+        }
+        result
+    }
+
+    /// The wait for the local writes: the deadline, or [`PERSIST_LIMIT`] if longer,
+    /// unless a sink the worker writes directly may be remote (at-most-once delivery
+    /// to a network sink): then the deadline alone.
+    fn persist_limit(&self) -> Duration {
+        let direct_local = self
+            .inner
+            .delivery
+            .direct
+            .as_ref()
+            .is_none_or(|sink| sink.is_local());
+        if direct_local {
+            self.deadline().max(PERSIST_LIMIT)
+        } else {
+            self.deadline()
+        }
+    }
+
+    /// Whether this exit sends within its deadline, and whether it starts the uploader.
+    fn exit_plan(&self, spool: &Spool) -> ExitPlan {
+        let in_process = ExitPlan {
+            send_now: true,
+            spawn: false,
+        };
+        if self.inner.send_mode == SendMode::AtExit {
+            return in_process;
+        }
+        // No uploader in CI (an explicit `<TOOL>_TELEMETRY=1` there still collects:
+        // the run sends its own events, as no later run will) nor under a veto that a
+        // policy set in code overrode.
+        if self.inner.ci || self.decision().env_veto.is_some() {
+            return in_process;
+        }
+        let Some(dir) = spool.checked_dir() else {
+            // Nothing spooled yet (the directory is made with the first batch).
+            return ExitPlan {
+                send_now: false,
+                spawn: true,
+            };
+        };
+        match uploader::plan(&dir, self.inner.upload.interval) {
+            Plan::Detached { due } => ExitPlan {
+                send_now: false,
+                spawn: due,
+            },
+            Plan::Broken { due } => {
+                tracing::debug!(
+                    "telemetry: the last uploader never reached `telemetry::init` (is it called \
+                     before the arguments are parsed?); sending within the exit deadline"
+                );
+                ExitPlan {
+                    send_now: true,
+                    spawn: due,
+                }
+            }
+        }
+    }
+
+    /// Starts the uploader if the spool holds batches it may send now and no other
+    /// uploader runs.
+    fn start_uploader(&self, spool: &Arc<Spool>) {
+        let Some(dir) = spool.checked_dir() else {
+            return;
+        };
+        if !spool.has_waiting() || spool.held_until().is_some() {
+            return;
+        }
+        let Some(lock) = UploadLock::try_acquire(&dir) else {
+            return;
+        };
+        uploader::mark(&dir, Stamp::Started);
+        if let Err(e) = uploader::spawn(self.tool(), lock) {
+            tracing::debug!(error = %e, "telemetry: could not start the uploader");
+        }
+    }
+
+    /// This process is the uploader (`init` saw the marker): sends the spool, oldest
+    /// first, for at most the time limit, and ends the process. Never returns to the
+    /// tool's code.
+    pub(crate) fn run_as_uploader(&self) -> ! {
+        self.upload_once();
+        std::process::exit(0)
+    }
+
+    fn upload_once(&self) {
+        if !self.is_enabled() || self.inner.ci || self.decision().env_veto.is_some() {
+            return;
+        }
+        let Some(spool) = self.inner.delivery.spool.clone() else {
+            return;
+        };
+        let Some(dir) = spool.checked_dir() else {
+            return;
+        };
+        let Some(lock) = uploader::held_by_parent(&dir).or_else(|| {
+            let until = Instant::now() + LOCK_HANDOVER;
+            loop {
+                match UploadLock::try_acquire(&dir) {
+                    Some(lock) => break Some(lock),
+                    None if Instant::now() < until => {
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    None => break None,
+                }
+            }
+        }) else {
+            return;
+        };
+        uploader::mark(&dir, Stamp::Ran);
+        let limit = self.inner.upload.time_limit;
+        let watchdog_spool = Arc::clone(&spool);
+        let watchdog = std::thread::Builder::new()
+            .name("telemetry-upload-limit".into())
+            .spawn(move || {
+                std::thread::sleep(limit);
+                watchdog_spool.release_own();
+                std::process::exit(0);
+            });
+        if watchdog.is_err() {
+            // Without the time limit, no upload.
+            return;
+        }
+        if let Err(e) = self.ensure_worker() {
+            tracing::debug!(error = %e, "telemetry: uploader could not start");
+            return;
+        }
+        let queue = &self.inner.queue;
+        let generation = queue.request_flush(true);
+        if let Err(e) = queue.wait_flushed(generation, limit) {
+            tracing::debug!(error = %e, "telemetry: upload incomplete");
+        }
+        spool.release_own();
+        drop(lock);
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ExitPlan {
+    send_now: bool,
+    spawn: bool,
+}

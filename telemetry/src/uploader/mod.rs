@@ -1,0 +1,91 @@
+//! The detached uploader: how a short-lived tool's events leave the machine without
+//! a network request on its exit path.
+//!
+//! At exit the context only *persists* (everything accepted is synced to the spool).
+//! Then, at most once per interval and only when the spool holds batches, consent
+//! stands and no CI service or `DO_NOT_TRACK` is in the environment, it starts the
+//! tool's own executable again as the uploader:
+//!
+//! ```text
+//! <current exe> --telemetry-uploader        with <TOOL>_TELEMETRY_UPLOADER=1
+//! ```
+//!
+//! - detached: its own process group (Unix) or no console window (Windows), standard
+//!   output and error to the null device, so it never writes to the user's terminal;
+//! - single instance: the parent takes the lock (`<spool>/upload.lock`, an advisory
+//!   `flock`) *before* it spawns, and hands the locked file to the child as its
+//!   standard input, so the lock passes from parent to child with no gap; a run that
+//!   finds it taken spawns nothing;
+//! - bounded: the child exits after its time limit (30 s by default) whatever it is
+//!   doing, releasing the batches it had claimed;
+//! - no zombie: the parent reaps it from a thread if it outlives it; otherwise the
+//!   system does.
+//!
+//! The child is recognised by [`crate::init`] (both the argument and the variable must
+//! be present), which replays the spool oldest first and exits without returning to
+//! the tool's `main`: the tool must therefore call `init` before it parses its
+//! arguments or does any work. If it does not (the child fails to parse the unknown
+//! argument and exits), the parent notices that the uploader it started never reached
+//! `init` (`upload-ran` older than `upload-started`) and falls back to sending within
+//! the exit deadline, and `telemetry status` says why.
+
+mod lock;
+mod spawn;
+mod stamps;
+
+use std::path::Path;
+use std::time::Duration;
+
+pub(crate) use lock::{UploadLock, held_by_parent};
+pub(crate) use spawn::spawn;
+pub(crate) use stamps::{Stamp, mark, read};
+
+/// The argument the uploader is started with (also what `ps` shows).
+pub const UPLOADER_ARG: &str = "--telemetry-uploader";
+
+/// Default: the least time between two uploaders of one tool.
+pub const DEFAULT_UPLOAD_INTERVAL: Duration = Duration::from_secs(10 * 60);
+/// Default: the longest an uploader runs.
+pub const DEFAULT_UPLOAD_TIME_LIMIT: Duration = Duration::from_secs(30);
+
+/// An uploader that was started this long ago and never reached `init` counts as
+/// broken (see the module docs).
+pub(crate) const START_GRACE: Duration = Duration::from_secs(10);
+
+/// The variable that marks the uploader: `<TOOL>_TELEMETRY_UPLOADER`.
+pub(crate) fn marker_var(tool: &str) -> String {
+    format!("{}_TELEMETRY_UPLOADER", crate::layout::env_prefix(tool))
+}
+
+/// Whether this process was started as `tool`'s uploader: both the argument and the
+/// variable are there.
+pub(crate) fn is_this_process(tool: &str) -> bool {
+    std::env::var_os(marker_var(tool)).is_some_and(|v| v == "1")
+        && std::env::args_os()
+            .nth(1)
+            .is_some_and(|a| a == UPLOADER_ARG)
+}
+
+/// What the parent should do about delivery at exit, from the stamps in `spool_dir`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Plan {
+    /// An uploader ran (or none was started yet): start one if due.
+    Detached { due: bool },
+    /// The last uploader started never reached `init`: send within the exit deadline
+    /// (and try an uploader again when due).
+    Broken { due: bool },
+}
+
+/// Reads the stamps in `spool_dir` and decides.
+pub(crate) fn plan(spool_dir: &Path, interval: Duration) -> Plan {
+    let started = read(spool_dir, Stamp::Started);
+    let ran = read(spool_dir, Stamp::Ran);
+    let now = std::time::SystemTime::now();
+    let age = |t: std::time::SystemTime| now.duration_since(t).unwrap_or(Duration::ZERO);
+    // A start in the future (a clock set back) counts as long ago.
+    let due = started.is_none_or(|s| now.duration_since(s).map_or(true, |a| a >= interval));
+    match started {
+        Some(s) if ran.is_none_or(|r| r < s) && age(s) >= START_GRACE => Plan::Broken { due },
+        _ => Plan::Detached { due },
+    }
+}

@@ -1,0 +1,43 @@
+//! Starting the uploader: the tool's own executable, detached, silent, and reaped.
+
+use std::process::{Command, Stdio};
+
+use super::{UPLOADER_ARG, UploadLock, marker_var};
+
+/// Starts `tool`'s uploader holding `lock` (its standard input). The child is reaped
+/// by a thread of this process if it ends first; otherwise the system reaps it.
+pub(crate) fn spawn(tool: &str, lock: UploadLock) -> std::io::Result<()> {
+    let exe = std::env::current_exe()?;
+    let mut command = Command::new(exe);
+    command
+        .arg(UPLOADER_ARG)
+        .env(marker_var(tool), "1")
+        .stdin(Stdio::from(lock.into_file()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // Its own process group: a Ctrl-C at the terminal is for the tool, not for a
+        // background upload that is bounded anyway.
+        command.process_group(0);
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::process::CommandExt;
+        const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
+        const CREATE_NO_WINDOW: u32 = 0x0800_0000;
+        command.creation_flags(CREATE_NEW_PROCESS_GROUP | CREATE_NO_WINDOW);
+    }
+    let mut child = command.spawn()?;
+    // Not joined: the process exits without waiting for it.
+    let reaper = std::thread::Builder::new()
+        .name("telemetry-reaper".into())
+        .spawn(move || {
+            let _ = child.wait();
+        });
+    if let Err(e) = reaper {
+        tracing::debug!(error = %e, "telemetry: uploader left for the system to reap");
+    }
+    Ok(())
+}

@@ -1,0 +1,53 @@
+//! The uploader's time stamps in the spool directory: the modification times of two
+//! small files, `upload-started` (set by the parent when it spawns one) and
+//! `upload-ran` (set by the child when it reaches `init`).
+
+use std::path::Path;
+use std::time::SystemTime;
+
+use crate::pipeline::{UPLOAD_RAN_FILE, UPLOAD_STARTED_FILE};
+use crate::util::fs::{self as fsutil, DirLink};
+
+/// Which stamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stamp {
+    Started,
+    Ran,
+}
+
+impl Stamp {
+    fn file(self) -> &'static str {
+        match self {
+            Self::Started => UPLOAD_STARTED_FILE,
+            Self::Ran => UPLOAD_RAN_FILE,
+        }
+    }
+}
+
+/// When `stamp` was last set, if it was (and the file passes the trust rules).
+pub(crate) fn read(spool_dir: &Path, stamp: Stamp) -> Option<SystemTime> {
+    let path = spool_dir.join(stamp.file());
+    fsutil::inspect_file(&path, DirLink::Refused, fsutil::Strictness::Trusted)
+        .is_none()
+        .then(|| {
+            std::fs::symlink_metadata(&path)
+                .and_then(|m| m.modified())
+                .ok()
+        })
+        .flatten()
+}
+
+/// Sets `stamp` to now (its content says what it is, for a reader of the directory).
+pub(crate) fn mark(spool_dir: &Path, stamp: Stamp) {
+    let text = match stamp {
+        Stamp::Started => "the time this file was modified: the last uploader was started\n",
+        Stamp::Ran => "the time this file was modified: the last uploader reached init\n",
+    };
+    if let Err(e) = fsutil::atomic_write(
+        &spool_dir.join(stamp.file()),
+        text.as_bytes(),
+        DirLink::Refused,
+    ) {
+        tracing::debug!(error = %e, "telemetry: could not record the uploader's time");
+    }
+}
