@@ -128,17 +128,34 @@ to improve the tool. `demo telemetry schema` lists every event it can send.";
 /// file; events kept in the local log (and sent to `DEMO_TELEMETRY_ENDPOINT` when the
 /// demo is built with the `http` feature).
 fn telemetry_context(consent: Consent) -> Option<TelemetryContext> {
-    let builder = TelemetryContext::builder()
+    // Knobs for trying the delivery settings (the tests and `bench/exit.sh` use
+    // them); a real tool fixes these in code.
+    let millis = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(Duration::from_millis)
+    };
+    let mut builder = TelemetryContext::builder()
         .tool(telemetry::tool!("demo", env!("CARGO_PKG_VERSION")))
         .salt("demo-telemetry-v1")
         .local_log()
-        .deadline(Duration::from_millis(100))
+        .deadline(millis("DEMO_DEADLINE_MS").unwrap_or(Duration::from_millis(100)))
         .consent(match consent {
             Consent::OptIn => ConsentMode::OptIn,
             Consent::OptOut => ConsentMode::OptOut {
                 notice: NOTICE.into(),
             },
         });
+    if let Some(interval) = millis("DEMO_UPLOAD_INTERVAL_MS") {
+        builder = builder.upload_interval(interval);
+    }
+    if let Some(limit) = millis("DEMO_UPLOAD_LIMIT_MS") {
+        builder = builder.upload_time_limit(limit);
+    }
+    if std::env::var_os("DEMO_SEND_AT_EXIT").is_some() {
+        builder = builder.send_mode(telemetry::SendMode::AtExit);
+    }
     #[cfg(feature = "http")]
     let builder = match std::env::var("DEMO_TELEMETRY_ENDPOINT") {
         Ok(url) if !url.is_empty() => {

@@ -340,7 +340,7 @@ fn opt_out_notice_shows_once_on_a_terminal_and_that_run_sends_nothing() {
     );
 
     // And piped runs of the same install now record too, without any prompt.
-    demo(home.path(), &args, &[]);
+    demo(home.path(), &args, &opt_out);
     assert_eq!(recorded(home.path()).len(), 2);
 }
 

@@ -20,10 +20,20 @@ use telemetry::{CollectionPolicy, Event, TelemetryContext};
 use telemetry_tests::command_in_home;
 
 fn demo(home: &Path, args: &[&str], endpoint: &str) -> (Output, Duration) {
+    demo_with(home, args, endpoint, &[])
+}
+
+fn demo_with(
+    home: &Path,
+    args: &[&str],
+    endpoint: &str,
+    env: &[(&str, &str)],
+) -> (Output, Duration) {
     let mut cmd = command_in_home(env!("CARGO_BIN_EXE_demo"), home);
     cmd.args(args)
         .env("DEMO_TELEMETRY", "1")
-        .env("DEMO_TELEMETRY_ENDPOINT", endpoint);
+        .env("DEMO_TELEMETRY_ENDPOINT", endpoint)
+        .envs(env.iter().copied());
     let started = Instant::now();
     let out = cmd.output().unwrap();
     (out, started.elapsed())
@@ -34,29 +44,54 @@ fn demo_spool(home: &Path) -> PathBuf {
 }
 
 #[test]
-fn against_a_black_hole_the_tool_exits_on_time_and_a_later_run_delivers() {
+fn against_a_black_hole_the_tool_exits_on_time_and_the_uploader_delivers_later() {
     let home = tempfile::tempdir().unwrap();
     let hole = BlackHole::start();
-    let (out, took) = demo(home.path(), &["build"], &hole.url("/v1/events"));
+    let knobs = [("DEMO_UPLOAD_INTERVAL_MS", "0"), ("DEMO_UPLOAD_LIMIT_MS", "1500")];
+    let (out, took) = demo_with(home.path(), &["build"], &hole.url("/v1/events"), &knobs);
     assert!(out.status.success(), "{out:?}");
     assert!(out.stdout.is_empty());
-    // Deadline 100 ms; the margin covers process start-up on a loaded machine.
+    // No network on the exit path; the margin covers process start-up on a loaded
+    // machine.
     assert!(took < Duration::from_secs(3), "exit took {took:?}");
     let left = spooled(&demo_spool(home.path()));
     assert_eq!(left.len(), 1, "the event waits on disk");
     assert_eq!(left[0].name, "cmd.build");
+    // The uploader the run started tries the black hole until its time limit.
+    wait_for_no_uploader(&demo_spool(home.path()));
+    assert_eq!(spooled(&demo_spool(home.path())).len(), 1, "still kept");
 
     let server = Server::start(Reply::Status(200));
-    let mut runs = 0;
-    while runs < 3 && !server.accepted_ids().contains(&left[0].event_id) {
-        let (out, _) = demo(home.path(), &["test"], &server.url("/v1/events"));
-        assert!(out.status.success());
-        runs += 1;
+    let (out, _) = demo_with(home.path(), &["test"], &server.url("/v1/events"), &knobs);
+    assert!(out.status.success());
+    let until = Instant::now() + Duration::from_secs(20);
+    while server.accepted_ids().len() < 2 && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
     }
+    let ids = server.accepted_ids();
     assert!(
-        server.accepted_ids().contains(&left[0].event_id),
-        "the spooled event was delivered with its event_id by a later run"
+        ids.contains(&left[0].event_id),
+        "the spooled event was delivered with its event_id by the next uploader: {ids:?}"
     );
+    assert_eq!(ids.len(), 2, "and the new run's event, each once");
+    wait_for_no_uploader(&demo_spool(home.path()));
+    assert!(spooled(&demo_spool(home.path())).is_empty());
+}
+
+/// Waits (bounded) until no process holds the uploader's lock in `spool`.
+fn wait_for_no_uploader(spool: &Path) {
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        let free = std::fs::OpenOptions::new()
+            .write(true)
+            .open(spool.join("upload.lock"))
+            .map_or(true, |f| f.try_lock().is_ok());
+        if free {
+            return;
+        }
+        assert!(Instant::now() < until, "an uploader outlived its time limit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 #[test]

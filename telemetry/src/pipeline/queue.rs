@@ -282,13 +282,7 @@ impl Queue {
                 .0;
             st.lingering = false;
         }
-        // A flush takes everything at once: at an exit the worker must write all that is
-        // queued, whatever the batch size, in one file and one sync.
-        let n = if st.flush_requested > st.persisted {
-            st.items.len()
-        } else {
-            st.items.len().min(self.batch_size)
-        };
+        let n = st.items.len().min(self.batch_size);
         let batch = st.items.drain(..n).collect();
         // A flush completes once everything queued before it was taken.
         let complete_flush = if st.items.is_empty() && st.flush_requested > st.persisted {

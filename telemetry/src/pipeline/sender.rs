@@ -301,6 +301,9 @@ impl SenderLoop<'_> {
             }
             let held = self.held_for();
             if !held.is_zero() {
+                // The next flush says why nothing was sent.
+                let error = self.held_error(held);
+                self.report(error);
                 return Pass::Deferred(Instant::now() + held);
             }
             let epoch = self.queue.epoch();
