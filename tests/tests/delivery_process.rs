@@ -47,7 +47,10 @@ fn demo_spool(home: &Path) -> PathBuf {
 fn against_a_black_hole_the_tool_exits_on_time_and_the_uploader_delivers_later() {
     let home = tempfile::tempdir().unwrap();
     let hole = BlackHole::start();
-    let knobs = [("DEMO_UPLOAD_INTERVAL_MS", "0"), ("DEMO_UPLOAD_LIMIT_MS", "1500")];
+    let knobs = [
+        ("DEMO_UPLOAD_INTERVAL_MS", "0"),
+        ("DEMO_UPLOAD_LIMIT_MS", "1500"),
+    ];
     let (out, took) = demo_with(home.path(), &["build"], &hole.url("/v1/events"), &knobs);
     assert!(out.status.success(), "{out:?}");
     assert!(out.stdout.is_empty());
@@ -89,7 +92,10 @@ fn wait_for_no_uploader(spool: &Path) {
         if free {
             return;
         }
-        assert!(Instant::now() < until, "an uploader outlived its time limit");
+        assert!(
+            Instant::now() < until,
+            "an uploader outlived its time limit"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }

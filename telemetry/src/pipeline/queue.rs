@@ -194,6 +194,11 @@ impl Queue {
         switch::set(generation != 0 && st.accepting);
     }
 
+    /// The largest batch handed to a sink at once.
+    pub(crate) fn batch_size(&self) -> usize {
+        self.batch_size
+    }
+
     /// Events dropped because the queue was full.
     pub(crate) fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)

@@ -65,6 +65,14 @@ enum Sent {
     Purged,
 }
 
+/// Batch files claimed together for one request.
+struct Gathered {
+    claimed: Vec<Claimed>,
+    events: Vec<Event>,
+    /// How many of the events earlier runs (or other processes) wrote.
+    replayed: usize,
+}
+
 /// How a replay pass ended.
 enum Pass {
     /// Nothing left to take.
@@ -114,13 +122,7 @@ struct SenderLoop<'a> {
 }
 
 impl SenderLoop<'_> {
-    fn send(
-        &mut self,
-        claimed: Option<&Claimed>,
-        events: &[Event],
-        epoch: u64,
-        replay: bool,
-    ) -> Sent {
+    fn send(&mut self, claimed: &[Claimed], events: &[Event], epoch: u64, replayed: usize) -> Sent {
         let spool = self.delivery.spool.as_deref();
         let n = events.len();
         let mut attempt = 0;
@@ -154,10 +156,10 @@ impl SenderLoop<'_> {
                     return self.purged(claimed);
                 }
             }
-            if let (Some(spool), Some(claimed)) = (spool, claimed)
+            if let Some(spool) = spool
                 && attempt > 1
             {
-                spool.touch(claimed);
+                claimed.iter().for_each(|c| spool.touch(c));
             }
             let queue = self.queue;
             let (runtime, sink) = (&self.runtime, self.sink);
@@ -168,21 +170,19 @@ impl SenderLoop<'_> {
             let error = match result {
                 None => return self.purged(claimed),
                 Some(Ok(())) => {
-                    if let (Some(spool), Some(claimed)) = (spool, claimed) {
-                        spool.ack(claimed);
+                    if let Some(spool) = spool {
+                        claimed.iter().for_each(|c| spool.ack(c));
                     }
                     self.queue.record_delivery(n, 0);
-                    if replay {
-                        Counters::add(&self.delivery.counters.replayed, n as u64);
-                    }
+                    Counters::add(&self.delivery.counters.replayed, replayed as u64);
                     return Sent::Delivered;
                 }
                 Some(Err(e)) => e,
             };
             tracing::debug!(error = %error, events = n, attempt, "telemetry: send failed");
             if !error.is_retryable() {
-                if let (Some(spool), Some(claimed)) = (spool, claimed) {
-                    spool.ack(claimed);
+                if let Some(spool) = spool {
+                    claimed.iter().for_each(|c| spool.ack(c));
                 }
                 self.queue.record_delivery(0, n);
                 self.report(error);
@@ -213,9 +213,9 @@ impl SenderLoop<'_> {
 
     /// Leaves the batch in the spool for a later attempt (by replay, or a later run);
     /// `error` (why it was not delivered now) goes to the next flush.
-    fn defer(&mut self, claimed: Option<&Claimed>, n: usize, error: TelemetryError) -> Sent {
-        match (self.delivery.spool.as_deref(), claimed) {
-            (Some(spool), Some(claimed)) => spool.release(claimed),
+    fn defer(&mut self, claimed: &[Claimed], n: usize, error: TelemetryError) -> Sent {
+        match self.delivery.spool.as_deref() {
+            Some(spool) if !claimed.is_empty() => claimed.iter().for_each(|c| spool.release(c)),
             // Not journaled (the spool write failed): it is lost.
             _ => self.queue.record_delivery(0, n),
         }
@@ -272,19 +272,55 @@ impl SenderLoop<'_> {
 
     /// Consent was withdrawn: the purge deletes (and counts) the spool files itself;
     /// this batch is simply not sent.
-    fn purged(&self, _claimed: Option<&Claimed>) -> Sent {
+    fn purged(&self, _claimed: &[Claimed]) -> Sent {
         Sent::Purged
     }
 
     /// Consent was withdrawn by another process (its `disable` purged the spool, maybe
     /// before this claim was made): the batch is deleted unsent, as the purge would
     /// have, and counted.
-    fn withdrawn(&self, claimed: Option<&Claimed>, n: usize) -> Sent {
-        if let (Some(spool), Some(claimed)) = (self.delivery.spool.as_deref(), claimed) {
-            spool.ack(claimed);
+    fn withdrawn(&self, claimed: &[Claimed], n: usize) -> Sent {
+        if let Some(spool) = self.delivery.spool.as_deref() {
+            claimed.iter().for_each(|c| spool.ack(c));
         }
         Counters::add(&self.delivery.counters.purged, n as u64);
         Sent::Purged
+    }
+
+    /// Claims the oldest waiting files, as many as fit in one batch (at least one),
+    /// and reads them: the uploader after many short runs sends a few requests, not
+    /// one per run. Empty or unreadable files are deleted on the way. `None` when
+    /// nothing waits.
+    fn gather(&self, spool: &Spool) -> Option<Gathered> {
+        let limit = self.queue.batch_size();
+        let mut claimed = Vec::new();
+        let mut events = Vec::new();
+        let mut replayed = 0;
+        while events.len() < limit {
+            let Some(next) = spool.claim_next() else {
+                break;
+            };
+            let more = spool.read(&next);
+            if more.is_empty() {
+                spool.ack(&next);
+                continue;
+            }
+            if !events.is_empty() && events.len() + more.len() > limit {
+                // Its turn comes first in the next request.
+                spool.release(&next);
+                break;
+            }
+            if !spool.wrote(&next) {
+                replayed += more.len();
+            }
+            events.extend(more);
+            claimed.push(next);
+        }
+        (!claimed.is_empty()).then_some(Gathered {
+            claimed,
+            events,
+            replayed,
+        })
     }
 
     /// Sends the spool's waiting files, oldest first, until none is left or one fails
@@ -307,20 +343,19 @@ impl SenderLoop<'_> {
                 return Pass::Deferred(Instant::now() + held);
             }
             let epoch = self.queue.epoch();
-            let Some(claimed) = spool.claim_next() else {
+            let Some(Gathered {
+                claimed,
+                events,
+                replayed,
+            }) = self.gather(&spool)
+            else {
                 return Pass::Drained;
             };
             if self.queue.epoch() != epoch {
-                spool.ack(&claimed);
+                claimed.iter().for_each(|c| spool.ack(c));
                 return Pass::Deferred(Instant::now() + REPLAY_PAUSE);
             }
-            let events = spool.read(&claimed);
-            if events.is_empty() {
-                spool.ack(&claimed);
-                continue;
-            }
-            let earlier_run = !spool.wrote(&claimed);
-            match self.send(Some(&claimed), &events, epoch, earlier_run) {
+            match self.send(&claimed, &events, epoch, replayed) {
                 Sent::Delivered | Sent::Refused => {}
                 Sent::Deferred | Sent::Purged => {
                     let pause = REPLAY_PAUSE.max(self.held_for());
@@ -369,7 +404,7 @@ fn run(queue: &Queue, delivery: &Delivery, jobs: &Receiver<Job>) {
             Ok(Job::Wake) => Instant::now() >= not_before,
             Ok(Job::Batch { events, epoch }) => {
                 if queue.epoch() == epoch {
-                    sender.send(None, &events, epoch, false);
+                    sender.send(&[], &events, epoch, 0);
                 }
                 false
             }
