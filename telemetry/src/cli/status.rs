@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::consent::{ConfigState, ConsentMode, DecisionSource};
 use crate::context::TelemetryContext;
 use crate::error::TelemetryError;
-use crate::pipeline::DeliveryMode;
+use crate::pipeline::{DeliveryMode, SendMode};
 
 /// What `telemetry status --json` prints.
 ///
@@ -65,6 +65,17 @@ pub struct Status {
     pub delivery_mode: &'static str,
     /// The spool directory, in at-least-once mode.
     pub spool_dir: Option<String>,
+    /// `background` (the exit only persists; a detached uploader sends) or `at_exit`
+    /// (sent within the exit deadline).
+    pub send_mode: &'static str,
+    /// When the last detached uploader was started (RFC 3339), if one was.
+    pub uploader_started: Option<String>,
+    /// When the last detached uploader began to upload (RFC 3339), if one did.
+    pub uploader_ran: Option<String>,
+    /// The last uploader started never began: the tool probably parses its arguments
+    /// before calling `telemetry::init`; until that is fixed, each exit sends within
+    /// its deadline.
+    pub uploader_broken: bool,
     /// Events waiting in memory.
     pub queued_events: usize,
     /// Events waiting in the spool (from this and earlier runs).
@@ -183,6 +194,8 @@ impl Status {
         };
         let display = |p: Option<&std::path::Path>| p.map(|p| p.display().to_string());
         let stats = ctx.stats();
+        let uploader = ctx.uploader_state();
+        let time = |t: Option<std::time::SystemTime>| t.map(crate::util::time::rfc3339_millis);
         Self {
             tool: ctx.tool().to_owned(),
             tool_version: ctx.tool_version().to_owned(),
@@ -217,6 +230,13 @@ impl Status {
                 DeliveryMode::AtMostOnce => "at_most_once",
             },
             spool_dir: display(ctx.spool_dir()),
+            send_mode: match ctx.send_mode() {
+                SendMode::AtExit => "at_exit",
+                _ => "background",
+            },
+            uploader_started: time(uploader.and_then(|u| u.started)),
+            uploader_ran: time(uploader.and_then(|u| u.ran)),
+            uploader_broken: uploader.is_some_and(|u| u.broken),
             queued_events: stats.queued,
             spooled_events: stats.spooled_events,
             spooled_files: stats.spooled_files,
@@ -331,6 +351,21 @@ fn human(s: &Status) -> String {
                 .unwrap_or_default()
         ),
         format!(
+            "sending:      {}{}",
+            if s.send_mode == "at_exit" {
+                "within the exit deadline"
+            } else {
+                "in the background (detached uploader)"
+            },
+            match (&s.uploader_started, &s.uploader_ran) {
+                (None, _) => String::new(),
+                (Some(started), ran) => format!(
+                    "; last uploader started {started}, last upload {}",
+                    ran.as_deref().unwrap_or("never")
+                ),
+            }
+        ),
+        format!(
             "modes:        show={} dry_run={} local_only={}",
             s.show, s.dry_run, s.local_only
         ),
@@ -341,6 +376,13 @@ fn human(s: &Status) -> String {
             .map(|r| format!("refused:      {} {} {}", r.what, r.path, r.reason)),
     );
     lines.extend(s.warnings.iter().map(|w| format!("warning:      {w}")));
+    if s.uploader_broken {
+        lines.push(
+            "warning:      the last uploader never started uploading: call `telemetry::init` \
+             before parsing arguments; until then each exit sends within its deadline"
+                .to_owned(),
+        );
+    }
     let mut text = lines.join("\n");
     text.push('\n');
     text

@@ -199,6 +199,43 @@ impl TelemetryContext {
     }
 }
 
+/// What the spool's stamps say about the detached uploader (for `telemetry status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct UploaderState {
+    /// When one was last started by an exit.
+    pub(crate) started: Option<std::time::SystemTime>,
+    /// When one last reached `init` and began to upload.
+    pub(crate) ran: Option<std::time::SystemTime>,
+    /// The last one started never reached `init`: the exit sends within its deadline.
+    pub(crate) broken: bool,
+}
+
+impl TelemetryContext {
+    /// When sends happen (see [`SendMode`]).
+    ///
+    /// ```
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink).build().unwrap();
+    /// assert_eq!(ctx.send_mode(), telemetry::SendMode::Background);
+    /// ```
+    pub fn send_mode(&self) -> SendMode {
+        self.inner.send_mode
+    }
+
+    /// The uploader's stamps, when this context has a spool directory (reads two
+    /// files' times; writes nothing).
+    pub(crate) fn uploader_state(&self) -> Option<UploaderState> {
+        let dir = self.inner.delivery.spool.as_deref()?.checked_dir()?;
+        Some(UploaderState {
+            started: uploader::read(&dir, Stamp::Started),
+            ran: uploader::read(&dir, Stamp::Ran),
+            broken: matches!(
+                uploader::plan(&dir, self.inner.upload.interval),
+                Plan::Broken { .. }
+            ),
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct ExitPlan {
     send_now: bool,

@@ -421,3 +421,65 @@ impl Queue {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::EventSpec;
+    use crate::pipeline::Captures;
+    use crate::value::AttrValue;
+
+    const NO_ATTRS: &[(&str, AttrValue)] = &[];
+    static SPEC: EventSpec = EventSpec::new("test.queue", NO_ATTRS, &[], "queue::tests");
+
+    fn queue_with(n: usize, batch: usize) -> Queue {
+        let q = Queue::new(100, batch, true);
+        for _ in 0..n {
+            q.push(Pending::point(&SPEC, Captures::from_values([])))
+                .unwrap();
+        }
+        q
+    }
+
+    #[test]
+    fn a_persist_completes_without_waiting_for_delivery() {
+        let q = queue_with(3, 10);
+        let generation = q.request_flush(false);
+        let take = q.take(Duration::from_secs(5));
+        assert_eq!(take.batch.len(), 3);
+        assert_eq!(take.complete_flush, generation);
+        assert!(!take.deliver, "nobody asked to deliver");
+        assert!(!q.wait_persisted(generation, Duration::ZERO));
+        q.mark_persisted(generation);
+        assert!(q.wait_persisted(generation, Duration::ZERO));
+        assert!(q.flush_deadline().is_none(), "no deliver flush outstanding");
+    }
+
+    #[test]
+    fn a_deliver_flush_is_done_only_when_completed() {
+        let q = queue_with(1, 10);
+        let generation = q.request_flush(true);
+        let take = q.take(Duration::from_secs(5));
+        assert!(take.deliver);
+        q.mark_persisted(generation);
+        assert!(matches!(
+            q.wait_flushed(generation, Duration::from_millis(1)),
+            Err(TelemetryError::Timeout { .. })
+        ));
+        q.complete_flush(generation, Vec::new());
+        q.wait_flushed(generation, Duration::ZERO).unwrap();
+    }
+
+    #[test]
+    fn a_flush_still_hands_over_at_most_one_batch_at_a_time() {
+        let q = queue_with(25, 10);
+        let generation = q.request_flush(false);
+        let sizes: Vec<_> = (0..3)
+            .map(|_| {
+                let take = q.take(Duration::from_secs(5));
+                (take.batch.len(), take.complete_flush)
+            })
+            .collect();
+        assert_eq!(sizes, [(10, 0), (10, 0), (5, generation)]);
+    }
+}

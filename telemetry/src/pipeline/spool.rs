@@ -779,6 +779,28 @@ mod tests {
         assert!(!data.join(SPOOL_DIR).exists());
     }
 
+    #[test]
+    fn at_exit_this_processs_claims_go_back_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = spool(dir.path(), 100);
+        assert!(!s.has_waiting(), "nothing yet");
+        let a = s.write_claimed(&events(2)).unwrap();
+        let b = s.write_claimed(&events(1)).unwrap();
+        assert!(s.wrote(&a));
+        assert!(!s.has_waiting(), "our own live claims are not takeable");
+        s.release_own();
+        assert!(!a.path.exists() && !b.path.exists());
+        assert!(s.has_waiting());
+        let mut names: Vec<String> = fs::read_dir(s.dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names.len(), 2);
+        assert!(names.iter().all(|n| n.ends_with(READY_SUFFIX)), "{names:?}");
+        assert_eq!(s.scan().events, 3, "nothing lost on the way");
+    }
+
     #[cfg(unix)]
     #[test]
     fn a_pause_someone_else_could_have_written_is_ignored() {

@@ -89,3 +89,102 @@ pub(crate) fn plan(spool_dir: &Path, interval: Duration) -> Plan {
         _ => Plan::Detached { due },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::SystemTime;
+
+    fn set(dir: &Path, stamp: Stamp, ago: Duration) {
+        mark(dir, stamp);
+        let file = match stamp {
+            Stamp::Started => crate::pipeline::UPLOAD_STARTED_FILE,
+            Stamp::Ran => crate::pipeline::UPLOAD_RAN_FILE,
+        };
+        std::fs::File::options()
+            .write(true)
+            .open(dir.join(file))
+            .unwrap()
+            .set_modified(SystemTime::now() - ago)
+            .unwrap();
+    }
+
+    const INTERVAL: Duration = Duration::from_secs(600);
+
+    #[test]
+    fn the_first_uploader_is_due_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(plan(dir.path(), INTERVAL), Plan::Detached { due: true });
+    }
+
+    #[test]
+    fn one_per_interval() {
+        let dir = tempfile::tempdir().unwrap();
+        set(dir.path(), Stamp::Started, Duration::from_secs(60));
+        set(dir.path(), Stamp::Ran, Duration::from_secs(59));
+        assert_eq!(plan(dir.path(), INTERVAL), Plan::Detached { due: false });
+        assert_eq!(
+            plan(dir.path(), Duration::ZERO),
+            Plan::Detached { due: true }
+        );
+        set(dir.path(), Stamp::Started, Duration::from_secs(700));
+        set(dir.path(), Stamp::Ran, Duration::from_secs(699));
+        assert_eq!(plan(dir.path(), INTERVAL), Plan::Detached { due: true });
+    }
+
+    #[test]
+    fn an_uploader_that_never_reached_init_is_broken_after_the_grace() {
+        let dir = tempfile::tempdir().unwrap();
+        set(dir.path(), Stamp::Started, Duration::from_secs(1));
+        assert_eq!(
+            plan(dir.path(), INTERVAL),
+            Plan::Detached { due: false },
+            "still starting"
+        );
+        set(
+            dir.path(),
+            Stamp::Started,
+            START_GRACE + Duration::from_secs(1),
+        );
+        assert_eq!(plan(dir.path(), INTERVAL), Plan::Broken { due: false });
+        // An older run does not count for a newer start.
+        set(dir.path(), Stamp::Ran, START_GRACE + Duration::from_secs(5));
+        assert_eq!(plan(dir.path(), INTERVAL), Plan::Broken { due: false });
+        set(dir.path(), Stamp::Ran, Duration::ZERO);
+        assert_eq!(plan(dir.path(), INTERVAL), Plan::Detached { due: false });
+    }
+
+    #[test]
+    fn a_start_in_the_future_counts_as_long_ago() {
+        let dir = tempfile::tempdir().unwrap();
+        mark(dir.path(), Stamp::Started);
+        std::fs::File::options()
+            .write(true)
+            .open(dir.path().join(crate::pipeline::UPLOAD_STARTED_FILE))
+            .unwrap()
+            .set_modified(SystemTime::now() + Duration::from_secs(3600))
+            .unwrap();
+        assert!(matches!(
+            plan(dir.path(), INTERVAL),
+            Plan::Detached { due: true }
+        ));
+    }
+
+    #[test]
+    fn one_lock_holder_at_a_time_and_released_on_drop() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = UploadLock::try_acquire(dir.path()).expect("free");
+        assert!(UploadLock::try_acquire(dir.path()).is_none(), "held");
+        drop(first);
+        assert!(UploadLock::try_acquire(dir.path()).is_some(), "released");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn standard_input_that_is_not_the_lock_is_not_taken_for_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let _lock = UploadLock::try_acquire(dir.path()).unwrap();
+        // The test harness's standard input is not this lock file.
+        assert!(held_by_parent(dir.path()).is_none());
+    }
+}
