@@ -200,6 +200,7 @@ impl TelemetryContext {
 }
 
 /// What the spool's stamps say about the detached uploader (for `telemetry status`).
+#[cfg(feature = "clap")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct UploaderState {
     /// When one was last started by an exit.
@@ -223,6 +224,7 @@ impl TelemetryContext {
 
     /// The uploader's stamps, when this context has a spool directory (reads two
     /// files' times; writes nothing).
+    #[cfg(feature = "clap")]
     pub(crate) fn uploader_state(&self) -> Option<UploaderState> {
         let dir = self.inner.delivery.spool.as_deref()?.checked_dir()?;
         Some(UploaderState {
