@@ -13,9 +13,9 @@
 //! - detached: its own process group (Unix) or no console window (Windows), standard
 //!   output and error to the null device, so it never writes to the user's terminal;
 //! - single instance: the parent takes the lock (`<spool>/upload.lock`, an advisory
-//!   `flock`) *before* it spawns, and hands the locked file to the child as its
-//!   standard input, so the lock passes from parent to child with no gap; a run that
-//!   finds it taken spawns nothing;
+//!   `flock`) *before* it spawns, and on Unix hands the locked file to the child as
+//!   its standard input, so the lock passes from parent to child with no gap; a run
+//!   that finds it taken spawns nothing (elsewhere the child takes the lock itself);
 //! - bounded: the child exits after its time limit (30 s by default) whatever it is
 //!   doing, releasing the batches it had claimed;
 //! - no zombie: the parent reaps it from a thread if it outlives it; otherwise the

@@ -12,15 +12,25 @@ pub(crate) fn spawn(tool: &str, lock: UploadLock) -> std::io::Result<()> {
     command
         .arg(UPLOADER_ARG)
         .env(marker_var(tool), "1")
-        .stdin(Stdio::from(lock.into_file()))
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
+        // `flock` belongs to the open file, which the child shares through its
+        // standard input: the lock passes to it with no gap.
+        command.stdin(Stdio::from(lock.into_file()));
         // Its own process group: a Ctrl-C at the terminal is for the tool, not for a
         // background upload that is bounded anyway.
         command.process_group(0);
+    }
+    #[cfg(not(unix))]
+    {
+        // Elsewhere a lock belongs to the handle that took it: let go, and the child
+        // takes its own (a second uploader started in that gap finds it held and
+        // exits).
+        drop(lock);
+        command.stdin(Stdio::null());
     }
     #[cfg(windows)]
     {
