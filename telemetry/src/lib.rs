@@ -11,7 +11,9 @@
 //!    sending it.
 //! 3. [`TelemetryContext::builder()`] — tool name and version, where events go
 //!    ([`sink`]: the local log, [`HttpSink`](sink::HttpSink),
-//!    [`OtlpSink`](sink::OtlpSink)) — and [`init`], whose guard delivers at exit.
+//!    [`OtlpSink`](sink::OtlpSink)) — and [`init`], first thing in `main`, whose
+//!    guard writes out what was recorded at exit (a detached uploader sends it; see
+//!    [`SendMode`]).
 //!    Consent is resolved from the environment and the user's config file
 //!    ([`consent`]).
 //! 4. [`cli::TelemetryCommand`] (feature `clap`): `mytool telemetry
@@ -31,7 +33,7 @@
 //!     .build()?;
 //! let guard = telemetry::init(ctx);
 //! telemetry::record!("update.checked", newer = true)?;
-//! drop(guard); // delivers within the deadline (100 ms by default)
+//! drop(guard); // writes out what was recorded (here: the local file)
 //! # #[cfg(feature = "collect")]
 //! assert!(std::fs::read_to_string(dir.path().join("events.jsonl")).unwrap().contains("update.checked"));
 //! # Ok::<(), telemetry::TelemetryError>(())
@@ -39,7 +41,9 @@
 //!
 //! Guarantees: recording never blocks, never panics and never prints to stdout; with
 //! collection off (compiled out or no consent) no machine id is derived, no thread is
-//! started and no file is created; the exit flush returns within its deadline. The
+//! started and no file is created; the exit writes out everything accepted (whatever
+//! its deadline) and by default opens no connection: a detached, single, time-limited
+//! uploader sends in the background. The
 //! privacy guard stops accidents and makes a deliberate way around it conspicuous (it
 //! has to name `__private`); an author who wants to leak data controls their own
 //! binary, which no library can prevent.
