@@ -261,8 +261,10 @@ impl Spool {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         let stem = format!("{nanos:020}-{}-{seq:06}", self.pid);
         let path = self.claim_path(&dir, &stem);
-        // Synced before it counts as kept: a power loss after the exit must not take
-        // back what the tool reported as persisted.
+        // Synced before it counts as kept, content and name: a power loss after the
+        // exit must not take back what the tool reported as persisted. The later
+        // rename to the ready name needs no sync: after a crash the file is found
+        // under this claim, whose owner is gone, and is taken over like any stale one.
         let written = fsutil::private_options()
             .write(true)
             .create_new(true)
@@ -270,7 +272,8 @@ impl Spool {
             .and_then(|mut file| {
                 file.write_all(&bytes)?;
                 file.sync_data()
-            });
+            })
+            .and_then(|()| fsutil::sync_dir(&dir));
         if let Err(e) = written {
             let _ = fs::remove_file(&path);
             return Err(TelemetryError::io("write a spool file", &path, e));
@@ -288,19 +291,15 @@ impl Spool {
         }
     }
 
-    /// The batch could not be delivered now: hand it back for a later attempt, by this
-    /// process or another one (the directory synced, so the ready name is durable).
+    /// The batch could not be delivered now (or was just written): hand it over for an
+    /// attempt by this process or another one.
     pub(crate) fn release(&self, claimed: &Claimed) {
         let dir = claimed.path.parent().unwrap_or(&self.dir);
         let ready = dir.join(format!("{}{READY_SUFFIX}", claimed.stem));
-        match fs::rename(&claimed.path, &ready) {
-            Ok(()) => {
-                if let Err(e) = fsutil::sync_dir(dir) {
-                    tracing::debug!(error = %e, "telemetry: could not sync the spool directory");
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => tracing::debug!(error = %e, "telemetry: could not release a spool file"),
+        if let Err(e) = fs::rename(&claimed.path, &ready)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::debug!(error = %e, "telemetry: could not release a spool file");
         }
     }
 
@@ -311,18 +310,14 @@ impl Spool {
         let Some(dir) = self.existing() else {
             return;
         };
-        let mut released = false;
         for (name, _) in self.entries(&dir) {
             if let Some(Name::Claimed { stem, pid, token }) = parse_name(&name)
                 && pid == self.pid
                 && token == self.token
             {
                 let ready = dir.join(format!("{stem}{READY_SUFFIX}"));
-                released |= fs::rename(dir.join(&name), ready).is_ok();
+                let _ = fs::rename(dir.join(&name), ready);
             }
-        }
-        if released && let Err(e) = fsutil::sync_dir(&dir) {
-            tracing::debug!(error = %e, "telemetry: could not sync the spool directory");
         }
     }
 
