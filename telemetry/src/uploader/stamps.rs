@@ -2,6 +2,7 @@
 //! small files, `upload-started` (set by the parent when it spawns one) and
 //! `upload-ran` (set by the child when it reaches `init`).
 
+use std::io::Write;
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -38,16 +39,28 @@ pub(crate) fn read(spool_dir: &Path, stamp: Stamp) -> Option<SystemTime> {
 }
 
 /// Sets `stamp` to now (its content says what it is, for a reader of the directory).
+/// Not synced: a stamp lost to a power loss only makes the next uploader come sooner.
 pub(crate) fn mark(spool_dir: &Path, stamp: Stamp) {
     let text = match stamp {
         Stamp::Started => "the time this file was modified: the last uploader was started\n",
         Stamp::Ran => "the time this file was modified: the last uploader reached init\n",
     };
-    if let Err(e) = fsutil::atomic_write(
-        &spool_dir.join(stamp.file()),
-        text.as_bytes(),
-        DirLink::Refused,
-    ) {
+    let path = spool_dir.join(stamp.file());
+    let written = fsutil::private_options()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| e.to_string())
+        .and_then(|mut file| {
+            fsutil::check_open(&file, &path, fsutil::Strictness::Trusted)
+                .map_err(|r| r.to_string())?;
+            file.set_len(0)
+                .and_then(|()| file.write_all(text.as_bytes()))
+                .and_then(|()| file.set_modified(SystemTime::now()))
+                .map_err(|e| e.to_string())
+        });
+    if let Err(e) = written {
         tracing::debug!(error = %e, "telemetry: could not record the uploader's time");
     }
 }
