@@ -639,3 +639,33 @@ fn a_custom_sinks_pause_is_capped_and_the_sender_keeps_running() {
     assert!(err.to_string().contains("Retry-After"), "{err}");
     assert_eq!(spooled(&spool(dir.path())).len(), 3, "nothing lost");
 }
+
+/// `SendMode::Background`: a run that lasts a few seconds opens no connection (its
+/// batches wait for the uploader); a process that keeps running sends them from its own
+/// sender thread once it has run for 30 s, without any flush.
+#[test]
+fn a_long_running_process_sends_on_its_own_after_a_while_and_a_short_one_does_not() {
+    let server = Server::start(Reply::Status(200));
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(&server, dir.path(), 2);
+    assert_eq!(ctx.send_mode(), telemetry::SendMode::Background);
+    record(&ctx, 3);
+    // Two full batches are on disk at once, the third after the 1 s linger.
+    let until = Instant::now() + WAIT;
+    while spooled(&spool(dir.path())).len() < 3 && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(spooled(&spool(dir.path())).len(), 3, "persisted");
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        server.requests().is_empty(),
+        "no connection in the first seconds"
+    );
+    let until = Instant::now() + Duration::from_secs(60);
+    while server.accepted_ids().len() < 3 && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(server.accepted_ids().len(), 3, "sent by the process itself");
+    assert_eq!(server.requests().len(), 2, "batches of at most 2");
+    assert!(spooled(&spool(dir.path())).is_empty());
+}
