@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use delivery_support::{Reply, Server, jsonl, spooled, write_ready_file};
+use delivery_support::{BlackHole, Reply, Server, jsonl, spooled, write_ready_file};
 use telemetry::sink::HttpSink;
 use telemetry::{CollectionPolicy, DeliveryMode, Event, TelemetryContext, TelemetryError};
 
@@ -668,4 +668,44 @@ fn a_long_running_process_sends_on_its_own_after_a_while_and_a_short_one_does_no
     assert_eq!(server.accepted_ids().len(), 3, "sent by the process itself");
     assert_eq!(server.requests().len(), 2, "batches of at most 2");
     assert!(spooled(&spool(dir.path())).is_empty());
+}
+
+/// Whatever the deadline, zero included, every accepted event is in the spool when the
+/// guard's drop returns, and when the last handle of a context used without `init` is
+/// dropped.
+#[test]
+fn at_deadline_zero_every_accepted_event_is_on_disk_when_the_exit_returns() {
+    let hole = BlackHole::start();
+    let sink = || {
+        HttpSink::builder(&hole.url("/v1/events"))
+            .allow_insecure_http(true)
+            .build()
+            .unwrap()
+    };
+    for installed in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = TelemetryContext::builder()
+            .tool(telemetry::tool!("mytool", "1.2.3"))
+            .data_dir(dir.path())
+            .sink(sink())
+            .policy(CollectionPolicy::Enabled)
+            .send_mode(telemetry::SendMode::AtExit)
+            .deadline(Duration::ZERO)
+            .build()
+            .unwrap();
+        let kept = || -> HashSet<String> {
+            spooled(&spool(dir.path()))
+                .into_iter()
+                .map(|e| e.event_id)
+                .collect()
+        };
+        record(&ctx, 200);
+        if installed {
+            // `ctx` outlives the guard: the guard's drop alone must have persisted.
+            drop(telemetry::init(ctx.clone()));
+            assert_eq!(kept().len(), 200, "when the guard's drop returns");
+        }
+        drop(ctx);
+        assert_eq!(kept().len(), 200, "when the last handle is dropped");
+    }
 }

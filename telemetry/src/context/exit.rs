@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use super::TelemetryContext;
 use crate::error::TelemetryError;
-use crate::pipeline::{SendMode, Spool};
+use crate::pipeline::{Delivery, SendMode, Spool};
 use crate::uploader::{self, Plan, Stamp, UploadLock};
 
 /// The longest the exit waits for the local writes (the local log, the spool) when
@@ -42,7 +42,7 @@ impl TelemetryContext {
         if self.inner.worker_started.load(Ordering::Acquire) {
             let queue = &self.inner.queue;
             let generation = queue.request_flush(send_now);
-            let limit = self.persist_limit();
+            let limit = persist_limit(&self.inner.delivery, self.deadline());
             if spool.is_none() {
                 // The worker's writes are the whole delivery.
                 result = queue.wait_flushed(generation, limit);
@@ -62,23 +62,6 @@ impl TelemetryContext {
             }
         }
         result
-    }
-
-    /// The wait for the local writes: the deadline, or [`PERSIST_LIMIT`] if longer,
-    /// unless a sink the worker writes directly may be remote (at-most-once delivery
-    /// to a network sink): then the deadline alone.
-    fn persist_limit(&self) -> Duration {
-        let direct_local = self
-            .inner
-            .delivery
-            .direct
-            .as_ref()
-            .is_none_or(|sink| sink.is_local());
-        if direct_local {
-            self.deadline().max(PERSIST_LIMIT)
-        } else {
-            self.deadline()
-        }
     }
 
     /// Whether this exit sends within its deadline, and whether it starts the uploader.
@@ -196,6 +179,18 @@ impl TelemetryContext {
         }
         spool.release_own();
         drop(lock);
+    }
+}
+
+/// The wait for the local writes: the deadline, or [`PERSIST_LIMIT`] if longer, unless
+/// a sink the worker writes directly may be remote (at-most-once delivery to a network
+/// sink): then the deadline alone.
+pub(super) fn persist_limit(delivery: &Delivery, deadline: Duration) -> Duration {
+    let direct_local = delivery.direct.as_ref().is_none_or(|sink| sink.is_local());
+    if direct_local {
+        deadline.max(PERSIST_LIMIT)
+    } else {
+        deadline
     }
 }
 

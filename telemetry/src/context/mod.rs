@@ -104,8 +104,17 @@ struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        // The last handle is gone: let the worker finish what is queued and exit.
-        self.queue.close();
+        // The last handle is gone (a context used without `init`, say): what was
+        // accepted is written out before this returns, as at an exit, then the
+        // worker finishes and ends.
+        if self.worker_started.load(Ordering::Acquire) {
+            let generation = self.queue.request_flush(false);
+            self.queue.close();
+            let limit = exit::persist_limit(&self.delivery, self.deadline);
+            self.queue.wait_persisted(generation, limit);
+        } else {
+            self.queue.close();
+        }
     }
 }
 
@@ -416,12 +425,13 @@ impl TelemetryContext {
         let queue = &self.inner.queue;
         let generation = queue.request_flush(true);
         // Written out first, whatever the deadline (see `exit::PERSIST_LIMIT`).
-        let persisted = queue.wait_persisted(generation, deadline.max(exit::PERSIST_LIMIT));
+        let limit = exit::persist_limit(&self.inner.delivery, deadline);
+        let persisted = queue.wait_persisted(generation, limit);
         let left = deadline.saturating_sub(start.elapsed());
         match queue.wait_flushed(generation, left) {
-            Err(TelemetryError::Timeout { .. }) if !persisted => Err(TelemetryError::Timeout {
-                deadline: deadline.max(exit::PERSIST_LIMIT),
-            }),
+            Err(TelemetryError::Timeout { .. }) if !persisted => {
+                Err(TelemetryError::Timeout { deadline: limit })
+            }
             Err(TelemetryError::Timeout { .. }) => Err(TelemetryError::Timeout { deadline }),
             other => other,
         }
