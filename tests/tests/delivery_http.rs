@@ -709,3 +709,64 @@ fn at_deadline_zero_every_accepted_event_is_on_disk_when_the_exit_returns() {
         assert_eq!(kept().len(), 200, "when the last handle is dropped");
     }
 }
+
+/// An exit writes everything it holds into one spool file; the sender still sends at
+/// most a batch per request, and when a later request of that file fails, what was
+/// already delivered is taken out: nothing is sent twice, nothing is lost, the rest
+/// keeps its place.
+#[test]
+fn a_file_larger_than_a_batch_goes_out_in_batches_and_a_partial_send_keeps_only_the_rest() {
+    let server = Server::start(Reply::Status(200));
+    server.script([
+        Reply::Status(200),
+        Reply::Status(500),
+        Reply::Status(500),
+        Reply::Status(500),
+        Reply::Status(500),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let events: Vec<Event> = (0..25)
+        .map(|i| {
+            telemetry_tests::spooled_event("cmd.old", "mytool", "1.2.3", dir.path())
+                .with_attr("i", i)
+        })
+        .collect();
+    write_ready_file(&spool(dir.path()), 7, &jsonl(&events));
+    let ctx = context(&server, dir.path(), 10);
+    record(&ctx, 1);
+    assert!(
+        ctx.flush_blocking(WAIT).is_err(),
+        "the second request failed"
+    );
+    let sizes: Vec<usize> = server
+        .requests()
+        .iter()
+        .map(|r| r.event_ids().len())
+        .collect();
+    assert_eq!(
+        sizes,
+        [10, 10, 10, 10, 10],
+        "batches of 10, the second retried"
+    );
+    let left: HashSet<String> = spooled(&spool(dir.path()))
+        .into_iter()
+        .map(|e| e.event_id)
+        .collect();
+    let old_ids: Vec<String> = events.iter().map(|e| e.event_id().to_owned()).collect();
+    assert_eq!(left.len(), 16, "the 15 not delivered and the new event");
+    assert!(
+        old_ids[10..].iter().all(|id| left.contains(id)),
+        "only the 15 not delivered are kept"
+    );
+
+    ctx.flush_blocking(WAIT).unwrap();
+    let ids = server.accepted_ids();
+    assert_eq!(ids.len(), 26);
+    assert_eq!(
+        &ids[..25],
+        &old_ids[..],
+        "each event once, the rest still before the newer event"
+    );
+    assert!(left.contains(&ids[25]), "then the new one");
+    assert!(spooled(&spool(dir.path())).is_empty());
+}

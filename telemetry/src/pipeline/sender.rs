@@ -62,7 +62,10 @@ enum Sent {
     Refused,
     /// Left in the spool for later (retries exhausted, or the exit deadline near).
     Deferred,
+    /// Consent withdrawn in this process (the purge deletes the files).
     Purged,
+    /// Consent withdrawn elsewhere (found before a request): the files are deleted.
+    Withdrawn,
 }
 
 /// Batch files claimed together for one request.
@@ -122,9 +125,86 @@ struct SenderLoop<'a> {
 }
 
 impl SenderLoop<'_> {
-    fn send(&mut self, claimed: &[Claimed], events: &[Event], epoch: u64, replayed: usize) -> Sent {
-        let spool = self.delivery.spool.as_deref();
+    /// Delivers the events of the `claimed` files (none: a batch sent from memory), in
+    /// requests of at most a batch each (an exit writes everything it holds into one
+    /// file), and settles the files: deleted once every request was answered, handed
+    /// back when one must wait, with what was already delivered taken out.
+    fn deliver(
+        &mut self,
+        claimed: &[Claimed],
+        events: &[Event],
+        epoch: u64,
+        replayed: usize,
+    ) -> Sent {
         let n = events.len();
+        let mut settled = 0;
+        let mut outcome = Sent::Delivered;
+        for chunk in events.chunks(self.queue.batch_size()) {
+            match self.request(claimed, chunk, epoch) {
+                Sent::Delivered => self.queue.record_delivery(chunk.len(), 0),
+                Sent::Refused => self.queue.record_delivery(0, chunk.len()),
+                other => {
+                    outcome = other;
+                    break;
+                }
+            }
+            settled += chunk.len();
+        }
+        let spool = self.delivery.spool.as_deref();
+        match (outcome, spool) {
+            (Sent::Delivered | Sent::Refused, _) => {
+                if let Some(spool) = spool {
+                    claimed.iter().for_each(|c| spool.ack(c));
+                }
+                Counters::add(&self.delivery.counters.replayed, replayed as u64);
+                Sent::Delivered
+            }
+            (Sent::Deferred, Some(spool)) if !claimed.is_empty() => {
+                self.keep_rest(spool, claimed, events, settled);
+                Sent::Deferred
+            }
+            (Sent::Deferred, _) => {
+                // Not journaled (the spool write failed): it is lost, counted.
+                self.queue.record_delivery(0, n - settled);
+                Sent::Deferred
+            }
+            (Sent::Withdrawn, _) => {
+                if let Some(spool) = spool {
+                    claimed.iter().for_each(|c| spool.ack(c));
+                }
+                Counters::add(&self.delivery.counters.purged, (n - settled) as u64);
+                Sent::Purged
+            }
+            // The purge deletes (and counts) the files itself.
+            (Sent::Purged, _) => Sent::Purged,
+        }
+    }
+
+    /// Hands the `claimed` files back for a later attempt, keeping only the events
+    /// from `settled` on: the files as they are if nothing was answered, else one new
+    /// file (in the first one's place in the order) with what is left.
+    fn keep_rest(&self, spool: &Spool, claimed: &[Claimed], events: &[Event], settled: usize) {
+        if settled == 0 {
+            claimed.iter().for_each(|c| spool.release(c));
+            return;
+        }
+        match spool.write_rest(&claimed[0], &events[settled..]) {
+            Ok(kept) => {
+                claimed.iter().for_each(|c| spool.ack(c));
+                spool.release(&kept);
+            }
+            Err(e) => {
+                // Sent again in full later: duplicates, never a loss.
+                tracing::debug!(error = %e, "telemetry: could not rewrite a partly sent batch");
+                claimed.iter().for_each(|c| spool.release(c));
+            }
+        }
+    }
+
+    /// One batch's request with its retries (no file is settled here; `claimed` are
+    /// kept fresh while it retries).
+    fn request(&mut self, claimed: &[Claimed], events: &[Event], epoch: u64) -> Sent {
+        let spool = self.delivery.spool.as_deref();
         let mut attempt = 0;
         // The pause before the next request: none before the first, unless the server
         // asked for one (`Retry-After`, remembered in the spool across runs).
@@ -136,14 +216,15 @@ impl SenderLoop<'_> {
             // one started (or since the uploader was spawned): ask again before every
             // request.
             if !(self.delivery.consented)() {
-                return self.withdrawn(claimed, n);
+                return Sent::Withdrawn;
             }
             let held = self.held_for();
             let wait_for = wait.max(held);
             if !wait_for.is_zero() {
                 if !self.may_wait(wait_for) {
                     let error = last_error.unwrap_or_else(|| self.held_error(held));
-                    return self.defer(claimed, n, error);
+                    self.report(error);
+                    return Sent::Deferred;
                 }
                 if attempt > 1 {
                     Counters::add(&self.delivery.counters.retried, 1);
@@ -153,7 +234,7 @@ impl SenderLoop<'_> {
                     tokio::time::sleep(wait_for).await;
                 }));
                 if slept.is_none() {
-                    return self.purged(claimed);
+                    return Sent::Purged;
                 }
             }
             if let Some(spool) = spool
@@ -168,23 +249,12 @@ impl SenderLoop<'_> {
             }))
             .unwrap_or(Some(Err(TelemetryError::SinkPanicked)));
             let error = match result {
-                None => return self.purged(claimed),
-                Some(Ok(())) => {
-                    if let Some(spool) = spool {
-                        claimed.iter().for_each(|c| spool.ack(c));
-                    }
-                    self.queue.record_delivery(n, 0);
-                    Counters::add(&self.delivery.counters.replayed, replayed as u64);
-                    return Sent::Delivered;
-                }
+                None => return Sent::Purged,
+                Some(Ok(())) => return Sent::Delivered,
                 Some(Err(e)) => e,
             };
-            tracing::debug!(error = %error, events = n, attempt, "telemetry: send failed");
+            tracing::debug!(error = %error, events = events.len(), attempt, "telemetry: send failed");
             if !error.is_retryable() {
-                if let Some(spool) = spool {
-                    claimed.iter().for_each(|c| spool.ack(c));
-                }
-                self.queue.record_delivery(0, n);
                 self.report(error);
                 return Sent::Refused;
             }
@@ -192,7 +262,8 @@ impl SenderLoop<'_> {
                 self.hold(pause);
             }
             if attempt >= MAX_ATTEMPTS {
-                return self.defer(claimed, n, error);
+                self.report(error);
+                return Sent::Deferred;
             }
             last_error = Some(error);
             wait = backoff(attempt);
@@ -209,18 +280,6 @@ impl SenderLoop<'_> {
                 .queue
                 .flush_deadline()
                 .is_none_or(|until| Instant::now() + wait < until)
-    }
-
-    /// Leaves the batch in the spool for a later attempt (by replay, or a later run);
-    /// `error` (why it was not delivered now) goes to the next flush.
-    fn defer(&mut self, claimed: &[Claimed], n: usize, error: TelemetryError) -> Sent {
-        match self.delivery.spool.as_deref() {
-            Some(spool) if !claimed.is_empty() => claimed.iter().for_each(|c| spool.release(c)),
-            // Not journaled (the spool write failed): it is lost.
-            _ => self.queue.record_delivery(0, n),
-        }
-        self.report(error);
-        Sent::Deferred
     }
 
     /// Keeps `error` for the next flush. A flush reports the first error since the
@@ -268,23 +327,6 @@ impl SenderLoop<'_> {
             .and_then(|until| until.duration_since(SystemTime::now()).ok())
             .unwrap_or(Duration::ZERO);
         own.max(recorded)
-    }
-
-    /// Consent was withdrawn: the purge deletes (and counts) the spool files itself;
-    /// this batch is simply not sent.
-    fn purged(&self, _claimed: &[Claimed]) -> Sent {
-        Sent::Purged
-    }
-
-    /// Consent was withdrawn by another process (its `disable` purged the spool, maybe
-    /// before this claim was made): the batch is deleted unsent, as the purge would
-    /// have, and counted.
-    fn withdrawn(&self, claimed: &[Claimed], n: usize) -> Sent {
-        if let Some(spool) = self.delivery.spool.as_deref() {
-            claimed.iter().for_each(|c| spool.ack(c));
-        }
-        Counters::add(&self.delivery.counters.purged, n as u64);
-        Sent::Purged
     }
 
     /// Claims the oldest waiting files, as many as fit in one batch (at least one),
@@ -355,9 +397,9 @@ impl SenderLoop<'_> {
                 claimed.iter().for_each(|c| spool.ack(c));
                 return Pass::Deferred(Instant::now() + REPLAY_PAUSE);
             }
-            match self.send(&claimed, &events, epoch, replayed) {
+            match self.deliver(&claimed, &events, epoch, replayed) {
                 Sent::Delivered | Sent::Refused => {}
-                Sent::Deferred | Sent::Purged => {
+                Sent::Deferred | Sent::Purged | Sent::Withdrawn => {
                     let pause = REPLAY_PAUSE.max(self.held_for());
                     return Pass::Deferred(Instant::now() + pause);
                 }
@@ -404,7 +446,7 @@ fn run(queue: &Queue, delivery: &Delivery, jobs: &Receiver<Job>) {
             Ok(Job::Wake) => Instant::now() >= not_before,
             Ok(Job::Batch { events, epoch }) => {
                 if queue.epoch() == epoch {
-                    sender.send(&[], &events, epoch, 0);
+                    sender.deliver(&[], &events, epoch, 0);
                 }
                 false
             }

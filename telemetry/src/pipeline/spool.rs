@@ -246,6 +246,24 @@ impl Spool {
     /// the disk. The caller sends it and then [`ack`](Self::ack)s or
     /// [`release`](Self::release)s it.
     pub(crate) fn write_claimed(&self, events: &[Event]) -> Result<Claimed, TelemetryError> {
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        self.write_at(&format!("{nanos:020}"), events)
+    }
+
+    /// Writes what is left of the partly sent batch `of` as a new claimed file that
+    /// takes its place in the order (same time prefix in its name).
+    pub(crate) fn write_rest(
+        &self,
+        of: &Claimed,
+        events: &[Event],
+    ) -> Result<Claimed, TelemetryError> {
+        let time = of.stem.split('-').next().unwrap_or("0");
+        self.write_at(time, events)
+    }
+
+    fn write_at(&self, time: &str, events: &[Event]) -> Result<Claimed, TelemetryError> {
         let dir = self.resolved(true)?.ok_or_else(|| {
             TelemetryError::io(
                 "create directory",
@@ -255,11 +273,8 @@ impl Spool {
         })?;
         let mut bytes = Vec::with_capacity(events.len() * 384);
         crate::sink::write_json_lines(&mut bytes, events)?;
-        let nanos = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
-        let stem = format!("{nanos:020}-{}-{seq:06}", self.pid);
+        let stem = format!("{time}-{}-{seq:06}", self.pid);
         let path = self.claim_path(&dir, &stem);
         // Synced before it counts as kept, content and name: a power loss after the
         // exit must not take back what the tool reported as persisted. The later

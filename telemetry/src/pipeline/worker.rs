@@ -199,13 +199,17 @@ fn run(
             let events: Vec<Event> = take.batch.into_iter().map(|p| factory.build(p)).collect();
             let counts_delivery = delivery.journaled.is_none();
             if let Some(direct) = &delivery.direct {
-                match guarded(|| runtime.block_on(direct.emit_batch(&events))) {
-                    Ok(()) if counts_delivery => queue.record_delivery(n, 0),
-                    Ok(()) => {}
-                    Err(e) => {
-                        tracing::debug!(error = %e, events = n, "telemetry sink failed");
-                        queue.record_delivery(0, n);
-                        errors.push(e);
+                // A flush takes the whole queue; a sink still gets batches.
+                for chunk in events.chunks(queue.batch_size()) {
+                    let m = chunk.len();
+                    match guarded(|| runtime.block_on(direct.emit_batch(chunk))) {
+                        Ok(()) if counts_delivery => queue.record_delivery(m, 0),
+                        Ok(()) => {}
+                        Err(e) => {
+                            tracing::debug!(error = %e, events = m, "telemetry sink failed");
+                            queue.record_delivery(0, m);
+                            errors.push(e);
+                        }
                     }
                 }
             }
