@@ -165,6 +165,19 @@ fn uploaders(home: &Path) -> Vec<u32> {
     pids
 }
 
+/// Waits (bounded) until an uploader of `home` is seen; all those seen then. (Just
+/// after its parent's `spawn` returned, an uploader may still be inside `execve`,
+/// with an empty command line.)
+#[cfg(target_os = "linux")]
+fn wait_for_uploaders(home: &Path) -> Vec<u32> {
+    let mut pids = Vec::new();
+    wait_until(WAIT, || {
+        pids = uploaders(home);
+        !pids.is_empty()
+    });
+    pids
+}
+
 /// Waits (bounded by `limit`) until no uploader of `home` is alive and none holds the
 /// lock in `spool`.
 #[track_caller]
@@ -405,8 +418,11 @@ fn fifty_quick_runs_never_have_two_uploaders_alive_and_lose_nothing() {
         assert_ok(&demo(home.path(), &["build"], &url, &knobs));
         std::thread::sleep(gap_after(run));
     }
-    // The last uploader ends by its time limit at the latest.
-    let gone = wait_until(limit + WAIT, || uploaders(home.path()).is_empty());
+    // The last uploader ends by its time limit at the latest (its lock is released
+    // a moment after its command line disappears).
+    let gone = wait_until(limit + WAIT, || {
+        uploaders(home.path()).is_empty() && !lock_held(&spool)
+    });
     let samples = sampler.finish();
     assert!(gone, "an uploader outlived its time limit");
     eprintln!(
@@ -499,7 +515,7 @@ fn an_uploader_against_a_hanging_server_ends_at_its_limit_and_hands_its_batch_ba
         .collect();
 
     // It runs, and its request hangs with the batch claimed.
-    let pids = uploaders(home.path());
+    let pids = wait_for_uploaders(home.path());
     assert_eq!(pids.len(), 1, "one uploader was started and runs");
     assert!(
         server.wait_until(WAIT, |r| !r.is_empty()),
@@ -510,9 +526,7 @@ fn an_uploader_against_a_hanging_server_ends_at_its_limit_and_hands_its_batch_ba
 
     // Gone after its limit (the request timeout alone, 10 s, then retries, would keep
     // it far longer than the bound).
-    let gone = wait_until(limit + WAIT, || uploaders(home.path()).is_empty());
-    assert!(gone, "the uploader outlived its time limit");
-    assert!(!lock_held(&spool), "and its lock went with it");
+    wait_for_no_uploader(home.path(), &spool, limit + WAIT);
     let (ready, claimed) = batch_files(&spool);
     assert!(claimed.is_empty(), "its claim was released: {claimed:?}");
     assert_eq!(ready.len(), 1, "the batch waits again: {ready:?}");
@@ -663,7 +677,7 @@ fn the_uploader_neither_holds_nor_writes_to_the_tools_pipes() {
         lock_held(&spool),
         "output() returned while the uploader still runs (it holds neither pipe)"
     );
-    let pids = uploaders(home.path());
+    let pids = wait_for_uploaders(home.path());
     assert_eq!(pids.len(), 1, "one uploader runs");
     let pid = pids[0];
     let fd = |n: u32| std::fs::read_link(format!("/proc/{pid}/fd/{n}")).unwrap();
