@@ -9,12 +9,16 @@
 //! - an uploader against a hanging server ends at its time limit and hands its batch
 //!   back;
 //! - `telemetry disable` in another process stops a running upload and empties the
-//!   spool;
+//!   spool; consent withdrawn in the config file alone (no purge) stops it too;
 //! - the uploader never holds the tool's pipes nor writes to them;
 //! - no uploader starts in CI or under `DO_NOT_TRACK`;
 //! - the tool's exit code is its own while an uploader starts;
 //! - a tool that parses its arguments before `init` (its uploader dies) falls back to
 //!   sending within the exit deadline after the grace period.
+//!
+//! Two tests are `#[ignore]`d because they fail on the library as it is (each names
+//! the bug): a second uploader after `disable` + `enable` during an upload, and a pipe
+//! the tool inherited on fd 3 held by the uploader. Run them with `-- --ignored`.
 //!
 //! The tools are the example `demo` and the test bin `recorder` (tests/src/bin, knobs
 //! in its doc). Every wait is bounded; no duration is asserted as a performance figure.
