@@ -134,7 +134,21 @@ fn lock_held(spool: &Path) -> bool {
     std::fs::OpenOptions::new()
         .write(true)
         .open(spool.join("upload.lock"))
-        .is_ok_and(|f| f.try_lock().is_err())
+        .is_ok_and(|f| match f.try_lock() {
+            Ok(()) => {
+                release(&f);
+                false
+            }
+            Err(_) => true,
+        })
+}
+
+/// Lets go of a lock this process took, explicitly: closing the file is not enough
+/// while a child that another test thread is starting still holds a copy of the
+/// descriptor (between its fork and its exec), and the next run would find the lock
+/// taken.
+fn release(lock: &std::fs::File) {
+    lock.unlock().unwrap();
 }
 
 fn stamp_exists(spool: &Path, stamp: &str) -> bool {
@@ -590,6 +604,7 @@ fn start_a_long_upload(home: &Path, server: &Server, env: &[(&str, &str)]) {
     ));
     assert_eq!(batch_files(&spool).0.len(), 20);
     assert!(!stamp_exists(&spool, "upload-started"));
+    release(&lock);
     drop(lock);
     assert_ok(&recorder(home, &[], env));
     assert!(stamp_exists(&spool, "upload-started"));
