@@ -126,6 +126,7 @@ impl TelemetryContext {
     /// first, for at most the time limit, and ends the process. Never returns to the
     /// tool's code.
     pub(crate) fn run_as_uploader(&self) -> ! {
+        uploader::shed_inherited_descriptors(self.tool());
         self.upload_once();
         std::process::exit(0)
     }
@@ -178,6 +179,11 @@ impl TelemetryContext {
             tracing::debug!(error = %e, "telemetry: upload incomplete");
         }
         spool.release_own();
+        if !(self.inner.delivery.consented)() {
+            // Disabled while this upload ran: the purge left the lock it held; the
+            // last one out leaves nothing behind.
+            lock.remove(&dir);
+        }
         drop(lock);
     }
 }

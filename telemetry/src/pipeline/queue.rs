@@ -49,8 +49,10 @@ struct State {
     /// one (0: it is not installed). Tracked calls push through a per-thread handle
     /// only while it is still the one installed.
     installed_as: u64,
-    /// When the caller of an outstanding blocking flush gives up (an exit deadline).
+    /// When the caller of an outstanding blocking flush gives up (an exit deadline,
+    /// the uploader's time limit), and how long it waits in all.
     flush_deadline: Option<Instant>,
+    flush_window: Duration,
 }
 
 /// The queue plus the flush handshake.
@@ -244,9 +246,14 @@ impl Queue {
 
     /// When the caller of an outstanding blocking flush gives up, if one waits.
     pub(crate) fn flush_deadline(&self) -> Option<Instant> {
+        self.flush_window().map(|(until, _)| until)
+    }
+
+    /// The same, with how long that caller waits in all.
+    pub(crate) fn flush_window(&self) -> Option<(Instant, Duration)> {
         let st = self.lock();
         if st.deliver_requested > st.flush_done {
-            st.flush_deadline
+            st.flush_deadline.map(|until| (until, st.flush_window))
         } else {
             None
         }
@@ -397,7 +404,10 @@ impl Queue {
     ) -> Result<(), TelemetryError> {
         let until = Instant::now() + deadline;
         let mut st = self.lock();
-        st.flush_deadline = Some(st.flush_deadline.map_or(until, |d| d.min(until)));
+        if st.flush_deadline.is_none_or(|d| until < d) {
+            st.flush_deadline = Some(until);
+            st.flush_window = deadline;
+        }
         while st.flush_done < generation {
             let now = Instant::now();
             if now >= until {

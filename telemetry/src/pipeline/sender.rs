@@ -218,6 +218,10 @@ impl SenderLoop<'_> {
             if !(self.delivery.consented)() {
                 return Sent::Withdrawn;
             }
+            if let Some(window) = self.too_late_to_start() {
+                self.report(TelemetryError::Timeout { deadline: window });
+                return Sent::Deferred;
+            }
             let held = self.held_for();
             let wait_for = wait.max(held);
             if !wait_for.is_zero() {
@@ -268,6 +272,17 @@ impl SenderLoop<'_> {
             last_error = Some(error);
             wait = backoff(attempt);
         }
+    }
+
+    /// Whether a waiting flush (an exit's deadline, the uploader's time limit; returned)
+    /// ends too soon for a new request to be answered: its last third, at most 10 s (a request
+    /// timeout). A request cut off by the caller's end may have reached the server,
+    /// which then gets it again from the next attempt: not starting it keeps
+    /// duplicates rare.
+    fn too_late_to_start(&self) -> Option<Duration> {
+        let (until, window) = self.queue.flush_window()?;
+        let margin = (window / 3).min(Duration::from_secs(10));
+        (until.saturating_duration_since(Instant::now()) < margin).then_some(window)
     }
 
     /// Whether the sender may pause `wait` before the next request of a batch: not past

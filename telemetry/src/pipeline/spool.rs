@@ -543,13 +543,17 @@ impl Spool {
             }
         }
         // Leaves nothing behind when it is empty; a concurrent writer may refill it.
-        for file in [
-            RETRY_AFTER_FILE,
-            UPLOAD_STARTED_FILE,
-            UPLOAD_RAN_FILE,
-            UPLOAD_LOCK_FILE,
-        ] {
+        for file in [RETRY_AFTER_FILE, UPLOAD_STARTED_FILE, UPLOAD_RAN_FILE] {
             let _ = fs::remove_file(dir.join(file));
+        }
+        // The uploader's lock only if no uploader holds it: deleting a held one would
+        // let the next run create a new one and start a second uploader beside it.
+        // (A running uploader stops at its next consent check; the file stays.)
+        let lock = dir.join(UPLOAD_LOCK_FILE);
+        if let Ok(file) = fsutil::private_options().write(true).open(&lock)
+            && file.try_lock().is_ok()
+        {
+            let _ = fs::remove_file(&lock);
         }
         let _ = fs::remove_dir(&dir);
         events

@@ -34,6 +34,13 @@ impl UploadLock {
         Some(Self { file })
     }
 
+    /// Deletes the lock file (still held), and the spool directory if that leaves it
+    /// empty: for an uploader that ends after consent was withdrawn.
+    pub(crate) fn remove(&self, spool_dir: &Path) {
+        let _ = std::fs::remove_file(spool_dir.join(UPLOAD_LOCK_FILE));
+        let _ = std::fs::remove_dir(spool_dir);
+    }
+
     /// The locked file, to hand to the child (its standard input).
     pub(crate) fn into_file(self) -> File {
         self.file

@@ -29,6 +29,7 @@
 //! `init` (`upload-ran` older than `upload-started`) and falls back to sending within
 //! the exit deadline, and `telemetry status` says why.
 
+mod child;
 mod lock;
 mod spawn;
 mod stamps;
@@ -36,6 +37,7 @@ mod stamps;
 use std::path::Path;
 use std::time::Duration;
 
+pub(crate) use child::shed_inherited_descriptors;
 pub(crate) use lock::{UploadLock, held_by_parent};
 pub(crate) use spawn::spawn;
 pub(crate) use stamps::{Stamp, mark, read};
@@ -57,10 +59,16 @@ pub(crate) fn marker_var(tool: &str) -> String {
     format!("{}_TELEMETRY_UPLOADER", crate::layout::env_prefix(tool))
 }
 
+/// The marker's value when the parent starts the uploader.
+pub(crate) const MARKER_SPAWNED: &str = "1";
+/// Its value once the uploader has started itself again without inherited
+/// descriptors (see [`shed_inherited_descriptors`]).
+pub(crate) const MARKER_CLEAN: &str = "2";
+
 /// Whether this process was started as `tool`'s uploader: both the argument and the
 /// variable are there.
 pub(crate) fn is_this_process(tool: &str) -> bool {
-    std::env::var_os(marker_var(tool)).is_some_and(|v| v == "1")
+    std::env::var_os(marker_var(tool)).is_some_and(|v| v == MARKER_SPAWNED || v == MARKER_CLEAN)
         && std::env::args_os()
             .nth(1)
             .is_some_and(|a| a == UPLOADER_ARG)

@@ -2,7 +2,7 @@
 
 use std::process::{Command, Stdio};
 
-use super::{UPLOADER_ARG, UploadLock, marker_var};
+use super::{MARKER_SPAWNED, UPLOADER_ARG, UploadLock, marker_var};
 
 /// Starts `tool`'s uploader holding `lock` (its standard input). The child is reaped
 /// by a thread of this process if it ends first; otherwise the system reaps it.
@@ -11,7 +11,7 @@ pub(crate) fn spawn(tool: &str, lock: UploadLock) -> std::io::Result<()> {
     let mut command = Command::new(exe);
     command
         .arg(UPLOADER_ARG)
-        .env(marker_var(tool), "1")
+        .env(marker_var(tool), MARKER_SPAWNED)
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     #[cfg(unix)]
