@@ -433,6 +433,9 @@ fn the_key_is_never_in_debug_describe_or_status_and_https_is_required() {
     assert!(!sink.is_local());
     let ctx = context(sink, dir.path(), 10);
     assert!(!format!("{ctx:?}").contains(KEY));
+    // What `telemetry status` prints for the sinks.
+    assert!(ctx.describe_sinks().starts_with("posthog http://"));
+    assert!(!ctx.describe_sinks().contains(KEY));
 
     // https unless allowed; no key, no sink (a binary built without it sends nothing).
     let err = PostHogSink::new(KEY, &server.url("")).unwrap_err();
