@@ -177,7 +177,9 @@ impl PostHogSink {
     /// ```
     pub const EU_CLOUD: &'static str = "https://eu.i.posthog.com";
 
-    /// The default bound on one request's body: 5 MiB, a quarter of PostHog's 20 MB.
+    /// The default bound on one request's body: 5 MiB, a quarter of PostHog's 20 MB
+    /// (the batch bound of PostHog's Python SDK too:
+    /// <https://github.com/PostHog/posthog-python/pull/108>).
     ///
     /// ```
     /// assert_eq!(telemetry::sink::PostHogSink::DEFAULT_MAX_REQUEST_BYTES, 5 * 1024 * 1024);
