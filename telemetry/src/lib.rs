@@ -11,9 +11,9 @@
 //!    sending it.
 //! 3. [`TelemetryContext::builder()`] — tool name and version, where events go
 //!    ([`sink`]: the local log, [`HttpSink`](sink::HttpSink),
-//!    [`OtlpSink`](sink::OtlpSink)) — and [`init`], first thing in `main`, whose
-//!    guard writes out what was recorded at exit (a detached uploader sends it; see
-//!    [`SendMode`]).
+//!    [`OtlpSink`](sink::OtlpSink), [`PostHogSink`](sink::PostHogSink)) — and
+//!    [`init`], first thing in `main`, whose guard writes out what was recorded at
+//!    exit (a detached uploader sends it; see [`SendMode`]).
 //!    Consent is resolved from the environment and the user's config file
 //!    ([`consent`]).
 //! 4. [`cli::TelemetryCommand`] (feature `clap`): `mytool telemetry

@@ -1,5 +1,5 @@
-//! The HTTP plumbing shared by [`HttpSink`](super::HttpSink) and
-//! [`OtlpSink`](super::OtlpSink): endpoint checks, headers kept out of logs, bounded
+//! The HTTP plumbing shared by the network sinks (`HttpSink`, `OtlpSink`,
+//! `PostHogSink`): endpoint checks, headers kept out of logs, bounded
 //! timeouts, a lazily built client, status classification and a capped response body.
 //!
 //! The `reqwest` client is built on first use, which is on the sender thread: building
@@ -160,7 +160,7 @@ impl ClientConfig {
         }
     }
 
-    #[cfg(feature = "otlp")]
+    #[cfg(any(feature = "otlp", feature = "posthog"))]
     pub(crate) fn url_mut(&mut self) -> Option<&mut Url> {
         self.url.as_mut().ok()
     }

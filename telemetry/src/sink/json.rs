@@ -1,4 +1,5 @@
-//! The JSON form of events, as the file, writer and HTTP sinks and the spool write it.
+//! The JSON form of events, as the file, writer and HTTP sinks and the spool write it
+//! (and the string and value primitives the PostHog sink writes its own shape with).
 //!
 //! Written field by field rather than through `serde_json::to_writer(&event)`: the
 //! output is byte for byte the same (a test compares the two over thousands of
@@ -89,24 +90,31 @@ fn write_attrs(
         }
         write_str(out, key)?;
         out.push(b':');
-        match value {
-            AttrValue::Bool(true) => out.extend_from_slice(b"true"),
-            AttrValue::Bool(false) => out.extend_from_slice(b"false"),
-            AttrValue::Int(n) => serde_json::to_writer(&mut *out, n)?,
-            AttrValue::UInt(n) => serde_json::to_writer(&mut *out, n)?,
-            // `null` for a non-finite value, like serde_json.
-            AttrValue::Float(f) => serde_json::to_writer(&mut *out, f)?,
-            AttrValue::Str(s) => write_str(out, s)?,
-        }
+        write_value(out, value)?;
     }
     out.push(b'}');
+    Ok(())
+}
+
+/// One attribute value as a plain JSON value (`true`, `4`, `0.5`, `"x"`), as
+/// `AttrValue`'s `Serialize` writes it.
+pub(crate) fn write_value(out: &mut Vec<u8>, value: &AttrValue) -> Result<(), serde_json::Error> {
+    match value {
+        AttrValue::Bool(true) => out.extend_from_slice(b"true"),
+        AttrValue::Bool(false) => out.extend_from_slice(b"false"),
+        AttrValue::Int(n) => serde_json::to_writer(&mut *out, n)?,
+        AttrValue::UInt(n) => serde_json::to_writer(&mut *out, n)?,
+        // `null` for a non-finite value, like serde_json.
+        AttrValue::Float(f) => serde_json::to_writer(&mut *out, f)?,
+        AttrValue::Str(s) => write_str(out, s)?,
+    }
     Ok(())
 }
 
 /// A JSON string: copied whole when no byte needs escaping, else escaped by
 /// `serde_json` (which escapes `"`, `\` and the control characters below U+0020, and
 /// nothing else).
-fn write_str(out: &mut Vec<u8>, s: &str) -> Result<(), serde_json::Error> {
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) -> Result<(), serde_json::Error> {
     if needs_escaping(s.as_bytes()) {
         return serde_json::to_writer(&mut *out, s);
     }

@@ -3,7 +3,7 @@
 //! Sinks are called only from the delivery worker thread (never from the thread that
 //! recorded the event), so a slow sink slows delivery, never the host tool.
 
-#[cfg(any(feature = "http", feature = "otlp"))]
+#[cfg(any(feature = "http", feature = "otlp", feature = "posthog"))]
 pub(crate) mod client;
 mod file;
 #[cfg(feature = "http")]
@@ -16,6 +16,8 @@ mod memory;
 mod noop;
 #[cfg(feature = "otlp")]
 mod otlp;
+#[cfg(feature = "posthog")]
+mod posthog;
 mod tee;
 mod writer;
 
@@ -30,6 +32,8 @@ pub use memory::MemorySink;
 pub use noop::NoopSink;
 #[cfg(feature = "otlp")]
 pub use otlp::{OtlpEncoding, OtlpSink, OtlpSinkBuilder};
+#[cfg(feature = "posthog")]
+pub use posthog::{PostHogSink, PostHogSinkBuilder};
 pub use tee::TeeSink;
 pub use writer::WriterSink;
 

@@ -53,6 +53,21 @@ impl Request {
         events.into_iter().map(|e| e.event_id).collect()
     }
 
+    /// The body, parsed as JSON (a PostHog batch, an OTLP JSON export).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+
+    /// The `uuid` of every entry of a PostHog batch body (`{"api_key":..,"batch":[..]}`).
+    pub fn posthog_uuids(&self) -> Vec<String> {
+        self.json()["batch"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|entry| entry["uuid"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
     pub fn accepted(&self) -> bool {
         matches!(
             self.reply,
@@ -121,6 +136,15 @@ impl Server {
             .iter()
             .filter(|r| r.accepted())
             .flat_map(Request::event_ids)
+            .collect()
+    }
+
+    /// `uuid`s of every PostHog batch answered with 2xx, in arrival order.
+    pub fn accepted_posthog_uuids(&self) -> Vec<String> {
+        self.requests()
+            .iter()
+            .filter(|r| r.accepted())
+            .flat_map(Request::posthog_uuids)
             .collect()
     }
 
