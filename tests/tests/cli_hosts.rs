@@ -6,7 +6,9 @@
 use std::path::Path;
 use std::process::Output;
 
-use telemetry_tests::{command_in_home, read_events};
+use telemetry_tests::command_in_home;
+#[cfg(feature = "collect")]
+use telemetry_tests::read_events;
 
 /// What `mytool telemetry --help` says about the subcommand (`cli/args.rs`).
 const ABOUT: &str = "See and change what anonymous usage data this tool may collect";
@@ -102,6 +104,7 @@ fn a_hosts_own_about_wins() {
     assert!(!help.contains(ABOUT), "{help}");
 }
 
+#[cfg(feature = "collect")]
 #[test]
 fn the_builder_host_parses_and_runs_every_command() {
     let home = tempfile::tempdir().unwrap();

@@ -305,10 +305,12 @@ impl Schema {
 /// one for an event without attributes. Sites of one name with the same attributes
 /// are shown once.
 fn event_rows(events: &[&'static EventSpec]) -> Vec<String> {
+    /// An attribute's cells: key, kind, value.
+    type Cells = (&'static str, String, String);
     let mut rows = Vec::new();
-    let mut shown: Vec<(&str, Vec<(&str, String, String)>)> = Vec::new();
+    let mut shown: Vec<(&str, Vec<Cells>)> = Vec::new();
     for spec in events {
-        let mut attrs: Vec<(&str, String, String)> = spec
+        let mut attrs: Vec<Cells> = spec
             .attrs()
             .iter()
             .map(|(key, value)| (*key, value.kind().to_owned(), code(&literal(value))))
@@ -401,18 +403,12 @@ mod tests {
         assert_eq!(code("`x``"), "``` `x`` ```");
     }
 
-    static WITH_LITERAL: EventSpec = EventSpec::new(
-        "cmd.x",
-        &[("mode", AttrValue::literal("a`|b"))],
-        &[CaptureSpec::new("jobs", "int")],
-        "m",
-    );
-    static SAME_ELSEWHERE: EventSpec = EventSpec::new(
-        "cmd.x",
-        &[("mode", AttrValue::literal("a`|b"))],
-        &[CaptureSpec::new("jobs", "int")],
-        "other",
-    );
+    // `const` slices: a borrow passed to a `const fn` is not promoted to `'static`
+    // when the element type has a destructor.
+    const ATTRS: &[(&str, AttrValue)] = &[("mode", AttrValue::literal("a`|b"))];
+    const CAPTURES: &[CaptureSpec] = &[CaptureSpec::new("jobs", "int")];
+    static WITH_LITERAL: EventSpec = EventSpec::new("cmd.x", ATTRS, CAPTURES, "m");
+    static SAME_ELSEWHERE: EventSpec = EventSpec::new("cmd.x", ATTRS, CAPTURES, "other");
     static BARE: EventSpec = EventSpec::new("cmd.y", &[], &[], "m");
 
     #[test]
