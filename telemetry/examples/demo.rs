@@ -122,7 +122,7 @@ fn main() -> ExitCode {
 }
 
 const NOTICE: &str = "demo collects anonymous usage data (command names, durations, outcomes) \
-to improve the tool. `demo telemetry schema` lists every event it can send.";
+to improve the tool.";
 
 /// The tool's telemetry: consent resolved from the environment and the user's config
 /// file; events kept in the local log (and sent to `DEMO_TELEMETRY_ENDPOINT` when the

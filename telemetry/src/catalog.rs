@@ -317,6 +317,18 @@ impl CaptureSpec {
         Self { key, kind }
     }
 
+    /// A default attribute's declaration (`attrs!`), made at run time: the key was
+    /// checked in const evaluation; a kind this crate does not know (only a hand-made
+    /// `SafeValue` could have one) is listed as `any` rather than a panic.
+    pub(crate) fn declared(key: &'static str, kind: &'static str) -> Self {
+        let kind = KINDS
+            .iter()
+            .copied()
+            .find(|known| *known == kind)
+            .unwrap_or(ANY_KIND);
+        Self { key, kind }
+    }
+
     /// The attribute key (the parameter's name).
     ///
     /// ```

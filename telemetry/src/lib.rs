@@ -20,7 +20,8 @@
 //!    status|enable|disable|reset|schema` for your users; without clap, the same
 //!    through [`TelemetryContext::enable`], [`disable`](TelemetryContext::disable) and
 //!    [`reset`](TelemetryContext::reset).
-//! 5. [`catalog::events()`] and `telemetry schema`: every event the binary can send.
+//! 5. `telemetry schema` ([`TelemetryContext::schema`], `--markdown` for your docs):
+//!    every event the binary can send, with every field and attribute.
 //!
 //! ```
 //! use telemetry::{CollectionPolicy, TelemetryContext, sink::FileSink};
@@ -80,8 +81,8 @@ pub mod __private;
 pub use consent::policy::CollectionPolicy;
 pub use context::{
     ConsentChange, DEFAULT_BATCH_SIZE, DEFAULT_DEADLINE, DEFAULT_LINGER, DEFAULT_QUEUE_CAPACITY,
-    DefaultAttrs, DeletionOutcome, LOCAL_LOG_FILE, PERSIST_LIMIT, Removal, ResetReport,
-    TelemetryContext, TelemetryContextBuilder, Tool,
+    DefaultAttrs, DeletionOutcome, LOCAL_LOG_FILE, PERSIST_LIMIT, Removal, ResetReport, Schema,
+    SchemaField, TelemetryContext, TelemetryContextBuilder, Tool,
 };
 pub use error::TelemetryError;
 pub use event::{Event, Outcome};

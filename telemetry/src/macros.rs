@@ -158,7 +158,8 @@ macro_rules! tool {
 /// Attributes for every event, for
 /// [`TelemetryContextBuilder::default_attrs`](crate::TelemetryContextBuilder::default_attrs):
 /// `attrs!(key = value, ..)` with identifier keys (snake_case, each once) and
-/// [`SafeValue`](crate::SafeValue) values.
+/// [`SafeValue`](crate::SafeValue) values. `telemetry schema` lists every key with the
+/// kind of its value (see [`TelemetryContext::schema`](crate::TelemetryContext::schema)).
 ///
 /// ```
 /// let attrs = telemetry::attrs!(container = false, workers = 8_u16);
@@ -177,7 +178,7 @@ macro_rules! attrs {
         ]);
         $crate::__private::default_attrs(
             __TELEMETRY_KEYS,
-            [$($crate::__private::capture(&$value)),*],
+            [$($crate::__private::default_attr(&$value)),*],
         )
     }};
 }

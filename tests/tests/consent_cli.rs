@@ -85,12 +85,14 @@ fn schema_lists_the_catalog_as_json() {
     let dir = tempfile::tempdir().unwrap();
     let ctx = context(dir.path(), MemorySink::new());
     let mut out = Vec::new();
-    TelemetryCommand::Schema
+    TelemetryCommand::Schema { markdown: false }
         .run_with_output(&ctx, &mut out)
         .unwrap();
     let schema: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    let listed = schema["events"].as_array().unwrap().len();
-    assert_eq!(listed, telemetry::catalog::events().len());
+    let listed = schema["events"].as_array().unwrap();
+    // The catalog, and the deletion request `reset` sends through the sinks.
+    assert_eq!(listed.len(), telemetry::catalog::events().len() + 1);
+    assert!(listed.iter().any(|e| e["name"] == "data.deletion_request"));
 }
 
 #[test]

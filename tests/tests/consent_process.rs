@@ -323,6 +323,10 @@ fn opt_out_notice_shows_once_on_a_terminal_and_that_run_sends_nothing() {
     );
     assert!(first.contains("Nothing is sent during this run"), "{first}");
     assert!(
+        first.contains("`demo telemetry schema` lists everything that can be sent"),
+        "the notice points to the schema: {first}"
+    );
+    assert!(
         recorded(home.path()).is_empty(),
         "the run that shows the notice sends nothing"
     );

@@ -95,13 +95,79 @@ fn the_demo_schema_lists_every_tracked_command_with_its_keys() {
     let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let events = schema["events"].as_array().unwrap();
     let names: Vec<_> = events.iter().map(|e| e["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["cmd.build", "cmd.fail", "cmd.test"]);
+    // The tracked commands, and the deletion request that `reset` sends.
+    assert_eq!(
+        names,
+        ["cmd.build", "cmd.fail", "cmd.test", "data.deletion_request"]
+    );
     let build = &events[0];
     assert_eq!(build["attrs"]["target"], "demo");
     assert_eq!(build["captures"]["profile"], "string");
     assert_eq!(build["captures"]["jobs"], "int");
     assert_eq!(build["captures"]["project"], "hashed");
+    assert_eq!(events[3]["attrs"], serde_json::json!({}));
+    assert_eq!(events[3]["captures"], serde_json::json!({}));
+    // The fields the library adds to every event, each described.
+    let fields: Vec<_> = schema["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    for field in [
+        "event_id",
+        "name",
+        "tool",
+        "tool_version",
+        "machine_id",
+        "session_id",
+        "timestamp_utc",
+        "os",
+        "arch",
+        "duration_ms",
+        "outcome",
+        "error_kind",
+        "attrs",
+    ] {
+        assert!(fields.contains(&field), "{field} missing from {fields:?}");
+    }
+    assert_eq!(schema["default_attrs"], serde_json::json!({}));
+    assert_eq!(schema["tool"], "demo");
     assert_no_files(home.path()); // schema needs no consent and writes nothing
+}
+
+/// `schema --markdown`: tables a tool author pastes into their documentation.
+#[cfg(feature = "collect")]
+#[test]
+fn the_demo_schema_as_markdown() {
+    let home = tempfile::tempdir().unwrap();
+    let out = demo(home.path(), &["telemetry", "schema", "--markdown"], &[]);
+    assert!(out.status.success(), "{out:?}");
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(md.starts_with("## What `demo` "), "{md}");
+    for row in [
+        "| field | kind | what it holds |",
+        "| `outcome` | string | how the command ended (`ok` for events that are not a command): `ok`, `error`, `panic`, `cancelled` |",
+        "| event | attribute | kind | value |",
+        "| `cmd.build` | `jobs` | int |  |",
+        "|  | `profile` | string |  |",
+        "|  | `project` | hashed |  |",
+        "|  | `target` | string | `\"demo\"` |",
+        "| `cmd.fail` | — |  |  |",
+        "| `data.deletion_request` | — |  |  |",
+        "None: `demo` adds no attribute to every event.",
+    ] {
+        assert!(md.lines().any(|l| l == row), "no line {row:?} in\n{md}");
+    }
+    // Every table row has as many cells as its header.
+    for table in md.split("\n\n").filter(|t| t.starts_with('|')) {
+        let cells = |l: &str| l.replace("\\|", "").matches('|').count();
+        let header = table.lines().next().unwrap();
+        for line in table.lines().skip(2) {
+            assert_eq!(cells(line), cells(header), "{line}");
+        }
+    }
+    assert_no_files(home.path());
 }
 
 /// A tool that ends with `telemetry::exit(code)` (instead of `std::process::exit`,

@@ -1,5 +1,34 @@
 //! `mytool telemetry <command>`: the user's controls (feature `clap`).
 //!
+//! [`TelemetryCommand`] nests into a tool's command line either way clap is used. Its
+//! help text is written for the tool's users (`mytool telemetry --help` says what
+//! telemetry is and lists the commands), never this crate's documentation; a host's
+//! own doc comment or `about` on the nesting variant wins over it.
+//!
+//! **Builder API** (handlers taking `&ArgMatches`, `fn main()` returning `()`):
+//!
+//! ```
+//! use clap::Command;
+//! use telemetry::cli::TelemetryCommand;
+//!
+//! let cli = Command::new("mytool")
+//!     .subcommand(Command::new("build").about("Build the project"))
+//!     .subcommand(TelemetryCommand::command());
+//! let matches = cli.try_get_matches_from(["mytool", "telemetry", "status", "--json"])?;
+//! match matches.subcommand() {
+//!     Some(("telemetry", sub)) => {
+//!         let cmd = TelemetryCommand::from_matches(sub)?;
+//!         assert_eq!(cmd, TelemetryCommand::Status { json: true });
+//!         // In main: `cmd.run_and_exit(&ctx)`, which ends the process through
+//!         // `telemetry::exit` with 0 or 1.
+//!     }
+//!     _ => unreachable!(),
+//! }
+//! # Ok::<(), clap::Error>(())
+//! ```
+//!
+//! **Derive API**:
+//!
 //! ```
 //! use clap::{Parser, Subcommand};
 //!
@@ -13,7 +42,6 @@
 //! enum Command {
 //!     /// Build the project.
 //!     Build,
-//!     /// Inspect or change telemetry.
 //!     #[command(subcommand)]
 //!     Telemetry(telemetry::cli::TelemetryCommand),
 //! }
@@ -22,8 +50,14 @@
 //! assert!(matches!(cli.command, Command::Telemetry(_)));
 //! // In main: `Command::Telemetry(cmd) => return cmd.run_to_exit_code(&ctx),`
 //! ```
+//!
+//! The `clap` feature needs only clap's builder (`clap_builder`): the subcommand is
+//! written with the builder API and implements [`clap::Subcommand`] and
+//! [`clap::FromArgMatches`] by hand, so a host that does not derive pulls no
+//! `clap_derive`.
 
 mod actions;
+mod args;
 mod status;
 
 use std::io::Write;
@@ -34,7 +68,12 @@ use crate::error::TelemetryError;
 
 pub use status::{RefusedPath, Status};
 
-/// The `telemetry` subcommand a tool nests into its own CLI.
+/// The `telemetry` subcommand a tool nests into its own command line: `status`,
+/// `enable`, `disable`, `reset`, `schema`.
+///
+/// Parsed from the command line with [`command`](Self::command) and
+/// [`from_matches`](Self::from_matches) (builder API), or as a
+/// `#[command(subcommand)]` (derive API): see the [module docs](self).
 ///
 /// ```
 /// use clap::Parser;
@@ -47,25 +86,30 @@ pub use status::{RefusedPath, Status};
 /// let cli = Cli::parse_from(["mytool", "disable"]);
 /// assert!(matches!(cli.telemetry, telemetry::cli::TelemetryCommand::Disable));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TelemetryCommand {
-    /// Show whether telemetry is on, which rule decided it, and what is stored where.
+    /// `status [--json]`: whether telemetry is on, which rule decided it, and what is
+    /// stored where.
     Status {
         /// Print the status as JSON.
-        #[arg(long)]
         json: bool,
     },
-    /// Turn telemetry on (saved in the config file).
+    /// `enable`: turn telemetry on (saved in the config file).
     Enable,
-    /// Turn telemetry off (saved) and delete every event not sent yet.
+    /// `disable`: turn telemetry off (saved) and delete every event not sent yet.
     Disable,
-    /// Delete every trace: unsent events, install id and key; ask the backend to delete
-    /// this machine's data (only if telemetry was ever enabled here and DO_NOT_TRACK, CI
-    /// or the tool's variables do not forbid sending); turn telemetry off.
+    /// `reset`: delete every trace (unsent events, install id, key, local log); ask the
+    /// backend to delete this machine's data (only if telemetry was ever enabled here
+    /// and nothing in the environment forbids sending); turn telemetry off.
     Reset,
-    /// Print, as JSON, every event this tool can send, with its attribute keys and kinds.
-    Schema,
+    /// `schema [--markdown]`: every event this tool can send, with every field and
+    /// attribute, as JSON or as Markdown tables (see
+    /// [`TelemetryContext::schema`]).
+    Schema {
+        /// Print Markdown tables instead of JSON.
+        markdown: bool,
+    },
 }
 
 impl TelemetryCommand {
@@ -75,7 +119,7 @@ impl TelemetryCommand {
     /// # let dir = tempfile::tempdir().unwrap();
     /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink)
     /// #     .env(telemetry::consent::Env::empty().with_config_dir(dir.path())).build().unwrap();
-    /// telemetry::cli::TelemetryCommand::Schema.run(&ctx)?;
+    /// telemetry::cli::TelemetryCommand::Schema { markdown: false }.run(&ctx)?;
     /// # Ok::<(), telemetry::TelemetryError>(())
     /// ```
     pub fn run(&self, ctx: &TelemetryContext) -> Result<(), TelemetryError> {
@@ -104,7 +148,7 @@ impl TelemetryCommand {
             Self::Enable => actions::enable(ctx, out),
             Self::Disable => actions::disable(ctx, out),
             Self::Reset => actions::reset(ctx, out),
-            Self::Schema => schema(out),
+            Self::Schema { markdown } => schema(ctx, *markdown, out),
         }
     }
 
@@ -116,15 +160,45 @@ impl TelemetryCommand {
     /// # let dir = tempfile::tempdir().unwrap();
     /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink)
     /// #     .env(telemetry::consent::Env::empty().with_config_dir(dir.path())).build().unwrap();
-    /// let code = telemetry::cli::TelemetryCommand::Schema.run_to_exit_code(&ctx);
+    /// let code = telemetry::cli::TelemetryCommand::Schema { markdown: true }.run_to_exit_code(&ctx);
     /// assert_eq!(code, std::process::ExitCode::SUCCESS);
     /// ```
     pub fn run_to_exit_code(&self, ctx: &TelemetryContext) -> ExitCode {
+        if self.run_reporting(ctx) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }
+    }
+
+    /// Runs the command and ends the process, for a `main` that returns `()`: exit
+    /// code 0 on success; otherwise the error is printed as a diagnostic on standard
+    /// error and the code is 1. Leaves through [`telemetry::exit`](crate::exit), so
+    /// the installed context writes out what it recorded first, as its guard would.
+    ///
+    /// ```no_run
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).build().unwrap();
+    /// fn main_of_a_builder_tool(matches: &clap::ArgMatches, ctx: &telemetry::TelemetryContext) {
+    ///     if let Some(("telemetry", sub)) = matches.subcommand() {
+    ///         match telemetry::cli::TelemetryCommand::from_matches(sub) {
+    ///             Ok(cmd) => cmd.run_and_exit(ctx),
+    ///             Err(e) => e.exit(),
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    pub fn run_and_exit(&self, ctx: &TelemetryContext) -> ! {
+        let code = if self.run_reporting(ctx) { 0 } else { 1 };
+        crate::global::exit(code)
+    }
+
+    /// Runs the command; an error is printed on standard error. Whether it succeeded.
+    fn run_reporting(&self, ctx: &TelemetryContext) -> bool {
         match self.run(ctx) {
-            Ok(()) => ExitCode::SUCCESS,
+            Ok(()) => true,
             Err(e) => {
                 let _ = write_diagnostic(&mut std::io::stderr().lock(), ctx.tool(), &e);
-                ExitCode::FAILURE
+                false
             }
         }
     }
@@ -152,13 +226,24 @@ pub(crate) fn write_diagnostic(
     Ok(())
 }
 
-fn schema(out: &mut dyn Write) -> Result<(), TelemetryError> {
-    let events = crate::catalog::events();
-    let json = serde_json::to_string_pretty(&serde_json::json!({ "events": events })).map_err(
-        |source| TelemetryError::Serde {
-            what: "the event catalog",
-            source,
-        },
-    )?;
-    writeln!(out, "{json}").map_err(|e| TelemetryError::io("write to", "stdout", e))
+fn schema(
+    ctx: &TelemetryContext,
+    markdown: bool,
+    out: &mut dyn Write,
+) -> Result<(), TelemetryError> {
+    let schema = ctx.schema();
+    let text = if markdown {
+        schema.to_markdown()
+    } else {
+        let mut json =
+            serde_json::to_string_pretty(&schema).map_err(|source| TelemetryError::Serde {
+                what: "the event catalog",
+                source,
+            })?;
+        json.push('\n');
+        json
+    };
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| TelemetryError::io("write to", "stdout", e))
 }

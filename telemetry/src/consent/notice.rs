@@ -17,7 +17,9 @@ use crate::error::TelemetryError;
 /// let mut out = Vec::new();
 /// let shown = show_notice(&tool, &resolve(&tool, &env), &mut out).unwrap();
 /// # #[cfg(feature = "collect")]
-/// assert!(shown && String::from_utf8(out).unwrap().contains("Hello!"));
+/// assert!(shown && String::from_utf8(out.clone()).unwrap().contains("Hello!"));
+/// # #[cfg(feature = "collect")]
+/// assert!(String::from_utf8(out).unwrap().contains("`mytool telemetry schema` lists everything"));
 /// ```
 pub fn show_notice(
     tool: &ToolInfo,
@@ -34,8 +36,9 @@ pub fn show_notice(
     record_notice_shown(path)?;
     let prefix = tool.env_prefix();
     let text = format!(
-        "{notice}\n(Nothing is sent during this run. To opt out: `{name} telemetry disable`, \
-         or set {prefix}_TELEMETRY=0 or DO_NOT_TRACK=1.)\n",
+        "{notice}\n(Nothing is sent during this run. `{name} telemetry schema` lists \
+         everything that can be sent. To opt out: `{name} telemetry disable`, or set \
+         {prefix}_TELEMETRY=0 or DO_NOT_TRACK=1.)\n",
         name = tool.name
     );
     out.write_all(text.as_bytes())

@@ -11,6 +11,7 @@ use super::{
     DEFAULT_BATCH_SIZE, DEFAULT_DEADLINE, DEFAULT_LINGER, DEFAULT_QUEUE_CAPACITY, Inner,
     LOCAL_LOG_FILE, TelemetryContext, UploadSettings, assemble,
 };
+use crate::catalog::CaptureSpec;
 use crate::consent::{CollectionPolicy, ConsentMode, Env, ToolInfo};
 use crate::deletion::{DeletionRequestor, EventDeletionRequestor};
 use crate::error::TelemetryError;
@@ -57,7 +58,9 @@ pub struct TelemetryContextBuilder {
     spool_limits: Option<SpoolLimits>,
     data_dir: Option<PathBuf>,
     local_log: bool,
-    default_attrs: BTreeMap<Cow<'static, str>, AttrValue>,
+    default_attrs: DefaultAttrs,
+    /// The deletion requestor sends a `data.deletion_request` event (the default).
+    deletion_event: Option<bool>,
 }
 
 impl std::fmt::Debug for TelemetryContextBuilder {
@@ -181,6 +184,9 @@ impl TelemetryContextBuilder {
     /// # drop(b);
     /// ```
     pub fn deletion_requestor(mut self, requestor: impl DeletionRequestor) -> Self {
+        // For `telemetry schema`: only this requestor sends an event through the sinks.
+        let any: &dyn std::any::Any = &requestor;
+        self.deletion_event = Some(any.is::<EventDeletionRequestor>());
         self.deletion = Some(Arc::new(requestor));
         self
     }
@@ -349,7 +355,7 @@ impl TelemetryContextBuilder {
     /// # let _ = Channel::Stable;
     /// ```
     pub fn default_attrs(mut self, attrs: DefaultAttrs) -> Self {
-        self.default_attrs = attrs.0;
+        self.default_attrs = attrs;
         self
     }
 
@@ -408,7 +414,7 @@ impl TelemetryContextBuilder {
             tool_version,
             salt,
             data_dir.clone(),
-            self.default_attrs,
+            self.default_attrs.values,
         ));
         let delivery = Delivery::plan(
             Arc::clone(&factory),
@@ -453,6 +459,8 @@ impl TelemetryContextBuilder {
                 deletion: self
                     .deletion
                     .unwrap_or_else(|| Arc::new(EventDeletionRequestor)),
+                deletion_event: self.deletion_event.unwrap_or(true),
+                default_attr_specs: self.default_attrs.specs,
             }),
         })
     }
@@ -505,27 +513,36 @@ impl Tool {
 }
 
 /// Attributes added to every event, made by [`telemetry::attrs!`](crate::attrs) only:
-/// identifier keys, [`SafeValue`](crate::SafeValue) values.
+/// identifier keys, [`SafeValue`](crate::SafeValue) values. Every key is declared with
+/// the kind of its value, whatever the value of this run (an `Option` that is `None`
+/// included), so `telemetry schema` lists it.
 ///
 /// ```
 /// let attrs = telemetry::attrs!(jobs = 4_u16, ci = true);
 /// # drop(attrs);
 /// ```
 #[derive(Debug, Clone, Default)]
-pub struct DefaultAttrs(BTreeMap<Cow<'static, str>, AttrValue>);
+pub struct DefaultAttrs {
+    /// The values of this run (a `None` left out).
+    values: BTreeMap<Cow<'static, str>, AttrValue>,
+    /// Every key with its kind, in the order written.
+    specs: Vec<CaptureSpec>,
+}
 
 impl DefaultAttrs {
-    /// From keys checked in const evaluation (see `__private::attr_key`).
+    /// From keys checked in const evaluation (see `__private::attr_keys`) and the
+    /// values with the kind of their type.
     pub(crate) fn from_pairs(
-        pairs: impl IntoIterator<Item = (&'static str, Option<AttrValue>)>,
+        pairs: impl IntoIterator<Item = (&'static str, (Option<AttrValue>, &'static str))>,
     ) -> Self {
-        let mut map = BTreeMap::new();
-        for (key, value) in pairs {
-            match value {
-                Some(value) => map.insert(Cow::Borrowed(key), value),
-                None => map.remove(key),
-            };
+        let mut values = BTreeMap::new();
+        let mut specs = Vec::new();
+        for (key, (value, kind)) in pairs {
+            specs.push(CaptureSpec::declared(key, kind));
+            if let Some(value) = value {
+                values.insert(Cow::Borrowed(key), value);
+            }
         }
-        Self(map)
+        Self { values, specs }
     }
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use crate::catalog::EventSpec;
+use crate::catalog::{CaptureSpec, EventSpec};
 use crate::consent::{CollectionPolicy, ConsentMode, Decision, ToolInfo};
 use crate::deletion::DeletionRequestor;
 use crate::error::TelemetryError;
@@ -16,6 +16,7 @@ mod assemble;
 mod builder;
 mod commands;
 mod exit;
+mod schema;
 
 use crate::pipeline::{Delivery, DeliveryMode, DeliveryStats, SendMode};
 use crate::sink::TelemetrySink;
@@ -23,6 +24,7 @@ use crate::switch::COMPILED_IN;
 pub use builder::{DefaultAttrs, TelemetryContextBuilder, Tool};
 pub use commands::{ConsentChange, DeletionOutcome, Removal, ResetReport};
 pub use exit::PERSIST_LIMIT;
+pub use schema::{Schema, SchemaField};
 
 /// File name of the local event log inside the data dir.
 pub const LOCAL_LOG_FILE: &str = "events.jsonl";
@@ -100,6 +102,11 @@ struct Inner {
     consent_mode: ConsentMode,
     config_dir: Option<PathBuf>,
     deletion: Arc<dyn DeletionRequestor>,
+    /// The requestor is [`EventDeletionRequestor`](crate::deletion::EventDeletionRequestor)
+    /// (`telemetry schema` lists its event).
+    deletion_event: bool,
+    /// The default attributes' keys and kinds (`telemetry schema`).
+    default_attr_specs: Vec<CaptureSpec>,
 }
 
 impl Drop for Inner {

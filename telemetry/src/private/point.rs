@@ -5,6 +5,7 @@ use crate::context::{DefaultAttrs, TelemetryContext, Tool};
 use crate::error::TelemetryError;
 use crate::naming;
 use crate::pipeline::Captures;
+use crate::safe_value::SafeValue;
 
 use super::call::Captured;
 
@@ -65,10 +66,15 @@ pub const fn attr_keys(keys: &'static [&'static str]) -> &'static [&'static str]
     keys
 }
 
+/// One value of `attrs!`, with the kind of its type (for `telemetry schema`).
+pub fn default_attr<T: SafeValue + ?Sized>(value: &T) -> (Captured, &'static str) {
+    (value.to_attr_value(), T::KIND)
+}
+
 /// `attrs!`'s value.
 pub fn default_attrs<const N: usize>(
     keys: &'static [&'static str],
-    values: [Captured; N],
+    values: [(Captured, &'static str); N],
 ) -> DefaultAttrs {
     DefaultAttrs::from_pairs(keys.iter().copied().zip(values))
 }

@@ -1,0 +1,426 @@
+//! `telemetry schema`: everything a tool can send, as data ([`Schema`], serialised as
+//! JSON) or as Markdown tables for the tool's documentation.
+//!
+//! The whole truth, from what the binary and its context declare: the fields the
+//! library puts in every event, the context's default attributes (declared by
+//! `attrs!` with the kind of each value), every event of the catalog (`#[track]` and
+//! `record!` sites, registered at link time), and the `data.deletion_request` event
+//! when the deletion requestor sends one.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+
+use super::TelemetryContext;
+use crate::catalog::{self, ANY_KIND, CaptureSpec, EventSpec};
+use crate::deletion::DELETION_EVENT;
+use crate::event::Outcome;
+use crate::value::AttrValue;
+
+/// The deletion request sent through the sinks by
+/// [`EventDeletionRequestor`](crate::deletion::EventDeletionRequestor): the fields of
+/// every event, no attribute. Not in the link-time catalog: replay never accepts it.
+static DELETION_SPEC: EventSpec = EventSpec::new(DELETION_EVENT, &[], &[], module_path!());
+
+/// Every outcome, in the order shown. The `match` keeps the list whole: a new
+/// variant does not compile until it is listed here.
+const OUTCOMES: [Outcome; 4] = {
+    const fn listed(outcome: Outcome) {
+        match outcome {
+            Outcome::Ok | Outcome::Error | Outcome::Panic | Outcome::Cancelled => {}
+        }
+    }
+    listed(Outcome::Ok);
+    [
+        Outcome::Ok,
+        Outcome::Error,
+        Outcome::Panic,
+        Outcome::Cancelled,
+    ]
+};
+
+/// One field the library puts in events (beside the attributes).
+///
+/// ```
+/// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink).build().unwrap();
+/// let schema = ctx.schema();
+/// let outcome = schema.fields.iter().find(|f| f.name == "outcome").unwrap();
+/// assert_eq!(outcome.values, ["ok", "error", "panic", "cancelled"]);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct SchemaField {
+    /// The field's name in the JSON of an event (the local log, `HttpSink`).
+    pub name: &'static str,
+    /// `string`, `float` or `map`.
+    pub kind: &'static str,
+    /// What it holds, in words for the tool's users.
+    pub description: &'static str,
+    /// The values it can take, when they are a fixed set.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<&'static str>,
+}
+
+impl SchemaField {
+    const fn new(name: &'static str, kind: &'static str, description: &'static str) -> Self {
+        Self {
+            name,
+            kind,
+            description,
+            values: Vec::new(),
+        }
+    }
+}
+
+/// The fields of every event, in the order an event is written.
+fn fields() -> Vec<SchemaField> {
+    vec![
+        SchemaField::new(
+            "event_id",
+            "string",
+            "a random id (UUID v4), new for every event",
+        ),
+        SchemaField::new(
+            "name",
+            "string",
+            "the event's name: one of the events listed below",
+        ),
+        SchemaField::new("tool", "string", "the tool's name"),
+        SchemaField::new("tool_version", "string", "the tool's version"),
+        SchemaField::new(
+            "machine_id",
+            "string",
+            "a salted SHA-256 hash (64 hex characters) of this machine's id, or of a random \
+             install id where the system has none; never the id itself",
+        ),
+        SchemaField::new(
+            "session_id",
+            "string",
+            "a random id (UUID v4), new for every run of the tool",
+        ),
+        SchemaField::new(
+            "timestamp_utc",
+            "string",
+            "when it happened: RFC 3339, UTC, in milliseconds",
+        ),
+        SchemaField::new(
+            "os",
+            "string",
+            "the operating system family (`linux`, `macos`, `windows`, ...)",
+        ),
+        SchemaField::new(
+            "arch",
+            "string",
+            "the CPU architecture (`x86_64`, `aarch64`, ...)",
+        ),
+        SchemaField::new(
+            "duration_ms",
+            "float",
+            "how long the command ran, in milliseconds; only on events that time a command",
+        ),
+        SchemaField {
+            values: OUTCOMES.iter().map(|o| o.as_str()).collect(),
+            ..SchemaField::new(
+                "outcome",
+                "string",
+                "how the command ended (`ok` for events that are not a command)",
+            )
+        },
+        SchemaField::new(
+            "error_kind",
+            "string",
+            "only when the outcome is `error`: the name of the error's type in the source \
+             code, with any number in it replaced by `_`; never the error's message",
+        ),
+        SchemaField::new(
+            "attrs",
+            "map",
+            "the event's attributes (listed with each event below) and the attributes of \
+             every event",
+        ),
+    ]
+}
+
+/// Everything a tool can send: what `telemetry schema` prints (as JSON, or with
+/// [`to_markdown`](Self::to_markdown)). Made by [`TelemetryContext::schema`].
+///
+/// ```
+/// #[telemetry::track("docs.schema_example", capture(jobs))]
+/// fn build(jobs: u16) {}
+/// # build(1);
+///
+/// let ctx = telemetry::TelemetryContext::builder()
+///     .tool(telemetry::tool!("mytool", "1.0.0"))
+///     .default_attrs(telemetry::attrs!(container = false))
+///     .sink(telemetry::sink::NoopSink)
+///     .build()?;
+/// let schema = ctx.schema();
+/// let json = serde_json::to_value(&schema).unwrap();
+/// assert_eq!(json["default_attrs"]["container"], "bool");
+/// let names: Vec<_> = schema.events.iter().map(|e| e.name()).collect();
+/// assert!(names.contains(&"docs.schema_example") && names.contains(&"data.deletion_request"));
+/// assert!(schema.to_markdown().contains("| `docs.schema_example` | `jobs` | int |"));
+/// # Ok::<(), telemetry::TelemetryError>(())
+/// ```
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct Schema {
+    /// The tool's name.
+    pub tool: String,
+    /// The tool's version.
+    pub tool_version: String,
+    /// The fields of every event, beside its attributes.
+    pub fields: Vec<SchemaField>,
+    /// The attributes added to every event recorded (not to the deletion request),
+    /// with their kinds; serialised as `{key: kind}`.
+    #[serde(serialize_with = "captures_as_map")]
+    pub default_attrs: Vec<CaptureSpec>,
+    /// Every event, sorted by name: each `#[track]` and `record!` site of the binary
+    /// (one entry per site), and `data.deletion_request` when the deletion requestor
+    /// sends it.
+    pub events: Vec<&'static EventSpec>,
+}
+
+fn captures_as_map<S: Serializer>(specs: &[CaptureSpec], serializer: S) -> Result<S::Ok, S::Error> {
+    let mut map = serializer.serialize_map(Some(specs.len()))?;
+    for spec in specs {
+        map.serialize_entry(spec.key(), spec.kind())?;
+    }
+    map.end()
+}
+
+impl TelemetryContext {
+    /// Everything this tool can send, as `telemetry schema` prints it: the fields of
+    /// every event, the default attributes, and every event the binary can record
+    /// (from the link-time catalog) or send (the deletion request). Needs no consent,
+    /// reads and writes no file.
+    ///
+    /// ```
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink).build().unwrap();
+    /// let schema = ctx.schema();
+    /// assert_eq!(schema.tool, "t");
+    /// assert!(schema.fields.iter().any(|f| f.name == "machine_id"));
+    /// ```
+    pub fn schema(&self) -> Schema {
+        let mut events = catalog::events();
+        if self.inner.deletion_event {
+            events.push(&DELETION_SPEC);
+            events.sort_by_key(|s| (s.name(), s.module_path()));
+        }
+        Schema {
+            tool: self.tool().to_owned(),
+            tool_version: self.tool_version().to_owned(),
+            fields: fields(),
+            default_attrs: self.inner.default_attr_specs.clone(),
+            events,
+        }
+    }
+}
+
+impl Schema {
+    /// The schema as Markdown, for a tool's documentation: a table of the fields of
+    /// every event, one of the default attributes, and one of the events with each
+    /// attribute, its kind and, for a literal, its value.
+    ///
+    /// ```
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("mytool", "1")).sink(telemetry::sink::NoopSink).build().unwrap();
+    /// let md = ctx.schema().to_markdown();
+    /// assert!(md.starts_with("## What `mytool` 1 can send"));
+    /// assert!(md.contains("| `data.deletion_request` |"));
+    /// ```
+    pub fn to_markdown(&self) -> String {
+        let mut md = String::new();
+        // Writing to a `String` cannot fail.
+        let _ = self.write_markdown(&mut md);
+        md
+    }
+
+    fn write_markdown(&self, md: &mut String) -> std::fmt::Result {
+        let tool = &self.tool;
+        writeln!(md, "## What `{tool}` {} can send\n", self.tool_version)?;
+        writeln!(
+            md,
+            "Generated by `{tool} telemetry schema --markdown`. Nothing is sent unless \
+             telemetry is enabled: `{tool} telemetry status` says whether it is, and why.\n"
+        )?;
+
+        writeln!(md, "### Fields of every event\n")?;
+        writeln!(md, "| field | kind | what it holds |")?;
+        writeln!(md, "|---|---|---|")?;
+        for f in &self.fields {
+            let values = if f.values.is_empty() {
+                String::new()
+            } else {
+                let list: Vec<String> = f.values.iter().map(|v| code(v)).collect();
+                format!(": {}", list.join(", "))
+            };
+            writeln!(
+                md,
+                "| {} | {} | {}{values} |",
+                code(f.name),
+                f.kind,
+                cell(f.description)
+            )?;
+        }
+
+        writeln!(md, "\n### Attributes of every event\n")?;
+        if self.default_attrs.is_empty() {
+            writeln!(md, "None: `{tool}` adds no attribute to every event.")?;
+        } else {
+            writeln!(md, "| attribute | kind |")?;
+            writeln!(md, "|---|---|")?;
+            for spec in &self.default_attrs {
+                writeln!(md, "| {} | {} |", code(spec.key()), spec.kind())?;
+            }
+        }
+
+        writeln!(md, "\n### Events\n")?;
+        writeln!(md, "| event | attribute | kind | value |")?;
+        writeln!(md, "|---|---|---|---|")?;
+        for row in event_rows(&self.events) {
+            writeln!(md, "{row}")?;
+        }
+        if self.events.iter().any(|e| e.name() == DELETION_EVENT) {
+            writeln!(
+                md,
+                "\n`{DELETION_EVENT}` is sent only by `{tool} telemetry reset`, to ask for \
+                 the deletion of what was collected from this machine; it carries the \
+                 fields of every event and no attribute."
+            )?;
+        }
+        writeln!(
+            md,
+            "\nKinds: `bool`, `int` and `float` are a yes/no or a number; `string` is a \
+             value fixed in `{tool}`'s source code (a name from a fixed list, or the value \
+             shown); `hashed` is a keyed hash (32 hex characters) made with a secret key \
+             that never leaves this machine; `any` is any of these. No attribute holds a \
+             file name, a path, an argument or any other text typed or owned by the user."
+        )?;
+        Ok(())
+    }
+}
+
+/// The rows of the events table: one per attribute (the event's name on its first),
+/// one for an event without attributes. Sites of one name with the same attributes
+/// are shown once.
+fn event_rows(events: &[&'static EventSpec]) -> Vec<String> {
+    /// An attribute's cells: key, kind, value.
+    type Cells = (&'static str, String, String);
+    let mut rows = Vec::new();
+    let mut shown: Vec<(&str, Vec<Cells>)> = Vec::new();
+    for spec in events {
+        let mut attrs: Vec<Cells> = spec
+            .attrs()
+            .iter()
+            .map(|(key, value)| (*key, value.kind().to_owned(), code(&literal(value))))
+            .chain(
+                spec.captures()
+                    .iter()
+                    .map(|c| (c.key(), c.kind().to_owned(), String::new())),
+            )
+            .collect();
+        attrs.sort();
+        if shown.iter().any(|(n, a)| *n == spec.name() && *a == attrs) {
+            continue;
+        }
+        let name = code(spec.name());
+        if attrs.is_empty() {
+            rows.push(row(&[&name, "—", "", ""]));
+        }
+        for (i, (key, kind, value)) in attrs.iter().enumerate() {
+            let first = if i == 0 { name.as_str() } else { "" };
+            rows.push(row(&[first, &code(key), kind, value]));
+        }
+        shown.push((spec.name(), attrs));
+    }
+    rows
+}
+
+/// One table row of `cells` (already escaped).
+fn row(cells: &[&str]) -> String {
+    format!("| {} |", cells.join(" | "))
+}
+
+/// A literal attribute value as JSON (`"release"`, `3`, `true`).
+fn literal(value: &AttrValue) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| ANY_KIND.to_owned())
+}
+
+/// `text` as an inline code span that survives in a table cell: a fence longer than
+/// any run of backticks inside, padded when the text starts or ends with one; `|`
+/// escaped (GitHub-flavoured Markdown splits cells on it even inside code).
+fn code(text: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{}{pad}{fence}", text.replace('|', "\\|"))
+}
+
+/// Prose in a table cell: `|` escaped.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every field an event is written with is described, and nothing else.
+    #[test]
+    fn the_fields_are_those_of_an_event() {
+        let mut event = crate::event::Event::example();
+        event.duration_ms = Some(1.0);
+        event.error_kind = Some("E".into());
+        let json = serde_json::to_value(&event).unwrap();
+        let written: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut described: Vec<&str> = fields().iter().map(|f| f.name).collect();
+        described.sort_unstable();
+        let mut written = written;
+        written.sort_unstable();
+        assert_eq!(described, written);
+    }
+
+    #[test]
+    fn code_spans_survive_backticks_and_pipes() {
+        assert_eq!(code("cmd.build"), "`cmd.build`");
+        assert_eq!(code("\"a|b\""), "`\"a\\|b\"`");
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`x``"), "``` `x`` ```");
+    }
+
+    // `const` slices: a borrow passed to a `const fn` is not promoted to `'static`
+    // when the element type has a destructor.
+    const ATTRS: &[(&str, AttrValue)] = &[("mode", AttrValue::literal("a`|b"))];
+    const CAPTURES: &[CaptureSpec] = &[CaptureSpec::new("jobs", "int")];
+    static WITH_LITERAL: EventSpec = EventSpec::new("cmd.x", ATTRS, CAPTURES, "m");
+    static SAME_ELSEWHERE: EventSpec = EventSpec::new("cmd.x", ATTRS, CAPTURES, "other");
+    static BARE: EventSpec = EventSpec::new("cmd.y", &[], &[], "m");
+
+    #[test]
+    fn one_row_per_attribute_and_one_site_per_shape() {
+        let rows = event_rows(&[&WITH_LITERAL, &SAME_ELSEWHERE, &BARE]);
+        assert_eq!(
+            rows,
+            [
+                "| `cmd.x` | `jobs` | int |  |",
+                "|  | `mode` | string | ``\"a`\\|b\"`` |",
+                "| `cmd.y` | — |  |  |",
+            ]
+        );
+    }
+}
