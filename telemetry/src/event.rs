@@ -301,10 +301,14 @@ pub enum Outcome {
     Panic,
     /// A future dropped before it completed.
     Cancelled,
+    /// Still running when the process was ended by `SIGINT` (Ctrl-C) or `SIGTERM`, or
+    /// by a panic hook that exits: recorded only where the tool opted in (see
+    /// [`signals`](crate::signals)).
+    Interrupted,
 }
 
 impl Outcome {
-    /// The lowercase wire name (`ok`, `error`, `panic`, `cancelled`).
+    /// The lowercase wire name (`ok`, `error`, `panic`, `cancelled`, `interrupted`).
     ///
     /// ```
     /// assert_eq!(telemetry::Outcome::Panic.as_str(), "panic");
@@ -315,6 +319,7 @@ impl Outcome {
             Self::Error => "error",
             Self::Panic => "panic",
             Self::Cancelled => "cancelled",
+            Self::Interrupted => "interrupted",
         }
     }
 }

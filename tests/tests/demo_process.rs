@@ -95,7 +95,10 @@ fn the_demo_schema_lists_every_tracked_command_with_its_keys() {
     let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let events = schema["events"].as_array().unwrap();
     let names: Vec<_> = events.iter().map(|e| e["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["cmd.build", "cmd.fail", "cmd.test"]);
+    assert_eq!(
+        names,
+        ["cmd.build", "cmd.crash", "cmd.fail", "cmd.test", "cmd.watch"]
+    );
     let build = &events[0];
     assert_eq!(build["attrs"]["target"], "demo");
     assert_eq!(build["captures"]["profile"], "string");

@@ -57,11 +57,9 @@ impl<const N: usize> PendingCall<N> {
     #[inline]
     pub fn start(self) -> CallGuard<N> {
         CallGuard {
-            active: self.prepared.map(|(spec, captured)| Active {
-                spec,
-                captured,
-                start: Start::now(),
-            }),
+            active: self
+                .prepared
+                .map(|(spec, captured)| Active::start(spec, captured)),
         }
     }
 }
@@ -81,15 +79,54 @@ pub struct CallGuard<const N: usize> {
 #[derive(Debug)]
 struct Active<const N: usize> {
     spec: &'static EventSpec,
-    captured: [Captured; N],
+    held: Held<N>,
     start: Start,
 }
 
+/// Where a running call's captured values are.
+#[derive(Debug)]
+enum Held<const N: usize> {
+    /// In the guard (the usual case).
+    Here([Captured; N]),
+    /// In the registry of running calls (`open_calls`), once the tool asked for
+    /// calls cut short by a signal or an exit to be recorded.
+    Open(crate::open_calls::Ticket),
+}
+
 impl<const N: usize> Active<N> {
+    /// Starts the clock and, where running calls are kept, registers the call.
+    #[inline(always)]
+    fn start(spec: &'static EventSpec, captured: [Captured; N]) -> Self {
+        let start = Start::now();
+        let held = if crate::open_calls::armed() {
+            Held::Open(Self::open(spec, start, captured))
+        } else {
+            Held::Here(captured)
+        };
+        Self { spec, held, start }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn open(
+        spec: &'static EventSpec,
+        start: Start,
+        captured: [Captured; N],
+    ) -> crate::open_calls::Ticket {
+        crate::open_calls::open(spec, start.tick(), Captures::from_values(captured))
+    }
+
     #[inline(never)]
     fn record(self, outcome: Outcome, error_kind: Option<ErrorKind>) {
-        // Kept inline in the queued record too: no allocation for up to two values.
-        let captured = Captures::from_values(self.captured);
+        let captured = match self.held {
+            // Kept inline in the queued record too: no allocation for up to two values.
+            Held::Here(captured) => Captures::from_values(captured),
+            Held::Open(ticket) => match crate::open_calls::close(ticket) {
+                Some(open) => open.captured,
+                // Recorded as interrupted already.
+                None => return,
+            },
+        };
         crate::global::record_call(self.spec, self.start.tick(), outcome, error_kind, captured);
     }
 
@@ -124,11 +161,7 @@ impl<const N: usize> CallGuard<N> {
     #[inline(always)]
     fn start(spec: &'static EventSpec, captured: [Captured; N]) -> Self {
         Self {
-            active: Some(Active {
-                spec,
-                captured,
-                start: Start::now(),
-            }),
+            active: Some(Active::start(spec, captured)),
         }
     }
 
