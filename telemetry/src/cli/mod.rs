@@ -44,8 +44,8 @@ pub use status::{RefusedPath, Status};
 ///     #[command(subcommand)]
 ///     telemetry: telemetry::cli::TelemetryCommand,
 /// }
-/// let cli = Cli::parse_from(["mytool", "disable"]);
-/// assert!(matches!(cli.telemetry, telemetry::cli::TelemetryCommand::Disable));
+/// let cli = Cli::parse_from(["mytool", "disable", "--all-tools"]);
+/// assert!(matches!(cli.telemetry, telemetry::cli::TelemetryCommand::Disable { all_tools: true }));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
 #[non_exhaustive]
@@ -57,9 +57,19 @@ pub enum TelemetryCommand {
         json: bool,
     },
     /// Turn telemetry on (saved in the config file).
-    Enable,
+    Enable {
+        /// For every tool built with the same telemetry library (saved in a file they
+        /// all read), not only this one.
+        #[arg(long)]
+        all_tools: bool,
+    },
     /// Turn telemetry off (saved) and delete every event not sent yet.
-    Disable,
+    Disable {
+        /// For every tool built with the same telemetry library (saved in a file they
+        /// all read), not only this one.
+        #[arg(long)]
+        all_tools: bool,
+    },
     /// Delete every trace: unsent events, install id and key; ask the backend to delete
     /// this machine's data (only if telemetry was ever enabled here and DO_NOT_TRACK, CI
     /// or the tool's variables do not forbid sending); turn telemetry off.
@@ -101,8 +111,8 @@ impl TelemetryCommand {
     ) -> Result<(), TelemetryError> {
         match self {
             Self::Status { json } => status::run(ctx, *json, out),
-            Self::Enable => actions::enable(ctx, out),
-            Self::Disable => actions::disable(ctx, out),
+            Self::Enable { all_tools } => actions::enable(ctx, *all_tools, out),
+            Self::Disable { all_tools } => actions::disable(ctx, *all_tools, out),
             Self::Reset => actions::reset(ctx, out),
             Self::Schema => schema(out),
         }
