@@ -11,6 +11,7 @@
 //! nothing, so no call is recorded twice.
 
 use std::cell::Cell;
+use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -32,7 +33,7 @@ struct Shard(Mutex<Vec<OpenCall>>);
 static OPEN: [Shard; SHARDS] = [const { Shard(Mutex::new(Vec::new())) }; SHARDS];
 
 /// The next thread number (0: not numbered yet).
-static NEXT_THREAD: AtomicU32 = AtomicU32::new(1);
+static NEXT_THREAD: AtomicU32 = AtomicU32::new(0);
 
 thread_local! {
     /// This thread's number and the sequence number of its last call.
@@ -50,11 +51,25 @@ pub(crate) fn arm() {
     ARMED.store(true, Ordering::Relaxed);
 }
 
-/// A running call's entry: the thread that started it and its number there.
+/// A running call's entry: the thread that started it (24 bits) and its number there
+/// (40 bits), in one non-zero word, so that the guard's `Option<Ticket>` is one word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Ticket {
-    thread: u32,
-    seq: u64,
+pub(crate) struct Ticket(NonZeroU64);
+
+/// Bits of a ticket that number the call on its thread.
+const SEQ_BITS: u32 = 40;
+
+impl Ticket {
+    fn new(thread: u32, seq: u64) -> Self {
+        let thread = u64::from(thread) & ((1 << (64 - SEQ_BITS)) - 1);
+        let word = thread << SEQ_BITS | (seq & ((1 << SEQ_BITS) - 1));
+        // Threads are numbered from 1 (wrapping past 2^24 to 1 again, see `open`).
+        Self(NonZeroU64::new(word).unwrap_or(NonZeroU64::MIN))
+    }
+
+    fn thread(self) -> u32 {
+        (self.0.get() >> SEQ_BITS) as u32
+    }
 }
 
 /// What an interrupted call is recorded with.
@@ -69,7 +84,7 @@ pub(crate) struct OpenCall {
 impl OpenCall {
     /// Whether the call was started by the calling thread.
     pub(crate) fn started_here(&self) -> bool {
-        current_thread() == Some(self.ticket.thread)
+        current_thread() == Some(self.ticket.thread())
     }
 }
 
@@ -88,27 +103,30 @@ fn current_thread() -> Option<u32> {
         .filter(|&thread| thread != 0)
 }
 
-/// Keeps a call that starts; [`close`] takes it back.
+/// A new thread number, from 1 to 2^24 - 1 (then from 1 again: a thread that old and
+/// one that new sharing a number would at worst take each other's entries only if
+/// they also had a call of the same number running).
+fn new_thread() -> u32 {
+    let n = NEXT_THREAD.fetch_add(1, Ordering::Relaxed);
+    n % ((1 << (64 - SEQ_BITS)) - 1) + 1
+}
+
+/// Keeps a call that starts (with a copy of its captured values); [`close`] removes it.
 #[inline(never)]
 pub(crate) fn open(spec: &'static EventSpec, start: Tick, captured: Captures) -> Ticket {
-    let ticket = THREAD
+    let (thread, seq) = THREAD
         .try_with(|t| {
             let (mut thread, seq) = t.get();
             if thread == 0 {
-                thread = NEXT_THREAD.fetch_add(1, Ordering::Relaxed).max(1);
+                thread = new_thread();
             }
             t.set((thread, seq.wrapping_add(1)));
-            Ticket {
-                thread,
-                seq: seq.wrapping_add(1),
-            }
+            (thread, seq.wrapping_add(1))
         })
         // A call made while this thread's locals are destroyed: a number of its own.
-        .unwrap_or_else(|_| Ticket {
-            thread: NEXT_THREAD.fetch_add(1, Ordering::Relaxed).max(1),
-            seq: 0,
-        });
-    shard(ticket.thread).push(OpenCall {
+        .unwrap_or_else(|_| (new_thread(), 0));
+    let ticket = Ticket::new(thread, seq);
+    shard(ticket.thread()).push(OpenCall {
         ticket,
         spec,
         start,
@@ -117,14 +135,19 @@ pub(crate) fn open(spec: &'static EventSpec, start: Tick, captured: Captures) ->
     ticket
 }
 
-/// The call of `ticket` ends: its entry, or `None` if an interruption took it (and
-/// recorded it).
+/// The call of `ticket` ends: removes its entry; `false` if an interruption took it
+/// (and recorded the call).
 #[inline(never)]
-pub(crate) fn close(ticket: Ticket) -> Option<OpenCall> {
-    let mut calls = shard(ticket.thread);
+pub(crate) fn close(ticket: Ticket) -> bool {
+    let mut calls = shard(ticket.thread());
     // Calls end in the reverse order they start, on one thread: the last entry.
-    let at = calls.iter().rposition(|c| c.ticket == ticket)?;
-    Some(calls.remove(at))
+    match calls.iter().rposition(|c| c.ticket == ticket) {
+        Some(at) => {
+            drop(calls.remove(at));
+            true
+        }
+        None => false,
+    }
 }
 
 /// Takes every running call, oldest first per shard.
@@ -141,20 +164,28 @@ mod tests {
     static SPEC: EventSpec = EventSpec::new("test.open", &[], &[], "open_calls::tests");
 
     #[test]
-    fn an_entry_is_taken_back_once_by_its_call_or_by_take_all() {
-        let a = open(&SPEC, crate::clock::now(), Captures::default());
-        let b = open(&SPEC, crate::clock::now(), Captures::default());
+    fn an_entry_is_closed_once_by_its_call_or_taken_by_take_all() {
+        let open = || open(&SPEC, crate::clock::now(), Captures::default());
+        let (a, b) = (open(), open());
         assert_ne!(a, b);
-        assert!(close(b).is_some_and(|c| c.started_here()));
-        assert!(close(b).is_none(), "closed once");
-        let c = open(&SPEC, crate::clock::now(), Captures::default());
+        assert!(close(b));
+        assert!(!close(b), "closed once");
+        let c = open();
         let taken = take_all();
-        assert!(taken.iter().any(|o| o.ticket == a) && taken.iter().any(|o| o.ticket == c));
-        assert!(close(a).is_none() && close(c).is_none(), "taken by the interruption");
+        assert!(taken.iter().any(|o| o.ticket == a && o.started_here()));
+        assert!(taken.iter().any(|o| o.ticket == c));
+        assert!(!close(a) && !close(c), "taken by the interruption");
         // Another thread's call is not started here.
-        let other = std::thread::spawn(|| open(&SPEC, crate::clock::now(), Captures::default()))
-            .join()
-            .unwrap();
-        assert!(close(other).is_some_and(|c| !c.started_here()));
+        let other = std::thread::spawn(open).join().unwrap();
+        assert_ne!(other.thread(), a.thread());
+        assert!(take_all().iter().any(|o| o.ticket == other && !o.started_here()));
+    }
+
+    #[test]
+    fn tickets_pack_thread_and_number() {
+        let t = Ticket::new(5, 7);
+        assert_eq!((t.thread(), t.0.get() & ((1 << SEQ_BITS) - 1)), (5, 7));
+        assert_ne!(Ticket::new(5, 8), t);
+        assert_eq!(std::mem::size_of::<Option<Ticket>>(), 8);
     }
 }

@@ -79,18 +79,11 @@ pub struct CallGuard<const N: usize> {
 #[derive(Debug)]
 struct Active<const N: usize> {
     spec: &'static EventSpec,
-    held: Held<N>,
+    captured: [Captured; N],
     start: Start,
-}
-
-/// Where a running call's captured values are.
-#[derive(Debug)]
-enum Held<const N: usize> {
-    /// In the guard (the usual case).
-    Here([Captured; N]),
-    /// In the registry of running calls (`open_calls`), once the tool asked for
-    /// calls cut short by a signal or an exit to be recorded.
-    Open(crate::open_calls::Ticket),
+    /// The call's entry in the registry of running calls (`open_calls`), once the tool
+    /// asked for calls cut short by a signal or an exit to be recorded.
+    open: Option<crate::open_calls::Ticket>,
 }
 
 impl<const N: usize> Active<N> {
@@ -98,12 +91,17 @@ impl<const N: usize> Active<N> {
     #[inline(always)]
     fn start(spec: &'static EventSpec, captured: [Captured; N]) -> Self {
         let start = Start::now();
-        let held = if crate::open_calls::armed() {
-            Held::Open(Self::open(spec, start, captured))
+        let open = if crate::open_calls::armed() {
+            Some(Self::open(spec, start, &captured))
         } else {
-            Held::Here(captured)
+            None
         };
-        Self { spec, held, start }
+        Self {
+            spec,
+            captured,
+            start,
+            open,
+        }
     }
 
     #[cold]
@@ -111,22 +109,22 @@ impl<const N: usize> Active<N> {
     fn open(
         spec: &'static EventSpec,
         start: Start,
-        captured: [Captured; N],
+        captured: &[Captured; N],
     ) -> crate::open_calls::Ticket {
-        crate::open_calls::open(spec, start.tick(), Captures::from_values(captured))
+        let captured = Captures::from_values(captured.clone());
+        crate::open_calls::open(spec, start.tick(), captured)
     }
 
     #[inline(never)]
     fn record(self, outcome: Outcome, error_kind: Option<ErrorKind>) {
-        let captured = match self.held {
-            // Kept inline in the queued record too: no allocation for up to two values.
-            Held::Here(captured) => Captures::from_values(captured),
-            Held::Open(ticket) => match crate::open_calls::close(ticket) {
-                Some(open) => open.captured,
-                // Recorded as interrupted already.
-                None => return,
-            },
-        };
+        if let Some(ticket) = self.open
+            && !crate::open_calls::close(ticket)
+        {
+            // Recorded as interrupted already.
+            return;
+        }
+        // Kept inline in the queued record too: no allocation for up to two values.
+        let captured = Captures::from_values(self.captured);
         crate::global::record_call(self.spec, self.start.tick(), outcome, error_kind, captured);
     }
 
