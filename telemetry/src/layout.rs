@@ -32,7 +32,8 @@ pub(crate) fn data_dir(tool: &str) -> Option<PathBuf> {
 /// library shares: `<config>/telemetry-rs` (`~/.config/telemetry-rs` on Linux).
 pub(crate) const SHARED_DIR: &str = "telemetry-rs";
 
-/// The shared consent file (`telemetry disable --all-tools`), in [`shared_config_dir`].
+/// The consent file every tool built with this library reads (`telemetry disable
+/// --all-tools`), in `<config>/telemetry-rs/`.
 pub const SHARED_CONSENT_FILE: &str = "consent.json";
 
 /// The config dir every tool built with this library shares (see [`SHARED_DIR`]).

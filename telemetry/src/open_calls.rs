@@ -178,7 +178,11 @@ mod tests {
         // Another thread's call is not started here.
         let other = std::thread::spawn(open).join().unwrap();
         assert_ne!(other.thread(), a.thread());
-        assert!(take_all().iter().any(|o| o.ticket == other && !o.started_here()));
+        assert!(
+            take_all()
+                .iter()
+                .any(|o| o.ticket == other && !o.started_here())
+        );
     }
 
     #[test]

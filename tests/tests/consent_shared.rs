@@ -121,7 +121,11 @@ fn generic_build_variables_do_not_switch_telemetry_off_outside_ci() {
         ok(other(home, &["run"], &[var]));
     }
     assert_eq!(other_events(home), 3);
-    let out = other(home, &["telemetry", "status", "--json"], &[("BUILD_ID", "42")]);
+    let out = other(
+        home,
+        &["telemetry", "status", "--json"],
+        &[("BUILD_ID", "42")],
+    );
     let status: serde_json::Value = serde_json::from_str(&ok(out)).unwrap();
     assert_eq!(status["decided_by"], "config_file");
     // A CI service's own variable does.
@@ -132,10 +136,9 @@ fn generic_build_variables_do_not_switch_telemetry_off_outside_ci() {
 /// `docs/consent.md` lists exactly the variables the library checks, in order.
 #[test]
 fn the_documented_ci_variables_are_the_checked_ones() {
-    let docs = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/consent.md"),
-    )
-    .unwrap();
+    let docs =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/consent.md"))
+            .unwrap();
     let section = docs
         .split("<!-- ci-variables -->")
         .nth(1)

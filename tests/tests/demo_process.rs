@@ -97,7 +97,13 @@ fn the_demo_schema_lists_every_tracked_command_with_its_keys() {
     let names: Vec<_> = events.iter().map(|e| e["name"].as_str().unwrap()).collect();
     assert_eq!(
         names,
-        ["cmd.build", "cmd.crash", "cmd.fail", "cmd.test", "cmd.watch"]
+        [
+            "cmd.build",
+            "cmd.crash",
+            "cmd.fail",
+            "cmd.test",
+            "cmd.watch"
+        ]
     );
     let build = &events[0];
     assert_eq!(build["attrs"]["target"], "demo");

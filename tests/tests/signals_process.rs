@@ -119,7 +119,11 @@ fn ctrl_c_records_the_running_command_as_interrupted_and_ends_by_the_signal() {
     let watch = Watch::start(home.path(), &[], None);
     watch.signal("INT");
     let status = watch.exit_status();
-    assert_eq!(status.signal(), Some(SIGINT), "killed by SIGINT: {status:?}");
+    assert_eq!(
+        status.signal(),
+        Some(SIGINT),
+        "killed by SIGINT: {status:?}"
+    );
     assert_eq!(status.code(), None);
     let events = demo_events(home.path());
     assert_eq!(events.len(), 1, "{events:?}");

@@ -26,8 +26,7 @@ fn rules_and_precedence() {
         r#"{"version":1,"enabled":true,"decided_at":"2026-01-01T00:00:00.000Z"}"#;
     const OFF_EARLY: &str =
         r#"{"version":1,"enabled":false,"decided_at":"2026-01-01T00:00:00.000Z"}"#;
-    const ON_LATE: &str =
-        r#"{"version":1,"enabled":true,"decided_at":"2026-02-01T00:00:00.000Z"}"#;
+    const ON_LATE: &str = r#"{"version":1,"enabled":true,"decided_at":"2026-02-01T00:00:00.000Z"}"#;
     const OFF_LATE: &str =
         r#"{"version":1,"enabled":false,"decided_at":"2026-02-01T00:00:00.000Z"}"#;
 
@@ -381,7 +380,12 @@ fn rules_and_precedence() {
         },
         Case {
             shared: Some(ON_LATE),
-            ..case("CI wins over shared on", &[("CI", "1")], None, (Disabled, S::Ci))
+            ..case(
+                "CI wins over shared on",
+                &[("CI", "1")],
+                None,
+                (Disabled, S::Ci),
+            )
         },
         // Generic names some build scripts export outside CI: not CI.
         case(
@@ -524,7 +528,10 @@ fn generic_build_variables_are_not_ci() {
     }
     for name in CI_VARS {
         assert!(Env::empty().with_var(*name, "true").is_ci(), "{name}");
-        assert!(!Env::empty().with_var(*name, "false").is_ci(), "{name}=false");
+        assert!(
+            !Env::empty().with_var(*name, "false").is_ci(),
+            "{name}=false"
+        );
     }
 }
 

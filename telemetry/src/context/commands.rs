@@ -242,13 +242,11 @@ impl TelemetryContext {
     /// Saves a decision for every tool in the shared consent file (a corrupt one is
     /// replaced by this explicit command, a refused one never).
     fn persist_shared(&self, enabled: bool) -> Result<PathBuf, TelemetryError> {
-        let path = self
-            .decision()
-            .shared_config_path
-            .clone()
-            .ok_or_else(|| TelemetryError::NoConfigDir {
+        let path = self.decision().shared_config_path.clone().ok_or_else(|| {
+            TelemetryError::NoConfigDir {
                 variable: "HOME".into(),
-            })?;
+            }
+        })?;
         let mut file = consent::load_for_update(&path, true)?.with_decision(enabled);
         // Per tool, not shared: `reset` and the notice read the tool's own file.
         file.ever_enabled = None;
