@@ -479,6 +479,27 @@ mod tests {
     }
 
     #[test]
+    fn every_outcome_is_written_and_read_back_by_its_wire_name() {
+        for outcome in [
+            Outcome::Ok,
+            Outcome::Error,
+            Outcome::Panic,
+            Outcome::Cancelled,
+            Outcome::Interrupted,
+        ] {
+            let mut event = Event::new("cmd.x", "t", "1", "m");
+            event.outcome = outcome;
+            let line = serde_json::to_vec(&event).unwrap();
+            let text = String::from_utf8(line.clone()).unwrap();
+            assert!(
+                text.contains(&format!("\"outcome\":\"{}\"", outcome.as_str())),
+                "{text}"
+            );
+            assert_eq!(wire::event_from_json(&line).unwrap().outcome, outcome);
+        }
+    }
+
+    #[test]
     fn large_integers_keep_their_value() {
         assert_eq!(AttrValue::from(5_u64), AttrValue::Int(5));
         assert_eq!(AttrValue::from(u64::MAX), AttrValue::UInt(u64::MAX));
