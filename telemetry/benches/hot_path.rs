@@ -69,6 +69,21 @@ fn case_track_enabled_capture() {
     }
 }
 
+// After `signals::track_open_calls()`: every enabled call is kept while it runs.
+#[inline(never)]
+fn case_track_enabled_kept() {
+    for i in 0..CALLS {
+        black_box(tracked(black_box(i) ^ 5));
+    }
+}
+
+#[inline(never)]
+fn case_track_enabled_capture_kept() {
+    for i in 0..CALLS {
+        black_box(tracked_capture(black_box(i) ^ 6, i & 1 == 0));
+    }
+}
+
 fn install(policy: CollectionPolicy) -> TelemetryGuard {
     let ctx = TelemetryContext::builder()
         .tool(telemetry::tool!("bench", "0"))
@@ -125,4 +140,12 @@ fn main() {
     }
     run("track_enabled", &guard, case_track_enabled);
     run("track_enabled_capture", &guard, case_track_enabled_capture);
+    // Last: keeping running calls cannot be turned off again.
+    assert!(telemetry::signals::track_open_calls());
+    run("track_enabled_kept", &guard, case_track_enabled_kept);
+    run(
+        "track_enabled_capture_kept",
+        &guard,
+        case_track_enabled_capture_kept,
+    );
 }

@@ -66,6 +66,11 @@ enum Command {
         #[arg(long, hide = true)]
         exit: Option<i32>,
     },
+    /// Watch the project until stopped with Ctrl-C (recorded as `interrupted`).
+    Watch,
+    /// Panic inside a tracked command (shows the panic hook recipe: exit code 101).
+    #[command(hide = true)]
+    Crash,
     /// Print the events recorded in the local log.
     Events,
     /// Inspect or change telemetry: status, enable, disable, reset, schema.
@@ -91,6 +96,20 @@ fn main() -> ExitCode {
     // argument or do work.
     let ctx = telemetry_context(Consent::from_env());
     let _guard = ctx.clone().map(telemetry::init);
+    // Ctrl-C and SIGTERM end `demo watch`: record the command as `interrupted`, then
+    // end as the signal would have (feature `signals`; `DEMO_SIGNALS=0` leaves the
+    // signals alone, for the tests).
+    #[cfg(feature = "signals")]
+    if std::env::var_os("DEMO_SIGNALS").is_none_or(|v| v != "0") {
+        telemetry::signals::record_interruptions();
+    }
+    // A panic hook that ends the process skips every guard: `telemetry::exit` records
+    // the tracked calls still running (as `panic`) and writes the run out first.
+    telemetry::signals::track_open_calls();
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("demo: internal error: {info}");
+        telemetry::exit(101);
+    }));
     let cli = Cli::parse();
 
     let result = match cli.command {
@@ -104,6 +123,8 @@ fn main() -> ExitCode {
             }
             result
         }
+        Command::Watch => watch(),
+        Command::Crash => crash(),
         Command::Events => events(),
         Command::Telemetry(cmd) => {
             return match &ctx {
@@ -227,6 +248,21 @@ fn test() -> Result<(), DemoError> {
 #[track("cmd.fail")]
 fn fail() -> Result<(), DemoError> {
     Err(DemoError("this command always fails"))
+}
+
+#[track("cmd.watch")]
+fn watch() -> Result<(), DemoError> {
+    eprintln!("demo: watching for changes (Ctrl-C to stop)");
+    loop {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[track("cmd.crash")]
+fn crash() -> Result<(), DemoError> {
+    let steps: Vec<u8> = Vec::new();
+    // A bug: indexing an empty list.
+    Err(DemoError(if steps[0] == 0 { "zero" } else { "other" }))
 }
 
 #[allow(

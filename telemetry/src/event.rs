@@ -301,10 +301,14 @@ pub enum Outcome {
     Panic,
     /// A future dropped before it completed.
     Cancelled,
+    /// Still running when the process was ended by `SIGINT` (Ctrl-C) or `SIGTERM`, or
+    /// by a panic hook that exits: recorded only where the tool opted in (see
+    /// [`signals`](crate::signals)).
+    Interrupted,
 }
 
 impl Outcome {
-    /// The lowercase wire name (`ok`, `error`, `panic`, `cancelled`).
+    /// The lowercase wire name (`ok`, `error`, `panic`, `cancelled`, `interrupted`).
     ///
     /// ```
     /// assert_eq!(telemetry::Outcome::Panic.as_str(), "panic");
@@ -315,6 +319,7 @@ impl Outcome {
             Self::Error => "error",
             Self::Panic => "panic",
             Self::Cancelled => "cancelled",
+            Self::Interrupted => "interrupted",
         }
     }
 }
@@ -471,6 +476,27 @@ mod tests {
         let long = json.replace("\"jobs\":1", &format!("\"jobs\":\"{}\"", "x".repeat(129)));
         assert!(wire::event_from_json(long.as_bytes()).is_err());
         assert!(wire::event_from_json(json.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn every_outcome_is_written_and_read_back_by_its_wire_name() {
+        for outcome in [
+            Outcome::Ok,
+            Outcome::Error,
+            Outcome::Panic,
+            Outcome::Cancelled,
+            Outcome::Interrupted,
+        ] {
+            let mut event = Event::new("cmd.x", "t", "1", "m");
+            event.outcome = outcome;
+            let line = serde_json::to_vec(&event).unwrap();
+            let text = String::from_utf8(line.clone()).unwrap();
+            assert!(
+                text.contains(&format!("\"outcome\":\"{}\"", outcome.as_str())),
+                "{text}"
+            );
+            assert_eq!(wire::event_from_json(&line).unwrap().outcome, outcome);
+        }
     }
 
     #[test]

@@ -91,6 +91,11 @@ pub fn shutdown() -> Result<(), TelemetryError> {
 /// `std::process::exit` skips destructors, so a tool that leaves through it loses the
 /// events of the run; call this instead.
 ///
+/// Where the tool asked for it ([`signals::track_open_calls`](crate::signals::track_open_calls)),
+/// the tracked calls still running are recorded first: as `panic` those of a thread
+/// that is panicking (a panic hook that exits), as `interrupted` the others (an exit
+/// from inside a tracked call, or from a signal handler of the tool's own).
+///
 /// ```no_run
 /// fn fail(message: &str) -> ! {
 ///     eprintln!("mytool: {message}");
@@ -98,6 +103,7 @@ pub fn shutdown() -> Result<(), TelemetryError> {
 /// }
 /// ```
 pub fn exit(code: i32) -> ! {
+    end_open_calls();
     if let Err(e) = shutdown() {
         tracing::debug!(error = %e, "telemetry: exit flush incomplete");
     }
@@ -192,6 +198,26 @@ pub(crate) fn record_call(
         // Counted by the queue (drops) or the worker state; never the host's problem.
         tracing::debug!(error = %e, event = spec.name, "telemetry: event not recorded");
     }
+}
+
+/// Records every tracked call still running, which the process is about to end without
+/// running their guards: as `panic` the calls of this thread if it is panicking (a
+/// panic hook), as `interrupted` the others. Only calls kept by `open_calls` (once the
+/// tool asked for it); returns how many were recorded. Their guards, should they still
+/// run, record nothing more.
+pub(crate) fn end_open_calls() -> usize {
+    let calls = crate::open_calls::take_all();
+    let count = calls.len();
+    let panicking = std::thread::panicking();
+    for call in calls {
+        let outcome = if panicking && call.started_here() {
+            Outcome::Panic
+        } else {
+            Outcome::Interrupted
+        };
+        record_call(call.spec, call.start, outcome, None, call.captured);
+    }
+    count
 }
 
 /// Each recording thread's handle on the installed context's queue, so that a tracked

@@ -28,6 +28,19 @@ pub(crate) fn data_dir(tool: &str) -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", tool).map(|dirs| dirs.data_dir().join("telemetry"))
 }
 
+/// The directory, in the platform's config dir, of what every tool built with this
+/// library shares: `<config>/telemetry-rs` (`~/.config/telemetry-rs` on Linux).
+pub(crate) const SHARED_DIR: &str = "telemetry-rs";
+
+/// The consent file every tool built with this library reads (`telemetry disable
+/// --all-tools`), in `<config>/telemetry-rs/`.
+pub const SHARED_CONSENT_FILE: &str = "consent.json";
+
+/// The config dir every tool built with this library shares (see [`SHARED_DIR`]).
+pub(crate) fn shared_config_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", SHARED_DIR).map(|d| d.config_dir().to_owned())
+}
+
 /// `<TOOL>`: the tool name upper-cased, every non-alphanumeric byte turned into `_`.
 ///
 /// ```

@@ -15,7 +15,9 @@
 //!    [`init`], first thing in `main`, whose guard writes out what was recorded at
 //!    exit (a detached uploader sends it; see [`SendMode`]).
 //!    Consent is resolved from the environment and the user's config file
-//!    ([`consent`]).
+//!    ([`consent`]). Leave `main` by returning or through [`exit`], never
+//!    `std::process::exit`; [`signals`] records the commands Ctrl-C, `SIGTERM` or a
+//!    panic hook ends.
 //! 4. [`cli::TelemetryCommand`] (feature `clap`): `mytool telemetry
 //!    status|enable|disable|reset|schema` for your users; without clap, the same
 //!    through [`TelemetryContext::enable`], [`disable`](TelemetryContext::disable) and
@@ -66,8 +68,10 @@ mod identity;
 mod layout;
 mod macros;
 mod naming;
+mod open_calls;
 mod pipeline;
 mod safe_value;
+pub mod signals;
 pub mod sink;
 mod switch;
 mod uploader;

@@ -38,7 +38,7 @@ fn disable_drops_buffered_events_and_none_is_delivered() {
     assert_eq!(ctx.stats().queued, 5);
 
     let mut out = Vec::new();
-    TelemetryCommand::Disable
+    TelemetryCommand::Disable { all_tools: false }
         .run_with_output(&ctx, &mut out)
         .unwrap();
     let report = String::from_utf8(out).unwrap();

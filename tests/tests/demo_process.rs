@@ -98,7 +98,14 @@ fn the_demo_schema_lists_every_tracked_command_with_its_keys() {
     // The tracked commands, and the deletion request that `reset` sends.
     assert_eq!(
         names,
-        ["cmd.build", "cmd.fail", "cmd.test", "data.deletion_request"]
+        [
+            "cmd.build",
+            "cmd.crash",
+            "cmd.fail",
+            "cmd.test",
+            "cmd.watch",
+            "data.deletion_request"
+        ]
     );
     let build = &events[0];
     assert_eq!(build["attrs"]["target"], "demo");

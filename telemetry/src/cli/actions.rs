@@ -10,11 +10,32 @@ fn say(out: &mut dyn Write, line: impl std::fmt::Display) -> Result<(), Telemetr
     writeln!(out, "{line}").map_err(|e| TelemetryError::io("write to", "stdout", e))
 }
 
-pub(super) fn enable(ctx: &TelemetryContext, out: &mut dyn Write) -> Result<(), TelemetryError> {
-    let change = ctx.enable()?;
+/// Who a decision is for.
+fn scope(all_tools: bool) -> &'static str {
+    if all_tools {
+        " for every tool built with telemetry-rs"
+    } else {
+        ""
+    }
+}
+
+pub(super) fn enable(
+    ctx: &TelemetryContext,
+    all_tools: bool,
+    out: &mut dyn Write,
+) -> Result<(), TelemetryError> {
+    let change = if all_tools {
+        ctx.enable_all_tools()?
+    } else {
+        ctx.enable()?
+    };
     say(
         out,
-        format!("telemetry enabled (saved in {})", change.saved_in.display()),
+        format!(
+            "telemetry enabled{} (saved in {})",
+            scope(all_tools),
+            change.saved_in.display()
+        ),
     )?;
     if let Some(source) = change.still_off_by {
         say(
@@ -25,8 +46,16 @@ pub(super) fn enable(ctx: &TelemetryContext, out: &mut dyn Write) -> Result<(), 
     Ok(())
 }
 
-pub(super) fn disable(ctx: &TelemetryContext, out: &mut dyn Write) -> Result<(), TelemetryError> {
-    let change = ctx.disable()?;
+pub(super) fn disable(
+    ctx: &TelemetryContext,
+    all_tools: bool,
+    out: &mut dyn Write,
+) -> Result<(), TelemetryError> {
+    let change = if all_tools {
+        ctx.disable_all_tools()?
+    } else {
+        ctx.disable()?
+    };
     say(
         out,
         format!("dropped {} unsent event(s)", change.dropped_events),
@@ -34,7 +63,8 @@ pub(super) fn disable(ctx: &TelemetryContext, out: &mut dyn Write) -> Result<(),
     say(
         out,
         format!(
-            "telemetry disabled (saved in {})",
+            "telemetry disabled{} (saved in {})",
+            scope(all_tools),
             change.saved_in.display()
         ),
     )

@@ -25,6 +25,9 @@ const SCHEMA: &str = "schema";
 const NAMES: [&str; 5] = [STATUS, ENABLE, DISABLE, RESET, SCHEMA];
 
 const JSON: &str = "json";
+const ALL_TOOLS: &str = "all-tools";
+const ALL_TOOLS_HELP: &str = "For every tool built with the same telemetry library (saved in a file they all read), \
+     not only this one";
 const MARKDOWN: &str = "markdown";
 
 /// The five commands, as subcommands of whatever the host nests them in.
@@ -33,9 +36,12 @@ fn subcommands() -> [Command; 5] {
         Command::new(STATUS)
             .about("Show whether telemetry is on, which rule decided it, and what is stored where")
             .arg(flag(JSON, "Print the status as JSON")),
-        Command::new(ENABLE).about("Turn telemetry on (saved in the config file)"),
+        Command::new(ENABLE)
+            .about("Turn telemetry on (saved in the config file)")
+            .arg(flag(ALL_TOOLS, ALL_TOOLS_HELP)),
         Command::new(DISABLE)
-            .about("Turn telemetry off (saved) and delete every event not sent yet"),
+            .about("Turn telemetry off (saved) and delete every event not sent yet")
+            .arg(flag(ALL_TOOLS, ALL_TOOLS_HELP)),
         Command::new(RESET).about(
             "Delete every trace: unsent events, install id and key; ask the backend to delete \
              this machine's data (only if telemetry was ever enabled here and DO_NOT_TRACK, CI \
@@ -67,7 +73,8 @@ fn augment(cmd: Command) -> Command {
 
 impl TelemetryCommand {
     /// The `telemetry` subcommand for a command line built with clap's builder API:
-    /// `status [--json]`, `enable`, `disable`, `reset`, `schema [--markdown]`, with
+    /// `status [--json]`, `enable [--all-tools]`, `disable [--all-tools]`, `reset`,
+    /// `schema [--markdown]`, with
     /// help text written for the tool's users. Rename it with
     /// [`Command::name`] if `telemetry` does not suit.
     ///
@@ -115,8 +122,12 @@ impl TelemetryCommand {
             STATUS => Self::Status {
                 json: flag_value(sub, JSON)?,
             },
-            ENABLE => Self::Enable,
-            DISABLE => Self::Disable,
+            ENABLE => Self::Enable {
+                all_tools: flag_value(sub, ALL_TOOLS)?,
+            },
+            DISABLE => Self::Disable {
+                all_tools: flag_value(sub, ALL_TOOLS)?,
+            },
             RESET => Self::Reset,
             SCHEMA => Self::Schema {
                 markdown: flag_value(sub, MARKDOWN)?,
@@ -201,8 +212,14 @@ mod tests {
             t(&["status", "--json"]),
             TelemetryCommand::Status { json: true }
         );
-        assert_eq!(t(&["enable"]), TelemetryCommand::Enable);
-        assert_eq!(t(&["disable"]), TelemetryCommand::Disable);
+        assert_eq!(
+            t(&["enable"]),
+            TelemetryCommand::Enable { all_tools: false }
+        );
+        assert_eq!(
+            t(&["disable", "--all-tools"]),
+            TelemetryCommand::Disable { all_tools: true }
+        );
         assert_eq!(t(&["reset"]), TelemetryCommand::Reset);
         assert_eq!(t(&["schema"]), TelemetryCommand::Schema { markdown: false });
         assert_eq!(
@@ -276,7 +293,7 @@ mod tests {
     fn update_replaces_the_command_given() {
         let cli = Command::new("t").subcommands(subcommands());
         let matches = cli.try_get_matches_from(["t", "schema"]).unwrap();
-        let mut cmd = TelemetryCommand::Enable;
+        let mut cmd = TelemetryCommand::Enable { all_tools: false };
         cmd.update_from_arg_matches(&matches).unwrap();
         assert_eq!(cmd, TelemetryCommand::Schema { markdown: false });
         let empty = Command::new("t").try_get_matches_from(["t"]).unwrap();

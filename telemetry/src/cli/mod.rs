@@ -83,8 +83,8 @@ pub use status::{RefusedPath, Status};
 ///     #[command(subcommand)]
 ///     telemetry: telemetry::cli::TelemetryCommand,
 /// }
-/// let cli = Cli::parse_from(["mytool", "disable"]);
-/// assert!(matches!(cli.telemetry, telemetry::cli::TelemetryCommand::Disable));
+/// let cli = Cli::parse_from(["mytool", "disable", "--all-tools"]);
+/// assert!(matches!(cli.telemetry, telemetry::cli::TelemetryCommand::Disable { all_tools: true }));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -95,10 +95,19 @@ pub enum TelemetryCommand {
         /// Print the status as JSON.
         json: bool,
     },
-    /// `enable`: turn telemetry on (saved in the config file).
-    Enable,
-    /// `disable`: turn telemetry off (saved) and delete every event not sent yet.
-    Disable,
+    /// `enable [--all-tools]`: turn telemetry on (saved in the config file).
+    Enable {
+        /// For every tool built with this library (saved in a file they all read),
+        /// not only this one.
+        all_tools: bool,
+    },
+    /// `disable [--all-tools]`: turn telemetry off (saved) and delete every event not
+    /// sent yet.
+    Disable {
+        /// For every tool built with this library (saved in a file they all read),
+        /// not only this one.
+        all_tools: bool,
+    },
     /// `reset`: delete every trace (unsent events, install id, key, local log); ask the
     /// backend to delete this machine's data (only if telemetry was ever enabled here
     /// and nothing in the environment forbids sending); turn telemetry off.
@@ -145,8 +154,8 @@ impl TelemetryCommand {
     ) -> Result<(), TelemetryError> {
         match self {
             Self::Status { json } => status::run(ctx, *json, out),
-            Self::Enable => actions::enable(ctx, out),
-            Self::Disable => actions::disable(ctx, out),
+            Self::Enable { all_tools } => actions::enable(ctx, *all_tools, out),
+            Self::Disable { all_tools } => actions::disable(ctx, *all_tools, out),
             Self::Reset => actions::reset(ctx, out),
             Self::Schema { markdown } => schema(ctx, *markdown, out),
         }

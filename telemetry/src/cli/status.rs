@@ -41,6 +41,15 @@ pub struct Status {
     pub config_state: &'static str,
     /// Why the consent file is not used, when it is invalid or refused.
     pub config_error: Option<String>,
+    /// The consent file every tool built with this library reads
+    /// (`telemetry enable|disable --all-tools`).
+    pub shared_config_file: Option<String>,
+    /// `missing`, `valid`, `invalid` or `refused`.
+    pub shared_config_state: &'static str,
+    /// Why the shared file is not used, when it is invalid or refused.
+    pub shared_config_error: Option<String>,
+    /// What the shared file decides for every tool (`None`: no decision there).
+    pub shared_decision: Option<bool>,
     /// Whether the config file records that telemetry was ever enabled here (so
     /// `reset` would send a deletion request, unless the environment forbids it).
     pub ever_enabled: bool,
@@ -129,6 +138,12 @@ fn refused_paths(ctx: &TelemetryContext) -> Vec<RefusedPath> {
             fsutil::inspect_file(path, DirLink::Allowed, Strictness::Trusted),
         );
     }
+    if let Some(path) = d.shared_config_path.as_deref() {
+        push(
+            "shared config file",
+            fsutil::inspect_file(path, DirLink::Allowed, Strictness::Trusted),
+        );
+    }
     if let Some(dir) = ctx.config_dir() {
         push(
             "local key",
@@ -186,12 +201,14 @@ impl Status {
     /// ```
     pub fn of(ctx: &TelemetryContext) -> Self {
         let d = ctx.decision();
-        let (config_state, config_error) = match &d.config {
+        let state = |config: &ConfigState| match config {
             ConfigState::Missing => ("missing", None),
             ConfigState::Valid(_) => ("valid", None),
             ConfigState::Invalid { reason } => ("invalid", Some(reason.clone())),
             ConfigState::Refused { reason } => ("refused", Some(reason.clone())),
         };
+        let (config_state, config_error) = state(&d.config);
+        let (shared_config_state, shared_config_error) = state(&d.shared_config);
         let display = |p: Option<&std::path::Path>| p.map(|p| p.display().to_string());
         let stats = ctx.stats();
         let uploader = ctx.uploader_state();
@@ -209,6 +226,10 @@ impl Status {
             config_file: display(d.config_path.as_deref()),
             config_state,
             config_error,
+            shared_config_file: display(d.shared_config_path.as_deref()),
+            shared_config_state,
+            shared_config_error,
+            shared_decision: d.shared_config.file().and_then(|f| f.enabled),
             ever_enabled: d
                 .config_path
                 .as_deref()
@@ -274,6 +295,18 @@ fn reason(ctx: &TelemetryContext) -> String {
             }
             _ => format!("disabled in the config file (`{tool} telemetry disable`)"),
         },
+        DecisionSource::SharedConfig => match &d.shared_config {
+            ConfigState::Refused { .. } => "the consent file shared by every tool built with telemetry-rs is refused (not trusted, see below), so telemetry stays off; it is never overwritten".into(),
+            ConfigState::Invalid { .. } => format!(
+                "the consent file shared by every tool built with telemetry-rs cannot be used, so telemetry stays off until `{tool} telemetry enable --all-tools` or `disable --all-tools` rewrites it"
+            ),
+            ConfigState::Valid(f) if f.enabled == Some(true) => format!(
+                "enabled for every tool built with telemetry-rs (`{tool} telemetry enable --all-tools`), later than this tool's own decision"
+            ),
+            _ => format!(
+                "disabled for every tool built with telemetry-rs (`{tool} telemetry disable --all-tools`), later than this tool's own decision"
+            ),
+        },
         DecisionSource::NoticePending => {
             "the telemetry notice has not been shown on an interactive terminal yet".into()
         }
@@ -327,6 +360,17 @@ fn human(s: &Status) -> String {
                 .as_ref()
                 .map(|e| format!(": {e}"))
                 .unwrap_or_default()
+        ),
+        format!(
+            "all tools:    {} [{}]{}",
+            s.shared_config_file.clone().unwrap_or_else(none),
+            s.shared_config_state,
+            match (&s.shared_config_error, s.shared_decision) {
+                (Some(e), _) => format!(": {e}"),
+                (None, Some(true)) => ": enabled for every tool".to_owned(),
+                (None, Some(false)) => ": disabled for every tool".to_owned(),
+                (None, None) => String::new(),
+            }
         ),
         format!("data dir:     {}", s.data_dir.clone().unwrap_or_else(none)),
         format!(

@@ -42,7 +42,7 @@ pub struct ConfigFile {
     #[serde(default)]
     pub decided_at: Option<String>,
     /// When the opt-out notice was shown (RFC 3339, UTC).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice_shown_at: Option<String>,
     /// Whether telemetry was ever enabled on this machine (since the file was created or
     /// the last deletion request was sent): `telemetry reset` sends a deletion request

@@ -6,32 +6,56 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-/// Variables set by CI services. `CI` covers most of them (GitHub Actions, GitLab,
-/// CircleCI, Travis, Buildkite, Drone, ...); the others catch services that do not set
-/// it. Checked against the injected [`Env`], so this is a list rather than a crate that
-/// reads the process environment itself.
-pub(crate) const CI_VARS: &[&str] = &[
+/// The variables that mean "running in CI": set to anything but empty, `0` or `false`
+/// (any case), any one of them turns telemetry off (unless `<TOOL>_TELEMETRY=1`).
+///
+/// `CI` covers most services (GitHub Actions, GitLab, CircleCI, Travis, Buildkite,
+/// Drone, Woodpecker, Bitbucket, Cirrus, Semaphore, ...); the others are each one
+/// service's own marker, for services that do not set `CI`. Generic names that tools
+/// and people also set outside CI — `BUILD_ID`, `BUILD_NUMBER`, `RUN_ID` — are
+/// deliberately absent: telemetry must not turn off on a developer's machine because a
+/// build script exported one of them. (Jenkins and TeamCity, which set those, are
+/// recognised by `JENKINS_URL` and `TEAMCITY_VERSION`.) Checked against the injected
+/// [`Env`], so this is a list rather than a crate that reads the process environment
+/// itself; `docs/consent.md` lists the same names, and a test keeps the two equal.
+///
+/// ```
+/// assert!(telemetry::consent::CI_VARS.contains(&"GITHUB_ACTIONS"));
+/// assert!(!telemetry::consent::CI_VARS.contains(&"BUILD_ID"));
+/// ```
+pub const CI_VARS: &[&str] = &[
     "CI",
     "CONTINUOUS_INTEGRATION",
-    "BUILD_ID",
-    "BUILD_NUMBER",
-    "RUN_ID",
+    // GitHub Actions, GitLab CI, CircleCI, Travis CI, Buildkite, Drone.
     "GITHUB_ACTIONS",
     "GITLAB_CI",
     "CIRCLECI",
     "TRAVIS",
     "BUILDKITE",
     "DRONE",
+    // Azure Pipelines.
     "TF_BUILD",
+    // Jenkins, Hudson, TeamCity, GoCD, Bamboo (its variables are lower case).
     "JENKINS_URL",
     "HUDSON_URL",
     "TEAMCITY_VERSION",
+    "GO_PIPELINE_LABEL",
+    "bamboo_planKey",
+    // Bitbucket Pipelines, AWS CodeBuild, Codefresh, Codemagic, Codeship.
     "BITBUCKET_BUILD_NUMBER",
     "CODEBUILD_BUILD_ID",
+    "CF_BUILD_ID",
+    "CM_BUILD_ID",
+    "CI_NAME",
+    // AppVeyor, Semaphore, Cirrus CI, Bitrise, Buddy, Harness.
     "APPVEYOR",
     "SEMAPHORE",
-    "BUILDKITE_BUILD_ID",
-    "CF_BUILD_ID",
+    "CIRRUS_CI",
+    "BITRISE_IO",
+    "BUDDY_WORKSPACE_ID",
+    "HARNESS_BUILD_ID",
+    // TaskCluster, Netlify, Vercel, Heroku CI.
+    "TASKCLUSTER_ROOT_URL",
     "NETLIFY",
     "VERCEL",
     "HEROKU_TEST_RUN_ID",
@@ -53,6 +77,7 @@ pub(crate) const CI_VARS: &[&str] = &[
 pub struct Env {
     vars: BTreeMap<String, String>,
     config_dir: Option<PathBuf>,
+    shared_config_dir: Option<PathBuf>,
     terminal: bool,
 }
 
@@ -67,7 +92,8 @@ impl Env {
     }
 
     /// The real process environment for `tool`: the variables consent reads, the config
-    /// dir (`<TOOL>_CONFIG_DIR`, else the platform's `<config>/<tool>`), and whether
+    /// dir (`<TOOL>_CONFIG_DIR`, else the platform's `<config>/<tool>`), the config dir
+    /// every tool built with this library shares (`<config>/telemetry-rs`), and whether
     /// stderr is a terminal. Reads no file.
     ///
     /// ```
@@ -85,6 +111,7 @@ impl Env {
         let mut env = Self {
             vars,
             config_dir: None,
+            shared_config_dir: layout::shared_config_dir(),
             terminal: std::io::stderr().is_terminal(),
         };
         env.config_dir = layout::config_dir(tool, env.var(&format!("{prefix}_CONFIG_DIR")));
@@ -115,6 +142,20 @@ impl Env {
         self
     }
 
+    /// Sets the config directory every tool built with this library shares (where
+    /// `consent.json`, the switch of `telemetry disable --all-tools`, lives). None by
+    /// default in [`Env::empty`]: no shared decision.
+    ///
+    /// ```
+    /// let env = telemetry::consent::Env::empty().with_shared_config_dir("/tmp/all");
+    /// assert_eq!(env.shared_config_dir(), Some(std::path::Path::new("/tmp/all")));
+    /// ```
+    #[must_use]
+    pub fn with_shared_config_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.shared_config_dir = Some(dir.into());
+        self
+    }
+
     /// Sets whether standard error is an interactive terminal.
     ///
     /// ```
@@ -142,6 +183,15 @@ impl Env {
     /// ```
     pub fn config_dir(&self) -> Option<&Path> {
         self.config_dir.as_deref()
+    }
+
+    /// The config directory every tool built with this library shares, if one is known.
+    ///
+    /// ```
+    /// assert!(telemetry::consent::Env::empty().shared_config_dir().is_none());
+    /// ```
+    pub fn shared_config_dir(&self) -> Option<&Path> {
+        self.shared_config_dir.as_deref()
     }
 
     /// Whether standard error is an interactive terminal.

@@ -9,10 +9,18 @@
 //! | 2 | `DO_NOT_TRACK` set to anything but empty, `0`, `false` | disabled | `do_not_track` |
 //! | 3 | `<TOOL>_TELEMETRY_DISABLED` truthy, or `<TOOL>_TELEMETRY` = `0\|false\|off\|no` | disabled | `env_disabled` |
 //! | 4 | `<TOOL>_TELEMETRY` = `1\|true\|on\|yes` (wins over CI) | enabled | `env_enabled` |
-//! | 5 | a CI service is detected | disabled | `ci` |
-//! | 6 | the config file says `enabled: true\|false` (or is unreadable or refused: disabled) | as written | `config_file` |
+//! | 5 | a CI service is detected ([`CI_VARS`]) | disabled | `ci` |
+//! | 6 | the user's decisions: the tool's config file (`telemetry enable\|disable`) and the file shared by every tool built with this library (`telemetry enable\|disable --all-tools`); the later of the two decides; a file that is unreadable or refused means disabled | as decided | `config_file` or `shared_config` |
 //! | 7 | opt-out tool whose notice was not yet shown | disabled | `notice_pending` |
 //! | 8 | otherwise: opt-in → disabled; opt-out (notice shown before) → enabled | | `default` |
+//!
+//! The shared file is `<config>/telemetry-rs/consent.json` ([`SHARED_CONSENT_FILE`];
+//! `~/.config/telemetry-rs/consent.json` on Linux), in the same format as the tool's
+//! own. Of the two decisions the one made last counts (their `decided_at`; a decision
+//! without a readable time counts as older than one with a time, and on a tie
+//! `disabled` wins): so `mytool telemetry disable --all-tools` turns off every tool,
+//! also one enabled on its own before, and `othertool telemetry enable`, made after
+//! it, turns that one tool back on. The environment (rules 2–5) overrides both.
 //!
 //! `<TOOL>` is the tool name upper-cased with every non-alphanumeric byte turned into
 //! `_` ([`env_prefix`]). Values are case-insensitive; a value that is neither truthy nor
@@ -34,12 +42,12 @@ use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use crate::layout::env_prefix;
+pub use crate::layout::{SHARED_CONSENT_FILE, env_prefix};
 pub use config_file::{
     CONFIG_FILE, CONFIG_VERSION, ConfigFile, ConfigState, load_config, store_config,
 };
 pub(crate) use config_file::{load_for_update, record_ever_enabled, record_notice_shown};
-pub use env::Env;
+pub use env::{CI_VARS, Env};
 pub(crate) use env::{Flag, is_off_or_empty, parse_flag};
 pub use notice::show_notice;
 
@@ -143,6 +151,9 @@ pub enum DecisionSource {
     Ci,
     /// The user's config file.
     ConfigFile,
+    /// The consent file shared by every tool built with this library
+    /// (`telemetry enable|disable --all-tools`).
+    SharedConfig,
     /// Opt-out tool, notice not shown yet.
     NoticePending,
     /// The tool's default.
@@ -165,6 +176,7 @@ impl DecisionSource {
             Self::EnvEnabled => "env_enabled",
             Self::Ci => "ci",
             Self::ConfigFile => "config_file",
+            Self::SharedConfig => "shared_config",
             Self::NoticePending => "notice_pending",
             Self::Default => "default",
             Self::Explicit => "explicit",
@@ -204,6 +216,11 @@ pub struct Decision {
     pub config_path: Option<PathBuf>,
     /// What was found there.
     pub config: ConfigState,
+    /// Where the consent file shared by every tool built with this library is (or
+    /// would be).
+    pub shared_config_path: Option<PathBuf>,
+    /// What was found there.
+    pub shared_config: ConfigState,
     /// The opt-out notice should be shown now (on a terminal, not shown before).
     pub notice_due: bool,
     /// Problems worth telling the user (an unrecognised variable value, an invalid or
@@ -231,6 +248,8 @@ impl Decision {
             local_only: false,
             config_path: None,
             config: ConfigState::Missing,
+            shared_config_path: None,
+            shared_config: ConfigState::Missing,
             notice_due: false,
             warnings: Vec::new(),
             env_veto: (!COMPILED_IN).then_some(DecisionSource::CompiledOut),
@@ -298,7 +317,10 @@ pub(crate) fn prepare_enabled(decision: &mut Decision, data_dir: Option<&Path>) 
     }
     let user_decided = matches!(
         decision.source,
-        DecisionSource::EnvEnabled | DecisionSource::ConfigFile | DecisionSource::Default
+        DecisionSource::EnvEnabled
+            | DecisionSource::ConfigFile
+            | DecisionSource::SharedConfig
+            | DecisionSource::Default
     );
     if user_decided
         && !decision.dry_run
@@ -361,6 +383,20 @@ pub fn resolve(tool: &ToolInfo, env: &Env) -> Decision {
         _ => {}
     }
 
+    let shared_config_path = env.shared_config_dir().map(|d| d.join(SHARED_CONSENT_FILE));
+    let shared_config = shared_config_path
+        .as_deref()
+        .map_or(ConfigState::Missing, load_config);
+    match &shared_config {
+        ConfigState::Invalid { reason } => warnings.push(format!(
+            "{reason}; every tool built with this library stays off until `telemetry enable --all-tools` or `disable --all-tools` rewrites it"
+        )),
+        ConfigState::Refused { reason } => warnings.push(format!(
+            "{reason}; it is ignored (every tool built with this library stays off) and never overwritten: fix its owner or permissions, or remove it"
+        )),
+        _ => {}
+    }
+
     let notice_shown = config.file().is_some_and(|f| f.notice_shown_at.is_some());
     let mut notice_due = false;
     use CollectionPolicy::{Disabled, Enabled};
@@ -369,16 +405,8 @@ pub fn resolve(tool: &ToolInfo, env: &Env) -> Decision {
         (Disabled, veto)
     } else if telemetry_var == Some(Flag::On) {
         (Enabled, DecisionSource::EnvEnabled)
-    } else if let Some(enabled) = config.file().and_then(|f| f.enabled) {
-        (
-            if enabled { Enabled } else { Disabled },
-            DecisionSource::ConfigFile,
-        )
-    } else if matches!(
-        config,
-        ConfigState::Invalid { .. } | ConfigState::Refused { .. }
-    ) {
-        (Disabled, DecisionSource::ConfigFile)
+    } else if let Some((enabled, source)) = user_decision(&config, &shared_config) {
+        (if enabled { Enabled } else { Disabled }, source)
     } else {
         match &tool.mode {
             ConsentMode::OptIn => (Disabled, DecisionSource::Default),
@@ -399,9 +427,52 @@ pub fn resolve(tool: &ToolInfo, env: &Env) -> Decision {
         local_only,
         config_path,
         config,
+        shared_config_path,
+        shared_config,
         notice_due,
         warnings,
         env_veto,
+    }
+}
+
+/// Rule 6: the user's decision, from the tool's config file and the shared one
+/// (module docs), if either holds one. A file that cannot be used (unreadable,
+/// corrupt, refused) may have said "off", so it means disabled.
+fn user_decision(own: &ConfigState, shared: &ConfigState) -> Option<(bool, DecisionSource)> {
+    /// A decision and when it was made (`None`: no time this library wrote).
+    type Made<'a> = Option<(bool, Option<&'a str>)>;
+    fn made(state: &ConfigState) -> Result<Made<'_>, ()> {
+        match state {
+            ConfigState::Invalid { .. } | ConfigState::Refused { .. } => Err(()),
+            _ => Ok(state.file().and_then(|f| {
+                let at = f
+                    .decided_at
+                    .as_deref()
+                    .filter(|t| crate::util::time::is_rfc3339_millis(t));
+                Some((f.enabled?, at))
+            })),
+        }
+    }
+    use DecisionSource::{ConfigFile, SharedConfig};
+    let own = made(own).map_err(|()| (false, ConfigFile));
+    let shared = made(shared).map_err(|()| (false, SharedConfig));
+    let (own, shared) = match (own, shared) {
+        (Err(unusable), _) | (_, Err(unusable)) => return Some(unusable),
+        (Ok(own), Ok(shared)) => (own, shared),
+    };
+    match (own, shared) {
+        (None, None) => None,
+        (Some((enabled, _)), None) => Some((enabled, ConfigFile)),
+        (None, Some((enabled, _))) => Some((enabled, SharedConfig)),
+        // `None` (no time) sorts before any time.
+        (Some((own, own_at)), Some((shared, shared_at))) => Some(if shared_at > own_at {
+            (shared, SharedConfig)
+        } else if own_at > shared_at || own == shared || !own {
+            (own, ConfigFile)
+        } else {
+            // The same time, different decisions: off wins.
+            (shared, SharedConfig)
+        }),
     }
 }
 

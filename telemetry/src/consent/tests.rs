@@ -21,10 +21,21 @@ fn rules_and_precedence() {
     const OFF: &str = r#"{"version":1,"enabled":false}"#;
     const NOTICE_SHOWN: &str = r#"{"version":1,"notice_shown_at":"2026-01-01T00:00:00.000Z"}"#;
 
+    // Decisions with a time, for the shared file's rule: the later decision counts.
+    const ON_EARLY: &str =
+        r#"{"version":1,"enabled":true,"decided_at":"2026-01-01T00:00:00.000Z"}"#;
+    const OFF_EARLY: &str =
+        r#"{"version":1,"enabled":false,"decided_at":"2026-01-01T00:00:00.000Z"}"#;
+    const ON_LATE: &str = r#"{"version":1,"enabled":true,"decided_at":"2026-02-01T00:00:00.000Z"}"#;
+    const OFF_LATE: &str =
+        r#"{"version":1,"enabled":false,"decided_at":"2026-02-01T00:00:00.000Z"}"#;
+
     struct Case {
         name: &'static str,
         vars: &'static [(&'static str, &'static str)],
         file: Option<&'static str>,
+        /// The consent file shared by every tool.
+        shared: Option<&'static str>,
         opt_out: bool,
         terminal: bool,
         expect: (CollectionPolicy, DecisionSource),
@@ -40,6 +51,7 @@ fn rules_and_precedence() {
             name,
             vars,
             file,
+            shared: None,
             opt_out: false,
             terminal: false,
             expect,
@@ -229,14 +241,190 @@ fn rules_and_precedence() {
                 (Disabled, S::ConfigFile),
             )
         },
+        // The consent file shared by every tool (`--all-tools`).
+        Case {
+            shared: Some(OFF_EARLY),
+            ..case(
+                "shared off, no decision of the tool",
+                &[],
+                None,
+                (Disabled, S::SharedConfig),
+            )
+        },
+        Case {
+            shared: Some(ON_EARLY),
+            ..case(
+                "shared on enables an opt-in tool",
+                &[],
+                None,
+                (Enabled, S::SharedConfig),
+            )
+        },
+        Case {
+            shared: Some(ON_EARLY),
+            opt_out: true,
+            ..case(
+                "shared on: no notice needed",
+                &[],
+                None,
+                (Enabled, S::SharedConfig),
+            )
+        },
+        Case {
+            shared: Some(OFF_LATE),
+            ..case(
+                "shared off, later than the tool's enable",
+                &[],
+                Some(ON_EARLY),
+                (Disabled, S::SharedConfig),
+            )
+        },
+        Case {
+            shared: Some(OFF_EARLY),
+            ..case(
+                "the tool's enable, later than shared off",
+                &[],
+                Some(ON_LATE),
+                (Enabled, S::ConfigFile),
+            )
+        },
+        Case {
+            shared: Some(ON_LATE),
+            ..case(
+                "shared on, later than the tool's disable",
+                &[],
+                Some(OFF_EARLY),
+                (Enabled, S::SharedConfig),
+            )
+        },
+        Case {
+            shared: Some(ON_EARLY),
+            ..case(
+                "the tool's disable, later than shared on",
+                &[],
+                Some(OFF_LATE),
+                (Disabled, S::ConfigFile),
+            )
+        },
+        Case {
+            shared: Some(ON_EARLY),
+            ..case(
+                "same time, different decisions: off wins",
+                &[],
+                Some(OFF_EARLY),
+                (Disabled, S::ConfigFile),
+            )
+        },
+        Case {
+            shared: Some(OFF_EARLY),
+            ..case(
+                "a decision without a time is older",
+                &[],
+                Some(ON),
+                (Disabled, S::SharedConfig),
+            )
+        },
+        Case {
+            shared: Some(ON_EARLY),
+            ..case(
+                "the tool's file without a decision",
+                &[],
+                Some(NOTICE_SHOWN),
+                (Enabled, S::SharedConfig),
+            )
+        },
+        Case {
+            shared: Some("{oops"),
+            ..case(
+                "shared corrupt: off",
+                &[],
+                Some(ON_LATE),
+                (Disabled, S::SharedConfig),
+            )
+        },
+        Case {
+            shared: Some(r#"{"version":9,"enabled":true}"#),
+            ..case(
+                "shared from the future: off",
+                &[],
+                None,
+                (Disabled, S::SharedConfig),
+            )
+        },
+        Case {
+            shared: Some(ON_LATE),
+            ..case(
+                "the tool's file corrupt: off",
+                &[],
+                Some("[]"),
+                (Disabled, S::ConfigFile),
+            )
+        },
+        Case {
+            shared: Some(ON_LATE),
+            ..case(
+                "the environment wins over shared on",
+                &[("MY_TOOL_TELEMETRY", "0")],
+                None,
+                (Disabled, S::EnvDisabled),
+            )
+        },
+        Case {
+            shared: Some(OFF_LATE),
+            ..case(
+                "TOOL_TELEMETRY=1 wins over shared off",
+                &[("MY_TOOL_TELEMETRY", "1")],
+                None,
+                (Enabled, S::EnvEnabled),
+            )
+        },
+        Case {
+            shared: Some(ON_LATE),
+            ..case(
+                "CI wins over shared on",
+                &[("CI", "1")],
+                None,
+                (Disabled, S::Ci),
+            )
+        },
+        // Generic names some build scripts export outside CI: not CI.
+        case(
+            "BUILD_ID is not CI",
+            &[("BUILD_ID", "42")],
+            Some(ON),
+            (Enabled, S::ConfigFile),
+        ),
+        case(
+            "BUILD_NUMBER is not CI",
+            &[("BUILD_NUMBER", "7")],
+            Some(ON),
+            (Enabled, S::ConfigFile),
+        ),
+        case(
+            "RUN_ID is not CI",
+            &[("RUN_ID", "abc")],
+            Some(ON),
+            (Enabled, S::ConfigFile),
+        ),
+        case(
+            "TEAMCITY_VERSION is CI",
+            &[("TEAMCITY_VERSION", "2024.1"), ("BUILD_NUMBER", "7")],
+            Some(ON),
+            (Disabled, S::Ci),
+        ),
     ];
     for c in cases {
         let dir = tempfile::tempdir().unwrap();
         if let Some(json) = c.file {
             config(dir.path(), json);
         }
+        let shared = tempfile::tempdir().unwrap();
+        if let Some(json) = c.shared {
+            std::fs::write(shared.path().join(SHARED_CONSENT_FILE), json).unwrap();
+        }
         let mut env = Env::empty()
             .with_config_dir(dir.path())
+            .with_shared_config_dir(shared.path())
             .with_terminal(c.terminal);
         for (k, v) in c.vars {
             env = env.with_var(*k, *v);
@@ -330,6 +518,21 @@ fn resolution_writes_nothing() {
         .with_terminal(true);
     let _ = resolve(&tool, &env);
     assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
+}
+
+#[test]
+fn generic_build_variables_are_not_ci() {
+    for generic in ["BUILD_ID", "BUILD_NUMBER", "RUN_ID", "TASK_ID"] {
+        assert!(!CI_VARS.contains(&generic), "{generic}");
+        assert!(!Env::empty().with_var(generic, "1").is_ci(), "{generic}");
+    }
+    for name in CI_VARS {
+        assert!(Env::empty().with_var(*name, "true").is_ci(), "{name}");
+        assert!(
+            !Env::empty().with_var(*name, "false").is_ci(),
+            "{name}=false"
+        );
+    }
 }
 
 #[test]

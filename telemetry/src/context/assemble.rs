@@ -84,6 +84,10 @@ fn resolve(
         let config_dir = config_dir.or_else(|| env.config_dir().map(Path::to_owned));
         let mut decision = Decision::explicit(policy);
         decision.config_path = config_dir.as_ref().map(|d| d.join(consent::CONFIG_FILE));
+        // So that `telemetry enable|disable --all-tools` works from this tool too.
+        decision.shared_config_path = env
+            .shared_config_dir()
+            .map(|d| d.join(consent::SHARED_CONSENT_FILE));
         // The environment's vetoes still bind `telemetry reset`.
         decision.env_veto = decision.env_veto.or(consent::env_veto(tool, &env));
         return (decision, config_dir, env);

@@ -34,6 +34,14 @@ pub struct ConsentChange {
     pub still_off_by: Option<DecisionSource>,
 }
 
+/// Whether a consent file cannot be used (and so means "off").
+fn unusable(state: &ConfigState) -> bool {
+    matches!(
+        state,
+        ConfigState::Invalid { .. } | ConfigState::Refused { .. }
+    )
+}
+
 /// What [`TelemetryContext::reset`] did, step by step.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -151,12 +159,100 @@ impl TelemetryContext {
         // own decision (with the environment it was resolved from). The environment's
         // vetoes are one list (`consent::env_veto`), whatever decided here.
         let decision = self.decision();
-        let still_off_by = decision.env_veto.filter(|veto| *veto == decision.source);
+        // A shared file that cannot be used (it may have said "off") keeps every tool off.
+        let still_off_by = decision
+            .env_veto
+            .filter(|veto| *veto == decision.source)
+            .or_else(|| unusable(&decision.shared_config).then_some(DecisionSource::SharedConfig));
         Ok(ConsentChange {
             saved_in,
             dropped_events: 0,
             still_off_by,
         })
+    }
+
+    /// Saves the user's choice to enable telemetry in **every tool built with this
+    /// library** (`<config>/telemetry-rs/consent.json`, see [`crate::consent`]): a later
+    /// decision than each tool's own, so it counts for every tool, opt-in ones included,
+    /// until a tool's own `telemetry disable` (or `disable --all-tools`). This process
+    /// keeps the decision it was built with.
+    ///
+    /// # Errors
+    ///
+    /// No config dir is known, or the shared file cannot be written or is refused by the
+    /// trust rules (never replaced then).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1"))
+    ///     .sink(telemetry::sink::NoopSink)
+    ///     .env(telemetry::consent::Env::empty().with_shared_config_dir(dir.path()))
+    ///     .build()?;
+    /// assert_eq!(ctx.enable_all_tools()?.saved_in, dir.path().join("consent.json"));
+    /// # Ok::<(), telemetry::TelemetryError>(())
+    /// ```
+    pub fn enable_all_tools(&self) -> Result<ConsentChange, TelemetryError> {
+        let saved_in = self.persist_shared(true)?;
+        let decision = self.decision();
+        // A config file of this tool that cannot be used keeps it off.
+        let still_off_by = decision
+            .env_veto
+            .filter(|veto| *veto == decision.source)
+            .or_else(|| unusable(&decision.config).then_some(DecisionSource::ConfigFile));
+        Ok(ConsentChange {
+            saved_in,
+            dropped_events: 0,
+            still_off_by,
+        })
+    }
+
+    /// Saves the user's choice to disable telemetry in **every tool built with this
+    /// library** (the shared consent file, see [`crate::consent`]), also in those
+    /// enabled on their own before, until a tool's own `telemetry enable` made later.
+    /// Like [`disable`](Self::disable), it stops collection in this process and deletes
+    /// every event of this tool not sent yet. Other tools send nothing more: each checks
+    /// consent again before every request, and drops what it holds at its own
+    /// `telemetry disable` or `reset`.
+    ///
+    /// # Errors
+    ///
+    /// As [`enable_all_tools`](Self::enable_all_tools); the events are deleted whatever
+    /// happens.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1"))
+    ///     .sink(telemetry::sink::NoopSink)
+    ///     .env(telemetry::consent::Env::empty().with_shared_config_dir(dir.path()))
+    ///     .build()?;
+    /// ctx.disable_all_tools()?;
+    /// assert!(!ctx.is_enabled());
+    /// # Ok::<(), telemetry::TelemetryError>(())
+    /// ```
+    pub fn disable_all_tools(&self) -> Result<ConsentChange, TelemetryError> {
+        let dropped_events = self.withdraw();
+        let saved_in = self.persist_shared(false)?;
+        Ok(ConsentChange {
+            saved_in,
+            dropped_events,
+            still_off_by: None,
+        })
+    }
+
+    /// Saves a decision for every tool in the shared consent file (a corrupt one is
+    /// replaced by this explicit command, a refused one never).
+    fn persist_shared(&self, enabled: bool) -> Result<PathBuf, TelemetryError> {
+        let path = self.decision().shared_config_path.clone().ok_or_else(|| {
+            TelemetryError::NoConfigDir {
+                variable: "HOME".into(),
+            }
+        })?;
+        let mut file = consent::load_for_update(&path, true)?.with_decision(enabled);
+        // Per tool, not shared: `reset` and the notice read the tool's own file.
+        file.ever_enabled = None;
+        file.notice_shown_at = None;
+        consent::store_config(&path, &file)?;
+        Ok(path)
     }
 
     /// Stops collection in this process, deletes every event not sent yet (in memory

@@ -25,10 +25,14 @@ static DELETION_SPEC: EventSpec = EventSpec::new(DELETION_EVENT, &[], &[], modul
 
 /// Every outcome, in the order shown. The `match` keeps the list whole: a new
 /// variant does not compile until it is listed here.
-const OUTCOMES: [Outcome; 4] = {
+const OUTCOMES: [Outcome; 5] = {
     const fn listed(outcome: Outcome) {
         match outcome {
-            Outcome::Ok | Outcome::Error | Outcome::Panic | Outcome::Cancelled => {}
+            Outcome::Ok
+            | Outcome::Error
+            | Outcome::Panic
+            | Outcome::Cancelled
+            | Outcome::Interrupted => {}
         }
     }
     listed(Outcome::Ok);
@@ -37,6 +41,7 @@ const OUTCOMES: [Outcome; 4] = {
         Outcome::Error,
         Outcome::Panic,
         Outcome::Cancelled,
+        Outcome::Interrupted,
     ]
 };
 
@@ -46,7 +51,7 @@ const OUTCOMES: [Outcome; 4] = {
 /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink).build().unwrap();
 /// let schema = ctx.schema();
 /// let outcome = schema.fields.iter().find(|f| f.name == "outcome").unwrap();
-/// assert_eq!(outcome.values, ["ok", "error", "panic", "cancelled"]);
+/// assert_eq!(outcome.values, ["ok", "error", "panic", "cancelled", "interrupted"]);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]

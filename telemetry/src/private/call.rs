@@ -57,11 +57,9 @@ impl<const N: usize> PendingCall<N> {
     #[inline]
     pub fn start(self) -> CallGuard<N> {
         CallGuard {
-            active: self.prepared.map(|(spec, captured)| Active {
-                spec,
-                captured,
-                start: Start::now(),
-            }),
+            active: self
+                .prepared
+                .map(|(spec, captured)| Active::start(spec, captured)),
         }
     }
 }
@@ -83,11 +81,48 @@ struct Active<const N: usize> {
     spec: &'static EventSpec,
     captured: [Captured; N],
     start: Start,
+    /// The call's entry in the registry of running calls (`open_calls`), once the tool
+    /// asked for calls cut short by a signal or an exit to be recorded.
+    open: Option<crate::open_calls::Ticket>,
 }
 
 impl<const N: usize> Active<N> {
+    /// Starts the clock and, where running calls are kept, registers the call.
+    #[inline(always)]
+    fn start(spec: &'static EventSpec, captured: [Captured; N]) -> Self {
+        let start = Start::now();
+        let open = if crate::open_calls::armed() {
+            Some(Self::open(spec, start, &captured))
+        } else {
+            None
+        };
+        Self {
+            spec,
+            captured,
+            start,
+            open,
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn open(
+        spec: &'static EventSpec,
+        start: Start,
+        captured: &[Captured; N],
+    ) -> crate::open_calls::Ticket {
+        let captured = Captures::from_values(captured.clone());
+        crate::open_calls::open(spec, start.tick(), captured)
+    }
+
     #[inline(never)]
     fn record(self, outcome: Outcome, error_kind: Option<ErrorKind>) {
+        if let Some(ticket) = self.open
+            && !crate::open_calls::close(ticket)
+        {
+            // Recorded as interrupted already.
+            return;
+        }
         // Kept inline in the queued record too: no allocation for up to two values.
         let captured = Captures::from_values(self.captured);
         crate::global::record_call(self.spec, self.start.tick(), outcome, error_kind, captured);
@@ -124,11 +159,7 @@ impl<const N: usize> CallGuard<N> {
     #[inline(always)]
     fn start(spec: &'static EventSpec, captured: [Captured; N]) -> Self {
         Self {
-            active: Some(Active {
-                spec,
-                captured,
-                start: Start::now(),
-            }),
+            active: Some(Active::start(spec, captured)),
         }
     }
 

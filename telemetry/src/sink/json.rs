@@ -232,6 +232,7 @@ mod tests {
                 Outcome::Error,
                 Outcome::Panic,
                 Outcome::Cancelled,
+                Outcome::Interrupted,
             ]);
             e.error_kind = (self.next().is_multiple_of(2)).then(|| self.string());
             for _ in 0..self.next() % 5 {

@@ -1,5 +1,19 @@
 //! Wall-clock timestamps as the events carry them.
 
+/// Whether `text` has the shape [`rfc3339_millis`] writes (`YYYY-MM-DDTHH:MM:SS.mmmZ`):
+/// two such texts compare in time order as strings.
+pub(crate) fn is_rfc3339_millis(text: &str) -> bool {
+    const SHAPE: &[u8; 24] = b"0000-00-00T00:00:00.000Z";
+    text.len() == SHAPE.len()
+        && text.bytes().zip(SHAPE).all(|(b, &s)| {
+            if s == b'0' {
+                b.is_ascii_digit()
+            } else {
+                b == s
+            }
+        })
+}
+
 /// Formats a wall-clock time as RFC 3339 in UTC with millisecond precision
 /// (`2026-11-21T05:43:56.281Z`). Times before 1970 are clamped to the epoch.
 ///
