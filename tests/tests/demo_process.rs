@@ -154,7 +154,7 @@ fn the_demo_schema_as_markdown() {
     assert!(md.starts_with("## What `demo` "), "{md}");
     for row in [
         "| field | kind | what it holds |",
-        "| `outcome` | string | how the command ended (`ok` for events that are not a command): `ok`, `error`, `panic`, `cancelled` |",
+        "| `outcome` | string | how the command ended (`ok` for events that are not a command): `ok`, `error`, `panic`, `cancelled`, `interrupted` |",
         "| event | attribute | kind | value |",
         "| `cmd.build` | `jobs` | int |  |",
         "|  | `profile` | string |  |",
