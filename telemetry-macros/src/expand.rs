@@ -31,7 +31,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 
-use crate::check::{LitValue, Model};
+use crate::check::{Capture, LitValue, Model, Value};
 
 /// How the function runs its body, which decides where timing starts and ends.
 pub(crate) enum Shape {
@@ -128,11 +128,9 @@ pub(crate) fn expand(mut func: syn::ItemFn, model: &Model, shape: Shape) -> Toke
     };
     let guard = format_ident!("__telemetry_guard", span = Span::mixed_site());
     let ret = format_ident!("__telemetry_ret", span = Span::mixed_site());
+    let classified = outcome(model, &quote!(&#ret));
     let finish = quote! {
-        #krate::__private::CallGuard::finish(#guard, || {
-            use #krate::__private::{ClassifyOther as _, ClassifyResult as _};
-            (&#krate::__private::Classify(&#ret)).__telemetry_outcome()
-        });
+        #krate::__private::CallGuard::finish(#guard, || #classified);
     };
     let block = &func.block;
     let body = match shape {
@@ -144,6 +142,7 @@ pub(crate) fn expand(mut func: syn::ItemFn, model: &Model, shape: Shape) -> Toke
             let output = output_type(&sig.output);
             let captured = format_ident!("__telemetry_captured", span = Span::mixed_site());
             let run = format_ident!("__telemetry_body", span = Span::mixed_site());
+            let sync_outcome = outcome(model, &quote!(#ret));
             quote! {
                 let #captured = if #krate::__private::enabled() {
                     #krate::__private::Some(#captures)
@@ -156,10 +155,7 @@ pub(crate) fn expand(mut func: syn::ItemFn, model: &Model, shape: Shape) -> Toke
                         #spec_ref,
                         #captured,
                         #run,
-                        |#ret| {
-                            use #krate::__private::{ClassifyOther as _, ClassifyResult as _};
-                            (&#krate::__private::Classify(#ret)).__telemetry_outcome()
-                        },
+                        |#ret| #sync_outcome,
                     ),
                     #krate::__private::None => #run(),
                 }
@@ -244,11 +240,25 @@ fn spec_static(model: &Model) -> TokenStream {
     });
     let captures = model.captures.iter().map(|c| {
         let key = &c.key;
-        let kind = match &c.static_ty {
-            Some(ty) => quote_spanned!(c.ty.span()=> <#ty as #krate::__private::SafeValue>::KIND),
-            None => quote!(#krate::__private::ANY_KIND),
-        };
-        quote!(#krate::__private::CaptureSpec::new(#key, #kind))
+        match &c.static_ty {
+            Some(ty) => {
+                let span = c.ty.as_ref().map_or_else(|| ty.span(), Spanned::span);
+                let safe_value = quote_spanned!(span=> <#ty as #krate::__private::SafeValue>);
+                quote! {
+                    #krate::__private::CaptureSpec::new(#key, #safe_value::KIND)
+                        .with_values(#safe_value::VALUES)
+                }
+            }
+            None => quote!(#krate::__private::CaptureSpec::new(#key, #krate::__private::ANY_KIND)),
+        }
+    });
+    // A classifier's return type is checked here (its `ErrorCategory` bound, at the
+    // user's path), and its values listed.
+    let error_kinds = model.error.as_ref().map(|classifier| {
+        let path = &classifier.path;
+        let span = path.span();
+        let kinds = quote_spanned!(span=> #krate::__private::error_kinds(&#path));
+        quote!(.with_error_kinds(#kinds))
     });
     // `EventSpec::new` checks the rules `check` already enforced, in const evaluation:
     // a second line of defence for hand-built specs that a valid site never trips. The
@@ -260,6 +270,7 @@ fn spec_static(model: &Model) -> TokenStream {
                 const ATTRS: &[(&::core::primitive::str, #krate::__private::AttrValue)] = &[#(#attrs),*];
                 const CAPTURES: &[#krate::__private::CaptureSpec] = &[#(#captures),*];
                 #krate::__private::EventSpec::new(#name, ATTRS, CAPTURES, ::core::module_path!())
+                    #error_kinds
             };
         }
     }
@@ -299,19 +310,7 @@ fn capture_values(model: &Model) -> TokenStream {
         return quote!([]);
     }
     // The keys are in the site's spec, in the same order.
-    let items = model.captures.iter().map(|c| {
-        let ident = &c.ident;
-        let value = quote_spanned!(ident.span()=> &#ident);
-        if c.static_ty.is_some() {
-            // Checked by the `static`; the fallback keeps this line from repeating the
-            // error.
-            quote!((&#krate::__private::Capture(#value)).__telemetry_capture())
-        } else {
-            // A generic or `impl Trait` type: the bound is required here, on the
-            // parameter.
-            quote_spanned!(c.ty.span()=> #krate::__private::capture(#value))
-        }
-    });
+    let items = model.captures.iter().map(|c| capture_value(krate, c));
     // The autoref-specialization traits are imported only where a capture uses them.
     let imports = model
         .captures
@@ -324,6 +323,81 @@ fn capture_values(model: &Model) -> TokenStream {
             [#(#items),*]
         }
     }
+}
+
+/// Reads one captured value. A parameter is read through a reference to it, an
+/// expression through a reference to its value: nothing is moved before the body runs.
+fn capture_value(krate: &syn::Path, c: &Capture) -> TokenStream {
+    let value = match &c.value {
+        Value::Param(ident) => quote_spanned!(ident.span()=> &#ident),
+        Value::Expr(expr) => borrowed(expr),
+    };
+    match (&c.static_ty, &c.value) {
+        // Checked by the `static`; the fallback keeps this line from repeating the
+        // error.
+        (Some(_), Value::Param(_)) => {
+            quote!((&#krate::__private::Capture(#value)).__telemetry_capture())
+        }
+        (Some(ty), Value::Expr(_)) => {
+            quote!((&#krate::__private::Capture::<#ty>(#value)).__telemetry_capture())
+        }
+        // A type the `static` cannot name (generic, `impl Trait`, `Self`): the bound is
+        // required here, on the parameter or the written type.
+        (None, _) if c.ty.is_some() => {
+            let ty =
+                c.ty.as_ref()
+                    .map(Spanned::span)
+                    .unwrap_or_else(Span::call_site);
+            match (&c.value, &c.ty) {
+                (Value::Expr(_), Some(written)) => {
+                    quote_spanned!(ty=> #krate::__private::capture::<#written>(#value))
+                }
+                _ => quote_spanned!(ty=> #krate::__private::capture(#value)),
+            }
+        }
+        // An expression of unwritten type: the bound is required on the expression.
+        (None, _) => quote!(#krate::__private::capture(#value)),
+    }
+}
+
+/// `&(expr)` whose tokens span the user's expression: the `&` takes the span of its
+/// first token and the parentheses that of its last, so an error about the value (a
+/// missing `SafeValue`) underlines the whole expression.
+fn borrowed(expr: &syn::Expr) -> TokenStream {
+    let tokens = quote!(#expr);
+    let mut iter = tokens.clone().into_iter();
+    let first = iter.next().map_or_else(Span::call_site, |t| t.span());
+    let last = iter.last().map_or(first, |t| t.span());
+    let mut group = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, tokens);
+    group.set_span(last);
+    quote_spanned!(first=> & #group)
+}
+
+/// The outcome of a call from its return value `ret` (an expression of type `&R`): by
+/// the site's classifier (`error = classify`), or by the value's type.
+fn outcome(model: &Model, ret: &TokenStream) -> TokenStream {
+    let krate = &model.krate;
+    let Some(classifier) = &model.error else {
+        return quote! {{
+            use #krate::__private::{ClassifyKnown as _, ClassifyOther as _, ClassifyResult as _};
+            (&&#krate::__private::Classify(#ret)).__telemetry_outcome()
+        }};
+    };
+    let path = &classifier.path;
+    let error = format_ident!("__telemetry_error", span = Span::mixed_site());
+    let category = format_ident!("__telemetry_category", span = Span::mixed_site());
+    // Not a `Result`: reported at `error`. A classifier of the wrong argument type:
+    // at its path (`call_classifier`). Its return type: by the `static`, so the
+    // fallback here adds no second error.
+    let error_of = quote_spanned!(classifier.token.span()=> #krate::__private::error_of(#ret));
+    let call = quote_spanned!(path.span()=> #krate::__private::call_classifier(#path, #error));
+    quote! {{
+        use #krate::__private::{CategoryFallback as _, CategoryKnown as _};
+        #krate::__private::classified(#error_of.map(|#error| {
+            let #category = #call;
+            (&#krate::__private::Category(&#category)).__telemetry_error_kind()
+        }))
+    }}
 }
 
 /// The declared return type, for the closure (`move || -> T { .. }`) or `async` block

@@ -50,6 +50,7 @@
 #![forbid(unsafe_code)]
 
 pub mod catalog;
+pub mod classify;
 #[cfg(feature = "clap")]
 pub mod cli;
 mod clock;
@@ -77,6 +78,7 @@ mod value;
 #[path = "private/mod.rs"]
 pub mod __private;
 
+pub use classify::ErrorCategory;
 pub use consent::policy::CollectionPolicy;
 pub use context::{
     ConsentChange, DEFAULT_BATCH_SIZE, DEFAULT_DEADLINE, DEFAULT_LINGER, DEFAULT_QUEUE_CAPACITY,
