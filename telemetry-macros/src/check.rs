@@ -600,7 +600,7 @@ fn check_computed(
                 render(ty)
             ),
         );
-    } else if let Err(message) = check_expr(expr, sig) {
+    } else if let Err(message) = check_expr(key_ident, expr, sig) {
         errors.spanned(expr, message);
     } else if let Some(found) = find_control_flow(expr) {
         errors.spanned(
@@ -656,7 +656,7 @@ fn as_ident(expr: &syn::Expr) -> Option<&syn::Ident> {
 
 /// The targeted message for an expression whose value is visibly text, a path, a
 /// fixed value or the receiver; `Ok` when nothing is visible (the trait bound decides).
-fn check_expr(expr: &syn::Expr, sig: &syn::Signature) -> Result<(), String> {
+fn check_expr(key: &syn::Ident, expr: &syn::Expr, sig: &syn::Signature) -> Result<(), String> {
     match unwrap_group(expr) {
         syn::Expr::Lit(_)
         | syn::Expr::Unary(syn::ExprUnary {
@@ -664,8 +664,9 @@ fn check_expr(expr: &syn::Expr, sig: &syn::Signature) -> Result<(), String> {
             ..
         }) if literal_value(expr).is_ok() => Err(format!(
             "`{}` is a fixed value: put it in `attrs(..)`, which lists it in the catalog as \
-                 it is, e.g. `attrs(key = {})`",
+             it is: `attrs({} = {})`",
             render(expr),
+            key.unraw(),
             render(expr)
         )),
         syn::Expr::Lit(syn::ExprLit {
@@ -700,15 +701,15 @@ fn check_expr(expr: &syn::Expr, sig: &syn::Signature) -> Result<(), String> {
             ))
         }
         // A parameter, through `&`, `*`, parentheses or `.clone()`: its declared type.
-        syn::Expr::Reference(r) => check_expr(&r.expr, sig),
-        syn::Expr::Paren(p) => check_expr(&p.expr, sig),
+        syn::Expr::Reference(r) => check_expr(key, &r.expr, sig),
+        syn::Expr::Paren(p) => check_expr(key, &p.expr, sig),
         syn::Expr::Unary(syn::ExprUnary {
             op: syn::UnOp::Deref(_),
             expr: inner,
             ..
-        }) => check_expr(inner, sig),
+        }) => check_expr(key, inner, sig),
         syn::Expr::MethodCall(call) if call.method == "clone" && call.args.is_empty() => {
-            check_expr(&call.receiver, sig)
+            check_expr(key, &call.receiver, sig)
         }
         other => match as_ident(other).map(|ident| (ident, find_param(sig, ident))) {
             Some((ident, Param::Plain(_, declared))) => {

@@ -17,7 +17,7 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use telemetry_naming::NameError;
 
-use crate::errors::Errors;
+use crate::errors::{Errors, respan};
 use crate::types;
 
 const WAY_OUT: &str = "derive `SafeValue` on a fieldless enum (`enum Mode { Debug, Release }`) \
@@ -337,24 +337,6 @@ fn derive_newtype(
         bound: Some(quote_spanned!(span=> #ty #bounded)),
         error_kind: None,
     })
-}
-
-/// `tokens` with every span set to `span`.
-fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
-    tokens
-        .into_iter()
-        .map(|mut token| {
-            if let proc_macro2::TokenTree::Group(group) = &token {
-                let mut respanned =
-                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
-                respanned.set_span(span);
-                token = respanned.into();
-            } else {
-                token.set_span(span);
-            }
-            token
-        })
-        .collect()
 }
 
 /// The value a variant is sent as: `#[safe_value(rename = "..")]` or its snake_case

@@ -32,6 +32,7 @@ use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 
 use crate::check::{Capture, LitValue, Model, Value};
+use crate::errors::respan;
 
 /// How the function runs its body, which decides where timing starts and ends.
 pub(crate) enum Shape {
@@ -256,8 +257,7 @@ fn spec_static(model: &Model) -> TokenStream {
     // user's path), and its values listed.
     let error_kinds = model.error.as_ref().map(|classifier| {
         let path = &classifier.path;
-        let span = path.span();
-        let kinds = quote_spanned!(span=> #krate::__private::error_kinds(&#path));
+        let kinds = call_at(quote!(#krate::__private::error_kinds), quote!(&#path), path);
         quote!(.with_error_kinds(#kinds))
     });
     // `EventSpec::new` checks the rules `check` already enforced, in const evaluation:
@@ -328,49 +328,67 @@ fn capture_values(model: &Model) -> TokenStream {
 /// Reads one captured value. A parameter is read through a reference to it, an
 /// expression through a reference to its value: nothing is moved before the body runs.
 fn capture_value(krate: &syn::Path, c: &Capture) -> TokenStream {
-    let value = match &c.value {
-        Value::Param(ident) => quote_spanned!(ident.span()=> &#ident),
-        Value::Expr(expr) => borrowed(expr),
-    };
     match (&c.static_ty, &c.value) {
         // Checked by the `static`; the fallback keeps this line from repeating the
         // error.
-        (Some(_), Value::Param(_)) => {
+        (Some(_), Value::Param(ident)) => {
+            let value = quote_spanned!(ident.span()=> &#ident);
             quote!((&#krate::__private::Capture(#value)).__telemetry_capture())
         }
-        (Some(ty), Value::Expr(_)) => {
-            quote!((&#krate::__private::Capture::<#ty>(#value)).__telemetry_capture())
+        (Some(ty), Value::Expr(expr)) => {
+            let read = call_at(
+                quote!(#krate::__private::Capture::<#ty>),
+                borrowed(expr),
+                expr,
+            );
+            quote!((&#read).__telemetry_capture())
         }
         // A type the `static` cannot name (generic, `impl Trait`, `Self`): the bound is
         // required here, on the parameter or the written type.
-        (None, _) if c.ty.is_some() => {
-            let ty =
-                c.ty.as_ref()
-                    .map(Spanned::span)
-                    .unwrap_or_else(Span::call_site);
-            match (&c.value, &c.ty) {
-                (Value::Expr(_), Some(written)) => {
-                    quote_spanned!(ty=> #krate::__private::capture::<#written>(#value))
-                }
-                _ => quote_spanned!(ty=> #krate::__private::capture(#value)),
-            }
+        (None, Value::Param(ident)) => {
+            let ty = c.ty.as_ref().map_or_else(|| ident.span(), Spanned::span);
+            let value = quote_spanned!(ident.span()=> &#ident);
+            quote_spanned!(ty=> #krate::__private::capture(#value))
         }
-        // An expression of unwritten type: the bound is required on the expression.
-        (None, _) => quote!(#krate::__private::capture(#value)),
+        (None, Value::Expr(expr)) => match &c.ty {
+            Some(written) => call_at(
+                quote!(#krate::__private::capture::<#written>),
+                borrowed(expr),
+                written,
+            ),
+            // An expression of unwritten type: the bound is required on the expression.
+            None => call_at(quote!(#krate::__private::capture), borrowed(expr), expr),
+        },
     }
 }
 
-/// `&(expr)` whose tokens span the user's expression: the `&` takes the span of its
-/// first token and the parentheses that of its last, so an error about the value (a
-/// missing `SafeValue`) underlines the whole expression.
+/// `&(expr)` spanned on the user's expression: the `&` takes the span of its first
+/// token and the parentheses that of its last, so an error about the value (a missing
+/// `SafeValue`, a mismatched type) underlines the whole expression.
 fn borrowed(expr: &syn::Expr) -> TokenStream {
-    let tokens = quote!(#expr);
-    let mut iter = tokens.clone().into_iter();
-    let first = iter.next().map_or_else(Span::call_site, |t| t.span());
-    let last = iter.last().map_or(first, |t| t.span());
-    let mut group = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, tokens);
+    let (first, last) = first_and_last(expr);
+    let mut group = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, quote!(#expr));
     group.set_span(last);
     quote_spanned!(first=> & #group)
+}
+
+/// The spans of the first and last tokens of `tokens`.
+fn first_and_last(tokens: &impl quote::ToTokens) -> (Span, Span) {
+    let mut iter = tokens.to_token_stream().into_iter();
+    let first = iter.next().map_or_else(Span::call_site, |t| t.span());
+    let last = iter.last().map_or(first, |t| t.span());
+    (first, last)
+}
+
+/// `callee(args)` spanned on the user's `tokens`: the callee takes the span of their
+/// first token and the parentheses that of their last, so an error about the call (an
+/// unmet bound, a wrong argument) underlines the user's code, not the whole attribute.
+fn call_at(callee: TokenStream, args: TokenStream, tokens: &impl quote::ToTokens) -> TokenStream {
+    let (first, last) = first_and_last(tokens);
+    let callee = respan(callee, first);
+    let mut group = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, args);
+    group.set_span(last);
+    quote!(#callee #group)
 }
 
 /// The outcome of a call from its return value `ret` (an expression of type `&R`): by
@@ -389,8 +407,25 @@ fn outcome(model: &Model, ret: &TokenStream) -> TokenStream {
     // Not a `Result`: reported at `error`. A classifier of the wrong argument type:
     // at its path (`call_classifier`). Its return type: by the `static`, so the
     // fallback here adds no second error.
-    let error_of = quote_spanned!(classifier.token.span()=> #krate::__private::error_of(#ret));
-    let call = quote_spanned!(path.span()=> #krate::__private::call_classifier(#path, #error));
+    // The value passed through a call spanned on `error`: an error about it points
+    // there (a block would do too, but trips `unused_braces` in the user's crate).
+    let value = call_at(
+        quote!(#krate::__private::returned),
+        ret.clone(),
+        &classifier.token,
+    );
+    let error_of = call_at(
+        quote!(#krate::__private::error_of),
+        quote!(#value),
+        &classifier.token,
+    );
+    // The error first: its type fixes `E`, so a classifier taking another type is the
+    // argument in error.
+    let call = call_at(
+        quote!(#krate::__private::call_classifier),
+        quote!(#error, #path),
+        path,
+    );
     quote! {{
         use #krate::__private::{CategoryFallback as _, CategoryKnown as _};
         #krate::__private::classified(#error_of.map(|#error| {

@@ -259,8 +259,17 @@ fn parse_captures(tokens: TokenStream, errors: &mut Errors) -> Vec<CaptureEntry>
                         render(&cast.ty),
                         render(&cast.expr),
                     ),
-                    _ => "`capture(..)` takes parameter names or `key = expr` entries, e.g. \
-                          `capture(jobs, open_browser = open)`"
+                    Ok(syn::Expr::Field(syn::ExprField {
+                        member: syn::Member::Named(field),
+                        ..
+                    })) => format!(
+                        "`capture(..)` takes parameter names; to send a value computed from them, \
+                         give it a key: `capture({} = {})`",
+                        field.unraw(),
+                        render(&chunk),
+                    ),
+                    _ => "`capture(..)` takes parameter names, or `key = expr` for a value \
+                          computed from them, e.g. `capture(jobs, open_browser = open)`"
                         .to_owned(),
                 };
                 errors.spanned(&chunk, message);

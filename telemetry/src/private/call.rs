@@ -295,37 +295,43 @@ impl<T: ?Sized> ClassifyOther for Classify<'_, T> {
 
 // ---- `error = classify` ---------------------------------------------------------------
 
-/// A return type `error = ..` can classify: a `Result`.
+/// A return type `error = ..` can classify: a `Result` whose error type is `E`. (The
+/// error type is a parameter, not an associated type: a return type that is not a
+/// `Result` is then one unmet bound, reported once.)
 #[diagnostic::on_unimplemented(
     message = "`error = ..` classifies the error of a returned `Result`, and `{Self}` is not a `Result`",
     label = "this function does not return a `Result`",
     note = "remove `error = ..`, or return a `Result` (any alias of one, such as `anyhow::Result`)"
 )]
-pub trait TrackedResult {
-    /// The error type.
-    type Error: ?Sized;
+pub trait TrackedResult<E: ?Sized> {
     /// The error, when the call failed.
-    fn error(&self) -> Option<&Self::Error>;
+    fn error(&self) -> Option<&E>;
 }
 
-impl<T, E> TrackedResult for Result<T, E> {
-    type Error = E;
+impl<T, E> TrackedResult<E> for Result<T, E> {
     #[inline]
     fn error(&self) -> Option<&E> {
         self.as_ref().err()
     }
 }
 
+/// The returned value, as it is (generated code passes it through this call so that
+/// an error about it is reported at `error = ..`).
+#[inline(always)]
+pub fn returned<R: ?Sized>(ret: &R) -> &R {
+    ret
+}
+
 /// The error of a returned value, for the classifier.
 #[inline]
-pub fn error_of<R: TrackedResult>(ret: &R) -> Option<&R::Error> {
+pub fn error_of<R: TrackedResult<E>, E: ?Sized>(ret: &R) -> Option<&E> {
     ret.error()
 }
 
 /// Calls the classifier on the error: a function of the wrong argument type is
 /// reported here, at the user's path.
 #[inline]
-pub fn call_classifier<E: ?Sized, C, F: FnOnce(&E) -> C>(classify: F, error: &E) -> C {
+pub fn call_classifier<E: ?Sized, C, F: FnOnce(&E) -> C>(error: &E, classify: F) -> C {
     classify(error)
 }
 
