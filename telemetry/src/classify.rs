@@ -36,7 +36,7 @@
 //!     }
 //! }
 //!
-//! #[telemetry::track("cmd.build", error = classify)]
+//! #[telemetry::track("docs.classify_anyhow", error = classify)]
 //! fn build(jobs: &str) -> anyhow::Result<u16> {
 //!     Ok(jobs.parse::<u16>()?)
 //! }
@@ -67,7 +67,7 @@ use crate::safe_value::SafeValue;
 ///     }
 /// }
 ///
-/// #[telemetry::track("cmd.fetch", error = classify)]
+/// #[telemetry::track("docs.classify_fetch", error = classify)]
 /// fn fetch() -> std::io::Result<()> {
 ///     Ok(())
 /// }
@@ -81,7 +81,7 @@ use crate::safe_value::SafeValue;
 ///     error.to_string()
 /// }
 ///
-/// #[telemetry::track("cmd.fetch", error = classify)]
+/// #[telemetry::track("docs.classify_fetch", error = classify)]
 /// fn fetch() -> std::io::Result<()> {
 ///     Ok(())
 /// }
@@ -124,7 +124,7 @@ impl<C: ErrorCategory + ?Sized> ErrorCategory for &C {
     }
 }
 
-/// The kind of an [`io::Error`](std::io::Error), as `error_kind` reports it: the
+/// The kind of an [`io::Error`], as `error_kind` reports it: the
 /// [`std::io::ErrorKind`] variant in snake_case (`NotFound` → `not_found`), and
 /// `uncategorized` for a kind this list does not have (kinds that are unstable or added
 /// by a later Rust). A `SafeValue` and an [`ErrorCategory`]: a tool can capture it or

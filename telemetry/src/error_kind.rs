@@ -19,7 +19,7 @@ pub type ErrorKind = fn() -> ErrorKindName;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKindName {
     /// `std::any::type_name` of the error type: sent with every value in it removed
-    /// ([`without_values`]).
+    /// (`without_values`).
     TypeName(&'static str),
     /// A word of a closed list written in the source (an enum variant's value, checked
     /// by `#[derive(SafeValue)]`): sent as it is.
