@@ -6,7 +6,8 @@
 //!
 //! 1. a `static` [`EventSpec`] registered in the catalog at link time;
 //! 2. one relaxed atomic load (`enabled()`); only when it says yes are the captured
-//!    parameters read (before the body can move them);
+//!    values read — parameters, and `key = expr` expressions evaluated — before the
+//!    body can move what they read;
 //! 3. the body, as a closure (sync) or an inner `async move` block (async), so that
 //!    every `return` and `?` of the body comes back through the expansion with its value.
 //!    The user's block is that closure's or block's body as it is, and its type is the
@@ -16,9 +17,10 @@
 //!    needs no frame of its own), or through the out-of-line `run_enabled`, which
 //!    starts the clock and holds the guard. The body's tokens appear once, so an error
 //!    in it is reported once. `async` shapes and `-> !` keep a guard across the body;
-//! 4. the outcome, classified by the value's *type* (autoref specialization: any
-//!    `Result`, whatever its spelling, gives `ok`/`error` + `error_kind`), handed to the
-//!    guard. A guard dropped without an outcome records `panic` while unwinding and
+//! 4. the outcome, classified by the site's classifier (`error = classify`) or by the
+//!    value's *type* (autoref specialization: any `Result`, whatever its spelling, gives
+//!    `ok`/`error` + `error_kind`, an `io::Error`'s kind where it is known), handed to
+//!    the guard. A guard dropped without an outcome records `panic` while unwinding and
 //!    `cancelled` otherwise (a future dropped before it finished).
 //!
 //! Generated code names only `#krate::__private::..` (and `::core` macros), and its own
@@ -336,6 +338,8 @@ fn capture_value(krate: &syn::Path, c: &Capture) -> TokenStream {
             quote!((&#krate::__private::Capture(#value)).__telemetry_capture())
         }
         (Some(ty), Value::Expr(expr)) => {
+            // The written type (`&'a Mode`), not the one the `static` names (`Mode`).
+            let ty = c.ty.as_ref().unwrap_or(ty);
             let read = call_at(
                 quote!(#krate::__private::Capture::<#ty>),
                 borrowed(expr),

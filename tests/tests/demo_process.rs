@@ -102,7 +102,10 @@ fn the_demo_schema_lists_every_tracked_command_with_its_keys() {
     assert_eq!(build["captures"]["jobs"], "int");
     assert_eq!(build["captures"]["project"], "hashed");
     // The values an enum capture can take; none for the others.
-    assert_eq!(build["values"], serde_json::json!({"profile": ["debug", "release"]}));
+    assert_eq!(
+        build["values"],
+        serde_json::json!({"profile": ["debug", "release"]})
+    );
     assert_no_files(home.path()); // schema needs no consent and writes nothing
 }
 

@@ -71,6 +71,11 @@ impl Server {
     }
 }
 
+#[telemetry::track("cmd.borrowed", capture(kind: &'a ShellKind = kinds.last().unwrap_or(&ShellKind::Other), first: &ShellKind = kinds.first().unwrap_or(&ShellKind::Bash)))]
+fn borrowed<'a>(kinds: &'a [ShellKind]) -> usize {
+    kinds.len()
+}
+
 #[telemetry::track("cmd.generic", capture(value: T = item, doubled = count * 2))]
 fn generic<T: SafeValue + Copy>(item: T, count: u32) -> u32 {
     let _ = item;
@@ -90,6 +95,7 @@ fn main() {
     let _ = server.serve_later();
     assert_eq!(server.serve(), 8080);
     assert_eq!(generic(true, 3), 3);
+    assert_eq!(borrowed(&[ShellKind::Other]), 1);
 
     let spec = telemetry::catalog::events()
         .into_iter()
