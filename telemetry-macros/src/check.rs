@@ -9,7 +9,7 @@ use syn::ext::IdentExt;
 use telemetry_naming::NameError;
 
 use crate::errors::Errors;
-use crate::parse::{AttrEntry, TrackArgs, render};
+use crate::parse::{AttrEntry, CaptureEntry, TrackArgs, render};
 use crate::types;
 
 /// The alternatives offered by every rejected capture.
@@ -22,7 +22,17 @@ pub(crate) struct Model {
     pub(crate) name: String,
     pub(crate) attrs: Vec<LiteralAttr>,
     pub(crate) captures: Vec<Capture>,
+    pub(crate) error: Option<Classifier>,
     pub(crate) krate: syn::Path,
+}
+
+/// `error = path`: the function that classifies the error of a returned `Result`.
+pub(crate) struct Classifier {
+    /// The `error` token: a function that does not return a `Result` is reported there.
+    pub(crate) token: syn::Ident,
+    /// The user's path, with its span; nameable from the catalog `static`, which checks
+    /// its return type and lists its values.
+    pub(crate) path: syn::Expr,
 }
 
 /// One `key = literal` of `attrs(..)`.
@@ -46,16 +56,26 @@ pub(crate) enum LitValue {
     Bool(bool),
 }
 
-/// One `capture(param)`, resolved against the signature.
+/// One entry of `capture(..)`, resolved against the signature.
 pub(crate) struct Capture {
-    /// The attribute key: the parameter's name.
+    /// The attribute key: the parameter's name, or the key written before `=`.
     pub(crate) key: String,
-    /// The parameter's binding, with the user's span.
-    pub(crate) ident: syn::Ident,
-    /// The declared type, with the user's span.
-    pub(crate) ty: syn::Type,
+    /// What is read when the call starts: the parameter's binding or the user's
+    /// expression, with the user's spans.
+    pub(crate) value: Value,
+    /// The value's type, with the user's span, when it is written somewhere: the
+    /// parameter's declared type, or the type of `key: Type = expr`.
+    pub(crate) ty: Option<syn::Type>,
     /// The type to name from the catalog `static`, if it can be named there.
     pub(crate) static_ty: Option<syn::Type>,
+}
+
+/// The value of a capture.
+pub(crate) enum Value {
+    /// A parameter, read through a reference to its binding.
+    Param(syn::Ident),
+    /// An expression, evaluated (only when telemetry is on) before the body runs.
+    Expr(syn::Expr),
 }
 
 /// Applies every rule; `None` when at least one error was recorded.
@@ -79,8 +99,17 @@ pub(crate) fn check(args: TrackArgs, sig: &syn::Signature, errors: &mut Errors) 
     let captures = args
         .captures
         .iter()
-        .filter_map(|ident| check_capture(ident, sig, &mut keys, errors))
+        .filter_map(|entry| match entry {
+            CaptureEntry::Param(ident) => check_capture(ident, sig, &mut keys, errors),
+            CaptureEntry::Computed { key, ty, expr } => {
+                check_computed(key, ty.as_deref(), expr, sig, &mut keys, errors)
+            }
+        })
         .collect();
+    let error = args
+        .error
+        .as_ref()
+        .and_then(|(token, path)| check_classifier(token, path, sig, errors));
     if errors.count() != before {
         return None;
     }
@@ -88,6 +117,7 @@ pub(crate) fn check(args: TrackArgs, sig: &syn::Signature, errors: &mut Errors) 
         name: name?,
         attrs,
         captures,
+        error,
         krate: args.krate.unwrap_or_else(|| syn::parse_quote!(::telemetry)),
     })
 }
@@ -509,9 +539,285 @@ fn check_capture(
     let key = check_key(ident, keys, errors)?;
     Some(Capture {
         key,
-        ident: binding.clone(),
-        ty: ty.clone(),
+        value: Value::Param(binding.clone()),
+        ty: Some(ty.clone()),
         static_ty: types::nameable_outside(ty, &sig.generics),
+    })
+}
+
+/// The methods whose result is text or a path, whatever they are called on.
+const TEXT_METHODS: &[&str] = &[
+    "to_string",
+    "to_string_lossy",
+    "display",
+    "to_str",
+    "as_str",
+    "into_string",
+    "to_os_string",
+    "as_os_str",
+    "to_path_buf",
+    "as_path",
+    "file_name",
+    "file_stem",
+    "extension",
+    "to_lowercase",
+    "to_uppercase",
+];
+
+/// The standard macros that expand to text.
+const TEXT_MACROS: &[&str] = &[
+    "format",
+    "env",
+    "option_env",
+    "concat",
+    "stringify",
+    "file",
+    "include_str",
+    "module_path",
+];
+
+/// Checks `key = expr` / `key: Type = expr`: the key's rules, the type's (when written)
+/// and what can be seen of the expression's. The `SafeValue` bound in the generated code
+/// catches the rest, with the same message as a parameter's.
+fn check_computed(
+    key_ident: &syn::Ident,
+    ty: Option<&syn::Type>,
+    expr: &syn::Expr,
+    sig: &syn::Signature,
+    keys: &mut BTreeSet<String>,
+    errors: &mut Errors,
+) -> Option<Capture> {
+    let before = errors.count();
+    let key = check_key(key_ident, keys, errors);
+    if let Some(ty) = ty
+        && let Some(finding) = types::find_forbidden(ty, &sig.generics)
+    {
+        let why = finding.why();
+        errors.spanned(
+            ty,
+            format!(
+                "`{key_ident}: {}` cannot be captured: {why}; {WAY_OUT}",
+                render(ty)
+            ),
+        );
+    } else if let Err(message) = check_expr(key_ident, expr, sig) {
+        errors.spanned(expr, message);
+    } else if let Some(found) = find_control_flow(expr) {
+        errors.spanned(
+            &found.0,
+            format!(
+                "{} in a captured value would leave `{}` before its body runs, and only when \
+                 telemetry is on: compute the value without it (e.g. `.ok()`, \
+                 `.unwrap_or(..)`, `.is_some()`), so the function behaves the same with \
+                 telemetry on or off",
+                found.1, sig.ident
+            ),
+        );
+    }
+    if errors.count() != before {
+        return None;
+    }
+    let key = key?;
+    // A parameter under another key is that parameter, declared type and all.
+    if ty.is_none()
+        && let Some(ident) = as_ident(expr)
+        && let Param::Plain(binding, declared) = find_param(sig, ident)
+    {
+        return Some(Capture {
+            key,
+            value: Value::Param(binding.clone()),
+            ty: Some(declared.clone()),
+            static_ty: types::nameable_outside(declared, &sig.generics),
+        });
+    }
+    // The written type, or a cast's (`n as u32`), is known to the catalog.
+    let written = ty.cloned().or_else(|| match unwrap_group(expr) {
+        syn::Expr::Cast(cast) => Some((*cast.ty).clone()),
+        _ => None,
+    });
+    let static_ty = written
+        .as_ref()
+        .and_then(|ty| types::nameable_outside(ty, &sig.generics));
+    Some(Capture {
+        key,
+        value: Value::Expr(expr.clone()),
+        ty: ty.cloned(),
+        static_ty,
+    })
+}
+
+/// `name` as a plain identifier expression.
+fn as_ident(expr: &syn::Expr) -> Option<&syn::Ident> {
+    match unwrap_group(expr) {
+        syn::Expr::Path(p) if p.qself.is_none() && p.attrs.is_empty() => p.path.get_ident(),
+        _ => None,
+    }
+}
+
+/// The targeted message for an expression whose value is visibly text, a path, a
+/// fixed value or the receiver; `Ok` when nothing is visible (the trait bound decides).
+fn check_expr(key: &syn::Ident, expr: &syn::Expr, sig: &syn::Signature) -> Result<(), String> {
+    match unwrap_group(expr) {
+        syn::Expr::Lit(_)
+        | syn::Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Neg(_),
+            ..
+        }) if literal_value(expr).is_ok() => Err(format!(
+            "`{}` is a fixed value: put it in `attrs(..)`, which lists it in the catalog as \
+             it is: `attrs({} = {})`",
+            render(expr),
+            key.unraw(),
+            render(expr)
+        )),
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(_) | syn::Lit::ByteStr(_) | syn::Lit::CStr(_),
+            ..
+        }) => Err(format!(
+            "`{}` is text: captured values cannot be text; a fixed word belongs in \
+                 `attrs(key = \"..\")`; {WAY_OUT}",
+            render(expr)
+        )),
+        syn::Expr::Path(p) if p.path.is_ident("self") => Err(
+            "`self` cannot be captured: a whole receiver can hold anything; capture one of its \
+             bool or number fields (`self.verbose`) or a value computed from it"
+                .to_owned(),
+        ),
+        syn::Expr::Macro(m)
+            if m.mac
+                .path
+                .get_ident()
+                .is_some_and(|i| TEXT_MACROS.contains(&i.to_string().as_str())) =>
+        {
+            Err(format!(
+                "`{}!(..)` makes text, which can hold anything (paths, user names, secrets); {WAY_OUT}",
+                render(&m.mac.path)
+            ))
+        }
+        syn::Expr::MethodCall(call) if TEXT_METHODS.contains(&call.method.to_string().as_str()) => {
+            Err(format!(
+                "`.{}()` gives text or a path, which can hold anything a user typed or a file \
+                 contained; {WAY_OUT}",
+                call.method
+            ))
+        }
+        // A parameter, through `&`, `*`, parentheses or `.clone()`: its declared type.
+        syn::Expr::Reference(r) => check_expr(key, &r.expr, sig),
+        syn::Expr::Paren(p) => check_expr(key, &p.expr, sig),
+        syn::Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Deref(_),
+            expr: inner,
+            ..
+        }) => check_expr(key, inner, sig),
+        syn::Expr::MethodCall(call) if call.method == "clone" && call.args.is_empty() => {
+            check_expr(key, &call.receiver, sig)
+        }
+        other => match as_ident(other).map(|ident| (ident, find_param(sig, ident))) {
+            Some((ident, Param::Plain(_, declared))) => {
+                match types::find_forbidden(declared, &sig.generics) {
+                    Some(finding) => Err(format!(
+                        "`{ident}: {}` cannot be captured: {}; {WAY_OUT}",
+                        render(declared),
+                        finding.why()
+                    )),
+                    None => Ok(()),
+                }
+            }
+            _ => Ok(()),
+        },
+    }
+}
+
+/// The first `?`, `return`, `break`, `continue`, `.await` or `yield` of an expression
+/// that would leave the function (not those inside a closure, an `async` block or an
+/// item, which stay there), with a description for the message.
+fn find_control_flow(expr: &syn::Expr) -> Option<(proc_macro2::TokenStream, &'static str)> {
+    struct Finder(Option<(proc_macro2::TokenStream, &'static str)>);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_expr(&mut self, node: &'ast syn::Expr) {
+            if self.0.is_some() {
+                return;
+            }
+            let found = match node {
+                syn::Expr::Try(t) => Some((quote::quote!(#t), "`?`")),
+                syn::Expr::Return(r) => Some((quote::quote!(#r), "`return`")),
+                syn::Expr::Break(b) => Some((quote::quote!(#b), "`break`")),
+                syn::Expr::Continue(c) => Some((quote::quote!(#c), "`continue`")),
+                syn::Expr::Await(a) => Some((quote::quote!(#a), "`.await`")),
+                syn::Expr::Yield(y) => Some((quote::quote!(#y), "`yield`")),
+                syn::Expr::Closure(_) | syn::Expr::Async(_) => return,
+                _ => None,
+            };
+            if found.is_some() {
+                self.0 = found;
+                return;
+            }
+            syn::visit::visit_expr(self, node);
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut finder = Finder(None);
+    syn::visit::Visit::visit_expr(&mut finder, expr);
+    finder.0
+}
+
+/// Checks `error = path`: a path to a function (generic arguments allowed), on a
+/// function that can return a value.
+fn check_classifier(
+    token: &syn::Ident,
+    expr: &syn::Expr,
+    sig: &syn::Signature,
+    errors: &mut Errors,
+) -> Option<Classifier> {
+    let syn::Expr::Path(path) = unwrap_group(expr) else {
+        let what = match unwrap_group(expr) {
+            syn::Expr::Closure(_) => "a closure",
+            other => describe(other),
+        };
+        errors.spanned(
+            expr,
+            format!(
+                "`error = ..` takes the path of a function, not {what}: write `fn classify(error: \
+                 &E) -> C` (where `C` is a fieldless enum with `#[derive(telemetry::SafeValue)]`) \
+                 and `error = classify`"
+            ),
+        );
+        return None;
+    };
+    let never =
+        matches!(&sig.output, syn::ReturnType::Type(_, ty) if matches!(**ty, syn::Type::Never(_)));
+    if matches!(sig.output, syn::ReturnType::Default) || never {
+        errors.spanned(
+            token,
+            format!(
+                "`error = ..` classifies the error of a returned `Result`, but `{}` returns {}",
+                sig.ident,
+                if never { "`!`" } else { "nothing" }
+            ),
+        );
+        return None;
+    }
+    // The catalog `static` names the classifier (to list the kinds it returns), and a
+    // nested item sees neither `Self` nor the function's generic parameters.
+    let probe = syn::Type::Path(syn::TypePath {
+        qself: path.qself.clone(),
+        path: path.path.clone(),
+    });
+    if types::nameable_outside(&probe, &sig.generics).is_none() {
+        errors.spanned(
+            expr,
+            format!(
+                "`error = {}` names `Self` or a generic parameter, which the event's catalog entry \
+                 (an item outside the function) cannot see: name the type instead, e.g. \
+                 `error = BuildError::classify`, so that `telemetry schema` can list the kinds it \
+                 returns",
+                render(expr)
+            ),
+        );
+        return None;
+    }
+    Some(Classifier {
+        token: token.clone(),
+        path: expr.clone(),
     })
 }
 

@@ -17,7 +17,7 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use telemetry_naming::NameError;
 
-use crate::errors::Errors;
+use crate::errors::{Errors, respan};
 use crate::types;
 
 const WAY_OUT: &str = "derive `SafeValue` on a fieldless enum (`enum Mode { Debug, Release }`) \
@@ -64,9 +64,14 @@ pub(crate) fn derive(input: syn::DeriveInput) -> TokenStream {
 /// What the `SafeValue` impl of an accepted type contains.
 struct Body {
     kind: TokenStream,
+    /// `SafeValue::VALUES`: the enum's values, or the newtype's field's.
+    values: TokenStream,
     to_attr_value: TokenStream,
     /// A `where` predicate both impls need (the newtype's field), spanned on the field.
     bound: Option<TokenStream>,
+    /// For an enum, the body of `ErrorCategory::error_kind`: any fieldless enum can
+    /// classify errors.
+    error_kind: Option<TokenStream>,
 }
 
 fn impls(input: &syn::DeriveInput, krate: &syn::Path, body: Body) -> TokenStream {
@@ -86,10 +91,31 @@ fn impls(input: &syn::DeriveInput, krate: &syn::Path, body: Body) -> TokenStream
     };
     let Body {
         kind,
+        values,
         to_attr_value,
+        error_kind,
         ..
     } = body;
+    let category = error_kind.map(|error_kind| {
+        quote! {
+            #[automatically_derived]
+            impl #impl_generics #krate::__private::ErrorCategorySealed for #ident #ty_generics
+            #where_clause
+            {}
+
+            #[automatically_derived]
+            impl #impl_generics #krate::__private::ErrorCategory for #ident #ty_generics
+            #where_clause
+            {
+                fn error_kind(&self) -> #krate::__private::Option<#krate::__private::ErrorKind> {
+                    #error_kind
+                }
+            }
+        }
+    });
     quote! {
+        #category
+
         #[automatically_derived]
         impl #impl_generics #krate::__private::Sealed for #ident #ty_generics
         where
@@ -104,6 +130,7 @@ fn impls(input: &syn::DeriveInput, krate: &syn::Path, body: Body) -> TokenStream
             #predicates
         {
             const KIND: &'static str = #kind;
+            const VALUES: &'static [&'static str] = #values;
             #[inline]
             fn to_attr_value(&self) -> #krate::__private::Option<#krate::__private::AttrValue> {
                 #to_attr_value
@@ -117,7 +144,22 @@ fn impls(input: &syn::DeriveInput, krate: &syn::Path, body: Body) -> TokenStream
 fn stub(input: &syn::DeriveInput, krate: &syn::Path) -> TokenStream {
     let ident = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    let category = matches!(input.data, syn::Data::Enum(_)).then(|| {
+        quote! {
+            #[automatically_derived]
+            impl #impl_generics #krate::__private::ErrorCategorySealed for #ident #ty_generics #where_clause {}
+
+            #[automatically_derived]
+            impl #impl_generics #krate::__private::ErrorCategory for #ident #ty_generics #where_clause {
+                fn error_kind(&self) -> #krate::__private::Option<#krate::__private::ErrorKind> {
+                    #krate::__private::None
+                }
+            }
+        }
+    });
     quote! {
+        #category
+
         #[automatically_derived]
         impl #impl_generics #krate::__private::Sealed for #ident #ty_generics #where_clause {}
 
@@ -207,8 +249,21 @@ fn derive_enum(data: &syn::DataEnum, krate: &syn::Path, errors: &mut Errors) -> 
     let arms = values
         .iter()
         .map(|(variant, value)| quote!(Self::#variant => #krate::__private::lit_str(#value)));
+    let listed = values.iter().map(|(_, value)| value);
+    // One function per variant (a closure without captures): the queued record keeps
+    // the kind as one word, and the worker calls it.
+    let kinds = values.iter().map(|(variant, value)| {
+        quote!(Self::#variant => || #krate::__private::ErrorKindName::Category(#value))
+    });
     Some(Body {
+        error_kind: Some(quote! {
+            let kind: #krate::__private::ErrorKind = match *self {
+                #(#kinds,)*
+            };
+            #krate::__private::Some(kind)
+        }),
         kind: quote!(#krate::__private::ENUM_KIND),
+        values: quote!(&[#(#listed),*]),
         to_attr_value: quote! {
             #krate::__private::Some(match *self {
                 #(#arms,)*
@@ -277,27 +332,11 @@ fn derive_newtype(
     let bounded = respan(quote!(: #safe_value), span);
     Some(Body {
         kind: quote!(<#ty as #safe_value>::KIND),
+        values: quote!(<#ty as #safe_value>::VALUES),
         to_attr_value: quote!(<#ty as #safe_value>::to_attr_value(&self.#member)),
         bound: Some(quote_spanned!(span=> #ty #bounded)),
+        error_kind: None,
     })
-}
-
-/// `tokens` with every span set to `span`.
-fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
-    tokens
-        .into_iter()
-        .map(|mut token| {
-            if let proc_macro2::TokenTree::Group(group) = &token {
-                let mut respanned =
-                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
-                respanned.set_span(span);
-                token = respanned.into();
-            } else {
-                token.set_span(span);
-            }
-            token
-        })
-        .collect()
 }
 
 /// The value a variant is sent as: `#[safe_value(rename = "..")]` or its snake_case

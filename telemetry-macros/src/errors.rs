@@ -51,3 +51,22 @@ pub(crate) fn with_original(error: &syn::Error, original: TokenStream) -> TokenS
     out.extend(original);
     out
 }
+
+/// `tokens` with every span set to `span`: generated tokens around a user's token, so
+/// that an error about the expression they form points at the user's code.
+pub(crate) fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let proc_macro2::TokenTree::Group(group) = &token {
+                let mut respanned =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                respanned.set_span(span);
+                token = respanned.into();
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
+}

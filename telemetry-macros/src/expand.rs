@@ -6,7 +6,8 @@
 //!
 //! 1. a `static` [`EventSpec`] registered in the catalog at link time;
 //! 2. one relaxed atomic load (`enabled()`); only when it says yes are the captured
-//!    parameters read (before the body can move them);
+//!    values read — parameters, and `key = expr` expressions evaluated — before the
+//!    body can move what they read;
 //! 3. the body, as a closure (sync) or an inner `async move` block (async), so that
 //!    every `return` and `?` of the body comes back through the expansion with its value.
 //!    The user's block is that closure's or block's body as it is, and its type is the
@@ -16,9 +17,10 @@
 //!    needs no frame of its own), or through the out-of-line `run_enabled`, which
 //!    starts the clock and holds the guard. The body's tokens appear once, so an error
 //!    in it is reported once. `async` shapes and `-> !` keep a guard across the body;
-//! 4. the outcome, classified by the value's *type* (autoref specialization: any
-//!    `Result`, whatever its spelling, gives `ok`/`error` + `error_kind`), handed to the
-//!    guard. A guard dropped without an outcome records `panic` while unwinding and
+//! 4. the outcome, classified by the site's classifier (`error = classify`) or by the
+//!    value's *type* (autoref specialization: any `Result`, whatever its spelling, gives
+//!    `ok`/`error` + `error_kind`, an `io::Error`'s kind where it is known), handed to
+//!    the guard. A guard dropped without an outcome records `panic` while unwinding and
 //!    `cancelled` otherwise (a future dropped before it finished).
 //!
 //! Generated code names only `#krate::__private::..` (and `::core` macros), and its own
@@ -31,7 +33,8 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 
-use crate::check::{LitValue, Model};
+use crate::check::{Capture, LitValue, Model, Value};
+use crate::errors::respan;
 
 /// How the function runs its body, which decides where timing starts and ends.
 pub(crate) enum Shape {
@@ -128,11 +131,9 @@ pub(crate) fn expand(mut func: syn::ItemFn, model: &Model, shape: Shape) -> Toke
     };
     let guard = format_ident!("__telemetry_guard", span = Span::mixed_site());
     let ret = format_ident!("__telemetry_ret", span = Span::mixed_site());
+    let classified = outcome(model, &quote!(&#ret));
     let finish = quote! {
-        #krate::__private::CallGuard::finish(#guard, || {
-            use #krate::__private::{ClassifyOther as _, ClassifyResult as _};
-            (&#krate::__private::Classify(&#ret)).__telemetry_outcome()
-        });
+        #krate::__private::CallGuard::finish(#guard, || #classified);
     };
     let block = &func.block;
     let body = match shape {
@@ -144,6 +145,7 @@ pub(crate) fn expand(mut func: syn::ItemFn, model: &Model, shape: Shape) -> Toke
             let output = output_type(&sig.output);
             let captured = format_ident!("__telemetry_captured", span = Span::mixed_site());
             let run = format_ident!("__telemetry_body", span = Span::mixed_site());
+            let sync_outcome = outcome(model, &quote!(#ret));
             quote! {
                 let #captured = if #krate::__private::enabled() {
                     #krate::__private::Some(#captures)
@@ -156,10 +158,7 @@ pub(crate) fn expand(mut func: syn::ItemFn, model: &Model, shape: Shape) -> Toke
                         #spec_ref,
                         #captured,
                         #run,
-                        |#ret| {
-                            use #krate::__private::{ClassifyOther as _, ClassifyResult as _};
-                            (&#krate::__private::Classify(#ret)).__telemetry_outcome()
-                        },
+                        |#ret| #sync_outcome,
                     ),
                     #krate::__private::None => #run(),
                 }
@@ -244,11 +243,24 @@ fn spec_static(model: &Model) -> TokenStream {
     });
     let captures = model.captures.iter().map(|c| {
         let key = &c.key;
-        let kind = match &c.static_ty {
-            Some(ty) => quote_spanned!(c.ty.span()=> <#ty as #krate::__private::SafeValue>::KIND),
-            None => quote!(#krate::__private::ANY_KIND),
-        };
-        quote!(#krate::__private::CaptureSpec::new(#key, #kind))
+        match &c.static_ty {
+            Some(ty) => {
+                let span = c.ty.as_ref().map_or_else(|| ty.span(), Spanned::span);
+                let safe_value = quote_spanned!(span=> <#ty as #krate::__private::SafeValue>);
+                quote! {
+                    #krate::__private::CaptureSpec::new(#key, #safe_value::KIND)
+                        .with_values(#safe_value::VALUES)
+                }
+            }
+            None => quote!(#krate::__private::CaptureSpec::new(#key, #krate::__private::ANY_KIND)),
+        }
+    });
+    // A classifier's return type is checked here (its `ErrorCategory` bound, at the
+    // user's path), and its values listed.
+    let error_kinds = model.error.as_ref().map(|classifier| {
+        let path = &classifier.path;
+        let kinds = call_at(quote!(#krate::__private::error_kinds), quote!(&#path), path);
+        quote!(.with_error_kinds(#kinds))
     });
     // `EventSpec::new` checks the rules `check` already enforced, in const evaluation:
     // a second line of defence for hand-built specs that a valid site never trips. The
@@ -260,6 +272,7 @@ fn spec_static(model: &Model) -> TokenStream {
                 const ATTRS: &[(&::core::primitive::str, #krate::__private::AttrValue)] = &[#(#attrs),*];
                 const CAPTURES: &[#krate::__private::CaptureSpec] = &[#(#captures),*];
                 #krate::__private::EventSpec::new(#name, ATTRS, CAPTURES, ::core::module_path!())
+                    #error_kinds
             };
         }
     }
@@ -299,19 +312,7 @@ fn capture_values(model: &Model) -> TokenStream {
         return quote!([]);
     }
     // The keys are in the site's spec, in the same order.
-    let items = model.captures.iter().map(|c| {
-        let ident = &c.ident;
-        let value = quote_spanned!(ident.span()=> &#ident);
-        if c.static_ty.is_some() {
-            // Checked by the `static`; the fallback keeps this line from repeating the
-            // error.
-            quote!((&#krate::__private::Capture(#value)).__telemetry_capture())
-        } else {
-            // A generic or `impl Trait` type: the bound is required here, on the
-            // parameter.
-            quote_spanned!(c.ty.span()=> #krate::__private::capture(#value))
-        }
-    });
+    let items = model.captures.iter().map(|c| capture_value(krate, c));
     // The autoref-specialization traits are imported only where a capture uses them.
     let imports = model
         .captures
@@ -324,6 +325,118 @@ fn capture_values(model: &Model) -> TokenStream {
             [#(#items),*]
         }
     }
+}
+
+/// Reads one captured value. A parameter is read through a reference to it, an
+/// expression through a reference to its value: nothing is moved before the body runs.
+fn capture_value(krate: &syn::Path, c: &Capture) -> TokenStream {
+    match (&c.static_ty, &c.value) {
+        // Checked by the `static`; the fallback keeps this line from repeating the
+        // error.
+        (Some(_), Value::Param(ident)) => {
+            let value = quote_spanned!(ident.span()=> &#ident);
+            quote!((&#krate::__private::Capture(#value)).__telemetry_capture())
+        }
+        (Some(ty), Value::Expr(expr)) => {
+            // The written type (`&'a Mode`), not the one the `static` names (`Mode`).
+            let ty = c.ty.as_ref().unwrap_or(ty);
+            let read = call_at(
+                quote!(#krate::__private::Capture::<#ty>),
+                borrowed(expr),
+                expr,
+            );
+            quote!((&#read).__telemetry_capture())
+        }
+        // A type the `static` cannot name (generic, `impl Trait`, `Self`): the bound is
+        // required here, on the parameter or the written type.
+        (None, Value::Param(ident)) => {
+            let ty = c.ty.as_ref().map_or_else(|| ident.span(), Spanned::span);
+            let value = quote_spanned!(ident.span()=> &#ident);
+            quote_spanned!(ty=> #krate::__private::capture(#value))
+        }
+        (None, Value::Expr(expr)) => match &c.ty {
+            Some(written) => call_at(
+                quote!(#krate::__private::capture::<#written>),
+                borrowed(expr),
+                written,
+            ),
+            // An expression of unwritten type: the bound is required on the expression.
+            None => call_at(quote!(#krate::__private::capture), borrowed(expr), expr),
+        },
+    }
+}
+
+/// `&(expr)` spanned on the user's expression: the `&` takes the span of its first
+/// token and the parentheses that of its last, so an error about the value (a missing
+/// `SafeValue`, a mismatched type) underlines the whole expression.
+fn borrowed(expr: &syn::Expr) -> TokenStream {
+    let (first, last) = first_and_last(expr);
+    let mut group = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, quote!(#expr));
+    group.set_span(last);
+    quote_spanned!(first=> & #group)
+}
+
+/// The spans of the first and last tokens of `tokens`.
+fn first_and_last(tokens: &impl quote::ToTokens) -> (Span, Span) {
+    let mut iter = tokens.to_token_stream().into_iter();
+    let first = iter.next().map_or_else(Span::call_site, |t| t.span());
+    let last = iter.last().map_or(first, |t| t.span());
+    (first, last)
+}
+
+/// `callee(args)` spanned on the user's `tokens`: the callee takes the span of their
+/// first token and the parentheses that of their last, so an error about the call (an
+/// unmet bound, a wrong argument) underlines the user's code, not the whole attribute.
+fn call_at(callee: TokenStream, args: TokenStream, tokens: &impl quote::ToTokens) -> TokenStream {
+    let (first, last) = first_and_last(tokens);
+    let callee = respan(callee, first);
+    let mut group = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, args);
+    group.set_span(last);
+    quote!(#callee #group)
+}
+
+/// The outcome of a call from its return value `ret` (an expression of type `&R`): by
+/// the site's classifier (`error = classify`), or by the value's type.
+fn outcome(model: &Model, ret: &TokenStream) -> TokenStream {
+    let krate = &model.krate;
+    let Some(classifier) = &model.error else {
+        return quote! {{
+            use #krate::__private::{ClassifyKnown as _, ClassifyOther as _, ClassifyResult as _};
+            (&&#krate::__private::Classify(#ret)).__telemetry_outcome()
+        }};
+    };
+    let path = &classifier.path;
+    let error = format_ident!("__telemetry_error", span = Span::mixed_site());
+    let category = format_ident!("__telemetry_category", span = Span::mixed_site());
+    // Not a `Result`: reported at `error`. A classifier of the wrong argument type:
+    // at its path (`call_classifier`). Its return type: by the `static`, so the
+    // fallback here adds no second error.
+    // The value passed through a call spanned on `error`: an error about it points
+    // there (a block would do too, but trips `unused_braces` in the user's crate).
+    let value = call_at(
+        quote!(#krate::__private::returned),
+        ret.clone(),
+        &classifier.token,
+    );
+    let error_of = call_at(
+        quote!(#krate::__private::error_of),
+        quote!(#value),
+        &classifier.token,
+    );
+    // The error first: its type fixes `E`, so a classifier taking another type is the
+    // argument in error.
+    let call = call_at(
+        quote!(#krate::__private::call_classifier),
+        quote!(#error, #path),
+        path,
+    );
+    quote! {{
+        use #krate::__private::{CategoryFallback as _, CategoryKnown as _};
+        #krate::__private::classified(#error_of.map(|#error| {
+            let #category = #call;
+            (&#krate::__private::Category(&#category)).__telemetry_error_kind()
+        }))
+    }}
 }
 
 /// The declared return type, for the closure (`move || -> T { .. }`) or `async` block

@@ -19,7 +19,10 @@ use proc_macro::TokenStream;
 /// Records every call of the function as one telemetry event.
 ///
 /// ```text
-/// #[track("<event.name>" [, attrs(key = <literal>, ..)] [, capture(param, ..)] [, crate = path])]
+/// #[track("<event.name>" [, attrs(key = <literal>, ..)] [, capture(<entry>, ..)]
+///        [, error = <path>] [, crate = path])]
+///
+/// <entry>: param | key = <expr> | key: Type = <expr>
 /// ```
 ///
 /// * The event name is a string literal of lowercase dotted words
@@ -28,23 +31,46 @@ use proc_macro::TokenStream;
 ///   integer, float or bool literals (a leading `-` is allowed). Names, constants,
 ///   calls and macros (`env!`, `concat!` ..) are rejected: everything an event can
 ///   contain must be visible at the call site.
-/// * `capture(param, ..)` adds the values of parameters, whose types must implement
+/// * `capture(..)` adds values known when the call starts, whose types must implement
 ///   `telemetry::SafeValue` (bool, integers, floats, `Option` of those, `Hashed`, and
-///   fieldless enums and newtypes with `#[derive(SafeValue)]`). Paths and strings are
-///   rejected with a targeted error.
+///   fieldless enums and newtypes with `#[derive(SafeValue)]`):
+///   - `param`: a parameter, under its own name;
+///   - `key = param`: a parameter under another key (`open_browser = open`);
+///   - `key = expr`: a value computed from what the function has (`verbose =
+///     matches.get_flag("verbose")`, `shell = shell_kind(&shell)` to map a foreign enum
+///     to your own); `key: Type = expr` also names its type, so that the catalog lists
+///     its kind and, for an enum, its values (otherwise its kind is `any`).
+///
+///   Every expression is evaluated before the body runs (so the body may move what it
+///   reads), **only when telemetry is on**, and is not recorded if it panics: keep it
+///   cheap, free of side effects and of `unwrap`. `?`, `.await` and `return` are
+///   rejected (the function would behave differently with telemetry on). Paths,
+///   strings, `format!(..)`, `.to_string()`, `.display()` and literals (which belong in
+///   `attrs`) are rejected with a targeted error; the `SafeValue` bound catches the
+///   rest, with the same message as for a parameter.
+/// * `error = classify` names a function `fn(&E) -> C`, where `E` is the error type of
+///   the returned `Result` and `C` a fieldless enum with `#[derive(SafeValue)]` (or an
+///   `Option` of one): the variant is the event's `error_kind` (`None` leaves it out),
+///   and the catalog lists every variant. A path (`AppError::kind`,
+///   `classify::<MyError>`), not a closure, and not through `Self`: the catalog entry
+///   names it from outside the function. A classifier returning text, a number or
+///   anything else does not compile.
 /// * Literals are read whole: a suffix on a string is an error, a number's suffix must
 ///   be a number type the value fits (`300u8` is an error), and a string value is at
 ///   most 128 bytes without control or bidirectional-control characters.
 /// * `crate = path` names the `telemetry` crate when it is renamed or re-exported.
 ///
 /// Each call records its duration, the outcome — `ok`, or for any `Result` return type
-/// `ok`/`error` with `error_kind` = the error type's name (never its message); `panic`
-/// when it panics (the panic keeps unwinding); `cancelled` when a future is dropped
-/// before it finished — and the attributes. Works on functions, methods, `async fn`,
-/// functions returning `impl Future` built by a trailing `async move` block, and
-/// `#[async_trait]` methods; an `async` call is timed while it runs (from its first
-/// poll), not when its future is built, and a future that is never polled records
-/// nothing. When telemetry is off, a call costs one relaxed atomic load.
+/// `ok`/`error` with `error_kind`: the classifier's variant; without one, the kind of
+/// an `io::Error` (`not_found`; also of an `anyhow::Error` or `eyre::Report` caused by
+/// one, with the `telemetry` features of those names), else the error type's name;
+/// never its message — `panic` when it panics (the panic keeps unwinding); `cancelled`
+/// when a future is dropped before it finished — and the attributes. Works on
+/// functions, methods, `async fn`, functions returning `impl Future` built by a
+/// trailing `async move` block, and `#[async_trait]` methods; an `async` call is timed
+/// while it runs (from its first poll), not when its future is built, and a future
+/// that is never polled records nothing. When telemetry is off, a call costs one
+/// relaxed atomic load.
 ///
 /// Limitation: a captured parameter whose type is a generic parameter of the enclosing
 /// `impl` is recognised by its conventional spelling (`T`, `M`, `K2`: one or two capital
@@ -53,6 +79,9 @@ use proc_macro::TokenStream;
 /// ```ignore
 /// #[telemetry::track("cmd.build", attrs(profile = "release"), capture(jobs))]
 /// fn build(jobs: u16) -> Result<(), std::io::Error> { Ok(()) }
+///
+/// #[telemetry::track("cmd.serve", capture(open_browser = open, port: u16 = args.port), error = classify)]
+/// fn serve(open: bool, args: ServeArgs) -> anyhow::Result<()> { Ok(()) }
 /// ```
 #[proc_macro_attribute]
 pub fn track(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -63,7 +92,9 @@ pub fn track(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// * for a fieldless enum, each variant is sent as its name in snake_case, or as
 ///   `#[safe_value(rename = "..")]` (1 to 64 characters of `a-z`, `0-9`, `_`, `-`, `.`,
-///   starting with a letter or digit); kind `string`;
+///   starting with a letter or digit); kind `string`; `SafeValue::VALUES` lists them
+///   (for `telemetry schema`), and the enum is also an `ErrorCategory` (the return
+///   type of a classifier, `#[track(.., error = classify)]`);
 /// * for a newtype over a `SafeValue` type (`struct Jobs(u16)`, `struct Jobs { n: u16 }`,
 ///   `struct Wrapper<T>(T)` when `T: SafeValue`), the value and kind of its field.
 ///

@@ -1,7 +1,10 @@
 //! The attribute grammar of `#[track]`:
 //!
 //! ```text
-//! #[track("event.name" [, attrs(key = literal, ..)] [, capture(param, ..)] [, crate = path])]
+//! #[track("event.name" [, attrs(key = literal, ..)] [, capture(entry, ..)] [, error = path]
+//!        [, crate = path])]
+//!
+//! entry: param | key = expr | key: Type = expr
 //! ```
 //!
 //! Parsing is deliberately lenient: the arguments are split on top-level commas and each
@@ -22,10 +25,24 @@ pub(crate) struct TrackArgs {
     pub(crate) name: Option<syn::Expr>,
     /// The entries of `attrs(..)`.
     pub(crate) attrs: Vec<AttrEntry>,
-    /// The names listed in `capture(..)` (may include `self`, which `check` rejects).
-    pub(crate) captures: Vec<syn::Ident>,
+    /// The entries of `capture(..)` (may include `self`, which `check` rejects).
+    pub(crate) captures: Vec<CaptureEntry>,
+    /// `error = path`: the `error` token and the classifier.
+    pub(crate) error: Option<(syn::Ident, syn::Expr)>,
     /// `crate = path`.
     pub(crate) krate: Option<syn::Path>,
+}
+
+/// One entry of `capture(..)`.
+pub(crate) enum CaptureEntry {
+    /// `param`: a parameter, under its own name.
+    Param(syn::Ident),
+    /// `key = expr` or `key: Type = expr`: a value computed when the call starts.
+    Computed {
+        key: syn::Ident,
+        ty: Option<Box<syn::Type>>,
+        expr: Box<syn::Expr>,
+    },
 }
 
 /// One `key = value` of `attrs(..)`.
@@ -46,6 +63,24 @@ pub(crate) fn parse_args(tokens: TokenStream, errors: &mut Errors) -> TrackArgs 
                 Ok(_) => errors.spanned(&chunk, "`crate = ..` is given twice"),
                 Err(e) => errors.push(e),
             },
+            Arg::Error(ident, value) => {
+                if args.error.is_some() {
+                    errors.spanned(&chunk, "`error = ..` is given twice");
+                    continue;
+                }
+                if value.is_empty() {
+                    errors.spanned(
+                        &chunk,
+                        "missing classifier: write `error = classify`, naming a function \
+                         `fn(&E) -> C` where `C` is a fieldless enum with `#[derive(telemetry::SafeValue)]`",
+                    );
+                    continue;
+                }
+                match syn::parse2::<syn::Expr>(value) {
+                    Ok(expr) => args.error = Some((ident, expr)),
+                    Err(e) => errors.push(e),
+                }
+            }
             Arg::Group(kind, ident, group) => {
                 let seen = match kind {
                     Group::Attrs => &mut seen_attrs,
@@ -62,7 +97,7 @@ pub(crate) fn parse_args(tokens: TokenStream, errors: &mut Errors) -> TrackArgs 
             }
             Arg::Unknown(ident) => errors.spanned(
                 &ident,
-                format!("unknown `#[track]` option `{ident}`: the options are `attrs(key = literal, ..)`, `capture(param, ..)` and `crate = path`"),
+                format!("unknown `#[track]` option `{ident}`: the options are `attrs(key = literal, ..)`, `capture(param, ..)`, `error = classify` and `crate = path`"),
             ),
             Arg::MisusedGroup(ident) => errors.spanned(
                 &chunk,
@@ -72,7 +107,7 @@ pub(crate) fn parse_args(tokens: TokenStream, errors: &mut Errors) -> TrackArgs 
                 if args.name.is_some() {
                     errors.spanned(
                         &chunk,
-                        "unexpected argument: after the event name come only `attrs(..)`, `capture(..)` and `crate = path`",
+                        "unexpected argument: after the event name come only `attrs(..)`, `capture(..)`, `error = classify` and `crate = path`",
                     );
                     continue;
                 }
@@ -99,6 +134,7 @@ enum Group {
 
 enum Arg {
     Crate,
+    Error(syn::Ident, TokenStream),
     Group(Group, syn::Ident, TokenStream),
     Unknown(syn::Ident),
     MisusedGroup(syn::Ident),
@@ -111,10 +147,12 @@ fn classify(chunk: &TokenStream) -> Arg {
     let (Some(TokenTree::Ident(first)), second) = (tokens.next(), tokens.next()) else {
         return Arg::Positional;
     };
-    let rest_is_empty = tokens.next().is_none();
+    let rest: TokenStream = tokens.collect();
+    let rest_is_empty = rest.is_empty();
     let name = first.to_string();
     match (name.as_str(), &second) {
         ("crate", _) => Arg::Crate,
+        ("error", Some(TokenTree::Punct(p))) if p.as_char() == '=' => Arg::Error(first, rest),
         ("attrs" | "capture", Some(TokenTree::Group(g)))
             if g.delimiter() == Delimiter::Parenthesis && rest_is_empty =>
         {
@@ -180,19 +218,81 @@ fn parse_attrs(tokens: TokenStream, errors: &mut Errors) -> Vec<AttrEntry> {
     entries
 }
 
-/// `param, ..`: every entry must be a single identifier.
-fn parse_captures(tokens: TokenStream, errors: &mut Errors) -> Vec<syn::Ident> {
-    let mut names = Vec::new();
+/// `param, key = expr, key: Type = expr, ..`, each entry parsed on its own.
+fn parse_captures(tokens: TokenStream, errors: &mut Errors) -> Vec<CaptureEntry> {
+    let mut entries = Vec::new();
     for chunk in split_on_commas(tokens, errors) {
+        if let Some((key_tokens, value_tokens)) = split_on_eq(&chunk) {
+            let Ok((key, ty)) = parse_capture_key.parse2(key_tokens.clone()) else {
+                errors.spanned(
+                    &key_tokens,
+                    "expected `key = expr` (or `key: Type = expr`) in `capture(..)`, with a \
+                     snake_case key, e.g. `capture(open_browser = open)`",
+                );
+                continue;
+            };
+            if value_tokens.is_empty() {
+                errors.spanned(
+                    &chunk,
+                    format!("missing value for `{key}`: write `{key} = <expression>`"),
+                );
+                continue;
+            }
+            match syn::parse2::<syn::Expr>(value_tokens) {
+                Ok(expr) => entries.push(CaptureEntry::Computed {
+                    key,
+                    ty: ty.map(Box::new),
+                    expr: Box::new(expr),
+                }),
+                Err(e) => errors.push(e),
+            }
+            continue;
+        }
         match syn::Ident::parse_any.parse2(chunk.clone()) {
-            Ok(ident) => names.push(ident),
-            Err(_) => errors.spanned(
-                &chunk,
-                "`capture(..)` takes the names of the function's parameters, e.g. `capture(jobs, mode)`",
-            ),
+            Ok(ident) => entries.push(CaptureEntry::Param(ident)),
+            Err(_) => {
+                // `open as open_browser` reads as a rename: say how to write one.
+                let message = match syn::parse2::<syn::Expr>(chunk.clone()) {
+                    Ok(syn::Expr::Cast(cast)) => format!(
+                        "to send `{}` under another key, write `capture({} = {})`",
+                        render(&cast.expr),
+                        render(&cast.ty),
+                        render(&cast.expr),
+                    ),
+                    Ok(syn::Expr::Field(syn::ExprField {
+                        member: syn::Member::Named(field),
+                        ..
+                    })) => format!(
+                        "`capture(..)` takes parameter names; to send a value computed from them, \
+                         give it a key: `capture({} = {})`",
+                        field.unraw(),
+                        render(&chunk),
+                    ),
+                    _ => "`capture(..)` takes parameter names, or `key = expr` for a value \
+                          computed from them, e.g. `capture(jobs, open_browser = open)`"
+                        .to_owned(),
+                };
+                errors.spanned(&chunk, message);
+            }
         }
     }
-    names
+    entries
+}
+
+/// `key` or `key: Type`, the left side of a capture's `=`.
+fn parse_capture_key(
+    input: syn::parse::ParseStream<'_>,
+) -> syn::Result<(syn::Ident, Option<syn::Type>)> {
+    let key = input.call(syn::Ident::parse_any)?;
+    if input.is_empty() {
+        return Ok((key, None));
+    }
+    input.parse::<syn::Token![:]>()?;
+    let ty: syn::Type = input.parse()?;
+    if !input.is_empty() {
+        return Err(input.error("expected `=` after the type"));
+    }
+    Ok((key, Some(ty)))
 }
 
 /// Splits at top-level commas (commas inside groups belong to the group). A trailing

@@ -33,7 +33,9 @@ use crate::value::{AttrValue, Text};
 /// with a name, a key or a value the macro would reject does not compile either. Read
 /// by the recording path (name and literal attrs) and by `telemetry schema`
 /// (serialised as `{"name", "module_path", "attrs": {key: value}, "captures": {key:
-/// kind}}`).
+/// kind}, "values": {key: [value, ..]}, "error_kinds": null | [value, ..]}`, `values`
+/// listing the captures that can take only a closed set of values (enums), and
+/// `error_kinds` the values of a classifier's enum (see [`EventSpec::error_kinds`])).
 ///
 /// ```
 /// use telemetry::AttrValue;
@@ -68,6 +70,9 @@ pub struct EventSpec {
     pub(crate) captures: &'static [CaptureSpec],
     /// `module_path!()` of the tracked function.
     pub(crate) module_path: &'static str,
+    /// The values `error_kind` can take, when the site classifies its errors
+    /// (`error = classify`).
+    pub(crate) error_kinds: Option<&'static [&'static str]>,
 }
 
 impl EventSpec {
@@ -151,6 +156,30 @@ impl EventSpec {
             attrs,
             captures,
             module_path,
+            error_kinds: None,
+        }
+    }
+
+    /// The same spec, for a site that classifies its errors (`#[track(..,
+    /// error = classify)]`): `error_kind` is then one of `kinds` (the values of the
+    /// classifier's enum) or absent. Checked like enum values: each 1 to 64 bytes of
+    /// `a-z`, `0-9`, `_`, `-`, `.`, starting with a letter or digit, listed once.
+    ///
+    /// ```
+    /// # use telemetry::catalog::EventSpec;
+    /// static SPEC: EventSpec =
+    ///     EventSpec::new("cmd.fetch", &[], &[], "m").with_error_kinds(&["network", "disk"]);
+    /// assert_eq!(SPEC.error_kinds(), Some(&["network", "disk"][..]));
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When a rule is broken: in a `static` or a `const`, a compile error.
+    pub const fn with_error_kinds(self, kinds: &'static [&'static str]) -> Self {
+        check_values(kinds);
+        Self {
+            error_kinds: Some(kinds),
+            ..self
         }
     }
 
@@ -196,6 +225,32 @@ impl EventSpec {
         self.module_path
     }
 
+    /// The values `error_kind` can take when the site classifies its errors (`error =
+    /// classify`: its enum's values); `None` otherwise, where `error_kind` is the
+    /// error type's name, or for an `io::Error` (and, with the features `anyhow` and
+    /// `eyre`, an error caused by one) its kind, one of
+    /// [`IoErrorKind`](crate::classify::IoErrorKind)'s values.
+    ///
+    /// ```
+    /// #[derive(telemetry::SafeValue)]
+    /// enum Failure { Network, Disk }
+    ///
+    /// fn classify(_: &std::io::Error) -> Failure { Failure::Disk }
+    ///
+    /// #[telemetry::track("docs.error_kinds_example", error = classify)]
+    /// fn fetch() -> std::io::Result<()> { Ok(()) }
+    /// # fetch().unwrap(); let _ = Failure::Network;
+    ///
+    /// let spec = telemetry::catalog::events()
+    ///     .into_iter()
+    ///     .find(|s| s.name() == "docs.error_kinds_example")
+    ///     .unwrap();
+    /// assert_eq!(spec.error_kinds(), Some(&["network", "disk"][..]));
+    /// ```
+    pub const fn error_kinds(&self) -> Option<&'static [&'static str]> {
+        self.error_kinds
+    }
+
     /// Every attribute key this event carries with its value kind (`bool`, `int`,
     /// `float`, `string`, `hashed`, or `any` for a capture of a generic type), sorted by
     /// key.
@@ -236,6 +291,28 @@ const fn check_str_value(value: &str) {
     }
 }
 
+/// The values of an enum (a capture's, or a classifier's error kinds): each follows the
+/// rule of `#[derive(SafeValue)]` values, and appears once.
+const fn check_values(values: &[&str]) {
+    let mut i = 0;
+    while i < values.len() {
+        if !naming::is_valid_variant_value(values[i]) {
+            panic!(
+                "telemetry: an enum value is 1 to 64 bytes of `a-z`, `0-9`, `_`, `-` and `.`, \
+                 starting with a letter or digit"
+            );
+        }
+        let mut j = 0;
+        while j < i {
+            if naming::str_eq(values[j], values[i]) {
+                panic!("telemetry: each value of an enum is listed once");
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+}
+
 const fn duplicate_key() -> ! {
     panic!("telemetry: each attribute key may appear once across `attrs` and `captures`")
 }
@@ -262,11 +339,25 @@ impl Serialize for EventSpec {
                 map.end()
             }
         }
-        let mut s = serializer.serialize_struct("EventSpec", 4)?;
+        /// The values of the captures that have a closed set of them.
+        struct Values(&'static [CaptureSpec]);
+        impl Serialize for Values {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let listed = self.0.iter().filter(|c| !c.values.is_empty());
+                let mut map = serializer.serialize_map(Some(listed.clone().count()))?;
+                for capture in listed {
+                    map.serialize_entry(capture.key, capture.values)?;
+                }
+                map.end()
+            }
+        }
+        let mut s = serializer.serialize_struct("EventSpec", 6)?;
         s.serialize_field("name", self.name)?;
         s.serialize_field("module_path", self.module_path)?;
         s.serialize_field("attrs", &Attrs(self.attrs))?;
         s.serialize_field("captures", &Captures(self.captures))?;
+        s.serialize_field("values", &Values(self.captures))?;
+        s.serialize_field("error_kinds", &self.error_kinds)?;
         s.end()
     }
 }
@@ -283,6 +374,26 @@ pub struct CaptureSpec {
     pub(crate) key: &'static str,
     /// The kind of value.
     pub(crate) kind: &'static str,
+    /// Every value it can take, when that is a closed set (an enum); else empty.
+    pub(crate) values: &'static [&'static str],
+}
+
+/// A default attribute's declaration (`attrs!`), made at run time: the key was checked
+/// in const evaluation; a kind this crate does not know (only a hand-made `SafeValue`
+/// could have one) is listed as `any` rather than a panic. A free function, not an
+/// associated one: rustc's "use an associated function" hint for a struct literal
+/// must name only `CaptureSpec::new`, which a user can call.
+pub(crate) fn declared_capture(key: &'static str, kind: &'static str) -> CaptureSpec {
+    let kind = KINDS
+        .iter()
+        .copied()
+        .find(|known| *known == kind)
+        .unwrap_or(ANY_KIND);
+    CaptureSpec {
+        key,
+        kind,
+        values: &[],
+    }
 }
 
 impl CaptureSpec {
@@ -314,19 +425,43 @@ impl CaptureSpec {
                  `hashed` and `any`"
             );
         }
-        Self { key, kind }
+        Self {
+            key,
+            kind,
+            values: &[],
+        }
     }
 
-    /// A default attribute's declaration (`attrs!`), made at run time: the key was
-    /// checked in const evaluation; a kind this crate does not know (only a hand-made
-    /// `SafeValue` could have one) is listed as `any` rather than a panic.
-    pub(crate) fn declared(key: &'static str, kind: &'static str) -> Self {
-        let kind = KINDS
-            .iter()
-            .copied()
-            .find(|known| *known == kind)
-            .unwrap_or(ANY_KIND);
-        Self { key, kind }
+    /// The same capture, listing every value it can take: `#[track]` passes
+    /// `<T as SafeValue>::VALUES`, the variants of a `#[derive(SafeValue)]` enum as
+    /// they are sent. Checked: only a `string` capture has values, each follows the rule
+    /// of enum values (1 to 64 bytes of `a-z`, `0-9`, `_`, `-`, `.`, starting with a
+    /// letter or digit) and appears once. An empty list changes nothing.
+    ///
+    /// ```
+    /// use telemetry::catalog::CaptureSpec;
+    /// const SHELL: CaptureSpec = CaptureSpec::new("shell", "string").with_values(&["bash", "zsh"]);
+    /// assert_eq!(SHELL.values(), ["bash", "zsh"]);
+    /// ```
+    ///
+    /// ```compile_fail
+    /// # use telemetry::catalog::CaptureSpec;
+    /// const JOBS: CaptureSpec = CaptureSpec::new("jobs", "int").with_values(&["four"]);
+    /// # let _ = JOBS;
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When a rule is broken: in a `static` or a `const`, a compile error.
+    pub const fn with_values(self, values: &'static [&'static str]) -> Self {
+        if values.is_empty() {
+            return self;
+        }
+        if !naming::str_eq(self.kind, "string") {
+            panic!("telemetry: only a capture of kind `string` (an enum) lists its values");
+        }
+        check_values(values);
+        Self { values, ..self }
     }
 
     /// The attribute key (the parameter's name).
@@ -346,6 +481,27 @@ impl CaptureSpec {
     /// ```
     pub const fn kind(&self) -> &'static str {
         self.kind
+    }
+
+    /// Every value the capture can take, when that is a closed set fixed in the source
+    /// (a `#[derive(SafeValue)]` enum, as it is sent); empty otherwise.
+    ///
+    /// ```
+    /// #[derive(telemetry::SafeValue)]
+    /// enum Mode { Debug, Release }
+    ///
+    /// #[telemetry::track("docs.values_example", capture(mode))]
+    /// fn build(mode: Mode) {}
+    /// # build(Mode::Debug); let _ = Mode::Release;
+    ///
+    /// let spec = telemetry::catalog::events()
+    ///     .into_iter()
+    ///     .find(|s| s.name() == "docs.values_example")
+    ///     .unwrap();
+    /// assert_eq!(spec.captures()[0].values(), ["debug", "release"]);
+    /// ```
+    pub const fn values(&self) -> &'static [&'static str] {
+        self.values
     }
 }
 

@@ -1,7 +1,9 @@
-//! `error_kind`: the name of an error *type*, never a value.
+//! `error_kind`: a word from a list fixed in the source, or the name of an error
+//! *type*; never a value.
 //!
-//! The hot path stores the error type's name as a function ([`ErrorKind`], one word in
-//! the queued record); the worker calls it and cleans the name.
+//! The hot path stores the error kind as a function ([`ErrorKind`], one word in the
+//! queued record); the worker calls it and, for a type name, cleans the name. A
+//! category (a classifier's enum variant, an `io::ErrorKind`) is sent as it is.
 //!
 //! `std::any::type_name` spells a type with its const-generic arguments and array
 //! lengths written out (`probe::Tagged<435459550305>`, `[u8; 7]`), so a type can carry
@@ -9,8 +11,35 @@
 //! a type name is replaced by `_` before it is sent: what is left are the paths of the
 //! types involved, which the tool's own source fixes.
 
-/// The error type's name, as a function: `std::any::type_name::<E>`.
-pub type ErrorKind = fn() -> &'static str;
+/// An event's error kind, as a function the worker calls: [`type_name_of::<E>`] or
+/// a category's (made by `#[derive(SafeValue)]` for each variant of an enum).
+pub type ErrorKind = fn() -> ErrorKindName;
+
+/// What an [`ErrorKind`] names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKindName {
+    /// `std::any::type_name` of the error type: sent with every value in it removed
+    /// (`without_values`).
+    TypeName(&'static str),
+    /// A word of a closed list written in the source (an enum variant's value, checked
+    /// by `#[derive(SafeValue)]`): sent as it is.
+    Category(&'static str),
+}
+
+impl ErrorKindName {
+    /// The text of `error_kind`.
+    pub(crate) fn to_wire(self) -> String {
+        match self {
+            Self::TypeName(name) => without_values(name),
+            Self::Category(word) => word.to_owned(),
+        }
+    }
+}
+
+/// The [`ErrorKind`] of an error type without a classification: its name.
+pub fn type_name_of<E: ?Sized>() -> ErrorKindName {
+    ErrorKindName::TypeName(std::any::type_name::<E>())
+}
 
 /// `type_name` with every literal value replaced by `_`: integers (with their sign),
 /// `true`/`false` as a generic argument, char and string literals, and `{..}` blocks

@@ -7,8 +7,8 @@
 //!    becomes one [`Event`] (name, duration, outcome, literal and captured
 //!    attributes). Anything that could carry personal data does not compile.
 //! 2. [`#[derive(SafeValue)]`](derive@SafeValue) on a fieldless enum or a newtype, to
-//!    capture a value of your own; [`Hashed`] to correlate an identifier without
-//!    sending it.
+//!    capture a value of your own (or to classify errors, [`classify`]); [`Hashed`] to
+//!    correlate an identifier without sending it.
 //! 3. [`TelemetryContext::builder()`] — tool name and version, where events go
 //!    ([`sink`]: the local log, [`HttpSink`](sink::HttpSink),
 //!    [`OtlpSink`](sink::OtlpSink), [`PostHogSink`](sink::PostHogSink)) — and
@@ -53,6 +53,7 @@
 #![forbid(unsafe_code)]
 
 pub mod catalog;
+pub mod classify;
 #[cfg(feature = "clap")]
 pub mod cli;
 mod clock;
@@ -82,6 +83,7 @@ mod value;
 #[path = "private/mod.rs"]
 pub mod __private;
 
+pub use classify::ErrorCategory;
 pub use consent::policy::CollectionPolicy;
 pub use context::{
     ConsentChange, DEFAULT_BATCH_SIZE, DEFAULT_DEADLINE, DEFAULT_LINGER, DEFAULT_QUEUE_CAPACITY,
@@ -100,7 +102,43 @@ pub use value::{AttrValue, Text};
 ///
 /// The grammar, the privacy rules (checked at compile time) and the outcome of each call
 /// are described on the macro; in short: `#[track("name", attrs(key = literal, ..),
-/// capture(param, ..), crate = path)]`.
+/// capture(param, key = expr, key: Type = expr, ..), error = classify, crate = path)]`.
+/// Capture expressions are evaluated when the call starts, and only when telemetry is
+/// on; `error = classify` turns the returned error into one variant of your enum
+/// ([`ErrorCategory`]), see [`classify`].
+///
+/// ```
+/// use telemetry::{SafeValue, track};
+///
+/// #[derive(SafeValue, Clone, Copy)]
+/// enum Shell { Bash, Other }
+///
+/// #[derive(SafeValue, Clone, Copy)]
+/// enum Failure { NotFound, Other }
+///
+/// fn classify(error: &std::io::Error) -> Failure {
+///     match error.kind() {
+///         std::io::ErrorKind::NotFound => Failure::NotFound,
+///         _ => Failure::Other,
+///     }
+/// }
+///
+/// #[track(
+///     "cmd.completions",
+///     capture(shell: Shell = if shell == "bash" { Shell::Bash } else { Shell::Other }, open_browser = open),
+///     error = classify,
+/// )]
+/// fn completions(shell: String, open: bool) -> std::io::Result<()> {
+///     let _ = (shell, open); // the body may move what the captures read
+///     Ok(())
+/// }
+///
+/// completions("zsh".to_owned(), true)?;
+/// let spec = telemetry::catalog::events().into_iter().find(|s| s.name() == "cmd.completions").unwrap();
+/// assert_eq!(spec.captures()[0].values(), ["bash", "other"]);
+/// assert_eq!(spec.error_kinds(), Some(&["not_found", "other"][..]));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 ///
 /// ```
 /// use telemetry::{SafeValue, track};

@@ -78,6 +78,24 @@ pub trait SafeValue: sealed::SafeValueSealed {
     /// variant) or `hashed`.
     const KIND: &'static str;
 
+    /// Every value the type can be sent as, when that is a closed set of words fixed
+    /// in the source: a fieldless enum's variants as they are sent, in declaration
+    /// order (an `Option`, a reference or a newtype has its inner type's). Empty for
+    /// the other kinds. `telemetry schema` lists them.
+    ///
+    /// ```
+    /// use telemetry::SafeValue;
+    ///
+    /// #[derive(SafeValue)]
+    /// enum Shell { Bash, Zsh, #[safe_value(rename = "pwsh")] PowerShell }
+    ///
+    /// assert_eq!(<Shell as SafeValue>::VALUES, ["bash", "zsh", "pwsh"]);
+    /// assert_eq!(<Option<&Shell> as SafeValue>::VALUES, ["bash", "zsh", "pwsh"]);
+    /// assert!(<u16 as SafeValue>::VALUES.is_empty());
+    /// # let _ = (Shell::Bash, Shell::Zsh, Shell::PowerShell);
+    /// ```
+    const VALUES: &'static [&'static str] = &[];
+
     /// The value as it is sent, or `None` to leave the attribute out of the event.
     fn to_attr_value(&self) -> Option<AttrValue>;
 }
@@ -151,6 +169,7 @@ non_zero!(
 impl<T: SafeValue> sealed::SafeValueSealed for Option<T> {}
 impl<T: SafeValue> SafeValue for Option<T> {
     const KIND: &'static str = T::KIND;
+    const VALUES: &'static [&'static str] = T::VALUES;
     fn to_attr_value(&self) -> Option<AttrValue> {
         self.as_ref().and_then(T::to_attr_value)
     }
@@ -159,6 +178,7 @@ impl<T: SafeValue> SafeValue for Option<T> {
 impl<T: SafeValue + ?Sized> sealed::SafeValueSealed for &T {}
 impl<T: SafeValue + ?Sized> SafeValue for &T {
     const KIND: &'static str = T::KIND;
+    const VALUES: &'static [&'static str] = T::VALUES;
     fn to_attr_value(&self) -> Option<AttrValue> {
         (**self).to_attr_value()
     }
@@ -167,6 +187,7 @@ impl<T: SafeValue + ?Sized> SafeValue for &T {
 impl<T: SafeValue + ?Sized> sealed::SafeValueSealed for &mut T {}
 impl<T: SafeValue + ?Sized> SafeValue for &mut T {
     const KIND: &'static str = T::KIND;
+    const VALUES: &'static [&'static str] = T::VALUES;
     fn to_attr_value(&self) -> Option<AttrValue> {
         (**self).to_attr_value()
     }

@@ -112,8 +112,8 @@ fn the_demo_schema_lists_every_tracked_command_with_its_keys() {
     assert_eq!(build["captures"]["profile"], "string");
     assert_eq!(build["captures"]["jobs"], "int");
     assert_eq!(build["captures"]["project"], "hashed");
-    assert_eq!(events[3]["attrs"], serde_json::json!({}));
-    assert_eq!(events[3]["captures"], serde_json::json!({}));
+    assert_eq!(events[5]["attrs"], serde_json::json!({}));
+    assert_eq!(events[5]["captures"], serde_json::json!({}));
     // The fields the library adds to every event, each described.
     let fields: Vec<_> = schema["fields"]
         .as_array()
@@ -140,6 +140,11 @@ fn the_demo_schema_lists_every_tracked_command_with_its_keys() {
     }
     assert_eq!(schema["default_attrs"], serde_json::json!({}));
     assert_eq!(schema["tool"], "demo");
+    // The values an enum capture can take; none for the others.
+    assert_eq!(
+        build["values"],
+        serde_json::json!({"profile": ["debug", "release"]})
+    );
     assert_no_files(home.path()); // schema needs no consent and writes nothing
 }
 

@@ -88,6 +88,8 @@ fn the_catalog_serialises_for_telemetry_schema() {
             "module_path": "track_catalog::commands",
             "attrs": {},
             "captures": {"mode": "string", "filter": "int"},
+            "values": {"mode": ["fast"]},
+            "error_kinds": null,
         })
     );
     let build = json

@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::pin::pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -29,6 +30,29 @@ async fn fetch(id: u32) -> u32 {
     id
 }
 
+/// How many times a capture expression or a classifier ran.
+static EVALUATED: AtomicUsize = AtomicUsize::new(0);
+
+fn probe() -> bool {
+    EVALUATED.fetch_add(1, Ordering::SeqCst);
+    true
+}
+
+#[derive(telemetry::SafeValue)]
+enum Failure {
+    Format,
+}
+
+fn classify(_: &std::fmt::Error) -> Failure {
+    EVALUATED.fetch_add(1, Ordering::SeqCst);
+    Failure::Format
+}
+
+#[telemetry::track("off.computed", capture(probed = probe()), error = classify)]
+fn computed() -> Result<(), std::fmt::Error> {
+    Err(std::fmt::Error)
+}
+
 fn block_on<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
     let mut cx = Context::from_waker(Waker::noop());
@@ -39,11 +63,16 @@ fn block_on<F: Future>(future: F) -> F::Output {
     }
 }
 
-fn run_everything() {
+/// Runs every tracked function once; returns how many times a capture expression or
+/// a classifier ran.
+fn run_everything() -> usize {
+    let before = EVALUATED.load(Ordering::SeqCst);
     assert_eq!(build(2, false), Ok(2));
     assert!(build(2, true).is_err());
     assert!(std::panic::catch_unwind(panics).is_err());
     assert_eq!(block_on(fetch(3)), 3);
+    assert!(computed().is_err());
+    EVALUATED.load(Ordering::SeqCst) - before
 }
 
 #[test]
@@ -59,7 +88,8 @@ fn a_disabled_context_records_nothing() {
         .unwrap();
     let guard = telemetry::init(ctx.clone());
     assert!(!telemetry::__private::enabled());
-    run_everything();
+    // Capture expressions and classifiers are not even evaluated.
+    assert_eq!(run_everything(), 0);
     ctx.flush_blocking(Duration::from_secs(10)).unwrap();
     drop(guard);
     assert!(sink.snapshot().is_empty(), "{:?}", sink.snapshot());
@@ -70,7 +100,7 @@ fn without_a_context_tracked_functions_just_run() {
     let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
     assert!(telemetry::global().is_none());
     assert!(!telemetry::__private::enabled());
-    run_everything();
+    assert_eq!(run_everything(), 0);
 }
 
 /// The same checks are not blind: with collection compiled in, the same calls reach
@@ -89,7 +119,8 @@ fn the_same_calls_are_recorded_when_enabled() {
         .build()
         .unwrap();
     let guard = telemetry::init(ctx.clone());
-    run_everything();
+    // The capture expression and the classifier.
+    assert_eq!(run_everything(), 2);
     ctx.flush_blocking(Duration::from_secs(10)).unwrap();
     drop(guard);
     let mut names: Vec<String> = sink
@@ -98,5 +129,14 @@ fn the_same_calls_are_recorded_when_enabled() {
         .map(|e| e.name().to_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["off.build", "off.build", "off.fetch", "off.panics"]);
+    assert_eq!(
+        names,
+        [
+            "off.build",
+            "off.build",
+            "off.computed",
+            "off.fetch",
+            "off.panics"
+        ]
+    );
 }

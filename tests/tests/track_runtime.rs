@@ -209,7 +209,7 @@ fn sync_error_records_the_error_type_never_its_message() {
 }
 
 #[test]
-fn result_aliases_and_boxed_errors_are_classified_by_type() {
+fn io_errors_report_their_kind_and_other_errors_their_type() {
     let t = Installed::new(CollectionPolicy::Enabled);
     io_call(false).unwrap();
     io_call(true).unwrap_err();
@@ -219,7 +219,8 @@ fn result_aliases_and_boxed_errors_are_classified_by_type() {
     assert_eq!(io.len(), 2);
     assert_eq!((io[0].outcome(), io[0].error_kind()), (Outcome::Ok, None));
     assert_eq!(io[1].outcome(), Outcome::Error);
-    assert_eq!(io[1].error_kind(), Some("std::io::error::Error"));
+    // `io::Error::other("/home/alice/secret.txt")`: its kind, never its message.
+    assert_eq!(io[1].error_kind(), Some("other"));
     let boxed = events.iter().find(|e| e.name() == "track.boxed").unwrap();
     assert_eq!(boxed.outcome(), Outcome::Error);
     assert_eq!(
@@ -424,4 +425,388 @@ fn disabling_the_installed_context_stops_a_thread_that_already_recorded() {
     ctx.set_policy(CollectionPolicy::Enabled);
     plain(3);
     assert_eq!(plain_values(&t), [1, 3]);
+}
+
+// ---- computed captures (`capture(key = expr)`) --------------------------------------
+
+/// A host's own enum with no `SafeValue` (a stand-in for `clap_complete::Shell`).
+#[derive(Clone, Copy)]
+enum ForeignShell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+/// The author's mapping of the foreign enum to a sendable one.
+#[derive(Clone, Copy, SafeValue)]
+enum ShellKind {
+    Bash,
+    Zsh,
+    #[safe_value(rename = "other-shell")]
+    Other,
+}
+
+fn shell_kind(shell: &ForeignShell) -> ShellKind {
+    match shell {
+        ForeignShell::Bash => ShellKind::Bash,
+        ForeignShell::Zsh => ShellKind::Zsh,
+        ForeignShell::Fish => ShellKind::Other,
+    }
+}
+
+/// A stand-in for clap's `ArgMatches`: what a builder-API handler has.
+struct Matches {
+    flags: Vec<&'static str>,
+    jobs: Option<u16>,
+    home: std::path::PathBuf,
+}
+
+impl Matches {
+    fn get_flag(&self, name: &str) -> bool {
+        self.flags.contains(&name)
+    }
+}
+
+static EVALUATED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn counted(value: bool) -> bool {
+    EVALUATED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    value
+}
+
+#[telemetry::track(
+    "track.completions",
+    capture(
+        shell: ShellKind = shell_kind(&shell),
+        open_browser = open,
+        jobs: u16 = matches.jobs.unwrap_or(1),
+        verbose = counted(matches.get_flag("verbose")),
+    )
+)]
+fn completions(shell: ForeignShell, open: bool, matches: Matches) -> usize {
+    // The body moves every parameter: the captures were read before it ran.
+    let Matches { flags, home, .. } = matches;
+    let _ = (shell, open, home);
+    flags.len()
+}
+
+fn matches(flags: &[&'static str], jobs: Option<u16>) -> Matches {
+    Matches {
+        flags: flags.to_vec(),
+        jobs,
+        home: "/home/alice".into(),
+    }
+}
+
+#[test]
+fn computed_and_renamed_captures_are_read_when_the_call_starts() {
+    let t = Installed::new(CollectionPolicy::Enabled);
+    assert_eq!(
+        completions(ForeignShell::Fish, true, matches(&["verbose"], Some(6))),
+        1
+    );
+    let e = t.only_event("track.completions");
+    assert_eq!(
+        attr(&e, "shell").as_ref().and_then(AttrValue::as_str),
+        Some("other-shell")
+    );
+    assert_eq!(attr(&e, "open_browser"), Some(AttrValue::Bool(true)));
+    assert_eq!(attr(&e, "jobs"), Some(AttrValue::Int(6)));
+    assert_eq!(attr(&e, "verbose"), Some(AttrValue::Bool(true)));
+    // Renamed: the parameter's own name is not a key.
+    assert_eq!(attr(&e, "open"), None);
+    assert_eq!(e.attrs().len(), 4, "{:?}", e.attrs());
+    assert!(!serde_json::to_string(&e).unwrap().contains("alice"));
+}
+
+#[test]
+fn the_catalog_knows_the_kind_of_a_typed_or_renamed_capture() {
+    let spec = telemetry::catalog::events()
+        .into_iter()
+        .find(|s| s.name() == "track.completions")
+        .unwrap();
+    let captures: Vec<_> = spec
+        .captures()
+        .iter()
+        .map(|c| (c.key(), c.kind(), c.values()))
+        .collect();
+    assert_eq!(
+        captures,
+        [
+            ("shell", "string", &["bash", "zsh", "other-shell"][..]),
+            ("open_browser", "bool", &[][..]),
+            ("jobs", "int", &[][..]),
+            // An expression of unwritten type: any `SafeValue`, kind unknown here.
+            ("verbose", "any", &[][..]),
+        ]
+    );
+}
+
+#[test]
+fn capture_expressions_are_not_evaluated_when_telemetry_is_off() {
+    use std::sync::atomic::Ordering;
+    let before = EVALUATED.load(Ordering::SeqCst);
+    {
+        let t = Installed::new(CollectionPolicy::Disabled);
+        completions(ForeignShell::Bash, false, matches(&[], None));
+        assert!(t.events().is_empty());
+        assert_eq!(EVALUATED.load(Ordering::SeqCst), before);
+    }
+    let t = Installed::new(CollectionPolicy::Enabled);
+    completions(ForeignShell::Bash, false, matches(&[], None));
+    assert_eq!(EVALUATED.load(Ordering::SeqCst), before + 1);
+    let e = t.only_event("track.completions");
+    assert_eq!(attr(&e, "jobs"), Some(AttrValue::Int(1)));
+    assert_eq!(attr(&e, "verbose"), Some(AttrValue::Bool(false)));
+}
+
+#[telemetry::track("track.async_computed", capture(zsh = matches!(shell, ForeignShell::Zsh)))]
+async fn async_completions(shell: ForeignShell) -> u8 {
+    let moved = shell;
+    let _ = moved;
+    3
+}
+
+#[test]
+fn an_async_fn_reads_computed_captures_too() {
+    let t = Installed::new(CollectionPolicy::Enabled);
+    assert_eq!(block_on(async_completions(ForeignShell::Zsh)), 3);
+    let e = t.only_event("track.async_computed");
+    assert_eq!(attr(&e, "zsh"), Some(AttrValue::Bool(true)));
+}
+
+// ---- error classification (`error = classify`) --------------------------------------
+
+#[derive(Clone, Copy, SafeValue)]
+enum BuildFailure {
+    Config,
+    #[safe_value(rename = "io-error.v2")]
+    Io,
+}
+
+#[derive(Debug)]
+#[expect(
+    dead_code,
+    reason = "what a real error holds: the classifier must not read it"
+)]
+enum StepError {
+    Config(String),
+    Io(std::io::Error),
+    Unknown,
+}
+
+impl std::fmt::Display for StepError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("step failed in /home/alice/project")
+    }
+}
+
+impl std::error::Error for StepError {}
+
+fn classify_step(error: &StepError) -> BuildFailure {
+    match error {
+        StepError::Config(_) | StepError::Unknown => BuildFailure::Config,
+        StepError::Io(_) => BuildFailure::Io,
+    }
+}
+
+fn classify_known(error: &StepError) -> Option<BuildFailure> {
+    match error {
+        StepError::Unknown => None,
+        known => Some(classify_step(known)),
+    }
+}
+
+#[telemetry::track("track.step", error = classify_step)]
+fn step(fail: Option<StepError>) -> Result<u8, StepError> {
+    fail.map_or(Ok(1), Err)
+}
+
+#[telemetry::track("track.step_known", error = classify_known)]
+fn step_known(fail: StepError) -> Result<u8, StepError> {
+    Err(fail)
+}
+
+#[telemetry::track("track.step_async", error = classify_step)]
+async fn step_async(fail: bool) -> Result<u8, StepError> {
+    if fail {
+        Err(StepError::Io(std::io::ErrorKind::NotFound.into()))
+    } else {
+        Ok(2)
+    }
+}
+
+#[test]
+fn a_classifier_gives_the_error_kind_and_never_the_message() {
+    let t = Installed::new(CollectionPolicy::Enabled);
+    step(None).unwrap();
+    step(Some(StepError::Config("/home/alice/book.toml".into()))).unwrap_err();
+    step(Some(StepError::Io(std::io::Error::other("/home/alice")))).unwrap_err();
+    let events: Vec<Event> = t
+        .events()
+        .into_iter()
+        .filter(|e| e.name() == "track.step")
+        .collect();
+    let kinds: Vec<_> = events
+        .iter()
+        .map(|e| (e.outcome(), e.error_kind()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (Outcome::Ok, None),
+            (Outcome::Error, Some("config")),
+            // A renamed value is sent as written, dots and dashes included.
+            (Outcome::Error, Some("io-error.v2")),
+        ]
+    );
+    for e in &events {
+        assert!(!serde_json::to_string(e).unwrap().contains("alice"));
+    }
+}
+
+#[test]
+fn a_classifier_returning_none_leaves_the_error_kind_out() {
+    let t = Installed::new(CollectionPolicy::Enabled);
+    step_known(StepError::Unknown).unwrap_err();
+    step_known(StepError::Config(String::new())).unwrap_err();
+    let events = t.events();
+    let kinds: Vec<_> = events
+        .iter()
+        .filter(|e| e.name() == "track.step_known")
+        .map(|e| (e.outcome(), e.error_kind()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [(Outcome::Error, None), (Outcome::Error, Some("config"))]
+    );
+}
+
+#[test]
+fn an_async_fn_classifies_its_error() {
+    let t = Installed::new(CollectionPolicy::Enabled);
+    block_on(step_async(true)).unwrap_err();
+    let e = t.only_event("track.step_async");
+    assert_eq!(
+        (e.outcome(), e.error_kind()),
+        (Outcome::Error, Some("io-error.v2"))
+    );
+}
+
+#[test]
+fn the_catalog_lists_a_classifiers_error_kinds() {
+    let kinds = |name: &str| {
+        telemetry::catalog::events()
+            .into_iter()
+            .find(|s| s.name() == name)
+            .unwrap()
+            .error_kinds()
+    };
+    assert_eq!(kinds("track.step"), Some(&["config", "io-error.v2"][..]));
+    assert_eq!(
+        kinds("track.step_known"),
+        Some(&["config", "io-error.v2"][..])
+    );
+    // Not classified: the type's name, or an io error's kind.
+    assert_eq!(kinds("track.io"), None);
+    let json = serde_json::to_value(telemetry::catalog::events()).unwrap();
+    let step = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "track.step")
+        .unwrap();
+    assert_eq!(
+        step["error_kinds"],
+        serde_json::json!(["config", "io-error.v2"])
+    );
+}
+
+#[telemetry::track("track.io_kinds")]
+fn open_missing(dir: &std::path::Path) -> std::io::Result<String> {
+    std::fs::read_to_string(dir.join("alice-secret.txt"))
+}
+
+#[test]
+fn a_real_io_error_reports_its_kind() {
+    let t = Installed::new(CollectionPolicy::Enabled);
+    let dir = std::env::temp_dir().join(format!("track-io-kinds-{}", std::process::id()));
+    open_missing(&dir).unwrap_err();
+    let e = t.only_event("track.io_kinds");
+    assert_eq!(
+        (e.outcome(), e.error_kind()),
+        (Outcome::Error, Some("not_found"))
+    );
+    assert!(!serde_json::to_string(&e).unwrap().contains("alice"));
+}
+
+#[cfg(feature = "anyhow")]
+mod anyhow_chain {
+    use super::*;
+
+    #[telemetry::track("track.anyhow")]
+    fn load(io: bool) -> anyhow::Result<()> {
+        if io {
+            let cause = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+            Err(anyhow::Error::from(cause).context("reading /home/alice/book.toml"))
+        } else {
+            anyhow::bail!("bad value in /home/alice/book.toml")
+        }
+    }
+
+    #[test]
+    fn an_anyhow_error_caused_by_io_reports_the_io_kind() {
+        let t = Installed::new(CollectionPolicy::Enabled);
+        load(true).unwrap_err();
+        load(false).unwrap_err();
+        let kinds: Vec<_> = t
+            .events()
+            .into_iter()
+            .filter(|e| e.name() == "track.anyhow")
+            .map(|e| e.error_kind().map(str::to_owned))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                Some("permission_denied".to_owned()),
+                Some("anyhow::Error".to_owned())
+            ]
+        );
+    }
+}
+
+#[cfg(feature = "eyre")]
+mod eyre_chain {
+    use super::*;
+    use eyre::WrapErr as _;
+
+    #[telemetry::track("track.eyre")]
+    fn load(io: bool) -> eyre::Result<()> {
+        if io {
+            Err(std::io::Error::from(std::io::ErrorKind::TimedOut))
+                .wrap_err("fetching https://example.invalid/alice")
+        } else {
+            Err(eyre::eyre!("bad value for alice"))
+        }
+    }
+
+    #[test]
+    fn an_eyre_report_caused_by_io_reports_the_io_kind() {
+        let t = Installed::new(CollectionPolicy::Enabled);
+        assert!(load(true).is_err());
+        assert!(load(false).is_err());
+        let kinds: Vec<_> = t
+            .events()
+            .into_iter()
+            .filter(|e| e.name() == "track.eyre")
+            .map(|e| e.error_kind().map(str::to_owned))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                Some("timed_out".to_owned()),
+                Some("eyre::Report".to_owned())
+            ]
+        );
+    }
 }

@@ -11,7 +11,7 @@ use super::{
     DEFAULT_BATCH_SIZE, DEFAULT_DEADLINE, DEFAULT_LINGER, DEFAULT_QUEUE_CAPACITY, Inner,
     LOCAL_LOG_FILE, TelemetryContext, UploadSettings, assemble,
 };
-use crate::catalog::CaptureSpec;
+use crate::catalog::{self, CaptureSpec};
 use crate::consent::{CollectionPolicy, ConsentMode, Env, ToolInfo};
 use crate::deletion::{DeletionRequestor, EventDeletionRequestor};
 use crate::error::TelemetryError;
@@ -538,7 +538,7 @@ impl DefaultAttrs {
         let mut values = BTreeMap::new();
         let mut specs = Vec::new();
         for (key, (value, kind)) in pairs {
-            specs.push(CaptureSpec::declared(key, kind));
+            specs.push(catalog::declared_capture(key, kind));
             if let Some(value) = value {
                 values.insert(Cow::Borrowed(key), value);
             }

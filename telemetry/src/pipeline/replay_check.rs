@@ -14,8 +14,9 @@
 //!   own tool name, `tool!("name", ..)`, and so its own spool);
 //! - cleaned (the event is still sent): an attribute is kept when the event's entry
 //!   in this binary's catalog declares it (a literal with its exact value, a capture
-//!   with a value of its kind: an enum's shaped like a variant, `a-z 0-9 _ - .` at most
-//!   64, a `Hashed` one like a digest), or when it is one of this context's default
+//!   with a value of its kind: an enum's one of the values the catalog lists for it
+//!   (or, where the type was not known to the catalog, shaped like a variant,
+//!   `a-z 0-9 _ - .` at most 64), a `Hashed` one like a digest), or when it is one of this context's default
 //!   attributes with a value of such a safe shape; any other attribute is left out.
 //!   `error_kind` is kept when it is shaped like a Rust type name (`::`-separated
 //!   identifiers, brackets, `&`, `dyn A + B`, `fn() -> T`, `_`), at most 256 bytes.
@@ -91,10 +92,11 @@ pub(crate) fn check(
 /// Whether `spec` declares `key` with a value like `value`.
 fn declares(spec: &EventSpec, key: &str, value: &AttrValue) -> bool {
     let literal = spec.attrs().iter().any(|(k, v)| *k == key && v == value);
-    let captured = spec
-        .captures()
-        .iter()
-        .any(|c| c.key() == key && of_kind(value, c.kind()));
+    let captured = spec.captures().iter().any(|c| {
+        c.key() == key
+            && of_kind(value, c.kind())
+            && (c.values().is_empty() || value.as_str().is_some_and(|v| c.values().contains(&v)))
+    });
     literal || captured
 }
 
@@ -201,6 +203,24 @@ mod tests {
         assert!(!is_timestamp("alice-11-27T13:16:35.123Z"));
         assert!(is_digest(&"ab".repeat(16)));
         assert!(!is_digest(&"AB".repeat(16)));
+    }
+
+    #[test]
+    fn an_enum_capture_is_kept_only_with_a_listed_value() {
+        use crate::catalog::CaptureSpec;
+        const CAPTURES: &[CaptureSpec] = &[
+            CaptureSpec::new("shell", "string").with_values(&["bash", "zsh"]),
+            CaptureSpec::new("mode", "string"),
+        ];
+        static SPEC: EventSpec = EventSpec::new("cmd.x", &[], CAPTURES, "m");
+        let text = |s: &str| AttrValue::owned_str(s.to_owned());
+        assert!(declares(&SPEC, "shell", &text("zsh")));
+        // Shaped like a variant, but not one this binary's enum has.
+        assert!(!declares(&SPEC, "shell", &text("alice")));
+        assert!(!declares(&SPEC, "shell", &AttrValue::Int(1)));
+        // A capture whose values the catalog does not know: the shape decides.
+        assert!(declares(&SPEC, "mode", &text("alice")));
+        assert!(!declares(&SPEC, "mode", &text("Alice Smith")));
     }
 
     #[test]

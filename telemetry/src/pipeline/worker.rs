@@ -10,7 +10,6 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::clock;
 use crate::error::TelemetryError;
-use crate::error_kind;
 use crate::event::Event;
 use crate::identity::MachineId;
 use crate::pipeline::delivery::{Delivery, guarded};
@@ -102,8 +101,7 @@ impl EventFactory {
                     attrs.insert(Cow::Borrowed(k), v);
                 }
                 let duration = duration_ms(clock::duration(start, p.end));
-                let error_kind =
-                    error_kind.map(|type_name| error_kind::without_values(type_name()));
+                let error_kind = error_kind.map(|kind| kind().to_wire());
                 (Cow::Borrowed(spec.name), Some(duration), error_kind)
             }
             What::Point { spec, captured } => {

@@ -19,7 +19,8 @@ pub use linkme;
 /// The catalog kind of a `#[derive(SafeValue)]` enum.
 pub const ENUM_KIND: &str = "string";
 
-pub use crate::error_kind::ErrorKind;
+pub use crate::classify::ErrorCategory;
+pub use crate::error_kind::{ErrorKind, type_name_of};
 
 /// One captured value, ready to record (`None`: left out). Its key is in the site's
 /// [`EventSpec`], at the same position.
@@ -226,11 +227,73 @@ pub fn async_body<T, F: core::future::Future<Output = T>>(body: F) -> F {
 
 // ---- outcome classification (autoref specialization) ---------------------------------
 
-/// A return value being classified: `(&Classify(&value)).__telemetry_outcome()` picks
-/// [`ClassifyResult`] when the value's type is any `Result` (whatever alias spells it)
-/// and [`ClassifyOther`] otherwise.
+/// A return value being classified: `(&&Classify(&value)).__telemetry_outcome()` picks
+/// (by method resolution: the receiver as it is, then borrowed once more, then
+/// dereferenced) [`ClassifyKnown`] when the value is a `Result` whose error this crate knows how to
+/// classify (`io::Error`; `anyhow::Error`, `eyre::Report` with their features),
+/// [`ClassifyResult`] for any other `Result` (whatever alias spells it) and
+/// [`ClassifyOther`] otherwise.
 #[derive(Debug)]
 pub struct Classify<'a, T: ?Sized>(pub &'a T);
+
+/// A `Result` whose error has a built-in classification: `ok`, or `error` with its
+/// kind (see [`crate::classify`]).
+pub trait ClassifyKnown {
+    /// The outcome and, for an error, its kind.
+    fn __telemetry_outcome(&self) -> (Outcome, Option<ErrorKind>);
+}
+
+impl<T> ClassifyKnown for &Classify<'_, Result<T, std::io::Error>> {
+    #[inline]
+    fn __telemetry_outcome(&self) -> (Outcome, Option<ErrorKind>) {
+        match self.0 {
+            Ok(_) => (Outcome::Ok, None),
+            Err(e) => (Outcome::Error, io_kind(e)),
+        }
+    }
+}
+
+#[cfg(feature = "anyhow")]
+impl<T> ClassifyKnown for &Classify<'_, Result<T, anyhow::Error>> {
+    #[inline]
+    fn __telemetry_outcome(&self) -> (Outcome, Option<ErrorKind>) {
+        match self.0 {
+            Ok(_) => (Outcome::Ok, None),
+            Err(e) => (
+                Outcome::Error,
+                chain_kind::<anyhow::Error>(crate::classify::anyhow(e)),
+            ),
+        }
+    }
+}
+
+#[cfg(feature = "eyre")]
+impl<T> ClassifyKnown for &Classify<'_, Result<T, eyre::Report>> {
+    #[inline]
+    fn __telemetry_outcome(&self) -> (Outcome, Option<ErrorKind>) {
+        match self.0 {
+            Ok(_) => (Outcome::Ok, None),
+            Err(e) => (
+                Outcome::Error,
+                chain_kind::<eyre::Report>(crate::classify::eyre(e)),
+            ),
+        }
+    }
+}
+
+#[cold]
+fn io_kind(error: &std::io::Error) -> Option<ErrorKind> {
+    crate::classify::io(error).error_kind()
+}
+
+/// The io kind found in the chain, or the type name of `E`.
+#[cfg(any(feature = "anyhow", feature = "eyre"))]
+#[cold]
+fn chain_kind<E>(found: Option<crate::classify::IoErrorKind>) -> Option<ErrorKind> {
+    found
+        .and_then(|kind| kind.error_kind())
+        .or(Some(type_name_of::<E>))
+}
 
 /// The `Result` case: `ok`, or `error` with the error type's name.
 pub trait ClassifyResult {
@@ -238,12 +301,12 @@ pub trait ClassifyResult {
     fn __telemetry_outcome(&self) -> (Outcome, Option<ErrorKind>);
 }
 
-impl<T, E> ClassifyResult for Classify<'_, Result<T, E>> {
+impl<T, E> ClassifyResult for &&Classify<'_, Result<T, E>> {
     #[inline]
     fn __telemetry_outcome(&self) -> (Outcome, Option<ErrorKind>) {
         match self.0 {
             Ok(_) => (Outcome::Ok, None),
-            Err(_) => (Outcome::Error, Some(std::any::type_name::<E>)),
+            Err(_) => (Outcome::Error, Some(type_name_of::<E>)),
         }
     }
 }
@@ -254,10 +317,102 @@ pub trait ClassifyOther {
     fn __telemetry_outcome(&self) -> (Outcome, Option<ErrorKind>);
 }
 
-impl<T: ?Sized> ClassifyOther for &Classify<'_, T> {
+impl<T: ?Sized> ClassifyOther for Classify<'_, T> {
     #[inline]
     fn __telemetry_outcome(&self) -> (Outcome, Option<ErrorKind>) {
         (Outcome::Ok, None)
+    }
+}
+
+// ---- `error = classify` ---------------------------------------------------------------
+
+/// A return type `error = ..` can classify: a `Result` whose error type is `E`. (The
+/// error type is a parameter, not an associated type: a return type that is not a
+/// `Result` is then one unmet bound, reported once.)
+#[diagnostic::on_unimplemented(
+    message = "`error = ..` classifies the error of a returned `Result`, and `{Self}` is not a `Result`",
+    label = "this function does not return a `Result`",
+    note = "remove `error = ..`, or return a `Result` (any alias of one, such as `anyhow::Result`)"
+)]
+pub trait TrackedResult<E: ?Sized> {
+    /// The error, when the call failed.
+    fn error(&self) -> Option<&E>;
+}
+
+impl<T, E> TrackedResult<E> for Result<T, E> {
+    #[inline]
+    fn error(&self) -> Option<&E> {
+        self.as_ref().err()
+    }
+}
+
+/// The returned value, as it is (generated code passes it through this call so that
+/// an error about it is reported at `error = ..`).
+#[inline(always)]
+pub fn returned<R: ?Sized>(ret: &R) -> &R {
+    ret
+}
+
+/// The error of a returned value, for the classifier.
+#[inline]
+pub fn error_of<R: TrackedResult<E>, E: ?Sized>(ret: &R) -> Option<&E> {
+    ret.error()
+}
+
+/// Calls the classifier on the error: a function of the wrong argument type is
+/// reported here, at the user's path.
+#[inline]
+pub fn call_classifier<E: ?Sized, C, F: FnOnce(&E) -> C>(error: &E, classify: F) -> C {
+    classify(error)
+}
+
+/// The outcome of a call whose error was classified (`None`: returned `Ok`).
+#[inline]
+pub fn classified(kind: Option<Option<ErrorKind>>) -> (Outcome, Option<ErrorKind>) {
+    match kind {
+        None => (Outcome::Ok, None),
+        Some(kind) => (Outcome::Error, kind),
+    }
+}
+
+/// The error kinds a classifier can report, for the catalog `static`: the values of
+/// its return type. Its `ErrorCategory` bound is the compile-time check of the
+/// classifier (`error = classify`).
+pub const fn error_kinds<E: ?Sized, C: ErrorCategory, F: Fn(&E) -> C>(
+    _classify: &F,
+) -> &'static [&'static str] {
+    <C as SafeValue>::VALUES
+}
+
+/// A classifier's value whose type was already checked by the catalog `static`:
+/// `(&Category(&value)).__telemetry_error_kind()` never raises a second error.
+#[derive(Debug)]
+pub struct Category<'a, C>(pub &'a C);
+
+/// The checked case.
+pub trait CategoryKnown {
+    /// The kind to send.
+    fn __telemetry_error_kind(&self) -> Option<ErrorKind>;
+}
+
+impl<C: ErrorCategory> CategoryKnown for Category<'_, C> {
+    #[inline]
+    fn __telemetry_error_kind(&self) -> Option<ErrorKind> {
+        self.0.error_kind()
+    }
+}
+
+/// Reached only when the crate does not compile anyway (the `static` reported the
+/// missing `ErrorCategory`): sends nothing.
+pub trait CategoryFallback {
+    /// Nothing.
+    fn __telemetry_error_kind(&self) -> Option<ErrorKind>;
+}
+
+impl<C> CategoryFallback for &Category<'_, C> {
+    #[inline]
+    fn __telemetry_error_kind(&self) -> Option<ErrorKind> {
+        None
     }
 }
 
@@ -344,21 +499,38 @@ mod tests {
     #[allow(clippy::needless_borrow)]
     #[test]
     fn classification_follows_the_type() {
-        use super::{ClassifyOther as _, ClassifyResult as _};
+        use super::{ClassifyKnown as _, ClassifyOther as _, ClassifyResult as _};
         type Alias<T> = std::io::Result<T>;
+        #[derive(Debug)]
+        struct BuildError;
         let ok: Alias<u8> = Ok(1);
-        let err: Alias<u8> = Err(std::io::Error::other("secret message"));
-        let named = |(outcome, kind): (Outcome, Option<ErrorKind>)| (outcome, kind.map(|f| f()));
+        let io: Alias<u8> = Err(std::io::Error::other("secret message"));
+        let not_found: Alias<u8> = Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "/home/alice/secret.txt",
+        ));
+        let other: Result<u8, BuildError> = Err(BuildError);
+        let named =
+            |(outcome, kind): (Outcome, Option<ErrorKind>)| (outcome, kind.map(|f| f().to_wire()));
+        let wire = |s: &str| Some(s.to_owned());
         assert_eq!(
-            named((&Classify(&ok)).__telemetry_outcome()),
+            named((&&Classify(&ok)).__telemetry_outcome()),
             (Outcome::Ok, None)
         );
         assert_eq!(
-            named((&Classify(&err)).__telemetry_outcome()),
-            (Outcome::Error, Some("std::io::error::Error"))
+            named((&&Classify(&io)).__telemetry_outcome()),
+            (Outcome::Error, wire("other"))
         );
         assert_eq!(
-            named((&Classify(&Some(3))).__telemetry_outcome()),
+            named((&&Classify(&not_found)).__telemetry_outcome()),
+            (Outcome::Error, wire("not_found"))
+        );
+        assert_eq!(
+            named((&&Classify(&other)).__telemetry_outcome()),
+            (Outcome::Error, wire(std::any::type_name::<BuildError>()))
+        );
+        assert_eq!(
+            named((&&Classify(&Some(3))).__telemetry_outcome()),
             (Outcome::Ok, None)
         );
     }

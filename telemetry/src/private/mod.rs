@@ -8,6 +8,10 @@ pub use call::*;
 pub use point::*;
 
 pub use crate::catalog::{CaptureSpec, EventSpec};
+/// The supertrait that seals [`ErrorCategory`]: `#[derive(SafeValue)]` implements it
+/// for fieldless enums.
+pub use crate::classify::sealed::ErrorCategorySealed;
+pub use crate::error_kind::ErrorKindName;
 pub use crate::safe_value::SafeValue;
 /// The supertrait that seals [`SafeValue`]: `#[derive(SafeValue)]` implements it.
 /// Implementing it by hand is outside the crate's promise (see `SafeValue`).
