@@ -162,7 +162,7 @@ fn the_demo_schema_as_markdown() {
         "| `outcome` | string | how the command ended (`ok` for events that are not a command): `ok`, `error`, `panic`, `cancelled`, `interrupted` |",
         "| event | attribute | kind | value |",
         "| `cmd.build` | `jobs` | int |  |",
-        "|  | `profile` | string |  |",
+        "|  | `profile` | string | `debug`, `release` |",
         "|  | `project` | hashed |  |",
         "|  | `target` | string | `\"demo\"` |",
         "| `cmd.fail` | — |  |  |",

@@ -135,8 +135,10 @@ fn fields() -> Vec<SchemaField> {
         SchemaField::new(
             "error_kind",
             "string",
-            "only when the outcome is `error`: the name of the error's type in the source \
-             code, with any number in it replaced by `_`; never the error's message",
+            "only when the outcome is `error`: a word for the kind of error (one the tool \
+             lists for the command, or an I/O error's kind such as `not_found`), else the \
+             name of the error's type in the source code with any number in it replaced by \
+             `_`; never the error's message",
         ),
         SchemaField::new(
             "attrs",
@@ -319,13 +321,18 @@ fn event_rows(events: &[&'static EventSpec]) -> Vec<String> {
             .attrs()
             .iter()
             .map(|(key, value)| (*key, value.kind().to_owned(), code(&literal(value))))
-            .chain(
-                spec.captures()
-                    .iter()
-                    .map(|c| (c.key(), c.kind().to_owned(), String::new())),
-            )
+            .chain(spec.captures().iter().map(|c| {
+                // An enum capture: every value it can take.
+                let values: Vec<String> = c.values().iter().map(|v| code(v)).collect();
+                (c.key(), c.kind().to_owned(), values.join(", "))
+            }))
             .collect();
         attrs.sort();
+        // A command whose errors the tool classifies: the words `error_kind` can hold.
+        if let Some(kinds) = spec.error_kinds() {
+            let kinds: Vec<String> = kinds.iter().map(|k| code(k)).collect();
+            attrs.push(("error_kind", "string".to_owned(), kinds.join(", ")));
+        }
         if shown.iter().any(|(n, a)| *n == spec.name() && *a == attrs) {
             continue;
         }
