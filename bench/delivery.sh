@@ -5,6 +5,8 @@
 #
 #   CARGO_TARGET_DIR=/work/target-bench bash bench/delivery.sh
 #   RUNS=50 SCENARIOS="bg-i0 bg ae" bash bench/delivery.sh
+#   GAP_MS=400 SCENARIOS=bg-i0 bash bench/delivery.sh   # a pause between runs: with
+#                         interval 0, each run then finds the last uploader done
 #
 # The server (bench/loopback_server.py, 127.0.0.1 only) answers every POST after
 # 300 ms and logs every request body (a JSON array of events) as soon as it has read
@@ -29,6 +31,7 @@ set -euo pipefail
 RUNS=${RUNS:-50}
 WAIT_S=${WAIT_S:-120}
 SCENARIOS=${SCENARIOS:-"bg-i0 bg ae"}
+GAP_MS=${GAP_MS:-0}
 cd "$(dirname "$0")/.."
 bench=$PWD/bench
 target=${CARGO_TARGET_DIR:-target}
@@ -79,7 +82,7 @@ ENVS[bg]=""
 LABEL[ae]="at-exit (DEMO_SEND_AT_EXIT=1), deadline 100 ms"
 ENVS[ae]="DEMO_SEND_AT_EXIT=1"
 
-echo "== bench/delivery.sh: $RUNS runs per scenario against a server answering after 300 ms"
+echo "== bench/delivery.sh: $RUNS runs per scenario, ${GAP_MS} ms apart, against a server answering after 300 ms"
 echo "$(date -u +%FT%TZ)  $(uptime | sed 's/.*load/load/')  nproc $(nproc)"
 keys=()
 for key in $SCENARIOS; do
@@ -103,6 +106,7 @@ for key in $SCENARIOS; do
     "${cmd[@]}" >/dev/null 2>&1 || true
     t1=$EPOCHREALTIME
     echo $((${t1//[.,]/} - ${t0//[.,]/})) >>"$work/$key.txt"
+    if [ "$GAP_MS" -gt 0 ]; then sleep "$(printf '%d.%03d' $((GAP_MS / 1000)) $((GAP_MS % 1000)))"; fi
   done
   waited=$(wait_uploader "$home" "$WAIT_S")
   # Every request the server read answered (or its client gone): at most 5 s more.
@@ -159,7 +163,10 @@ print(f"  events left in the spool         {len(spooled)} in {len(spool_files)} 
 print(f"  lost (neither received nor kept) {len(lost)}")
 print(f"  received, never recorded         {len(unique - set(recorded))}")
 print(f"  wait for the uploader after the last run: {waited / 1000:.1f} s")
-print("  requests by size: " + ", ".join(f"{n} of {k} events" for k, n in sorted(sizes.items())))
+if len(sizes) <= 8:
+    print("  requests by size: " + ", ".join(f"{n} of {k} events" for k, n in sorted(sizes.items())))
+else:
+    print(f"  requests by size: {min(sizes)} to {max(sizes)} events ({len(sizes)} sizes)")
 PY
 done
 

@@ -186,7 +186,7 @@ for key in "${keys[@]}"; do
   data="$work/home-$key/.local/share/demo/telemetry"
   logged=$(cat "$data/events.jsonl" 2>/dev/null | wc -l)
   spooled=$(find "$data/spool" -maxdepth 1 -type f -name '*.jsonl*' -exec cat {} + 2>/dev/null | wc -l)
-  printf '  %-34s %3d events in the local log, %3d waiting in the spool\n' \
+  printf '  %-38s %3d events in the local log, %3d waiting in the spool\n' \
     "${LABEL[$key]}" "$logged" "$spooled"
 done
 for label in ok slow; do
