@@ -18,7 +18,9 @@
 #               (started whenever the previous one has finished)
 #   bg-nosync   diagnostic, only where libeatmydata is installed (`apt-get install
 #               eatmydata`): bg-slow with fsync/fdatasync made no-ops (LD_PRELOAD), to
-#               show the share of the syncs; not a budget case
+#               show the share of the syncs; not a budget case. twin-nosync: the twin
+#               with the same LD_PRELOAD (loading the library costs a little by itself):
+#               the syncs' share is (bg-slow - twin) - (bg-nosync - twin-nosync)
 #   ae-ok, ae-slow, ae-hole
 #               the same endpoints with DEMO_SEND_AT_EXIT=1 (SendMode::AtExit: the
 #               exit sends, within the demo's 100 ms deadline), for contrast
@@ -41,7 +43,7 @@ set -euo pipefail
 RUNS=${RUNS:-40}
 WARMUP=${WARMUP:-3}
 eatmydata=$(ls /usr/lib/*/libeatmydata.so /usr/lib/libeatmydata.so 2>/dev/null | head -1 || true)
-ALL_CASES="twin disabled jsonl bg-ok bg-slow bg-hole bg-slow-i0 ${eatmydata:+bg-nosync }ae-ok ae-slow ae-hole"
+ALL_CASES="twin disabled jsonl bg-ok bg-slow bg-hole bg-slow-i0 ${eatmydata:+twin-nosync bg-nosync }ae-ok ae-slow ae-hole"
 CASES=${CASES:-$ALL_CASES}
 if [ -z "${RUNNER:-}" ]; then
   if command -v hyperfine >/dev/null; then RUNNER=hyperfine; else RUNNER=loop; fi
@@ -111,6 +113,7 @@ define bg-hole "background, black-holed" "$demo" DEMO_TELEMETRY=1 \
 define bg-slow-i0 "background, 300 ms, interval 0" "$demo" DEMO_TELEMETRY=1 \
   "DEMO_TELEMETRY_ENDPOINT=$(url "$slow_port")" DEMO_UPLOAD_INTERVAL_MS=0
 if [ -n "$eatmydata" ]; then
+  define twin-nosync "not linked, LD_PRELOAD (diag.)" "$twin" "LD_PRELOAD=$eatmydata"
   define bg-nosync "background, 300 ms, no fsync (diag.)" "$demo" DEMO_TELEMETRY=1 \
     "DEMO_TELEMETRY_ENDPOINT=$(url "$slow_port")" "LD_PRELOAD=$eatmydata"
 fi
