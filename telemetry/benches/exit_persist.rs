@@ -1,0 +1,380 @@
+//! The local write cost of an exit (issue 12): the time from the exit's request to its
+//! return when the queue holds a full default queue (1000 events) and the context
+//! journals a network sink, so that every event must be synced to the spool first.
+//!
+//! ```text
+//! CARGO_TARGET_DIR=/work/target-bench cargo bench -p telemetry --bench exit_persist
+//! ```
+//!
+//! The exit itself (`finish`, behind the guard's drop) is not public; the bench goes
+//! through [`TelemetryContext::flush_blocking`] with a zero deadline, which does the
+//! same first step — it waits for the worker to write out everything queued (local
+//! sinks, then the spool: one synced file per batch, the directory synced after each
+//! rename) — and then returns `Timeout` at once. `telemetry::init` and its guard are
+//! not used: the first exit of a process would start this binary as the uploader.
+//!
+//! Each iteration, untimed: a fresh temporary data dir and context (policy enabled,
+//! `SendMode::Background`, a 24 h upload interval), one event flushed so that the
+//! worker and sender threads run and the spool exists; then the worker is parked
+//! (a local sink whose `flush` waits on a gate, reached through a flush with nothing
+//! queued) and N events are recorded, so that all N are in memory — none written —
+//! when the timing starts. Timed: the gate opens and `flush_blocking(0)` returns.
+//!
+//! The journaled ("remote") sink is a stub that never touches the network: its
+//! first answer is a retryable error with a one-hour `Retry-After`, which the sender
+//! records in the spool. From then on the sender's passes stop at that pause without
+//! claiming a file, as in a real background-mode exit, where the sender sends nothing.
+//!
+//! The second group measures what the durability itself costs on this disk, with the
+//! standard library only: ten files of 40 KiB (about what 1000 events make in batches
+//! of 100: this bench's events are ~360 bytes, the demo's ~450) and one file of 446
+//! bytes (one `demo build` event), each created, written and renamed as the spool
+//! does it, with and without `sync_data` on the file and a sync of the directory after
+//! the rename. The bench prints the size of a 1000-event spool and the temporary
+//! directory it writes in (`df -T` tells its file system).
+//!
+//! The share of the syncs in the `exit_persist` figures themselves: the same binary
+//! with `fsync`/`fdatasync` made no-ops (`apt-get install eatmydata`):
+//!
+//! ```text
+//! CARGO_TARGET_DIR=/work/target-bench cargo bench -p telemetry --bench exit_persist --no-run
+//! CARGO_TARGET_DIR=/work/target-bench \
+//!     LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libeatmydata.so \
+//!     /work/target-bench/release/deps/exit_persist-<hash> --bench exit_persist
+//! ```
+
+#![allow(
+    missing_docs,
+    reason = "criterion_group! generates an undocumented `pub fn`"
+)]
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use telemetry::sink::TelemetrySink;
+use telemetry::{CollectionPolicy, Event, SendMode, TelemetryContext, TelemetryError};
+
+/// A local sink that can hold the worker: its `flush` waits while the gate is shut.
+#[derive(Default)]
+struct Gate {
+    state: Mutex<GateState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct GateState {
+    shut: bool,
+    parked: bool,
+}
+
+impl Gate {
+    fn lock(&self) -> std::sync::MutexGuard<'_, GateState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn shut(&self) {
+        self.lock().shut = true;
+    }
+
+    fn open(&self) {
+        self.lock().shut = false;
+        self.changed.notify_all();
+    }
+
+    /// Waits until the worker waits in the gate.
+    fn wait_parked(&self) {
+        let mut st = self.lock();
+        while !st.parked {
+            st = self
+                .changed
+                .wait(st)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
+
+struct GateSink(Arc<Gate>);
+
+#[async_trait]
+impl TelemetrySink for GateSink {
+    async fn emit(&self, _event: &Event) -> Result<(), TelemetryError> {
+        Ok(())
+    }
+    async fn emit_batch(&self, _events: &[Event]) -> Result<(), TelemetryError> {
+        Ok(())
+    }
+    async fn flush(&self) -> Result<(), TelemetryError> {
+        let gate = &self.0;
+        let mut st = gate.lock();
+        if st.shut {
+            st.parked = true;
+            gate.changed.notify_all();
+            while st.shut {
+                st = gate
+                    .changed
+                    .wait(st)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+            st.parked = false;
+        }
+        Ok(())
+    }
+    fn is_local(&self) -> bool {
+        true
+    }
+}
+
+/// The journaled sink: no network; every request is answered "come back in an hour".
+struct PausedRemote;
+
+#[async_trait]
+impl TelemetrySink for PausedRemote {
+    async fn emit(&self, _event: &Event) -> Result<(), TelemetryError> {
+        Err(TelemetryError::Http {
+            endpoint: "stub".into(),
+            status: Some(503),
+            message: "the bench's stub asks for a pause".into(),
+            retryable: true,
+            retry_after: Some(Duration::from_secs(3600)),
+        })
+    }
+    async fn emit_batch(&self, events: &[Event]) -> Result<(), TelemetryError> {
+        match events.first() {
+            Some(event) => self.emit(event).await,
+            None => Ok(()),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Case {
+    events: u64,
+    batch: usize,
+    local_log: bool,
+}
+
+/// One exit: returns the time from the request to the return, and checks that every
+/// event reached the spool.
+fn one_exit(case: Case) -> Duration {
+    let dir = match tempfile::tempdir() {
+        Ok(dir) => dir,
+        Err(e) => panic!("tempdir: {e}"),
+    };
+    let gate = Arc::new(Gate::default());
+    let mut builder = TelemetryContext::builder()
+        .tool(telemetry::tool!("bench", "0"))
+        .env(telemetry::consent::Env::empty())
+        .data_dir(dir.path())
+        .sink(GateSink(Arc::clone(&gate)))
+        .sink(PausedRemote)
+        .policy(CollectionPolicy::Enabled)
+        .send_mode(SendMode::Background)
+        .upload_interval(Duration::from_secs(24 * 3600))
+        .batch_size(case.batch);
+    if case.local_log {
+        builder = builder.local_log();
+    }
+    let ctx = match builder.build() {
+        Ok(ctx) => ctx,
+        Err(e) => panic!("context: {e}"),
+    };
+    // Untimed: threads started, machine id derived, spool made, the stub's pause
+    // recorded (the flush reports it as an error: expected).
+    let _ = telemetry::record!(ctx, "bench.exit_persist", i = 0_u64, jobs = 8_u16);
+    let _ = ctx.flush_blocking(Duration::from_secs(5));
+    // Park the worker in the gate, with nothing taken.
+    gate.shut();
+    let parked = std::thread::scope(|s| {
+        let helper = s.spawn(|| ctx.flush_blocking(Duration::ZERO));
+        gate.wait_parked();
+        for i in 0..case.events {
+            let _ = telemetry::record!(ctx, "bench.exit_persist", i = i, jobs = 8_u16);
+        }
+        let queued = ctx.stats().queued;
+        // Timed: the exit's local writes.
+        let t = Instant::now();
+        gate.open();
+        let result = ctx.flush_blocking(Duration::ZERO);
+        let took = t.elapsed();
+        let _ = helper.join();
+        // `Timeout`; or, when the sender completed the flush (a pass that stops at
+        // the stub's pause, no request) before this thread woke up, the pause or
+        // nothing (the pause went to the helper's flush): all mean "persisted".
+        if !matches!(
+            result,
+            Ok(()) | Err(TelemetryError::Timeout { .. } | TelemetryError::Paused { .. })
+        ) {
+            eprintln!("unexpected flush result: {result:?}");
+        }
+        (queued, took)
+    });
+    let (queued, took) = parked;
+    let stats = ctx.stats();
+    if queued != case.events as usize
+        || stats.spooled_events != case.events + 1
+        || stats.dropped != 0
+        || stats.spool_errors != 0
+    {
+        eprintln!(
+            "iteration not as planned: {queued} queued at the request (want {}), {} events \
+             in the spool (want {}), {} dropped, {} spool errors",
+            case.events,
+            stats.spooled_events,
+            case.events + 1,
+            stats.dropped,
+            stats.spool_errors,
+        );
+    }
+    drop(ctx);
+    took
+}
+
+#[allow(
+    clippy::print_stderr,
+    reason = "what the iterations wrote is part of the figure"
+)]
+fn exit_persist(c: &mut Criterion) {
+    let mut g = c.benchmark_group("exit_persist");
+    g.sample_size(20);
+    g.measurement_time(Duration::from_secs(5));
+    g.warm_up_time(Duration::from_secs(1));
+    let cases = [
+        (
+            "1_event",
+            Case {
+                events: 1,
+                batch: 100,
+                local_log: false,
+            },
+        ),
+        (
+            "1000_events_batch_100",
+            Case {
+                events: 1000,
+                batch: 100,
+                local_log: false,
+            },
+        ),
+        (
+            "1000_events_batch_100_local_log",
+            Case {
+                events: 1000,
+                batch: 100,
+                local_log: true,
+            },
+        ),
+        (
+            "1000_events_batch_1000",
+            Case {
+                events: 1000,
+                batch: 1000,
+                local_log: false,
+            },
+        ),
+    ];
+    for (name, case) in cases {
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| (0..iters).map(|_| one_exit(case)).sum())
+        });
+    }
+    g.finish();
+    report_spool_size();
+}
+
+/// Prints the size of a 1000-event spool, so the file sizes of the `fs_*` group can
+/// be checked against it.
+#[allow(clippy::print_stderr, reason = "the figure is this benchmark's output")]
+fn report_spool_size() {
+    let dir = match tempfile::tempdir() {
+        Ok(dir) => dir,
+        Err(e) => panic!("tempdir: {e}"),
+    };
+    let ctx = TelemetryContext::builder()
+        .tool(telemetry::tool!("bench", "0"))
+        .env(telemetry::consent::Env::empty())
+        .data_dir(dir.path())
+        .sink(PausedRemote)
+        .policy(CollectionPolicy::Enabled)
+        .build();
+    let Ok(ctx) = ctx else {
+        return;
+    };
+    for i in 0..1000_u64 {
+        let _ = telemetry::record!(ctx, "bench.exit_persist", i = i, jobs = 8_u16);
+    }
+    let _ = ctx.flush_blocking(Duration::from_secs(5));
+    let s = ctx.stats();
+    eprintln!(
+        "[exit_persist] 1000 events: {} spool files, {} bytes ({} bytes per event); temp dir {}",
+        s.spooled_files,
+        s.spooled_bytes,
+        s.spooled_bytes / s.spooled_events.max(1),
+        std::env::temp_dir().display(),
+    );
+}
+
+/// Writes `count` files of `size` bytes the way the spool does (created under a claim
+/// name, 0600, then renamed to the ready name), syncing the data and the directory
+/// when `sync` is set.
+fn write_files(dir: &Path, count: usize, size: usize, sync: bool) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let line = {
+        let mut line = vec![b'x'; 399];
+        line.push(b'\n');
+        line
+    };
+    let body: Vec<u8> = line.iter().copied().cycle().take(size).collect();
+    for n in 0..count {
+        let claim = dir.join(format!("{n:020}.jsonl.claim-1-bench"));
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&claim)?;
+        file.write_all(&body)?;
+        if sync {
+            file.sync_data()?;
+        }
+        drop(file);
+        fs::rename(&claim, dir.join(format!("{n:020}.jsonl")))?;
+        if sync {
+            fs::File::open(dir)?.sync_all()?;
+        }
+    }
+    Ok(())
+}
+
+fn fs_durability(c: &mut Criterion) {
+    let mut g = c.benchmark_group("fs_durability");
+    g.sample_size(30);
+    g.measurement_time(Duration::from_secs(5));
+    g.warm_up_time(Duration::from_secs(1));
+    for (name, count, size) in [("10_files_40KiB", 10, 40 * 1024), ("1_file_446B", 1, 446)] {
+        for (mode, sync) in [("no_sync", false), ("sync_data_and_dir", true)] {
+            g.bench_function(format!("{name}/{mode}"), |b| {
+                b.iter_batched(
+                    || match tempfile::tempdir() {
+                        Ok(dir) => dir,
+                        Err(e) => panic!("tempdir: {e}"),
+                    },
+                    |dir| {
+                        if let Err(e) = write_files(dir.path(), count, size, sync) {
+                            panic!("write: {e}");
+                        }
+                        dir
+                    },
+                    BatchSize::PerIteration,
+                )
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, exit_persist, fs_durability);
+criterion_main!(benches);
