@@ -54,6 +54,8 @@ pub fn init(ctx: TelemetryContext) -> TelemetryGuard {
     ctx.set_installed(generation);
     *global = Some(ctx.clone());
     installed_queue::INSTALLED.store(generation, Ordering::Release);
+    drop(global);
+    ctx.warm_up();
     TelemetryGuard { ctx: Some(ctx) }
 }
 

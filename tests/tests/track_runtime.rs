@@ -545,14 +545,16 @@ fn the_catalog_knows_the_kind_of_a_typed_or_renamed_capture() {
 #[test]
 fn capture_expressions_are_not_evaluated_when_telemetry_is_off() {
     use std::sync::atomic::Ordering;
-    let before = EVALUATED.load(Ordering::SeqCst);
     {
         let t = Installed::new(CollectionPolicy::Disabled);
+        // Read under the installed context's lock: another test evaluates too.
+        let before = EVALUATED.load(Ordering::SeqCst);
         completions(ForeignShell::Bash, false, matches(&[], None));
         assert!(t.events().is_empty());
         assert_eq!(EVALUATED.load(Ordering::SeqCst), before);
     }
     let t = Installed::new(CollectionPolicy::Enabled);
+    let before = EVALUATED.load(Ordering::SeqCst);
     completions(ForeignShell::Bash, false, matches(&[], None));
     assert_eq!(EVALUATED.load(Ordering::SeqCst), before + 1);
     let e = t.only_event("track.completions");

@@ -27,6 +27,22 @@ pub const PERSIST_LIMIT: Duration = Duration::from_secs(1);
 const LOCK_HANDOVER: Duration = Duration::from_millis(500);
 
 impl TelemetryContext {
+    /// Installed by `init`, so the run is going to record: with a spool, starts the
+    /// worker now, which prepares the spool's next file while the tool works (see
+    /// `Spool::prepare`). Nothing when telemetry is off.
+    pub(crate) fn warm_up(&self) {
+        if !self.is_enabled() || self.inner.delivery.spool.is_none() {
+            return;
+        }
+        self.inner
+            .delivery
+            .prepare_at_start
+            .store(true, Ordering::Release);
+        if let Err(e) = self.ensure_worker() {
+            tracing::debug!(error = %e, "telemetry: worker not started");
+        }
+    }
+
     /// Persists, then sends within the deadline or starts the uploader (module docs).
     pub(crate) fn finish(&self) -> Result<(), TelemetryError> {
         if !self.is_enabled() {
@@ -54,6 +70,7 @@ impl TelemetryContext {
             }
         }
         if let (Some(spool), Some(plan)) = (&spool, plan) {
+            spool.discard_prepared();
             // A send cut short by the exit: the batch goes back at once, for the
             // uploader or the next run.
             spool.release_own();

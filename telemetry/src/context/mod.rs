@@ -119,6 +119,9 @@ impl Drop for Inner {
             self.queue.close();
             let limit = exit::persist_limit(&self.delivery, self.deadline);
             self.queue.wait_persisted(generation, limit);
+            if let Some(spool) = &self.delivery.spool {
+                spool.discard_prepared();
+            }
         } else {
             self.queue.close();
         }

@@ -74,6 +74,9 @@ pub(crate) struct Delivery {
     /// Asked before every request: whether the user still consents (the config file
     /// may have changed since the process started).
     pub(crate) consented: Consented,
+    /// The worker prepares the spool's next file as soon as it starts (set when the
+    /// context is installed: the run is going to record; see `Spool::prepare`).
+    pub(crate) prepare_at_start: std::sync::atomic::AtomicBool,
 }
 
 /// The consent check the sender makes before every request.
@@ -135,6 +138,7 @@ impl Delivery {
             counters,
             send_after,
             consented,
+            prepare_at_start: std::sync::atomic::AtomicBool::new(false),
         }
     }
 }

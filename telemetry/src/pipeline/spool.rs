@@ -40,8 +40,8 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use crate::error::TelemetryError;
@@ -69,6 +69,15 @@ pub(crate) const UPLOAD_STARTED_FILE: &str = "upload-started";
 pub(crate) const UPLOAD_RAN_FILE: &str = "upload-ran";
 const READY_SUFFIX: &str = ".jsonl";
 const CLAIM_MARK: &str = ".jsonl.claim-";
+
+/// `<unix nanos, 20 digits>`: the start of a batch file's name, so names sort oldest
+/// first.
+fn now_stem_time() -> String {
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{nanos:020}")
+}
 
 /// A batch file this process holds a claim on.
 #[derive(Debug)]
@@ -174,6 +183,9 @@ pub(crate) struct Spool {
     token: String,
     seq: AtomicU64,
     counters: Arc<Counters>,
+    /// An empty claimed file whose name is already synced: the next new batch goes
+    /// there, so writing it needs one sync (its content), not two (see `prepare`).
+    prepared: std::sync::Mutex<Option<Claimed>>,
 }
 
 impl Spool {
@@ -201,6 +213,7 @@ impl Spool {
             pid: std::process::id(),
             token: process_token().to_owned(),
             seq: AtomicU64::new(0),
+            prepared: std::sync::Mutex::new(None),
             counters,
         }
     }
@@ -246,10 +259,90 @@ impl Spool {
     /// the disk. The caller sends it and then [`ack`](Self::ack)s or
     /// [`release`](Self::release)s it.
     pub(crate) fn write_claimed(&self, events: &[Event]) -> Result<Claimed, TelemetryError> {
-        let nanos = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        self.write_at(&format!("{nanos:020}"), events)
+        if let Some(claimed) = self.fill_prepared(events) {
+            return Ok(claimed);
+        }
+        self.write_at(&now_stem_time(), events)
+    }
+
+    /// Creates the file the next new batch will be written to, empty and claimed, and
+    /// syncs the directory so that its name is durable. Done ahead, by the worker when
+    /// it starts and after each batch it writes, so that a durable write at the exit
+    /// costs one sync, of the content: the directory's sync, the slower of the two on
+    /// most disks, happened while the tool was still working. A file prepared and
+    /// never used is deleted at the exit ([`discard_prepared`](Self::discard_prepared)),
+    /// or, after a crash, taken over and deleted as an empty stale claim.
+    pub(crate) fn prepare(&self) {
+        let mut prepared = self.prepared.lock().unwrap_or_else(PoisonError::into_inner);
+        if prepared.is_some() {
+            return;
+        }
+        let Ok(Some(dir)) = self.resolved(true) else {
+            return;
+        };
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed);
+        let stem = format!("{}-{}-{seq:06}", now_stem_time(), self.pid);
+        let path = self.claim_path(&dir, &stem);
+        let created = fsutil::private_options()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|_| fsutil::sync_dir(&dir));
+        match created {
+            Ok(()) => *prepared = Some(Claimed { path, stem }),
+            Err(e) => {
+                let _ = fs::remove_file(&path);
+                tracing::debug!(error = %e, "telemetry: could not prepare a spool file");
+            }
+        }
+    }
+
+    /// Deletes the prepared file if no batch went into it.
+    pub(crate) fn discard_prepared(&self) {
+        let taken = self
+            .prepared
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(claimed) = taken {
+            let _ = fs::remove_file(&claimed.path);
+        }
+    }
+
+    /// Writes `events` into the prepared file (if there is one, and it is still there
+    /// and still ours) and syncs its content; its name was synced when it was made.
+    fn fill_prepared(&self, events: &[Event]) -> Option<Claimed> {
+        let claimed = self
+            .prepared
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()?;
+        let mut bytes = Vec::with_capacity(events.len() * 384);
+        crate::sink::write_json_lines(&mut bytes, events).ok()?;
+        // Not created here: a purge (or anyone) may have deleted it since.
+        let mut file = fsutil::private_options()
+            .write(true)
+            .open(&claimed.path)
+            .ok()?;
+        let written = fsutil::check_open(&file, &claimed.path, Strictness::Trusted)
+            .map_err(|r| std::io::Error::other(r.to_string()))
+            .and_then(|()| file.metadata())
+            .and_then(|meta| {
+                if meta.len() != 0 {
+                    return Err(std::io::Error::other("the prepared file is not empty"));
+                }
+                file.write_all(&bytes)?;
+                file.sync_data()
+            });
+        if let Err(e) = written {
+            tracing::debug!(error = %e, "telemetry: prepared spool file not used");
+            let _ = fs::remove_file(&claimed.path);
+            return None;
+        }
+        if let Some(dir) = claimed.path.parent() {
+            self.enforce_bounds(dir);
+        }
+        Some(claimed)
     }
 
     /// Writes what is left of the partly sent batch `of` as a new claimed file that
@@ -479,7 +572,8 @@ impl Spool {
         let Some(dir) = self.existing() else {
             return scan;
         };
-        for (name, len) in self.entries(&dir) {
+        // An empty file holds no batch (a prepared one, see `prepare`).
+        for (name, len) in self.entries(&dir).into_iter().filter(|(_, len)| *len > 0) {
             scan.files += 1;
             scan.bytes += len;
             scan.events += count_lines(&dir.join(name));
@@ -791,6 +885,38 @@ mod tests {
         let s = spool(&linked, 100);
         assert!(s.write_claimed(&events(1)).is_err());
         assert!(!data.join(SPOOL_DIR).exists());
+    }
+
+    #[test]
+    fn a_prepared_file_takes_the_next_batch_and_is_deleted_if_unused() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = spool(dir.path(), 100);
+        s.prepare();
+        let names = || -> Vec<String> {
+            let mut n: Vec<String> = fs::read_dir(s.dir())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            n.sort();
+            n
+        };
+        let prepared = names();
+        assert_eq!(prepared.len(), 1);
+        assert_eq!(s.scan(), Scan::default(), "an empty file holds no batch");
+        let claimed = s.write_claimed(&events(2)).unwrap();
+        assert_eq!(names(), prepared, "the batch went into the prepared file");
+        assert_eq!(s.read(&claimed).len(), 2);
+        s.ack(&claimed);
+
+        s.prepare();
+        s.discard_prepared();
+        assert!(names().is_empty(), "an unused prepared file is deleted");
+
+        // Deleted under it (a purge): the next batch gets a file of its own.
+        s.prepare();
+        assert_eq!(s.purge(), 0);
+        let claimed = s.write_claimed(&events(1)).unwrap();
+        assert_eq!(s.read(&claimed).len(), 1);
     }
 
     #[test]

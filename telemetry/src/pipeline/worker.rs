@@ -189,6 +189,13 @@ fn run(
             return;
         }
     };
+    if let Some(spool) = &delivery.spool
+        && delivery
+            .prepare_at_start
+            .load(std::sync::atomic::Ordering::Acquire)
+    {
+        spool.prepare();
+    }
     let mut errors = Vec::new();
     loop {
         let take = queue.take(config.linger);
@@ -218,6 +225,15 @@ fn run(
                         // later run) takes the spool's batches oldest first.
                         spool.release(&claimed);
                         let _ = jobs.send(Job::Wake);
+                        // More may come: the next file's name is synced now, off
+                        // the exit's path. Not after a flush: an exit may follow.
+                        if take.complete_flush == 0
+                            && delivery
+                                .prepare_at_start
+                                .load(std::sync::atomic::Ordering::Acquire)
+                        {
+                            spool.prepare();
+                        }
                     }
                     // Consent was withdrawn while the batch was being written.
                     Ok(claimed) => spool.ack(&claimed),
