@@ -58,7 +58,10 @@ pub(crate) fn check(
         (event.arch() == std::env::consts::ARCH, "arch"),
         (is_uuid_v4(event.event_id()), "event id"),
         (is_uuid_v4(event.session_id()), "session id"),
-        (is_timestamp(event.timestamp_utc()), "timestamp"),
+        (
+            crate::util::time::is_rfc3339_millis(event.timestamp_utc()),
+            "timestamp",
+        ),
         (naming::is_valid_event_name(event.name()), "event name"),
         (
             event.machine_id() == &**factory.machine_id(),
@@ -136,19 +139,6 @@ fn is_uuid_v4(text: &str) -> bool {
         && matches!(bytes[19], b'8' | b'9' | b'a' | b'b')
 }
 
-/// `YYYY-MM-DDTHH:MM:SS.mmmZ`.
-fn is_timestamp(text: &str) -> bool {
-    const SHAPE: &[u8; 24] = b"0000-00-00T00:00:00.000Z";
-    text.len() == SHAPE.len()
-        && text.bytes().zip(SHAPE).all(|(b, &s)| {
-            if s == b'0' {
-                b.is_ascii_digit()
-            } else {
-                b == s
-            }
-        })
-}
-
 /// Shaped like what `std::any::type_name` prints, values removed: identifiers joined by
 /// `::`, brackets, `&`, `*`, `,`, `;`, `+`, and a space only after `,`, `;`, `dyn`,
 /// `mut`, `const` or around `+` — so words cannot be strung into a sentence.
@@ -198,9 +188,15 @@ mod tests {
             "not v4"
         );
         assert!(!is_uuid_v4("/home/alice/secret/0000000000000000000"));
-        assert!(is_timestamp("2026-11-27T13:16:35.123Z"));
-        assert!(!is_timestamp("2026-11-27T13:16:35.123Z/alice"));
-        assert!(!is_timestamp("alice-11-27T13:16:35.123Z"));
+        assert!(crate::util::time::is_rfc3339_millis(
+            "2026-11-27T13:16:35.123Z"
+        ));
+        assert!(!crate::util::time::is_rfc3339_millis(
+            "2026-11-27T13:16:35.123Z/alice"
+        ));
+        assert!(!crate::util::time::is_rfc3339_millis(
+            "alice-11-27T13:16:35.123Z"
+        ));
         assert!(is_digest(&"ab".repeat(16)));
         assert!(!is_digest(&"AB".repeat(16)));
     }
