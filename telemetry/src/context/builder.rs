@@ -449,6 +449,7 @@ impl TelemetryContextBuilder {
                 local_log,
                 worker: Mutex::new(None),
                 worker_started: AtomicBool::new(false),
+                finished: AtomicBool::new(false),
                 delivery: Arc::new(delivery),
                 send_mode: self.send_mode,
                 upload: self.upload,

@@ -92,6 +92,8 @@ struct Inner {
     /// `None` until the first accepted event starts the worker.
     worker: Mutex<Option<Result<(), String>>>,
     worker_started: AtomicBool,
+    /// The end of the run was done (`exit::finish`): dropping does not wait again.
+    finished: AtomicBool,
     /// Which sinks are journaled, the spool, the delivery counters.
     delivery: Arc<Delivery>,
     send_mode: SendMode,
@@ -114,7 +116,7 @@ impl Drop for Inner {
         // The last handle is gone (a context used without `init`, say): what was
         // accepted is written out before this returns, as at an exit, then the
         // worker finishes and ends.
-        if self.worker_started.load(Ordering::Acquire) {
+        if self.worker_started.load(Ordering::Acquire) && !self.finished.load(Ordering::Acquire) {
             let generation = self.queue.request_flush(false);
             self.queue.close();
             let limit = exit::persist_limit(&self.delivery, self.deadline);

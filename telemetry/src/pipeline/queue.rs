@@ -380,16 +380,20 @@ impl Queue {
     /// Waits (blocking) until the worker wrote out everything of `generation`, or
     /// `limit` passes; `true` when it did.
     pub(crate) fn wait_persisted(&self, generation: u64, limit: Duration) -> bool {
-        let until = Instant::now() + limit;
+        // A limit too far to name is no limit (a wait of a year at a time).
+        let until = Instant::now().checked_add(limit);
         let mut st = self.lock();
         while st.persisted < generation {
             let now = Instant::now();
-            if now >= until {
+            let left = until.map_or(Duration::from_secs(365 * 86_400), |u| {
+                u.saturating_duration_since(now)
+            });
+            if left.is_zero() {
                 return false;
             }
             st = self
                 .done
-                .wait_timeout(st, until - now)
+                .wait_timeout(st, left)
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }
@@ -402,6 +406,8 @@ impl Queue {
         generation: u64,
         deadline: Duration,
     ) -> Result<(), TelemetryError> {
+        // A deadline too far to name (`Duration::MAX`) is capped at a year.
+        let deadline = deadline.min(Duration::from_secs(365 * 86_400));
         let until = Instant::now() + deadline;
         let mut st = self.lock();
         if st.flush_deadline.is_none_or(|d| until < d) {

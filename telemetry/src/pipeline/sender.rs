@@ -160,6 +160,12 @@ impl SenderLoop<'_> {
                 Sent::Delivered
             }
             (Sent::Deferred, Some(spool)) if !claimed.is_empty() => {
+                // Consent may have been withdrawn since the last request: then nothing
+                // is written back (the purge, here or elsewhere, deleted the rest).
+                if self.queue.epoch() != epoch || !(self.delivery.consented)() {
+                    claimed.iter().for_each(|c| spool.ack(c));
+                    return Sent::Purged;
+                }
                 self.keep_rest(spool, claimed, events, settled);
                 Sent::Deferred
             }

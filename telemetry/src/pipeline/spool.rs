@@ -186,6 +186,8 @@ pub(crate) struct Spool {
     /// An empty claimed file whose name is already synced: the next new batch goes
     /// there, so writing it needs one sync (its content), not two (see `prepare`).
     prepared: std::sync::Mutex<Option<Claimed>>,
+    /// Set at the end of the run and by a purge: no file is prepared after it.
+    no_more_prepared: std::sync::atomic::AtomicBool,
 }
 
 impl Spool {
@@ -214,6 +216,7 @@ impl Spool {
             token: process_token().to_owned(),
             seq: AtomicU64::new(0),
             prepared: std::sync::Mutex::new(None),
+            no_more_prepared: std::sync::atomic::AtomicBool::new(false),
             counters,
         }
     }
@@ -274,7 +277,7 @@ impl Spool {
     /// or, after a crash, taken over and deleted as an empty stale claim.
     pub(crate) fn prepare(&self) {
         let mut prepared = self.prepared.lock().unwrap_or_else(PoisonError::into_inner);
-        if prepared.is_some() {
+        if prepared.is_some() || self.no_more_prepared.load(Ordering::Acquire) {
             return;
         }
         let Ok(Some(dir)) = self.resolved(true) else {
@@ -297,14 +300,14 @@ impl Spool {
         }
     }
 
-    /// Deletes the prepared file if no batch went into it.
+    /// Deletes the prepared file if no batch went into it, and prepares none after it
+    /// (the run is ending). Never waits for a `prepare` stuck on a hanging disk.
     pub(crate) fn discard_prepared(&self) {
-        let taken = self
-            .prepared
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(claimed) = taken {
+        let Ok(mut prepared) = self.prepared.try_lock() else {
+            return;
+        };
+        self.no_more_prepared.store(true, Ordering::Release);
+        if let Some(claimed) = prepared.take() {
             let _ = fs::remove_file(&claimed.path);
         }
     }
@@ -330,6 +333,15 @@ impl Spool {
             .and_then(|meta| {
                 if meta.len() != 0 {
                     return Err(std::io::Error::other("the prepared file is not empty"));
+                }
+                // Old enough for another process to take it as a stale claim (a
+                // long-running process's file waits until its next batch): not used.
+                let age = meta
+                    .modified()
+                    .ok()
+                    .and_then(|t| SystemTime::now().duration_since(t).ok());
+                if age.is_none_or(|age| age >= STALE_CLAIM_AFTER / 2) {
+                    return Err(std::io::Error::other("the prepared file is too old"));
                 }
                 file.write_all(&bytes)?;
                 file.sync_data()
@@ -432,8 +444,11 @@ impl Spool {
     /// Whether a batch waits that this process could take now (ready, or a stale
     /// claim): what decides whether an uploader has work.
     pub(crate) fn has_waiting(&self) -> bool {
-        self.existing()
-            .is_some_and(|dir| !self.takeable(&dir).is_empty())
+        self.existing().is_some_and(|dir| {
+            self.takeable(&dir)
+                .iter()
+                .any(|name| fs::symlink_metadata(dir.join(name)).is_ok_and(|m| m.len() > 0))
+        })
     }
 
     /// The spool directory, checked (module docs), if it exists: where the uploader
@@ -625,6 +640,7 @@ impl Spool {
     /// Deletes every batch file (consent withdrawn), claimed or not. Returns the
     /// number of events deleted.
     pub(crate) fn purge(&self) -> u64 {
+        self.discard_prepared();
         let mut events = 0;
         let Some(dir) = self.existing() else {
             return 0;
@@ -911,10 +927,20 @@ mod tests {
         s.prepare();
         s.discard_prepared();
         assert!(names().is_empty(), "an unused prepared file is deleted");
-
-        // Deleted under it (a purge): the next batch gets a file of its own.
         s.prepare();
-        assert_eq!(s.purge(), 0);
+        assert!(
+            names().is_empty(),
+            "and none is prepared after the end of the run"
+        );
+
+        // Deleted under it (by another process's purge): the next batch gets a file of
+        // its own.
+        let other = tempfile::tempdir().unwrap();
+        let s = spool(other.path(), 100);
+        s.prepare();
+        for entry in fs::read_dir(s.dir()).unwrap() {
+            fs::remove_file(entry.unwrap().path()).unwrap();
+        }
         let claimed = s.write_claimed(&events(1)).unwrap();
         assert_eq!(s.read(&claimed).len(), 1);
     }

@@ -1,9 +1,5 @@
 //! The first thing the uploader does: let go of what it inherited by accident.
 
-use std::process::Command;
-
-use super::{MARKER_CLEAN, UPLOADER_ARG, marker_var};
-
 /// Starts this uploader again without the descriptors it inherited, then never
 /// returns; returns at once when that was done already (or cannot be done here).
 ///
@@ -20,6 +16,10 @@ pub(crate) fn shed_inherited_descriptors(tool: &str) {
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
+        use std::process::Command;
+
+        use super::{MARKER_CLEAN, UPLOADER_ARG, marker_var};
+
         let var = marker_var(tool);
         if std::env::var_os(&var).is_some_and(|v| v == MARKER_CLEAN) {
             return;

@@ -40,7 +40,7 @@ use std::time::Duration;
 pub(crate) use child::shed_inherited_descriptors;
 pub(crate) use lock::{UploadLock, held_by_parent};
 pub(crate) use spawn::spawn;
-pub(crate) use stamps::{Stamp, mark, read};
+pub(crate) use stamps::{Stamp, mark, read, unmark};
 
 /// The argument the uploader is started with (also what `ps` shows).
 pub const UPLOADER_ARG: &str = "--telemetry-uploader";

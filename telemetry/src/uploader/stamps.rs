@@ -64,3 +64,8 @@ pub(crate) fn mark(spool_dir: &Path, stamp: Stamp) {
         tracing::debug!(error = %e, "telemetry: could not record the uploader's time");
     }
 }
+
+/// Removes `stamp` (a start that did not happen).
+pub(crate) fn unmark(spool_dir: &Path, stamp: Stamp) {
+    let _ = std::fs::remove_file(spool_dir.join(stamp.file()));
+}
