@@ -59,6 +59,11 @@ impl TelemetryContext {
         let mut persisted = true;
         // Dropping the last handle afterwards need not wait a second time.
         self.inner.finished.store(true, Ordering::Release);
+        if !send_now {
+            // No request of this process's own from here on (a long-running process's
+            // sender could otherwise claim the last batch while the uploader takes it).
+            self.inner.queue.hand_over();
+        }
         if self.inner.worker_started.load(Ordering::Acquire) {
             let queue = &self.inner.queue;
             let spool_errors = &self.inner.delivery.counters.spool_errors;

@@ -70,6 +70,7 @@ pub(crate) struct Queue {
     /// was accepted before consent was withdrawn and must not be sent.
     epoch: AtomicU64,
     purged: tokio::sync::Notify,
+    handed_over: std::sync::atomic::AtomicBool,
 }
 
 /// What the worker takes out of the queue in one go.
@@ -101,6 +102,7 @@ impl Queue {
             failed: AtomicU64::new(0),
             epoch: AtomicU64::new(0),
             purged: tokio::sync::Notify::new(),
+            handed_over: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -181,6 +183,18 @@ impl Queue {
         if st.installed_as != 0 {
             switch::set(accepting);
         }
+    }
+
+    /// The run is ending and hands delivery over (to the uploader, or the next run):
+    /// the sender starts no new request of its own from now on, so the batches the exit
+    /// leaves are not sent twice, by this process and by the uploader.
+    pub(crate) fn hand_over(&self) {
+        self.handed_over.store(true, Ordering::Release);
+    }
+
+    /// Whether [`hand_over`](Self::hand_over) was called.
+    pub(crate) fn is_handed_over(&self) -> bool {
+        self.handed_over.load(Ordering::Acquire)
     }
 
     /// Whether the context's policy is on (read under the lock).

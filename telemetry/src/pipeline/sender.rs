@@ -398,6 +398,10 @@ impl SenderLoop<'_> {
             if !self.queue.is_accepting() || !(self.delivery.consented)() {
                 return Pass::Deferred(Instant::now() + REPLAY_PAUSE);
             }
+            // The exit handed delivery over to the uploader or the next run.
+            if self.queue.is_handed_over() {
+                return Pass::Deferred(Instant::now() + REPLAY_PAUSE);
+            }
             let held = self.held_for();
             if !held.is_zero() {
                 // The next flush says why nothing was sent.
