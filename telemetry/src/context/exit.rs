@@ -147,7 +147,7 @@ impl TelemetryContext {
         let Some(dir) = spool.checked_dir() else {
             return;
         };
-        if !spool.has_waiting() || spool.held_until().is_some() {
+        if !spool.has_waiting(&dir) || spool.held_until_in(&dir).is_some() {
             return;
         }
         let Some(lock) = UploadLock::try_acquire(&dir) else {

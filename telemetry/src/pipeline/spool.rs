@@ -443,12 +443,12 @@ impl Spool {
 
     /// Whether a batch waits that this process could take now (ready, or a stale
     /// claim): what decides whether an uploader has work.
-    pub(crate) fn has_waiting(&self) -> bool {
-        self.existing().is_some_and(|dir| {
-            self.takeable(&dir)
-                .iter()
-                .any(|name| fs::symlink_metadata(dir.join(name)).is_ok_and(|m| m.len() > 0))
-        })
+    /// `dir` is the [`checked_dir`](Self::checked_dir) the caller just had: the exit
+    /// asks several questions of the spool in a row and checks the directory once.
+    pub(crate) fn has_waiting(&self, dir: &Path) -> bool {
+        self.takeable(dir)
+            .iter()
+            .any(|name| fs::symlink_metadata(dir.join(name)).is_ok_and(|m| m.len() > 0))
     }
 
     /// The spool directory, checked (module docs), if it exists: where the uploader
@@ -618,7 +618,11 @@ impl Spool {
     /// (a clock set back, a corrupt file), counts as no pause: sending resumes, and the
     /// next `Retry-After` replaces the file.
     pub(crate) fn held_until(&self) -> Option<SystemTime> {
-        let dir = self.existing()?;
+        self.held_until_in(&self.existing()?)
+    }
+
+    /// [`held_until`](Self::held_until) in the checked `dir` the caller just had.
+    pub(crate) fn held_until_in(&self, dir: &Path) -> Option<SystemTime> {
         let bytes = fsutil::read_checked(&dir.join(RETRY_AFTER_FILE), DirLink::Refused)
             .map_err(|e| tracing::debug!(error = ?e, "telemetry: spool retry-after file not used"))
             .ok()??;
@@ -949,14 +953,17 @@ mod tests {
     fn at_exit_this_processs_claims_go_back_at_once() {
         let dir = tempfile::tempdir().unwrap();
         let s = spool(dir.path(), 100);
-        assert!(!s.has_waiting(), "nothing yet");
+        assert!(s.checked_dir().is_none(), "nothing yet");
         let a = s.write_claimed(&events(2)).unwrap();
         let b = s.write_claimed(&events(1)).unwrap();
         assert!(s.wrote(&a));
-        assert!(!s.has_waiting(), "our own live claims are not takeable");
+        assert!(
+            !s.has_waiting(&s.checked_dir().unwrap()),
+            "our own live claims are not takeable"
+        );
         s.release_own();
         assert!(!a.path.exists() && !b.path.exists());
-        assert!(s.has_waiting());
+        assert!(s.has_waiting(&s.checked_dir().unwrap()));
         let mut names: Vec<String> = fs::read_dir(s.dir())
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())

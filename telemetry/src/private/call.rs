@@ -253,32 +253,26 @@ impl<T> ClassifyKnown for &Classify<'_, Result<T, std::io::Error>> {
     }
 }
 
-#[cfg(feature = "anyhow")]
-impl<T> ClassifyKnown for &Classify<'_, Result<T, anyhow::Error>> {
-    #[inline]
-    fn __telemetry_outcome(&self) -> (Outcome, Option<ErrorKind>) {
-        match self.0 {
-            Ok(_) => (Outcome::Ok, None),
-            Err(e) => (
-                Outcome::Error,
-                chain_kind::<anyhow::Error>(crate::classify::anyhow(e)),
-            ),
+/// The error-chain classifications (`anyhow`, `eyre`): one impl per error type, the
+/// same body.
+macro_rules! chain_classified {
+    ($($feature:literal => $error:ty, $classify:path;)*) => {$(
+        #[cfg(feature = $feature)]
+        impl<T> ClassifyKnown for &Classify<'_, Result<T, $error>> {
+            #[inline]
+            fn __telemetry_outcome(&self) -> (Outcome, Option<ErrorKind>) {
+                match self.0 {
+                    Ok(_) => (Outcome::Ok, None),
+                    Err(e) => (Outcome::Error, chain_kind::<$error>($classify(e))),
+                }
+            }
         }
-    }
+    )*};
 }
 
-#[cfg(feature = "eyre")]
-impl<T> ClassifyKnown for &Classify<'_, Result<T, eyre::Report>> {
-    #[inline]
-    fn __telemetry_outcome(&self) -> (Outcome, Option<ErrorKind>) {
-        match self.0 {
-            Ok(_) => (Outcome::Ok, None),
-            Err(e) => (
-                Outcome::Error,
-                chain_kind::<eyre::Report>(crate::classify::eyre(e)),
-            ),
-        }
-    }
+chain_classified! {
+    "anyhow" => anyhow::Error, crate::classify::anyhow;
+    "eyre" => eyre::Report, crate::classify::eyre;
 }
 
 #[cold]
