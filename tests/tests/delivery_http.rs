@@ -770,3 +770,61 @@ fn a_file_larger_than_a_batch_goes_out_in_batches_and_a_partial_send_keeps_only_
     assert!(left.contains(&ids[25]), "then the new one");
     assert!(spooled(&spool(dir.path())).is_empty());
 }
+
+/// In background mode the exit hands delivery over (to the uploader, or the next run):
+/// the process's own sender sends nothing afterwards, even when asked to flush, so a
+/// batch is not sent by both. (The uploader is kept from starting here by holding its
+/// lock, as a running uploader would.)
+#[cfg(unix)]
+#[test]
+fn after_a_background_exit_the_process_itself_sends_nothing_more() {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let server = Server::start(Reply::Status(200));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(spool(dir.path()))
+        .unwrap();
+    let lock = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(spool(dir.path()).join("upload.lock"))
+        .unwrap();
+    lock.try_lock().unwrap();
+    let ctx = TelemetryContext::builder()
+        .tool(telemetry::tool!("mytool", "1.2.3"))
+        .data_dir(dir.path())
+        .sink(
+            HttpSink::builder(&server.url("/v1/events"))
+                .allow_insecure_http(true)
+                .build()
+                .unwrap(),
+        )
+        .policy(CollectionPolicy::Enabled)
+        // No CI detection from this test's own environment: background mode.
+        .env(telemetry::consent::Env::empty())
+        .build()
+        .unwrap();
+    assert_eq!(ctx.send_mode(), telemetry::SendMode::Background);
+    let guard = telemetry::init(ctx.clone());
+    record(&ctx, 2);
+    telemetry::shutdown().unwrap();
+    assert_eq!(spooled(&spool(dir.path())).len(), 2, "persisted");
+    // Asked to deliver after the exit: the spool is no longer this process's to send.
+    let _ = ctx.flush_blocking(Duration::from_secs(2));
+    assert!(
+        server.requests().is_empty(),
+        "{} requests",
+        server.requests().len()
+    );
+    assert_eq!(
+        spooled(&spool(dir.path())).len(),
+        2,
+        "left for the uploader"
+    );
+    drop(guard);
+    lock.unlock().unwrap();
+}
