@@ -4,11 +4,13 @@
 //! so a tool without clap resets exactly the same way.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::TelemetryContext;
 use crate::consent::{self, CollectionPolicy, ConfigFile, ConfigState, DecisionSource};
 use crate::deletion::{DELETION_TIMEOUT, DeletionRequest, NoRequest, veto_words};
 use crate::error::TelemetryError;
+use crate::util::executor::block_on_until;
 use crate::util::fs::{self as fsutil, DirLink};
 
 /// What [`TelemetryContext::enable`] or [`disable`](TelemetryContext::disable) did.
@@ -387,42 +389,52 @@ impl TelemetryContext {
     }
 
     /// Asks the backend to delete what it holds for this machine, with the configured
-    /// [`DeletionRequestor`], waiting at most [`DELETION_TIMEOUT`], on a thread of its
-    /// own (so it works the same from sync code and inside an async runtime). Only
-    /// called once [`deletion_request_allowed`](Self::deletion_request_allowed) said yes.
+    /// [`DeletionRequestor`], waiting at most [`DELETION_TIMEOUT`]. The request runs on
+    /// a thread of its own (so it works the same from sync code and inside an async
+    /// runtime), which is left to finish on its own if it takes longer: a requestor that
+    /// blocks cannot hold the command past its deadline. Only called once
+    /// [`deletion_request_allowed`](Self::deletion_request_allowed) said yes.
     fn request_deletion(&self) -> Result<String, TelemetryError> {
-        let machine_id = self.machine_id().to_owned();
-        std::thread::scope(|scope| {
-            let handle = scope.spawn(|| {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|e| {
-                        TelemetryError::Worker(format!("no runtime for the deletion request: {e}"))
-                    })?;
+        let requestor = Arc::clone(self.deletion_requestor());
+        let sink = Arc::clone(self.sink());
+        let owned = (
+            self.tool().to_owned(),
+            self.tool_version().to_owned(),
+            self.machine_id().to_owned(),
+        );
+        let (answer, answered) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("telemetry-deletion".to_owned())
+            .spawn(move || {
+                let (tool, tool_version, machine_id) = &owned;
                 let request = DeletionRequest {
-                    tool: self.tool(),
-                    tool_version: self.tool_version(),
-                    machine_id: &machine_id,
-                    sink: self.sink(),
+                    tool,
+                    tool_version,
+                    machine_id,
+                    sink: &sink,
                 };
-                runtime.block_on(async {
-                    tokio::time::timeout(
-                        DELETION_TIMEOUT,
-                        self.deletion_requestor().request(&request),
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    block_on_until(
+                        requestor.request(&request),
+                        std::time::Instant::now() + DELETION_TIMEOUT,
                     )
-                    .await
-                    .map_err(|_| TelemetryError::Timeout {
-                        deadline: DELETION_TIMEOUT,
-                    })?
-                })
-            });
-            handle.join().unwrap_or_else(|_| {
-                Err(TelemetryError::Worker(
-                    "the deletion request panicked".into(),
-                ))
+                }));
+                // The caller may have stopped waiting: nobody to tell then.
+                let _ = answer.send(result);
             })
-        })
+            .map_err(|e| {
+                TelemetryError::Worker(format!("could not start the deletion request: {e}"))
+            })?;
+        let timeout = TelemetryError::Timeout {
+            deadline: DELETION_TIMEOUT,
+        };
+        match answered.recv_timeout(DELETION_TIMEOUT) {
+            Ok(Ok(Some(result))) => result,
+            Ok(Ok(None)) | Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(timeout),
+            Ok(Err(_)) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(
+                TelemetryError::Worker("the deletion request panicked".into()),
+            ),
+        }
     }
 
     /// Deletes what identifies this installation locally: the install id, the key of

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use crate::error::TelemetryError;
 use crate::pipeline::Pending;
 use crate::switch;
+use crate::util::executor::Wakers;
 
 /// Why [`Queue::push`] refused an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +54,10 @@ struct State {
     /// the uploader's time limit), and how long it waits in all.
     flush_deadline: Option<Instant>,
     flush_window: Duration,
+    /// Futures waiting for a flush to complete (`Context::flush().await`).
+    flush_wakers: Wakers,
+    /// The sender's call or pause that a purge cuts short.
+    purge_wakers: Wakers,
 }
 
 /// The queue plus the flush handshake.
@@ -62,14 +67,12 @@ pub(crate) struct Queue {
     batch_size: usize,
     work: Condvar,
     done: Condvar,
-    done_async: tokio::sync::Notify,
     dropped: AtomicU64,
     delivered: AtomicU64,
     failed: AtomicU64,
     /// Bumped (under the state lock) by every purge: work taken under an older epoch
     /// was accepted before consent was withdrawn and must not be sent.
     epoch: AtomicU64,
-    purged: tokio::sync::Notify,
     handed_over: std::sync::atomic::AtomicBool,
 }
 
@@ -96,12 +99,10 @@ impl Queue {
             batch_size: batch_size.max(1),
             work: Condvar::new(),
             done: Condvar::new(),
-            done_async: tokio::sync::Notify::new(),
             dropped: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             epoch: AtomicU64::new(0),
-            purged: tokio::sync::Notify::new(),
             handed_over: std::sync::atomic::AtomicBool::new(false),
         }
     }
@@ -242,8 +243,9 @@ impl Queue {
         let n = st.items.len();
         st.items.clear();
         self.epoch.fetch_add(1, Ordering::SeqCst);
+        let wakers = st.purge_wakers.take();
         drop(st);
-        self.purged.notify_waiters();
+        wakers.into_iter().for_each(std::task::Waker::wake);
         n
     }
 
@@ -252,10 +254,16 @@ impl Queue {
         self.epoch.load(Ordering::SeqCst)
     }
 
-    /// Resolves when a purge happens after this call (check [`epoch`](Self::epoch)
-    /// afterwards to close the race).
-    pub(crate) fn purged(&self) -> tokio::sync::futures::Notified<'_> {
-        self.purged.notified()
+    /// Whether a purge started a new epoch since `epoch`; if not, `cx`'s waker is
+    /// woken by the next purge (registered under the lock the purge takes, so none is
+    /// missed).
+    pub(crate) fn poll_purged(&self, epoch: u64, cx: &mut std::task::Context<'_>) -> bool {
+        let mut st = self.lock();
+        if self.epoch() != epoch {
+            return true;
+        }
+        st.purge_wakers.register(cx.waker());
+        false
     }
 
     /// When the caller of an outstanding blocking flush gives up, if one waits.
@@ -351,20 +359,10 @@ impl Queue {
         if st.flush_done >= st.deliver_requested {
             st.flush_deadline = None;
         }
+        let wakers = st.flush_wakers.take();
         drop(st);
         self.done.notify_all();
-        self.done_async.notify_waiters();
-    }
-
-    /// Marks every outstanding flush as done (the worker is gone), with `error`.
-    pub(crate) fn abandon_flushes(&self, error: TelemetryError) {
-        let mut st = self.lock();
-        st.persisted = st.flush_requested;
-        st.flush_done = st.flush_requested;
-        st.flush_errors.push(error);
-        drop(st);
-        self.done.notify_all();
-        self.done_async.notify_waiters();
+        wakers.into_iter().for_each(std::task::Waker::wake);
     }
 
     /// Asks the worker to write out everything queued now and, with `deliver`, to have
@@ -444,18 +442,15 @@ impl Queue {
 
     /// Waits (async, any runtime) until `generation` is flushed.
     pub(crate) async fn wait_flushed_async(&self, generation: u64) -> Result<(), TelemetryError> {
-        loop {
-            let notified = self.done_async.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            {
-                let mut st = self.lock();
-                if st.flush_done >= generation {
-                    return Self::finish(&mut st);
-                }
+        std::future::poll_fn(|cx| {
+            let mut st = self.lock();
+            if st.flush_done >= generation {
+                return std::task::Poll::Ready(Self::finish(&mut st));
             }
-            notified.await;
-        }
+            st.flush_wakers.register(cx.waker());
+            std::task::Poll::Pending
+        })
+        .await
     }
 }
 

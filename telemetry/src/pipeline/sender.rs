@@ -9,8 +9,8 @@
 //!
 //! A separate thread from the worker, so that a server that hangs holds up only the
 //! sending, never the journaling: events keep reaching the disk while a request
-//! waits for its timeout. It owns a current-thread tokio runtime (I/O and timers) on
-//! which all DNS, TLS and HTTP work happens.
+//! waits for its timeout. All DNS, TLS and HTTP work happens on it (the built-in sinks'
+//! requests block this thread, within their timeouts; see `util::executor`).
 //!
 //! When it starts sending is the context's choice ([`Delivery::send_after`]): at once
 //! when the exit itself sends (`SendMode::AtExit`), or only once the process has run
@@ -35,6 +35,7 @@ use crate::pipeline::spool::{Claimed, Spool};
 use crate::pipeline::stats::Counters;
 use crate::sink::MAX_RETRY_AFTER;
 use crate::sink::TelemetrySink;
+use crate::util::executor::{block_on, block_on_until};
 
 /// The name of the sender thread.
 pub(crate) const SENDER_THREAD_NAME: &str = "telemetry-sender";
@@ -97,16 +98,12 @@ pub(crate) fn spawn(
     Ok(tx)
 }
 
-/// Awaits `work` unless a purge happens first (then `None`).
+/// Awaits `work` unless a purge happens first (then `None`). A sink that blocks inside
+/// its future is not interrupted: the purge is seen when it returns.
 async fn unless_purged<T>(queue: &Queue, epoch: u64, work: impl Future<Output = T>) -> Option<T> {
-    let mut purged = pin!(queue.purged());
-    purged.as_mut().enable();
-    if queue.epoch() != epoch {
-        return None;
-    }
     let mut work = pin!(work);
     std::future::poll_fn(|cx| {
-        if purged.as_mut().poll(cx).is_ready() {
+        if queue.poll_purged(epoch, cx) {
             return Poll::Ready(None);
         }
         work.as_mut().poll(cx).map(Some)
@@ -114,11 +111,17 @@ async fn unless_purged<T>(queue: &Queue, epoch: u64, work: impl Future<Output = 
     .await
 }
 
+/// Pauses this thread for `wait`; `false` if a purge cut the pause short.
+fn pause_unless_purged(queue: &Queue, epoch: u64, wait: Duration) -> bool {
+    let pending = unless_purged(queue, epoch, std::future::pending::<()>());
+    // Timing out is the pause ending normally; the future only ends by a purge.
+    block_on_until(pending, Instant::now() + wait).is_none()
+}
+
 struct SenderLoop<'a> {
     queue: &'a Queue,
     delivery: &'a Delivery,
     sink: &'a dyn TelemetrySink,
-    runtime: tokio::runtime::Runtime,
     errors: Vec<TelemetryError>,
     /// The end of the pause a server asked this process for (`Retry-After`).
     held: Option<Instant>,
@@ -239,11 +242,7 @@ impl SenderLoop<'_> {
                 if attempt > 1 {
                     Counters::add(&self.delivery.counters.retried, 1);
                 }
-                let queue = self.queue;
-                let slept = self.runtime.block_on(unless_purged(queue, epoch, async {
-                    tokio::time::sleep(wait_for).await;
-                }));
-                if slept.is_none() {
+                if !pause_unless_purged(self.queue, epoch, wait_for) {
                     return Sent::Purged;
                 }
             }
@@ -252,10 +251,9 @@ impl SenderLoop<'_> {
             {
                 claimed.iter().for_each(|c| spool.touch(c));
             }
-            let queue = self.queue;
-            let (runtime, sink) = (&self.runtime, self.sink);
+            let (queue, sink) = (self.queue, self.sink);
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                runtime.block_on(unless_purged(queue, epoch, sink.emit_batch(events)))
+                block_on(unless_purged(queue, epoch, sink.emit_batch(events)))
             }))
             .unwrap_or(Some(Err(TelemetryError::SinkPanicked)));
             let error = match result {
@@ -437,24 +435,10 @@ fn run(queue: &Queue, delivery: &Delivery, jobs: &Receiver<Job>) {
     let Some(sink) = delivery.journaled.as_deref() else {
         return;
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            tracing::debug!(error = %e, "telemetry sender could not build its runtime");
-            queue.abandon_flushes(TelemetryError::Worker(format!(
-                "could not build the sender runtime: {e}"
-            )));
-            return;
-        }
-    };
     let mut sender = SenderLoop {
         queue,
         delivery,
         sink,
-        runtime,
         errors: Vec::new(),
         held: None,
     };
@@ -484,7 +468,7 @@ fn run(queue: &Queue, delivery: &Delivery, jobs: &Receiver<Job>) {
                 if let Pass::Deferred(until) = sender.replay() {
                     not_before = not_before.max(until);
                 }
-                if let Err(e) = guarded(|| sender.runtime.block_on(sink.flush())) {
+                if let Err(e) = guarded(|| block_on(sink.flush())) {
                     errors.push(e);
                 }
                 errors.append(&mut sender.errors);

@@ -1,6 +1,7 @@
-//! The delivery worker: one background thread with its own current-thread tokio
-//! runtime, started lazily on the first accepted event, so sync tools and async tools
-//! (inside or outside a runtime) behave alike and a disabled process never starts it.
+//! The delivery worker: one background thread that drives the sinks' futures with the
+//! library's own `block_on` (no async runtime), started lazily on the first accepted
+//! event, so sync tools and async tools (inside or outside a runtime) behave alike and
+//! a disabled process never starts it.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -16,6 +17,7 @@ use crate::pipeline::delivery::{Delivery, guarded};
 use crate::pipeline::sender::{self, Job};
 use crate::pipeline::stats::Counters;
 use crate::pipeline::{Pending, Queue, What};
+use crate::util::executor::block_on;
 use crate::util::time::rfc3339_millis;
 use crate::value::AttrValue;
 
@@ -175,20 +177,6 @@ fn run(
     jobs: Option<std::sync::mpsc::Sender<Job>>,
     config: BatchConfig,
 ) {
-    // I/O too: an at-most-once network sink is called from this runtime.
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            tracing::debug!(error = %e, "telemetry worker could not build its runtime");
-            queue.abandon_flushes(TelemetryError::Worker(format!(
-                "could not build the worker runtime: {e}"
-            )));
-            return;
-        }
-    };
     if let Some(spool) = &delivery.spool
         && delivery
             .prepare_at_start
@@ -207,7 +195,7 @@ fn run(
                 // A flush takes the whole queue; a sink still gets batches.
                 for chunk in events.chunks(queue.batch_size()) {
                     let m = chunk.len();
-                    match guarded(|| runtime.block_on(direct.emit_batch(chunk))) {
+                    match guarded(|| block_on(direct.emit_batch(chunk))) {
                         Ok(()) if counts_delivery => queue.record_delivery(m, 0),
                         Ok(()) => {}
                         Err(e) => {
@@ -253,7 +241,7 @@ fn run(
         }
         if take.complete_flush != 0 {
             if let Some(direct) = &delivery.direct
-                && let Err(e) = guarded(|| runtime.block_on(direct.flush()))
+                && let Err(e) = guarded(|| block_on(direct.flush()))
             {
                 tracing::debug!(error = %e, "telemetry sink flush failed");
                 errors.push(e);

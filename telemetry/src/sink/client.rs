@@ -1,18 +1,25 @@
 //! The HTTP plumbing shared by the network sinks (`HttpSink`, `OtlpSink`,
-//! `PostHogSink`): endpoint checks, headers kept out of logs, bounded
-//! timeouts, a lazily built client, status classification and a capped response body.
+//! `PostHogSink`) and the HTTP deletion requestor: endpoint checks, headers kept out of
+//! logs, bounded timeouts, a lazily built client, status classification and a capped
+//! response body.
 //!
-//! The `reqwest` client is built on first use, which is on the sender thread: building
-//! a sink in the tool's `main` does no DNS, no TLS set-up and no socket work.
+//! The client is `ureq`: blocking, run for the sender thread (or the detached
+//! uploader), which is the only place a request is made, on a short-lived thread of
+//! its own so that a purge need not wait for a hanging server. No async runtime. TLS is rustls with the `ring` provider, verifying with the platform's
+//! certificate store (`rustls-platform-verifier`: the system roots, a corporate CA
+//! included), which is read on the first https connection, never when a sink is built.
+//! Proxies come from `ALL_PROXY`/`HTTPS_PROXY`/`HTTP_PROXY` with `NO_PROXY` honoured.
 
-use std::sync::OnceLock;
+use std::io::Read;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
-use reqwest::Url;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use ureq::http::header::{CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER};
+use ureq::http::{StatusCode, Uri};
 
 use crate::error::TelemetryError;
 use crate::sink::MAX_RETRY_AFTER;
+use crate::util::executor::on_own_thread;
 
 /// Default time to establish a connection (TCP and TLS).
 pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -105,8 +112,8 @@ pub(crate) use client_settings;
 /// sinks' builders.
 #[derive(Clone)]
 pub(crate) struct ClientConfig {
-    url: Result<Url, String>,
-    headers: HeaderMap,
+    url: Result<Uri, String>,
+    headers: Vec<(HeaderName, HeaderValue)>,
     header_error: Option<String>,
     connect_timeout: Duration,
     request_timeout: Duration,
@@ -118,7 +125,14 @@ impl std::fmt::Debug for ClientConfig {
         // Header names only: a value may be an API key.
         f.debug_struct("ClientConfig")
             .field("endpoint", &self.url.as_ref().map(redacted))
-            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field(
+                "headers",
+                &self
+                    .headers
+                    .iter()
+                    .map(|(name, _)| name)
+                    .collect::<Vec<_>>(),
+            )
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
             .field("allow_insecure_http", &self.allow_insecure_http)
@@ -127,17 +141,21 @@ impl std::fmt::Debug for ClientConfig {
 }
 
 /// `scheme://host[:port]/path`: no credentials, no query (either could hold a key).
-fn redacted(url: &Url) -> String {
-    let mut shown = format!("{}://{}", url.scheme(), url.host_str().unwrap_or(""));
-    if let Some(port) = url.port() {
+fn redacted(url: &Uri) -> String {
+    let mut shown = format!(
+        "{}://{}",
+        url.scheme_str().unwrap_or(""),
+        url.host().unwrap_or("")
+    );
+    if let Some(port) = url.port_u16() {
         shown.push_str(&format!(":{port}"));
     }
     shown.push_str(url.path());
     shown
 }
 
-fn is_loopback(url: &Url) -> bool {
-    url.host_str().is_some_and(|host| {
+fn is_loopback(url: &Uri) -> bool {
+    url.host().is_some_and(|host| {
         host.trim_start_matches('[')
             .trim_end_matches(']')
             .parse::<std::net::IpAddr>()
@@ -148,11 +166,23 @@ fn is_loopback(url: &Url) -> bool {
     })
 }
 
+/// Parses an endpoint: an absolute `scheme://host...` URL.
+fn parse_endpoint(url: &str) -> Result<Uri, String> {
+    let uri: Uri = url
+        .trim()
+        .parse()
+        .map_err(|e| format!("invalid endpoint URL: {e}"))?;
+    if uri.scheme().is_none() || uri.authority().is_none() {
+        return Err("invalid endpoint URL: it must be absolute (scheme://host/path)".into());
+    }
+    Ok(uri)
+}
+
 impl ClientConfig {
     pub(crate) fn new(url: &str) -> Self {
         Self {
-            url: Url::parse(url).map_err(|e| format!("invalid endpoint URL: {e}")),
-            headers: HeaderMap::new(),
+            url: parse_endpoint(url),
+            headers: Vec::new(),
             header_error: None,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
@@ -160,9 +190,25 @@ impl ClientConfig {
         }
     }
 
+    /// Replaces the endpoint's path by `path(current path)`, keeping the query.
     #[cfg(any(feature = "otlp", feature = "posthog"))]
-    pub(crate) fn url_mut(&mut self) -> Option<&mut Url> {
-        self.url.as_mut().ok()
+    pub(crate) fn map_path(&mut self, path: impl FnOnce(&str) -> String) {
+        let Ok(url) = &self.url else {
+            return;
+        };
+        let mut path_and_query = path(url.path());
+        if let Some(query) = url.query() {
+            path_and_query.push('?');
+            path_and_query.push_str(query);
+        }
+        let mut parts = url.clone().into_parts();
+        self.url = path_and_query
+            .parse()
+            .map_err(|e| format!("invalid endpoint path: {e}"))
+            .and_then(|pq| {
+                parts.path_and_query = Some(pq);
+                Uri::from_parts(parts).map_err(|e| format!("invalid endpoint URL: {e}"))
+            });
     }
 
     pub(crate) fn header(&mut self, name: &str, value: &str, sensitive: bool) {
@@ -177,7 +223,9 @@ impl ClientConfig {
             });
         match parsed {
             Ok((name, value)) => {
-                self.headers.insert(name, value);
+                // A header set twice keeps the last value.
+                self.headers.retain(|(existing, _)| *existing != name);
+                self.headers.push((name, value));
             }
             Err(e) => {
                 self.header_error.get_or_insert(e);
@@ -201,17 +249,22 @@ impl ClientConfig {
     pub(crate) fn build(self, sink: &'static str) -> Result<Transport, TelemetryError> {
         let config = |msg: String| TelemetryError::Config(format!("{sink}: {msg}"));
         let url = self.url.clone().map_err(config)?;
-        match url.scheme() {
-            "https" => {}
-            "http" if self.allow_insecure_http => {}
-            "http" => {
+        match url.scheme_str() {
+            Some("https") => {}
+            Some("http") if self.allow_insecure_http => {}
+            Some("http") => {
                 return Err(config(
                     "the endpoint must use https (`allow_insecure_http(true)` permits http, for a local collector or tests)".into(),
                 ));
             }
-            other => return Err(config(format!("unsupported URL scheme {other:?}"))),
+            other => {
+                return Err(config(format!(
+                    "unsupported URL scheme {:?}",
+                    other.unwrap_or("")
+                )));
+            }
         }
-        if url.host_str().is_none_or(str::is_empty) {
+        if url.host().is_none_or(str::is_empty) {
             return Err(config("the endpoint URL has no host".into()));
         }
         if let Some(e) = &self.header_error {
@@ -224,17 +277,17 @@ impl ClientConfig {
             endpoint: redacted(&url),
             url,
             config: self,
-            client: OnceLock::new(),
+            agent: OnceLock::new(),
         })
     }
 }
 
 /// A configured endpoint and its (lazily built) client.
 pub(crate) struct Transport {
-    url: Url,
+    url: Uri,
     endpoint: String,
     config: ClientConfig,
-    client: OnceLock<Result<reqwest::Client, String>>,
+    agent: OnceLock<ureq::Agent>,
 }
 
 impl std::fmt::Debug for Transport {
@@ -249,34 +302,33 @@ impl Transport {
         &self.endpoint
     }
 
-    fn client(&self) -> Result<&reqwest::Client, TelemetryError> {
-        let built = self.client.get_or_init(|| {
-            let mut builder = reqwest::Client::builder()
-                .connect_timeout(self.config.connect_timeout)
-                .timeout(self.config.request_timeout)
-                // A redirect could downgrade to http or leave the configured host.
-                .redirect(reqwest::redirect::Policy::none())
+    /// The client, made on the first request (on the sender thread): building it reads
+    /// no certificate and opens nothing; the TLS set-up waits for the first https
+    /// connection.
+    fn agent(&self) -> &ureq::Agent {
+        self.agent.get_or_init(|| {
+            let tls = ureq::tls::TlsConfig::builder()
+                .provider(ureq::tls::TlsProvider::Rustls)
+                .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+                .unversioned_rustls_crypto_provider(Arc::new(
+                    rustls::crypto::ring::default_provider(),
+                ))
+                .build();
+            let mut config = ureq::Agent::config_builder()
+                .tls_config(tls)
+                // A status is an answer to classify, not a transport error.
+                .http_status_as_error(false)
+                // A redirect could downgrade to http or leave the configured host: a
+                // 3xx is returned as it is, and refused.
+                .max_redirects(0)
                 .user_agent(concat!("telemetry/", env!("CARGO_PKG_VERSION")))
-                .default_headers(self.config.headers.clone());
+                .timeout_connect(Some(self.config.connect_timeout))
+                .timeout_global(Some(self.config.request_timeout));
             if is_loopback(&self.url) {
                 // No proxy can reach this machine's loopback.
-                builder = builder.no_proxy();
+                config = config.proxy(None);
             }
-            if self.url.scheme() == "http" {
-                // Plain HTTP and no redirects: this client never does TLS, so it need
-                // not load the platform's root certificates (most of its start-up).
-                builder = builder.tls_certs_only([]);
-            }
-            builder
-                .build()
-                .map_err(|e| format!("could not build the HTTP client: {e}"))
-        });
-        built.as_ref().map_err(|message| TelemetryError::Http {
-            endpoint: self.endpoint.clone(),
-            status: None,
-            message: message.clone(),
-            retryable: false,
-            retry_after: None,
+            config.build().new_agent()
         })
     }
 
@@ -292,26 +344,29 @@ impl Transport {
 
     /// POSTs `body`; `Ok` on a 2xx status. Connect errors, timeouts, 408, 429 and 5xx
     /// are retryable; every other status is a permanent refusal.
+    ///
+    /// The blocking request runs on a thread of its own, within the request timeout, and
+    /// this future waits for it: the sender can drop the wait (a purge does) without
+    /// waiting for a hanging server, and the abandoned request ends at its timeout.
     pub(crate) async fn post(
         &self,
         content_type: &'static str,
         body: Vec<u8>,
     ) -> Result<(), TelemetryError> {
-        let client = self.client()?;
-        let response = client
-            .post(self.url.clone())
-            .header(CONTENT_TYPE, content_type)
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| self.error(None, describe_error(&e), true))?;
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| retry_after(v, SystemTime::now()));
-        drain(response).await;
+        let agent = self.agent().clone();
+        let url = self.url.clone();
+        let headers = self.config.headers.clone();
+        let answer = on_own_thread("telemetry-request", move || {
+            post_blocking(&agent, url, &headers, content_type, &body)
+        })
+        .await;
+        let (status, retry_after) = match answer {
+            Some(Ok(answer)) => answer,
+            Some(Err(e)) => return Err(self.error(None, describe_error(&e), true)),
+            None => {
+                return Err(self.error(None, "the request could not be made".into(), true));
+            }
+        };
         if status.is_success() {
             return Ok(());
         }
@@ -333,6 +388,36 @@ impl Transport {
     }
 }
 
+/// One POST: the status and the `Retry-After` it carried.
+fn post_blocking(
+    agent: &ureq::Agent,
+    url: Uri,
+    headers: &[(HeaderName, HeaderValue)],
+    content_type: &'static str,
+    body: &[u8],
+) -> Result<(StatusCode, Option<Duration>), ureq::Error> {
+    let mut request = agent.post(url).header(CONTENT_TYPE, content_type);
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    let mut response = request.send(body)?;
+    let retry_after = response
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| retry_after(v, SystemTime::now()));
+    // Read (and discard) at most a capped part of the body, so a well-behaved
+    // connection can be reused and a huge body costs nothing.
+    let _ = std::io::copy(
+        &mut response
+            .body_mut()
+            .as_reader()
+            .take(RESPONSE_BODY_CAP as u64),
+        &mut std::io::sink(),
+    );
+    Ok((response.status(), retry_after))
+}
+
 /// A `Retry-After` value: delay-seconds, or an HTTP-date (in any of the three formats
 /// HTTP/1.1 recipients must accept) counted from `now`; a date already past is zero.
 /// `None` for anything else. Capped at [`MAX_RETRY_AFTER`].
@@ -348,39 +433,30 @@ fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(wait.min(MAX_RETRY_AFTER))
 }
 
-/// Reads (and discards) at most [`RESPONSE_BODY_CAP`] bytes of the body, so a
-/// well-behaved connection can be reused and a huge body costs nothing.
-async fn drain(mut response: reqwest::Response) {
-    let mut read = 0;
-    while read <= RESPONSE_BODY_CAP {
-        match response.chunk().await {
-            Ok(Some(chunk)) => read += chunk.len(),
-            Ok(None) | Err(_) => return,
-        }
+/// What kind of transport failure this was, without the URL (which may carry a key):
+/// only variants whose text cannot hold it are shown in full.
+fn describe_error(e: &ureq::Error) -> String {
+    match e {
+        ureq::Error::Timeout(_) => "the request timed out".to_owned(),
+        ureq::Error::HostNotFound => "could not connect: host not found".to_owned(),
+        ureq::Error::ConnectionFailed => "could not connect".to_owned(),
+        ureq::Error::Io(io) if is_connect_error(io.kind()) => format!("could not connect: {io}"),
+        ureq::Error::Io(io) => format!("the request failed: {io}"),
+        ureq::Error::Tls(what) => format!("TLS failed: {what}"),
+        ureq::Error::Rustls(tls) => format!("TLS failed: {tls}"),
+        ureq::Error::Protocol(_) | ureq::Error::BodyStalled => "the response broke off".to_owned(),
+        _ => "the request failed".to_owned(),
     }
 }
 
-/// What kind of transport failure this was, without the URL (which may carry a key).
-fn describe_error(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "the request timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else if e.is_body() || e.is_decode() {
-        "the response broke off"
-    } else {
-        "the request failed"
+fn is_connect_error(kind: std::io::ErrorKind) -> bool {
+    use std::io::ErrorKind::{
+        AddrNotAvailable, ConnectionRefused, HostUnreachable, NetworkUnreachable,
     };
-    // The innermost cause (e.g. "connection refused"), never the URL.
-    let mut source: &dyn std::error::Error = e;
-    while let Some(next) = source.source() {
-        source = next;
-    }
-    if std::ptr::addr_eq(source, e as &dyn std::error::Error) {
-        kind.to_owned()
-    } else {
-        format!("{kind}: {source}")
-    }
+    matches!(
+        kind,
+        ConnectionRefused | HostUnreachable | NetworkUnreachable | AddrNotAvailable
+    )
 }
 
 #[cfg(test)]

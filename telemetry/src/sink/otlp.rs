@@ -85,12 +85,13 @@ impl OtlpSink {
     /// ```
     pub fn builder(endpoint: &str) -> OtlpSinkBuilder {
         let mut config = ClientConfig::new(endpoint);
-        if let Some(url) = config.url_mut()
-            && !url.path().ends_with(LOGS_PATH)
-        {
-            let path = format!("{}/{LOGS_PATH}", url.path().trim_end_matches('/'));
-            url.set_path(&path);
-        }
+        config.map_path(|path| {
+            if path.ends_with(LOGS_PATH) {
+                path.to_owned()
+            } else {
+                format!("{}/{LOGS_PATH}", path.trim_end_matches('/'))
+            }
+        });
         OtlpSinkBuilder {
             config,
             encoding: OtlpEncoding::Protobuf,

@@ -211,12 +211,11 @@ impl PostHogSink {
     /// ```
     pub fn builder(api_key: &'static str, host: &str) -> PostHogSinkBuilder {
         let mut config = ClientConfig::new(host);
-        if let Some(url) = config.url_mut() {
-            let base = url.path().trim_end_matches('/');
+        config.map_path(|path| {
+            let base = path.trim_end_matches('/');
             let base = base.strip_suffix("/batch").unwrap_or(base);
-            let path = format!("{base}/{BATCH_PATH}");
-            url.set_path(&path);
-        }
+            format!("{base}/{BATCH_PATH}")
+        });
         PostHogSinkBuilder {
             config,
             api_key: ProjectKey(api_key),
