@@ -17,15 +17,11 @@ use std::time::Duration;
 /// let err = telemetry::TelemetryContext::builder().build().unwrap_err();
 /// assert_eq!(err.code().unwrap().to_string(), "telemetry::config");
 /// ```
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TelemetryError {
     /// Reading or writing a file failed.
     #[error("telemetry could not {action} {}", path.display())]
-    #[diagnostic(
-        code(telemetry::io),
-        help("check that the directory exists and is writable, and that the disk is not full")
-    )]
     Io {
         /// What was being done (`write events to`, `create directory`, ...).
         action: &'static str,
@@ -38,7 +34,6 @@ pub enum TelemetryError {
 
     /// An event or a file could not be (de)serialised.
     #[error("telemetry could not serialise or parse {what}")]
-    #[diagnostic(code(telemetry::serde))]
     Serde {
         /// What was being (de)serialised.
         what: &'static str,
@@ -49,10 +44,6 @@ pub enum TelemetryError {
 
     /// The context was configured wrongly (a missing or invalid builder setting).
     #[error("invalid telemetry configuration: {0}")]
-    #[diagnostic(
-        code(telemetry::config),
-        help("see `TelemetryContext::builder()` for the required settings")
-    )]
     Config(String),
 
     /// A file or directory failed the trust rules (a symbolic link, someone else's,
@@ -67,12 +58,6 @@ pub enum TelemetryError {
     /// assert!(err.to_string().contains("mode 666"));
     /// ```
     #[error("telemetry refused {}: it {reason}", path.display())]
-    #[diagnostic(
-        code(telemetry::untrusted_file),
-        help(
-            "telemetry only uses files and directories owned by you and writable by no one else, never through a symbolic link; fix the ownership or permissions (`chown`, `chmod go-w`) or remove it"
-        )
-    )]
     Untrusted {
         /// The file or directory refused.
         path: PathBuf,
@@ -92,12 +77,6 @@ pub enum TelemetryError {
     /// assert!(err.to_string().contains("telemetry.json"));
     /// ```
     #[error("telemetry could not read {}: {reason}", path.display())]
-    #[diagnostic(
-        code(telemetry::corrupt_file),
-        help(
-            "remove the file: it is made again when needed (the config file by `telemetry enable` or `disable`)"
-        )
-    )]
     CorruptFile {
         /// The file.
         path: PathBuf,
@@ -112,7 +91,6 @@ pub enum TelemetryError {
     /// assert!(err.to_string().contains("MYTOOL_CONFIG_DIR"));
     /// ```
     #[error("no config directory is known: set {variable}")]
-    #[diagnostic(code(telemetry::no_config_dir))]
     NoConfigDir {
         /// The variable that names one.
         variable: String,
@@ -125,7 +103,6 @@ pub enum TelemetryError {
     /// assert!(err.to_string().contains("local key"));
     /// ```
     #[error("no randomness for {purpose}: {message}")]
-    #[diagnostic(code(telemetry::no_randomness))]
     NoRandomness {
         /// What it was for.
         purpose: &'static str,
@@ -141,10 +118,6 @@ pub enum TelemetryError {
     /// assert!(err.to_string().contains("2 reset steps failed"));
     /// ```
     #[error("{} reset steps failed: {}", failed.len(), failed.join(", "))]
-    #[diagnostic(
-        code(telemetry::reset_incomplete),
-        help("the local reset completed as far as it could; run it again once the cause is fixed")
-    )]
     ResetIncomplete {
         /// The steps that failed.
         failed: Vec<String>,
@@ -159,7 +132,6 @@ pub enum TelemetryError {
     /// assert!(err.is_retryable());
     /// ```
     #[error("not sent to {sink}: the server asked for no request for another {} s (Retry-After); the batch waits in the spool", until.duration_since(std::time::SystemTime::now()).unwrap_or_default().as_secs_f64().ceil())]
-    #[diagnostic(code(telemetry::paused))]
     Paused {
         /// The sink.
         sink: String,
@@ -169,7 +141,6 @@ pub enum TelemetryError {
 
     /// A sink failed to deliver events.
     #[error("telemetry sink `{sink}` failed: {message}")]
-    #[diagnostic(code(telemetry::sink))]
     Sink {
         /// The sink that failed.
         sink: String,
@@ -180,18 +151,10 @@ pub enum TelemetryError {
     /// A sink panicked. The batch is dropped and counted, not retried: a bug in a sink
     /// would only panic again.
     #[error("telemetry sink panicked; its batch was dropped")]
-    #[diagnostic(
-        code(telemetry::sink_panic),
-        help("a `TelemetrySink` must report failures as errors, not panic")
-    )]
     SinkPanicked,
 
     /// The bounded queue was full; the event was dropped and counted.
     #[error("telemetry queue is full (capacity {capacity}); the event was dropped")]
-    #[diagnostic(
-        code(telemetry::queue_full),
-        help("raise `queue_capacity`, or record fewer events")
-    )]
     QueueFull {
         /// The queue's capacity.
         capacity: usize,
@@ -199,7 +162,6 @@ pub enum TelemetryError {
 
     /// A flush did not finish before its deadline.
     #[error("telemetry flush did not finish within {deadline:?}")]
-    #[diagnostic(code(telemetry::timeout))]
     Timeout {
         /// The deadline that passed.
         deadline: Duration,
@@ -207,7 +169,6 @@ pub enum TelemetryError {
 
     /// The delivery worker is gone (it could not start, or it stopped).
     #[error("telemetry delivery worker is not running: {0}")]
-    #[diagnostic(code(telemetry::worker))]
     Worker(String),
 
     /// A network sink's request failed: no connection, a timeout, or an HTTP status
@@ -215,12 +176,6 @@ pub enum TelemetryError {
     /// same batch again later can succeed (connect errors, timeouts, 408, 429, 5xx) or
     /// never will (any other status: the batch is dropped and counted).
     #[error("telemetry could not deliver to {endpoint}: {message}")]
-    #[diagnostic(
-        code(telemetry::http),
-        help(
-            "undelivered events stay in the spool and are sent by a later run, unless the server refused them"
-        )
-    )]
     Http {
         /// The endpoint, without query string or credentials.
         endpoint: String,
@@ -234,6 +189,76 @@ pub enum TelemetryError {
         /// `Retry-After` header on a retryable status), if it said.
         retry_after: Option<Duration>,
     },
+}
+
+/// The stable code and the help of each error: one table, written out by hand rather
+/// than derived, so that the default build compiles no second proc-macro stack
+/// (`miette-derive` and its `syn`) for two strings per variant.
+impl TelemetryError {
+    fn code_and_help(&self) -> (&'static str, Option<&'static str>) {
+        match self {
+            Self::Io { .. } => (
+                "telemetry::io",
+                Some(
+                    "check that the directory exists and is writable, and that the disk is not full",
+                ),
+            ),
+            Self::Serde { .. } => ("telemetry::serde", None),
+            Self::Config(_) => (
+                "telemetry::config",
+                Some("see `TelemetryContext::builder()` for the required settings"),
+            ),
+            Self::Untrusted { .. } => (
+                "telemetry::untrusted_file",
+                Some(
+                    "telemetry only uses files and directories owned by you and writable by no one else, never through a symbolic link; fix the ownership or permissions (`chown`, `chmod go-w`) or remove it",
+                ),
+            ),
+            Self::CorruptFile { .. } => (
+                "telemetry::corrupt_file",
+                Some(
+                    "remove the file: it is made again when needed (the config file by `telemetry enable` or `disable`)",
+                ),
+            ),
+            Self::NoConfigDir { .. } => ("telemetry::no_config_dir", None),
+            Self::NoRandomness { .. } => ("telemetry::no_randomness", None),
+            Self::ResetIncomplete { .. } => (
+                "telemetry::reset_incomplete",
+                Some(
+                    "the local reset completed as far as it could; run it again once the cause is fixed",
+                ),
+            ),
+            Self::Paused { .. } => ("telemetry::paused", None),
+            Self::Sink { .. } => ("telemetry::sink", None),
+            Self::SinkPanicked => (
+                "telemetry::sink_panic",
+                Some("a `TelemetrySink` must report failures as errors, not panic"),
+            ),
+            Self::QueueFull { .. } => (
+                "telemetry::queue_full",
+                Some("raise `queue_capacity`, or record fewer events"),
+            ),
+            Self::Timeout { .. } => ("telemetry::timeout", None),
+            Self::Worker(_) => ("telemetry::worker", None),
+            Self::Http { .. } => (
+                "telemetry::http",
+                Some(
+                    "undelivered events stay in the spool and are sent by a later run, unless the server refused them",
+                ),
+            ),
+        }
+    }
+}
+
+impl miette::Diagnostic for TelemetryError {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(self.code_and_help().0))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        let help = self.code_and_help().1?;
+        Some(Box::new(help))
+    }
 }
 
 impl TelemetryError {
@@ -307,6 +332,120 @@ impl TelemetryError {
         Self::Sink {
             sink: sink.into(),
             message: message.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use miette::Diagnostic;
+
+    /// The codes are a stable interface (a tool may match on them): each variant keeps
+    /// its own, and the help texts stay attached to theirs.
+    #[test]
+    fn every_variant_keeps_its_stable_code() {
+        let path = PathBuf::from("/x");
+        let io = || std::io::Error::other("x");
+        let serde = serde_json::from_str::<u8>("x").unwrap_err();
+        let errors = [
+            (
+                TelemetryError::io("read", &path, io()),
+                "telemetry::io",
+                true,
+            ),
+            (
+                TelemetryError::Serde {
+                    what: "x",
+                    source: serde,
+                },
+                "telemetry::serde",
+                false,
+            ),
+            (
+                TelemetryError::Config("x".into()),
+                "telemetry::config",
+                true,
+            ),
+            (
+                TelemetryError::Untrusted {
+                    path: path.clone(),
+                    reason: "x".into(),
+                },
+                "telemetry::untrusted_file",
+                true,
+            ),
+            (
+                TelemetryError::CorruptFile {
+                    path: path.clone(),
+                    reason: "x".into(),
+                },
+                "telemetry::corrupt_file",
+                true,
+            ),
+            (
+                TelemetryError::NoConfigDir {
+                    variable: "X".into(),
+                },
+                "telemetry::no_config_dir",
+                false,
+            ),
+            (
+                TelemetryError::NoRandomness {
+                    purpose: "x",
+                    message: "x".into(),
+                },
+                "telemetry::no_randomness",
+                false,
+            ),
+            (
+                TelemetryError::ResetIncomplete { failed: vec![] },
+                "telemetry::reset_incomplete",
+                true,
+            ),
+            (
+                TelemetryError::Paused {
+                    sink: "x".into(),
+                    until: std::time::SystemTime::now(),
+                },
+                "telemetry::paused",
+                false,
+            ),
+            (TelemetryError::sink("x", "x"), "telemetry::sink", false),
+            (TelemetryError::SinkPanicked, "telemetry::sink_panic", true),
+            (
+                TelemetryError::QueueFull { capacity: 1 },
+                "telemetry::queue_full",
+                true,
+            ),
+            (
+                TelemetryError::Timeout {
+                    deadline: Duration::ZERO,
+                },
+                "telemetry::timeout",
+                false,
+            ),
+            (
+                TelemetryError::Worker("x".into()),
+                "telemetry::worker",
+                false,
+            ),
+            (
+                TelemetryError::Http {
+                    endpoint: "x".into(),
+                    status: None,
+                    message: "x".into(),
+                    retryable: true,
+                    retry_after: None,
+                },
+                "telemetry::http",
+                true,
+            ),
+        ];
+        for (error, code, has_help) in &errors {
+            let shown = error.code().map(|c| c.to_string());
+            assert_eq!(shown.as_deref(), Some(*code), "{error:?}");
+            assert_eq!(error.help().is_some(), *has_help, "{error:?}");
         }
     }
 }
