@@ -99,7 +99,7 @@ impl Event {
         machine_id: Arc<str>,
     ) -> Self {
         Self {
-            event_id: uuid::Uuid::new_v4().to_string(),
+            event_id: crate::util::random::uuid_v4().to_string(),
             name,
             tool,
             tool_version,

@@ -74,7 +74,7 @@ fn derive_with(salt: &str, install_id_file: Option<&Path>) -> String {
         Ok(id) if !id.trim().is_empty() => id.trim().to_owned(),
         _ => install_id_file
             .and_then(|path| load_or_create_install_id(path).ok())
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            .unwrap_or_else(|| crate::util::random::uuid_v4().to_string()),
     };
     salted_hash(salt, &raw)
 }
@@ -99,7 +99,7 @@ pub(crate) fn load_or_create_install_id(path: &Path) -> Result<String, Telemetry
     if let Some(id) = read_install_id(path)? {
         return Ok(id);
     }
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = crate::util::random::uuid_v4().to_string();
     if crate::util::fs::publish_new(path, id.as_bytes(), DirLink::Refused)? {
         return Ok(id);
     }
@@ -134,7 +134,7 @@ pub(crate) fn derivations() -> usize {
 pub(crate) fn session_id() -> std::sync::Arc<str> {
     static SESSION: OnceLock<std::sync::Arc<str>> = OnceLock::new();
     SESSION
-        .get_or_init(|| uuid::Uuid::new_v4().to_string().into())
+        .get_or_init(|| crate::util::random::uuid_v4().to_string().into())
         .clone()
 }
 

@@ -119,7 +119,7 @@ impl EventFactory {
         // Built field by field rather than through `Event::new`, which would read the
         // clock and format a timestamp only for it to be replaced.
         Event {
-            event_id: uuid::Uuid::new_v4().to_string(),
+            event_id: crate::util::random::uuid_v4().to_string(),
             name,
             tool: self.tool.clone(),
             tool_version: self.tool_version.clone(),

@@ -362,7 +362,7 @@ pub(crate) fn open_append_in(
 /// Writes `bytes` to a new, uniquely named temp file in `dir` (0600) and syncs it.
 /// `dir` must already be checked (see [`prepare_dir`]).
 pub(crate) fn write_private_temp(dir: &Path, bytes: &[u8]) -> Result<PathBuf, TelemetryError> {
-    let path = dir.join(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
+    let path = dir.join(format!(".tmp-{}", crate::util::random::uuid_v4().simple()));
     let mut file: File = private_options()
         .write(true)
         .create_new(true)

@@ -1,7 +1,8 @@
-//! Small helpers with no knowledge of telemetry: file-system safety, hex, time, and
-//! running a future on the current thread.
+//! Small helpers with no knowledge of telemetry: file-system safety, hex, time, random
+//! ids, and running a future on the current thread.
 
 pub(crate) mod executor;
 pub(crate) mod fs;
 pub(crate) mod hex;
+pub(crate) mod random;
 pub(crate) mod time;

@@ -1,0 +1,100 @@
+//! Random UUIDs (v4) for event ids, the session id and the install id, from the
+//! operating system's generator read in blocks.
+//!
+//! An event id per event made one `getrandom` call per event the worker's largest cost;
+//! a user-space generator (rand's ChaCha) fixed that but brought `rand` and its
+//! dependencies into every build. Reading 4 KiB of OS randomness at a time (256 ids per
+//! system call, per thread) costs about as little and needs nothing but `getrandom`,
+//! which the library has anyway.
+
+use std::cell::RefCell;
+
+/// Bytes read from the OS per refill.
+const BLOCK: usize = 4096;
+
+struct Pool {
+    bytes: Box<[u8; BLOCK]>,
+    /// The next unused byte (`BLOCK`: empty).
+    next: usize,
+}
+
+impl Pool {
+    fn new() -> Self {
+        Self {
+            bytes: Box::new([0; BLOCK]),
+            next: BLOCK,
+        }
+    }
+
+    fn take16(&mut self) -> Option<[u8; 16]> {
+        if self.next + 16 > BLOCK {
+            getrandom::fill(&mut self.bytes[..]).ok()?;
+            self.next = 0;
+        }
+        let mut out = [0; 16];
+        out.copy_from_slice(&self.bytes[self.next..self.next + 16]);
+        // Used bytes are not kept: a later read of the pool cannot see an earlier id.
+        self.bytes[self.next..self.next + 16].fill(0);
+        self.next += 16;
+        Some(out)
+    }
+}
+
+/// A random (version 4) UUID.
+///
+/// If the OS gives no randomness (it essentially never fails where it exists), the id
+/// is derived from the time, the process id and a counter through SHA-256: still unique
+/// and unlinkable to anything, only not unpredictable.
+pub(crate) fn uuid_v4() -> uuid::Uuid {
+    thread_local! {
+        static POOL: RefCell<Pool> = RefCell::new(Pool::new());
+    }
+    let bytes = POOL
+        .try_with(|pool| pool.borrow_mut().take16())
+        .ok()
+        .flatten()
+        .unwrap_or_else(fallback_bytes);
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
+fn fallback_bytes() -> [u8; 16] {
+    use sha2::{Digest, Sha256};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let mut hasher = Sha256::new();
+    hasher.update(nanos.to_le_bytes());
+    hasher.update(std::process::id().to_le_bytes());
+    hasher.update(COUNTER.fetch_add(1, Ordering::Relaxed).to_le_bytes());
+    let digest = hasher.finalize();
+    let mut out = [0; 16];
+    out.copy_from_slice(&digest[..16]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn ids_are_version_4_and_distinct_across_refills_and_threads() {
+        let mut seen = HashSet::new();
+        // More than one block's worth, on two threads.
+        let other = std::thread::spawn(|| (0..600).map(|_| uuid_v4()).collect::<Vec<_>>());
+        for id in (0..600).map(|_| uuid_v4()).chain(other.join().unwrap()) {
+            assert_eq!(id.get_version_num(), 4, "{id}");
+            assert_eq!(id.get_variant(), uuid::Variant::RFC4122, "{id}");
+            assert!(seen.insert(id), "repeated {id}");
+        }
+    }
+
+    #[test]
+    fn the_fallback_is_distinct_too() {
+        let a = fallback_bytes();
+        let b = fallback_bytes();
+        assert_ne!(a, b);
+    }
+}
