@@ -107,7 +107,7 @@ pub fn shutdown() -> Result<(), TelemetryError> {
 pub fn exit(code: i32) -> ! {
     end_open_calls();
     if let Err(e) = shutdown() {
-        tracing::debug!(error = %e, "telemetry: exit flush incomplete");
+        crate::util::log::debug!(error = %e, "telemetry: exit flush incomplete");
     }
     std::process::exit(code)
 }
@@ -142,7 +142,7 @@ impl Drop for TelemetryGuard {
     fn drop(&mut self) {
         let Some(ctx) = self.ctx.take() else { return };
         if let Err(e) = ctx.finish() {
-            tracing::debug!(error = %e, "telemetry: exit flush incomplete");
+            crate::util::log::debug!(error = %e, "telemetry: exit flush incomplete");
         }
         let mut global = GLOBAL.write().unwrap_or_else(PoisonError::into_inner);
         if global.as_ref().is_some_and(|g| g.same_as(&ctx)) {
@@ -198,7 +198,7 @@ pub(crate) fn record_call(
     };
     if let Err(e) = result {
         // Counted by the queue (drops) or the worker state; never the host's problem.
-        tracing::debug!(error = %e, event = spec.name, "telemetry: event not recorded");
+        crate::util::log::debug!(error = %e, event = spec.name, "telemetry: event not recorded");
     }
 }
 

@@ -59,7 +59,7 @@ impl Hashed {
         match cached_key(&dir) {
             Ok(key) => Self(Some(digest(&key, attr_key, value.as_ref()))),
             Err(e) => {
-                tracing::debug!(error = %e, "telemetry: no key for Hashed; value left out");
+                crate::util::log::debug!(error = %e, "telemetry: no key for Hashed; value left out");
                 Self(None)
             }
         }

@@ -124,7 +124,7 @@ mod handler {
             match start(&wanted) {
                 Ok(()) => true,
                 Err(e) => {
-                    tracing::debug!(error = %e, "telemetry: no signal handler");
+                    crate::util::log::debug!(error = %e, "telemetry: no signal handler");
                     false
                 }
             }
@@ -148,7 +148,7 @@ mod handler {
                     // Resets the default action and raises the signal again: the
                     // process ends as it would have without the handler.
                     if let Err(e) = signal_hook::low_level::emulate_default_handler(signal) {
-                        tracing::debug!(error = %e, "telemetry: could not re-raise the signal");
+                        crate::util::log::debug!(error = %e, "telemetry: could not re-raise the signal");
                         std::process::exit(128 + signal);
                     }
                 }
@@ -202,8 +202,8 @@ mod handler {
 #[cfg(all(feature = "signals", unix))]
 fn interrupted() {
     let count = global::end_open_calls();
-    tracing::debug!(calls = count, "telemetry: interrupted");
+    crate::util::log::debug!(calls = count, "telemetry: interrupted");
     if let Err(e) = global::shutdown() {
-        tracing::debug!(error = %e, "telemetry: exit flush incomplete");
+        crate::util::log::debug!(error = %e, "telemetry: exit flush incomplete");
     }
 }

@@ -328,7 +328,7 @@ pub(crate) fn prepare_enabled(decision: &mut Decision, data_dir: Option<&Path>) 
         && let Some(path) = decision.config_path.as_deref()
         && let Err(e) = record_ever_enabled(path)
     {
-        tracing::debug!(error = %e, "telemetry: could not record that telemetry was enabled");
+        crate::util::log::debug!(error = %e, "telemetry: could not record that telemetry was enabled");
     }
 }
 

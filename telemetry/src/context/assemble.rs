@@ -102,7 +102,7 @@ fn resolve(
         let _ = writeln!(stderr, "{}: telemetry: warning: {warning}", tool.name);
     }
     if let Err(e) = consent::show_notice(tool, &decision, &mut stderr) {
-        tracing::debug!(error = %e, "telemetry: opt-out notice not shown");
+        crate::util::log::debug!(error = %e, "telemetry: opt-out notice not shown");
     }
     let config_dir = env.config_dir().map(Path::to_owned);
     (decision, config_dir, env)

@@ -40,7 +40,7 @@ impl TelemetryContext {
             .prepare_at_start
             .store(true, Ordering::Release);
         if let Err(e) = self.ensure_worker() {
-            tracing::debug!(error = %e, "telemetry: worker not started");
+            crate::util::log::debug!(error = %e, "telemetry: worker not started");
         }
     }
 
@@ -129,7 +129,7 @@ impl TelemetryContext {
                 spawn: due,
             },
             Plan::Broken { due } => {
-                tracing::debug!(
+                crate::util::log::debug!(
                     "telemetry: the last uploader never reached `telemetry::init` (is it called \
                      before the arguments are parsed?); sending within the exit deadline"
                 );
@@ -157,7 +157,7 @@ impl TelemetryContext {
         if let Err(e) = uploader::spawn(self.tool(), lock) {
             // Not an uploader that never reached `init`: try again next time.
             uploader::unmark(&dir, Stamp::Started);
-            tracing::debug!(error = %e, "telemetry: could not start the uploader");
+            crate::util::log::debug!(error = %e, "telemetry: could not start the uploader");
         }
     }
 
@@ -209,13 +209,13 @@ impl TelemetryContext {
             return;
         }
         if let Err(e) = self.ensure_worker() {
-            tracing::debug!(error = %e, "telemetry: uploader could not start");
+            crate::util::log::debug!(error = %e, "telemetry: uploader could not start");
             return;
         }
         let queue = &self.inner.queue;
         let generation = queue.request_flush(true);
         if let Err(e) = queue.wait_flushed(generation, limit) {
-            tracing::debug!(error = %e, "telemetry: upload incomplete");
+            crate::util::log::debug!(error = %e, "telemetry: upload incomplete");
         }
         spool.release_own();
         if !(self.inner.delivery.consented)() {

@@ -204,7 +204,7 @@ impl SenderLoop<'_> {
             }
             Err(e) => {
                 // Sent again in full later: duplicates, never a loss.
-                tracing::debug!(error = %e, "telemetry: could not rewrite a partly sent batch");
+                crate::util::log::debug!(error = %e, "telemetry: could not rewrite a partly sent batch");
                 claimed.iter().for_each(|c| spool.release(c));
             }
         }
@@ -261,7 +261,7 @@ impl SenderLoop<'_> {
                 Some(Ok(())) => return Sent::Delivered,
                 Some(Err(e)) => e,
             };
-            tracing::debug!(error = %error, events = events.len(), attempt, "telemetry: send failed");
+            crate::util::log::debug!(error = %error, events = events.len(), attempt, "telemetry: send failed");
             if !error.is_retryable() {
                 self.report(error);
                 return Sent::Refused;
@@ -328,7 +328,7 @@ impl SenderLoop<'_> {
         if let Some(spool) = self.delivery.spool.as_deref()
             && let Err(e) = spool.hold_until(SystemTime::now() + pause)
         {
-            tracing::debug!(error = %e, "telemetry: could not record the server's pause");
+            crate::util::log::debug!(error = %e, "telemetry: could not record the server's pause");
         }
     }
 

@@ -152,7 +152,7 @@ fn read_batch(path: &Path) -> Option<Vec<u8>> {
     use std::io::Read;
     let mut file = fsutil::private_options().read(true).open(path).ok()?;
     fsutil::check_open(&file, path, Strictness::Tighten)
-        .map_err(|r| tracing::debug!(refused = %r, "telemetry: spool file skipped"))
+        .map_err(|r| crate::util::log::debug!(refused = %r, "telemetry: spool file skipped"))
         .ok()?;
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes).ok()?;
@@ -249,7 +249,7 @@ impl Spool {
     /// missing or refused spool holds nothing they may touch.
     fn existing(&self) -> Option<PathBuf> {
         self.resolved(false)
-            .map_err(|e| tracing::debug!(error = %e, "telemetry: spool not used"))
+            .map_err(|e| crate::util::log::debug!(error = %e, "telemetry: spool not used"))
             .ok()
             .flatten()
     }
@@ -295,7 +295,7 @@ impl Spool {
             Ok(()) => *prepared = Some(Claimed { path, stem }),
             Err(e) => {
                 let _ = fs::remove_file(&path);
-                tracing::debug!(error = %e, "telemetry: could not prepare a spool file");
+                crate::util::log::debug!(error = %e, "telemetry: could not prepare a spool file");
             }
         }
     }
@@ -347,7 +347,7 @@ impl Spool {
                 file.sync_data()
             });
         if let Err(e) = written {
-            tracing::debug!(error = %e, "telemetry: prepared spool file not used");
+            crate::util::log::debug!(error = %e, "telemetry: prepared spool file not used");
             let _ = fs::remove_file(&claimed.path);
             return None;
         }
@@ -407,7 +407,7 @@ impl Spool {
         if let Err(e) = fs::remove_file(&claimed.path)
             && e.kind() != std::io::ErrorKind::NotFound
         {
-            tracing::debug!(error = %e, "telemetry: could not delete a delivered spool file");
+            crate::util::log::debug!(error = %e, "telemetry: could not delete a delivered spool file");
         }
     }
 
@@ -419,7 +419,7 @@ impl Spool {
         if let Err(e) = fs::rename(&claimed.path, &ready)
             && e.kind() != std::io::ErrorKind::NotFound
         {
-            tracing::debug!(error = %e, "telemetry: could not release a spool file");
+            crate::util::log::debug!(error = %e, "telemetry: could not release a spool file");
         }
     }
 
@@ -549,7 +549,7 @@ impl Spool {
     /// The events of a claimed file; corrupt lines are skipped and counted.
     pub(crate) fn read(&self, claimed: &Claimed) -> Vec<Event> {
         let Some(bytes) = read_batch(&claimed.path) else {
-            tracing::debug!("telemetry: could not read a spool file");
+            crate::util::log::debug!("telemetry: could not read a spool file");
             return Vec::new();
         };
         let mut events = Vec::new();
@@ -564,18 +564,18 @@ impl Spool {
                 Ok(event) => match super::replay_check::check(event, &self.factory, &catalog) {
                     Ok(event) => events.push(event),
                     Err(what) => {
-                        tracing::debug!(what, "telemetry: spool line refused");
+                        crate::util::log::debug!(what, "telemetry: spool line refused");
                         corrupt += 1;
                     }
                 },
                 Err(refused) => {
-                    tracing::debug!(%refused, "telemetry: spool line skipped");
+                    crate::util::log::debug!(%refused, "telemetry: spool line skipped");
                     corrupt += 1;
                 }
             }
         }
         if corrupt > 0 {
-            tracing::debug!(lines = corrupt, "telemetry: skipped corrupt spool lines");
+            crate::util::log::debug!(lines = corrupt, "telemetry: skipped corrupt spool lines");
             Counters::add(&self.counters.corrupt_skipped, corrupt);
         }
         events
@@ -624,7 +624,7 @@ impl Spool {
     /// [`held_until`](Self::held_until) in the checked `dir` the caller just had.
     pub(crate) fn held_until_in(&self, dir: &Path) -> Option<SystemTime> {
         let bytes = fsutil::read_checked(&dir.join(RETRY_AFTER_FILE), DirLink::Refused)
-            .map_err(|e| tracing::debug!(error = ?e, "telemetry: spool retry-after file not used"))
+            .map_err(|e| crate::util::log::debug!(error = ?e, "telemetry: spool retry-after file not used"))
             .ok()??;
         let text = String::from_utf8_lossy(&bytes);
         let Some(until) = text
@@ -633,7 +633,9 @@ impl Spool {
             .ok()
             .and_then(|secs| SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs)))
         else {
-            tracing::debug!("telemetry: ignored a spool retry-after file that holds no time");
+            crate::util::log::debug!(
+                "telemetry: ignored a spool retry-after file that holds no time"
+            );
             return None;
         };
         let now = SystemTime::now();
@@ -695,7 +697,7 @@ impl Spool {
                 Counters::add(&self.counters.pruned_events, lines);
             }
         }
-        tracing::debug!(
+        crate::util::log::debug!(
             files,
             bytes,
             "telemetry: spool over its bounds, oldest pruned"

@@ -199,7 +199,7 @@ fn run(
                         Ok(()) if counts_delivery => queue.record_delivery(m, 0),
                         Ok(()) => {}
                         Err(e) => {
-                            tracing::debug!(error = %e, events = m, "telemetry sink failed");
+                            crate::util::log::debug!(error = %e, events = m, "telemetry sink failed");
                             queue.record_delivery(0, m);
                             errors.push(e);
                         }
@@ -227,7 +227,7 @@ fn run(
                     Ok(claimed) => spool.ack(&claimed),
                     Err(e) => {
                         // Sent from memory all the same, at most once.
-                        tracing::debug!(error = %e, events = n, "telemetry: spool write failed");
+                        crate::util::log::debug!(error = %e, events = n, "telemetry: spool write failed");
                         Counters::add(&delivery.counters.spool_errors, n as u64);
                         if queue.epoch() == take.epoch {
                             let _ = jobs.send(Job::Batch {
@@ -243,7 +243,7 @@ fn run(
             if let Some(direct) = &delivery.direct
                 && let Err(e) = guarded(|| block_on(direct.flush()))
             {
-                tracing::debug!(error = %e, "telemetry sink flush failed");
+                crate::util::log::debug!(error = %e, "telemetry sink flush failed");
                 errors.push(e);
             }
             // Everything taken before the request is written out (direct sinks,

@@ -103,7 +103,7 @@ impl HttpSink {
         match builder.build() {
             Ok(sink) => Some(sink),
             Err(e) => {
-                tracing::debug!(error = %e, "telemetry: no network sink");
+                crate::util::log::debug!(error = %e, "telemetry: no network sink");
                 None
             }
         }

@@ -260,7 +260,7 @@ impl PostHogSink {
         match Self::builder(key, host).build() {
             Ok(sink) => Some(sink),
             Err(e) => {
-                tracing::debug!(error = %e, "telemetry: no PostHog sink");
+                crate::util::log::debug!(error = %e, "telemetry: no PostHog sink");
                 None
             }
         }

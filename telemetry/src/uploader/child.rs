@@ -33,7 +33,7 @@ pub(crate) fn shed_inherited_descriptors(tool: &str) {
             .env(var, MARKER_CLEAN)
             .exec();
         // Still here: carry on as this process, descriptors and all.
-        tracing::debug!(error = %error, "telemetry: uploader could not start afresh");
+        crate::util::log::debug!(error = %error, "telemetry: uploader could not start afresh");
     }
     #[cfg(not(unix))]
     let _ = tool;

@@ -25,10 +25,10 @@ impl UploadLock {
             .create(true)
             .truncate(false)
             .open(&path)
-            .map_err(|e| tracing::debug!(error = %e, "telemetry: upload lock not opened"))
+            .map_err(|e| crate::util::log::debug!(error = %e, "telemetry: upload lock not opened"))
             .ok()?;
         fsutil::check_open(&file, &path, fsutil::Strictness::Trusted)
-            .map_err(|r| tracing::debug!(refused = %r, "telemetry: upload lock refused"))
+            .map_err(|r| crate::util::log::debug!(refused = %r, "telemetry: upload lock refused"))
             .ok()?;
         file.try_lock().ok()?;
         Some(Self { file })

@@ -47,7 +47,7 @@ pub(crate) fn spawn(tool: &str, lock: UploadLock) -> std::io::Result<()> {
             let _ = child.wait();
         });
     if let Err(e) = reaper {
-        tracing::debug!(error = %e, "telemetry: uploader left for the system to reap");
+        crate::util::log::debug!(error = %e, "telemetry: uploader left for the system to reap");
     }
     Ok(())
 }

@@ -61,7 +61,7 @@ pub(crate) fn mark(spool_dir: &Path, stamp: Stamp) {
                 .map_err(|e| e.to_string())
         });
     if let Err(e) = written {
-        tracing::debug!(error = %e, "telemetry: could not record the uploader's time");
+        crate::util::log::debug!(error = %e, "telemetry: could not record the uploader's time");
     }
 }
 

@@ -4,5 +4,6 @@
 pub(crate) mod executor;
 pub(crate) mod fs;
 pub(crate) mod hex;
+pub(crate) mod log;
 pub(crate) mod random;
 pub(crate) mod time;
