@@ -330,6 +330,7 @@ impl fmt::Display for Outcome {
     }
 }
 
+#[cfg(feature = "spool")]
 /// Reading events back from this crate's own files (the spool). Private on purpose:
 /// a public `Deserialize` would be a way to make an `Event` (or an `AttrValue`) out of
 /// any text. A line whose name, keys or string values break the rules an event was
@@ -436,6 +437,7 @@ pub(crate) mod wire {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "spool")]
     #[test]
     fn attr_values_round_trip_as_plain_json() {
         let values = [
@@ -459,6 +461,7 @@ mod tests {
         assert_eq!(back, event);
     }
 
+    #[cfg(feature = "spool")]
     #[test]
     fn lines_that_break_the_rules_are_refused_when_read_back() {
         let event = Event::new("cmd.x", "t", "1", "m").with_attr("jobs", 1);
@@ -478,6 +481,7 @@ mod tests {
         assert!(wire::event_from_json(json.as_bytes()).is_ok());
     }
 
+    #[cfg(feature = "spool")]
     #[test]
     fn every_outcome_is_written_and_read_back_by_its_wire_name() {
         for outcome in [

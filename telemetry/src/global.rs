@@ -43,6 +43,7 @@ static GLOBAL: RwLock<Option<TelemetryContext>> = RwLock::new(None);
 /// ```
 #[must_use = "dropping the guard at once flushes and uninstalls the context"]
 pub fn init(ctx: TelemetryContext) -> TelemetryGuard {
+    #[cfg(feature = "spool")]
     if crate::uploader::is_this_process(ctx.tool()) {
         ctx.run_as_uploader();
     }

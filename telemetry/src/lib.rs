@@ -75,6 +75,7 @@ mod safe_value;
 pub mod signals;
 pub mod sink;
 mod switch;
+#[cfg(feature = "spool")]
 mod uploader;
 mod util;
 mod value;
@@ -176,7 +177,7 @@ pub use telemetry_macros::SafeValue;
 pub use pipeline::{
     DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_FILES, DeliveryMode, DeliveryStats, SendMode,
 };
-pub use uploader::{DEFAULT_UPLOAD_INTERVAL, DEFAULT_UPLOAD_TIME_LIMIT, UPLOADER_ARG};
+pub use pipeline::{DEFAULT_UPLOAD_INTERVAL, DEFAULT_UPLOAD_TIME_LIMIT, UPLOADER_ARG};
 
 /// Introspection for this workspace's tests (feature `test-internals`, which CI turns
 /// on and no tool should): not a stable API.
@@ -190,5 +191,6 @@ pub mod __diagnostics {
     /// The delivery worker thread's name.
     pub const WORKER_THREAD_NAME: &str = crate::pipeline::WORKER_THREAD_NAME;
     /// The sender thread's name (only with a spool).
+    #[cfg(feature = "spool")]
     pub const SENDER_THREAD_NAME: &str = crate::pipeline::SENDER_THREAD_NAME;
 }

@@ -1,20 +1,32 @@
 //! The exit returns on time even when a sink never answers: at once by default (it
-//! only persists), within the deadline when the tool asked to send at exit.
+//! only persists), within the deadline when the tool asked to send at exit. Without
+//! the `spool` feature the hanging sink is written directly (at most once), and the
+//! deadline holds the same.
 #![cfg(feature = "collect")]
 
 use std::time::{Duration, Instant};
 
-use telemetry::{CollectionPolicy, TelemetryContext};
+use telemetry::{CollectionPolicy, TelemetryContext, TelemetryContextBuilder};
 use telemetry_tests::HangingSink;
+
+/// A context with a sink that never answers, delivered as the build allows.
+fn hanging() -> TelemetryContextBuilder {
+    let builder = TelemetryContext::builder()
+        .tool(telemetry::tool!("mytool", "1"))
+        .sink(HangingSink)
+        .policy(CollectionPolicy::Enabled);
+    if cfg!(feature = "spool") {
+        builder
+    } else {
+        builder.delivery_mode(telemetry::DeliveryMode::AtMostOnce)
+    }
+}
 
 #[test]
 fn guard_drop_returns_within_the_deadline_when_a_sink_hangs() {
     let data = tempfile::tempdir().unwrap();
-    let ctx = TelemetryContext::builder()
-        .tool(telemetry::tool!("mytool", "1"))
+    let ctx = hanging()
         .data_dir(data.path())
-        .sink(HangingSink)
-        .policy(CollectionPolicy::Enabled)
         .send_mode(telemetry::SendMode::AtExit)
         .deadline(Duration::from_millis(100))
         .build()
@@ -38,13 +50,7 @@ fn guard_drop_returns_within_the_deadline_when_a_sink_hangs() {
 #[test]
 fn flush_blocking_reports_a_timeout() {
     let data = tempfile::tempdir().unwrap();
-    let ctx = TelemetryContext::builder()
-        .tool(telemetry::tool!("mytool", "1"))
-        .data_dir(data.path())
-        .sink(HangingSink)
-        .policy(CollectionPolicy::Enabled)
-        .build()
-        .unwrap();
+    let ctx = hanging().data_dir(data.path()).build().unwrap();
     telemetry::record!(ctx, "cmd.build", i = 1).unwrap();
     let err = ctx.flush_blocking(Duration::from_millis(50)).unwrap_err();
     assert!(

@@ -10,6 +10,7 @@
 #![cfg(feature = "collect")]
 
 use std::path::Path;
+#[cfg(feature = "http")]
 use std::process::Output;
 
 use telemetry::cli::TelemetryCommand;

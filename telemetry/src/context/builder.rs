@@ -430,7 +430,7 @@ impl TelemetryContextBuilder {
                 SendMode::AtExit => Duration::ZERO,
             },
             consented,
-        );
+        )?;
         let Some(sink) = TeeSink::combine(sinks) else {
             return config("at least one sink is required".into());
         };

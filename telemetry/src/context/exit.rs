@@ -8,13 +8,17 @@
 //! run (CI, an environment veto, an uploader that never reached `init`), it waits up
 //! to the deadline for the sender, as the in-process send did before.
 
+#[cfg(feature = "spool")]
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::TelemetryContext;
 use crate::error::TelemetryError;
-use crate::pipeline::{Delivery, SendMode, Spool};
+#[cfg(feature = "spool")]
+use crate::pipeline::Spool;
+use crate::pipeline::{Delivery, SendMode};
+#[cfg(feature = "spool")]
 use crate::uploader::{self, Plan, Stamp, UploadLock};
 
 /// The longest the exit waits for the local writes (the local log, the spool) when
@@ -25,6 +29,7 @@ pub const PERSIST_LIMIT: Duration = Duration::from_secs(1);
 
 /// How a child that must take the lock itself (not on Unix, where the parent hands
 /// it over) waits for the parent to let go of it.
+#[cfg(feature = "spool")]
 const LOCK_HANDOVER: Duration = Duration::from_millis(500);
 
 impl TelemetryContext {
@@ -51,7 +56,10 @@ impl TelemetryContext {
         }
         let start = Instant::now();
         let spool = self.inner.delivery.spool.clone();
+        #[cfg(feature = "spool")]
         let plan = spool.as_deref().map(|spool| self.exit_plan(spool));
+        #[cfg(not(feature = "spool"))]
+        let plan: Option<ExitPlan> = spool.as_deref().map(|spool| match *spool {});
         // Without a spool every sink is written directly by the worker: writing them
         // out is all there is to do, local or not.
         let send_now = plan.is_none_or(|p| p.send_now);
@@ -89,6 +97,7 @@ impl TelemetryContext {
         }
         // A disk that did not take the write in time is left alone: no more I/O on it
         // from the exit (the worker finishes in the background, if it can).
+        #[cfg(feature = "spool")]
         if let (Some(spool), Some(plan), true) = (&spool, plan, persisted) {
             spool.discard_prepared();
             // A send cut short by the exit: the batch goes back at once, for the
@@ -98,10 +107,13 @@ impl TelemetryContext {
                 self.start_uploader(spool);
             }
         }
+        #[cfg(not(feature = "spool"))]
+        let _ = (plan, persisted);
         result
     }
 
     /// Whether this exit sends within its deadline, and whether it starts the uploader.
+    #[cfg(feature = "spool")]
     fn exit_plan(&self, spool: &Spool) -> ExitPlan {
         let in_process = ExitPlan {
             send_now: true,
@@ -143,6 +155,7 @@ impl TelemetryContext {
 
     /// Starts the uploader if the spool holds batches it may send now and no other
     /// uploader runs.
+    #[cfg(feature = "spool")]
     fn start_uploader(&self, spool: &Arc<Spool>) {
         let Some(dir) = spool.checked_dir() else {
             return;
@@ -164,12 +177,14 @@ impl TelemetryContext {
     /// This process is the uploader (`init` saw the marker): sends the spool, oldest
     /// first, for at most the time limit, and ends the process. Never returns to the
     /// tool's code.
+    #[cfg(feature = "spool")]
     pub(crate) fn run_as_uploader(&self) -> ! {
         uploader::shed_inherited_descriptors(self.tool());
         self.upload_once();
         std::process::exit(0)
     }
 
+    #[cfg(feature = "spool")]
     fn upload_once(&self) {
         if !self.is_enabled() || self.inner.ci || self.decision().env_veto.is_some() {
             return;
@@ -264,7 +279,7 @@ impl TelemetryContext {
 
     /// The uploader's stamps, when this context has a spool directory (reads two
     /// files' times; writes nothing).
-    #[cfg(feature = "clap")]
+    #[cfg(all(feature = "clap", feature = "spool"))]
     pub(crate) fn uploader_state(&self) -> Option<UploaderState> {
         let dir = self.inner.delivery.spool.as_deref()?.checked_dir()?;
         Some(UploaderState {
@@ -278,8 +293,17 @@ impl TelemetryContext {
     }
 }
 
+impl TelemetryContext {
+    /// Without a spool there is no uploader to report on.
+    #[cfg(all(feature = "clap", not(feature = "spool")))]
+    pub(crate) fn uploader_state(&self) -> Option<UploaderState> {
+        None
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct ExitPlan {
     send_now: bool,
+    #[cfg_attr(not(feature = "spool"), allow(dead_code))]
     spawn: bool,
 }

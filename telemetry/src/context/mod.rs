@@ -47,8 +47,8 @@ pub(crate) struct UploadSettings {
 impl Default for UploadSettings {
     fn default() -> Self {
         Self {
-            interval: crate::uploader::DEFAULT_UPLOAD_INTERVAL,
-            time_limit: crate::uploader::DEFAULT_UPLOAD_TIME_LIMIT,
+            interval: crate::pipeline::DEFAULT_UPLOAD_INTERVAL,
+            time_limit: crate::pipeline::DEFAULT_UPLOAD_TIME_LIMIT,
         }
     }
 }
@@ -97,8 +97,10 @@ struct Inner {
     /// Which sinks are journaled, the spool, the delivery counters.
     delivery: Arc<Delivery>,
     send_mode: SendMode,
+    #[cfg_attr(not(feature = "spool"), allow(dead_code))]
     upload: UploadSettings,
     /// A CI service is detected: no detached uploader.
+    #[cfg_attr(not(feature = "spool"), allow(dead_code))]
     ci: bool,
     decision: Decision,
     consent_mode: ConsentMode,

@@ -1,25 +1,30 @@
 //! Which sinks are fed directly and which through the spool, and how failed sends are
 //! retried.
 
+#[cfg(feature = "spool")]
 use std::hash::{BuildHasher, Hasher};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::TelemetryError;
-use crate::pipeline::spool::{SPOOL_DIR, Spool};
+use crate::pipeline::Spool;
 use crate::pipeline::stats::{Counters, DeliveryMode};
 use crate::pipeline::worker::EventFactory;
 use crate::sink::{TeeSink, TelemetrySink};
 
+#[cfg(feature = "spool")]
 /// How many times one batch is tried within one process before it is left in the
 /// spool for a later run.
 pub(crate) const MAX_ATTEMPTS: u32 = 4;
 
+#[cfg(feature = "spool")]
 /// The first retry waits about this long; every further one twice as long.
 pub(crate) const BACKOFF_BASE: Duration = Duration::from_millis(200);
+#[cfg(feature = "spool")]
 /// No retry waits longer than this.
 pub(crate) const BACKOFF_CAP: Duration = Duration::from_secs(5);
+#[cfg(feature = "spool")]
 /// After a replay failed for a retryable reason, the next replay waits this long.
 pub(crate) const REPLAY_PAUSE: Duration = Duration::from_secs(30);
 
@@ -52,8 +57,29 @@ pub enum SendMode {
     AtExit,
 }
 
+/// Default bound on the number of spool files (batches).
+pub const DEFAULT_SPOOL_MAX_FILES: usize = 1000;
+/// Default bound on the spool's total size in bytes (10 MiB).
+pub const DEFAULT_SPOOL_MAX_BYTES: u64 = 10 * 1024 * 1024;
+
+/// The argument the detached uploader is started with (also what `ps` shows).
+pub const UPLOADER_ARG: &str = "--telemetry-uploader";
+/// Default: the least time between two uploaders of one tool.
+pub const DEFAULT_UPLOAD_INTERVAL: Duration = Duration::from_secs(10 * 60);
+/// Default: the longest an uploader runs.
+pub const DEFAULT_UPLOAD_TIME_LIMIT: Duration = Duration::from_secs(30);
+
+/// What the spool directory holds right now.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Scan {
+    pub(crate) files: u64,
+    pub(crate) events: u64,
+    pub(crate) bytes: u64,
+}
+
 /// The spool's bounds, from the builder.
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(not(feature = "spool"), allow(dead_code))]
 pub(crate) struct SpoolLimits {
     pub(crate) max_files: usize,
     pub(crate) max_bytes: u64,
@@ -70,9 +96,11 @@ pub(crate) struct Delivery {
     pub(crate) counters: Arc<Counters>,
     /// How long after the start the sender may send on its own (an explicit flush
     /// sends at once): zero when the exit sends, a while in background mode.
+    #[cfg_attr(not(feature = "spool"), allow(dead_code))]
     pub(crate) send_after: Duration,
     /// Asked before every request: whether the user still consents (the config file
     /// may have changed since the process started).
+    #[cfg_attr(not(feature = "spool"), allow(dead_code))]
     pub(crate) consented: Consented,
     /// The worker prepares the spool's next file as soon as it starts (set when the
     /// context is installed: the run is going to record; see `Spool::prepare`).
@@ -100,7 +128,7 @@ impl Delivery {
         limits: SpoolLimits,
         send_after: Duration,
         consented: Consented,
-    ) -> Self {
+    ) -> Result<Self, TelemetryError> {
         // A sink that does not say it is local may transmit: treat it as remote.
         let any_remote = sinks.iter().any(|s| !s.is_local());
         let wanted = mode.unwrap_or(if any_remote {
@@ -109,15 +137,29 @@ impl Delivery {
             DeliveryMode::AtMostOnce
         });
         let counters = Arc::new(Counters::default());
+        #[cfg(feature = "spool")]
         let spool = match (wanted, data_dir) {
             (DeliveryMode::AtLeastOnce, Some(dir)) => Some(Arc::new(Spool::new(
-                dir.join(SPOOL_DIR),
+                dir.join(crate::layout::SPOOL_DIR),
                 factory,
                 limits.max_files,
                 limits.max_bytes,
                 Arc::clone(&counters),
             ))),
             _ => None,
+        };
+        #[cfg(not(feature = "spool"))]
+        let spool: Option<Arc<Spool>> = {
+            let _ = (factory, data_dir, limits);
+            if wanted == DeliveryMode::AtLeastOnce {
+                return Err(TelemetryError::Config(
+                    "at-least-once delivery (the default for a sink that is not local) needs \
+                     the `spool` feature of `telemetry` (the network sinks' features turn it \
+                     on); or choose `delivery_mode(DeliveryMode::AtMostOnce)`"
+                        .into(),
+                ));
+            }
+            None
         };
         let (direct, journaled) = if spool.is_none() {
             (sinks, Vec::new())
@@ -126,7 +168,7 @@ impl Delivery {
         } else {
             (Vec::new(), sinks)
         };
-        Self {
+        Ok(Self {
             mode: if spool.is_some() {
                 DeliveryMode::AtLeastOnce
             } else {
@@ -139,7 +181,7 @@ impl Delivery {
             send_after,
             consented,
             prepare_at_start: std::sync::atomic::AtomicBool::new(false),
-        }
+        })
     }
 }
 
@@ -152,6 +194,7 @@ pub(crate) fn guarded(
         .unwrap_or(Err(TelemetryError::SinkPanicked))
 }
 
+#[cfg(feature = "spool")]
 /// The wait before retry number `attempt` (1-based): exponential with "equal jitter"
 /// (half fixed, half random), so processes that failed together do not retry together.
 pub(crate) fn backoff(attempt: u32) -> Duration {
@@ -165,7 +208,7 @@ pub(crate) fn backoff(attempt: u32) -> Duration {
     half + half.mul_f64(random as f64 / 1_000_000.0)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "spool"))]
 mod tests {
     use super::*;
 

@@ -2,22 +2,32 @@
 //! (a journal on disk) and the sender thread for the network sinks.
 
 mod delivery;
+#[cfg(not(feature = "spool"))]
+mod no_spool;
 mod pending;
 mod queue;
+#[cfg(feature = "spool")]
 mod replay_check;
+#[cfg(feature = "spool")]
 mod sender;
+#[cfg(feature = "spool")]
 mod spool;
 mod stats;
 mod worker;
 
-pub use delivery::SendMode;
-pub(crate) use delivery::{BACKGROUND_SEND_AFTER, Consented, Delivery, SpoolLimits};
+pub(crate) use delivery::{BACKGROUND_SEND_AFTER, Consented, Delivery, Scan, SpoolLimits};
+pub use delivery::{
+    DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_FILES, DEFAULT_UPLOAD_INTERVAL,
+    DEFAULT_UPLOAD_TIME_LIMIT, SendMode, UPLOADER_ARG,
+};
+#[cfg(not(feature = "spool"))]
+pub(crate) use no_spool::Spool;
 pub(crate) use pending::{Captures, Pending, What};
 pub(crate) use queue::Queue;
-#[cfg(feature = "test-internals")]
+#[cfg(all(feature = "test-internals", feature = "spool"))]
 pub(crate) use sender::SENDER_THREAD_NAME;
-pub use spool::{DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_FILES};
-pub(crate) use spool::{Scan, Spool, UPLOAD_LOCK_FILE, UPLOAD_RAN_FILE, UPLOAD_STARTED_FILE};
+#[cfg(feature = "spool")]
+pub(crate) use spool::{Spool, UPLOAD_LOCK_FILE, UPLOAD_RAN_FILE, UPLOAD_STARTED_FILE};
 pub(crate) use stats::Counters;
 pub use stats::{DeliveryMode, DeliveryStats};
 #[cfg(feature = "test-internals")]

@@ -82,9 +82,11 @@ pub(crate) struct Take {
     /// A flush generation to complete after this batch was written out (0 = none).
     pub(crate) complete_flush: u64,
     /// Whether a caller asked for that generation to be delivered, not only persisted.
+    #[cfg_attr(not(feature = "spool"), allow(dead_code))]
     pub(crate) deliver: bool,
     pub(crate) closed: bool,
     /// The purge epoch the batch was taken under.
+    #[cfg_attr(not(feature = "spool"), allow(dead_code))]
     pub(crate) epoch: u64,
 }
 
@@ -193,11 +195,13 @@ impl Queue {
         self.handed_over.store(true, Ordering::Release);
     }
 
+    #[cfg(feature = "spool")]
     /// Whether [`hand_over`](Self::hand_over) was called.
     pub(crate) fn is_handed_over(&self) -> bool {
         self.handed_over.load(Ordering::Acquire)
     }
 
+    #[cfg(feature = "spool")]
     /// Whether the context's policy is on (read under the lock).
     pub(crate) fn is_accepting(&self) -> bool {
         self.lock().accepting
@@ -249,11 +253,13 @@ impl Queue {
         n
     }
 
+    #[cfg(feature = "spool")]
     /// The current purge epoch.
     pub(crate) fn epoch(&self) -> u64 {
         self.epoch.load(Ordering::SeqCst)
     }
 
+    #[cfg(feature = "spool")]
     /// Whether a purge started a new epoch since `epoch`; if not, `cx`'s waker is
     /// woken by the next purge (registered under the lock the purge takes, so none is
     /// missed).
@@ -266,11 +272,13 @@ impl Queue {
         false
     }
 
+    #[cfg(feature = "spool")]
     /// When the caller of an outstanding blocking flush gives up, if one waits.
     pub(crate) fn flush_deadline(&self) -> Option<Instant> {
         self.flush_window().map(|(until, _)| until)
     }
 
+    #[cfg(feature = "spool")]
     /// The same, with how long that caller waits in all.
     pub(crate) fn flush_window(&self) -> Option<(Instant, Duration)> {
         let st = self.lock();
@@ -340,6 +348,7 @@ impl Queue {
         }
     }
 
+    #[cfg(feature = "spool")]
     /// Worker side: everything taken up to flush generation `generation` was written
     /// out (direct sinks, spool).
     pub(crate) fn mark_persisted(&self, generation: u64) {
@@ -473,6 +482,7 @@ mod tests {
         q
     }
 
+    #[cfg(feature = "spool")]
     #[test]
     fn a_persist_completes_without_waiting_for_delivery() {
         let q = queue_with(3, 10);
@@ -487,6 +497,7 @@ mod tests {
         assert!(q.flush_deadline().is_none(), "no deliver flush outstanding");
     }
 
+    #[cfg(feature = "spool")]
     #[test]
     fn a_deliver_flush_is_done_only_when_completed() {
         let q = queue_with(1, 10);

@@ -46,16 +46,11 @@ use std::time::{Duration, SystemTime};
 
 use crate::error::TelemetryError;
 use crate::event::Event;
+use crate::pipeline::delivery::Scan;
 use crate::pipeline::stats::Counters;
 use crate::pipeline::worker::EventFactory;
 use crate::util::fs::{self as fsutil, DirLink, Strictness};
 
-/// The spool's directory name inside the context's data dir.
-pub(crate) use crate::layout::SPOOL_DIR;
-/// Default bound on the number of spool files (batches).
-pub const DEFAULT_SPOOL_MAX_FILES: usize = 1000;
-/// Default bound on the spool's total size in bytes (10 MiB).
-pub const DEFAULT_SPOOL_MAX_BYTES: u64 = 10 * 1024 * 1024;
 /// A claim not touched for this long is taken over even if its owner seems alive.
 pub(crate) const STALE_CLAIM_AFTER: Duration = Duration::from_secs(300);
 
@@ -84,14 +79,6 @@ fn now_stem_time() -> String {
 pub(crate) struct Claimed {
     pub(crate) path: PathBuf,
     stem: String,
-}
-
-/// What the spool directory holds right now.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Scan {
-    pub(crate) files: u64,
-    pub(crate) events: u64,
-    pub(crate) bytes: u64,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -710,6 +697,8 @@ mod tests {
     use super::*;
 
     use crate::catalog::{CaptureSpec, EventSpec};
+    use crate::layout::SPOOL_DIR;
+    use crate::pipeline::DEFAULT_SPOOL_MAX_BYTES;
     use crate::pipeline::{Captures, Pending};
     use crate::value::AttrValue;
 

@@ -14,7 +14,9 @@ use crate::error::TelemetryError;
 use crate::event::Event;
 use crate::identity::MachineId;
 use crate::pipeline::delivery::{Delivery, guarded};
+#[cfg(feature = "spool")]
 use crate::pipeline::sender::{self, Job};
+#[cfg(feature = "spool")]
 use crate::pipeline::stats::Counters;
 use crate::pipeline::{Pending, Queue, What};
 use crate::util::executor::block_on;
@@ -155,10 +157,13 @@ pub(crate) fn spawn(
     delivery: Arc<Delivery>,
     config: BatchConfig,
 ) -> Result<(), TelemetryError> {
+    #[cfg(feature = "spool")]
     let jobs = match &delivery.spool {
         Some(_) => Some(sender::spawn(Arc::clone(&queue), Arc::clone(&delivery))?),
         None => None,
     };
+    #[cfg(not(feature = "spool"))]
+    let jobs: Jobs = None;
     std::thread::Builder::new()
         .name(WORKER_THREAD_NAME.to_owned())
         .spawn(move || run(&queue, &factory, &delivery, jobs, config))
@@ -174,7 +179,7 @@ fn run(
     queue: &Queue,
     factory: &EventFactory,
     delivery: &Delivery,
-    jobs: Option<std::sync::mpsc::Sender<Job>>,
+    jobs: Jobs,
     config: BatchConfig,
 ) {
     if let Some(spool) = &delivery.spool
@@ -188,7 +193,6 @@ fn run(
     loop {
         let take = queue.take(config.linger);
         if !take.batch.is_empty() {
-            let n = take.batch.len();
             let events: Vec<Event> = take.batch.into_iter().map(|p| factory.build(p)).collect();
             let counts_delivery = delivery.journaled.is_none();
             if let Some(direct) = &delivery.direct {
@@ -206,37 +210,17 @@ fn run(
                     }
                 }
             }
+            #[cfg(feature = "spool")]
             if let (Some(spool), Some(jobs)) = (&delivery.spool, &jobs) {
-                match spool.write_claimed(&events) {
-                    Ok(claimed) if queue.epoch() == take.epoch => {
-                        // Durable and up for grabs: the sender (or the uploader, or a
-                        // later run) takes the spool's batches oldest first.
-                        spool.release(&claimed);
-                        let _ = jobs.send(Job::Wake);
-                        // More may come: the next file's name is synced now, off
-                        // the exit's path. Not after a flush: an exit may follow.
-                        if take.complete_flush == 0
-                            && delivery
-                                .prepare_at_start
-                                .load(std::sync::atomic::Ordering::Acquire)
-                        {
-                            spool.prepare();
-                        }
-                    }
-                    // Consent was withdrawn while the batch was being written.
-                    Ok(claimed) => spool.ack(&claimed),
-                    Err(e) => {
-                        // Sent from memory all the same, at most once.
-                        crate::util::log::debug!(error = %e, events = n, "telemetry: spool write failed");
-                        Counters::add(&delivery.counters.spool_errors, n as u64);
-                        if queue.epoch() == take.epoch {
-                            let _ = jobs.send(Job::Batch {
-                                events,
-                                epoch: take.epoch,
-                            });
-                        }
-                    }
-                }
+                journal(
+                    queue,
+                    delivery,
+                    spool,
+                    jobs,
+                    events,
+                    take.epoch,
+                    take.complete_flush != 0,
+                );
             }
         }
         if take.complete_flush != 0 {
@@ -251,6 +235,7 @@ fn run(
             // sender, that was the delivery too.
             match &jobs {
                 None => queue.complete_flush(take.complete_flush, std::mem::take(&mut errors)),
+                #[cfg(feature = "spool")]
                 Some(jobs) => {
                     queue.mark_persisted(take.complete_flush);
                     if take.deliver
@@ -263,10 +248,60 @@ fn run(
                         queue.complete_flush(generation, errors);
                     }
                 }
+                #[cfg(not(feature = "spool"))]
+                Some(never) => match *never {},
             }
         }
         if take.closed {
             return;
+        }
+    }
+}
+
+/// The worker's line to the sender thread (none without a spool).
+#[cfg(feature = "spool")]
+type Jobs = Option<std::sync::mpsc::Sender<Job>>;
+#[cfg(not(feature = "spool"))]
+type Jobs = Option<std::convert::Infallible>;
+
+/// Journals a batch for the sender: synced to the spool and released for sending, or,
+/// if the spool could not take it, handed to the sender to send from memory.
+#[cfg(feature = "spool")]
+fn journal(
+    queue: &Queue,
+    delivery: &Delivery,
+    spool: &crate::pipeline::Spool,
+    jobs: &std::sync::mpsc::Sender<Job>,
+    events: Vec<Event>,
+    epoch: u64,
+    in_flush: bool,
+) {
+    let n = events.len();
+    match spool.write_claimed(&events) {
+        Ok(claimed) if queue.epoch() == epoch => {
+            // Durable and up for grabs: the sender (or the uploader, or a
+            // later run) takes the spool's batches oldest first.
+            spool.release(&claimed);
+            let _ = jobs.send(Job::Wake);
+            // More may come: the next file's name is synced now, off
+            // the exit's path. Not after a flush: an exit may follow.
+            if !in_flush
+                && delivery
+                    .prepare_at_start
+                    .load(std::sync::atomic::Ordering::Acquire)
+            {
+                spool.prepare();
+            }
+        }
+        // Consent was withdrawn while the batch was being written.
+        Ok(claimed) => spool.ack(&claimed),
+        Err(e) => {
+            // Sent from memory all the same, at most once.
+            crate::util::log::debug!(error = %e, events = n, "telemetry: spool write failed");
+            Counters::add(&delivery.counters.spool_errors, n as u64);
+            if queue.epoch() == epoch {
+                let _ = jobs.send(Job::Batch { events, epoch });
+            }
         }
     }
 }

@@ -39,6 +39,7 @@ pub use writer::WriterSink;
 
 use crate::error::TelemetryError;
 
+#[cfg(feature = "spool")]
 /// The longest pause a server's `Retry-After` can impose: a server asking for more (or
 /// a clock far off) still gets no request for a day, and spooled events are not held
 /// longer than that.

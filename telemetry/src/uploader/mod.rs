@@ -42,13 +42,7 @@ pub(crate) use lock::{UploadLock, held_by_parent};
 pub(crate) use spawn::spawn;
 pub(crate) use stamps::{Stamp, mark, read, unmark};
 
-/// The argument the uploader is started with (also what `ps` shows).
-pub const UPLOADER_ARG: &str = "--telemetry-uploader";
-
-/// Default: the least time between two uploaders of one tool.
-pub const DEFAULT_UPLOAD_INTERVAL: Duration = Duration::from_secs(10 * 60);
-/// Default: the longest an uploader runs.
-pub const DEFAULT_UPLOAD_TIME_LIMIT: Duration = Duration::from_secs(30);
+pub(crate) use crate::pipeline::UPLOADER_ARG;
 
 /// An uploader that was started this long ago and never reached `init` counts as
 /// broken (see the module docs).

@@ -254,6 +254,7 @@ fn check_handle(file: &File, path: &Path, strictness: Strictness) -> Result<(), 
     Ok(())
 }
 
+#[cfg(feature = "spool")]
 /// Checks a file opened (with [`private_options`]) in a checked directory.
 pub(crate) fn check_open(file: &File, path: &Path, strictness: Strictness) -> Result<(), Refused> {
     check_handle(file, path, strictness)
@@ -409,6 +410,7 @@ fn check_replaceable(target: &Path, shown: &Path) -> Result<(), FileError> {
     }
 }
 
+#[cfg(feature = "spool")]
 /// Makes the entries of `dir` (a file created or renamed in it) durable: on Unix the
 /// directory itself is synced, as `fsync(2)` asks for; elsewhere a no-op (Windows has
 /// no directory handle to sync without extra flags, and NTFS journals the rename).

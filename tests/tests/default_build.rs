@@ -1,0 +1,101 @@
+//! What a build without the `spool` feature (the default: no network sink) does: only
+//! sinks it writes directly, no spool on disk, no sender thread, no uploader; and a sink
+//! that is not local is refused unless the author chose at-most-once delivery.
+//!
+//! Runs in CI as `cargo test -p telemetry-tests --no-default-features --features collect`
+//! (the workspace-wide run has every feature, `spool` included).
+#![cfg(all(feature = "collect", not(feature = "spool")))]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use telemetry::sink::TelemetrySink;
+use telemetry::{CollectionPolicy, DeliveryMode, Event, TelemetryContext, TelemetryError};
+use telemetry_tests::{demo_data_dir, demo_log, files_below, run_demo, thread_names};
+
+/// A sink that keeps what it gets, and does not say it is local.
+#[derive(Clone, Default)]
+struct Remote(Arc<Mutex<Vec<String>>>);
+
+#[async_trait]
+impl TelemetrySink for Remote {
+    async fn emit(&self, event: &Event) -> Result<(), TelemetryError> {
+        self.0.lock().unwrap().push(event.name().to_owned());
+        Ok(())
+    }
+}
+
+#[test]
+fn a_sink_that_is_not_local_needs_the_spool_feature_or_at_most_once() {
+    let data = tempfile::tempdir().unwrap();
+    let builder = || {
+        TelemetryContext::builder()
+            .tool(telemetry::tool!("mytool", "1"))
+            .data_dir(data.path())
+            .policy(CollectionPolicy::Enabled)
+    };
+    let refused = builder().sink(Remote::default()).build().unwrap_err();
+    assert!(
+        matches!(&refused, TelemetryError::Config(m) if m.contains("`spool` feature")),
+        "{refused}"
+    );
+
+    let remote = Remote::default();
+    let ctx = builder()
+        .sink(remote.clone())
+        .delivery_mode(DeliveryMode::AtMostOnce)
+        .build()
+        .unwrap();
+    assert_eq!(ctx.delivery_mode(), DeliveryMode::AtMostOnce);
+    for _ in 0..3 {
+        telemetry::record!(ctx, "cmd.build").unwrap();
+    }
+    ctx.flush_blocking(Duration::from_secs(10)).unwrap();
+    assert_eq!(remote.0.lock().unwrap().len(), 3);
+    assert!(ctx.spool_dir().is_none());
+    assert!(
+        files_below(data.path()).is_empty(),
+        "{:?}",
+        files_below(data.path())
+    );
+}
+
+#[test]
+fn the_local_log_is_written_and_nothing_else() {
+    let data = tempfile::tempdir().unwrap();
+    let ctx = TelemetryContext::builder()
+        .tool(telemetry::tool!("mytool", "1"))
+        .data_dir(data.path())
+        .policy(CollectionPolicy::Enabled)
+        .local_log()
+        .build()
+        .unwrap();
+    let guard = telemetry::init(ctx.clone());
+    telemetry::record!(ctx, "cmd.build").unwrap();
+    drop(guard);
+    let files = files_below(data.path());
+    assert!(
+        files.iter().any(|f| f.ends_with("events.jsonl")),
+        "{files:?}"
+    );
+    assert!(!files.iter().any(|f| f.contains("spool")), "{files:?}");
+    let sender = "telemetry-sender";
+    assert!(!thread_names().iter().any(|n| n == sender));
+}
+
+#[test]
+fn the_demo_records_locally_and_starts_no_uploader() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run_demo(
+        env!("CARGO_BIN_EXE_demo"),
+        home.path(),
+        &["build"],
+        &[("DEMO_TELEMETRY", "1")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = std::fs::read_to_string(demo_log(home.path())).unwrap();
+    assert!(text.contains("\"cmd.build\""), "{text}");
+    let files = files_below(&demo_data_dir(home.path()));
+    assert!(!files.iter().any(|f| f.contains("spool")), "{files:?}");
+}
