@@ -131,7 +131,7 @@ pub enum TelemetryError {
     /// let err = telemetry::TelemetryError::Paused { sink: "http https://t.example.com".into(), until };
     /// assert!(err.is_retryable());
     /// ```
-    #[error("not sent to {sink}: the server asked for no request for another {} s (Retry-After); the batch waits in the spool", until.duration_since(std::time::SystemTime::now()).unwrap_or_default().as_secs_f64().ceil())]
+    #[error("not sent to {sink}: the server asked for no request for another {} s (Retry-After); the batch waits in the spool", seconds_until(*until))]
     Paused {
         /// The sink.
         sink: String,
@@ -259,6 +259,14 @@ impl miette::Diagnostic for TelemetryError {
         let help = self.code_and_help().1?;
         Some(Box::new(help))
     }
+}
+
+/// Whole seconds from now to `until`, rounded up (0 once past).
+fn seconds_until(until: std::time::SystemTime) -> u64 {
+    let left = until
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or_default();
+    left.as_secs() + u64::from(left.subsec_nanos() > 0)
 }
 
 impl TelemetryError {
