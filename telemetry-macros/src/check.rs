@@ -799,6 +799,7 @@ fn check_classifier(
     // The catalog `static` names the classifier (to list the kinds it returns), and a
     // nested item sees neither `Self` nor the function's generic parameters.
     let probe = syn::Type::Path(syn::TypePath {
+        attrs: Vec::new(),
         qself: path.qself.clone(),
         path: path.path.clone(),
     });

@@ -464,6 +464,7 @@ impl VisitMut for ImplToInfer {
         if let syn::Type::ImplTrait(it) = ty {
             let span = it.impl_token.span;
             *ty = syn::Type::Infer(syn::TypeInfer {
+                attrs: Vec::new(),
                 underscore_token: syn::Token![_](span),
             });
             return;

@@ -353,6 +353,7 @@ pub(crate) fn fn_with_opaque_body(item: TokenStream) -> Option<syn::ItemFn> {
         Ok(syn::ItemFn {
             attrs,
             vis,
+            modifiers: syn::FnModifiers::default(),
             sig,
             block: Box::new(block),
         })
