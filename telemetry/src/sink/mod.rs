@@ -66,6 +66,39 @@ use crate::event::Event;
 /// let sink: Arc<dyn TelemetrySink> = Arc::new(CountingSink(Default::default()));
 /// # drop(sink);
 /// ```
+///
+/// # No runtime around the calls
+///
+/// The library calls sinks one at a time from its own threads (the worker, the sender)
+/// and drives their futures with a minimal executor of its own: no reactor, no timers.
+/// A sink may block (the built-in network sinks do, within their timeouts), and its
+/// future may await anything that wakes its waker, but not I/O or timers that need an
+/// async runtime's reactor (`tokio::net`, `tokio::time`). A sink built on such a
+/// client keeps a runtime of its own and blocks on it:
+///
+/// ```
+/// use telemetry::{Event, TelemetryError};
+/// use telemetry::sink::TelemetrySink;
+///
+/// struct TokioClientSink {
+///     runtime: tokio::runtime::Runtime,
+/// }
+///
+/// #[async_trait::async_trait]
+/// impl TelemetrySink for TokioClientSink {
+///     async fn emit(&self, _event: &Event) -> Result<(), TelemetryError> {
+///         self.runtime.block_on(async {
+///             // A tokio-based client's request would go here.
+///             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+///             Ok(())
+///         })
+///     }
+/// }
+///
+/// let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+/// let sink = TokioClientSink { runtime };
+/// # drop(sink);
+/// ```
 #[async_trait]
 pub trait TelemetrySink: Send + Sync + 'static {
     /// Delivers one event.
