@@ -1,0 +1,169 @@
+//! The network sinks over real TLS: the example tool sends to an https server on this
+//! machine whose certificate a test CA signed. The tool trusts that CA only through
+//! `SSL_CERT_FILE` (the platform's certificate store, as the library reads it), so
+//! the same server is refused without it, and the events then stay in the spool.
+#![cfg(all(feature = "collect", feature = "http"))]
+
+mod delivery_support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use delivery_support::spooled;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use telemetry_tests::{demo_data_dir, run_demo};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/tls")
+        .join(name)
+}
+
+/// An HTTPS server on 127.0.0.1 that answers every request with 200 and keeps the
+/// bodies; handshakes that fail are counted.
+struct TlsServer {
+    addr: SocketAddr,
+    bodies: Arc<Mutex<Vec<String>>>,
+    failed_handshakes: Arc<AtomicUsize>,
+}
+
+impl TlsServer {
+    fn start() -> Self {
+        let certs = CertificateDer::pem_file_iter(fixture("localhost.crt"))
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        let key = PrivateKeyDer::from_pem_file(fixture("localhost.key")).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = Arc::new(
+            rustls::ServerConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(certs, key)
+                .unwrap(),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let failed_handshakes = Arc::new(AtomicUsize::new(0));
+        let (kept, failed) = (Arc::clone(&bodies), Arc::clone(&failed_handshakes));
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (config, kept, failed) =
+                    (Arc::clone(&config), Arc::clone(&kept), Arc::clone(&failed));
+                std::thread::spawn(move || {
+                    let conn = rustls::ServerConnection::new(config).unwrap();
+                    let mut tls = rustls::StreamOwned::new(conn, stream);
+                    match read_body(&mut tls) {
+                        Some(body) => {
+                            kept.lock().unwrap().push(body);
+                            let _ = tls.write_all(
+                                b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                            );
+                            tls.conn.send_close_notify();
+                            let _ = tls.flush();
+                        }
+                        None => {
+                            failed.fetch_add(1, Ordering::SeqCst);
+                        }
+                    }
+                });
+            }
+        });
+        Self {
+            addr,
+            bodies,
+            failed_handshakes,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("https://localhost:{}/v1/events", self.addr.port())
+    }
+}
+
+/// The body of one HTTP/1.1 request with a `content-length` (what the library sends);
+/// `None` if the handshake or the read fails.
+fn read_body(stream: &mut impl Read) -> Option<String> {
+    let mut reader = BufReader::new(stream);
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().ok()?;
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    String::from_utf8(body).ok()
+}
+
+fn demo_against(server: &TlsServer, home: &Path, extra: &[(&str, &str)]) -> std::process::Output {
+    let url = server.url();
+    let mut env = vec![
+        ("DEMO_TELEMETRY", "1"),
+        ("DEMO_TELEMETRY_ENDPOINT", url.as_str()),
+        // Send within the exit, so the test sees the outcome when the tool has ended.
+        ("DEMO_SEND_AT_EXIT", "1"),
+        ("DEMO_DEADLINE_MS", "5000"),
+    ];
+    env.extend_from_slice(extra);
+    run_demo(env!("CARGO_BIN_EXE_demo"), home, &["build"], &env)
+}
+
+#[test]
+fn an_https_endpoint_signed_by_a_trusted_ca_gets_the_events() {
+    let server = TlsServer::start();
+    let home = tempfile::tempdir().unwrap();
+    let ca = fixture("ca.crt");
+    let out = demo_against(
+        &server,
+        home.path(),
+        &[("SSL_CERT_FILE", ca.to_str().unwrap())],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let bodies = server.bodies.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 1, "{bodies:?}");
+    assert!(bodies[0].contains("\"cmd.build\""), "{}", bodies[0]);
+    let spool = demo_data_dir(home.path()).join("spool");
+    assert!(spooled(&spool).is_empty(), "delivered events stay spooled");
+}
+
+#[test]
+fn an_untrusted_certificate_is_refused_and_the_events_stay_in_the_spool() {
+    let server = TlsServer::start();
+    let home = tempfile::tempdir().unwrap();
+    // The platform's store without the test CA: an empty directory of certificates.
+    let no_roots = tempfile::tempdir().unwrap();
+    let empty = no_roots.path().join("none.pem");
+    std::fs::write(&empty, "").unwrap();
+    let out = demo_against(
+        &server,
+        home.path(),
+        &[
+            ("SSL_CERT_FILE", empty.to_str().unwrap()),
+            ("SSL_CERT_DIR", no_roots.path().to_str().unwrap()),
+            ("DEMO_DEADLINE_MS", "2000"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(server.bodies.lock().unwrap().is_empty());
+    assert!(server.failed_handshakes.load(Ordering::SeqCst) >= 1);
+    let spool = demo_data_dir(home.path()).join("spool");
+    let kept = spooled(&spool);
+    assert_eq!(kept.len(), 1, "the event waits for a later run: {kept:?}");
+}
