@@ -432,7 +432,8 @@ m = re.search(r"const UNIT_DATA = (\[.*?\]);\s*$", html, re.S | re.M)
 units = json.loads(m.group(1))
 units.sort(key=lambda u: u["duration"], reverse=True)
 total = sum(u["duration"] for u in units)
-print(f"{len(units)} units, {total:.1f} s of unit time in all")
+print(f"{len(units)} units, {total:.1f} s of unit time in all (each unit's wall time; units overlap,\n"
+      "so a unit slows down when others run beside it)")
 for u in units[: int(sys.argv[2])]:
     what = u["name"] + " v" + u["version"] + (u.get("target") or "")
     print(f"  {u['duration']:6.1f} s  {what}")
