@@ -695,6 +695,35 @@ fn an_async_fn_classifies_its_error() {
     );
 }
 
+/// A classifier with a bug: the tracked call ends in its panic.
+fn classify_panicking(_: &StepError) -> BuildFailure {
+    panic!("classifier bug")
+}
+
+#[telemetry::track("track.classifier_panics", error = classify_panicking)]
+fn step_classifier_panics() -> Result<u8, StepError> {
+    Err(StepError::Unknown)
+}
+
+#[telemetry::track("track.classifier_panics_async", error = classify_panicking)]
+async fn step_classifier_panics_async() -> Result<u8, StepError> {
+    Err(StepError::Unknown)
+}
+
+// The guard stays armed while the outcome is classified: to the caller, the call
+// panicked. (Before, the guard was disarmed first and nothing was recorded; with
+// `track_open_calls` the call then stayed in the registry of running calls.)
+#[test]
+fn a_classifier_that_panics_makes_the_call_a_panic() {
+    let t = Installed::new(CollectionPolicy::Enabled);
+    assert!(std::panic::catch_unwind(step_classifier_panics).is_err());
+    assert!(std::panic::catch_unwind(|| block_on(step_classifier_panics_async())).is_err());
+    for name in ["track.classifier_panics", "track.classifier_panics_async"] {
+        let e = t.only_event(name);
+        assert_eq!((e.outcome(), e.error_kind()), (Outcome::Panic, None));
+    }
+}
+
 #[test]
 fn the_catalog_lists_a_classifiers_error_kinds() {
     let kinds = |name: &str| {

@@ -86,6 +86,21 @@ impl Captures {
         captures
     }
 
+    /// The values of one call, taken out of `values` (left `None`): for a caller that
+    /// holds them in place rather than by value.
+    #[inline]
+    pub(crate) fn take_from<const N: usize>(values: &mut [Option<AttrValue>; N]) -> Self {
+        let mut captures = Self::default();
+        let mut values = values.iter_mut();
+        for slot in &mut captures.inline {
+            *slot = values.next().and_then(Option::take);
+        }
+        if N > INLINE_CAPTURES {
+            captures.spill = Some(Box::new(values.map(Option::take).collect()));
+        }
+        captures
+    }
+
     /// The values that are present, each with its key from `keys` (the site's
     /// `capture(..)` keys, in the same order).
     pub(crate) fn with_keys(

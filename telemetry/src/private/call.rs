@@ -65,18 +65,21 @@ impl<const N: usize> PendingCall<N> {
     }
 }
 
-/// Records one tracked call: with the classified outcome by [`CallGuard::finish`], or,
-/// when dropped unfinished, as `panic` (while unwinding) or `cancelled` (a future dropped
-/// before it completed). Holds nothing, and records nothing, when telemetry is off.
+/// Records one tracked call of an `async` shape or a `-> !` function: with the
+/// classified outcome by [`CallGuard::finish`], or, when dropped unfinished, as `panic`
+/// (while unwinding) or `cancelled` (a future dropped before it completed). Holds
+/// nothing, and records nothing, when telemetry is off. (Plain functions go through
+/// [`run_enabled`].)
 ///
-/// Used inside [`run_enabled`] (plain functions) and across the body of `async`
-/// shapes and `-> !` functions. Everything but the `Option` checks is out of line.
+/// Generic over `N` only, like everything it calls out of line: that code is compiled
+/// once per number of captured values, not once per tracked function.
 #[derive(Debug)]
 #[must_use]
 pub struct CallGuard<const N: usize> {
     active: Option<Active<N>>,
 }
 
+/// A call being timed.
 #[derive(Debug)]
 struct Active<const N: usize> {
     spec: &'static EventSpec,
@@ -88,8 +91,9 @@ struct Active<const N: usize> {
 }
 
 impl<const N: usize> Active<N> {
-    /// Starts the clock and, where running calls are kept, registers the call.
-    #[inline(always)]
+    /// Starts the clock and, where running calls are kept, registers the call. Out of
+    /// line: the clock's code is in one copy per `N`, not in every site.
+    #[inline(never)]
     fn start(spec: &'static EventSpec, captured: [Captured; N]) -> Self {
         let start = Start::now();
         let open = if crate::open_calls::armed() {
@@ -116,6 +120,8 @@ impl<const N: usize> Active<N> {
         crate::open_calls::open(spec, start.tick(), captured)
     }
 
+    /// Out of line: the one copy of the queue path for every site with `N` captured
+    /// values.
     #[inline(never)]
     fn record(self, outcome: Outcome, error_kind: Option<ErrorKind>) {
         if let Some(ticket) = self.open
@@ -126,6 +132,20 @@ impl<const N: usize> Active<N> {
         }
         // Kept inline in the queued record too: no allocation for up to two values.
         let captured = Captures::from_values(self.captured);
+        crate::global::record_call(self.spec, self.start.tick(), outcome, error_kind, captured);
+    }
+
+    /// [`Active::record`] for a call that stays where it is, [`Running`]'s: its values
+    /// are taken out (left `None`) whatever happens, so it owns nothing afterwards.
+    #[inline(always)]
+    fn record_in_place(&mut self, outcome: Outcome, error_kind: Option<ErrorKind>) {
+        let captured = Captures::take_from(&mut self.captured);
+        if let Some(ticket) = self.open
+            && !crate::open_calls::close(ticket)
+        {
+            // Recorded as interrupted already.
+            return;
+        }
         crate::global::record_call(self.spec, self.start.tick(), outcome, error_kind, captured);
     }
 
@@ -148,38 +168,72 @@ impl<const N: usize> CallGuard<N> {
         Self { active: None }
     }
 
-    /// The guard of an enabled site (an `async fn` or a `-> !` function), with the
-    /// values read: starts the clock. Generated code reads the values in its own
-    /// `if enabled()` branch (see [`PendingCall::prepare_enabled`]). Out of line, so
-    /// that the tracked function's frame stays as small as the disabled path needs.
-    #[inline(never)]
+    /// The guard of an enabled site, with the values read: starts the clock. Generated
+    /// code reads the values in its own `if enabled()` branch (see
+    /// [`PendingCall::prepare_enabled`]).
+    #[inline]
     pub fn enter_enabled(spec: &'static EventSpec, captured: [Captured; N]) -> Self {
-        Self::start(spec, captured)
-    }
-
-    #[inline(always)]
-    fn start(spec: &'static EventSpec, captured: [Captured; N]) -> Self {
         Self {
             active: Some(Active::start(spec, captured)),
         }
     }
 
     /// Records the call with the outcome `classify` gives (only called when enabled).
+    /// The guard stays armed while `classify` runs: a classifier that panics makes the
+    /// call a `panic`, as in [`run_enabled`].
     #[inline]
     pub fn finish(mut self, classify: impl FnOnce() -> (Outcome, Option<ErrorKind>)) {
-        if let Some(active) = self.active.take() {
+        if self.active.is_some() {
             let (outcome, error_kind) = classify();
-            active.record(outcome, error_kind);
+            if let Some(active) = self.active.take() {
+                active.record(outcome, error_kind);
+            }
         }
     }
 }
 
 impl<const N: usize> Drop for CallGuard<N> {
+    /// Moves the call out and hands it to a cold function. (Across an `.await` the guard
+    /// lives in the future; passing its address instead, as [`Running`] does, cost
+    /// more code at every `async` site than it saved.)
     #[inline]
     fn drop(&mut self) {
         if let Some(active) = self.active.take() {
             active.record_unfinished();
         }
+    }
+}
+
+/// [`run_enabled`]'s guard: records `panic` if the body (or the classification)
+/// unwinds. Its ends are out of line (once per `N`) and read the call where it is, by
+/// address: a site's copy of `run_enabled` neither moves the call's state (`N`
+/// captured values) around nor holds more than a call on its unwinding path, and the
+/// enabled path copies the values once, into the queued record.
+struct Running<const N: usize>(Active<N>);
+
+impl<const N: usize> Running<N> {
+    /// Records the call that returned.
+    #[inline(never)]
+    fn finish(self, outcome: Outcome, error_kind: Option<ErrorKind>) {
+        // Not dropped: its `Drop` records a call that unwound. `record_in_place` takes
+        // the values out, so nothing it owns is left to leak.
+        let mut this = core::mem::ManuallyDrop::new(self);
+        this.0.record_in_place(outcome, error_kind);
+    }
+
+    /// The body or the classification panicked.
+    #[cold]
+    #[inline(never)]
+    fn unwound(&mut self) {
+        self.0.record_in_place(Outcome::Panic, None);
+    }
+}
+
+impl<const N: usize> Drop for Running<N> {
+    /// Reached only while unwinding: [`Running::finish`] consumes the call otherwise.
+    #[inline]
+    fn drop(&mut self) {
+        self.unwound();
     }
 }
 
@@ -194,9 +248,13 @@ pub fn body_once<R, F: FnOnce() -> R>(body: F) -> F {
 
 /// Runs one call of an enabled site: starts the clock, runs the body, classifies the
 /// value with `classify` (written at the call site, where the value's type is known)
-/// and records it. A panicking body is recorded as `panic` by the guard's `Drop`.
+/// and records it. A panicking body, or classifier, is recorded as `panic` by the
+/// guard's `Drop`.
 ///
-/// Out of line, so that the tracked function itself holds only the disabled path.
+/// Out of line, so that the tracked function itself holds only the disabled path. It is
+/// compiled once per site (it is generic over the body), so it holds only what must be
+/// per site: the body (or a call to it), the classification, and calls into the code
+/// every site with `N` captured values shares (start, finish, and unwinding).
 #[inline(never)]
 pub fn run_enabled<R, const N: usize>(
     spec: &'static EventSpec,
@@ -204,9 +262,10 @@ pub fn run_enabled<R, const N: usize>(
     body: impl FnOnce() -> R,
     classify: impl FnOnce(&R) -> (Outcome, Option<ErrorKind>),
 ) -> R {
-    let guard = CallGuard::start(spec, captured);
+    let running = Running(Active::start(spec, captured));
     let ret = body();
-    guard.finish(|| classify(&ret));
+    let (outcome, error_kind) = classify(&ret);
+    running.finish(outcome, error_kind);
     ret
 }
 
