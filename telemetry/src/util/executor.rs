@@ -14,35 +14,45 @@
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
 use std::time::Instant;
 
-/// Wakes a parked thread.
-struct Unpark(Thread);
+/// Wakes a parked thread, and remembers that it did: a wake must not be lost when
+/// something inside the poll (a channel's `recv`, `std::thread::scope`) parks the thread
+/// itself and consumes the unpark token.
+struct Signal {
+    thread: Thread,
+    woken: AtomicBool,
+}
 
-impl Wake for Unpark {
+impl Wake for Signal {
     fn wake(self: Arc<Self>) {
-        self.0.unpark();
+        self.wake_by_ref();
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
+        self.woken.store(true, Ordering::Release);
+        self.thread.unpark();
     }
 }
 
 /// Runs `future` to completion on this thread.
 pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
-    let waker = thread_waker();
+    let signal = thread_signal();
+    let waker = Waker::from(Arc::clone(&signal));
     let mut cx = Context::from_waker(&waker);
     loop {
         if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
             return output;
         }
-        // A wake between the poll and the park leaves the token set: `park` then
-        // returns at once. A spurious return only costs one more poll.
-        std::thread::park();
+        // Until a wake since the poll began: a spurious return of `park` waits again,
+        // a wake during the poll is seen at once.
+        while !signal.woken.swap(false, Ordering::Acquire) {
+            std::thread::park();
+        }
     }
 }
 
@@ -50,30 +60,37 @@ pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
 /// dropped, which cancels it). A deadline already past still polls once.
 pub(crate) fn block_on_until<F: Future>(future: F, deadline: Instant) -> Option<F::Output> {
     let mut future = pin!(future);
-    let waker = thread_waker();
+    let signal = thread_signal();
+    let waker = Waker::from(Arc::clone(&signal));
     let mut cx = Context::from_waker(&waker);
     loop {
         if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
             return Some(output);
         }
-        let now = Instant::now();
-        if now >= deadline {
-            return None;
+        while !signal.woken.swap(false, Ordering::Acquire) {
+            let now = Instant::now();
+            if now >= deadline {
+                return None;
+            }
+            std::thread::park_timeout(deadline - now);
         }
-        std::thread::park_timeout(deadline - now);
     }
 }
 
-/// This thread's waker: one per thread, so that a waiter registered by one call is the
+/// This thread's signal: one per thread, so that a waiter registered by one call is the
 /// same waker in the next ([`Wakers::register`] then keeps one entry, not one per call).
-fn thread_waker() -> Waker {
+fn thread_signal() -> Arc<Signal> {
+    fn fresh() -> Arc<Signal> {
+        Arc::new(Signal {
+            thread: std::thread::current(),
+            woken: AtomicBool::new(false),
+        })
+    }
     thread_local! {
-        static WAKER: Waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+        static SIGNAL: Arc<Signal> = fresh();
     }
     // During the thread's own teardown the cached one is gone: make a fresh one.
-    WAKER
-        .try_with(Waker::clone)
-        .unwrap_or_else(|_| Waker::from(Arc::new(Unpark(std::thread::current()))))
+    SIGNAL.try_with(Arc::clone).unwrap_or_else(|_| fresh())
 }
 
 /// Runs `work` on a thread of its own and resolves to its result (`None`: the thread
@@ -179,6 +196,38 @@ mod tests {
         thread.join().unwrap();
     }
 
+    /// A poll that parks the thread itself (here: waiting on a channel) while the wake
+    /// arrives consumes the unpark token; the wake must still be seen.
+    #[test]
+    fn a_wake_during_a_poll_that_parks_is_not_lost() {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let mut polled = false;
+        let start = Instant::now();
+        let out = block_on_until(
+            std::future::poll_fn(|cx| {
+                if polled {
+                    return Poll::Ready(7);
+                }
+                polled = true;
+                let waker = cx.waker().clone();
+                let tx = tx.clone();
+                std::thread::spawn(move || {
+                    waker.wake();
+                    let _ = tx.send(());
+                });
+                // Parks this thread until the other one has woken us and sent.
+                let _ = rx.recv();
+                Poll::Pending
+            }),
+            start + Duration::from_secs(30),
+        );
+        assert_eq!(
+            out,
+            Some(7),
+            "the wake was lost: the deadline ended the wait"
+        );
+    }
+
     #[test]
     fn a_deadline_ends_a_future_that_never_completes() {
         let start = Instant::now();
@@ -210,9 +259,10 @@ mod tests {
 
     #[test]
     fn a_threads_waker_is_registered_once_however_many_calls_register_it() {
+        let waker = || Waker::from(thread_signal());
         let mut wakers = Wakers::default();
-        wakers.register(&thread_waker());
-        wakers.register(&thread_waker());
+        wakers.register(&waker());
+        wakers.register(&waker());
         assert_eq!(wakers.take().len(), 1);
         assert!(wakers.take().is_empty());
     }
