@@ -1,7 +1,8 @@
 //! The network sinks over real TLS: the example tool sends to an https server on this
 //! machine whose certificate a test CA signed. The tool trusts that CA only through
 //! `SSL_CERT_FILE` (the platform's certificate store, as the library reads it), so
-//! the same server is refused without it, and the events then stay in the spool.
+//! the same server is refused without it, and the events then stay in the spool. A
+//! purge while the TLS handshake is under way sends nothing once it completes.
 #![cfg(all(feature = "collect", feature = "http"))]
 
 mod delivery_support;
@@ -11,10 +12,13 @@ use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use delivery_support::spooled;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use telemetry::sink::HttpSink;
+use telemetry::{CollectionPolicy, TelemetryContext};
 use telemetry_tests::{demo_data_dir, run_demo};
 
 fn fixture(name: &str) -> PathBuf {
@@ -29,10 +33,17 @@ struct TlsServer {
     addr: SocketAddr,
     bodies: Arc<Mutex<Vec<String>>>,
     failed_handshakes: Arc<AtomicUsize>,
+    connections: Arc<AtomicUsize>,
 }
 
 impl TlsServer {
     fn start() -> Self {
+        Self::start_with(Duration::ZERO)
+    }
+
+    /// A server that lets each connection wait `delay` before it answers the handshake
+    /// (a slow link, a proxy that takes its time).
+    fn start_with(delay: Duration) -> Self {
         let certs = CertificateDer::pem_file_iter(fixture("localhost.crt"))
             .unwrap()
             .collect::<Result<Vec<_>, _>>()
@@ -51,12 +62,16 @@ impl TlsServer {
         let addr = listener.local_addr().unwrap();
         let bodies = Arc::new(Mutex::new(Vec::new()));
         let failed_handshakes = Arc::new(AtomicUsize::new(0));
+        let connections = Arc::new(AtomicUsize::new(0));
         let (kept, failed) = (Arc::clone(&bodies), Arc::clone(&failed_handshakes));
+        let connected = Arc::clone(&connections);
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
+                connected.fetch_add(1, Ordering::SeqCst);
                 let (config, kept, failed) =
                     (Arc::clone(&config), Arc::clone(&kept), Arc::clone(&failed));
                 std::thread::spawn(move || {
+                    std::thread::sleep(delay);
                     let conn = rustls::ServerConnection::new(config).unwrap();
                     let mut tls = rustls::StreamOwned::new(conn, stream);
                     match read_body(&mut tls) {
@@ -79,6 +94,7 @@ impl TlsServer {
             addr,
             bodies,
             failed_handshakes,
+            connections,
         }
     }
 
@@ -166,4 +182,51 @@ fn an_untrusted_certificate_is_refused_and_the_events_stay_in_the_spool() {
     let spool = demo_data_dir(home.path()).join("spool");
     let kept = spooled(&spool);
     assert_eq!(kept.len(), 1, "the event waits for a later run: {kept:?}");
+}
+
+/// The child of [`a_purge_during_the_handshake_sends_nothing`] (this test binary run
+/// again with `HTTPS_CHILD_URL` set, so that `SSL_CERT_FILE` is its own): starts a
+/// request, withdraws consent while the handshake waits, and stays until the server
+/// has let the handshake complete.
+#[test]
+fn purge_child() {
+    let Ok(url) = std::env::var("HTTPS_CHILD_URL") else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let sink = HttpSink::builder(&url).build().unwrap();
+    let ctx = TelemetryContext::builder()
+        .tool(telemetry::tool!("mytool", "1"))
+        .data_dir(data.path())
+        .sink(sink)
+        .send_mode(telemetry::SendMode::AtExit)
+        .policy(CollectionPolicy::Enabled)
+        .build()
+        .unwrap();
+    telemetry::record!(ctx, "cmd.build").unwrap();
+    // The request starts; the handshake waits at the server.
+    let _ = ctx.flush_blocking(Duration::from_millis(300));
+    assert_eq!(ctx.purge(), 1, "the batch was withdrawn from the spool");
+    // The server completes the handshake meanwhile: a request still going would send.
+    std::thread::sleep(Duration::from_millis(1500));
+}
+
+#[test]
+fn a_purge_during_the_handshake_sends_nothing() {
+    let server = TlsServer::start_with(Duration::from_millis(700));
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "purge_child", "--test-threads=1"])
+        .env("HTTPS_CHILD_URL", server.url())
+        .env("SSL_CERT_FILE", fixture("ca.crt"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        server.connections.load(Ordering::SeqCst) >= 1,
+        "the request had started"
+    );
+    // Give the server's reader its chance to see a body, had one been sent.
+    std::thread::sleep(Duration::from_millis(300));
+    let bodies = server.bodies.lock().unwrap().clone();
+    assert!(bodies.is_empty(), "sent after the purge: {bodies:?}");
 }

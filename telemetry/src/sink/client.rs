@@ -10,15 +10,15 @@
 //! included), which is read on the first https connection, never when a sink is built.
 //! Proxies come from `ALL_PROXY`/`HTTPS_PROXY`/`HTTP_PROXY` with `NO_PROXY` honoured.
 
-use std::io::Read;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
-use ureq::http::header::{CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER};
-use ureq::http::{StatusCode, Uri};
+use ureq::http::Uri;
+use ureq::http::header::{HeaderName, HeaderValue};
 
 use crate::error::TelemetryError;
 use crate::sink::MAX_RETRY_AFTER;
+use crate::sink::request;
 use crate::util::executor::on_own_thread;
 
 /// Default time to establish a connection (TCP and TLS).
@@ -347,7 +347,9 @@ impl Transport {
     ///
     /// The blocking request runs on a thread of its own, within the request timeout, and
     /// this future waits for it: the sender can drop the wait (a purge does) without
-    /// waiting for a hanging server, and the abandoned request ends at its timeout.
+    /// waiting for a hanging server. An abandoned request sends no byte of the body
+    /// from then on (the body is read only once the connection is up, and every read
+    /// asks first), and ends at its timeout.
     pub(crate) async fn post(
         &self,
         content_type: &'static str,
@@ -356,13 +358,18 @@ impl Transport {
         let agent = self.agent().clone();
         let url = self.url.clone();
         let headers = self.config.headers.clone();
+        // Dropped with this future (a purge abandons the wait): the request thread then
+        // sends no byte of the body, even once its connection is up.
+        let abandoned = request::Abandoned::default();
+        let body = request::Body::new(body, &abandoned);
         let answer = on_own_thread("telemetry-request", move || {
-            post_blocking(&agent, url, &headers, content_type, &body)
+            request::post(&agent, url, &headers, content_type, body)
         })
         .await;
+        drop(abandoned);
         let (status, retry_after) = match answer {
             Some(Ok(answer)) => answer,
-            Some(Err(e)) => return Err(self.error(None, describe_error(&e), true)),
+            Some(Err(e)) => return Err(self.error(None, request::describe_error(&e), true)),
             None => {
                 return Err(self.error(None, "the request could not be made".into(), true));
             }
@@ -388,40 +395,10 @@ impl Transport {
     }
 }
 
-/// One POST: the status and the `Retry-After` it carried.
-fn post_blocking(
-    agent: &ureq::Agent,
-    url: Uri,
-    headers: &[(HeaderName, HeaderValue)],
-    content_type: &'static str,
-    body: &[u8],
-) -> Result<(StatusCode, Option<Duration>), ureq::Error> {
-    let mut request = agent.post(url).header(CONTENT_TYPE, content_type);
-    for (name, value) in headers {
-        request = request.header(name, value);
-    }
-    let mut response = request.send(body)?;
-    let retry_after = response
-        .headers()
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| retry_after(v, SystemTime::now()));
-    // Read (and discard) at most a capped part of the body, so a well-behaved
-    // connection can be reused and a huge body costs nothing.
-    let _ = std::io::copy(
-        &mut response
-            .body_mut()
-            .as_reader()
-            .take(RESPONSE_BODY_CAP as u64),
-        &mut std::io::sink(),
-    );
-    Ok((response.status(), retry_after))
-}
-
 /// A `Retry-After` value: delay-seconds, or an HTTP-date (in any of the three formats
 /// HTTP/1.1 recipients must accept) counted from `now`; a date already past is zero.
 /// `None` for anything else. Capped at [`MAX_RETRY_AFTER`].
-fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+pub(super) fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     let wait = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
         // Digits only: seconds (saturating, so a huge number is simply "very long").
@@ -431,32 +408,6 @@ fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
         at.duration_since(now).unwrap_or(Duration::ZERO)
     };
     Some(wait.min(MAX_RETRY_AFTER))
-}
-
-/// What kind of transport failure this was, without the URL (which may carry a key):
-/// only variants whose text cannot hold it are shown in full.
-fn describe_error(e: &ureq::Error) -> String {
-    match e {
-        ureq::Error::Timeout(_) => "the request timed out".to_owned(),
-        ureq::Error::HostNotFound => "could not connect: host not found".to_owned(),
-        ureq::Error::ConnectionFailed => "could not connect".to_owned(),
-        ureq::Error::Io(io) if is_connect_error(io.kind()) => format!("could not connect: {io}"),
-        ureq::Error::Io(io) => format!("the request failed: {io}"),
-        ureq::Error::Tls(what) => format!("TLS failed: {what}"),
-        ureq::Error::Rustls(tls) => format!("TLS failed: {tls}"),
-        ureq::Error::Protocol(_) | ureq::Error::BodyStalled => "the response broke off".to_owned(),
-        _ => "the request failed".to_owned(),
-    }
-}
-
-fn is_connect_error(kind: std::io::ErrorKind) -> bool {
-    use std::io::ErrorKind::{
-        AddrNotAvailable, ConnectionRefused, HostUnreachable, NetworkUnreachable,
-    };
-    matches!(
-        kind,
-        ConnectionRefused | HostUnreachable | NetworkUnreachable | AddrNotAvailable
-    )
 }
 
 #[cfg(test)]

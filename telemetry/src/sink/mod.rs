@@ -18,6 +18,8 @@ mod noop;
 mod otlp;
 #[cfg(feature = "posthog")]
 mod posthog;
+#[cfg(any(feature = "http", feature = "otlp", feature = "posthog"))]
+mod request;
 mod tee;
 mod writer;
 
