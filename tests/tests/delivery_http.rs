@@ -828,3 +828,37 @@ fn after_a_background_exit_the_process_itself_sends_nothing_more() {
     drop(guard);
     lock.unlock().unwrap();
 }
+
+#[test]
+fn credentials_in_the_endpoint_go_as_a_decoded_basic_header() {
+    let server = Server::start(Reply::Status(200));
+    let dir = tempfile::tempdir().unwrap();
+    let url = server
+        .url("/v1/events")
+        .replacen("http://", "http://user:p%40ss@", 1);
+    let sink = HttpSink::builder(&url)
+        .allow_insecure_http(true)
+        .build()
+        .unwrap();
+    let shown = telemetry::sink::TelemetrySink::describe(&sink);
+    assert!(
+        !shown.contains("p%40ss") && !shown.contains("user"),
+        "{shown}"
+    );
+    let ctx = TelemetryContext::builder()
+        .tool(telemetry::tool!("mytool", "1.2.3"))
+        .data_dir(dir.path())
+        .sink(sink)
+        .policy(CollectionPolicy::Enabled)
+        .build()
+        .unwrap();
+    record(&ctx, 1);
+    ctx.flush_blocking(WAIT).unwrap();
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    // base64("user:p@ss"): the password percent-decoded, as a browser or curl sends it.
+    assert_eq!(
+        requests[0].header("authorization"),
+        Some("Basic dXNlcjpwQHNz")
+    );
+}

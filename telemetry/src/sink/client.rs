@@ -172,10 +172,100 @@ fn parse_endpoint(url: &str) -> Result<Uri, String> {
         .trim()
         .parse()
         .map_err(|e| format!("invalid endpoint URL: {e}"))?;
-    if uri.scheme().is_none() || uri.authority().is_none() {
+    let Some(authority) = uri.authority() else {
+        return Err("invalid endpoint URL: it must be absolute (scheme://host/path)".into());
+    };
+    if uri.scheme().is_none() {
         return Err("invalid endpoint URL: it must be absolute (scheme://host/path)".into());
     }
+    // The text after the host's last `:` (past an IPv6 literal's `]`), if any, must be
+    // a port number: the URL type alone lets `:99999` through as "no port".
+    let host_port = authority.as_str().rsplit('@').next().unwrap_or_default();
+    let after_host = host_port.rsplit(']').next().unwrap_or_default();
+    if let Some((_, port)) = after_host.rsplit_once(':')
+        && !port.is_empty()
+        && port.parse::<u16>().is_err()
+    {
+        return Err("invalid endpoint URL: the port is not a number from 0 to 65535".into());
+    }
+    if !authority.host().is_ascii() {
+        return Err(
+            "invalid endpoint URL: the host must be ASCII (write an international name in its punycode form, xn--...)".into(),
+        );
+    }
     Ok(uri)
+}
+
+/// Moves `user:password@` out of the URL into a sensitive `Authorization: Basic`
+/// header, percent-decoded (a client would otherwise send the encoded form, and the
+/// credentials would stay in every copy of the URL).
+fn take_credentials(uri: Uri) -> Result<(Uri, Option<HeaderValue>), String> {
+    let Some(authority) = uri.authority() else {
+        return Ok((uri, None));
+    };
+    let Some((userinfo, host_port)) = authority.as_str().rsplit_once('@') else {
+        return Ok((uri, None));
+    };
+    let (userinfo, host_port) = (userinfo.to_owned(), host_port.to_owned());
+    let (user, password) = userinfo.split_once(':').unwrap_or((&userinfo, ""));
+    let credentials = format!("{}:{}", percent_decode(user)?, percent_decode(password)?);
+    let mut value = HeaderValue::try_from(format!("Basic {}", base64(credentials.as_bytes())))
+        .map_err(|_| "invalid credentials in the endpoint URL".to_owned())?;
+    value.set_sensitive(true);
+    let mut parts = uri.into_parts();
+    parts.authority = Some(
+        host_port
+            .parse()
+            .map_err(|_| "invalid host in the endpoint URL".to_owned())?,
+    );
+    let uri = Uri::from_parts(parts).map_err(|_| "invalid endpoint URL".to_owned())?;
+    Ok((uri, Some(value)))
+}
+
+/// `%XX` sequences decoded (RFC 3986); anything else as it is. The text is never put in
+/// an error: it is a user name or a password.
+fn percent_decode(text: &str) -> Result<String, String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| "a bad %-escape in the endpoint's credentials".to_owned())?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out)
+        .map_err(|_| "credentials in the endpoint URL that are not UTF-8".to_owned())
+}
+
+/// Standard base64 with padding (RFC 4648), for the `Basic` credentials.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> shift) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 impl ClientConfig {
@@ -273,10 +363,22 @@ impl ClientConfig {
         if self.connect_timeout.is_zero() || self.request_timeout.is_zero() {
             return Err(config("timeouts must be greater than zero".into()));
         }
+        let (url, credentials) = take_credentials(url).map_err(config)?;
+        let mut config = self;
+        if let Some(value) = credentials
+            && !config
+                .headers
+                .iter()
+                .any(|(name, _)| *name == ureq::http::header::AUTHORIZATION)
+        {
+            config
+                .headers
+                .push((ureq::http::header::AUTHORIZATION, value));
+        }
         Ok(Transport {
             endpoint: redacted(&url),
             url,
-            config: self,
+            config,
             agent: OnceLock::new(),
         })
     }
@@ -322,6 +424,8 @@ impl Transport {
                 // 3xx is returned as it is, and refused.
                 .max_redirects(0)
                 .user_agent(concat!("telemetry/", env!("CARGO_PKG_VERSION")))
+                // The connect timeout covers the name lookup too.
+                .timeout_resolve(Some(self.config.connect_timeout))
                 .timeout_connect(Some(self.config.connect_timeout))
                 .timeout_global(Some(self.config.request_timeout));
             if is_loopback(&self.url) {
@@ -448,6 +552,56 @@ mod tests {
         }
         assert!(shown.contains("x-api-key"));
         assert_eq!(t.endpoint(), "https://example.invalid/v1");
+    }
+
+    #[test]
+    fn credentials_in_the_url_become_a_decoded_basic_header_and_leave_the_url() {
+        let t = ClientConfig::new("http://user:p%40ss@127.0.0.1:9/x?k=1")
+            .build("t")
+            .map_err(|e| e.to_string());
+        let mut c = ClientConfig::new("http://user:p%40ss@127.0.0.1:9/x?k=1");
+        c.allow_insecure_http(true);
+        let t2 = c.build("t").unwrap();
+        assert!(t.is_err(), "http without the opt-in");
+        assert_eq!(t2.url.to_string(), "http://127.0.0.1:9/x?k=1");
+        let (_, auth) = t2
+            .config
+            .headers
+            .iter()
+            .find(|(n, _)| *n == ureq::http::header::AUTHORIZATION)
+            .unwrap();
+        // base64("user:p@ss")
+        assert_eq!(auth.to_str().unwrap(), "Basic dXNlcjpwQHNz");
+        assert!(auth.is_sensitive());
+        assert!(!format!("{t2:?}").contains("dXNlcjpwQHNz"));
+    }
+
+    #[test]
+    fn base64_matches_rfc_4648() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), encoded, "{plain:?}");
+        }
+    }
+
+    #[test]
+    fn a_port_out_of_range_or_a_non_ascii_host_is_refused_at_build() {
+        for url in ["https://127.0.0.1:99999/x", "https://bücher.example/x"] {
+            let err = ClientConfig::new(url).build("t").unwrap_err().to_string();
+            assert!(err.contains("invalid endpoint URL"), "{url}: {err}");
+        }
+        assert!(
+            ClientConfig::new("https://xn--bcher-kva.example:8443/x")
+                .build("t")
+                .is_ok()
+        );
     }
 
     #[test]
