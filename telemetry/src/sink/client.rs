@@ -8,7 +8,7 @@
 //! its own so that a purge need not wait for a hanging server. No async runtime. TLS is rustls with the `ring` provider, verifying with the platform's
 //! certificate store (`rustls-platform-verifier`: the system roots, a corporate CA
 //! included), which is read on the first https connection, never when a sink is built.
-//! Proxies come from `ALL_PROXY`/`HTTPS_PROXY`/`HTTP_PROXY` with `NO_PROXY` honoured.
+//! Proxies come from the environment, per scheme, with `NO_PROXY` (`sink/proxy.rs`).
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
@@ -18,7 +18,7 @@ use ureq::http::header::{HeaderName, HeaderValue};
 
 use crate::error::TelemetryError;
 use crate::sink::MAX_RETRY_AFTER;
-use crate::sink::request;
+use crate::sink::{proxy, request};
 use crate::util::executor::on_own_thread;
 
 /// Default time to establish a connection (TCP and TLS).
@@ -152,18 +152,6 @@ fn redacted(url: &Uri) -> String {
     }
     shown.push_str(url.path());
     shown
-}
-
-fn is_loopback(url: &Uri) -> bool {
-    url.host().is_some_and(|host| {
-        host.trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .map_or_else(
-                |_| host.eq_ignore_ascii_case("localhost"),
-                |ip| ip.is_loopback(),
-            )
-    })
 }
 
 /// Parses an endpoint: an absolute `scheme://host...` URL.
@@ -428,10 +416,12 @@ impl Transport {
                 .timeout_resolve(Some(self.config.connect_timeout))
                 .timeout_connect(Some(self.config.connect_timeout))
                 .timeout_global(Some(self.config.request_timeout));
-            if is_loopback(&self.url) {
-                // No proxy can reach this machine's loopback.
-                config = config.proxy(None);
-            }
+            // The environment's proxy for this endpoint (`sink/proxy.rs`), chosen here
+            // rather than by the client, which took the first variable set for every
+            // scheme. A proxy URL it cannot use means none.
+            let proxy = proxy::for_endpoint(&self.url, |name| std::env::var(name).ok())
+                .and_then(|url| ureq::Proxy::new(&url).ok());
+            config = config.proxy(proxy);
             config.build().new_agent()
         })
     }

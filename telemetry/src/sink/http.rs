@@ -14,8 +14,9 @@ use crate::event::Event;
 ///   (meant for a collector on loopback, and tests); redirects are not followed.
 /// - Bounded: connect timeout 3 s, whole-request timeout 10 s (configurable); at most
 ///   64 KiB of a response body is read.
-/// - Proxies: `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` and `NO_PROXY` are honoured
-///   (loopback endpoints never go through a proxy).
+/// - Proxies: `HTTPS_PROXY` (https) or `HTTP_PROXY` (http), else `ALL_PROXY`, and
+///   `NO_PROXY` (names, subdomains, addresses, CIDR blocks) are honoured; loopback
+///   endpoints never go through a proxy (details in `docs/delivery.md`).
 /// - An API key set with [`api_key`](HttpSinkBuilder::api_key) is marked sensitive
 ///   and never appears in `Debug` output, `describe()` or error messages.
 /// - The client is built lazily on the delivery thread: constructing the sink does no

@@ -19,6 +19,8 @@ mod otlp;
 #[cfg(feature = "posthog")]
 mod posthog;
 #[cfg(any(feature = "http", feature = "otlp", feature = "posthog"))]
+mod proxy;
+#[cfg(any(feature = "http", feature = "otlp", feature = "posthog"))]
 mod request;
 mod tee;
 mod writer;
