@@ -193,34 +193,57 @@ fn run(
     loop {
         let take = queue.take(config.linger);
         if !take.batch.is_empty() {
-            let events: Vec<Event> = take.batch.into_iter().map(|p| factory.build(p)).collect();
             let counts_delivery = delivery.journaled.is_none();
-            if let Some(direct) = &delivery.direct {
-                // A flush takes the whole queue; a sink still gets batches.
-                for chunk in events.chunks(queue.batch_size()) {
-                    let m = chunk.len();
-                    match guarded(|| block_on(direct.emit_batch(chunk))) {
-                        Ok(()) if counts_delivery => queue.record_delivery(m, 0),
-                        Ok(()) => {}
-                        Err(e) => {
-                            crate::util::log::debug!(error = %e, events = m, "telemetry sink failed");
-                            queue.record_delivery(0, m);
-                            errors.push(e);
-                        }
+            let mut write_direct = |chunk: &[Event]| {
+                let Some(direct) = &delivery.direct else {
+                    return;
+                };
+                let m = chunk.len();
+                match guarded(|| block_on(direct.emit_batch(chunk))) {
+                    Ok(()) if counts_delivery => queue.record_delivery(m, 0),
+                    Ok(()) => {}
+                    Err(e) => {
+                        crate::util::log::debug!(error = %e, events = m, "telemetry sink failed");
+                        queue.record_delivery(0, m);
+                        errors.push(e);
                     }
                 }
-            }
-            #[cfg(feature = "spool")]
-            if let (Some(spool), Some(jobs)) = (&delivery.spool, &jobs) {
-                journal(
-                    queue,
-                    delivery,
-                    spool,
-                    jobs,
-                    events,
-                    take.epoch,
-                    take.complete_flush != 0,
-                );
+            };
+            // A flush takes the whole queue; a sink still gets batches. Without a
+            // journal the events are also made a batch at a time: a flush behind a
+            // fast producer can take hundreds of thousands, and making them all
+            // first churned the allocator and the page tables.
+            let journaling = delivery.spool.is_some() && jobs.is_some();
+            if !journaling {
+                let mut pending = take.batch.into_iter();
+                loop {
+                    let chunk: Vec<Event> = pending
+                        .by_ref()
+                        .take(queue.batch_size())
+                        .map(|p| factory.build(p))
+                        .collect();
+                    if chunk.is_empty() {
+                        break;
+                    }
+                    write_direct(&chunk);
+                }
+            } else {
+                let events: Vec<Event> = take.batch.into_iter().map(|p| factory.build(p)).collect();
+                events
+                    .chunks(queue.batch_size())
+                    .for_each(&mut write_direct);
+                #[cfg(feature = "spool")]
+                if let (Some(spool), Some(jobs)) = (&delivery.spool, &jobs) {
+                    journal(
+                        queue,
+                        delivery,
+                        spool,
+                        jobs,
+                        events,
+                        take.epoch,
+                        take.complete_flush != 0,
+                    );
+                }
             }
         }
         if take.complete_flush != 0 {
