@@ -95,6 +95,18 @@ enum Command {
 EOF
 }
 
+# The three commands' bodies, each under the attribute given (empty: none), the same in
+# every variant.
+commands_rs() { # build-attr test-attr clean-attr
+  printf '\n'
+  [ -n "$1" ] && printf '%s\n' "$1"
+  printf 'fn build(jobs: u16) -> std::io::Result<()> {\n    eprintln!("tiny: built with {jobs} jobs");\n    Ok(())\n}\n\n'
+  [ -n "$2" ] && printf '%s\n' "$2"
+  printf 'fn test() -> std::io::Result<()> {\n    eprintln!("tiny: 3 tests passed");\n    Ok(())\n}\n\n'
+  [ -n "$3" ] && printf '%s\n' "$3"
+  printf 'fn clean() -> std::io::Result<()> {\n    eprintln!("tiny: cleaned");\n    Ok(())\n}\n'
+}
+
 # main.rs of a variant.
 main_rs() { # variant
   cli_rs
@@ -109,22 +121,8 @@ fn main() -> std::io::Result<()> {
         Command::Clean => clean(),
     }
 }
-
-fn build(jobs: u16) -> std::io::Result<()> {
-    eprintln!("tiny: built with {jobs} jobs");
-    Ok(())
-}
-
-fn test() -> std::io::Result<()> {
-    eprintln!("tiny: 3 tests passed");
-    Ok(())
-}
-
-fn clean() -> std::io::Result<()> {
-    eprintln!("tiny: cleaned");
-    Ok(())
-}
 EOF
+      commands_rs '' '' ''
       ;;
     tracing)
       cat <<'EOF'
@@ -144,25 +142,8 @@ fn main() -> std::io::Result<()> {
         Command::Clean => clean(),
     }
 }
-
-#[tracing::instrument]
-fn build(jobs: u16) -> std::io::Result<()> {
-    eprintln!("tiny: built with {jobs} jobs");
-    Ok(())
-}
-
-#[tracing::instrument]
-fn test() -> std::io::Result<()> {
-    eprintln!("tiny: 3 tests passed");
-    Ok(())
-}
-
-#[tracing::instrument]
-fn clean() -> std::io::Result<()> {
-    eprintln!("tiny: cleaned");
-    Ok(())
-}
 EOF
+      commands_rs '#[tracing::instrument]' '#[tracing::instrument]' '#[tracing::instrument]'
       ;;
     telemetry | telemetry-http | telemetry-otlp)
       cat <<'EOF'
@@ -231,25 +212,8 @@ EOF
         }
     }
 }
-
-#[track("cmd.build", capture(jobs))]
-fn build(jobs: u16) -> std::io::Result<()> {
-    eprintln!("tiny: built with {jobs} jobs");
-    Ok(())
-}
-
-#[track("cmd.test")]
-fn test() -> std::io::Result<()> {
-    eprintln!("tiny: 3 tests passed");
-    Ok(())
-}
-
-#[track("cmd.clean")]
-fn clean() -> std::io::Result<()> {
-    eprintln!("tiny: cleaned");
-    Ok(())
-}
 EOF
+      commands_rs '#[track("cmd.build", capture(jobs))]' '#[track("cmd.test")]' '#[track("cmd.clean")]'
       ;;
     posthog-rs)
       cat <<'EOF'
@@ -274,22 +238,8 @@ async fn main() -> std::io::Result<()> {
     posthog.flush().await;
     result
 }
-
-fn build(jobs: u16) -> std::io::Result<()> {
-    eprintln!("tiny: built with {jobs} jobs");
-    Ok(())
-}
-
-fn test() -> std::io::Result<()> {
-    eprintln!("tiny: 3 tests passed");
-    Ok(())
-}
-
-fn clean() -> std::io::Result<()> {
-    eprintln!("tiny: cleaned");
-    Ok(())
-}
 EOF
+      commands_rs '' '' ''
       ;;
     otel)
       cat <<'EOF'
@@ -324,22 +274,8 @@ fn main() -> std::io::Result<()> {
     let _ = provider.shutdown();
     result
 }
-
-fn build(jobs: u16) -> std::io::Result<()> {
-    eprintln!("tiny: built with {jobs} jobs");
-    Ok(())
-}
-
-fn test() -> std::io::Result<()> {
-    eprintln!("tiny: 3 tests passed");
-    Ok(())
-}
-
-fn clean() -> std::io::Result<()> {
-    eprintln!("tiny: cleaned");
-    Ok(())
-}
 EOF
+      commands_rs '' '' ''
       ;;
   esac
 }
