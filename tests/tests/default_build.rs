@@ -10,6 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use telemetry::cli::Status;
+use telemetry::consent::Env;
 use telemetry::sink::TelemetrySink;
 use telemetry::{CollectionPolicy, DeliveryMode, Event, TelemetryContext, TelemetryError};
 use telemetry_tests::{demo_data_dir, demo_log, files_below, run_demo, thread_names};
@@ -98,4 +100,45 @@ fn the_demo_records_locally_and_starts_no_uploader() {
     assert!(text.contains("\"cmd.build\""), "{text}");
     let files = files_below(&demo_data_dir(home.path()));
     assert!(!files.iter().any(|f| f.contains("spool")), "{files:?}");
+}
+
+/// Whether a sink that is not local is refused depends on the author's code alone:
+/// `<TOOL>_TELEMETRY_DRY_RUN` (every sink replaced by stderr) and `<TOOL>_TELEMETRY_LOCAL`
+/// (the remote sinks dropped) leave no remote sink to refuse, but the tool would fail
+/// for every user without them.
+#[test]
+fn the_refusal_does_not_depend_on_the_users_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    for var in ["MYTOOL_TELEMETRY_DRY_RUN", "MYTOOL_TELEMETRY_LOCAL"] {
+        let builder = || {
+            let env = Env::empty()
+                .with_config_dir(dir.path().join("config"))
+                .with_var("MYTOOL_TELEMETRY", "1")
+                .with_var(var, "1");
+            TelemetryContext::builder()
+                .tool(telemetry::tool!("mytool", "1"))
+                .data_dir(dir.path().join("data"))
+                .env(env)
+                .sink(Remote::default())
+        };
+        let refused = builder().build().unwrap_err();
+        assert!(
+            matches!(&refused, TelemetryError::Config(m) if m.contains("`spool` feature")),
+            "{var}: {refused}"
+        );
+        // The same environment does reach the context: at most once, it is built, and
+        // the mode is on.
+        let ctx = builder()
+            .delivery_mode(DeliveryMode::AtMostOnce)
+            .build()
+            .unwrap();
+        let status = Status::of(&ctx);
+        assert!(status.enabled, "{var}");
+        let on = if var.ends_with("DRY_RUN") {
+            status.dry_run
+        } else {
+            status.local_only
+        };
+        assert!(on, "{var}: {status:?}");
+    }
 }

@@ -246,6 +246,11 @@ impl TelemetryContextBuilder {
     /// no remote sink, every sink goes through the spool). Without a data dir (no home
     /// directory) the spool is impossible and delivery is `AtMostOnce`.
     ///
+    /// Without feature `spool` there is no spool: [`build`](Self::build) refuses
+    /// `AtLeastOnce`, and with it the default for a sink that is not local, unless
+    /// `AtMostOnce` is chosen here. Judged on the sinks the author gave, whatever the
+    /// user's environment (`<TOOL>_TELEMETRY_DRY_RUN`, `_LOCAL`) later does with them.
+    ///
     /// ```
     /// let b = telemetry::TelemetryContext::builder().delivery_mode(telemetry::DeliveryMode::AtMostOnce);
     /// # drop(b);
@@ -383,6 +388,10 @@ impl TelemetryContextBuilder {
         if batch_size == 0 {
             return config("`batch_size` must be at least 1".into());
         }
+        // On the author's sinks, before consent resolution and the user's environment
+        // shape them: whether this build can deliver them must not depend on where
+        // the tool runs.
+        Delivery::check_buildable(&self.sinks, self.delivery_mode)?;
         let data_dir = self.data_dir.or_else(|| crate::layout::data_dir(tool));
         let tool_info = ToolInfo::new(tool).with_mode(self.consent.clone());
         let assemble::Decided {
@@ -430,7 +439,7 @@ impl TelemetryContextBuilder {
                 SendMode::AtExit => Duration::ZERO,
             },
             consented,
-        )?;
+        );
         let Some(sink) = TeeSink::combine(sinks) else {
             return config("at least one sink is required".into());
         };

@@ -110,7 +110,41 @@ pub(crate) struct Delivery {
 /// The consent check the sender makes before every request.
 pub(crate) type Consented = Box<dyn Fn() -> bool + Send + Sync>;
 
+/// The mode the author chose, or the default for `sinks`: at-least-once when one of
+/// them does not say it is local (it may transmit), at-most-once otherwise.
+fn wanted_mode(sinks: &[Arc<dyn TelemetrySink>], mode: Option<DeliveryMode>) -> DeliveryMode {
+    mode.unwrap_or(if sinks.iter().any(|s| !s.is_local()) {
+        DeliveryMode::AtLeastOnce
+    } else {
+        DeliveryMode::AtMostOnce
+    })
+}
+
 impl Delivery {
+    /// Refuses what this build cannot deliver: without the `spool` feature,
+    /// at-least-once delivery (the default for a sink that is not local). Judged on the
+    /// author's own sinks and mode, before the user's environment shapes the sinks
+    /// (`<TOOL>_TELEMETRY_DRY_RUN` replaces them with stderr, `<TOOL>_TELEMETRY_LOCAL`
+    /// drops the remote ones), so that the same code is refused in every environment:
+    /// judged afterwards, a tool tried with one of those variables set built fine and
+    /// failed only for users without them.
+    pub(crate) fn check_buildable(
+        author_sinks: &[Arc<dyn TelemetrySink>],
+        mode: Option<DeliveryMode>,
+    ) -> Result<(), TelemetryError> {
+        if cfg!(not(feature = "spool"))
+            && wanted_mode(author_sinks, mode) == DeliveryMode::AtLeastOnce
+        {
+            return Err(TelemetryError::Config(
+                "at-least-once delivery (the default for a sink that is not local) needs \
+                 the `spool` feature of `telemetry` (the network sinks' features turn it \
+                 on); or choose `delivery_mode(DeliveryMode::AtMostOnce)`"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Decides the routing:
     ///
     /// - the mode is the author's choice, or `AtLeastOnce` when a sink is remote and
@@ -120,6 +154,9 @@ impl Delivery {
     /// - with a spool, the remote sinks are journaled and the local ones written
     ///   directly (so a retried network batch is not written twice to a local log);
     ///   with no remote sink at all, every sink is journaled.
+    ///
+    /// What the build cannot deliver was refused before, by
+    /// [`check_buildable`](Self::check_buildable).
     pub(crate) fn plan(
         factory: Arc<EventFactory>,
         sinks: Vec<Arc<dyn TelemetrySink>>,
@@ -128,17 +165,12 @@ impl Delivery {
         limits: SpoolLimits,
         send_after: Duration,
         consented: Consented,
-    ) -> Result<Self, TelemetryError> {
+    ) -> Self {
         // A sink that does not say it is local may transmit: treat it as remote.
         let any_remote = sinks.iter().any(|s| !s.is_local());
-        let wanted = mode.unwrap_or(if any_remote {
-            DeliveryMode::AtLeastOnce
-        } else {
-            DeliveryMode::AtMostOnce
-        });
         let counters = Arc::new(Counters::default());
         #[cfg(feature = "spool")]
-        let spool = match (wanted, data_dir) {
+        let spool = match (wanted_mode(&sinks, mode), data_dir) {
             (DeliveryMode::AtLeastOnce, Some(dir)) => Some(Arc::new(Spool::new(
                 dir.join(crate::layout::SPOOL_DIR),
                 factory,
@@ -148,17 +180,13 @@ impl Delivery {
             ))),
             _ => None,
         };
+        // No spool in this build. `check_buildable` already refused, on the author's
+        // sinks, every context that would want one; the sinks here are those less the
+        // ones the environment dropped, plus local ones (the local log, stderr), so
+        // none of them wants one either.
         #[cfg(not(feature = "spool"))]
         let spool: Option<Arc<Spool>> = {
-            let _ = (factory, data_dir, limits);
-            if wanted == DeliveryMode::AtLeastOnce {
-                return Err(TelemetryError::Config(
-                    "at-least-once delivery (the default for a sink that is not local) needs \
-                     the `spool` feature of `telemetry` (the network sinks' features turn it \
-                     on); or choose `delivery_mode(DeliveryMode::AtMostOnce)`"
-                        .into(),
-                ));
-            }
+            let _ = (factory, mode, data_dir, limits);
             None
         };
         let (direct, journaled) = if spool.is_none() {
@@ -168,7 +196,7 @@ impl Delivery {
         } else {
             (Vec::new(), sinks)
         };
-        Ok(Self {
+        Self {
             mode: if spool.is_some() {
                 DeliveryMode::AtLeastOnce
             } else {
@@ -181,7 +209,7 @@ impl Delivery {
             send_after,
             consented,
             prepare_at_start: std::sync::atomic::AtomicBool::new(false),
-        })
+        }
     }
 }
 
