@@ -10,10 +10,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use telemetry::cli::Status;
+use telemetry::cli::{Status, TelemetryCommand};
 use telemetry::consent::Env;
 use telemetry::sink::TelemetrySink;
-use telemetry::{CollectionPolicy, DeliveryMode, Event, TelemetryContext, TelemetryError};
+use telemetry::{
+    CollectionPolicy, DeliveryMode, Event, SendMode, TelemetryContext, TelemetryError,
+};
 use telemetry_tests::{demo_data_dir, demo_log, files_below, run_demo, thread_names};
 
 /// A sink that keeps what it gets, and does not say it is local.
@@ -140,5 +142,47 @@ fn the_refusal_does_not_depend_on_the_users_environment() {
             status.local_only
         };
         assert!(on, "{var}: {status:?}");
+    }
+}
+
+/// `telemetry status` says what a context without a spool does, whatever the send mode
+/// (which only chooses when a spool is sent).
+#[test]
+fn status_says_the_worker_writes_the_sinks_directly() {
+    let dir = tempfile::tempdir().unwrap();
+    for mode in [SendMode::Background, SendMode::AtExit] {
+        let local = TelemetryContext::builder().local_log();
+        let remote = TelemetryContext::builder()
+            .sink(Remote::default())
+            .delivery_mode(DeliveryMode::AtMostOnce);
+        for builder in [local, remote] {
+            let ctx = builder
+                .tool(telemetry::tool!("mytool", "1"))
+                .data_dir(dir.path().join("data"))
+                .config_dir(dir.path().join("config"))
+                .policy(CollectionPolicy::Enabled)
+                .send_mode(mode)
+                .build()
+                .unwrap();
+            let mut out = Vec::new();
+            TelemetryCommand::Status { json: false }
+                .run_with_output(&ctx, &mut out)
+                .unwrap();
+            let text = String::from_utf8(out).unwrap();
+            let sending = text
+                .lines()
+                .find(|l| l.starts_with("sending:"))
+                .unwrap_or_default();
+            assert!(
+                sending.contains("the worker thread writes events to the sinks")
+                    && sending.contains("(no spool)")
+                    && sending.contains("at exit, what is still queued is written out"),
+                "{text}"
+            );
+            assert!(
+                !text.contains("uploader") && !text.contains("exit deadline"),
+                "{text}"
+            );
+        }
     }
 }

@@ -75,7 +75,9 @@ pub struct Status {
     /// The spool directory, in at-least-once mode.
     pub spool_dir: Option<String>,
     /// `background` (the exit only persists; a detached uploader sends) or `at_exit`
-    /// (sent within the exit deadline).
+    /// (sent within the exit deadline): the author's setting, which only applies to a
+    /// spool. Without one (`spool_dir` is `None`) the worker writes the sinks directly
+    /// and the exit writes out what is still queued, whatever this says.
     pub send_mode: &'static str,
     /// When the last detached uploader was started (RFC 3339), if one was.
     pub uploader_started: Option<String>,
@@ -396,10 +398,16 @@ fn human(s: &Status) -> String {
         ),
         format!(
             "sending:      {}{}",
-            if s.send_mode == "at_exit" {
-                "within the exit deadline"
-            } else {
-                "in the background (detached uploader)"
+            // The send mode only chooses when the spool is sent: without a spool (a
+            // build without feature `spool`, or only local sinks) there is neither a
+            // sender nor an uploader, whatever the mode says.
+            match (&s.spool_dir, s.send_mode) {
+                (None, _) => {
+                    "directly: the worker thread writes events to the sinks as they come \
+                     (no spool); at exit, what is still queued is written out"
+                }
+                (Some(_), "at_exit") => "within the exit deadline",
+                (Some(_), _) => "in the background (detached uploader)",
             },
             match (&s.uploader_started, &s.uploader_ran) {
                 (None, _) => String::new(),

@@ -263,6 +263,9 @@ impl TelemetryContextBuilder {
     /// When the network sinks' batches are sent (see [`SendMode`]): in the background
     /// (the default; the exit only persists) or within the exit deadline.
     ///
+    /// Feature `spool`; no effect without it, nor on a context without a spool (only
+    /// local sinks, or `AtMostOnce`): the worker then writes every sink directly.
+    ///
     /// ```
     /// let b = telemetry::TelemetryContext::builder().send_mode(telemetry::SendMode::AtExit);
     /// # drop(b);
@@ -275,6 +278,9 @@ impl TelemetryContextBuilder {
     /// The least time between two detached uploaders of this tool (default
     /// [`DEFAULT_UPLOAD_INTERVAL`](crate::DEFAULT_UPLOAD_INTERVAL), 10 minutes; zero:
     /// after every run that leaves batches, still one at a time).
+    ///
+    /// Feature `spool`; no effect without it (there is no uploader), nor on a context
+    /// without a spool.
     ///
     /// ```
     /// let b = telemetry::TelemetryContext::builder().upload_interval(std::time::Duration::from_secs(3600));
@@ -289,6 +295,9 @@ impl TelemetryContextBuilder {
     /// [`DEFAULT_UPLOAD_TIME_LIMIT`](crate::DEFAULT_UPLOAD_TIME_LIMIT), 30 s): it
     /// exits then, whatever it is doing, and what it did not send stays in the spool.
     ///
+    /// Feature `spool`; no effect without it (there is no uploader), nor on a context
+    /// without a spool.
+    ///
     /// ```
     /// let b = telemetry::TelemetryContext::builder().upload_time_limit(std::time::Duration::from_secs(10));
     /// # drop(b);
@@ -302,6 +311,9 @@ impl TelemetryContextBuilder {
     /// each, and [`DEFAULT_SPOOL_MAX_BYTES`] bytes). When a new batch would exceed
     /// either, the oldest waiting batches are deleted and counted
     /// ([`DeliveryStats::pruned_events`](crate::DeliveryStats::pruned_events)).
+    ///
+    /// Feature `spool`; no effect without it (there is no spool), nor on a context
+    /// without a spool.
     ///
     /// ```
     /// let b = telemetry::TelemetryContext::builder().spool_limits(100, 1 << 20);

@@ -36,6 +36,10 @@ pub(crate) const BACKGROUND_SEND_AFTER: Duration = Duration::from_secs(30);
 /// accepted event is synced to the spool before the exit returns, whatever the
 /// deadline (zero included).
 ///
+/// Feature `spool`; no effect without it, nor on a context without a spool (only
+/// local sinks, or `DeliveryMode::AtMostOnce`): the worker then writes every sink
+/// directly, and the exit writes out what is still queued.
+///
 /// ```
 /// let b = telemetry::TelemetryContext::builder().send_mode(telemetry::SendMode::AtExit);
 /// # drop(b);
