@@ -6,13 +6,14 @@
 //! (the workspace-wide run has every feature, `spool` included).
 #![cfg(all(feature = "collect", not(feature = "spool")))]
 
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use telemetry::cli::{Status, TelemetryCommand};
 use telemetry::consent::Env;
-use telemetry::sink::TelemetrySink;
+use telemetry::sink::{MemorySink, TelemetrySink};
 use telemetry::{
     CollectionPolicy, DeliveryMode, Event, SendMode, TelemetryContext, TelemetryError,
 };
@@ -184,5 +185,51 @@ fn status_says_the_worker_writes_the_sinks_directly() {
                 "{text}"
             );
         }
+    }
+}
+
+/// Writes a batch in `<data dir>/spool` as an earlier version of the tool with a
+/// network sink left it (as `delivery_support::write_ready_file` does): two events.
+fn leave_a_batch(data: &Path) -> std::path::PathBuf {
+    let spool = data.join("spool");
+    std::fs::create_dir_all(&spool).unwrap();
+    let path = spool.join(format!("{:020}-{}-000000.jsonl", 1, 4242));
+    let lines: String = (0..2)
+        .map(|_| {
+            let event = Event::new("cmd.old", "mytool", "1", telemetry_tests::SAMPLE_MACHINE_ID);
+            serde_json::to_string(&event).unwrap() + "\n"
+        })
+        .collect();
+    std::fs::write(&path, lines).unwrap();
+    path
+}
+
+/// `disable` and `reset` delete the batches an earlier run left in the spool, and count
+/// them, although this build has no spool of its own.
+#[test]
+fn disable_and_reset_delete_batches_an_earlier_run_left() {
+    for command in ["disable", "reset"] {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let batch = leave_a_batch(&data);
+        let ctx = TelemetryContext::builder()
+            .tool(telemetry::tool!("mytool", "1"))
+            .data_dir(&data)
+            .env(Env::empty().with_config_dir(dir.path().join("config")))
+            .sink(MemorySink::new())
+            .build()
+            .unwrap();
+        assert!(ctx.spool_dir().is_none());
+        let dropped = match command {
+            "disable" => ctx.disable().unwrap().dropped_events,
+            _ => {
+                let report = ctx.reset();
+                assert!(report.is_complete(), "{report:?}");
+                report.dropped_events
+            }
+        };
+        assert!(!batch.exists(), "{command}: {:?}", files_below(&data));
+        assert_eq!(dropped, 2, "{command}");
+        assert!(!data.join("spool").exists(), "{command}");
     }
 }

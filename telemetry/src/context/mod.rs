@@ -267,13 +267,27 @@ impl TelemetryContext {
     /// policy (see [`set_policy`](Self::set_policy)) and does not touch the local
     /// event log. Runs on the caller's thread: when it returns, the files are gone.
     ///
+    /// A context without a spool of its own (a build without feature `spool`, or only
+    /// local sinks) still deletes the batches an earlier run left in
+    /// `<data dir>/spool/`. Under the trust rules, either way: a spool directory that
+    /// is a link or someone else's is not touched, and a file in it that is a link or
+    /// someone else's is left.
+    ///
     /// ```
     /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink).build().unwrap();
     /// assert_eq!(ctx.purge(), 0);
     /// ```
     pub fn purge(&self) -> u64 {
         let queued = self.inner.queue.purge() as u64;
-        let spooled = self.inner.delivery.spool.as_ref().map_or(0, |s| s.purge());
+        let spooled = match self.inner.delivery.spool.as_ref() {
+            Some(spool) => spool.purge(),
+            // No spool here, but an earlier run that had one (an older version of the
+            // tool, or another build or configuration of it) may have left batches
+            // behind: deleted all the same, as `disable` and `reset` promise.
+            None => self.data_dir().map_or(0, |dir| {
+                pipeline::purge_spool_dir(&dir.join(crate::layout::SPOOL_DIR))
+            }),
+        };
         let purged = queued + spooled;
         pipeline::Counters::add(&self.inner.delivery.counters.purged, purged);
         purged

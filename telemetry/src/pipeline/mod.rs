@@ -12,6 +12,7 @@ mod replay_check;
 mod sender;
 #[cfg(feature = "spool")]
 mod spool;
+mod spool_files;
 mod stats;
 mod worker;
 
@@ -27,7 +28,10 @@ pub(crate) use queue::Queue;
 #[cfg(all(feature = "test-internals", feature = "spool"))]
 pub(crate) use sender::SENDER_THREAD_NAME;
 #[cfg(feature = "spool")]
-pub(crate) use spool::{Spool, UPLOAD_LOCK_FILE, UPLOAD_RAN_FILE, UPLOAD_STARTED_FILE};
+pub(crate) use spool::Spool;
+pub(crate) use spool_files::purge_dir as purge_spool_dir;
+#[cfg(feature = "spool")]
+pub(crate) use spool_files::{UPLOAD_LOCK_FILE, UPLOAD_RAN_FILE, UPLOAD_STARTED_FILE};
 pub(crate) use stats::Counters;
 pub use stats::{DeliveryMode, DeliveryStats};
 #[cfg(feature = "test-internals")]

@@ -33,9 +33,12 @@
 //! (root may own those; a sticky one may be writable by all). A refused spool is not
 //! written, read, pruned or purged: its batches stay where they are and new batches
 //! fail (counted). Files are opened without following links and checked on the handle:
-//! a batch that is a link or someone else's is skipped, never sent; one with wider
-//! permissions is tightened to 0600. The `retry-after` file is read only if it is
-//! the user's and writable by no one else.
+//! a batch that is a link or someone else's is skipped, never sent (nor deleted by a
+//! purge); one with wider permissions is tightened to 0600. The `retry-after` file is
+//! read only if it is the user's and writable by no one else.
+//!
+//! The names, the directory check and the purge are in `spool_files`, which every
+//! build has: a context without a spool still deletes what earlier runs left here.
 
 use std::fs;
 use std::io::Write;
@@ -47,23 +50,15 @@ use std::time::{Duration, SystemTime};
 use crate::error::TelemetryError;
 use crate::event::Event;
 use crate::pipeline::delivery::Scan;
+use crate::pipeline::spool_files::{
+    self, CLAIM_MARK, Name, READY_SUFFIX, RETRY_AFTER_FILE, parse_name,
+};
 use crate::pipeline::stats::Counters;
 use crate::pipeline::worker::EventFactory;
 use crate::util::fs::{self as fsutil, DirLink, Strictness};
 
 /// A claim not touched for this long is taken over even if its owner seems alive.
 pub(crate) const STALE_CLAIM_AFTER: Duration = Duration::from_secs(300);
-
-/// The file that holds the server's requested pause (see the module docs).
-const RETRY_AFTER_FILE: &str = "retry-after";
-/// The uploader's lock: held (`flock`) by the one uploader that runs (`uploader`).
-pub(crate) const UPLOAD_LOCK_FILE: &str = "upload.lock";
-/// Its time stamps (modification times): when one was last started, and when one
-/// last reached its upload (see `uploader`).
-pub(crate) const UPLOAD_STARTED_FILE: &str = "upload-started";
-pub(crate) const UPLOAD_RAN_FILE: &str = "upload-ran";
-const READY_SUFFIX: &str = ".jsonl";
-const CLAIM_MARK: &str = ".jsonl.claim-";
 
 /// `<unix nanos, 20 digits>`: the start of a batch file's name, so names sort oldest
 /// first.
@@ -79,35 +74,6 @@ fn now_stem_time() -> String {
 pub(crate) struct Claimed {
     pub(crate) path: PathBuf,
     stem: String,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-enum Name<'a> {
-    Ready {
-        stem: &'a str,
-    },
-    Claimed {
-        stem: &'a str,
-        pid: u32,
-        token: &'a str,
-    },
-}
-
-fn parse_name(name: &str) -> Option<Name<'_>> {
-    if name.starts_with('.') {
-        return None;
-    }
-    if let Some((stem, owner)) = name.split_once(CLAIM_MARK) {
-        let (pid, token) = owner.split_once('-')?;
-        return Some(Name::Claimed {
-            stem,
-            pid: pid.parse().ok()?,
-            token,
-        });
-    }
-    name.strip_suffix(READY_SUFFIX)
-        .filter(|stem| !stem.is_empty() && !stem.contains('.'))
-        .map(|stem| Name::Ready { stem })
 }
 
 /// A random token of this process: with the pid it names this process's claims, and
@@ -215,21 +181,7 @@ impl Spool {
     /// The spool directory checked and resolved (module docs): `Ok(None)` when it does
     /// not exist and `create` is false. Every operation works through this path.
     fn resolved(&self, create: bool) -> Result<Option<PathBuf>, TelemetryError> {
-        let check_parent = || -> Result<(), TelemetryError> {
-            if let Some(parent) = self.dir.parent() {
-                fsutil::check_dir(parent, DirLink::Refused)?;
-            }
-            Ok(())
-        };
-        check_parent()?;
-        let dir = if create {
-            Some(fsutil::prepare_dir(&self.dir, DirLink::Refused)?)
-        } else {
-            fsutil::check_dir(&self.dir, DirLink::Refused)?
-        };
-        // Again: the data dir may have been created just now.
-        check_parent()?;
-        Ok(dir)
+        spool_files::resolve(&self.dir, create)
     }
 
     /// [`resolved`](Self::resolved) for the operations that only read or delete: a
@@ -630,36 +582,15 @@ impl Spool {
         (ahead <= crate::sink::MAX_RETRY_AFTER + Duration::from_secs(1)).then_some(until)
     }
 
-    /// Deletes every batch file (consent withdrawn), claimed or not. Returns the
-    /// number of events deleted.
+    /// Deletes every batch file (consent withdrawn), claimed or not, this process's
+    /// prepared one first (see `spool_files::purge_in`). Returns the number of events
+    /// deleted.
     pub(crate) fn purge(&self) -> u64 {
         self.discard_prepared();
-        let mut events = 0;
         let Some(dir) = self.existing() else {
             return 0;
         };
-        for (name, _) in self.entries(&dir) {
-            let path = dir.join(name);
-            let lines = count_lines(&path);
-            if fs::remove_file(&path).is_ok() {
-                events += lines;
-            }
-        }
-        // Leaves nothing behind when it is empty; a concurrent writer may refill it.
-        for file in [RETRY_AFTER_FILE, UPLOAD_STARTED_FILE, UPLOAD_RAN_FILE] {
-            let _ = fs::remove_file(dir.join(file));
-        }
-        // The uploader's lock only if no uploader holds it: deleting a held one would
-        // let the next run create a new one and start a second uploader beside it.
-        // (A running uploader stops at its next consent check; the file stays.)
-        let lock = dir.join(UPLOAD_LOCK_FILE);
-        if let Ok(file) = fsutil::private_options().write(true).open(&lock)
-            && file.try_lock().is_ok()
-        {
-            let _ = fs::remove_file(&lock);
-        }
-        let _ = fs::remove_dir(&dir);
-        events
+        spool_files::purge_in(&dir)
     }
 
     /// Deletes the oldest takeable files while the spool is over a bound.
@@ -745,25 +676,6 @@ mod tests {
                 factory.build(Pending::point(&SPEC, Captures::from_values([value])))
             })
             .collect()
-    }
-
-    #[test]
-    fn names_parse() {
-        assert_eq!(
-            parse_name("0001-2-3.jsonl"),
-            Some(Name::Ready { stem: "0001-2-3" })
-        );
-        assert_eq!(
-            parse_name("0001-2-3.jsonl.claim-42-abc"),
-            Some(Name::Claimed {
-                stem: "0001-2-3",
-                pid: 42,
-                token: "abc"
-            })
-        );
-        assert_eq!(parse_name(".tmp-x"), None);
-        assert_eq!(parse_name("x.jsonl.claim-nopid"), None);
-        assert_eq!(parse_name("notes.txt"), None);
     }
 
     #[test]

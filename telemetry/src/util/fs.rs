@@ -461,6 +461,32 @@ pub(crate) fn remove_checked(path: &Path, link: DirLink) -> Result<bool, Telemet
     }
 }
 
+/// Whether `path`, an entry of a directory already checked and resolved, may be
+/// deleted as one of the library's own files: `Ok(true)` for a regular file owned by
+/// the current user, judged by `lstat` (a symbolic link is judged as the link, never
+/// followed), `Ok(false)` when there is none, refused otherwise. Nothing is opened:
+/// deleting acts on the name, and only the user can change the names in a checked
+/// directory, so the answer still holds when the caller unlinks it.
+pub(crate) fn check_own_entry(path: &Path) -> Result<bool, Refused> {
+    let meta = match fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(refused(path, format!("cannot be inspected: {e}"))),
+    };
+    if meta.file_type().is_symlink() {
+        return Err(refused(
+            path,
+            "is a symbolic link; telemetry does not follow it",
+        ));
+    }
+    if !meta.is_file() {
+        return Err(refused(path, "is not a regular file"));
+    }
+    #[cfg(unix)]
+    unix::check_owner(&meta, path)?;
+    Ok(true)
+}
+
 #[cfg(unix)]
 mod unix {
     use std::fs::File;
@@ -557,18 +583,9 @@ mod unix {
         Ok(())
     }
 
-    pub(super) fn check_handle(
-        file: &File,
-        shown: &Path,
-        strictness: Strictness,
-    ) -> Result<(), Refused> {
+    /// `meta` is of a file the current user owns.
+    pub(super) fn check_owner(meta: &std::fs::Metadata, shown: &Path) -> Result<(), Refused> {
         let uid = uid_or_refuse(shown)?;
-        let meta = file
-            .metadata()
-            .map_err(|e| refused(shown, format!("cannot be inspected: {e}")))?;
-        if !meta.is_file() {
-            return Err(refused(shown, "is not a regular file"));
-        }
         if meta.uid() != uid {
             return Err(refused(
                 shown,
@@ -578,6 +595,21 @@ mod unix {
                 ),
             ));
         }
+        Ok(())
+    }
+
+    pub(super) fn check_handle(
+        file: &File,
+        shown: &Path,
+        strictness: Strictness,
+    ) -> Result<(), Refused> {
+        let meta = file
+            .metadata()
+            .map_err(|e| refused(shown, format!("cannot be inspected: {e}")))?;
+        if !meta.is_file() {
+            return Err(refused(shown, "is not a regular file"));
+        }
+        check_owner(&meta, shown)?;
         let mode = meta.mode() & 0o7777;
         match strictness {
             Strictness::Trusted if mode & GROUP_OTHER_WRITE != 0 => Err(refused(
