@@ -3,9 +3,11 @@
 //! logs, bounded timeouts, a lazily built client, status classification and a capped
 //! response body.
 //!
-//! The client is `ureq`: blocking, run for the sender thread (or the detached
-//! uploader), which is the only place a request is made, on a short-lived thread of
-//! its own so that a purge need not wait for a hanging server. No async runtime. TLS is rustls with the `ring` provider, verifying with the platform's
+//! The client is `ureq`, blocking. Requests are made by the library's own threads, one
+//! at a time (the sender, the detached uploader; the worker for an at-most-once network
+//! sink; `reset`'s deletion request), each request on a short-lived thread of its own
+//! so that a purge need not wait for a hanging server (`sink/request.rs`). No async
+//! runtime. TLS is rustls with the `ring` provider, verifying with the platform's
 //! certificate store (`rustls-platform-verifier`: the system roots, a corporate CA
 //! included), which is read on the first https connection, never when a sink is built.
 //! Proxies come from the environment, per scheme, with `NO_PROXY` (`sink/proxy.rs`).
