@@ -136,6 +136,13 @@ pub(crate) struct Spool {
     token: String,
     seq: AtomicU64,
     counters: Arc<Counters>,
+    /// The spool directory once it passed the trust rules, resolved: later operations
+    /// of this process use it without walking the path again (some sixty system calls
+    /// each, several times per exit). Only the user or root can change a directory that
+    /// passed (it and every directory above it are theirs and writable by no one else),
+    /// so the answer holds while the process runs; a directory removed meanwhile is
+    /// checked afresh.
+    checked: std::sync::Mutex<Option<PathBuf>>,
     /// An empty claimed file whose name is already synced: the next new batch goes
     /// there, so writing it needs one sync (its content), not two (see `prepare`).
     prepared: std::sync::Mutex<Option<Claimed>>,
@@ -171,6 +178,7 @@ impl Spool {
             prepared: std::sync::Mutex::new(None),
             no_more_prepared: std::sync::atomic::AtomicBool::new(false),
             counters,
+            checked: std::sync::Mutex::new(None),
         }
     }
 
@@ -181,7 +189,17 @@ impl Spool {
     /// The spool directory checked and resolved (module docs): `Ok(None)` when it does
     /// not exist and `create` is false. Every operation works through this path.
     fn resolved(&self, create: bool) -> Result<Option<PathBuf>, TelemetryError> {
-        spool_files::resolve(&self.dir, create)
+        let mut checked = self.checked.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(path) = checked.as_ref() {
+            if fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
+                return Ok(Some(path.clone()));
+            }
+            // Removed meanwhile (a `reset` in another process): checked afresh.
+            *checked = None;
+        }
+        let resolved = spool_files::resolve(&self.dir, create)?;
+        checked.clone_from(&resolved);
+        Ok(resolved)
     }
 
     /// [`resolved`](Self::resolved) for the operations that only read or delete: a
