@@ -619,8 +619,27 @@ impl Spool {
         if files <= self.max_files && bytes <= self.max_bytes {
             return;
         }
+        let takeable = self.takeable(dir);
+        // What pruning cannot touch (the batches this process holds, the one just
+        // written among them): if that alone is over the bounds, deleting older batches
+        // would lose their events without bringing the spool back within them. They
+        // are left for a later write, by which time the held ones are takeable too.
+        let taken: std::collections::HashSet<&str> = takeable.iter().map(String::as_str).collect();
+        let (held_files, held_bytes) = entries
+            .iter()
+            .filter(|(name, _)| !taken.contains(name.as_str()))
+            .fold((0_usize, 0_u64), |(n, b), (_, len)| (n + 1, b + len));
+        if held_files > self.max_files || held_bytes > self.max_bytes {
+            crate::util::log::debug!(
+                held_files,
+                held_bytes,
+                "telemetry: spool over its bounds with what this process holds; nothing pruned"
+            );
+            return;
+        }
+        drop(taken);
         let sizes: std::collections::HashMap<String, u64> = entries.into_iter().collect();
-        for name in self.takeable(dir) {
+        for name in takeable {
             if files <= self.max_files && bytes <= self.max_bytes {
                 break;
             }
@@ -786,6 +805,39 @@ mod tests {
         assert_eq!(s.counters.pruned_events.load(Ordering::Relaxed), 4);
         assert_eq!(s.purge(), 6);
         assert!(!s.dir().exists());
+    }
+
+    /// A batch bigger than the byte bound by itself (a flush behind fast producers)
+    /// does not make the spool delete the batches before it: that would lose them and
+    /// still leave the spool over its bound. Once the big one can be taken, the oldest
+    /// go as usual.
+    #[test]
+    fn a_held_batch_over_the_bound_by_itself_prunes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = events(2);
+        let mut probe = Vec::new();
+        crate::sink::write_json_lines(&mut probe, &small).unwrap();
+        // Room for three small batches; the big one is ten times that.
+        let bound = probe.len() as u64 * 3;
+        let s = Spool::new(
+            dir.path().join(SPOOL_DIR),
+            factory(),
+            100,
+            bound,
+            Arc::default(),
+        )
+        .with_catalog(test_catalog);
+        let a = s.write_claimed(&small).unwrap();
+        s.release(&a);
+        let big = s.write_claimed(&events(60)).unwrap();
+        assert_eq!(s.counters.pruned_events.load(Ordering::Relaxed), 0);
+        assert_eq!(s.scan().events, 62);
+        s.release(&big);
+        let c = s.write_claimed(&small).unwrap();
+        s.release(&c);
+        assert_eq!(s.counters.pruned_files.load(Ordering::Relaxed), 2);
+        assert_eq!(s.counters.pruned_events.load(Ordering::Relaxed), 62);
+        assert_eq!(s.scan().events, 2);
     }
 
     #[cfg(unix)]
