@@ -75,9 +75,11 @@ use crate::event::Event;
 ///
 /// The library calls sinks one at a time from its own threads (the worker, the sender)
 /// and drives their futures with a minimal executor of its own: no reactor, no timers.
-/// A sink may block (the built-in network sinks do, within their timeouts), and its
-/// future may await anything that wakes its waker, but not I/O or timers that need an
-/// async runtime's reactor (`tokio::net`, `tokio::time`). A sink built on such a
+/// A sink may block in its call, within a bound of its own (while it blocks, the
+/// thread does nothing else: a purge waits for it), and its future may await anything
+/// that wakes its waker, but not I/O or timers that need an async runtime's reactor
+/// (`tokio::net`, `tokio::time`). The built-in network sinks await each blocking
+/// request on a thread of its own, so that a purge abandons it at once. A sink built on such a
 /// client keeps a runtime of its own and blocks on it:
 ///
 /// ```

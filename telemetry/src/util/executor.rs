@@ -4,8 +4,9 @@
 //! Sinks are `async` so that a sink can be written with async code, but the library
 //! calls them only from its own threads (the worker, the sender), one call at a time.
 //! Running such a call needs no reactor and no timer wheel: the built-in network sinks
-//! do blocking I/O with their own timeouts, and the waits the pipeline needs (a server's
-//! pause, a purge) are plain thread parking. So no async runtime is linked: parking the
+//! run each blocking request on a thread of its own ([`on_own_thread`]) and await its
+//! end, and the waits the pipeline needs (a server's pause, a purge) are plain thread
+//! parking. So no async runtime is linked: parking the
 //! thread until the future's waker unparks it is the whole executor.
 //!
 //! A custom sink that needs a runtime's reactor (a tokio-based client, say) keeps one of
