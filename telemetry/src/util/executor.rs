@@ -41,40 +41,50 @@ impl Wake for Signal {
 
 /// Runs `future` to completion on this thread.
 pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let signal = thread_signal();
-    let waker = Waker::from(Arc::clone(&signal));
-    let mut cx = Context::from_waker(&waker);
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
-        }
-        // Until a wake since the poll began: a spurious return of `park` waits again,
-        // a wake during the poll is seen at once.
+    let never_gives_up = |signal: &Signal| -> Result<(), std::convert::Infallible> {
         while !signal.woken.swap(false, Ordering::Acquire) {
             std::thread::park();
         }
+        Ok(())
+    };
+    match drive(future, never_gives_up) {
+        Ok(output) => output,
+        Err(never) => match never {},
     }
 }
 
 /// Runs `future` until it completes or `deadline` passes (then `None`; the future is
 /// dropped, which cancels it). A deadline already past still polls once.
 pub(crate) fn block_on_until<F: Future>(future: F, deadline: Instant) -> Option<F::Output> {
+    let until_deadline = |signal: &Signal| {
+        while !signal.woken.swap(false, Ordering::Acquire) {
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(());
+            }
+            std::thread::park_timeout(deadline - now);
+        }
+        Ok(())
+    };
+    drive(future, until_deadline).ok()
+}
+
+/// Polls `future` on this thread; between polls, `wait` parks until a wake since the
+/// poll began (a spurious return of `park` waits again, a wake during the poll is seen
+/// at once), or gives up with its error.
+fn drive<F: Future, E>(
+    future: F,
+    mut wait: impl FnMut(&Signal) -> Result<(), E>,
+) -> Result<F::Output, E> {
     let mut future = pin!(future);
     let signal = thread_signal();
     let waker = Waker::from(Arc::clone(&signal));
     let mut cx = Context::from_waker(&waker);
     loop {
         if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return Some(output);
+            return Ok(output);
         }
-        while !signal.woken.swap(false, Ordering::Acquire) {
-            let now = Instant::now();
-            if now >= deadline {
-                return None;
-            }
-            std::thread::park_timeout(deadline - now);
-        }
+        wait(&signal)?;
     }
 }
 
