@@ -103,7 +103,7 @@ fn the_local_log_is_written_and_nothing_else() {
 }
 
 #[test]
-fn the_demo_records_locally_and_starts_no_uploader() {
+fn the_demo_records_locally_and_keeps_no_spool() {
     let home = tempfile::tempdir().unwrap();
     let out = run_demo(
         env!("CARGO_BIN_EXE_demo"),
