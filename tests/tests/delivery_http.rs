@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use delivery_support::{BlackHole, Reply, Server, jsonl, spooled, write_ready_file};
+use delivery_support::{BlackHole, Reply, Server, jsonl, recording, spooled, write_ready_file};
 use telemetry::sink::HttpSink;
 use telemetry::{CollectionPolicy, DeliveryMode, Event, TelemetryContext, TelemetryError};
 
@@ -21,12 +21,8 @@ fn context(server: &Server, data_dir: &Path, batch_size: usize) -> TelemetryCont
         .request_timeout(Duration::from_secs(2))
         .build()
         .unwrap();
-    TelemetryContext::builder()
-        .tool(telemetry::tool!("mytool", "1.2.3"))
-        .data_dir(data_dir)
-        .sink(sink)
+    recording(telemetry::tool!("mytool", "1.2.3"), sink, data_dir)
         .batch_size(batch_size)
-        .policy(CollectionPolicy::Enabled)
         .build()
         .unwrap()
 }
@@ -341,12 +337,8 @@ fn over_its_bounds_the_spool_prunes_the_oldest_batches_and_counts_them() {
         .allow_insecure_http(true)
         .build()
         .unwrap();
-    let ctx = TelemetryContext::builder()
-        .tool(telemetry::tool!("mytool", "1"))
-        .data_dir(dir.path())
-        .sink(sink)
+    let ctx = recording(telemetry::tool!("mytool", "1"), sink, dir.path())
         .spool_limits(3, 1 << 20)
-        .policy(CollectionPolicy::Enabled)
         .build()
         .unwrap();
     record(&ctx, 1);
@@ -421,12 +413,8 @@ fn local_sinks_are_written_once_while_the_network_sink_retries() {
         .allow_insecure_http(true)
         .build()
         .unwrap();
-    let ctx = TelemetryContext::builder()
-        .tool(telemetry::tool!("mytool", "1"))
-        .data_dir(dir.path())
-        .sink(sink)
+    let ctx = recording(telemetry::tool!("mytool", "1"), sink, dir.path())
         .sink(memory.clone())
-        .policy(CollectionPolicy::Enabled)
         .build()
         .unwrap();
     record(&ctx, 3);
@@ -444,11 +432,11 @@ fn local_sinks_are_written_once_while_the_network_sink_retries() {
 fn without_a_network_sink_there_is_no_spool_unless_asked_for() {
     let dir = tempfile::tempdir().unwrap();
     let base = || {
-        TelemetryContext::builder()
-            .tool(telemetry::tool!("mytool", "1"))
-            .data_dir(dir.path())
-            .sink(telemetry::sink::MemorySink::new())
-            .policy(CollectionPolicy::Enabled)
+        recording(
+            telemetry::tool!("mytool", "1"),
+            telemetry::sink::MemorySink::new(),
+            dir.path(),
+        )
     };
     let ctx = base().build().unwrap();
     assert_eq!(ctx.delivery_mode(), DeliveryMode::AtMostOnce);
@@ -474,11 +462,7 @@ fn a_panicking_sink_is_an_error_not_a_dead_pipeline() {
         }
     }
     let dir = tempfile::tempdir().unwrap();
-    let ctx = TelemetryContext::builder()
-        .tool(telemetry::tool!("mytool", "1"))
-        .data_dir(dir.path())
-        .sink(Panics)
-        .policy(CollectionPolicy::Enabled)
+    let ctx = recording(telemetry::tool!("mytool", "1"), Panics, dir.path())
         .build()
         .unwrap();
     for round in 1..=2 {
@@ -619,13 +603,13 @@ impl telemetry::sink::TelemetrySink for EndlessPause {
 #[test]
 fn a_custom_sinks_pause_is_capped_and_the_sender_keeps_running() {
     let dir = tempfile::tempdir().unwrap();
-    let ctx = TelemetryContext::builder()
-        .tool(telemetry::tool!("mytool", "1.2.3"))
-        .data_dir(dir.path())
-        .sink(EndlessPause)
-        .policy(CollectionPolicy::Enabled)
-        .build()
-        .unwrap();
+    let ctx = recording(
+        telemetry::tool!("mytool", "1.2.3"),
+        EndlessPause,
+        dir.path(),
+    )
+    .build()
+    .unwrap();
     record(&ctx, 2);
     assert!(ctx.flush_blocking(WAIT).is_err());
     let (until, now) = recorded_pause(dir.path());
@@ -684,11 +668,7 @@ fn at_deadline_zero_every_accepted_event_is_on_disk_when_the_exit_returns() {
     };
     for installed in [true, false] {
         let dir = tempfile::tempdir().unwrap();
-        let ctx = TelemetryContext::builder()
-            .tool(telemetry::tool!("mytool", "1.2.3"))
-            .data_dir(dir.path())
-            .sink(sink())
-            .policy(CollectionPolicy::Enabled)
+        let ctx = recording(telemetry::tool!("mytool", "1.2.3"), sink(), dir.path())
             .send_mode(telemetry::SendMode::AtExit)
             .deadline(Duration::ZERO)
             .build()
@@ -845,11 +825,7 @@ fn credentials_in_the_endpoint_go_as_a_decoded_basic_header() {
         !shown.contains("p%40ss") && !shown.contains("user"),
         "{shown}"
     );
-    let ctx = TelemetryContext::builder()
-        .tool(telemetry::tool!("mytool", "1.2.3"))
-        .data_dir(dir.path())
-        .sink(sink)
-        .policy(CollectionPolicy::Enabled)
+    let ctx = recording(telemetry::tool!("mytool", "1.2.3"), sink, dir.path())
         .build()
         .unwrap();
     record(&ctx, 1);

@@ -7,12 +7,11 @@ mod delivery_support;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use delivery_support::{Reply, Server};
+use delivery_support::{Reply, Server, recording};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
 use prost::Message;
 use telemetry::sink::{OtlpEncoding, OtlpSink};
-use telemetry::{CollectionPolicy, TelemetryContext};
 
 fn attrs(list: &[KeyValue]) -> HashMap<String, Option<Value>> {
     list.iter()
@@ -38,12 +37,8 @@ fn export(encoding: OtlpEncoding) -> (Vec<delivery_support::Request>, Vec<teleme
         .encoding(encoding)
         .build()
         .unwrap();
-    let ctx = TelemetryContext::builder()
-        .tool(telemetry::tool!("mytool", "2.0.1"))
-        .data_dir(dir.path())
-        .sink(sink)
+    let ctx = recording(telemetry::tool!("mytool", "2.0.1"), sink, dir.path())
         .sink(local.clone())
-        .policy(CollectionPolicy::Enabled)
         .build()
         .unwrap();
     telemetry::record!(ctx, "cmd.build", jobs = 8, release = true).unwrap();

@@ -9,7 +9,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use delivery_support::{Reply, Server, spooled};
+use delivery_support::{Reply, Server, recording, spooled};
 use serde_json::{Map, Value, json};
 use telemetry::sink::{MemorySink, PostHogSink, TelemetrySink};
 use telemetry::{CollectionPolicy, Event, SendMode, TelemetryContext, TelemetryError};
@@ -28,12 +28,8 @@ fn builder(server: &Server) -> telemetry::sink::PostHogSinkBuilder {
 }
 
 fn context(sink: PostHogSink, data_dir: &Path, batch_size: usize) -> TelemetryContext {
-    TelemetryContext::builder()
-        .tool(telemetry::tool!("mytool", "2.0.1"))
-        .data_dir(data_dir)
-        .sink(sink)
+    recording(telemetry::tool!("mytool", "2.0.1"), sink, data_dir)
         .batch_size(batch_size)
-        .policy(CollectionPolicy::Enabled)
         .build()
         .unwrap()
 }

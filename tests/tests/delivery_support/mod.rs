@@ -304,3 +304,17 @@ fn declared_spool_events() {
     let _ = telemetry::record!("cmd.old", i = 0_i64);
     let _ = telemetry::record!("cmd.planted");
 }
+
+/// The builder of a context that records (policy enabled) for `tool`, keeps its spool
+/// below `data_dir` and delivers to `sink`; a test adds what it varies.
+pub fn recording(
+    tool: telemetry::Tool,
+    sink: impl telemetry::sink::TelemetrySink,
+    data_dir: &Path,
+) -> telemetry::TelemetryContextBuilder {
+    telemetry::TelemetryContext::builder()
+        .tool(tool)
+        .data_dir(data_dir)
+        .sink(sink)
+        .policy(telemetry::CollectionPolicy::Enabled)
+}
