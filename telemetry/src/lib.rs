@@ -71,6 +71,7 @@ mod macros;
 mod naming;
 mod open_calls;
 mod pipeline;
+pub mod report;
 mod safe_value;
 pub mod signals;
 pub mod sink;
@@ -95,6 +96,10 @@ pub use error::TelemetryError;
 pub use event::{Event, Outcome};
 pub use global::{TelemetryGuard, exit, global, init, shutdown};
 pub use hashed::Hashed;
+pub use report::{
+    DurationHistogram, REPORT_DURATION_BOUNDS_MS, REPORT_SCHEMA, Report, ReportPeriod, ReportRow,
+    ReportSettings,
+};
 pub use identity::MachineId;
 pub use safe_value::SafeValue;
 pub use value::{AttrValue, Text};

@@ -50,6 +50,11 @@ pub struct ConfigFile {
     /// [`ConfigFile::was_ever_enabled`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ever_enabled: Option<bool>,
+    /// `local` when the user chose to keep data on this machine only (`telemetry
+    /// local`); written with `enabled: false`, so that a tool built with an older
+    /// version of this library, which does not know the field, stays off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<super::Level>,
     /// Fields this version does not know, kept as they were.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -63,6 +68,7 @@ impl Default for ConfigFile {
             decided_at: None,
             notice_shown_at: None,
             ever_enabled: Some(false),
+            level: None,
             extra: serde_json::Map::new(),
         }
     }
@@ -88,11 +94,45 @@ impl ConfigFile {
     pub fn with_decision(mut self, enabled: bool) -> Self {
         self.version = CONFIG_VERSION;
         self.enabled = Some(enabled);
+        self.level = None;
         self.decided_at = Some(now());
         if enabled {
             self.ever_enabled = Some(true);
         }
         self
+    }
+
+    /// This file with the user's choice of `level`, made now: `on` and `off` are
+    /// `enabled: true|false`; `local` is `enabled: false` with `level: local`.
+    ///
+    /// ```
+    /// use telemetry::consent::{ConfigFile, Level};
+    /// let f = ConfigFile::default().with_level(Level::Local);
+    /// assert_eq!((f.enabled, f.level), (Some(false), Some(Level::Local)));
+    /// assert_eq!(f.decided_level(), Some(Level::Local));
+    /// ```
+    #[must_use]
+    pub fn with_level(self, level: super::Level) -> Self {
+        let mut file = self.with_decision(level == super::Level::On);
+        if level == super::Level::Local {
+            file.level = Some(level);
+        }
+        file
+    }
+
+    /// The level this file decides, if it holds a decision.
+    ///
+    /// ```
+    /// use telemetry::consent::{ConfigFile, Level};
+    /// assert_eq!(ConfigFile::decided(true).decided_level(), Some(Level::On));
+    /// assert_eq!(ConfigFile::default().decided_level(), None);
+    /// ```
+    pub fn decided_level(&self) -> Option<super::Level> {
+        match (self.level, self.enabled?) {
+            (Some(super::Level::Local), _) => Some(super::Level::Local),
+            (_, true) => Some(super::Level::On),
+            (_, false) => Some(super::Level::Off),
+        }
     }
 
     /// Whether telemetry may have sent data from this machine, as far as this file

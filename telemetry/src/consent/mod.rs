@@ -55,6 +55,7 @@ use crate::switch::COMPILED_IN;
 
 pub(crate) mod policy;
 pub(crate) use policy::CollectionPolicy;
+pub use policy::Level;
 
 /// How the tool author asks for consent.
 ///
@@ -92,6 +93,10 @@ pub struct ToolInfo {
     pub name: String,
     /// Opt-in (default) or opt-out with a notice.
     pub mode: ConsentMode,
+    /// Where no rule decides (rule 8, and an opt-out tool's pending notice): collect
+    /// at level `local` (kept on this machine, never sent) rather than `off`. Set by
+    /// [`ReportSettings::local_by_default`](crate::ReportSettings::local_by_default).
+    pub local_by_default: bool,
 }
 
 impl ToolInfo {
@@ -104,6 +109,7 @@ impl ToolInfo {
         Self {
             name: name.into(),
             mode: ConsentMode::OptIn,
+            local_by_default: false,
         }
     }
 
@@ -233,6 +239,24 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// The collection level: `off` when disabled, `local` when what is collected stays
+    /// on this machine (`<TOOL>_TELEMETRY_LOCAL`, `telemetry local`, a tool that
+    /// collects locally by default), `on` otherwise.
+    ///
+    /// ```
+    /// use telemetry::consent::{Env, Level, ToolInfo, resolve};
+    /// let d = resolve(&ToolInfo::new("mytool"), &Env::empty().with_var("MYTOOL_TELEMETRY", "1").with_var("MYTOOL_TELEMETRY_LOCAL", "1"));
+    /// # #[cfg(feature = "collect")]
+    /// assert_eq!(d.level(), Level::Local);
+    /// ```
+    pub fn level(&self) -> Level {
+        match (self.policy, self.local_only) {
+            (CollectionPolicy::Disabled, _) => Level::Off,
+            (CollectionPolicy::Enabled, true) => Level::Local,
+            (CollectionPolicy::Enabled, false) => Level::On,
+        }
+    }
+
     /// A decision made in code by the tool author.
     pub(crate) fn explicit(policy: CollectionPolicy) -> Self {
         let (policy, source) = if COMPILED_IN {
@@ -367,7 +391,7 @@ pub fn resolve(tool: &ToolInfo, env: &Env) -> Decision {
     let _ = flag("_TELEMETRY_DISABLED");
     let show = flag("_TELEMETRY_SHOW") == Some(Flag::On);
     let dry_run = flag("_TELEMETRY_DRY_RUN") == Some(Flag::On);
-    let local_only = flag("_TELEMETRY_LOCAL") == Some(Flag::On);
+    let mut local_only = flag("_TELEMETRY_LOCAL") == Some(Flag::On);
 
     let config_path = env.config_dir().map(|d| d.join(CONFIG_FILE));
     let config = config_path
@@ -405,10 +429,11 @@ pub fn resolve(tool: &ToolInfo, env: &Env) -> Decision {
         (Disabled, veto)
     } else if telemetry_var == Some(Flag::On) {
         (Enabled, DecisionSource::EnvEnabled)
-    } else if let Some((enabled, source)) = user_decision(&config, &shared_config) {
-        (if enabled { Enabled } else { Disabled }, source)
+    } else if let Some((level, source)) = user_decision(&config, &shared_config) {
+        local_only |= level == Level::Local;
+        (if level == Level::Off { Disabled } else { Enabled }, source)
     } else {
-        match &tool.mode {
+        let (policy, source) = match &tool.mode {
             ConsentMode::OptIn => (Disabled, DecisionSource::Default),
             ConsentMode::OptOut { .. } if notice_shown => (Enabled, DecisionSource::Default),
             ConsentMode::OptOut { .. } => {
@@ -417,6 +442,13 @@ pub fn resolve(tool: &ToolInfo, env: &Env) -> Decision {
                 notice_due = env.is_terminal() && config_path.is_some();
                 (Disabled, DecisionSource::NoticePending)
             }
+        };
+        if policy == Disabled && tool.local_by_default {
+            // Nothing leaves the machine without a decision; kept locally meanwhile.
+            local_only = true;
+            (Enabled, source)
+        } else {
+            (policy, source)
         }
     };
     Decision {
@@ -438,9 +470,9 @@ pub fn resolve(tool: &ToolInfo, env: &Env) -> Decision {
 /// Rule 6: the user's decision, from the tool's config file and the shared one
 /// (module docs), if either holds one. A file that cannot be used (unreadable,
 /// corrupt, refused) may have said "off", so it means disabled.
-fn user_decision(own: &ConfigState, shared: &ConfigState) -> Option<(bool, DecisionSource)> {
+fn user_decision(own: &ConfigState, shared: &ConfigState) -> Option<(Level, DecisionSource)> {
     /// A decision and when it was made (`None`: no time this library wrote).
-    type Made<'a> = Option<(bool, Option<&'a str>)>;
+    type Made<'a> = Option<(Level, Option<&'a str>)>;
     fn made(state: &ConfigState) -> Result<Made<'_>, ()> {
         match state {
             ConfigState::Invalid { .. } | ConfigState::Refused { .. } => Err(()),
@@ -449,13 +481,13 @@ fn user_decision(own: &ConfigState, shared: &ConfigState) -> Option<(bool, Decis
                     .decided_at
                     .as_deref()
                     .filter(|t| crate::util::time::is_rfc3339_millis(t));
-                Some((f.enabled?, at))
+                Some((f.decided_level()?, at))
             })),
         }
     }
     use DecisionSource::{ConfigFile, SharedConfig};
-    let own = made(own).map_err(|()| (false, ConfigFile));
-    let shared = made(shared).map_err(|()| (false, SharedConfig));
+    let own = made(own).map_err(|()| (Level::Off, ConfigFile));
+    let shared = made(shared).map_err(|()| (Level::Off, SharedConfig));
     let (own, shared) = match (own, shared) {
         (Err(unusable), _) | (_, Err(unusable)) => return Some(unusable),
         (Ok(own), Ok(shared)) => (own, shared),
@@ -467,10 +499,10 @@ fn user_decision(own: &ConfigState, shared: &ConfigState) -> Option<(bool, Decis
         // `None` (no time) sorts before any time.
         (Some((own, own_at)), Some((shared, shared_at))) => Some(if shared_at > own_at {
             (shared, SharedConfig)
-        } else if own_at > shared_at || own == shared || !own {
+        } else if own_at > shared_at || own <= shared {
             (own, ConfigFile)
         } else {
-            // The same time, different decisions: off wins.
+            // The same time, different decisions: the more private one wins.
             (shared, SharedConfig)
         }),
     }

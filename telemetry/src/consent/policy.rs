@@ -15,3 +15,46 @@ pub enum CollectionPolicy {
     /// Events are recorded and delivered.
     Enabled,
 }
+
+/// A collection level, in Go's telemetry vocabulary: `off` (nothing recorded, nothing
+/// written), `local` (kept on this machine, never sent: report files, or the local
+/// event log) or `on` (sent). `telemetry status` shows it; `telemetry local` chooses it.
+///
+/// ```
+/// use telemetry::consent::Level;
+/// assert_eq!(Level::Local.as_str(), "local");
+/// assert_eq!(serde_json::to_string(&Level::On).unwrap(), "\"on\"");
+/// ```
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Nothing recorded, nothing written.
+    Off,
+    /// Recorded and kept on this machine; never sent.
+    Local,
+    /// Recorded and sent.
+    On,
+}
+
+impl Level {
+    /// `off`, `local` or `on`.
+    ///
+    /// ```
+    /// assert_eq!(telemetry::consent::Level::Off.as_str(), "off");
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Off => "off",
+            Self::Local => "local",
+            Self::On => "on",
+        }
+    }
+}
+
+impl std::fmt::Display for Level {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

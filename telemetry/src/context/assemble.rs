@@ -60,7 +60,8 @@ pub(super) fn decide(
         Some(_) => Box::new(|| true),
         None => {
             let tool = tool.clone();
-            Box::new(move || consent::resolve(&tool, &env).policy == CollectionPolicy::Enabled)
+            // `local` is consent to record, not to send.
+            Box::new(move || consent::resolve(&tool, &env).level() == consent::Level::On)
         }
     };
     Decided {

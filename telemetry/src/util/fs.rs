@@ -254,7 +254,6 @@ fn check_handle(file: &File, path: &Path, strictness: Strictness) -> Result<(), 
     Ok(())
 }
 
-#[cfg(feature = "spool")]
 /// Checks a file opened (with [`private_options`]) in a checked directory.
 pub(crate) fn check_open(file: &File, path: &Path, strictness: Strictness) -> Result<(), Refused> {
     check_handle(file, path, strictness)

@@ -57,6 +57,18 @@ pub(crate) fn uuid_v4() -> uuid::Uuid {
     uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
+/// A uniformly random number in [0, 1) (53 random bits).
+pub(crate) fn unit_f64() -> f64 {
+    let bytes = uuid_v4().into_bytes();
+    let mut word = [0; 8];
+    // The first six bytes of a v4 UUID are all random.
+    word[..6].copy_from_slice(&bytes[..6]);
+    word[6] = bytes[8] & 0x3f; // the variant's two bits left out
+    word[7] = bytes[9];
+    let bits = u64::from_le_bytes(word) & ((1 << 53) - 1);
+    bits as f64 / (1_u64 << 53) as f64
+}
+
 fn fallback_bytes() -> [u8; 16] {
     use sha2::{Digest, Sha256};
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -89,6 +101,15 @@ mod tests {
             assert_eq!(id.get_variant(), uuid::Variant::RFC4122, "{id}");
             assert!(seen.insert(id), "repeated {id}");
         }
+    }
+
+    #[test]
+    fn unit_draws_are_in_range_and_spread() {
+        let draws: Vec<f64> = (0..4000).map(|_| unit_f64()).collect();
+        assert!(draws.iter().all(|x| (0.0..1.0).contains(x)));
+        let below_tenth = draws.iter().filter(|&&x| x < 0.1).count();
+        // Binomial(4000, 0.1): mean 400, sd 19; ±6 sd.
+        assert!((286..=514).contains(&below_tenth), "{below_tenth}");
     }
 
     #[test]

@@ -80,6 +80,18 @@ fn push_digits(out: &mut String, value: u64, width: u32) {
     }
 }
 
+/// `YYYY-MM-DD` of a day count since 1970-01-01 (the name of a report's period).
+pub(crate) fn date_of_day(days: u64) -> String {
+    let (y, m, d) = civil_from_days(days);
+    let mut out = String::with_capacity(10);
+    push_digits(&mut out, y, 4);
+    out.push('-');
+    push_digits(&mut out, m, 2);
+    out.push('-');
+    push_digits(&mut out, d, 2);
+    out
+}
+
 /// Proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
 /// `civil_from_days`, for non-negative day counts).
 fn civil_from_days(days: u64) -> (u64, u64, u64) {

@@ -1,0 +1,538 @@
+//! Report files: `<data dir>/reports/<period start>.json`, one per period, 0600,
+//! replaced atomically (temp file + rename) under an advisory lock, so that processes
+//! of one tool running at once add up instead of overwriting each other. A process
+//! that cannot get the lock in time leaves its rows in a `pending-*.json` file that
+//! the next writer folds in; nothing is lost either way.
+//!
+//! A report file says whether everything in it was collected at level `on`: one fold
+//! at level `local` marks it `local` for good, and a `local` report is never uploaded.
+//! At most [`KEEP_REPORTS`] periods are kept.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::Serialize;
+
+use super::model::{BUCKETS, DurationHistogram, Report, ReportRow};
+use super::period::{ReportPeriod, Span};
+use super::wire;
+use crate::consent::Level;
+use crate::error::TelemetryError;
+use crate::util::fs::{self as fsutil, DirLink, Strictness};
+
+/// The reports directory inside the data dir.
+pub(crate) const REPORTS_DIR: &str = "reports";
+/// How many periods' reports are kept (older ones are deleted).
+pub const KEEP_REPORTS: usize = 8;
+/// The lock every writer of report files holds.
+const LOCK_FILE: &str = ".lock";
+/// The install's sampling draw (see [`super::ReportSettings::upload_rate`]).
+const SAMPLE_FILE: &str = "sample";
+/// Rows a process could not fold in under the lock.
+const PENDING_PREFIX: &str = "pending-";
+/// The largest report file read (a report has at most `limit` rows per event and
+/// outcome; this is far above what a tool's catalog can fill).
+const READ_LIMIT: u64 = 32 << 20;
+/// The format of the file around the report (not the report's own `schema`).
+const FILE_FORMAT: u64 = 1;
+
+/// A report file: the report and what the library keeps about it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct StoredReport {
+    /// [`FILE_FORMAT`].
+    pub format: u64,
+    /// `on` if everything in it was collected at level `on`; `local` otherwise (never
+    /// uploaded).
+    pub level: Level,
+    /// When it was uploaded (RFC 3339, UTC).
+    pub sent_at: Option<String>,
+    /// Why it will not be uploaded although it could be: `sampled_out` (this install
+    /// is not among the share the tool uploads).
+    pub not_sent: Option<String>,
+    /// The report.
+    pub report: Report,
+}
+
+impl StoredReport {
+    /// The period it covers.
+    pub(crate) fn span(&self) -> Option<Span> {
+        Span::parse(&self.report.period_start, &self.report.period_end)
+    }
+
+    /// What `telemetry report` says of its upload.
+    ///
+    /// ```
+    /// # let stored = telemetry::report::StoredReport::example();
+    /// assert_eq!(stored.upload_state(std::time::SystemTime::UNIX_EPOCH), "open");
+    /// ```
+    pub fn upload_state(&self, now: SystemTime) -> &'static str {
+        if self.sent_at.is_some() {
+            "sent"
+        } else if self.level == Level::Local {
+            "local (never sent)"
+        } else if self.not_sent.is_some() {
+            "not sent (sampled out)"
+        } else if self.span().is_some_and(|s| s.is_complete_at(now)) {
+            "due"
+        } else {
+            "open"
+        }
+    }
+
+    /// A small stored report, for documentation.
+    ///
+    /// ```
+    /// assert_eq!(telemetry::report::StoredReport::example().report.tool, "mytool");
+    /// ```
+    pub fn example() -> Self {
+        Self {
+            format: FILE_FORMAT,
+            level: Level::On,
+            sent_at: None,
+            not_sent: None,
+            report: Report::example(),
+        }
+    }
+}
+
+/// What the report of a period is made of, besides its rows.
+#[derive(Debug, Clone)]
+pub(crate) struct Header {
+    pub(crate) tool: String,
+    pub(crate) period: ReportPeriod,
+    pub(crate) os: String,
+    pub(crate) arch: String,
+    /// The most distinct attribute combinations per event; the rest go to `_other`.
+    pub(crate) limit: usize,
+}
+
+/// The reports directory of one tool.
+#[derive(Debug, Clone)]
+pub(crate) struct ReportStore {
+    dir: PathBuf,
+}
+
+/// An advisory lock on the reports directory, released on drop.
+struct Locked(File);
+
+impl Drop for Locked {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}
+
+impl ReportStore {
+    pub(crate) fn new(data_dir: &Path) -> Self {
+        Self {
+            dir: data_dir.join(REPORTS_DIR),
+        }
+    }
+
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The directory, created (0700) and checked by the trust rules.
+    fn prepared(&self) -> Result<PathBuf, TelemetryError> {
+        fsutil::prepare_dir(&self.dir, DirLink::Refused)
+    }
+
+    /// The directory if it exists and passes the rules (creates nothing).
+    fn existing(&self) -> Result<Option<PathBuf>, TelemetryError> {
+        fsutil::check_dir(&self.dir, DirLink::Refused).map_err(Into::into)
+    }
+
+    fn lock(real: &Path, wait: Duration) -> Result<Option<Locked>, TelemetryError> {
+        let path = real.join(LOCK_FILE);
+        let file = fsutil::private_options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| TelemetryError::io("open", &path, e))?;
+        fsutil::check_open(&file, &path, Strictness::Trusted)?;
+        let until = Instant::now() + wait;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(Some(Locked(file))),
+                Err(std::fs::TryLockError::WouldBlock) if Instant::now() < until => {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(TelemetryError::io("lock", &path, e));
+                }
+            }
+        }
+    }
+
+    /// Adds `rows` (folded at `level`, in period `span`) to the period's report file.
+    /// Waits at most `wait` for another writer; past that, the rows go to a pending
+    /// file that the next writer folds in.
+    pub(crate) fn merge(
+        &self,
+        header: &Header,
+        span: Span,
+        level: Level,
+        rows: Vec<ReportRow>,
+        wait: Duration,
+    ) -> Result<(), TelemetryError> {
+        let real = self.prepared()?;
+        let Some(_lock) = Self::lock(&real, wait)? else {
+            let pending = wire::Pending {
+                period_start: span.start_date(),
+                period_end: span.end_date(),
+                level,
+                rows,
+            };
+            let name = format!("{PENDING_PREFIX}{}.json", crate::util::random::uuid_v4().simple());
+            return write_replace(&real, &name, &serde_json::to_vec(&pending).unwrap_or_default());
+        };
+        let mut touched: BTreeMap<Span, StoredReport> = BTreeMap::new();
+        let mut pending_files = Vec::new();
+        for (path, pending) in read_pending(&real) {
+            pending_files.push(path);
+            if let Some(pspan) = Span::parse(&pending.period_start, &pending.period_end) {
+                let stored = self.entry(&real, &mut touched, header, pspan);
+                add_rows(stored, header.limit, pending.level, pending.rows);
+            }
+        }
+        let stored = self.entry(&real, &mut touched, header, span);
+        add_rows(stored, header.limit, level, rows);
+        for (span, stored) in &touched {
+            let bytes = serde_json::to_vec(stored).unwrap_or_default();
+            write_replace(&real, &file_name(*span), &bytes)?;
+        }
+        // Only once their rows are in a report file.
+        for path in pending_files {
+            let _ = std::fs::remove_file(path);
+        }
+        self.prune(&real);
+        Ok(())
+    }
+
+    /// The stored report of `span` from `touched`, else from its file, else new.
+    fn entry<'a>(
+        &self,
+        real: &Path,
+        touched: &'a mut BTreeMap<Span, StoredReport>,
+        header: &Header,
+        span: Span,
+    ) -> &'a mut StoredReport {
+        touched.entry(span).or_insert_with(|| {
+            let path = real.join(file_name(span));
+            match read_report(&path) {
+                Ok(Some(stored)) => stored,
+                Ok(None) => new_report(header, span),
+                Err(e) => {
+                    // Kept aside, never overwritten: the user may want it.
+                    crate::util::log::debug!(error = %e, "telemetry: report file set aside");
+                    let _ = std::fs::rename(&path, path.with_extension("json.corrupt"));
+                    new_report(header, span)
+                }
+            }
+        })
+    }
+
+    /// Deletes the reports of all but the newest [`KEEP_REPORTS`] periods.
+    fn prune(&self, real: &Path) {
+        let mut spans = report_spans(real);
+        spans.sort();
+        let excess = spans.len().saturating_sub(KEEP_REPORTS);
+        for span in &spans[..excess] {
+            let _ = std::fs::remove_file(real.join(file_name(*span)));
+        }
+    }
+
+    /// Every report, newest period first, with the rows still in pending files added
+    /// (read only: nothing is written). Files that cannot be read are listed as errors.
+    pub(crate) fn list(&self) -> Result<Vec<Result<StoredReport, String>>, TelemetryError> {
+        let Some(real) = self.existing()? else {
+            return Ok(Vec::new());
+        };
+        let mut spans = report_spans(&real);
+        spans.sort_by(|a, b| b.cmp(a));
+        let pending = read_pending(&real);
+        Ok(spans
+            .into_iter()
+            .map(|span| {
+                let mut stored = read_report(&real.join(file_name(span)))
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| format!("{}: gone while being read", file_name(span)))?;
+                let limit = usize::MAX;
+                for (_, p) in &pending {
+                    if Span::parse(&p.period_start, &p.period_end)
+                        .is_some_and(|s| s.first_day == span.first_day)
+                    {
+                        add_rows(&mut stored, limit, p.level, p.rows.clone());
+                    }
+                }
+                Ok(stored)
+            })
+            .collect())
+    }
+
+    /// The reports that may be uploaded at `now`: complete, collected at level `on`,
+    /// not sent and not sampled out; oldest first.
+    pub(crate) fn due(&self, now: SystemTime) -> Result<Vec<StoredReport>, TelemetryError> {
+        Ok(self
+            .list()?
+            .into_iter()
+            .rev()
+            .filter_map(Result::ok)
+            .filter(|s| {
+                s.level == Level::On
+                    && s.sent_at.is_none()
+                    && s.not_sent.is_none()
+                    && s.span().is_some_and(|span| span.is_complete_at(now))
+            })
+            .collect())
+    }
+
+    /// Records what became of a report's upload: sent at `now`, or `not_sent` with a
+    /// reason.
+    pub(crate) fn mark(
+        &self,
+        report: &Report,
+        sent_at: Option<String>,
+        not_sent: Option<&str>,
+    ) -> Result<(), TelemetryError> {
+        let Some(span) = Span::parse(&report.period_start, &report.period_end) else {
+            return Ok(());
+        };
+        let real = self.prepared()?;
+        let Some(_lock) = Self::lock(&real, Duration::from_secs(1))? else {
+            return Err(TelemetryError::Io {
+                action: "lock".into(),
+                path: real.join(LOCK_FILE),
+                source: std::io::Error::from(std::io::ErrorKind::WouldBlock),
+            });
+        };
+        let path = real.join(file_name(span));
+        let Some(mut stored) = read_report(&path)? else {
+            return Ok(());
+        };
+        stored.sent_at = sent_at.or(stored.sent_at);
+        stored.not_sent = not_sent.map(str::to_owned).or(stored.not_sent);
+        write_replace(&real, &file_name(span), &serde_json::to_vec(&stored).unwrap_or_default())
+    }
+
+    /// This install's draw in [0, 1), made once and kept: it uploads only while the
+    /// draw is below the tool's upload rate.
+    pub(crate) fn sample(&self) -> Result<f64, TelemetryError> {
+        let real = self.prepared()?;
+        let path = real.join(SAMPLE_FILE);
+        if let Some(bytes) = fsutil::read_checked(&path, DirLink::Refused)? {
+            if let Some(x) = std::str::from_utf8(&bytes)
+                .ok()
+                .and_then(|t| t.trim().parse::<f64>().ok())
+                .filter(|x| (0.0..1.0).contains(x))
+            {
+                return Ok(x);
+            }
+        }
+        let x = crate::util::random::unit_f64();
+        // Published only if no other process drew first; then theirs counts.
+        if !fsutil::publish_new(&path, format!("{x}\n").as_bytes(), DirLink::Refused)? {
+            return self.sample_again(&path);
+        }
+        Ok(x)
+    }
+
+    fn sample_again(&self, path: &Path) -> Result<f64, TelemetryError> {
+        let bytes = fsutil::read_checked(path, DirLink::Refused)?.unwrap_or_default();
+        std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|t| t.trim().parse::<f64>().ok())
+            .filter(|x| (0.0..1.0).contains(x))
+            .ok_or_else(|| TelemetryError::Config(format!("{} is not a number in [0, 1)", path.display())))
+    }
+}
+
+fn file_name(span: Span) -> String {
+    format!("{}.json", span.start_date())
+}
+
+fn new_report(header: &Header, span: Span) -> StoredReport {
+    StoredReport {
+        format: FILE_FORMAT,
+        level: Level::On,
+        sent_at: None,
+        not_sent: None,
+        report: Report {
+            schema: super::model::REPORT_SCHEMA,
+            tool: header.tool.clone(),
+            period: header.period.as_str().to_owned(),
+            period_start: span.start_date(),
+            period_end: span.end_date(),
+            os: header.os.clone(),
+            arch: header.arch.clone(),
+            duration_bounds_ms: super::model::REPORT_DURATION_BOUNDS_MS.to_vec(),
+            rows: Vec::new(),
+        },
+    }
+}
+
+/// The periods that have a report file in `real`.
+fn report_spans(real: &Path) -> Vec<Span> {
+    let Ok(entries) = std::fs::read_dir(real) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name();
+            let date = name.to_str()?.strip_suffix(".json")?;
+            let first_day = super::period::day_of_date(date)?;
+            // Named by its first day; its length is in the file.
+            Some(Span { first_day, days: 0 })
+        })
+        .collect()
+}
+
+/// Reads a file the trust rules accept, up to [`READ_LIMIT`]. `Ok(None)`: no file.
+fn read_limited(path: &Path) -> Result<Option<Vec<u8>>, TelemetryError> {
+    let Some(file) = fsutil::open_checked(path, DirLink::Refused, Strictness::Trusted, false)? else {
+        return Ok(None);
+    };
+    let mut bytes = Vec::new();
+    file.take(READ_LIMIT)
+        .read_to_end(&mut bytes)
+        .map_err(|e| TelemetryError::io("read", path, e))?;
+    Ok(Some(bytes))
+}
+
+fn read_report(path: &Path) -> Result<Option<StoredReport>, TelemetryError> {
+    let Some(bytes) = read_limited(path)? else {
+        return Ok(None);
+    };
+    wire::stored_from_json(&bytes)
+        .map(Some)
+        .map_err(|e| TelemetryError::Config(format!("{}: {e}", path.display())))
+}
+
+fn read_pending(real: &Path) -> Vec<(PathBuf, wire::Pending)> {
+    let Ok(entries) = std::fs::read_dir(real) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_str().is_some_and(|n| n.starts_with(PENDING_PREFIX) && n.ends_with(".json")))
+        .filter_map(|e| {
+            let path = e.path();
+            let bytes = read_limited(&path).ok()??;
+            match wire::pending_from_json(&bytes) {
+                Ok(p) => Some((path, p)),
+                Err(e) => {
+                    crate::util::log::debug!(error = %e, "telemetry: pending report rows set aside");
+                    let _ = std::fs::rename(&path, path.with_extension("json.corrupt"));
+                    None
+                }
+            }
+        })
+        .collect()
+}
+
+/// Replaces `real/name` with `bytes` (0600): a temp file renamed over it. Not synced:
+/// a report survives the process being killed at any point (the page cache keeps
+/// what was written); a power cut may lose the last write of a period's counts,
+/// which is not worth a sync on every exit.
+fn write_replace(real: &Path, name: &str, bytes: &[u8]) -> Result<(), TelemetryError> {
+    let tmp = real.join(format!(".tmp-{}", crate::util::random::uuid_v4().simple()));
+    let mut file = fsutil::private_options()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .map_err(|e| TelemetryError::io("create", &tmp, e))?;
+    if let Err(e) = file.write_all(bytes) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(TelemetryError::io("write", &tmp, e));
+    }
+    drop(file);
+    let target = real.join(name);
+    std::fs::rename(&tmp, &target).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        TelemetryError::io("replace", &target, e)
+    })
+}
+
+/// The identity of a row: everything but its counts.
+fn row_key(row: &ReportRow) -> (String, String, &'static str, Option<String>, String, bool) {
+    (
+        row.event.clone(),
+        row.tool_version.clone(),
+        row.outcome.as_str(),
+        row.error_kind.clone(),
+        serde_json::to_string(&row.attrs).unwrap_or_default(),
+        row.other,
+    )
+}
+
+/// Adds `rows` to `stored`, at most `limit` distinct attribute combinations per event
+/// (the rest into the event's `_other` rows), and marks it `local` if `level` is.
+fn add_rows(stored: &mut StoredReport, limit: usize, level: Level, rows: Vec<ReportRow>) {
+    if rows.is_empty() {
+        return;
+    }
+    if level != Level::On {
+        stored.level = Level::Local;
+    }
+    let existing = &mut stored.report.rows;
+    let mut index: HashMap<_, usize> = existing.iter().enumerate().map(|(i, r)| (row_key(r), i)).collect();
+    let mut combinations: HashMap<String, HashSet<String>> = HashMap::new();
+    for r in existing.iter().filter(|r| !r.other) {
+        combinations
+            .entry(r.event.clone())
+            .or_default()
+            .insert(serde_json::to_string(&r.attrs).unwrap_or_default());
+    }
+    for mut row in rows {
+        if !row.other {
+            let attrs = serde_json::to_string(&row.attrs).unwrap_or_default();
+            let seen = combinations.entry(row.event.clone()).or_default();
+            if !seen.contains(&attrs) {
+                if seen.len() >= limit {
+                    row.attrs.clear();
+                    row.other = true;
+                } else {
+                    seen.insert(attrs);
+                }
+            }
+        }
+        let key = row_key(&row);
+        match index.get(&key) {
+            Some(&i) => add_counts(&mut existing[i], &row),
+            None => {
+                index.insert(key, existing.len());
+                existing.push(row);
+            }
+        }
+    }
+    existing.sort_by(|a, b| row_key(a).cmp(&row_key(b)));
+}
+
+fn add_counts(into: &mut ReportRow, from: &ReportRow) {
+    into.count = into.count.saturating_add(from.count);
+    into.duration_ms = match (into.duration_ms.take(), &from.duration_ms) {
+        (Some(mut a), Some(b)) => {
+            a.sum += b.sum;
+            a.min = a.min.min(b.min);
+            a.max = a.max.max(b.max);
+            for (x, y) in a.buckets.iter_mut().zip(&b.buckets) {
+                *x = x.saturating_add(*y);
+            }
+            Some(a)
+        }
+        (a, b) => a.or_else(|| b.clone()),
+    };
+}
+
+/// A histogram read back must have one count per bucket.
+pub(super) fn well_formed(h: &DurationHistogram) -> bool {
+    h.buckets.len() == BUCKETS && h.sum.is_finite() && h.min.is_finite() && h.max.is_finite()
+}
