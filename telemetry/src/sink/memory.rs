@@ -20,6 +20,7 @@ use crate::event::Event;
 #[derive(Debug, Clone, Default)]
 pub struct MemorySink {
     events: Arc<Mutex<Vec<Event>>>,
+    reports: Arc<Mutex<Vec<crate::report::Report>>>,
 }
 
 impl MemorySink {
@@ -40,6 +41,18 @@ impl MemorySink {
     /// ```
     pub fn snapshot(&self) -> Vec<Event> {
         self.events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The reports received so far (report mode), in order.
+    ///
+    /// ```
+    /// assert!(telemetry::sink::MemorySink::new().reports().is_empty());
+    /// ```
+    pub fn reports(&self) -> Vec<crate::report::Report> {
+        self.reports
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
@@ -70,6 +83,18 @@ impl TelemetrySink for MemorySink {
             .unwrap_or_else(PoisonError::into_inner)
             .extend_from_slice(events);
         Ok(())
+    }
+
+    async fn emit_report(&self, report: &crate::report::Report) -> Result<(), TelemetryError> {
+        self.reports
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(report.clone());
+        Ok(())
+    }
+
+    fn takes_reports(&self) -> bool {
+        true
     }
 
     fn is_local(&self) -> bool {

@@ -49,6 +49,7 @@ use crate::error::TelemetryError;
 /// longer than that.
 pub(crate) const MAX_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 use crate::event::Event;
+use crate::report::Report;
 
 /// A destination for events. Object safe: contexts hold `Arc<dyn TelemetrySink>`.
 ///
@@ -131,6 +132,24 @@ pub trait TelemetrySink: Send + Sync + 'static {
         name.rsplit("::").next().unwrap_or(name).to_owned()
     }
 
+    /// Delivers one period's report (report mode, see [`crate::report`]): called once
+    /// per complete report, by the thread that uploads, only at level `on`. The
+    /// default refuses, for a sink that takes events only; a sink that overrides it
+    /// says so in [`takes_reports`](Self::takes_reports).
+    async fn emit_report(&self, report: &Report) -> Result<(), TelemetryError> {
+        let _ = report;
+        Err(TelemetryError::Config(format!(
+            "{} does not take reports",
+            self.describe()
+        )))
+    }
+
+    /// Whether this sink takes reports ([`emit_report`](Self::emit_report)). A
+    /// context in report mode needs at least one that does, unless it never uploads.
+    fn takes_reports(&self) -> bool {
+        false
+    }
+
     /// Whether this sink keeps events on this machine (a file, memory, stderr). Sinks
     /// that are not local are removed in local-only mode (`<TOOL>_TELEMETRY_LOCAL=1`).
     /// The default, `false`, is the safe answer for a sink that might transmit.
@@ -149,6 +168,12 @@ impl<S: TelemetrySink + ?Sized> TelemetrySink for Arc<S> {
     }
     async fn flush(&self) -> Result<(), TelemetryError> {
         (**self).flush().await
+    }
+    async fn emit_report(&self, report: &Report) -> Result<(), TelemetryError> {
+        (**self).emit_report(report).await
+    }
+    fn takes_reports(&self) -> bool {
+        (**self).takes_reports()
     }
     fn describe(&self) -> String {
         (**self).describe()

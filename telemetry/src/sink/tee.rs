@@ -164,6 +164,23 @@ impl TelemetrySink for TeeSink {
         self.combine_results(results)
     }
 
+    /// Every sink that takes reports receives it; the others are skipped.
+    async fn emit_report(&self, report: &crate::report::Report) -> Result<(), TelemetryError> {
+        let mut results = Vec::with_capacity(self.sinks.len());
+        for sink in &self.sinks {
+            results.push(if sink.takes_reports() {
+                sink.emit_report(report).await
+            } else {
+                Ok(())
+            });
+        }
+        self.combine_results(results)
+    }
+
+    fn takes_reports(&self) -> bool {
+        self.sinks.iter().any(|s| s.takes_reports())
+    }
+
     fn is_local(&self) -> bool {
         self.sinks.iter().all(|s| s.is_local())
     }

@@ -81,6 +81,21 @@ impl TelemetrySink for WriterSink {
             .map_err(|e| TelemetryError::sink(self.label, e))
     }
 
+    /// The report's JSON on one line (what `HttpSink` sends).
+    async fn emit_report(&self, report: &crate::report::Report) -> Result<(), TelemetryError> {
+        let mut buf = report.to_json();
+        buf.push(b'\n');
+        let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        writer
+            .write_all(&buf)
+            .and_then(|()| writer.flush())
+            .map_err(|e| TelemetryError::sink(self.label, e))
+    }
+
+    fn takes_reports(&self) -> bool {
+        true
+    }
+
     fn describe(&self) -> String {
         self.label.to_owned()
     }
