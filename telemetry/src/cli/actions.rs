@@ -70,6 +70,28 @@ pub(super) fn disable(
     )
 }
 
+pub(super) fn local(ctx: &TelemetryContext, out: &mut dyn Write) -> Result<(), TelemetryError> {
+    let change = ctx.keep_local()?;
+    say(
+        out,
+        format!("dropped {} unsent event(s)", change.dropped_events),
+    )?;
+    say(
+        out,
+        format!(
+            "telemetry set to local: recorded on this machine, never sent (saved in {})",
+            change.saved_in.display()
+        ),
+    )?;
+    if let Some(source) = change.still_off_by {
+        say(
+            out,
+            format!("note: telemetry stays off in this environment (decided by {source})"),
+        )?;
+    }
+    Ok(())
+}
+
 pub(super) fn reset(ctx: &TelemetryContext, out: &mut dyn Write) -> Result<(), TelemetryError> {
     let report = ctx.reset();
     say(

@@ -22,7 +22,9 @@ const ENABLE: &str = "enable";
 const DISABLE: &str = "disable";
 const RESET: &str = "reset";
 const SCHEMA: &str = "schema";
-const NAMES: [&str; 5] = [STATUS, ENABLE, DISABLE, RESET, SCHEMA];
+const LOCAL: &str = "local";
+const REPORT: &str = "report";
+const NAMES: [&str; 7] = [STATUS, ENABLE, DISABLE, LOCAL, REPORT, RESET, SCHEMA];
 
 const JSON: &str = "json";
 const ALL_TOOLS: &str = "all-tools";
@@ -30,8 +32,8 @@ const ALL_TOOLS_HELP: &str = "For every tool built with the same telemetry libra
      not only this one";
 const MARKDOWN: &str = "markdown";
 
-/// The five commands, as subcommands of whatever the host nests them in.
-fn subcommands() -> [Command; 5] {
+/// The commands, as subcommands of whatever the host nests them in.
+fn subcommands() -> [Command; 7] {
     [
         Command::new(STATUS)
             .about("Show whether telemetry is on, which rule decided it, and what is stored where")
@@ -42,6 +44,11 @@ fn subcommands() -> [Command; 5] {
         Command::new(DISABLE)
             .about("Turn telemetry off (saved) and delete every event not sent yet")
             .arg(flag(ALL_TOOLS, ALL_TOOLS_HELP)),
+        Command::new(LOCAL)
+            .about("Keep usage data on this machine only: recorded for you to read, never sent (saved)"),
+        Command::new(REPORT)
+            .about("Show the usage reports kept on this machine (report mode): runs, errors and durations per command")
+            .arg(flag(JSON, "Print each report exactly as it would be uploaded (JSON)")),
         Command::new(RESET).about(
             "Delete every trace: unsent events, install id and key; ask the backend to delete \
              this machine's data (only if telemetry was ever enabled here and DO_NOT_TRACK, CI \
@@ -60,7 +67,7 @@ fn flag(id: &'static str, help: &'static str) -> Arg {
     Arg::new(id).long(id).action(ArgAction::SetTrue).help(help)
 }
 
-/// Adds the five commands to `cmd`; gives it the subcommand's `about` unless it has
+/// Adds the commands to `cmd`; gives it the subcommand's `about` unless it has
 /// one (a host's doc comment or `about` is applied after this and wins anyway).
 fn augment(cmd: Command) -> Command {
     let cmd = if cmd.get_about().is_none() {
@@ -73,8 +80,8 @@ fn augment(cmd: Command) -> Command {
 
 impl TelemetryCommand {
     /// The `telemetry` subcommand for a command line built with clap's builder API:
-    /// `status [--json]`, `enable [--all-tools]`, `disable [--all-tools]`, `reset`,
-    /// `schema [--markdown]`, with
+    /// `status [--json]`, `enable [--all-tools]`, `disable [--all-tools]`, `local`,
+    /// `report [--json]`, `reset`, `schema [--markdown]`, with
     /// help text written for the tool's users. Rename it with
     /// [`Command::name`] if `telemetry` does not suit.
     ///
@@ -127,6 +134,10 @@ impl TelemetryCommand {
             },
             DISABLE => Self::Disable {
                 all_tools: flag_value(sub, ALL_TOOLS)?,
+            },
+            LOCAL => Self::Local,
+            REPORT => Self::Report {
+                json: flag_value(sub, JSON)?,
             },
             RESET => Self::Reset,
             SCHEMA => Self::Schema {
@@ -221,6 +232,12 @@ mod tests {
             TelemetryCommand::Disable { all_tools: true }
         );
         assert_eq!(t(&["reset"]), TelemetryCommand::Reset);
+        assert_eq!(t(&["local"]), TelemetryCommand::Local);
+        assert_eq!(t(&["report"]), TelemetryCommand::Report { json: false });
+        assert_eq!(
+            t(&["report", "--json"]),
+            TelemetryCommand::Report { json: true }
+        );
         assert_eq!(t(&["schema"]), TelemetryCommand::Schema { markdown: false });
         assert_eq!(
             t(&["schema", "--markdown"]),

@@ -58,6 +58,7 @@
 
 mod actions;
 mod args;
+mod report;
 mod status;
 
 use std::io::Write;
@@ -108,6 +109,15 @@ pub enum TelemetryCommand {
         /// not only this one.
         all_tools: bool,
     },
+    /// `local`: keep usage data on this machine only (level `local`, saved in the
+    /// config file): recorded for the user to read, never sent.
+    Local,
+    /// `report [--json]`: the reports kept on this machine (report mode), as a table
+    /// per period, or each exactly as it would be uploaded.
+    Report {
+        /// Print each report's JSON (the bytes `HttpSink` uploads) instead of tables.
+        json: bool,
+    },
     /// `reset`: delete every trace (unsent events, install id, key, local log); ask the
     /// backend to delete this machine's data (only if telemetry was ever enabled here
     /// and nothing in the environment forbids sending); turn telemetry off.
@@ -156,6 +166,8 @@ impl TelemetryCommand {
             Self::Status { json } => status::run(ctx, *json, out),
             Self::Enable { all_tools } => actions::enable(ctx, *all_tools, out),
             Self::Disable { all_tools } => actions::disable(ctx, *all_tools, out),
+            Self::Local => actions::local(ctx, out),
+            Self::Report { json } => report::run(ctx, *json, out),
             Self::Reset => actions::reset(ctx, out),
             Self::Schema { markdown } => schema(ctx, *markdown, out),
         }

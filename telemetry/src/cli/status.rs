@@ -29,6 +29,16 @@ pub struct Status {
     pub tool_version: String,
     /// Whether events are collected in this process.
     pub enabled: bool,
+    /// The collection level: `off`, `local` (kept on this machine, never sent) or `on`.
+    pub level: &'static str,
+    /// `events` (one per tracked call) or `reports` (counts per period, no identifier).
+    pub collects: &'static str,
+    /// Report mode: `day` or `week`.
+    pub report_period: Option<&'static str>,
+    /// Report mode: the share of installs that upload their reports.
+    pub report_upload_rate: Option<f64>,
+    /// Report mode: where the reports are kept.
+    pub reports_dir: Option<String>,
     /// The rule that decided (`do_not_track`, `config_file`, ...).
     pub decided_by: &'static str,
     /// The same, in words.
@@ -219,6 +229,18 @@ impl Status {
             tool: ctx.tool().to_owned(),
             tool_version: ctx.tool_version().to_owned(),
             enabled: ctx.is_enabled(),
+            level: ctx.level().as_str(),
+            collects: if ctx.report_settings().is_some() {
+                "reports"
+            } else {
+                "events"
+            },
+            report_period: ctx.report_settings().map(|r| r.period().as_str()),
+            report_upload_rate: ctx.report_settings().map(crate::report::ReportSettings::rate),
+            reports_dir: ctx
+                .report_settings()
+                .and(ctx.data_dir())
+                .map(|d| d.join(crate::report::REPORTS_DIR).display().to_string()),
             decided_by: d.source.as_str(),
             reason: reason(ctx),
             consent_mode: match ctx.tool_info().mode {
@@ -241,8 +263,8 @@ impl Status {
             refused: refused_paths(ctx),
             data_dir: display(ctx.data_dir()),
             local_log: display(ctx.local_log_path()),
-            machine_id_prefix: ctx
-                .is_enabled()
+            // No machine id exists in report mode: never derived there.
+            machine_id_prefix: (ctx.is_enabled() && ctx.report_settings().is_none())
                 .then(|| ctx.machine_id().chars().take(8).collect()),
             sinks: ctx.describe_sinks(),
             show: d.show,
@@ -292,6 +314,9 @@ fn reason(ctx: &TelemetryContext) -> String {
             ConfigState::Invalid { .. } => format!(
                 "the config file cannot be used, so telemetry stays off until `{tool} telemetry enable` or `disable` rewrites it"
             ),
+            ConfigState::Valid(f) if f.decided_level() == Some(crate::consent::Level::Local) => {
+                format!("set to local in the config file (`{tool} telemetry local`)")
+            }
             ConfigState::Valid(f) if f.enabled == Some(true) => {
                 format!("enabled in the config file (`{tool} telemetry enable`)")
             }
@@ -309,6 +334,13 @@ fn reason(ctx: &TelemetryContext) -> String {
                 "disabled for every tool built with telemetry-rs (`{tool} telemetry disable --all-tools`), later than this tool's own decision"
             ),
         },
+        DecisionSource::Default | DecisionSource::NoticePending
+            if ctx.tool_info().local_by_default && d.local_only =>
+        {
+            format!(
+                "no decision yet, so usage data is kept on this machine only (`{tool} telemetry enable` sends it, `disable` stops it)"
+            )
+        }
         DecisionSource::NoticePending => {
             "the telemetry notice has not been shown on an interactive terminal yet".into()
         }
@@ -353,6 +385,22 @@ fn human(s: &Status) -> String {
             if s.enabled { "enabled" } else { "disabled" },
             s.reason
         ),
+        format!(
+            "level:        {}",
+            match s.level {
+                "local" => "local (recorded on this machine, never sent)",
+                "on" => "on (recorded and sent)",
+                _ => "off (nothing recorded, nothing written)",
+            }
+        ),
+        match (s.report_period, &s.reports_dir) {
+            (Some(period), dir) => format!(
+                "collects:     reports: counts per {period}, no identifier; kept in {}; {}% of installs upload (`telemetry report` shows them)",
+                dir.clone().unwrap_or_else(none),
+                s.report_upload_rate.unwrap_or(0.0) * 100.0
+            ),
+            (None, _) => "collects:     events (one per tracked call)".to_owned(),
+        },
         format!("decided by:   {}", s.decided_by),
         format!(
             "config file:  {} [{}]{}",
@@ -378,7 +426,11 @@ fn human(s: &Status) -> String {
         format!(
             "machine id:   {}",
             s.machine_id_prefix.as_ref().map_or_else(
-                || "not derived while telemetry is off".to_owned(),
+                || if s.report_period.is_some() {
+                    "none in report mode".to_owned()
+                } else {
+                    "not derived while telemetry is off".to_owned()
+                },
                 |p| format!("{p}… (salted hash, first 8 hex)")
             )
         ),

@@ -21,6 +21,7 @@ use crate::pipeline::{
     DeliveryMode, EventFactory, Queue, SendMode, SpoolLimits,
 };
 use crate::sink::{TeeSink, TelemetrySink};
+use crate::report::{ReportMode, ReportSettings};
 use crate::value::AttrValue;
 
 /// Builds a [`TelemetryContext`]. Every mistake is reported by [`build`](Self::build)
@@ -61,6 +62,8 @@ pub struct TelemetryContextBuilder {
     default_attrs: DefaultAttrs,
     /// The deletion requestor sends a `data.deletion_request` event (the default).
     deletion_event: Option<bool>,
+    /// Report mode (`reports`).
+    reports: Option<ReportSettings>,
 }
 
 impl std::fmt::Debug for TelemetryContextBuilder {
@@ -376,6 +379,30 @@ impl TelemetryContextBuilder {
         self
     }
 
+    /// Report mode (see [`crate::report`]): instead of sending one event per call,
+    /// the worker folds every call into the current period's report, kept in
+    /// `<data dir>/reports/` for the user to read (`telemetry report`); a complete
+    /// report is uploaded once, at level `on`, to the sinks that take reports
+    /// ([`HttpSink`](crate::sink) as JSON, [`OtlpSink`](crate::sink) as OTLP
+    /// metrics). No machine id, session id or event id exists in this mode.
+    ///
+    /// With no sink at all, reports are kept and never uploaded. `build` refuses
+    /// sinks none of which takes reports, an upload rate outside [0, 1] and a limit of
+    /// zero combinations.
+    ///
+    /// ```
+    /// let ctx = telemetry::TelemetryContext::builder()
+    ///     .tool(telemetry::tool!("mytool", "1.0.0"))
+    ///     .reports(telemetry::ReportSettings::weekly().local_by_default())
+    ///     .build()?;
+    /// assert!(ctx.report_settings().is_some());
+    /// # Ok::<(), telemetry::TelemetryError>(())
+    /// ```
+    pub fn reports(mut self, settings: ReportSettings) -> Self {
+        self.reports = Some(settings);
+        self
+    }
+
     /// Checks the settings and builds the context. Starts nothing: the worker thread
     /// starts with the first recorded event.
     ///
@@ -400,12 +427,34 @@ impl TelemetryContextBuilder {
         if batch_size == 0 {
             return config("`batch_size` must be at least 1".into());
         }
+        let mut sinks = self.sinks;
+        let mut delivery_mode = self.delivery_mode;
+        if let Some(settings) = &self.reports {
+            settings.check().map_err(TelemetryError::Config)?;
+            if !sinks.is_empty() && !sinks.iter().any(|s| s.takes_reports()) {
+                return config(
+                    "report mode: none of the sinks takes reports (`HttpSink` and `OtlpSink` \
+                     do; a custom sink implements `emit_report`)"
+                        .into(),
+                );
+            }
+            if sinks.is_empty() {
+                // Reports kept on this machine only.
+                sinks.push(Arc::new(crate::sink::NoopSink));
+            }
+            // Events never reach a sink in this mode: nothing to journal.
+            delivery_mode = Some(DeliveryMode::AtMostOnce);
+        }
         // On the author's sinks, before consent resolution and the user's environment
         // shape them: whether this build can deliver them must not depend on where
         // the tool runs.
-        Delivery::check_buildable(&self.sinks, self.delivery_mode)?;
+        Delivery::check_buildable(&sinks, delivery_mode)?;
         let data_dir = self.data_dir.or_else(|| crate::layout::data_dir(tool));
-        let tool_info = ToolInfo::new(tool).with_mode(self.consent.clone());
+        let mut tool_info = ToolInfo::new(tool).with_mode(self.consent.clone());
+        tool_info.local_by_default = self
+            .reports
+            .as_ref()
+            .is_some_and(ReportSettings::is_local_by_default);
         let assemble::Decided {
             decision,
             config_dir,
@@ -418,7 +467,9 @@ impl TelemetryContextBuilder {
             self.config_dir,
             data_dir.as_deref(),
         );
-        let local_log = match (self.local_log || decision.local_only, &data_dir) {
+        // In report mode the reports are the local record: no event log.
+        let wants_log = self.reports.is_none() && (self.local_log || decision.local_only);
+        let local_log = match (wants_log, &data_dir) {
             (false, _) => None,
             (true, Some(dir)) => Some(dir.join(LOCAL_LOG_FILE)),
             (true, None) => {
@@ -428,7 +479,7 @@ impl TelemetryContextBuilder {
                 );
             }
         };
-        let sinks = assemble::sinks(self.sinks, &decision, local_log.as_deref());
+        let sinks = assemble::sinks(sinks, &decision, local_log.as_deref());
         let salt = self.salt.unwrap_or_else(|| tool.to_owned());
         let factory = Arc::new(EventFactory::new(
             tool,
@@ -437,10 +488,10 @@ impl TelemetryContextBuilder {
             data_dir.clone(),
             self.default_attrs.values,
         ));
-        let delivery = Delivery::plan(
+        let mut delivery = Delivery::plan(
             Arc::clone(&factory),
             sinks.clone(),
-            self.delivery_mode,
+            delivery_mode,
             data_dir.as_deref(),
             self.spool_limits.unwrap_or(SpoolLimits {
                 max_files: DEFAULT_SPOOL_MAX_FILES,
@@ -455,7 +506,21 @@ impl TelemetryContextBuilder {
         let Some(sink) = TeeSink::combine(sinks) else {
             return config("at least one sink is required".into());
         };
-        let enabled = decision.policy == CollectionPolicy::Enabled;
+        let mut enabled = decision.policy == CollectionPolicy::Enabled;
+        if let Some(settings) = &self.reports {
+            match &data_dir {
+                Some(dir) => {
+                    delivery.reports = Some(Arc::new(ReportMode::new(
+                        settings.clone(),
+                        dir,
+                        tool,
+                        decision.level(),
+                    )));
+                }
+                // No home directory: nowhere to keep a report, so nothing is recorded.
+                None => enabled = false,
+            }
+        }
         Ok(TelemetryContext {
             inner: Arc::new(Inner {
                 factory,
@@ -483,6 +548,7 @@ impl TelemetryContextBuilder {
                     .unwrap_or_else(|| Arc::new(EventDeletionRequestor)),
                 deletion_event: self.deletion_event.unwrap_or(true),
                 default_attr_specs: self.default_attrs.specs,
+                report_settings: self.reports,
             }),
         })
     }

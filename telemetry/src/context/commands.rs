@@ -283,6 +283,39 @@ impl TelemetryContext {
         })
     }
 
+    /// Saves the user's choice of level `local` in the config file: what is recorded
+    /// stays on this machine (the reports, or the local event log) and nothing is
+    /// sent. Events waiting to be sent are deleted, as by [`disable`](Self::disable).
+    ///
+    /// # Errors
+    ///
+    /// As [`enable`](Self::enable).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1"))
+    ///     .sink(telemetry::sink::NoopSink).config_dir(dir.path()).build()?;
+    /// let change = ctx.keep_local()?;
+    /// let text = std::fs::read_to_string(change.saved_in)?;
+    /// assert!(text.contains("\"level\": \"local\""));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn keep_local(&self) -> Result<ConsentChange, TelemetryError> {
+        let dropped_events = self.withdraw();
+        let saved_in = self.persist(false, |file| {
+            file.level = Some(crate::consent::Level::Local);
+        })?;
+        let decision = self.decision();
+        let still_off_by = decision
+            .env_veto
+            .filter(|veto| *veto == decision.source);
+        Ok(ConsentChange {
+            saved_in,
+            dropped_events,
+            still_off_by,
+        })
+    }
+
     /// Forgets this installation, in order: deletes every event not sent yet; asks the
     /// backend to delete what it holds for this machine (only where nothing forbids
     /// sending and telemetry was ever enabled, see [`crate::deletion`]; otherwise the

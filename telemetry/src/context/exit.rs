@@ -37,7 +37,18 @@ impl TelemetryContext {
     /// worker now, which prepares the spool's next file while the tool works (see
     /// `Spool::prepare`). Nothing when telemetry is off.
     pub(crate) fn warm_up(&self) {
-        if !self.is_enabled() || self.inner.delivery.spool.is_none() {
+        if !self.is_enabled() {
+            return;
+        }
+        if self.inner.delivery.reports.is_some() {
+            // Report mode: the worker looks for a complete report to upload while
+            // the tool works, so that the exit only reads a flag.
+            if let Err(e) = self.ensure_worker() {
+                crate::util::log::debug!(error = %e, "telemetry: worker not started");
+            }
+            return;
+        }
+        if self.inner.delivery.spool.is_none() {
             return;
         }
         self.inner
@@ -109,6 +120,10 @@ impl TelemetryContext {
         }
         #[cfg(not(feature = "spool"))]
         let _ = (plan, persisted);
+        if persisted && self.inner.delivery.reports.is_some() {
+            let reports = self.finish_reports(start);
+            result = result.and(reports);
+        }
         result
     }
 
@@ -180,7 +195,11 @@ impl TelemetryContext {
     #[cfg(feature = "spool")]
     pub(crate) fn run_as_uploader(&self) -> ! {
         uploader::shed_inherited_descriptors(self.tool());
-        self.upload_once();
+        if self.inner.delivery.reports.is_some() {
+            self.upload_reports_as_uploader();
+        } else {
+            self.upload_once();
+        }
         std::process::exit(0)
     }
 
@@ -246,7 +265,9 @@ impl TelemetryContext {
 /// a sink the worker writes directly may be remote (at-most-once delivery to a network
 /// sink): then the deadline alone.
 pub(super) fn persist_limit(delivery: &Delivery, deadline: Duration) -> Duration {
-    let direct_local = delivery.direct.as_ref().is_none_or(|sink| sink.is_local());
+    // In report mode the worker writes only the report files, whatever the sinks.
+    let direct_local = delivery.reports.is_some()
+        || delivery.direct.as_ref().is_none_or(|sink| sink.is_local());
     if direct_local {
         deadline.max(PERSIST_LIMIT)
     } else {

@@ -16,6 +16,7 @@ mod assemble;
 mod builder;
 mod commands;
 mod exit;
+mod reports;
 mod schema;
 
 use crate::pipeline::{Delivery, DeliveryMode, DeliveryStats, SendMode};
@@ -111,6 +112,8 @@ struct Inner {
     deletion_event: bool,
     /// The default attributes' keys and kinds (`telemetry schema`).
     default_attr_specs: Vec<CaptureSpec>,
+    /// Report mode, when the author chose it.
+    report_settings: Option<crate::report::ReportSettings>,
 }
 
 impl Drop for Inner {
@@ -484,7 +487,13 @@ impl TelemetryContext {
     /// assert_eq!(ctx.tool_info().name, "t");
     /// ```
     pub fn tool_info(&self) -> ToolInfo {
-        ToolInfo::new(self.tool()).with_mode(self.inner.consent_mode.clone())
+        let mut info = ToolInfo::new(self.tool()).with_mode(self.inner.consent_mode.clone());
+        info.local_by_default = self
+            .inner
+            .report_settings
+            .as_ref()
+            .is_some_and(crate::report::ReportSettings::is_local_by_default);
+        info
     }
 
     /// The tool's config dir: the consent file `telemetry.json` and the local key
@@ -525,5 +534,34 @@ impl TelemetryContext {
 
     pub(crate) fn same_as(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl TelemetryContext {
+    /// Report mode's settings, when the author chose it
+    /// ([`TelemetryContextBuilder::reports`]).
+    ///
+    /// ```
+    /// let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1"))
+    ///     .sink(telemetry::sink::NoopSink).build().unwrap();
+    /// assert!(ctx.report_settings().is_none());
+    /// ```
+    pub fn report_settings(&self) -> Option<&crate::report::ReportSettings> {
+        self.inner.report_settings.as_ref()
+    }
+
+    /// The collection level of this process (see [`Level`](crate::consent::Level)).
+    ///
+    /// ```
+    /// let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1"))
+    ///     .sink(telemetry::sink::NoopSink).build().unwrap();
+    /// assert_eq!(ctx.level(), telemetry::consent::Level::Off);
+    /// ```
+    pub fn level(&self) -> crate::consent::Level {
+        if self.is_enabled() {
+            self.decision().level()
+        } else {
+            crate::consent::Level::Off
+        }
     }
 }

@@ -109,6 +109,9 @@ pub(crate) struct Delivery {
     /// The worker prepares the spool's next file as soon as it starts (set when the
     /// context is installed: the run is going to record; see `Spool::prepare`).
     pub(crate) prepare_at_start: std::sync::atomic::AtomicBool,
+    /// Report mode: the worker folds every call into the period's report instead of
+    /// handing events to the sinks.
+    pub(crate) reports: Option<Arc<crate::report::ReportMode>>,
 }
 
 /// The consent check the sender makes before every request.
@@ -213,6 +216,7 @@ impl Delivery {
             send_after,
             consented,
             prepare_at_start: std::sync::atomic::AtomicBool::new(false),
+            reports: None,
         }
     }
 }

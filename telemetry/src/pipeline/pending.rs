@@ -101,6 +101,13 @@ impl Captures {
         captures
     }
 
+    /// Every value in order (`None`: left out), without taking them.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Option<AttrValue>> + Clone {
+        self.inline
+            .iter()
+            .chain(self.spill.iter().flat_map(|spill| spill.iter()))
+    }
+
     /// The values that are present, each with its key from `keys` (the site's
     /// `capture(..)` keys, in the same order).
     pub(crate) fn with_keys(

@@ -182,6 +182,9 @@ fn run(
     jobs: Jobs,
     config: BatchConfig,
 ) {
+    if let Some(mode) = &delivery.reports {
+        return crate::pipeline::report_worker::run(queue, factory, mode, config.linger);
+    }
     if let Some(spool) = &delivery.spool
         && delivery
             .prepare_at_start

@@ -84,6 +84,7 @@ impl Span {
     }
 
     /// The first instant of the period.
+    #[cfg(test)]
     pub(crate) fn start(self) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(self.first_day * DAY_SECS)
     }

@@ -29,6 +29,8 @@ pub(crate) const REPORTS_DIR: &str = "reports";
 pub const KEEP_REPORTS: usize = 8;
 /// The lock every writer of report files holds.
 const LOCK_FILE: &str = ".lock";
+/// The lock of the one process uploading this tool's reports.
+const SENDING_LOCK_FILE: &str = ".sending.lock";
 /// The install's sampling draw (see [`super::ReportSettings::upload_rate`]).
 const SAMPLE_FILE: &str = "sample";
 /// Rows a process could not fold in under the lock.
@@ -117,7 +119,7 @@ pub(crate) struct ReportStore {
 }
 
 /// An advisory lock on the reports directory, released on drop.
-struct Locked(File);
+pub(crate) struct Locked(File);
 
 impl Drop for Locked {
     fn drop(&mut self) {
@@ -146,8 +148,18 @@ impl ReportStore {
         fsutil::check_dir(&self.dir, DirLink::Refused).map_err(Into::into)
     }
 
+    /// The lock of the one process that uploads reports, if free.
+    pub(crate) fn try_upload_lock(&self) -> Result<Option<Locked>, TelemetryError> {
+        let real = self.prepared()?;
+        Self::lock_file(&real, SENDING_LOCK_FILE, Duration::ZERO)
+    }
+
     fn lock(real: &Path, wait: Duration) -> Result<Option<Locked>, TelemetryError> {
-        let path = real.join(LOCK_FILE);
+        Self::lock_file(real, LOCK_FILE, wait)
+    }
+
+    fn lock_file(real: &Path, name: &str, wait: Duration) -> Result<Option<Locked>, TelemetryError> {
+        let path = real.join(name);
         let file = fsutil::private_options()
             .read(true)
             .write(true)

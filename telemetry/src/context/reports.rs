@@ -1,0 +1,211 @@
+//! Report mode's delivery: a complete report, collected at level `on`, is uploaded
+//! once, off the exit's path, by the detached uploader (the same process as in event
+//! mode, recognised the same way), or, where no uploader may run (CI, an environment
+//! veto overruled in code, `SendMode::AtExit`, show or dry-run mode, a build without
+//! feature `spool`), by the run itself within its exit deadline.
+//!
+//! The run learns at its start (the worker's `check_due`) whether a report is due,
+//! so the exit only reads a flag.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use super::TelemetryContext;
+use crate::consent::Level;
+use crate::error::TelemetryError;
+use crate::pipeline::SendMode;
+use crate::report::{ReportMode, StoredReport};
+use crate::util::executor::block_on;
+
+impl TelemetryContext {
+    fn report_mode(&self) -> Option<&std::sync::Arc<ReportMode>> {
+        self.inner.delivery.reports.as_ref()
+    }
+
+    /// Every report kept on this machine, newest period first (reads only). An
+    /// unreadable file is listed as an error, with the reason.
+    ///
+    /// # Errors
+    ///
+    /// The reports directory is refused by the trust rules, or not in report mode.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1"))
+    ///     .data_dir(dir.path()).reports(telemetry::ReportSettings::weekly()).build()?;
+    /// assert!(ctx.reports()?.is_empty());
+    /// # Ok::<(), telemetry::TelemetryError>(())
+    /// ```
+    pub fn reports(&self) -> Result<Vec<Result<StoredReport, String>>, TelemetryError> {
+        match self.report_mode() {
+            Some(mode) => mode.store.list(),
+            None => match (&self.inner.report_settings, self.data_dir()) {
+                // Report mode without a data dir: nothing was kept.
+                (Some(_), None) => Ok(Vec::new()),
+                _ => Err(TelemetryError::Config(
+                    "this tool collects events, not reports".into(),
+                )),
+            },
+        }
+    }
+
+    /// The time report periods are judged by (the system clock; a test clock only
+    /// in this workspace's tests).
+    pub(crate) fn report_now(&self) -> std::time::SystemTime {
+        self.report_mode()
+            .map_or_else(std::time::SystemTime::now, |m| m.clock.now())
+    }
+
+    /// The exit's part in report mode, after the worker wrote the report: hands a due
+    /// report to the uploader, or sends it within what is left of the deadline.
+    pub(crate) fn finish_reports(&self, start: Instant) -> Result<(), TelemetryError> {
+        let Some(mode) = self.report_mode() else {
+            return Ok(());
+        };
+        if mode.level != Level::On || !mode.upload_due.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        if self.reports_detached() {
+            #[cfg(feature = "spool")]
+            self.start_report_uploader(mode);
+            return Ok(());
+        }
+        let left = self.deadline().saturating_sub(start.elapsed());
+        self.upload_reports_within(left)
+    }
+
+    /// Whether a detached uploader sends the reports (rather than this run).
+    fn reports_detached(&self) -> bool {
+        let decision = self.decision();
+        cfg!(feature = "spool")
+            && self.inner.send_mode == SendMode::Background
+            && !self.inner.ci
+            && decision.env_veto.is_none()
+            && !decision.show
+            && !decision.dry_run
+    }
+
+    /// Sends the due reports on a thread of its own, waiting at most `limit` for it.
+    /// A send still running then is abandoned with the process: the report stays due
+    /// (it is marked sent only once the sink acknowledged it).
+    fn upload_reports_within(&self, limit: Duration) -> Result<(), TelemetryError> {
+        let ctx = self.clone();
+        let (done, wait) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("telemetry-reports".into())
+            .spawn(move || {
+                let _ = done.send(ctx.upload_reports());
+            })
+            .map_err(|e| TelemetryError::Worker(format!("could not start the report upload: {e}")))?;
+        match wait.recv_timeout(limit) {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(TelemetryError::Timeout { deadline: limit }),
+        }
+    }
+
+    /// Uploads every due report, oldest first, one at a time, each marked sent once
+    /// the sinks took it; stops at the first failure (the rest stay due). Asks for
+    /// consent again before each. One uploader at a time per tool (a lock in the
+    /// reports directory).
+    /// Returns how many were sent.
+    pub(crate) fn upload_reports(&self) -> Result<usize, TelemetryError> {
+        let mut sent = 0;
+        let Some(mode) = self.report_mode() else {
+            return Ok(sent);
+        };
+        if mode.level != Level::On || !self.inner.sink.takes_reports() {
+            return Ok(sent);
+        }
+        let Some(_sending) = mode.store.try_upload_lock()? else {
+            return Ok(sent);
+        };
+        let sampled_in = mode.store.sample()? < mode.settings.rate();
+        for stored in mode.store.due(mode.clock.now())? {
+            if !sampled_in {
+                mode.store.mark(&stored.report, None, Some("sampled_out"))?;
+                continue;
+            }
+            if !(self.inner.delivery.consented)() {
+                break;
+            }
+            let sink = &self.inner.sink;
+            match crate::pipeline::guarded(|| block_on(sink.emit_report(&stored.report))) {
+                Ok(()) => {
+                    sent += 1;
+                    let now = crate::util::time::rfc3339_millis(std::time::SystemTime::now());
+                    mode.store.mark(&stored.report, Some(now), None)?;
+                }
+                Err(e) => {
+                    crate::util::log::debug!(error = %e, "telemetry: report not sent");
+                    return Err(e);
+                }
+            }
+        }
+        Ok(sent)
+    }
+
+    /// Starts the detached uploader for the reports, at most once per upload
+    /// interval, one at a time (its lock and time stamps live in the reports
+    /// directory).
+    #[cfg(feature = "spool")]
+    fn start_report_uploader(&self, mode: &ReportMode) {
+        use crate::uploader::{self, Plan, Stamp, UploadLock};
+        let dir = mode.store.dir();
+        let due = match uploader::plan(dir, self.inner.upload.interval) {
+            Plan::Detached { due } => due,
+            Plan::Broken { due } => {
+                // The last uploader never reached `init`: this run sends instead.
+                if let Err(e) = self.upload_reports_within(self.deadline()) {
+                    crate::util::log::debug!(error = %e, "telemetry: report not sent at exit");
+                }
+                due
+            }
+        };
+        if !due {
+            return;
+        }
+        let Some(lock) = UploadLock::try_acquire(dir) else {
+            return;
+        };
+        uploader::mark(dir, Stamp::Started);
+        if let Err(e) = uploader::spawn(self.tool(), lock) {
+            uploader::unmark(dir, Stamp::Started);
+            crate::util::log::debug!(error = %e, "telemetry: could not start the uploader");
+        }
+    }
+
+    /// The detached uploader's work in report mode (see `exit::run_as_uploader`).
+    #[cfg(feature = "spool")]
+    pub(crate) fn upload_reports_as_uploader(&self) {
+        use crate::uploader::{self, Stamp};
+        let Some(mode) = self.report_mode() else {
+            return;
+        };
+        if !self.is_enabled() || self.inner.ci || self.decision().env_veto.is_some() {
+            return;
+        }
+        let dir = mode.store.dir().to_owned();
+        // The parent's lock (its standard input on Unix), or our own.
+        let lock = uploader::held_by_parent(&dir).or_else(|| uploader::UploadLock::try_acquire(&dir));
+        if lock.is_none() {
+            return;
+        }
+        uploader::mark(&dir, Stamp::Ran);
+        let limit = self.inner.upload.time_limit;
+        let watchdog = std::thread::Builder::new()
+            .name("telemetry-upload-limit".into())
+            .spawn(move || {
+                std::thread::sleep(limit);
+                std::process::exit(0);
+            });
+        if watchdog.is_err() {
+            // Without the time limit, no upload.
+            return;
+        }
+        if let Err(e) = self.upload_reports() {
+            crate::util::log::debug!(error = %e, "telemetry: report upload incomplete");
+        }
+        drop(lock);
+    }
+}
