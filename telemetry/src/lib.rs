@@ -96,11 +96,11 @@ pub use error::TelemetryError;
 pub use event::{Event, Outcome};
 pub use global::{TelemetryGuard, exit, global, init, shutdown};
 pub use hashed::Hashed;
+pub use identity::MachineId;
 pub use report::{
     DurationHistogram, REPORT_DURATION_BOUNDS_MS, REPORT_SCHEMA, Report, ReportPeriod, ReportRow,
     ReportSettings,
 };
-pub use identity::MachineId;
 pub use safe_value::SafeValue;
 pub use value::{AttrValue, Text};
 

@@ -14,7 +14,11 @@ fn io(e: std::io::Error) -> TelemetryError {
     TelemetryError::io("write to", "stdout", e)
 }
 
-pub(super) fn run(ctx: &TelemetryContext, json: bool, out: &mut dyn Write) -> Result<(), TelemetryError> {
+pub(super) fn run(
+    ctx: &TelemetryContext,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), TelemetryError> {
     let reports = ctx.reports()?;
     if json {
         for stored in reports.iter().flatten() {
@@ -95,7 +99,11 @@ fn ms(value: f64) -> String {
     }
 }
 
-fn table(stored: &StoredReport, now: std::time::SystemTime, out: &mut dyn Write) -> Result<(), TelemetryError> {
+fn table(
+    stored: &StoredReport,
+    now: std::time::SystemTime,
+    out: &mut dyn Write,
+) -> Result<(), TelemetryError> {
     let r = &stored.report;
     writeln!(
         out,
@@ -117,9 +125,12 @@ fn table(stored: &StoredReport, now: std::time::SystemTime, out: &mut dyn Write)
             } else {
                 line.errors as f64 * 100.0 / line.runs as f64
             };
-            let (p50, p95) = line.durations.as_ref().map_or(("-".into(), "-".into()), |h| {
-                (ms(h.quantile(0.5)), ms(h.quantile(0.95)))
-            });
+            let (p50, p95) = line
+                .durations
+                .as_ref()
+                .map_or(("-".into(), "-".into()), |h| {
+                    (ms(h.quantile(0.5)), ms(h.quantile(0.95)))
+                });
             [
                 event.to_owned(),
                 line.runs.to_string(),
@@ -146,7 +157,12 @@ fn table(stored: &StoredReport, now: std::time::SystemTime, out: &mut dyn Write)
     for row in &rows {
         print(out, [&row[0], &row[1], &row[2], &row[3], &row[4]])?;
     }
-    let other: u64 = r.rows.iter().filter(|row| row.other).map(|row| row.count).sum();
+    let other: u64 = r
+        .rows
+        .iter()
+        .filter(|row| row.other)
+        .map(|row| row.count)
+        .sum();
     if other > 0 {
         writeln!(
             out,
@@ -167,8 +183,14 @@ mod tests {
         let mut out = Vec::new();
         table(&stored, std::time::SystemTime::UNIX_EPOCH, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
-        assert!(text.starts_with("mytool week from 2026-11-23 to 2026-11-30"), "{text}");
-        let line = text.lines().find(|l| l.trim_start().starts_with("cmd.build")).unwrap();
+        assert!(
+            text.starts_with("mytool week from 2026-11-23 to 2026-11-30"),
+            "{text}"
+        );
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with("cmd.build"))
+            .unwrap();
         let cells: Vec<&str> = line.split_whitespace().collect();
         assert_eq!(&cells[..3], ["cmd.build", "3", "0.0%"], "{line}");
     }

@@ -236,7 +236,9 @@ impl Status {
                 "events"
             },
             report_period: ctx.report_settings().map(|r| r.period().as_str()),
-            report_upload_rate: ctx.report_settings().map(crate::report::ReportSettings::rate),
+            report_upload_rate: ctx
+                .report_settings()
+                .map(crate::report::ReportSettings::rate),
             reports_dir: ctx
                 .report_settings()
                 .and(ctx.data_dir())

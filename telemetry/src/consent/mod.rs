@@ -431,7 +431,14 @@ pub fn resolve(tool: &ToolInfo, env: &Env) -> Decision {
         (Enabled, DecisionSource::EnvEnabled)
     } else if let Some((level, source)) = user_decision(&config, &shared_config) {
         local_only |= level == Level::Local;
-        (if level == Level::Off { Disabled } else { Enabled }, source)
+        (
+            if level == Level::Off {
+                Disabled
+            } else {
+                Enabled
+            },
+            source,
+        )
     } else {
         let (policy, source) = match &tool.mode {
             ConsentMode::OptIn => (Disabled, DecisionSource::Default),

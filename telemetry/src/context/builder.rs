@@ -20,8 +20,8 @@ use crate::pipeline::{
     BACKGROUND_SEND_AFTER, BatchConfig, DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_FILES, Delivery,
     DeliveryMode, EventFactory, Queue, SendMode, SpoolLimits,
 };
-use crate::sink::{TeeSink, TelemetrySink};
 use crate::report::{ReportMode, ReportSettings};
+use crate::sink::{TeeSink, TelemetrySink};
 use crate::value::AttrValue;
 
 /// Builds a [`TelemetryContext`]. Every mistake is reported by [`build`](Self::build)

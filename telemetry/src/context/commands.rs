@@ -306,9 +306,7 @@ impl TelemetryContext {
             file.level = Some(crate::consent::Level::Local);
         })?;
         let decision = self.decision();
-        let still_off_by = decision
-            .env_veto
-            .filter(|veto| *veto == decision.source);
+        let still_off_by = decision.env_veto.filter(|veto| *veto == decision.source);
         Ok(ConsentChange {
             saved_in,
             dropped_events,

@@ -266,8 +266,8 @@ impl TelemetryContext {
 /// sink): then the deadline alone.
 pub(super) fn persist_limit(delivery: &Delivery, deadline: Duration) -> Duration {
     // In report mode the worker writes only the report files, whatever the sinks.
-    let direct_local = delivery.reports.is_some()
-        || delivery.direct.as_ref().is_none_or(|sink| sink.is_local());
+    let direct_local =
+        delivery.reports.is_some() || delivery.direct.as_ref().is_none_or(|sink| sink.is_local());
     if direct_local {
         deadline.max(PERSIST_LIMIT)
     } else {

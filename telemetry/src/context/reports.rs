@@ -96,7 +96,9 @@ impl TelemetryContext {
             .spawn(move || {
                 let _ = done.send(ctx.upload_reports());
             })
-            .map_err(|e| TelemetryError::Worker(format!("could not start the report upload: {e}")))?;
+            .map_err(|e| {
+                TelemetryError::Worker(format!("could not start the report upload: {e}"))
+            })?;
         match wait.recv_timeout(limit) {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(e),
@@ -187,7 +189,8 @@ impl TelemetryContext {
         }
         let dir = mode.store.dir().to_owned();
         // The parent's lock (its standard input on Unix), or our own.
-        let lock = uploader::held_by_parent(&dir).or_else(|| uploader::UploadLock::try_acquire(&dir));
+        let lock =
+            uploader::held_by_parent(&dir).or_else(|| uploader::UploadLock::try_acquire(&dir));
         if lock.is_none() {
             return;
         }

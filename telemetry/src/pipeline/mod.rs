@@ -17,9 +17,7 @@ mod spool_files;
 mod stats;
 mod worker;
 
-pub(crate) use delivery::{
-    BACKGROUND_SEND_AFTER, Consented, Delivery, Scan, SpoolLimits, guarded,
-};
+pub(crate) use delivery::{BACKGROUND_SEND_AFTER, Consented, Delivery, Scan, SpoolLimits, guarded};
 pub use delivery::{
     DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_FILES, DEFAULT_UPLOAD_INTERVAL,
     DEFAULT_UPLOAD_TIME_LIMIT, SendMode, UPLOADER_ARG,

@@ -36,7 +36,10 @@ pub(crate) fn run(queue: &Queue, factory: &EventFactory, mode: &ReportMode, ling
         if write && fold.folded() > 0 {
             let n = usize::try_from(fold.folded()).unwrap_or(usize::MAX);
             let rows = fold.drain_rows(&factory.tool_version, &factory.default_attrs);
-            match mode.store.merge(&mode.header, span, mode.level, rows, LOCK_WAIT) {
+            match mode
+                .store
+                .merge(&mode.header, span, mode.level, rows, LOCK_WAIT)
+            {
                 Ok(()) => queue.record_delivery(n, 0),
                 Err(e) => {
                     crate::util::log::debug!(error = %e, events = n, "telemetry: report not written");
@@ -65,8 +68,15 @@ fn add(fold: &mut Fold, pending: Pending) {
             captured,
             error_kind,
         } => {
-            let micros = u64::try_from(clock::duration(start, pending.end).as_micros()).unwrap_or(u64::MAX);
-            fold.add(spec, pending.outcome, error_kind, captured.iter(), Some(micros));
+            let micros =
+                u64::try_from(clock::duration(start, pending.end).as_micros()).unwrap_or(u64::MAX);
+            fold.add(
+                spec,
+                pending.outcome,
+                error_kind,
+                captured.iter(),
+                Some(micros),
+            );
         }
         What::Point { spec, captured } => {
             fold.add(spec, Outcome::Ok, None, captured.iter(), None);

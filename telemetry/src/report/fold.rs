@@ -80,7 +80,9 @@ impl Hasher for WordHasher {
         }
     }
     fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0 ^ n).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(29);
+        self.0 = (self.0 ^ n)
+            .wrapping_mul(0x0000_0100_0000_01b3)
+            .rotate_left(29);
     }
     fn write_usize(&mut self, n: usize) {
         self.write_u64(n as u64);
@@ -207,10 +209,10 @@ impl Fold {
             return;
         }
         let bucket = site.valued.entry(hasher.finish()).or_default();
-        if let Some((_, cell)) = bucket
-            .iter_mut()
-            .find(|(values, _)| values.len() == kept.clone().count() && values.iter().zip(kept.clone()).all(|(a, b)| same(a, b)))
-        {
+        if let Some((_, cell)) = bucket.iter_mut().find(|(values, _)| {
+            values.len() == kept.clone().count()
+                && values.iter().zip(kept.clone()).all(|(a, b)| same(a, b))
+        }) {
             cell.add(micros);
         } else if site.combinations < limit {
             site.combinations += 1;
@@ -278,7 +280,10 @@ mod tests {
     static CAPTURING: EventSpec = EventSpec::new(
         "cmd.capturing",
         &[],
-        &[CaptureSpec::new("jobs", "int"), CaptureSpec::new("project", HASHED_KIND)],
+        &[
+            CaptureSpec::new("jobs", "int"),
+            CaptureSpec::new("project", HASHED_KIND),
+        ],
         "m",
     );
 
@@ -320,21 +325,37 @@ mod tests {
         assert!(other[0].attrs.is_empty());
         let kept: Vec<_> = rows.iter().filter(|r| !r.other).collect();
         assert_eq!(kept.len(), 3);
-        assert!(kept.iter().all(|r| r.count == 2 && !r.attrs.contains_key("project")));
+        assert!(
+            kept.iter()
+                .all(|r| r.count == 2 && !r.attrs.contains_key("project"))
+        );
         assert_eq!(rows.iter().map(|r| r.count).sum::<u64>(), 10);
     }
 
     #[test]
     fn a_nan_finds_its_own_row() {
-        static FLOATY: EventSpec =
-            EventSpec::new("cmd.floaty", &[], &[CaptureSpec::new("ratio", "float")], "m");
+        static FLOATY: EventSpec = EventSpec::new(
+            "cmd.floaty",
+            &[],
+            &[CaptureSpec::new("ratio", "float")],
+            "m",
+        );
         let mut fold = Fold::new(5);
         for _ in 0..3 {
-            fold.add(&FLOATY, Outcome::Ok, None, [Some(AttrValue::Float(f64::NAN))].iter(), None);
+            fold.add(
+                &FLOATY,
+                Outcome::Ok,
+                None,
+                [Some(AttrValue::Float(f64::NAN))].iter(),
+                None,
+            );
         }
         let rows = fold.drain_rows("1", &BTreeMap::new());
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].count, 3);
-        assert!(rows[0].duration_ms.is_none(), "point events have no duration");
+        assert!(
+            rows[0].duration_ms.is_none(),
+            "point events have no duration"
+        );
     }
 }

@@ -38,9 +38,7 @@ mod wire;
 use std::time::{Duration, Instant, SystemTime};
 
 pub(crate) use fold::Fold;
-pub use model::{
-    DurationHistogram, REPORT_DURATION_BOUNDS_MS, REPORT_SCHEMA, Report, ReportRow,
-};
+pub use model::{DurationHistogram, REPORT_DURATION_BOUNDS_MS, REPORT_SCHEMA, Report, ReportRow};
 pub use period::ReportPeriod;
 pub(crate) use period::Span;
 pub(crate) use store::{Header, REPORTS_DIR, ReportStore};
@@ -208,7 +206,10 @@ impl ReportClock {
         #[cfg(feature = "test-internals")]
         {
             let var = format!("{}_TELEMETRY_TEST_NOW", crate::layout::env_prefix(tool));
-            if let Some(secs) = std::env::var(var).ok().and_then(|v| v.trim().parse::<u64>().ok()) {
+            if let Some(secs) = std::env::var(var)
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+            {
                 return Self {
                     start: Some((
                         SystemTime::UNIX_EPOCH + Duration::from_secs(secs),

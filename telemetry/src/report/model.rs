@@ -237,14 +237,32 @@ mod tests {
     fn buckets_follow_their_bounds() {
         let bucket_by_bounds = |micros: u64| {
             let ms = micros as f64 / 1000.0;
-            REPORT_DURATION_BOUNDS_MS.iter().filter(|&&b| b < ms).count()
+            REPORT_DURATION_BOUNDS_MS
+                .iter()
+                .filter(|&&b| b < ms)
+                .count()
         };
-        for micros in (0..5000).chain([999_999, 1_000_000, 1_000_001, 1_048_576_000, 1_048_576_001, u64::MAX]) {
-            assert_eq!(bucket_of_micros(micros), bucket_by_bounds(micros), "{micros}");
+        for micros in (0..5000).chain([
+            999_999,
+            1_000_000,
+            1_000_001,
+            1_048_576_000,
+            1_048_576_001,
+            u64::MAX,
+        ]) {
+            assert_eq!(
+                bucket_of_micros(micros),
+                bucket_by_bounds(micros),
+                "{micros}"
+            );
         }
         for k in 0..21 {
             let bound = 1000 << k;
-            assert_eq!(bucket_of_micros(bound), k, "a bound belongs to its own bucket");
+            assert_eq!(
+                bucket_of_micros(bound),
+                k,
+                "a bound belongs to its own bucket"
+            );
             assert_eq!(bucket_of_micros(bound + 1), k + 1);
         }
     }

@@ -143,13 +143,18 @@ mod tests {
         }
         let next = Span::containing(ReportPeriod::Week, at("2026-11-30", 0));
         assert_eq!(next.start_date(), "2026-11-30");
-        assert!(Span::containing(ReportPeriod::Week, at("2026-11-23", 0)).is_complete_at(next.start()));
+        assert!(
+            Span::containing(ReportPeriod::Week, at("2026-11-23", 0)).is_complete_at(next.start())
+        );
     }
 
     #[test]
     fn days_are_utc_days() {
         let span = Span::containing(ReportPeriod::Day, at("2024-02-29", 5));
-        assert_eq!((span.start_date(), span.end_date()), ("2024-02-29".into(), "2024-03-01".into()));
+        assert_eq!(
+            (span.start_date(), span.end_date()),
+            ("2024-02-29".into(), "2024-03-01".into())
+        );
         assert_eq!(Span::parse("2024-02-29", "2024-03-01"), Some(span));
     }
 
@@ -158,9 +163,20 @@ mod tests {
         for day in [0, 4, 19_000, 20_415, 2_932_896] {
             assert_eq!(day_of_date(&date_of_day(day)), Some(day));
         }
-        for bad in ["2026-02-30", "2026-13-01", "1969-12-31", "2026-1-01", "20261101xx", ""] {
+        for bad in [
+            "2026-02-30",
+            "2026-13-01",
+            "1969-12-31",
+            "2026-1-01",
+            "20261101xx",
+            "",
+        ] {
             assert_eq!(day_of_date(bad), None, "{bad}");
         }
-        assert_eq!(Span::parse("2026-11-23", "2026-11-25"), None, "two days is no period");
+        assert_eq!(
+            Span::parse("2026-11-23", "2026-11-25"),
+            None,
+            "two days is no period"
+        );
     }
 }

@@ -158,7 +158,11 @@ impl ReportStore {
         Self::lock_file(real, LOCK_FILE, wait)
     }
 
-    fn lock_file(real: &Path, name: &str, wait: Duration) -> Result<Option<Locked>, TelemetryError> {
+    fn lock_file(
+        real: &Path,
+        name: &str,
+        wait: Duration,
+    ) -> Result<Option<Locked>, TelemetryError> {
         let path = real.join(name);
         let file = fsutil::private_options()
             .read(true)
@@ -202,8 +206,15 @@ impl ReportStore {
                 level,
                 rows,
             };
-            let name = format!("{PENDING_PREFIX}{}.json", crate::util::random::uuid_v4().simple());
-            return write_replace(&real, &name, &serde_json::to_vec(&pending).unwrap_or_default());
+            let name = format!(
+                "{PENDING_PREFIX}{}.json",
+                crate::util::random::uuid_v4().simple()
+            );
+            return write_replace(
+                &real,
+                &name,
+                &serde_json::to_vec(&pending).unwrap_or_default(),
+            );
         };
         let mut touched: BTreeMap<Span, StoredReport> = BTreeMap::new();
         let mut pending_files = Vec::new();
@@ -331,7 +342,11 @@ impl ReportStore {
         };
         stored.sent_at = sent_at.or(stored.sent_at);
         stored.not_sent = not_sent.map(str::to_owned).or(stored.not_sent);
-        write_replace(&real, &file_name(span), &serde_json::to_vec(&stored).unwrap_or_default())
+        write_replace(
+            &real,
+            &file_name(span),
+            &serde_json::to_vec(&stored).unwrap_or_default(),
+        )
     }
 
     /// This install's draw in [0, 1), made once and kept: it uploads only while the
@@ -362,7 +377,9 @@ impl ReportStore {
             .ok()
             .and_then(|t| t.trim().parse::<f64>().ok())
             .filter(|x| (0.0..1.0).contains(x))
-            .ok_or_else(|| TelemetryError::Config(format!("{} is not a number in [0, 1)", path.display())))
+            .ok_or_else(|| {
+                TelemetryError::Config(format!("{} is not a number in [0, 1)", path.display()))
+            })
     }
 }
 
@@ -409,7 +426,8 @@ fn report_spans(real: &Path) -> Vec<Span> {
 
 /// Reads a file the trust rules accept, up to [`READ_LIMIT`]. `Ok(None)`: no file.
 fn read_limited(path: &Path) -> Result<Option<Vec<u8>>, TelemetryError> {
-    let Some(file) = fsutil::open_checked(path, DirLink::Refused, Strictness::Trusted, false)? else {
+    let Some(file) = fsutil::open_checked(path, DirLink::Refused, Strictness::Trusted, false)?
+    else {
         return Ok(None);
     };
     let mut bytes = Vec::new();
@@ -495,7 +513,11 @@ fn add_rows(stored: &mut StoredReport, limit: usize, level: Level, rows: Vec<Rep
         stored.level = Level::Local;
     }
     let existing = &mut stored.report.rows;
-    let mut index: HashMap<_, usize> = existing.iter().enumerate().map(|(i, r)| (row_key(r), i)).collect();
+    let mut index: HashMap<_, usize> = existing
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (row_key(r), i))
+        .collect();
     let mut combinations: HashMap<String, HashSet<String>> = HashMap::new();
     for r in existing.iter().filter(|r| !r.other) {
         combinations

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{DurationHistogram, REPORT_DURATION_BOUNDS_MS, REPORT_SCHEMA, Report, ReportRow};
+use super::model::{
+    DurationHistogram, REPORT_DURATION_BOUNDS_MS, REPORT_SCHEMA, Report, ReportRow,
+};
 use super::store::{StoredReport, well_formed};
 use crate::consent::Level;
 use crate::event::Outcome;
@@ -109,7 +111,9 @@ impl std::fmt::Display for Refused {
 fn is_plain_word(text: &str) -> bool {
     !text.is_empty()
         && text.len() <= 64
-        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-+".contains(&b))
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-+".contains(&b))
 }
 
 fn row(w: WireRow) -> Result<ReportRow, Refused> {
@@ -119,7 +123,10 @@ fn row(w: WireRow) -> Result<ReportRow, Refused> {
     if !is_plain_word(&w.tool_version) {
         return Err(Refused::Rule("a tool version breaks the rules"));
     }
-    if w.error_kind.as_deref().is_some_and(|k| !naming::is_valid_str_value(k)) {
+    if w.error_kind
+        .as_deref()
+        .is_some_and(|k| !naming::is_valid_str_value(k))
+    {
         return Err(Refused::Rule("an error kind breaks the rules"));
     }
     if w.other && !w.attrs.is_empty() {
@@ -151,7 +158,9 @@ fn row(w: WireRow) -> Result<ReportRow, Refused> {
                 buckets: h.buckets,
             };
             if !well_formed(&h) {
-                return Err(Refused::Rule("a histogram does not have the library's buckets"));
+                return Err(Refused::Rule(
+                    "a histogram does not have the library's buckets",
+                ));
             }
             Some(h)
         }
@@ -190,7 +199,9 @@ pub(super) fn stored_from_json(bytes: &[u8]) -> Result<StoredReport, Refused> {
     if super::period::Span::parse(&r.period_start, &r.period_end).is_none() {
         return Err(Refused::Rule("the period is not a day or a week"));
     }
-    if w.sent_at.as_deref().is_some_and(|t| !crate::util::time::is_rfc3339_millis(t))
+    if w.sent_at
+        .as_deref()
+        .is_some_and(|t| !crate::util::time::is_rfc3339_millis(t))
         || w.not_sent.as_deref().is_some_and(|t| !is_plain_word(t))
     {
         return Err(Refused::Rule("the upload state breaks the rules"));
