@@ -570,3 +570,186 @@ fn add_counts(into: &mut ReportRow, from: &ReportRow) {
 pub(super) fn well_formed(h: &DurationHistogram) -> bool {
     h.buckets.len() == BUCKETS && h.sum.is_finite() && h.min.is_finite() && h.max.is_finite()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Outcome;
+    use crate::value::AttrValue;
+
+    fn header(limit: usize) -> Header {
+        Header {
+            tool: "t".into(),
+            period: ReportPeriod::Week,
+            os: "linux".into(),
+            arch: "x86_64".into(),
+            limit,
+        }
+    }
+
+    fn span(first_day: u64) -> Span {
+        Span { first_day, days: 7 }
+    }
+
+    fn row(jobs: i64, count: u64) -> ReportRow {
+        ReportRow {
+            event: "cmd.build".into(),
+            tool_version: "1".into(),
+            outcome: Outcome::Ok,
+            error_kind: None,
+            attrs: BTreeMap::from([("jobs".to_owned(), AttrValue::Int(jobs))]),
+            other: false,
+            count,
+            duration_ms: None,
+        }
+    }
+
+    fn only(store: &ReportStore) -> StoredReport {
+        let mut all = store.list().unwrap();
+        assert_eq!(all.len(), 1);
+        all.pop().unwrap().unwrap()
+    }
+
+    const WAIT: Duration = Duration::from_millis(50);
+
+    #[test]
+    fn merges_add_up_and_the_limit_holds_across_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ReportStore::new(dir.path());
+        let h = header(2);
+        store
+            .merge(
+                &h,
+                span(20_416),
+                Level::On,
+                vec![row(1, 2), row(2, 1)],
+                WAIT,
+            )
+            .unwrap();
+        store
+            .merge(
+                &h,
+                span(20_416),
+                Level::On,
+                vec![row(1, 3), row(3, 4), row(4, 5)],
+                WAIT,
+            )
+            .unwrap();
+        let stored = only(&store);
+        assert_eq!(stored.level, Level::On);
+        let count = |pred: &dyn Fn(&ReportRow) -> bool| -> u64 {
+            stored
+                .report
+                .rows
+                .iter()
+                .filter(|r| pred(r))
+                .map(|r| r.count)
+                .sum()
+        };
+        assert_eq!(
+            count(&|r| r.attrs.get("jobs") == Some(&AttrValue::Int(1))),
+            5
+        );
+        assert_eq!(
+            count(&|r| r.other),
+            9,
+            "jobs 3 and 4 are past the limit of 2"
+        );
+        assert_eq!(stored.report.total_count(), 15);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let path = dir.path().join(REPORTS_DIR).join("2025-11-24.json");
+            let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+    }
+
+    #[test]
+    fn one_local_fold_marks_the_report_local_for_good() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ReportStore::new(dir.path());
+        let h = header(10);
+        store
+            .merge(&h, span(20_416), Level::Local, vec![row(1, 1)], WAIT)
+            .unwrap();
+        store
+            .merge(&h, span(20_416), Level::On, vec![row(1, 1)], WAIT)
+            .unwrap();
+        assert_eq!(only(&store).level, Level::Local);
+        let after_end = span(20_416).end() + Duration::from_secs(1);
+        assert!(
+            store.due(after_end).unwrap().is_empty(),
+            "a local report is never due"
+        );
+    }
+
+    #[test]
+    fn a_busy_lock_leaves_pending_rows_that_the_next_writer_folds_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ReportStore::new(dir.path());
+        let h = header(10);
+        store
+            .merge(&h, span(20_416), Level::On, vec![row(1, 1)], WAIT)
+            .unwrap();
+        let real = store.prepared().unwrap();
+        let held = ReportStore::lock(&real, WAIT).unwrap().unwrap();
+        store
+            .merge(&h, span(20_416), Level::On, vec![row(1, 10)], WAIT)
+            .unwrap();
+        assert_eq!(read_pending(&real).len(), 1, "left for the next writer");
+        assert_eq!(
+            only(&store).report.total_count(),
+            11,
+            "listed with the pending rows"
+        );
+        drop(held);
+        store
+            .merge(&h, span(20_416), Level::On, vec![row(2, 100)], WAIT)
+            .unwrap();
+        assert!(read_pending(&real).is_empty(), "folded in and removed");
+        assert_eq!(only(&store).report.total_count(), 111);
+    }
+
+    #[test]
+    fn a_corrupt_file_is_set_aside_and_the_oldest_periods_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ReportStore::new(dir.path());
+        let h = header(10);
+        let real = store.prepared().unwrap();
+        std::fs::write(real.join("2025-11-24.json"), b"{not json").unwrap();
+        store
+            .merge(&h, span(20_416), Level::On, vec![row(1, 1)], WAIT)
+            .unwrap();
+        assert_eq!(
+            std::fs::read(real.join("2025-11-24.json.corrupt")).unwrap(),
+            b"{not json"
+        );
+        assert_eq!(only(&store).report.total_count(), 1);
+        for week in 1..=KEEP_REPORTS as u64 {
+            store
+                .merge(
+                    &h,
+                    span(20_416 + 7 * week),
+                    Level::On,
+                    vec![row(1, 1)],
+                    WAIT,
+                )
+                .unwrap();
+        }
+        let listed = store.list().unwrap();
+        assert_eq!(listed.len(), KEEP_REPORTS);
+        assert!(!real.join("2025-11-24.json").exists(), "the oldest went");
+    }
+
+    #[test]
+    fn the_sampling_draw_is_made_once_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ReportStore::new(dir.path());
+        let x = store.sample().unwrap();
+        assert!((0.0..1.0).contains(&x));
+        assert_eq!(store.sample().unwrap(), x);
+        std::fs::write(store.dir().join(SAMPLE_FILE), "0.25\n").unwrap();
+        assert_eq!(store.sample().unwrap(), 0.25);
+    }
+}
