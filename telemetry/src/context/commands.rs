@@ -499,8 +499,20 @@ impl TelemetryContext {
                 let result = fsutil::remove_checked(&path, link);
                 Removal { what, path, result }
             })
-            .collect();
+            .collect::<Vec<_>>();
         crate::identity::key::forget_cached_key();
+        let mut removals = removals;
+        // Reports, in report mode or left by it.
+        if let Some(dir) = self.data_dir()
+            && (self.report_settings().is_some() || dir.join(crate::report::REPORTS_DIR).exists())
+        {
+            let store = crate::report::ReportStore::new(dir);
+            removals.push(Removal {
+                what: "usage reports",
+                path: store.dir().to_owned(),
+                result: store.remove_all(),
+            });
+        }
         removals
     }
 }

@@ -78,6 +78,40 @@ impl SchemaField {
     }
 }
 
+/// The fields of a report row (report mode), in the order a row is written; a report
+/// adds `tool`, `period`, `period_start`, `period_end`, `os` and `arch` once.
+fn report_fields() -> Vec<SchemaField> {
+    vec![
+        SchemaField::new("event", "string", "the event's name, from the list below"),
+        SchemaField::new(
+            "tool_version",
+            "string",
+            "the version of the tool that recorded it",
+        ),
+        SchemaField {
+            values: vec!["ok", "error", "panic", "cancelled", "interrupted"],
+            ..SchemaField::new("outcome", "string", "how the calls ended")
+        },
+        SchemaField::new(
+            "error_kind",
+            "string",
+            "for errors: the error's type or category, never its message",
+        ),
+        SchemaField::new(
+            "attrs",
+            "map",
+            "the event's attributes listed below (never a `Hashed` value); at most a fixed \
+             number of distinct combinations per event, the rest counted in an `_other` row",
+        ),
+        SchemaField::new("count", "int", "how many calls"),
+        SchemaField::new(
+            "duration_ms",
+            "map",
+            "sum, min, max and a count per fixed bucket (powers of two from 1 ms) of their durations",
+        ),
+    ]
+}
+
 /// The fields of every event, in the order an event is written.
 fn fields() -> Vec<SchemaField> {
     vec![
@@ -175,6 +209,9 @@ fn fields() -> Vec<SchemaField> {
 pub struct Schema {
     /// The tool's name.
     pub tool: String,
+    /// `events` (one per tracked call) or `reports` (counts per period, no identifier;
+    /// then `fields` are those of a report row).
+    pub mode: &'static str,
     /// The tool's version.
     pub tool_version: String,
     /// The fields of every event, beside its attributes.
@@ -211,14 +248,17 @@ impl TelemetryContext {
     /// ```
     pub fn schema(&self) -> Schema {
         let mut events = catalog::events();
-        if self.inner.deletion_event {
+        let reports = self.report_settings().is_some();
+        // Report mode has no machine id, so no deletion request either.
+        if self.inner.deletion_event && !reports {
             events.push(&DELETION_SPEC);
             events.sort_by_key(|s| (s.name(), s.module_path()));
         }
         Schema {
             tool: self.tool().to_owned(),
+            mode: if reports { "reports" } else { "events" },
             tool_version: self.tool_version().to_owned(),
-            fields: fields(),
+            fields: if reports { report_fields() } else { fields() },
             default_attrs: self.inner.default_attr_specs.clone(),
             events,
         }
@@ -252,7 +292,17 @@ impl Schema {
              telemetry is enabled: `{tool} telemetry status` says whether it is, and why.\n"
         )?;
 
-        writeln!(md, "### Fields of every event\n")?;
+        if self.mode == "reports" {
+            writeln!(
+                md,
+                "`{tool}` sends no events: it keeps one report per period on this machine \
+                 (`{tool} telemetry report` shows them), with no identifier of any kind, and \
+                 uploads a complete one only at level `on`.\n"
+            )?;
+            writeln!(md, "### Fields of every report row\n")?;
+        } else {
+            writeln!(md, "### Fields of every event\n")?;
+        }
         writeln!(md, "| field | kind | what it holds |")?;
         writeln!(md, "|---|---|---|")?;
         for f in &self.fields {

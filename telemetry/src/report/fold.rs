@@ -94,6 +94,9 @@ impl Hasher for WordHasher {
 
 type Fast = BuildHasherDefault<WordHasher>;
 
+/// The combinations of captured values that share one hash, each with its counters.
+type Combinations = Vec<(Box<[Option<AttrValue>]>, Cell)>;
+
 /// One site × outcome × error kind.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct SiteKey {
@@ -109,7 +112,7 @@ struct SiteRows {
     /// The calls with no captured value to tell apart (most sites).
     plain: Option<Cell>,
     /// Per combination of captured values (by hash, then by value).
-    valued: HashMap<u64, Vec<(Box<[Option<AttrValue>]>, Cell)>, Fast>,
+    valued: HashMap<u64, Combinations, Fast>,
     combinations: usize,
     other: Option<Cell>,
 }

@@ -272,6 +272,23 @@ impl ReportStore {
         }
     }
 
+    /// Deletes every report and the files kept with them (`telemetry reset`).
+    /// `Ok(false)` when there were none.
+    pub(crate) fn remove_all(&self) -> Result<bool, TelemetryError> {
+        let Some(real) = self.existing()? else {
+            return Ok(false);
+        };
+        let entries = std::fs::read_dir(&real).map_err(|e| TelemetryError::io("read", &real, e))?;
+        for entry in entries.filter_map(Result::ok) {
+            let path = entry.path();
+            if fsutil::check_own_entry(&path)? {
+                std::fs::remove_file(&path).map_err(|e| TelemetryError::io("delete", &path, e))?;
+            }
+        }
+        let _ = std::fs::remove_dir(&real);
+        Ok(true)
+    }
+
     /// Every report, newest period first, with the rows still in pending files added
     /// (read only: nothing is written). Files that cannot be read are listed as errors.
     pub(crate) fn list(&self) -> Result<Vec<Result<StoredReport, String>>, TelemetryError> {
@@ -331,7 +348,7 @@ impl ReportStore {
         let real = self.prepared()?;
         let Some(_lock) = Self::lock(&real, Duration::from_secs(1))? else {
             return Err(TelemetryError::Io {
-                action: "lock".into(),
+                action: "lock",
                 path: real.join(LOCK_FILE),
                 source: std::io::Error::from(std::io::ErrorKind::WouldBlock),
             });
@@ -354,14 +371,13 @@ impl ReportStore {
     pub(crate) fn sample(&self) -> Result<f64, TelemetryError> {
         let real = self.prepared()?;
         let path = real.join(SAMPLE_FILE);
-        if let Some(bytes) = fsutil::read_checked(&path, DirLink::Refused)? {
-            if let Some(x) = std::str::from_utf8(&bytes)
+        if let Some(bytes) = fsutil::read_checked(&path, DirLink::Refused)?
+            && let Some(x) = std::str::from_utf8(&bytes)
                 .ok()
                 .and_then(|t| t.trim().parse::<f64>().ok())
                 .filter(|x| (0.0..1.0).contains(x))
-            {
-                return Ok(x);
-            }
+        {
+            return Ok(x);
         }
         let x = crate::util::random::unit_f64();
         // Published only if no other process drew first; then theirs counts.
