@@ -51,6 +51,7 @@ impl TelemetryContext {
 
     /// The time report periods are judged by (the system clock; a test clock only
     /// in this workspace's tests).
+    #[cfg(feature = "clap")]
     pub(crate) fn report_now(&self) -> std::time::SystemTime {
         self.report_mode()
             .map_or_else(std::time::SystemTime::now, |m| m.clock.now())
