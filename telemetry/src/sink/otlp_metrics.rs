@@ -149,7 +149,7 @@ fn metrics(rows: &[&ReportRow], start: u64, end: u64) -> Vec<Metric> {
     metrics
 }
 
-/// The export request of a report: one resource per tool version (in version order),
+/// The export request of a report: one resource per tool version (ordered by the string),
 /// its rows in report order.
 pub(super) fn export_request(
     report: &Report,
