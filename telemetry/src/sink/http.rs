@@ -6,6 +6,7 @@ use super::TelemetrySink;
 use super::client::{ClientConfig, Transport};
 use crate::error::TelemetryError;
 use crate::event::Event;
+use crate::report::Report;
 
 /// Sends each batch as one HTTPS `POST` whose body is a JSON array of [`Event`]s
 /// (`Content-Type: application/json`). Feature `http`.
@@ -27,6 +28,39 @@ use crate::event::Event;
 ///
 /// A context with an `HttpSink` delivers at least once by default (see
 /// [`DeliveryMode`](crate::DeliveryMode)): a backend should deduplicate on `event_id`.
+///
+/// # Reports
+///
+/// The sink takes reports ([`takes_reports`](TelemetrySink::takes_reports) is `true`).
+/// [`emit_report`](TelemetrySink::emit_report) sends one period's [`Report`] as one
+/// `POST` to the same endpoint, body [`Report::to_json`] (a single JSON object, where a
+/// batch is an array; its `schema` field, `telemetry-report/1`, tells the two apart),
+/// `Content-Type: application/json`. Everything else is what a batch gets: the same
+/// headers and key, timeouts, proxies, and the same answers — 2xx acknowledges the
+/// report; connect errors, timeouts, 408, 429 and 5xx are retryable (with the server's
+/// `Retry-After`, if any, in the error); any other status is a permanent refusal.
+///
+/// ```no_run
+/// use telemetry::sink::{HttpSink, TelemetrySink};
+///
+/// # async fn upload() -> Result<(), telemetry::TelemetryError> {
+/// let sink = HttpSink::new("https://telemetry.example.com/v1/events")?;
+/// assert!(sink.takes_reports());
+/// // What the library's uploader does once a period is over:
+/// sink.emit_report(&telemetry::Report::example()).await?;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// The body, as a collector receives it:
+///
+/// ```
+/// let body = telemetry::Report::example().to_json();
+/// let json: serde_json::Value = serde_json::from_slice(&body)?;
+/// assert_eq!(json["schema"], "telemetry-report/1");
+/// assert_eq!(json["rows"][0]["count"], 3);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 ///
 /// ```
 /// let sink = telemetry::sink::HttpSink::builder("https://telemetry.example.com/v1/events")
@@ -153,6 +187,18 @@ impl TelemetrySink for HttpSink {
         let mut body = Vec::new();
         super::write_json_array(&mut body, events)?;
         self.transport.post("application/json", body).await
+    }
+
+    /// One `POST` of [`Report::to_json`], on the batches' transport (see the type's
+    /// documentation, "Reports").
+    async fn emit_report(&self, report: &Report) -> Result<(), TelemetryError> {
+        self.transport
+            .post("application/json", report.to_json())
+            .await
+    }
+
+    fn takes_reports(&self) -> bool {
+        true
     }
 
     fn describe(&self) -> String {

@@ -1,4 +1,5 @@
-//! `OtlpSink`: events as OpenTelemetry log records over OTLP/HTTP (`/v1/logs`).
+//! `OtlpSink`: events as OpenTelemetry log records over OTLP/HTTP (`/v1/logs`), and
+//! reports as one metrics export (`/v1/metrics`, encoded in `otlp_metrics.rs`).
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
@@ -14,10 +15,18 @@ use super::TelemetrySink;
 use super::client::{ClientConfig, Transport};
 use crate::error::TelemetryError;
 use crate::event::Event;
+use crate::report::Report;
 use crate::value::AttrValue;
+
+// A file next to this one rather than `otlp/metrics.rs`: the report encoding is a
+// sibling of the logs encoding, kept apart only for size.
+#[path = "otlp_metrics.rs"]
+mod metrics;
 
 /// The OTLP/HTTP path of the logs signal, appended to the endpoint.
 const LOGS_PATH: &str = "v1/logs";
+/// The OTLP/HTTP path of the metrics signal: the logs path's `v1/logs` replaced.
+const METRICS_PATH: &str = "v1/metrics";
 
 /// The body encoding of an [`OtlpSink`].
 ///
@@ -54,9 +63,50 @@ pub enum OtlpEncoding {
 /// assert_eq!(sink.endpoint(), "https://otel.example.com:4318/v1/logs");
 /// # Ok::<(), telemetry::TelemetryError>(())
 /// ```
+///
+/// # Reports
+///
+/// The sink takes reports ([`takes_reports`](TelemetrySink::takes_reports) is `true`).
+/// [`emit_report`](TelemetrySink::emit_report) sends one period's [`Report`] as ONE
+/// OTLP/HTTP metrics export, `POST` to [`metrics_endpoint`](Self::metrics_endpoint)
+/// (the logs URL with `/v1/logs` replaced by `/v1/metrics`), in the sink's
+/// [`OtlpEncoding`], with the same headers, timeouts and answers as a batch:
+///
+/// - one resource per tool version in the report: `service.name` = tool,
+///   `service.version` = version, `os.type` = `os`, `host.arch` = `arch`; scope
+///   `telemetry` with this crate's version;
+/// - a monotonic delta `Sum` named `telemetry.calls` (unit `{call}`) with one integer
+///   point per row (its `count`), and a delta `Histogram` named `telemetry.duration`
+///   (unit `ms`) with one point per row that has durations: count (the sum of the
+///   buckets), sum, min, max, the bounds
+///   [`REPORT_DURATION_BOUNDS_MS`](crate::REPORT_DURATION_BOUNDS_MS) and the row's
+///   bucket counts;
+/// - the attributes of each point: `event`, `outcome`, `error_kind` (when the row has
+///   one), `attr.<key>` per attribute (bool, int, double or string; an unsigned value
+///   above `i64::MAX` as a string) and `_other = true` on the overflow row;
+/// - every point spans the period: `start_time_unix_nano` is 00:00 UTC of
+///   `period_start`, `time_unix_nano` 00:00 UTC of `period_end`.
+///
+/// A report without rows sends nothing. `docs/delivery.md` ("Reports over OTLP
+/// metrics") has the table.
+///
+/// ```no_run
+/// use telemetry::sink::{OtlpSink, TelemetrySink};
+///
+/// # async fn upload() -> Result<(), telemetry::TelemetryError> {
+/// let sink = OtlpSink::builder("https://otel.example.com:4318").build()?;
+/// assert!(sink.takes_reports());
+/// assert_eq!(sink.metrics_endpoint(), "https://otel.example.com:4318/v1/metrics");
+/// // What the library's uploader does once a period is over:
+/// sink.emit_report(&telemetry::Report::example()).await?;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct OtlpSink {
     transport: Transport,
+    /// The same settings, to the metrics path (reports).
+    metrics: Transport,
     encoding: OtlpEncoding,
 }
 
@@ -109,6 +159,20 @@ impl OtlpSink {
         self.transport.endpoint()
     }
 
+    /// The metrics URL that reports go to, without credentials or query string: the
+    /// logs URL with its final `v1/logs` replaced by `v1/metrics`.
+    ///
+    /// ```
+    /// let sink = telemetry::sink::OtlpSink::builder("https://otel.example.com:4318").build()?;
+    /// assert_eq!(sink.metrics_endpoint(), "https://otel.example.com:4318/v1/metrics");
+    /// let sink = telemetry::sink::OtlpSink::builder("https://o.example.com/otlp/v1/logs?t=1").build()?;
+    /// assert_eq!(sink.metrics_endpoint(), "https://o.example.com/otlp/v1/metrics");
+    /// # Ok::<(), telemetry::TelemetryError>(())
+    /// ```
+    pub fn metrics_endpoint(&self) -> &str {
+        self.metrics.endpoint()
+    }
+
     /// The body encoding.
     ///
     /// ```
@@ -144,8 +208,15 @@ impl OtlpSinkBuilder {
     /// assert!(telemetry::sink::OtlpSink::builder("http://o.example.com").build().is_err());
     /// ```
     pub fn build(self) -> Result<OtlpSink, TelemetryError> {
+        let mut metrics = self.config.clone();
+        // `builder` made the path end with `v1/logs`.
+        metrics.map_path(|path| match path.strip_suffix(LOGS_PATH) {
+            Some(base) => format!("{base}{METRICS_PATH}"),
+            None => format!("{}/{METRICS_PATH}", path.trim_end_matches('/')),
+        });
         Ok(OtlpSink {
             transport: self.config.build("OtlpSink")?,
+            metrics: metrics.build("OtlpSink")?,
             encoding: self.encoding,
         })
     }
@@ -258,6 +329,23 @@ pub(crate) fn export_request(events: &[Event]) -> ExportLogsServiceRequest {
     ExportLogsServiceRequest { resource_logs }
 }
 
+/// The request's body in `encoding`, with its content type.
+fn encode<M: Message + serde::Serialize>(
+    encoding: OtlpEncoding,
+    request: &M,
+) -> Result<(&'static str, Vec<u8>), TelemetryError> {
+    Ok(match encoding {
+        OtlpEncoding::Protobuf => ("application/x-protobuf", request.encode_to_vec()),
+        OtlpEncoding::Json => (
+            "application/json",
+            serde_json::to_vec(request).map_err(|source| TelemetryError::Serde {
+                what: "OTLP request",
+                source,
+            })?,
+        ),
+    })
+}
+
 #[async_trait]
 impl TelemetrySink for OtlpSink {
     async fn emit(&self, event: &Event) -> Result<(), TelemetryError> {
@@ -268,18 +356,22 @@ impl TelemetrySink for OtlpSink {
         if events.is_empty() {
             return Ok(());
         }
-        let request = export_request(events);
-        let (content_type, body) = match self.encoding {
-            OtlpEncoding::Protobuf => ("application/x-protobuf", request.encode_to_vec()),
-            OtlpEncoding::Json => (
-                "application/json",
-                serde_json::to_vec(&request).map_err(|source| TelemetryError::Serde {
-                    what: "OTLP request",
-                    source,
-                })?,
-            ),
-        };
+        let (content_type, body) = encode(self.encoding, &export_request(events))?;
         self.transport.post(content_type, body).await
+    }
+
+    /// One metrics export for the whole report, to the metrics path (see the type's
+    /// documentation, "Reports"); nothing for a report without rows.
+    async fn emit_report(&self, report: &Report) -> Result<(), TelemetryError> {
+        if report.rows.is_empty() {
+            return Ok(());
+        }
+        let (content_type, body) = encode(self.encoding, &metrics::export_request(report)?)?;
+        self.metrics.post(content_type, body).await
+    }
+
+    fn takes_reports(&self) -> bool {
+        true
     }
 
     fn describe(&self) -> String {

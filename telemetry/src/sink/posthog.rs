@@ -117,12 +117,15 @@ const BODY_END: &[u8] = b"]}";
 /// proxies from `HTTPS_PROXY`/`NO_PROXY`; the client is built lazily on the sender
 /// thread.
 ///
+/// Reports (report mode) are refused: [`emit_report`](TelemetrySink::emit_report) keeps the trait's default.
+///
 /// ```
-/// use telemetry::sink::PostHogSink;
+/// use telemetry::sink::{PostHogSink, TelemetrySink};
 ///
 /// let sink = PostHogSink::builder("phc_example", PostHogSink::EU_CLOUD).build()?;
 /// assert_eq!(sink.endpoint(), "https://eu.i.posthog.com/batch/");
 /// assert!(!format!("{sink:?}").contains("phc_example"));
+/// assert!(!sink.takes_reports());
 /// # Ok::<(), telemetry::TelemetryError>(())
 /// ```
 #[derive(Debug)]
