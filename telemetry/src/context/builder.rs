@@ -479,7 +479,11 @@ impl TelemetryContextBuilder {
                 );
             }
         };
-        let sinks = assemble::sinks(sinks, &decision, local_log.as_deref());
+        let mut sinks = assemble::sinks(sinks, &decision, local_log.as_deref());
+        if self.reports.is_some() && sinks.is_empty() {
+            // Level `local` removed the network sinks: the reports are kept only.
+            sinks.push(Arc::new(crate::sink::NoopSink));
+        }
         let salt = self.salt.unwrap_or_else(|| tool.to_owned());
         let factory = Arc::new(EventFactory::new(
             tool,

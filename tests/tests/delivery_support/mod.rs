@@ -318,3 +318,47 @@ pub fn recording(
         .sink(sink)
         .policy(telemetry::CollectionPolicy::Enabled)
 }
+
+/// Polls `done` every 10 ms for at most `limit`; whether it came true.
+pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let until = Instant::now() + limit;
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() >= until {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The pids of the live detached uploaders (started with `--telemetry-uploader`) whose
+/// `HOME` is `home`: one test's, not another's running at the same time. Read from
+/// `/proc`; a zombie (empty command line) does not count. Just after its parent's
+/// `spawn` returned, an uploader may still be inside `execve`: poll rather than look
+/// once when it matters that one is seen.
+#[cfg(target_os = "linux")]
+pub fn uploaders(home: &Path) -> Vec<u32> {
+    let home_var = format!("HOME={}", home.display()).into_bytes();
+    let uploader = telemetry::UPLOADER_ARG.as_bytes();
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse().ok()) else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        if !cmdline.split(|&b| b == 0).any(|arg| arg == uploader) {
+            continue;
+        }
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+            continue;
+        };
+        if environ.split(|&b| b == 0).any(|var| var == home_var) {
+            pids.push(pid);
+        }
+    }
+    pids
+}

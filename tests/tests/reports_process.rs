@@ -1,0 +1,980 @@
+//! Report mode with real processes, real files and real HTTP on 127.0.0.1. The tool is
+//! the test bin `report-tool` (tests/src/bin/report-tool.rs, knobs in its header), run
+//! with a temporary `HOME`, a cleared environment and a test clock
+//! (`REPORT_TOOL_TELEMETRY_TEST_NOW`):
+//!
+//! 1. a week of runs folds into one report file (0600, no identifier, no time finer
+//!    than a day) that `telemetry report` shows, as a table and as JSON;
+//! 2. the first run of the next week uploads the complete report once, within the exit
+//!    (`SendMode::AtExit`) or through the detached uploader, and marks it sent;
+//! 3. a report collected at level `local`, even in part, is never uploaded, also after
+//!    `telemetry enable`;
+//! 4. sampling: at rate 0.1, 1,000 installs upload 100 ± 30 reports, and every other
+//!    install marks its report `sampled_out`;
+//! 5. attribute combinations past the limit go to the `_other` row, also across
+//!    processes;
+//! 6. a process killed with SIGKILL leaves a valid report holding what it folded; a
+//!    corrupt report file is set aside and a new report starts;
+//! 7. level `off` writes nothing;
+//! 8. processes running at once lose no call.
+//!
+//! Every wait is bounded; no duration is asserted.
+#![cfg(all(feature = "collect", feature = "http"))]
+
+mod delivery_support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime};
+
+use delivery_support::{Reply, Request, Server, wait_until};
+use serde_json::Value;
+use telemetry_tests::{command_in_home, files_below};
+
+const TOOL: &str = env!("CARGO_BIN_EXE_report-tool");
+
+/// The bound of every wait for something that should take a second or two.
+const WAIT: Duration = Duration::from_secs(20);
+
+const DAY: u64 = 86_400;
+/// Monday 2026-11-23, 00:00 UTC: the first day of "week 0".
+const WEEK0: u64 = 1_795_392_000;
+/// The report files of weeks 0, 1 and 2.
+const WEEK0_FILE: &str = "2026-11-23.json";
+const WEEK1_FILE: &str = "2026-11-30.json";
+const WEEK2_FILE: &str = "2026-12-07.json";
+
+/// Noon (UTC) of `day` (0 = Monday) of week `week`, in seconds since the epoch.
+fn noon(week: u64, day: u64) -> u64 {
+    WEEK0 + (week * 7 + day) * DAY + 12 * 3600
+}
+
+// ---------------------------------------------------------------------------------
+// Running the tool
+// ---------------------------------------------------------------------------------
+
+/// A `report-tool` command with `HOME` = `home` (nothing else of this process's
+/// environment), the clock at `now`, and `env`.
+fn command(home: &Path, now: u64, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut cmd = command_in_home(TOOL, home);
+    cmd.env("REPORT_TOOL_TELEMETRY_TEST_NOW", now.to_string())
+        .args(args)
+        .envs(env.iter().copied());
+    cmd
+}
+
+/// Runs `report-tool` (see [`command`]) and waits for it.
+fn tool(home: &Path, now: u64, args: &[&str], env: &[(&str, &str)]) -> Output {
+    command(home, now, args, env).output().unwrap()
+}
+
+/// Runs `report-tool` and fails unless it exits with 0 and did not panic.
+#[track_caller]
+fn tool_ok(home: &Path, now: u64, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let out = tool(home, now, args, env);
+    assert_ok(&out, args);
+    out
+}
+
+#[track_caller]
+fn assert_ok(out: &Output, args: &[&str]) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && !stderr.contains("panicked"),
+        "report-tool {args:?}: {:?}\nstdout: {}\nstderr: {stderr}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+    );
+}
+
+/// The tool's data dir below `home` (the Linux layout).
+fn data_dir(home: &Path) -> PathBuf {
+    home.join(".local/share/report-tool/telemetry")
+}
+
+fn reports_dir(home: &Path) -> PathBuf {
+    data_dir(home).join("reports")
+}
+
+// ---------------------------------------------------------------------------------
+// Reading report files
+// ---------------------------------------------------------------------------------
+
+/// A report file, parsed (`None` if there is none).
+fn read_json(path: &Path) -> Option<Value> {
+    let bytes = std::fs::read(path).ok()?;
+    Some(
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|e| panic!("{} is not JSON ({e}): {bytes:?}", path.display())),
+    )
+}
+
+/// The report file `name` in `dir`, which must exist.
+#[track_caller]
+fn stored(dir: &Path, name: &str) -> Value {
+    read_json(&dir.join(name))
+        .unwrap_or_else(|| panic!("no {name} in {}: {:?}", dir.display(), files_below(dir)))
+}
+
+/// The calls counted in a report (the `report` object of a file, or a body).
+fn total(report: &Value) -> u64 {
+    rows(report)
+        .iter()
+        .map(|r| r["count"].as_u64().unwrap())
+        .sum()
+}
+
+fn rows(report: &Value) -> Vec<Value> {
+    report["rows"].as_array().unwrap().clone()
+}
+
+/// The names of the report files in `dir` (`<date>.json`), sorted.
+fn report_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|n| {
+                    n.ends_with(".json") && !n.starts_with('.') && !n.starts_with("pending-")
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// The pending-rows files in `dir` (rows a process could not fold in under the lock).
+fn pending_files(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("pending-") && n.ends_with(".json"))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The calls in `dir`'s report files and pending files together.
+fn calls_on_disk(dir: &Path) -> u64 {
+    let in_reports: u64 = report_files(dir)
+        .iter()
+        .map(|n| total(&stored(dir, n)["report"]))
+        .sum();
+    let in_pending: u64 = pending_files(dir)
+        .iter()
+        .map(|p| total(&read_json(p).unwrap()))
+        .sum();
+    in_reports + in_pending
+}
+
+/// Every key of every object in `value`, at any depth.
+fn keys(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                out.push(k.clone());
+                keys(v, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| keys(v, out)),
+        _ => {}
+    }
+}
+
+/// Whether `text` holds a date followed by a time of day (`2026-11-23T12:...` or
+/// `2026-11-23 12:...`), as RFC 3339 and its relatives write it.
+fn has_time_of_day(text: &str) -> bool {
+    let b = text.as_bytes();
+    let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+    (0..b.len()).any(|i| {
+        (0..4).all(|k| digit(i + k))
+            && b.get(i + 4) == Some(&b'-')
+            && digit(i + 5)
+            && digit(i + 6)
+            && b.get(i + 7) == Some(&b'-')
+            && digit(i + 8)
+            && digit(i + 9)
+            && matches!(b.get(i + 10), Some(b'T' | b't' | b' '))
+            && digit(i + 11)
+    })
+}
+
+/// Fails unless a report file's text holds nothing that tells installs, runs or calls
+/// apart, nor a time finer than a day.
+#[track_caller]
+fn assert_anonymous(text: &str) {
+    let value: Value = serde_json::from_str(text).unwrap();
+    let mut all = Vec::new();
+    keys(&value, &mut all);
+    for forbidden in [
+        "machine_id",
+        "session_id",
+        "event_id",
+        "install_id",
+        "timestamp",
+        "timestamp_utc",
+        "time",
+    ] {
+        assert!(
+            !all.iter().any(|k| k == forbidden),
+            "a report holds `{forbidden}`: {text}"
+        );
+    }
+    assert!(
+        !has_time_of_day(text),
+        "a report holds a time of day: {text}"
+    );
+}
+
+/// The JSON objects `telemetry report --json` printed, one per line.
+fn json_lines(stdout: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+/// The `period_start` of every report the server received.
+fn periods_received(requests: &[Request]) -> Vec<String> {
+    requests
+        .iter()
+        .map(|r| r.json()["period_start"].as_str().unwrap_or("?").to_owned())
+        .collect()
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// Waits (bounded) until no detached uploader of `home` is alive.
+#[track_caller]
+fn wait_for_no_uploader(home: &Path) {
+    #[cfg(target_os = "linux")]
+    {
+        let gone = wait_until(WAIT, || delivery_support::uploaders(home).is_empty());
+        assert!(gone, "an uploader of {} still runs", home.display());
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = home;
+}
+
+// ---------------------------------------------------------------------------------
+// 1. A week of runs folds into one report
+// ---------------------------------------------------------------------------------
+
+#[test]
+fn a_week_of_runs_folds_into_one_private_anonymous_report() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let local = [("RT_LOCAL", "1")];
+    for day in 0..7 {
+        tool_ok(home, noon(0, day), &["run", "3"], &local);
+    }
+    // Sunday, a second before the next week.
+    tool_ok(home, WEEK0 + 7 * DAY - 1, &["run", "0"], &local);
+
+    let dir = reports_dir(home);
+    assert_eq!(report_files(&dir), [WEEK0_FILE], "one report for the week");
+    // Nothing else of substance in the data dir: no machine id, no log, no spool (the
+    // directory's own lock files aside).
+    let visible: Vec<String> = files_below(&data_dir(home))
+        .into_iter()
+        .filter(|p| !p.rsplit('/').next().unwrap().starts_with('.'))
+        .collect();
+    assert_eq!(visible, ["reports", "reports/2026-11-23.json"]);
+    let path = dir.join(WEEK0_FILE);
+    #[cfg(unix)]
+    assert_eq!(
+        telemetry_tests::mode_of(&path),
+        0o600,
+        "the report is private"
+    );
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_anonymous(&text);
+    let file: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(file["level"], "local");
+    assert_eq!(file["sent_at"], Value::Null);
+    let report = &file["report"];
+    assert_eq!(report["schema"], "telemetry-report/1");
+    assert_eq!(report["tool"], "report-tool");
+    assert_eq!(report["period"], "week");
+    assert_eq!(
+        (&report["period_start"], &report["period_end"]),
+        (&Value::from("2026-11-23"), &Value::from("2026-11-30"))
+    );
+    assert_eq!(total(report), 21, "7 runs of 3 calls: {report}");
+    let rows = rows(report);
+    assert_eq!(rows.len(), 1, "one event, one outcome, one value: {rows:?}");
+    assert_eq!(rows[0]["event"], "cmd.build");
+    assert_eq!(rows[0]["outcome"], "ok");
+    assert_eq!(rows[0]["attrs"]["jobs"], 0);
+    let buckets: u64 = rows[0]["duration_ms"]["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_u64().unwrap())
+        .sum();
+    assert_eq!(buckets, 21, "every call has its duration in the histogram");
+
+    // The table.
+    let out = tool_ok(home, noon(0, 6), &["telemetry", "report"], &local);
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        table.contains("from 2026-11-23 to 2026-11-30") && table.contains("level local"),
+        "{table}"
+    );
+    let line = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("cmd.build"))
+        .unwrap_or_else(|| panic!("no line for cmd.build: {table}"));
+    let cells: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(&cells[..3], ["cmd.build", "21", "0.0%"], "{table}");
+
+    // The JSON: the report as it would be uploaded.
+    let out = tool_ok(home, noon(0, 6), &["telemetry", "report", "--json"], &local);
+    let printed = json_lines(&out.stdout);
+    assert_eq!(printed.len(), 1, "one report");
+    assert_eq!(printed[0], *report, "--json prints the file's report");
+    assert_eq!(printed.iter().map(total).sum::<u64>(), 21);
+    assert_anonymous(&String::from_utf8_lossy(&out.stdout));
+    // Reading wrote nothing.
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+}
+
+// ---------------------------------------------------------------------------------
+// 2. The next period's first run uploads the report once
+// ---------------------------------------------------------------------------------
+
+/// Week 0: two runs (5 calls) at level `on`; week 1: the first run uploads week 0's
+/// report (within its exit, or through the detached uploader), later runs nothing.
+fn next_week_uploads_once(at_exit: bool) {
+    let server = Server::start(Reply::Status(200));
+    let url = server.url("/v1/reports");
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let dir = reports_dir(home);
+    let mut env = vec![("RT_ENDPOINT", url.as_str())];
+    if at_exit {
+        env.push(("RT_AT_EXIT", "1"));
+    }
+    let mode = if at_exit { "AtExit" } else { "Background" };
+
+    tool_ok(home, noon(0, 0), &["telemetry", "enable"], &env);
+    tool_ok(home, noon(0, 0), &["run", "3"], &env);
+    tool_ok(home, noon(0, 4), &["run", "2"], &env);
+    wait_for_no_uploader(home);
+    assert!(
+        server.requests().is_empty(),
+        "{mode}: nothing is sent while the week runs: {:?}",
+        periods_received(&server.requests())
+    );
+    let before = stored(&dir, WEEK0_FILE);
+    assert_eq!(before["level"], "on");
+    assert_eq!(total(&before["report"]), 5);
+
+    // The first run of week 1.
+    tool_ok(home, noon(1, 0), &["run", "1"], &env);
+    if at_exit {
+        assert_eq!(server.requests().len(), 1, "{mode}: sent within the exit");
+    } else {
+        let got = server.wait_until(WAIT, |r| !r.is_empty());
+        assert!(got, "{mode}: the uploader sent nothing within {WAIT:?}");
+        wait_for_no_uploader(home);
+    }
+    // Marked once the server acknowledged it (by the uploader, maybe just after).
+    let marked = wait_until(WAIT, || {
+        read_json(&dir.join(WEEK0_FILE)).is_some_and(|f| f["sent_at"].is_string())
+    });
+    let after = stored(&dir, WEEK0_FILE);
+    assert!(marked, "{mode}: the report is marked sent: {after}");
+    assert_eq!(after["not_sent"], Value::Null);
+    assert_eq!(after["level"], "on");
+    assert_eq!(
+        after["report"], before["report"],
+        "{mode}: the report itself is unchanged"
+    );
+
+    let requests = server.requests();
+    assert_eq!(
+        requests.len(),
+        1,
+        "{mode}: {:?}",
+        periods_received(&requests)
+    );
+    let request = &requests[0];
+    assert_eq!(
+        (request.method.as_str(), request.path.as_str()),
+        ("POST", "/v1/reports")
+    );
+    assert!(
+        request
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("application/json")),
+        "{:?}",
+        request.headers
+    );
+    let body = request.json();
+    assert_eq!(
+        body, before["report"],
+        "{mode}: the body is week 0's report"
+    );
+    assert_eq!(body["schema"], "telemetry-report/1");
+    assert_eq!(body["period_start"], "2026-11-23");
+    assert_eq!(total(&body), 5);
+    assert_anonymous(&String::from_utf8_lossy(&request.body));
+
+    // Later runs of week 1: nothing more is sent, and no uploader is started.
+    let started = modified(&dir.join("upload-started"));
+    if at_exit {
+        assert_eq!(started, None, "{mode}: no uploader was ever started");
+    } else {
+        assert!(started.is_some(), "{mode}: the uploader left its stamp");
+    }
+    tool_ok(home, noon(1, 1), &["run", "1"], &env);
+    tool_ok(home, noon(1, 5), &["run", "1"], &env);
+    wait_for_no_uploader(home);
+    assert_eq!(
+        modified(&dir.join("upload-started")),
+        started,
+        "{mode}: no uploader started for a sent report"
+    );
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "{mode}: {:?}",
+        periods_received(&server.requests())
+    );
+    let week1 = stored(&dir, WEEK1_FILE);
+    assert_eq!(total(&week1["report"]), 3);
+    assert_eq!(week1["sent_at"], Value::Null, "week 1 is still open");
+    wait_for_no_uploader(home);
+}
+
+#[test]
+fn the_next_weeks_first_run_uploads_the_report_once_within_its_exit() {
+    next_week_uploads_once(true);
+}
+
+#[test]
+fn the_next_weeks_first_run_hands_the_report_to_the_uploader_once() {
+    next_week_uploads_once(false);
+}
+
+// ---------------------------------------------------------------------------------
+// 3. Local data is never uploaded
+// ---------------------------------------------------------------------------------
+
+#[test]
+fn a_local_week_is_never_uploaded_after_enable() {
+    let server = Server::start(Reply::Status(200));
+    let url = server.url("/v1/reports");
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let dir = reports_dir(home);
+    // The tool collects at level `local` until the user decides.
+    let env = [
+        ("RT_LOCAL", "1"),
+        ("RT_ENDPOINT", url.as_str()),
+        ("RT_AT_EXIT", "1"),
+    ];
+    tool_ok(home, noon(0, 1), &["run", "4"], &env);
+    tool_ok(home, noon(0, 3), &["run", "2"], &env);
+    assert_eq!(stored(&dir, WEEK0_FILE)["level"], "local");
+
+    // The user switches to `on` in week 1.
+    let out = tool_ok(home, noon(1, 0), &["telemetry", "enable"], &env);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("enabled"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    tool_ok(home, noon(1, 0), &["run", "1"], &env);
+    tool_ok(home, noon(1, 2), &["run", "2"], &env);
+    assert!(
+        server.requests().is_empty(),
+        "week 0 was local: {:?}",
+        periods_received(&server.requests())
+    );
+    // Week 2: week 1, collected at level `on` only, is sent; week 0 never.
+    tool_ok(home, noon(2, 0), &["run", "1"], &env);
+    tool_ok(home, noon(2, 1), &["run", "1"], &env);
+    let requests = server.requests();
+    assert_eq!(periods_received(&requests), ["2026-11-30"]);
+    assert_eq!(total(&requests[0].json()), 3);
+
+    let week0 = stored(&dir, WEEK0_FILE);
+    assert_eq!(week0["level"], "local");
+    assert_eq!(week0["sent_at"], Value::Null);
+    assert_eq!(total(&week0["report"]), 6, "kept, whole");
+    assert_eq!(stored(&dir, WEEK1_FILE)["level"], "on");
+    assert!(stored(&dir, WEEK1_FILE)["sent_at"].is_string());
+    assert_eq!(stored(&dir, WEEK2_FILE)["sent_at"], Value::Null);
+
+    let out = tool_ok(home, noon(2, 1), &["telemetry", "report"], &env);
+    let table = String::from_utf8(out.stdout).unwrap();
+    let header = table
+        .lines()
+        .find(|l| l.contains("from 2026-11-23"))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(header.ends_with("local (never sent)"), "{table}");
+}
+
+#[test]
+fn a_week_collected_partly_at_level_local_is_local_for_good() {
+    let server = Server::start(Reply::Status(200));
+    let url = server.url("/v1/reports");
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let dir = reports_dir(home);
+    // This tool's default is `off`: the user chooses `local`, then `on`, in one week.
+    let env = [("RT_ENDPOINT", url.as_str()), ("RT_AT_EXIT", "1")];
+    tool_ok(home, noon(0, 0), &["telemetry", "local"], &env);
+    tool_ok(home, noon(0, 0), &["run", "2"], &env);
+    assert_eq!(stored(&dir, WEEK0_FILE)["level"], "local");
+    tool_ok(home, noon(0, 2), &["telemetry", "enable"], &env);
+    tool_ok(home, noon(0, 2), &["run", "5"], &env);
+    let week0 = stored(&dir, WEEK0_FILE);
+    assert_eq!(
+        week0["level"], "local",
+        "one local fold marks the week local"
+    );
+    assert_eq!(total(&week0["report"]), 7);
+
+    // Weeks 1 and 2 at level `on`.
+    tool_ok(home, noon(1, 0), &["run", "1"], &env);
+    tool_ok(home, noon(2, 0), &["run", "1"], &env);
+    tool_ok(home, noon(2, 3), &["run", "1"], &env);
+    assert_eq!(
+        periods_received(&server.requests()),
+        ["2026-11-30"],
+        "only week 1 was sent"
+    );
+    let week0 = stored(&dir, WEEK0_FILE);
+    assert_eq!(
+        (&week0["level"], &week0["sent_at"]),
+        (&Value::from("local"), &Value::Null)
+    );
+    assert_eq!(total(&week0["report"]), 7);
+}
+
+// ---------------------------------------------------------------------------------
+// 4. Sampling
+// ---------------------------------------------------------------------------------
+
+fn refs(env: &[(String, String)]) -> Vec<(&str, &str)> {
+    env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+/// At rate 0.1, each of 1,000 installs (a data dir of its own, hence a draw of its
+/// own) holds a complete report of week 0 at level `on` and runs once in week 1, within
+/// its exit. The number that upload is binomial(1000, 0.1): mean 100, standard
+/// deviation sqrt(1000 × 0.1 × 0.9) ≈ 9.5, so 100 ± 30 is more than 3 standard
+/// deviations (a correct library fails it about once in 500 runs... 0.16 % on each
+/// side: ≈ 0.2 % in all), while a rate applied wrongly (0 %, 100 %, 1 - rate, or a draw
+/// made per run instead of per install) is far outside it. Every install that does not
+/// upload must have marked its report `sampled_out`; what uploads is exactly the
+/// installs whose kept draw is below the rate.
+///
+/// One process takes a few tens of milliseconds: 1,000 of them, 4 at a time, take
+/// about 10-30 s on 2 cores.
+#[test]
+fn at_rate_one_tenth_about_a_tenth_of_installs_upload_and_the_rest_mark_sampled_out() {
+    const INSTALLS: usize = 1000;
+    const AT_ONCE: usize = 4;
+    let server = Server::start(Reply::Status(200));
+    let url = server.url("/v1/reports");
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    let env = |data: &Path| -> Vec<(String, String)> {
+        [
+            ("REPORT_TOOL_TELEMETRY", "1"),
+            ("RT_ENDPOINT", url.as_str()),
+            ("RT_AT_EXIT", "1"),
+            ("RT_RATE", "0.1"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .chain([("RT_DATA_DIR".to_owned(), data.display().to_string())])
+        .collect()
+    };
+
+    // One real week-0 report at level `on`.
+    let seed = root.join("seed");
+    std::fs::create_dir(&seed).unwrap();
+    let seed_env = env(&seed.join("data"));
+    tool_ok(&seed, noon(0, 2), &["run", "2"], &refs(&seed_env));
+    let seed_file = seed.join("data/reports").join(WEEK0_FILE);
+    let seeded = read_json(&seed_file).unwrap();
+    assert_eq!(seeded["level"], "on");
+    assert_eq!(total(&seeded["report"]), 2);
+    let bytes = std::fs::read(&seed_file).unwrap();
+    assert!(server.requests().is_empty());
+
+    let install = |i: usize| root.join(format!("install-{i:04}"));
+    for i in 0..INSTALLS {
+        let reports = install(i).join("data/reports");
+        std::fs::create_dir_all(&reports).unwrap();
+        #[cfg(unix)]
+        {
+            telemetry_tests::chmod(&install(i).join("data"), 0o700);
+            telemetry_tests::chmod(&reports, 0o700);
+        }
+        std::fs::write(reports.join(WEEK0_FILE), &bytes).unwrap();
+        #[cfg(unix)]
+        telemetry_tests::chmod(&reports.join(WEEK0_FILE), 0o600);
+    }
+
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..AT_ONCE {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= INSTALLS {
+                        return;
+                    }
+                    let home = install(i);
+                    let env = env(&home.join("data"));
+                    tool_ok(&home, noon(1, 0), &["run", "1"], &refs(&env));
+                }
+            });
+        }
+    });
+
+    let requests = server.requests();
+    assert!(
+        requests.iter().all(|r| r.json() == seeded["report"]),
+        "every upload is the week-0 report"
+    );
+    let (mut sent, mut sampled_out, mut drawn_in) = (0, 0, 0);
+    for i in 0..INSTALLS {
+        let dir = install(i).join("data/reports");
+        let file = stored(&dir, WEEK0_FILE);
+        let x: f64 = std::fs::read_to_string(dir.join("sample"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        assert!((0.0..1.0).contains(&x), "install {i}: draw {x}");
+        let in_sample = x < 0.1;
+        drawn_in += usize::from(in_sample);
+        match (&file["sent_at"], &file["not_sent"]) {
+            (Value::String(_), Value::Null) => {
+                assert!(in_sample, "install {i} sent with draw {x}");
+                sent += 1;
+            }
+            (Value::Null, Value::String(why)) if why == "sampled_out" => {
+                assert!(!in_sample, "install {i} sampled out with draw {x}");
+                sampled_out += 1;
+            }
+            other => panic!("install {i}: neither sent nor sampled out: {other:?}"),
+        }
+        assert_eq!(file["report"], seeded["report"], "install {i}");
+    }
+    assert_eq!(sent + sampled_out, INSTALLS);
+    assert_eq!(sent, requests.len(), "one upload per install that sent");
+    assert_eq!(sent, drawn_in);
+    assert!(
+        (70..=130).contains(&sent),
+        "{sent} of {INSTALLS} installs uploaded at rate 0.1"
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// 5. Cardinality
+// ---------------------------------------------------------------------------------
+
+/// The rows of `report`: (attribute rows as (jobs, count), count of the `_other` rows,
+/// number of `_other` rows).
+fn split_rows(report: &Value) -> (Vec<(i64, u64)>, u64, usize) {
+    let mut attrs = Vec::new();
+    let (mut other, mut other_rows) = (0, 0);
+    for row in rows(report) {
+        let count = row["count"].as_u64().unwrap();
+        if row["_other"] == true {
+            assert_eq!(row["attrs"], serde_json::json!({}), "{row}");
+            other += count;
+            other_rows += 1;
+        } else {
+            attrs.push((row["attrs"]["jobs"].as_i64().unwrap(), count));
+        }
+    }
+    attrs.sort_unstable();
+    (attrs, other, other_rows)
+}
+
+#[test]
+fn combinations_past_the_limit_go_to_the_other_row_also_across_processes() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let dir = reports_dir(home);
+    let env = [("RT_LOCAL", "1"), ("RT_LIMIT", "3"), ("RT_VARIANTS", "10")];
+
+    // 20 calls, jobs = 0..9 twice: the first three values have rows, 14 calls overflow.
+    tool_ok(home, noon(0, 0), &["run", "20"], &env);
+    let (attrs, other, other_rows) = split_rows(&stored(&dir, WEEK0_FILE)["report"]);
+    assert_eq!(attrs, [(0, 2), (1, 2), (2, 2)]);
+    assert_eq!((other, other_rows), (14, 1));
+
+    // A second process, same values: the same rows grow.
+    tool_ok(home, noon(0, 1), &["run", "20"], &env);
+    let report = stored(&dir, WEEK0_FILE)["report"].clone();
+    let (attrs, other, other_rows) = split_rows(&report);
+    assert_eq!(attrs, [(0, 4), (1, 4), (2, 4)]);
+    assert_eq!((other, other_rows), (28, 1));
+    assert_eq!(total(&report), 40);
+    let out = tool_ok(home, noon(0, 1), &["telemetry", "report"], &env);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("(28 run(s) with attribute values past"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // Another week whose report an earlier process filled with three other values
+    // (jobs = 7, 8, 9; the tool numbers its values from 0, so the test writes them):
+    // a process whose own values are 0..2 finds the limit reached in the file.
+    let mut file = stored(&dir, WEEK0_FILE);
+    file["report"]["period_start"] = "2026-11-30".into();
+    file["report"]["period_end"] = "2026-12-07".into();
+    let mut shifted = Vec::new();
+    for mut row in rows(&file["report"]) {
+        if row["_other"] != true {
+            let jobs = row["attrs"]["jobs"].as_i64().unwrap();
+            row["attrs"]["jobs"] = (jobs + 7).into();
+            shifted.push(row);
+        }
+    }
+    file["report"]["rows"] = shifted.into();
+    std::fs::write(dir.join(WEEK1_FILE), serde_json::to_vec(&file).unwrap()).unwrap();
+    #[cfg(unix)]
+    telemetry_tests::chmod(&dir.join(WEEK1_FILE), 0o600);
+    tool_ok(
+        home,
+        noon(1, 0),
+        &["run", "6"],
+        &[("RT_LOCAL", "1"), ("RT_LIMIT", "3"), ("RT_VARIANTS", "3")],
+    );
+    let report = stored(&dir, WEEK1_FILE)["report"].clone();
+    let (attrs, other, other_rows) = split_rows(&report);
+    assert_eq!(attrs, [(7, 4), (8, 4), (9, 4)], "{report}");
+    assert_eq!((other, other_rows), (6, 1), "{report}");
+    assert_eq!(total(&report), 18);
+}
+
+// ---------------------------------------------------------------------------------
+// 6. SIGKILL and corrupt files
+// ---------------------------------------------------------------------------------
+
+/// `n` calls, then a long sleep: the worker writes the report while the process runs
+/// (at most once a second); killed with SIGKILL, the process leaves a valid report
+/// with its calls, which the next run adds to. 100 is the default batch size: a batch
+/// that fills at once is taken without lingering, and the queue is then idle.
+#[cfg(unix)]
+#[test]
+fn a_process_killed_while_it_sleeps_has_written_its_calls() {
+    use std::os::unix::process::ExitStatusExt;
+    for n in [7_u64, 100, 300] {
+        let home = tempfile::tempdir().unwrap();
+        let home = home.path();
+        let dir = reports_dir(home);
+        let env = [("RT_LOCAL", "1"), ("RT_SLEEP_MS", "120000")];
+        let arg = n.to_string();
+        let mut child = command(home, noon(0, 0), &["run", &arg], &env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // (Read without panicking: the child must be killed whatever is found.)
+        let written = wait_until(WAIT, || {
+            std::fs::read(dir.join(WEEK0_FILE))
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+                .and_then(|f| f["report"]["rows"].as_array().map(|r| r.len()))
+                .is_some_and(|_| {
+                    read_json(&dir.join(WEEK0_FILE)).is_some_and(|f| total(&f["report"]) == n)
+                })
+        });
+        let still_running = child.try_wait().unwrap().is_none();
+        child.kill().unwrap();
+        let status = child.wait().unwrap();
+        assert!(still_running, "{n} calls: the tool ended early: {status:?}");
+        assert_eq!(status.signal(), Some(9), "{n} calls");
+        let seen = read_json(&dir.join(WEEK0_FILE));
+        assert!(
+            written,
+            "{n} calls: not in the report within {WAIT:?} while the process ran: {seen:?}"
+        );
+        let file = stored(&dir, WEEK0_FILE);
+        assert_eq!(total(&file["report"]), n);
+        assert_eq!(report_files(&dir), [WEEK0_FILE]);
+        assert!(pending_files(&dir).is_empty());
+
+        tool_ok(home, noon(0, 1), &["run", "5"], &[("RT_LOCAL", "1")]);
+        assert_eq!(total(&stored(&dir, WEEK0_FILE)["report"]), n + 5);
+    }
+}
+
+#[test]
+fn a_corrupt_report_file_is_set_aside_and_a_new_report_starts() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let dir = reports_dir(home);
+    let env = [("RT_LOCAL", "1")];
+    tool_ok(home, noon(0, 0), &["run", "2"], &env);
+
+    let garbage: &[u8] = b"\x00\xff{\"format\":1,\"level\":\"on\" garbage \xfe\n";
+    std::fs::write(dir.join(WEEK0_FILE), garbage).unwrap();
+    // Rows left by a process that could not take the lock, gone bad too.
+    let bad_pending = dir.join("pending-0123456789abcdef0123456789abcdef.json");
+    std::fs::write(&bad_pending, b"[1, 2").unwrap();
+    #[cfg(unix)]
+    telemetry_tests::chmod(&bad_pending, 0o600);
+
+    // Reading lists the bad file and changes nothing.
+    let out = tool_ok(home, noon(0, 1), &["telemetry", "report"], &env);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("unreadable report"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(std::fs::read(dir.join(WEEK0_FILE)).unwrap(), garbage);
+
+    tool_ok(home, noon(0, 1), &["run", "3"], &env);
+    let kept = dir.join(format!("{WEEK0_FILE}.corrupt"));
+    assert_eq!(
+        std::fs::read(&kept).ok().as_deref(),
+        Some(garbage),
+        "the bad bytes are kept aside: {:?}",
+        files_below(&dir)
+    );
+    let file = stored(&dir, WEEK0_FILE);
+    assert_eq!(total(&file["report"]), 3, "a new report: {file}");
+    assert!(!bad_pending.exists(), "the bad pending file is set aside");
+    assert!(
+        dir.join("pending-0123456789abcdef0123456789abcdef.json.corrupt")
+            .exists()
+    );
+
+    tool_ok(home, noon(0, 2), &["run", "1"], &env);
+    assert_eq!(total(&stored(&dir, WEEK0_FILE)["report"]), 4);
+    let out = tool_ok(home, noon(0, 2), &["telemetry", "report", "--json"], &env);
+    assert_eq!(json_lines(&out.stdout).iter().map(total).sum::<u64>(), 4);
+}
+
+// ---------------------------------------------------------------------------------
+// 7. Level off
+// ---------------------------------------------------------------------------------
+
+#[test]
+fn at_level_off_runs_write_nothing() {
+    // DO_NOT_TRACK overrides the tool's `local` default and the user's consent.
+    for consent in [None, Some(("REPORT_TOOL_TELEMETRY", "1"))] {
+        let home = tempfile::tempdir().unwrap();
+        let home = home.path();
+        let mut env = vec![("RT_LOCAL", "1"), ("DO_NOT_TRACK", "1")];
+        env.extend(consent);
+        tool_ok(home, noon(0, 0), &["run", "5"], &env);
+        tool_ok(home, noon(1, 0), &["run", "5"], &env);
+        let out = tool_ok(home, noon(1, 0), &["telemetry", "report"], &env);
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("telemetry is off"),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert_eq!(
+            files_below(home),
+            Vec::<String>::new(),
+            "DO_NOT_TRACK, consent {consent:?}"
+        );
+    }
+
+    // `telemetry disable`: only the decision is saved (in the config dir).
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let env = [("RT_LOCAL", "1")];
+    tool_ok(home, noon(0, 0), &["telemetry", "disable"], &env);
+    tool_ok(home, noon(0, 0), &["run", "5"], &env);
+    tool_ok(home, noon(1, 0), &["run", "5"], &env);
+    assert!(
+        !data_dir(home).exists(),
+        "after disable: {:?}",
+        files_below(home)
+    );
+    assert_eq!(
+        files_below(home),
+        [
+            ".config",
+            ".config/report-tool",
+            ".config/report-tool/telemetry.json"
+        ]
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// 8. Processes at once
+// ---------------------------------------------------------------------------------
+
+#[test]
+fn processes_running_at_once_lose_no_call() {
+    const PROCESSES: u64 = 8;
+    const CALLS: u64 = 50;
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let dir = reports_dir(home);
+    let env = [("RT_LOCAL", "1")];
+    let arg = CALLS.to_string();
+    // Three rounds; the first also creates the directory, from eight processes.
+    for round in 1..=3 {
+        let children: Vec<_> = (0..PROCESSES)
+            .map(|_| {
+                command(home, noon(0, round), &["run", &arg], &env)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            assert_ok(&child.wait_with_output().unwrap(), &["run", &arg]);
+        }
+        let expected = round * PROCESSES * CALLS;
+        assert_eq!(
+            calls_on_disk(&dir),
+            expected,
+            "round {round}: report and pending files: {:?}",
+            files_below(&dir)
+        );
+        let out = tool_ok(
+            home,
+            noon(0, round),
+            &["telemetry", "report", "--json"],
+            &env,
+        );
+        let printed = json_lines(&out.stdout);
+        assert_eq!(printed.len(), 1);
+        assert_eq!(
+            total(&printed[0]),
+            expected,
+            "round {round}: `telemetry report`"
+        );
+    }
+    // The next writer folds any pending rows into the report file.
+    tool_ok(home, noon(0, 5), &["run", "1"], &env);
+    assert!(pending_files(&dir).is_empty(), "{:?}", files_below(&dir));
+    assert_eq!(
+        total(&stored(&dir, WEEK0_FILE)["report"]),
+        3 * PROCESSES * CALLS + 1
+    );
+    assert_eq!(report_files(&dir), [WEEK0_FILE]);
+}
