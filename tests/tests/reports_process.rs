@@ -599,6 +599,10 @@ fn at_rate_one_tenth_about_a_tenth_of_installs_upload_and_the_rest_mark_sampled_
             ("REPORT_TOOL_TELEMETRY", "1"),
             ("RT_ENDPOINT", url.as_str()),
             ("RT_AT_EXIT", "1"),
+            // Four tools at once on two cores: the default 100 ms exit deadline can
+            // cut a send off (it stays due, which is right, but not what this test
+            // counts). Sampling is the subject here, not the deadline.
+            ("RT_DEADLINE_MS", "10000"),
             ("RT_RATE", "0.1"),
         ]
         .iter()

@@ -304,10 +304,31 @@ impl Queue {
     /// Worker side: waits for work, lingers up to `linger` for a batch to fill, and
     /// takes at most one batch.
     pub(crate) fn take(&self, linger: Duration) -> Take {
+        self.take_within(linger, None)
+    }
+
+    /// [`take`](Self::take), but an idle wait ends after `idle` (an empty batch then):
+    /// for a worker that holds work of its own to write out in time (report mode).
+    pub(crate) fn take_within(&self, linger: Duration, idle: Option<Duration>) -> Take {
         let mut st = self.lock();
+        let idle_until = idle.map(|d| Instant::now() + d);
         while st.items.is_empty() && st.flush_requested == st.persisted && !st.closed {
             st.idle = true;
-            st = self.work.wait(st).unwrap_or_else(PoisonError::into_inner);
+            match idle_until {
+                None => st = self.work.wait(st).unwrap_or_else(PoisonError::into_inner),
+                Some(until) => {
+                    let now = Instant::now();
+                    if now >= until {
+                        st.idle = false;
+                        break;
+                    }
+                    st = self
+                        .work
+                        .wait_timeout(st, until - now)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0;
+                }
+            }
             st.idle = false;
         }
         let until = Instant::now() + linger;

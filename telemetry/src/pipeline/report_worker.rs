@@ -24,7 +24,10 @@ pub(crate) fn run(queue: &Queue, factory: &EventFactory, mode: &ReportMode, ling
     let mut last_write = Instant::now();
     let mut errors = Vec::new();
     loop {
-        let take = queue.take(linger.min(WRITE_EVERY));
+        // While calls wait to be written, an idle queue still wakes the worker in time
+        // to write them (a process that records, then works for minutes).
+        let idle = (fold.folded() > 0).then(|| WRITE_EVERY.saturating_sub(last_write.elapsed()));
+        let take = queue.take_within(linger.min(WRITE_EVERY), idle);
         for pending in take.batch {
             add(&mut fold, pending);
         }

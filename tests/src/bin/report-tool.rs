@@ -9,7 +9,8 @@
 //!
 //! Knobs: `RT_ENDPOINT` (an `HttpSink`; without it, no sink: reports are kept only),
 //! `RT_RATE` (upload rate, default 1), `RT_DAILY=1` (daily periods), `RT_LOCAL=1`
-//! (local by default), `RT_LIMIT` (max combinations), `RT_DATA_DIR`, `RT_AT_EXIT=1`.
+//! (local by default), `RT_LIMIT` (max combinations), `RT_DATA_DIR`, `RT_AT_EXIT=1`,
+//! `RT_DEADLINE_MS` (the exit deadline).
 //! The clock: `REPORT_TOOL_TELEMETRY_TEST_NOW` (seconds since the epoch).
 
 use std::process::ExitCode;
@@ -63,6 +64,9 @@ fn context() -> Result<TelemetryContext, telemetry::TelemetryError> {
         .upload_interval(Duration::ZERO);
     if let Some(dir) = var("RT_DATA_DIR") {
         builder = builder.data_dir(dir);
+    }
+    if let Some(ms) = number::<u64>("RT_DEADLINE_MS") {
+        builder = builder.deadline(Duration::from_millis(ms));
     }
     if var("RT_AT_EXIT").is_some() {
         builder = builder.send_mode(telemetry::SendMode::AtExit);
