@@ -93,6 +93,7 @@ fn report() -> Report {
 }
 
 /// A report error's classification: status, retryable, Retry-After.
+#[cfg(any(feature = "http", feature = "otlp"))]
 fn classified(result: Result<(), TelemetryError>) -> (Option<u16>, bool, Option<Duration>) {
     match result {
         Err(TelemetryError::Http {
@@ -106,6 +107,7 @@ fn classified(result: Result<(), TelemetryError>) -> (Option<u16>, bool, Option<
 }
 
 /// The answers whose classification is checked, and what each must give.
+#[cfg(any(feature = "http", feature = "otlp"))]
 const ANSWERS: [(Reply, Option<u16>, bool, Option<Duration>); 6] = [
     (Reply::Status(500), Some(500), true, None),
     (Reply::Status(400), Some(400), false, None),
@@ -123,6 +125,7 @@ const ANSWERS: [(Reply, Option<u16>, bool, Option<Duration>); 6] = [
 
 /// For each answer: the report and a batch of one event get the same error, and it is
 /// the expected one; each got exactly one request.
+#[cfg(any(feature = "http", feature = "otlp"))]
 fn same_answers_as_batches(sink: &dyn TelemetrySink, server: &Server) {
     let event = Event::new("cmd.build", "mytool", "1.0.0", "m1");
     let report = report();
