@@ -45,7 +45,7 @@ const FILE_FORMAT: u64 = 1;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct StoredReport {
-    /// [`FILE_FORMAT`].
+    /// The file format's version (1).
     pub format: u64,
     /// `on` if everything in it was collected at level `on`; `local` otherwise (never
     /// uploaded).
