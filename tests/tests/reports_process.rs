@@ -904,6 +904,29 @@ fn a_corrupt_report_file_is_set_aside_and_a_new_report_starts() {
     assert_eq!(total(&stored(&dir, WEEK0_FILE)["report"]), 4);
     let out = tool_ok(home, noon(0, 2), &["telemetry", "report", "--json"], &env);
     assert_eq!(json_lines(&out.stdout).iter().map(total).sum::<u64>(), 4);
+
+    // The same week's file goes bad again: the first bad bytes are still kept.
+    let garbage2: &[u8] = b"second garbage";
+    std::fs::write(dir.join(WEEK0_FILE), garbage2).unwrap();
+    tool_ok(home, noon(0, 3), &["run", "2"], &env);
+    assert_eq!(total(&stored(&dir, WEEK0_FILE)["report"]), 2);
+    let mut set_aside: Vec<Vec<u8>> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(&format!("{WEEK0_FILE}.corrupt")))
+        })
+        .map(|e| std::fs::read(e.path()).unwrap())
+        .collect();
+    set_aside.sort();
+    assert_eq!(
+        set_aside,
+        [garbage.to_vec(), garbage2.to_vec()],
+        "each bad file is kept, none overwritten: {:?}",
+        files_below(&dir)
+    );
 }
 
 // ---------------------------------------------------------------------------------
