@@ -578,26 +578,28 @@ fn refs(env: &[(String, String)]) -> Vec<(&str, &str)> {
 /// own) holds a complete report of week 0 at level `on` and runs once in week 1, within
 /// its exit. The number that upload is binomial(1000, 0.1): mean 100, standard
 /// deviation sqrt(1000 × 0.1 × 0.9) ≈ 9.5, so 100 ± 30 is more than 3 standard
-/// deviations (a correct library fails it about once in 500 runs... 0.16 % on each
-/// side: ≈ 0.2 % in all), while a rate applied wrongly (0 %, 100 %, 1 - rate, or a draw
-/// made per run instead of per install) is far outside it. Every install that does not
-/// upload must have marked its report `sampled_out`; what uploads is exactly the
-/// installs whose kept draw is below the rate.
+/// deviations (a correct library fails it about twice in 1,000 runs), while a rate
+/// applied wrongly (0 %, 100 %, 1 - rate) is far outside it. Beyond the count, each
+/// install must do what its kept draw says: upload if it is below the rate, else mark
+/// its report `sampled_out` and send nothing.
+///
+/// Each install posts to a path of its own, so the server knows who sent what: the
+/// installs it heard from must be exactly those marked sent, each once.
 ///
 /// One process takes a few tens of milliseconds: 1,000 of them, 4 at a time, take
-/// about 10-30 s on 2 cores.
+/// about 10-40 s on 2 cores.
 #[test]
 fn at_rate_one_tenth_about_a_tenth_of_installs_upload_and_the_rest_mark_sampled_out() {
     const INSTALLS: usize = 1000;
     const AT_ONCE: usize = 4;
     let server = Server::start(Reply::Status(200));
-    let url = server.url("/v1/reports");
     let root = tempfile::tempdir().unwrap();
     let root = root.path();
-    let env = |data: &Path| -> Vec<(String, String)> {
+    let install = |i: usize| root.join(format!("install-{i:04}"));
+    let reports = |i: usize| install(i).join("data/reports");
+    let env = |i: usize| -> Vec<(String, String)> {
         [
             ("REPORT_TOOL_TELEMETRY", "1"),
-            ("RT_ENDPOINT", url.as_str()),
             ("RT_AT_EXIT", "1"),
             // Four tools at once on two cores: the default 100 ms exit deadline can
             // cut a send off (it stays due, which is right, but not what this test
@@ -607,34 +609,47 @@ fn at_rate_one_tenth_about_a_tenth_of_installs_upload_and_the_rest_mark_sampled_
         ]
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .chain([("RT_DATA_DIR".to_owned(), data.display().to_string())])
+        .chain([
+            (
+                "RT_DATA_DIR".to_owned(),
+                install(i).join("data").display().to_string(),
+            ),
+            (
+                "RT_ENDPOINT".to_owned(),
+                server.url(&format!("/v1/reports/{i}")),
+            ),
+        ])
         .collect()
     };
+    let run = |i: usize, now: u64| {
+        tool_ok(&install(i), now, &["run", "1"], &refs(&env(i)));
+    };
 
-    // One real week-0 report at level `on`.
-    let seed = root.join("seed");
-    std::fs::create_dir(&seed).unwrap();
-    let seed_env = env(&seed.join("data"));
-    tool_ok(&seed, noon(0, 2), &["run", "2"], &refs(&seed_env));
-    let seed_file = seed.join("data/reports").join(WEEK0_FILE);
+    // One real week-0 report at level `on` (install "1000", not counted).
+    std::fs::create_dir(install(INSTALLS)).unwrap();
+    tool_ok(
+        &install(INSTALLS),
+        noon(0, 2),
+        &["run", "2"],
+        &refs(&env(INSTALLS)),
+    );
+    let seed_file = reports(INSTALLS).join(WEEK0_FILE);
     let seeded = read_json(&seed_file).unwrap();
     assert_eq!(seeded["level"], "on");
     assert_eq!(total(&seeded["report"]), 2);
     let bytes = std::fs::read(&seed_file).unwrap();
     assert!(server.requests().is_empty());
 
-    let install = |i: usize| root.join(format!("install-{i:04}"));
     for i in 0..INSTALLS {
-        let reports = install(i).join("data/reports");
-        std::fs::create_dir_all(&reports).unwrap();
+        std::fs::create_dir_all(reports(i)).unwrap();
         #[cfg(unix)]
         {
             telemetry_tests::chmod(&install(i).join("data"), 0o700);
-            telemetry_tests::chmod(&reports, 0o700);
+            telemetry_tests::chmod(&reports(i), 0o700);
         }
-        std::fs::write(reports.join(WEEK0_FILE), &bytes).unwrap();
+        std::fs::write(reports(i).join(WEEK0_FILE), &bytes).unwrap();
         #[cfg(unix)]
-        telemetry_tests::chmod(&reports.join(WEEK0_FILE), 0o600);
+        telemetry_tests::chmod(&reports(i).join(WEEK0_FILE), 0o600);
     }
 
     let next = AtomicUsize::new(0);
@@ -646,50 +661,66 @@ fn at_rate_one_tenth_about_a_tenth_of_installs_upload_and_the_rest_mark_sampled_
                     if i >= INSTALLS {
                         return;
                     }
-                    let home = install(i);
-                    let env = env(&home.join("data"));
-                    tool_ok(&home, noon(1, 0), &["run", "1"], &refs(&env));
+                    run(i, noon(1, 0));
                 }
             });
         }
     });
-
+    let state = |i: usize| {
+        let file = stored(&reports(i), WEEK0_FILE);
+        (file["sent_at"].clone(), file["not_sent"].clone())
+    };
     let requests = server.requests();
-    assert!(
-        requests.iter().all(|r| r.json() == seeded["report"]),
-        "every upload is the week-0 report"
-    );
-    let (mut sent, mut sampled_out, mut drawn_in) = (0, 0, 0);
+    let mut heard_from: Vec<usize> = requests
+        .iter()
+        .map(|r| {
+            assert_eq!(
+                r.json(),
+                seeded["report"],
+                "every upload is the week-0 report"
+            );
+            r.path.rsplit('/').next().unwrap().parse().unwrap()
+        })
+        .collect();
+    heard_from.sort_unstable();
+    let (mut sent, mut sampled_out) = (Vec::new(), 0);
     for i in 0..INSTALLS {
-        let dir = install(i).join("data/reports");
-        let file = stored(&dir, WEEK0_FILE);
-        let x: f64 = std::fs::read_to_string(dir.join("sample"))
+        let x: f64 = std::fs::read_to_string(reports(i).join("sample"))
             .unwrap()
             .trim()
             .parse()
             .unwrap();
         assert!((0.0..1.0).contains(&x), "install {i}: draw {x}");
-        let in_sample = x < 0.1;
-        drawn_in += usize::from(in_sample);
-        match (&file["sent_at"], &file["not_sent"]) {
+        match state(i) {
             (Value::String(_), Value::Null) => {
-                assert!(in_sample, "install {i} sent with draw {x}");
-                sent += 1;
+                assert!(x < 0.1, "install {i} sent with draw {x}");
+                sent.push(i);
             }
             (Value::Null, Value::String(why)) if why == "sampled_out" => {
-                assert!(!in_sample, "install {i} sampled out with draw {x}");
+                assert!(x >= 0.1, "install {i} sampled out with draw {x}");
                 sampled_out += 1;
             }
-            other => panic!("install {i}: neither sent nor sampled out: {other:?}"),
+            other => panic!("install {i} (draw {x}): neither sent nor sampled out: {other:?}"),
         }
-        assert_eq!(file["report"], seeded["report"], "install {i}");
+        assert_eq!(
+            stored(&reports(i), WEEK0_FILE)["report"],
+            seeded["report"],
+            "install {i}"
+        );
     }
-    assert_eq!(sent + sampled_out, INSTALLS);
-    assert_eq!(sent, requests.len(), "one upload per install that sent");
-    assert_eq!(sent, drawn_in);
+    assert_eq!(
+        heard_from, sent,
+        "the installs the server heard from, once each, are those marked sent"
+    );
+    assert_eq!(
+        requests.len() + sampled_out,
+        INSTALLS,
+        "requests at the server and `sampled_out` marks on disk"
+    );
     assert!(
-        (70..=130).contains(&sent),
-        "{sent} of {INSTALLS} installs uploaded at rate 0.1"
+        (70..=130).contains(&sent.len()),
+        "{} of {INSTALLS} installs uploaded at rate 0.1",
+        sent.len()
     );
 }
 
@@ -873,6 +904,29 @@ fn a_corrupt_report_file_is_set_aside_and_a_new_report_starts() {
     assert_eq!(total(&stored(&dir, WEEK0_FILE)["report"]), 4);
     let out = tool_ok(home, noon(0, 2), &["telemetry", "report", "--json"], &env);
     assert_eq!(json_lines(&out.stdout).iter().map(total).sum::<u64>(), 4);
+
+    // The same week's file goes bad again: the first bad bytes are still kept.
+    let garbage2: &[u8] = b"second garbage";
+    std::fs::write(dir.join(WEEK0_FILE), garbage2).unwrap();
+    tool_ok(home, noon(0, 3), &["run", "2"], &env);
+    assert_eq!(total(&stored(&dir, WEEK0_FILE)["report"]), 2);
+    let mut set_aside: Vec<Vec<u8>> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(&format!("{WEEK0_FILE}.corrupt")))
+        })
+        .map(|e| std::fs::read(e.path()).unwrap())
+        .collect();
+    set_aside.sort();
+    assert_eq!(
+        set_aside,
+        [garbage.to_vec(), garbage2.to_vec()],
+        "each bad file is kept, none overwritten: {:?}",
+        files_below(&dir)
+    );
 }
 
 // ---------------------------------------------------------------------------------

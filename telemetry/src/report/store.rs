@@ -255,7 +255,7 @@ impl ReportStore {
                 Err(e) => {
                     // Kept aside, never overwritten: the user may want it.
                     crate::util::log::debug!(error = %e, "telemetry: report file set aside");
-                    let _ = std::fs::rename(&path, path.with_extension("json.corrupt"));
+                    set_aside(&path);
                     new_report(header, span)
                 }
             }
@@ -462,6 +462,21 @@ fn read_report(path: &Path) -> Result<Option<StoredReport>, TelemetryError> {
         .map_err(|e| TelemetryError::Config(format!("{}: {e}", path.display())))
 }
 
+/// Renames a file that cannot be read to `<name>.corrupt`, or `<name>.corrupt-<n>`
+/// if an earlier one of that name was set aside already (at most 100 are kept; past
+/// that, the last name is reused). Report files are set aside under the directory's
+/// lock; pending files have names of their own.
+fn set_aside(path: &Path) {
+    let mut target = path.with_extension("json.corrupt");
+    for n in 2..=100 {
+        if std::fs::symlink_metadata(&target).is_err() {
+            break;
+        }
+        target = path.with_extension(format!("json.corrupt-{n}"));
+    }
+    let _ = std::fs::rename(path, target);
+}
+
 fn read_pending(real: &Path) -> Vec<(PathBuf, wire::Pending)> {
     let Ok(entries) = std::fs::read_dir(real) else {
         return Vec::new();
@@ -476,7 +491,7 @@ fn read_pending(real: &Path) -> Vec<(PathBuf, wire::Pending)> {
                 Ok(p) => Some((path, p)),
                 Err(e) => {
                     crate::util::log::debug!(error = %e, "telemetry: pending report rows set aside");
-                    let _ = std::fs::rename(&path, path.with_extension("json.corrupt"));
+                    set_aside(&path);
                     None
                 }
             }
