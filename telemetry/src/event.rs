@@ -362,19 +362,7 @@ pub(crate) mod wire {
         #[serde(default)]
         error_kind: Option<String>,
         #[serde(default)]
-        attrs: BTreeMap<String, WireValue>,
-    }
-
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum WireValue {
-        Bool(bool),
-        Int(i64),
-        UInt(u64),
-        Float(f64),
-        Str(String),
-        /// A non-finite float is written as `null`.
-        Null,
+        attrs: BTreeMap<String, crate::value::stored::StoredValue>,
     }
 
     /// Why a line was refused.
@@ -399,22 +387,11 @@ pub(crate) mod wire {
         if !naming::is_valid_event_name(&w.name) {
             return Err(Refused::Rule("event name"));
         }
-        let mut attrs = BTreeMap::new();
-        for (key, value) in w.attrs {
-            if !naming::is_valid_attr_key(&key) {
-                return Err(Refused::Rule("attribute key"));
-            }
-            let value = match value {
-                WireValue::Bool(b) => AttrValue::Bool(b),
-                WireValue::Int(i) => AttrValue::Int(i),
-                WireValue::UInt(u) => AttrValue::UInt(u),
-                WireValue::Float(f) => AttrValue::Float(f),
-                WireValue::Null => AttrValue::Float(f64::NAN),
-                WireValue::Str(s) if naming::is_valid_str_value(&s) => AttrValue::owned_str(s),
-                WireValue::Str(_) => return Err(Refused::Rule("attribute value")),
-            };
-            attrs.insert(Cow::Owned(key), value);
-        }
+        let attrs: BTreeMap<Cow<'static, str>, AttrValue> = crate::value::stored::checked(w.attrs)
+            .map_err(Refused::Rule)?
+            .into_iter()
+            .map(|(k, v)| (Cow::Owned(k), v))
+            .collect();
         Ok(Event {
             event_id: w.event_id,
             name: Cow::Owned(w.name),

@@ -198,3 +198,52 @@ impl std::fmt::Display for Text {
         f.write_str(&self.0)
     }
 }
+
+/// Attribute values read back from this crate's own files (the spool, report files):
+/// a map of JSON values checked against the rules a value is made under (a key
+/// snake_case, a string a short printable value). Private on purpose: `AttrValue` has
+/// no public `Deserialize`.
+pub(crate) mod stored {
+    use std::collections::BTreeMap;
+
+    use serde::Deserialize;
+
+    use super::AttrValue;
+    use crate::naming;
+
+    /// One value as this crate writes it.
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    pub(crate) enum StoredValue {
+        Bool(bool),
+        Int(i64),
+        UInt(u64),
+        Float(f64),
+        Str(String),
+        /// A non-finite float is written as `null`.
+        Null,
+    }
+
+    /// The attributes of `map`, or which rule one of them breaks.
+    pub(crate) fn checked(
+        map: BTreeMap<String, StoredValue>,
+    ) -> Result<BTreeMap<String, AttrValue>, &'static str> {
+        let mut attrs = BTreeMap::new();
+        for (key, value) in map {
+            if !naming::is_valid_attr_key(&key) {
+                return Err("attribute key");
+            }
+            let value = match value {
+                StoredValue::Bool(b) => AttrValue::Bool(b),
+                StoredValue::Int(i) => AttrValue::Int(i),
+                StoredValue::UInt(u) => AttrValue::UInt(u),
+                StoredValue::Float(f) => AttrValue::Float(f),
+                StoredValue::Null => AttrValue::Float(f64::NAN),
+                StoredValue::Str(s) if naming::is_valid_str_value(&s) => AttrValue::owned_str(s),
+                StoredValue::Str(_) => return Err("attribute value"),
+            };
+            attrs.insert(key, value);
+        }
+        Ok(attrs)
+    }
+}

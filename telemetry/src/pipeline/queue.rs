@@ -332,7 +332,13 @@ impl Queue {
             st.idle = false;
         }
         let until = Instant::now() + linger;
-        while st.items.len() < self.batch_size && st.flush_requested == st.persisted && !st.closed {
+        // An idle wait that ended with nothing queued returns at once: lingering then
+        // would only delay the write the caller woke up for.
+        while !st.items.is_empty()
+            && st.items.len() < self.batch_size
+            && st.flush_requested == st.persisted
+            && !st.closed
+        {
             let now = Instant::now();
             if now >= until {
                 break;

@@ -38,6 +38,8 @@ const PENDING_PREFIX: &str = "pending-";
 /// The largest report file read (a report has at most `limit` rows per event and
 /// outcome; this is far above what a tool's catalog can fill).
 const READ_LIMIT: u64 = 32 << 20;
+/// A temp file this old is left over from a writer that was killed.
+const STALE_TEMP: Duration = Duration::from_secs(600);
 /// The format of the file around the report (not the report's own `schema`).
 const FILE_FORMAT: u64 = 1;
 
@@ -200,33 +202,31 @@ impl ReportStore {
     ) -> Result<(), TelemetryError> {
         let real = self.prepared()?;
         let Some(_lock) = Self::lock(&real, wait)? else {
-            let pending = wire::Pending {
-                period_start: span.start_date(),
-                period_end: span.end_date(),
-                level,
-                rows,
-            };
-            let name = format!(
-                "{PENDING_PREFIX}{}.json",
-                crate::util::random::uuid_v4().simple()
-            );
-            return write_replace(
-                &real,
-                &name,
-                &serde_json::to_vec(&pending).unwrap_or_default(),
-            );
+            return write_pending(&real, span, level, rows);
         };
         let mut touched: BTreeMap<Span, StoredReport> = BTreeMap::new();
         let mut pending_files = Vec::new();
-        for (path, pending) in read_pending(&real) {
-            pending_files.push(path);
-            if let Some(pspan) = Span::parse(&pending.period_start, &pending.period_end) {
-                let stored = self.entry(&real, &mut touched, header, pspan);
+        for (path, pending) in read_pending(&real, true) {
+            let Some(pspan) = Span::parse(&pending.period_start, &pending.period_end) else {
+                pending_files.push(path);
+                continue;
+            };
+            // A report file that cannot be read now (not a corrupt one) keeps its
+            // pending rows waiting.
+            if let Ok(stored) = self.entry(&real, &mut touched, header, pspan) {
                 add_rows(stored, header.limit, pending.level, pending.rows);
+                pending_files.push(path);
             }
         }
-        let stored = self.entry(&real, &mut touched, header, span);
-        add_rows(stored, header.limit, level, rows);
+        match self.entry(&real, &mut touched, header, span) {
+            Ok(stored) => add_rows(stored, header.limit, level, rows),
+            Err(e) => {
+                // Refused or unreadable (not corrupt): left as it is, and these rows
+                // wait in a pending file until it can be read again.
+                write_pending(&real, span, level, rows)?;
+                return Err(e);
+            }
+        }
         for (span, stored) in &touched {
             let bytes = serde_json::to_vec(stored).unwrap_or_default();
             write_replace(&real, &file_name(*span), &bytes)?;
@@ -246,20 +246,26 @@ impl ReportStore {
         touched: &'a mut BTreeMap<Span, StoredReport>,
         header: &Header,
         span: Span,
-    ) -> &'a mut StoredReport {
-        touched.entry(span).or_insert_with(|| {
-            let path = real.join(file_name(span));
-            match read_report(&path) {
-                Ok(Some(stored)) => stored,
-                Ok(None) => new_report(header, span),
-                Err(e) => {
-                    // Kept aside, never overwritten: the user may want it.
-                    crate::util::log::debug!(error = %e, "telemetry: report file set aside");
-                    set_aside(&path);
-                    new_report(header, span)
-                }
+    ) -> Result<&'a mut StoredReport, TelemetryError> {
+        use std::collections::btree_map::Entry;
+        match touched.entry(span) {
+            Entry::Occupied(e) => Ok(e.into_mut()),
+            Entry::Vacant(e) => {
+                let path = real.join(file_name(span));
+                let stored = match read_report(&path) {
+                    Ok(Some(stored)) => stored,
+                    Ok(None) => new_report(header, span),
+                    Err(ReadError::Corrupt(why)) => {
+                        // Kept aside, never overwritten: the user may want it.
+                        crate::util::log::debug!(error = %why, "telemetry: report file set aside");
+                        set_aside(&path);
+                        new_report(header, span)
+                    }
+                    Err(ReadError::Unreadable(e)) => return Err(e),
+                };
+                Ok(e.insert(stored))
             }
-        })
+        }
     }
 
     /// Deletes the reports of all but the newest [`KEEP_REPORTS`] periods.
@@ -269,6 +275,24 @@ impl ReportStore {
         let excess = spans.len().saturating_sub(KEEP_REPORTS);
         for span in &spans[..excess] {
             let _ = std::fs::remove_file(real.join(file_name(*span)));
+        }
+        // A writer killed between creating its temp file and renaming it leaves the
+        // temp file; a live writer's lasts milliseconds.
+        let Ok(entries) = std::fs::read_dir(real) else {
+            return;
+        };
+        for entry in entries.filter_map(Result::ok) {
+            let stale = entry
+                .file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(".tmp-"))
+                && entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| t.elapsed().is_ok_and(|age| age >= STALE_TEMP));
+            if stale {
+                let _ = std::fs::remove_file(entry.path());
+            }
         }
     }
 
@@ -297,7 +321,8 @@ impl ReportStore {
         };
         let mut spans = report_spans(&real);
         spans.sort_by(|a, b| b.cmp(a));
-        let pending = read_pending(&real);
+        // Reads only: a bad pending file is left for the next writer to set aside.
+        let pending = read_pending(&real, false);
         Ok(spans
             .into_iter()
             .map(|span| {
@@ -453,13 +478,64 @@ fn read_limited(path: &Path) -> Result<Option<Vec<u8>>, TelemetryError> {
     Ok(Some(bytes))
 }
 
-fn read_report(path: &Path) -> Result<Option<StoredReport>, TelemetryError> {
-    let Some(bytes) = read_limited(path)? else {
+/// Why a report file was not read.
+#[derive(Debug)]
+enum ReadError {
+    /// Its bytes are not a report this library wrote: set aside, a new one starts.
+    Corrupt(String),
+    /// Refused by the trust rules, or an I/O error: left alone.
+    Unreadable(TelemetryError),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Corrupt(why) => f.write_str(why),
+            Self::Unreadable(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl From<ReadError> for TelemetryError {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::Corrupt(why) => TelemetryError::Config(why),
+            ReadError::Unreadable(e) => e,
+        }
+    }
+}
+
+fn read_report(path: &Path) -> Result<Option<StoredReport>, ReadError> {
+    let Some(bytes) = read_limited(path).map_err(ReadError::Unreadable)? else {
         return Ok(None);
     };
     wire::stored_from_json(&bytes)
         .map(Some)
-        .map_err(|e| TelemetryError::Config(format!("{}: {e}", path.display())))
+        .map_err(|e| ReadError::Corrupt(format!("{}: {e}", path.display())))
+}
+
+/// Rows that could not be added to their report now, kept for the next writer.
+fn write_pending(
+    real: &Path,
+    span: Span,
+    level: Level,
+    rows: Vec<ReportRow>,
+) -> Result<(), TelemetryError> {
+    let pending = wire::Pending {
+        period_start: span.start_date(),
+        period_end: span.end_date(),
+        level,
+        rows,
+    };
+    let name = format!(
+        "{PENDING_PREFIX}{}.json",
+        crate::util::random::uuid_v4().simple()
+    );
+    write_replace(
+        real,
+        &name,
+        &serde_json::to_vec(&pending).unwrap_or_default(),
+    )
 }
 
 /// Renames a file that cannot be read to `<name>.corrupt`, or `<name>.corrupt-<n>`
@@ -477,7 +553,10 @@ fn set_aside(path: &Path) {
     let _ = std::fs::rename(path, target);
 }
 
-fn read_pending(real: &Path) -> Vec<(PathBuf, wire::Pending)> {
+/// The pending files in `real`; with `set_bad_aside`, one that is not pending rows
+/// this library wrote is set aside (a writer holding the lock does this; a reader
+/// leaves it).
+fn read_pending(real: &Path, set_bad_aside: bool) -> Vec<(PathBuf, wire::Pending)> {
     let Ok(entries) = std::fs::read_dir(real) else {
         return Vec::new();
     };
@@ -490,8 +569,10 @@ fn read_pending(real: &Path) -> Vec<(PathBuf, wire::Pending)> {
             match wire::pending_from_json(&bytes) {
                 Ok(p) => Some((path, p)),
                 Err(e) => {
-                    crate::util::log::debug!(error = %e, "telemetry: pending report rows set aside");
-                    set_aside(&path);
+                    if set_bad_aside {
+                        crate::util::log::debug!(error = %e, "telemetry: pending report rows set aside");
+                        set_aside(&path);
+                    }
                     None
                 }
             }
@@ -728,7 +809,11 @@ mod tests {
         store
             .merge(&h, span(20_416), Level::On, vec![row(1, 10)], WAIT)
             .unwrap();
-        assert_eq!(read_pending(&real).len(), 1, "left for the next writer");
+        assert_eq!(
+            read_pending(&real, false).len(),
+            1,
+            "left for the next writer"
+        );
         assert_eq!(
             only(&store).report.total_count(),
             11,
@@ -738,7 +823,10 @@ mod tests {
         store
             .merge(&h, span(20_416), Level::On, vec![row(2, 100)], WAIT)
             .unwrap();
-        assert!(read_pending(&real).is_empty(), "folded in and removed");
+        assert!(
+            read_pending(&real, false).is_empty(),
+            "folded in and removed"
+        );
         assert_eq!(only(&store).report.total_count(), 111);
     }
 
@@ -771,6 +859,67 @@ mod tests {
         let listed = store.list().unwrap();
         assert_eq!(listed.len(), KEEP_REPORTS);
         assert!(!real.join("2025-11-24.json").exists(), "the oldest went");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_report_file_refused_for_its_permissions_is_left_alone_and_nothing_is_lost() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = ReportStore::new(dir.path());
+        let h = header(10);
+        store
+            .merge(&h, span(20_416), Level::On, vec![row(1, 1)], WAIT)
+            .unwrap();
+        let real = store.prepared().unwrap();
+        let file = real.join("2025-11-24.json");
+        let before = std::fs::read(&file).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert!(
+            store
+                .merge(&h, span(20_416), Level::On, vec![row(1, 5)], WAIT)
+                .is_err()
+        );
+        assert_eq!(
+            std::fs::read(&file).unwrap(),
+            before,
+            "neither replaced nor set aside"
+        );
+        assert!(!real.join("2025-11-24.json.corrupt").exists());
+        assert_eq!(read_pending(&real, false).len(), 1, "the rows wait");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        store
+            .merge(&h, span(20_416), Level::On, vec![row(1, 10)], WAIT)
+            .unwrap();
+        assert_eq!(
+            only(&store).report.total_count(),
+            16,
+            "1 + 5 + 10: nothing lost"
+        );
+        assert!(read_pending(&real, false).is_empty());
+    }
+
+    #[test]
+    fn a_killed_writers_temp_file_is_removed_once_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ReportStore::new(dir.path());
+        let real = store.prepared().unwrap();
+        let old = real.join(".tmp-old");
+        let fresh = real.join(".tmp-fresh");
+        for path in [&old, &fresh] {
+            std::fs::write(path, b"{").unwrap();
+        }
+        std::fs::File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(std::time::SystemTime::now() - STALE_TEMP - Duration::from_secs(1))
+            .unwrap();
+        store
+            .merge(&header(10), span(20_416), Level::On, vec![row(1, 1)], WAIT)
+            .unwrap();
+        assert!(!old.exists());
+        assert!(fresh.exists(), "a live writer's temp file is left");
     }
 
     #[test]

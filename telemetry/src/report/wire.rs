@@ -14,7 +14,7 @@ use super::store::{StoredReport, well_formed};
 use crate::consent::Level;
 use crate::event::Outcome;
 use crate::naming;
-use crate::value::AttrValue;
+use crate::value::stored::StoredValue;
 
 /// Rows a process could not fold into the report file (the lock was busy).
 #[derive(Serialize)]
@@ -64,7 +64,7 @@ struct WireRow {
     #[serde(default)]
     error_kind: Option<String>,
     #[serde(default)]
-    attrs: BTreeMap<String, WireValue>,
+    attrs: BTreeMap<String, StoredValue>,
     #[serde(default, rename = "_other")]
     other: bool,
     count: u64,
@@ -78,18 +78,6 @@ struct WireHistogram {
     min: f64,
     max: f64,
     buckets: Vec<u64>,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum WireValue {
-    Bool(bool),
-    Int(i64),
-    UInt(u64),
-    Float(f64),
-    Str(String),
-    /// A non-finite float is written as `null`.
-    Null,
 }
 
 /// Why a file was refused.
@@ -132,22 +120,13 @@ fn row(w: WireRow) -> Result<ReportRow, Refused> {
     if w.other && !w.attrs.is_empty() {
         return Err(Refused::Rule("an `_other` row has attributes"));
     }
-    let mut attrs = BTreeMap::new();
-    for (key, value) in w.attrs {
-        if !naming::is_valid_attr_key(&key) {
-            return Err(Refused::Rule("an attribute key breaks the naming rules"));
-        }
-        let value = match value {
-            WireValue::Bool(b) => AttrValue::Bool(b),
-            WireValue::Int(i) => AttrValue::Int(i),
-            WireValue::UInt(u) => AttrValue::UInt(u),
-            WireValue::Float(f) => AttrValue::Float(f),
-            WireValue::Null => AttrValue::Float(f64::NAN),
-            WireValue::Str(s) if naming::is_valid_str_value(&s) => AttrValue::owned_str(s),
-            WireValue::Str(_) => return Err(Refused::Rule("an attribute value breaks the rules")),
-        };
-        attrs.insert(key, value);
-    }
+    let attrs = crate::value::stored::checked(w.attrs).map_err(|rule| {
+        Refused::Rule(if rule == "attribute key" {
+            "an attribute key breaks the naming rules"
+        } else {
+            "an attribute value breaks the rules"
+        })
+    })?;
     let duration_ms = match w.duration_ms {
         None => None,
         Some(h) => {
