@@ -30,9 +30,9 @@ mod delivery_support;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
-use delivery_support::{BlackHole, Reply, Request, Server, spooled};
+use delivery_support::{BlackHole, Reply, Request, Server, spooled, uploaders, wait_until};
 use telemetry_tests::{command_in_home, demo_events};
 
 const DEMO: &str = env!("CARGO_BIN_EXE_demo");
@@ -92,20 +92,6 @@ fn assert_ok(out: &Output) {
 // Looking at the spool and the uploader
 // ---------------------------------------------------------------------------------
 
-/// Polls `done` every 10 ms for at most `limit`; whether it came true.
-fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let until = Instant::now() + limit;
-    loop {
-        if done() {
-            return true;
-        }
-        if Instant::now() >= until {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 /// The batch files of `spool`: (waiting `*.jsonl`, claimed `*.jsonl.claim-*`).
 fn batch_files(spool: &Path) -> (Vec<String>, Vec<String>) {
     let mut names: Vec<String> = std::fs::read_dir(spool)
@@ -152,34 +138,6 @@ fn release(lock: &std::fs::File) {
 
 fn stamp_exists(spool: &Path, stamp: &str) -> bool {
     spool.join(stamp).exists()
-}
-
-/// The pids of the live uploaders (started with `--telemetry-uploader`) whose `HOME` is
-/// `home`: this test's, not another test's running at the same time.
-#[cfg(target_os = "linux")]
-fn uploaders(home: &Path) -> Vec<u32> {
-    let home_var = format!("HOME={}", home.display()).into_bytes();
-    let mut pids = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse().ok()) else {
-            continue;
-        };
-        // Empty for a zombie: only live processes count.
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        let uploader = telemetry::UPLOADER_ARG.as_bytes();
-        if !cmdline.split(|&b| b == 0).any(|arg| arg == uploader) {
-            continue;
-        }
-        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
-            continue;
-        };
-        if environ.split(|&b| b == 0).any(|var| var == home_var) {
-            pids.push(pid);
-        }
-    }
-    pids
 }
 
 /// Waits (bounded) until an uploader of `home` is seen; all those seen then. (Just
