@@ -77,7 +77,7 @@ def check_point_attributes(attrs, where):
     for key, (kind, _) in attrs.items():
         if key in ("event", "outcome", "error_kind", "_other"):
             continue
-        require(key.startswith("attr.") and len(key) > 5, f"{where}: unexpected key {key!r}")
+        require(key.startswith("attrs.") and len(key) > 6, f"{where}: unexpected key {key!r}")
         require(
             kind in ("bool_value", "int_value", "double_value", "string_value"),
             f"{where}: {key!r} is a {kind}",

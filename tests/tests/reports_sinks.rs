@@ -267,7 +267,7 @@ mod otlp {
                 AttrValue::Str(text) => s(text.as_str()),
                 other => panic!("an attribute type this test does not know: {other:?}"),
             };
-            map.insert(format!("attr.{key}"), value);
+            map.insert(format!("attrs.{key}"), value);
         }
         if row.other {
             map.insert("_other".into(), Value::BoolValue(true));
@@ -389,10 +389,10 @@ mod otlp {
         assert_eq!(error["event"], s("cmd.build"));
         assert_eq!(error["outcome"], s("error"));
         assert_eq!(error["error_kind"], s("not_found"));
-        assert_eq!(error["attr.jobs"], Value::IntValue(8));
-        assert_eq!(error["attr.big"], s("18446744073709551615"));
-        assert_eq!(error["attr.ratio"], Value::DoubleValue(0.25));
-        assert_eq!(error["attr.profile"], s("ci"));
+        assert_eq!(error["attrs.jobs"], Value::IntValue(8));
+        assert_eq!(error["attrs.big"], s("18446744073709551615"));
+        assert_eq!(error["attrs.ratio"], Value::DoubleValue(0.25));
+        assert_eq!(error["attrs.profile"], s("ci"));
         assert!(!error.contains_key("_other"));
         let other = attrs(&calls.data_points[1].attributes);
         assert_eq!(other["_other"], Value::BoolValue(true));
@@ -416,7 +416,7 @@ mod otlp {
             panic!()
         };
         assert_eq!(
-            attrs(&calls.data_points[0].attributes)["attr.release"],
+            attrs(&calls.data_points[0].attributes)["attrs.release"],
             Value::BoolValue(true)
         );
     }

@@ -82,7 +82,7 @@ pub enum OtlpEncoding {
 ///   [`REPORT_DURATION_BOUNDS_MS`](crate::REPORT_DURATION_BOUNDS_MS) and the row's
 ///   bucket counts;
 /// - the attributes of each point: `event`, `outcome`, `error_kind` (when the row has
-///   one), `attr.<key>` per attribute (bool, int, double or string; an unsigned value
+///   one), `attrs.<key>` per attribute (bool, int, double or string; an unsigned value
 ///   above `i64::MAX` as a string) and `_other = true` on the overflow row;
 /// - every point spans the period: `start_time_unix_nano` is 00:00 UTC of
 ///   `period_start`, `time_unix_nano` 00:00 UTC of `period_end`.

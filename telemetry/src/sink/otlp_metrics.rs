@@ -21,7 +21,7 @@ pub(super) const CALLS_METRIC: &str = "telemetry.calls";
 /// The duration histogram per row.
 pub(super) const DURATION_METRIC: &str = "telemetry.duration";
 /// Before each attribute's key on a data point.
-const ATTR_PREFIX: &str = "attr.";
+const ATTR_PREFIX: &str = "attrs.";
 
 /// 00:00 UTC of a `YYYY-MM-DD` date, in nanoseconds since the Unix epoch.
 fn midnight_utc(date: &str) -> Option<u64> {
@@ -282,15 +282,15 @@ mod tests {
             Some(&any_value::Value::StringValue("not_found".into()))
         );
         assert_eq!(
-            attr(error, "attr.jobs"),
+            attr(error, "attrs.jobs"),
             Some(&any_value::Value::IntValue(-4))
         );
         assert_eq!(
-            attr(error, "attr.big"),
+            attr(error, "attrs.big"),
             Some(&any_value::Value::StringValue(u64::MAX.to_string()))
         );
         assert_eq!(
-            attr(error, "attr.ratio"),
+            attr(error, "attrs.ratio"),
             Some(&any_value::Value::DoubleValue(0.5))
         );
         assert_eq!(attr(error, "_other"), None);
