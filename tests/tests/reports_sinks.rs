@@ -286,8 +286,9 @@ mod otlp {
                 BTreeMap::from([
                     ("service.name".to_owned(), s(&report.tool)),
                     ("service.version".to_owned(), s(version)),
-                    ("os.type".to_owned(), s(&report.os)),
-                    ("host.arch".to_owned(), s(&report.arch)),
+                    // OpenTelemetry's values, not Rust's (`Report::example` is linux/x86_64).
+                    ("os.type".to_owned(), s("linux")),
+                    ("host.arch".to_owned(), s("amd64")),
                 ])
             );
             assert_eq!(rm.scope_metrics.len(), 1);

@@ -73,7 +73,7 @@ pub enum OtlpEncoding {
 /// [`OtlpEncoding`], with the same headers, timeouts and answers as a batch:
 ///
 /// - one resource per tool version in the report: `service.name` = tool,
-///   `service.version` = version, `os.type` = `os`, `host.arch` = `arch`; scope
+///   `service.version` = version, `os.type` and `host.arch` = `os` and `arch` in OpenTelemetry's values (`darwin`, `amd64`, `arm64`, ...); scope
 ///   `telemetry` with this crate's version;
 /// - a monotonic delta `Sum` named `telemetry.calls` (unit `{call}`) with one integer
 ///   point per row (its `count`), and a delta `Histogram` named `telemetry.duration`

@@ -23,6 +23,29 @@ pub(super) const DURATION_METRIC: &str = "telemetry.duration";
 /// Before each attribute's key on a data point.
 const ATTR_PREFIX: &str = "attrs.";
 
+/// OpenTelemetry's `os.type` value for Rust's `std::env::consts::OS` (the semantic
+/// conventions' well-known values; any other name passes unchanged).
+pub(crate) fn semconv_os(os: &str) -> &str {
+    match os {
+        "macos" | "ios" => "darwin",
+        "dragonfly" => "dragonflybsd",
+        "illumos" => "solaris",
+        other => other,
+    }
+}
+
+/// OpenTelemetry's `host.arch` value for Rust's `std::env::consts::ARCH`.
+pub(crate) fn semconv_arch(arch: &str) -> &str {
+    match arch {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "arm" => "arm32",
+        "powerpc" => "ppc32",
+        "powerpc64" => "ppc64",
+        other => other,
+    }
+}
+
 /// 00:00 UTC of a `YYYY-MM-DD` date, in nanoseconds since the Unix epoch.
 fn midnight_utc(date: &str) -> Option<u64> {
     // The length first: humantime would take a time or a fraction after the date.
@@ -166,8 +189,8 @@ pub(super) fn export_request(
                 attributes: vec![
                     key_value("service.name", string(&report.tool)),
                     key_value("service.version", string(version)),
-                    key_value("os.type", string(&report.os)),
-                    key_value("host.arch", string(&report.arch)),
+                    key_value("os.type", string(semconv_os(&report.os))),
+                    key_value("host.arch", string(semconv_arch(&report.arch))),
                 ],
                 ..Default::default()
             }),
@@ -191,6 +214,20 @@ mod tests {
     use prost::Message;
 
     use super::*;
+
+    #[test]
+    fn os_and_arch_take_opentelemetry_values() {
+        assert_eq!(semconv_os("macos"), "darwin");
+        assert_eq!(semconv_os("linux"), "linux");
+        assert_eq!(semconv_os("windows"), "windows");
+        assert_eq!(semconv_arch("x86_64"), "amd64");
+        assert_eq!(semconv_arch("aarch64"), "arm64");
+        assert_eq!(
+            semconv_arch("riscv64"),
+            "riscv64",
+            "no well-known value: unchanged"
+        );
+    }
     use crate::event::Outcome;
     use crate::value::AttrValue;
 
