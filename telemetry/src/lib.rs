@@ -97,10 +97,9 @@ pub use event::{Event, Outcome};
 pub use global::{TelemetryGuard, exit, global, init, shutdown};
 pub use hashed::Hashed;
 pub use identity::MachineId;
-pub use report::{
-    DurationHistogram, REPORT_DURATION_BOUNDS_MS, REPORT_SCHEMA, Report, ReportPeriod, ReportRow,
-    ReportSettings,
-};
+pub use report::{DurationHistogram, REPORT_DURATION_BOUNDS_MS, REPORT_SCHEMA, Report, ReportRow};
+#[cfg(feature = "reports")]
+pub use report::{ReportPeriod, ReportSettings};
 pub use safe_value::SafeValue;
 pub use value::{AttrValue, Text};
 

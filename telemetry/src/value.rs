@@ -203,6 +203,7 @@ impl std::fmt::Display for Text {
 /// a map of JSON values checked against the rules a value is made under (a key
 /// snake_case, a string a short printable value). Private on purpose: `AttrValue` has
 /// no public `Deserialize`.
+#[cfg(any(feature = "spool", feature = "reports"))]
 pub(crate) mod stored {
     use std::collections::BTreeMap;
 

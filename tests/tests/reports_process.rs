@@ -19,7 +19,7 @@
 //! 8. processes running at once lose no call.
 //!
 //! Every wait is bounded; no duration is asserted.
-#![cfg(all(feature = "collect", feature = "http"))]
+#![cfg(all(feature = "collect", feature = "http", feature = "reports"))]
 
 mod delivery_support;
 

@@ -7,6 +7,7 @@
 //! `OTLP_METRICS_CAPTURE=<path>`: the protobuf test also writes the body it received
 //! to `<path>`, for the check with Python's `opentelemetry-proto` (tests/python/run.sh).
 #![cfg(all(
+    feature = "reports",
     feature = "collect",
     any(feature = "http", feature = "otlp", feature = "posthog")
 ))]

@@ -23,8 +23,12 @@ const DISABLE: &str = "disable";
 const RESET: &str = "reset";
 const SCHEMA: &str = "schema";
 const LOCAL: &str = "local";
+#[cfg(feature = "reports")]
 const REPORT: &str = "report";
-const NAMES: [&str; 7] = [STATUS, ENABLE, DISABLE, LOCAL, REPORT, RESET, SCHEMA];
+#[cfg(feature = "reports")]
+const NAMES: &[&str] = &[STATUS, ENABLE, DISABLE, LOCAL, REPORT, RESET, SCHEMA];
+#[cfg(not(feature = "reports"))]
+const NAMES: &[&str] = &[STATUS, ENABLE, DISABLE, LOCAL, RESET, SCHEMA];
 
 const JSON: &str = "json";
 const ALL_TOOLS: &str = "all-tools";
@@ -33,8 +37,9 @@ const ALL_TOOLS_HELP: &str = "For every tool built with the same telemetry libra
 const MARKDOWN: &str = "markdown";
 
 /// The commands, as subcommands of whatever the host nests them in.
-fn subcommands() -> [Command; 7] {
-    [
+fn subcommands() -> Vec<Command> {
+    #[cfg_attr(not(feature = "reports"), allow(unused_mut))]
+    let mut commands = vec![
         Command::new(STATUS)
             .about("Show whether telemetry is on, which rule decided it, and what is stored where")
             .arg(flag(JSON, "Print the status as JSON")),
@@ -44,11 +49,9 @@ fn subcommands() -> [Command; 7] {
         Command::new(DISABLE)
             .about("Turn telemetry off (saved) and delete every event not sent yet")
             .arg(flag(ALL_TOOLS, ALL_TOOLS_HELP)),
-        Command::new(LOCAL)
-            .about("Keep usage data on this machine only: recorded for you to read, never sent (saved)"),
-        Command::new(REPORT)
-            .about("Show the usage reports kept on this machine (report mode): runs, errors and durations per command")
-            .arg(flag(JSON, "Print each report exactly as it would be uploaded (JSON)")),
+        Command::new(LOCAL).about(
+            "Keep usage data on this machine only: recorded for you to read, never sent (saved)",
+        ),
         Command::new(RESET).about(
             "Delete every trace: unsent events, install id and key; ask the backend to delete \
              this machine's data (only if telemetry was ever enabled here and DO_NOT_TRACK, CI \
@@ -60,7 +63,15 @@ fn subcommands() -> [Command; 7] {
                 MARKDOWN,
                 "Print Markdown tables (to paste into documentation) instead of JSON",
             )),
-    ]
+    ];
+    #[cfg(feature = "reports")]
+    commands.insert(
+        4,
+        Command::new(REPORT)
+            .about("Show the usage reports kept on this machine (report mode): runs, errors and durations per command")
+            .arg(flag(JSON, "Print each report exactly as it would be uploaded (JSON)")),
+    );
+    commands
 }
 
 fn flag(id: &'static str, help: &'static str) -> Arg {
@@ -136,6 +147,7 @@ impl TelemetryCommand {
                 all_tools: flag_value(sub, ALL_TOOLS)?,
             },
             LOCAL => Self::Local,
+            #[cfg(feature = "reports")]
             REPORT => Self::Report {
                 json: flag_value(sub, JSON)?,
             },
@@ -233,11 +245,14 @@ mod tests {
         );
         assert_eq!(t(&["reset"]), TelemetryCommand::Reset);
         assert_eq!(t(&["local"]), TelemetryCommand::Local);
-        assert_eq!(t(&["report"]), TelemetryCommand::Report { json: false });
-        assert_eq!(
-            t(&["report", "--json"]),
-            TelemetryCommand::Report { json: true }
-        );
+        #[cfg(feature = "reports")]
+        {
+            assert_eq!(t(&["report"]), TelemetryCommand::Report { json: false });
+            assert_eq!(
+                t(&["report", "--json"]),
+                TelemetryCommand::Report { json: true }
+            );
+        }
         assert_eq!(t(&["schema"]), TelemetryCommand::Schema { markdown: false });
         assert_eq!(
             t(&["schema", "--markdown"]),

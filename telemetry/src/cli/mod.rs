@@ -58,6 +58,7 @@
 
 mod actions;
 mod args;
+#[cfg(feature = "reports")]
 mod report;
 mod status;
 
@@ -112,8 +113,9 @@ pub enum TelemetryCommand {
     /// `local`: keep usage data on this machine only (level `local`, saved in the
     /// config file): recorded for the user to read, never sent.
     Local,
-    /// `report [--json]`: the reports kept on this machine (report mode), as a table
-    /// per period, or each exactly as it would be uploaded.
+    /// `report [--json]`: the reports kept on this machine (report mode, feature
+    /// `reports`), as a table per period, or each exactly as it would be uploaded.
+    #[cfg(feature = "reports")]
     Report {
         /// Print each report's JSON (the bytes `HttpSink` uploads) instead of tables.
         json: bool,
@@ -167,6 +169,7 @@ impl TelemetryCommand {
             Self::Enable { all_tools } => actions::enable(ctx, *all_tools, out),
             Self::Disable { all_tools } => actions::disable(ctx, *all_tools, out),
             Self::Local => actions::local(ctx, out),
+            #[cfg(feature = "reports")]
             Self::Report { json } => report::run(ctx, *json, out),
             Self::Reset => actions::reset(ctx, out),
             Self::Schema { markdown } => schema(ctx, *markdown, out),

@@ -225,24 +225,20 @@ impl Status {
         let stats = ctx.stats();
         let uploader = ctx.uploader_state();
         let time = |t: Option<std::time::SystemTime>| t.map(crate::util::time::rfc3339_millis);
+        let report = report_facts(ctx);
         Self {
             tool: ctx.tool().to_owned(),
             tool_version: ctx.tool_version().to_owned(),
             enabled: ctx.is_enabled(),
             level: ctx.level().as_str(),
-            collects: if ctx.report_settings().is_some() {
+            collects: if ctx.collects_reports() {
                 "reports"
             } else {
                 "events"
             },
-            report_period: ctx.report_settings().map(|r| r.period().as_str()),
-            report_upload_rate: ctx
-                .report_settings()
-                .map(crate::report::ReportSettings::rate),
-            reports_dir: ctx
-                .report_settings()
-                .and(ctx.data_dir())
-                .map(|d| d.join(crate::report::REPORTS_DIR).display().to_string()),
+            report_period: report.as_ref().map(|(period, _, _)| *period),
+            report_upload_rate: report.as_ref().map(|(_, rate, _)| *rate),
+            reports_dir: report.and_then(|(_, _, dir)| dir),
             decided_by: d.source.as_str(),
             reason: reason(ctx),
             consent_mode: match ctx.tool_info().mode {
@@ -266,7 +262,7 @@ impl Status {
             data_dir: display(ctx.data_dir()),
             local_log: display(ctx.local_log_path()),
             // No machine id exists in report mode: never derived there.
-            machine_id_prefix: (ctx.is_enabled() && ctx.report_settings().is_none())
+            machine_id_prefix: (ctx.is_enabled() && !ctx.collects_reports())
                 .then(|| ctx.machine_id().chars().take(8).collect()),
             sinks: ctx.describe_sinks(),
             show: d.show,
@@ -291,6 +287,24 @@ impl Status {
             failed_events: stats.failed,
             warnings: d.warnings.clone(),
         }
+    }
+}
+
+/// Report mode's period, upload rate and reports directory (feature `reports`).
+fn report_facts(ctx: &TelemetryContext) -> Option<(&'static str, f64, Option<String>)> {
+    #[cfg(feature = "reports")]
+    return ctx.report_settings().map(|r| {
+        (
+            r.period().as_str(),
+            r.rate(),
+            ctx.data_dir()
+                .map(|d| d.join(crate::report::REPORTS_DIR).display().to_string()),
+        )
+    });
+    #[cfg(not(feature = "reports"))]
+    {
+        let _ = ctx;
+        None
     }
 }
 

@@ -20,6 +20,7 @@ use crate::pipeline::{
     BACKGROUND_SEND_AFTER, BatchConfig, DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_FILES, Delivery,
     DeliveryMode, EventFactory, Queue, SendMode, SpoolLimits,
 };
+#[cfg(feature = "reports")]
 use crate::report::{ReportMode, ReportSettings};
 use crate::sink::{TeeSink, TelemetrySink};
 use crate::value::AttrValue;
@@ -63,6 +64,7 @@ pub struct TelemetryContextBuilder {
     /// The deletion requestor sends a `data.deletion_request` event (the default).
     deletion_event: Option<bool>,
     /// Report mode (`reports`).
+    #[cfg(feature = "reports")]
     reports: Option<ReportSettings>,
 }
 
@@ -379,7 +381,8 @@ impl TelemetryContextBuilder {
         self
     }
 
-    /// Report mode (see [`crate::report`]): instead of sending one event per call,
+    /// Report mode (feature `reports`; see [`crate::report`]): instead of sending one
+    /// event per call,
     /// the worker folds every call into the current period's report, kept in
     /// `<data dir>/reports/` for the user to read (`telemetry report`); a complete
     /// report is uploaded once, at level `on`, to the sinks that take reports
@@ -398,6 +401,7 @@ impl TelemetryContextBuilder {
     /// assert!(ctx.report_settings().is_some());
     /// # Ok::<(), telemetry::TelemetryError>(())
     /// ```
+    #[cfg(feature = "reports")]
     pub fn reports(mut self, settings: ReportSettings) -> Self {
         self.reports = Some(settings);
         self
@@ -427,8 +431,15 @@ impl TelemetryContextBuilder {
         if batch_size == 0 {
             return config("`batch_size` must be at least 1".into());
         }
+        #[cfg(feature = "reports")]
+        let report_mode = self.reports.is_some();
+        #[cfg(not(feature = "reports"))]
+        let report_mode = false;
+        #[cfg_attr(not(feature = "reports"), allow(unused_mut))]
         let mut sinks = self.sinks;
+        #[cfg_attr(not(feature = "reports"), allow(unused_mut))]
         let mut delivery_mode = self.delivery_mode;
+        #[cfg(feature = "reports")]
         if let Some(settings) = &self.reports {
             settings.check().map_err(TelemetryError::Config)?;
             if !sinks.is_empty() && !sinks.iter().any(|s| s.takes_reports()) {
@@ -450,11 +461,15 @@ impl TelemetryContextBuilder {
         // the tool runs.
         Delivery::check_buildable(&sinks, delivery_mode)?;
         let data_dir = self.data_dir.or_else(|| crate::layout::data_dir(tool));
+        #[cfg_attr(not(feature = "reports"), allow(unused_mut))]
         let mut tool_info = ToolInfo::new(tool).with_mode(self.consent.clone());
-        tool_info.local_by_default = self
-            .reports
-            .as_ref()
-            .is_some_and(ReportSettings::is_local_by_default);
+        #[cfg(feature = "reports")]
+        {
+            tool_info.local_by_default = self
+                .reports
+                .as_ref()
+                .is_some_and(ReportSettings::is_local_by_default);
+        }
         let assemble::Decided {
             decision,
             config_dir,
@@ -468,7 +483,7 @@ impl TelemetryContextBuilder {
             data_dir.as_deref(),
         );
         // In report mode the reports are the local record: no event log.
-        let wants_log = self.reports.is_none() && (self.local_log || decision.local_only);
+        let wants_log = !report_mode && (self.local_log || decision.local_only);
         let local_log = match (wants_log, &data_dir) {
             (false, _) => None,
             (true, Some(dir)) => Some(dir.join(LOCAL_LOG_FILE)),
@@ -480,7 +495,7 @@ impl TelemetryContextBuilder {
             }
         };
         let mut sinks = assemble::sinks(sinks, &decision, local_log.as_deref());
-        if self.reports.is_some() && sinks.is_empty() {
+        if report_mode && sinks.is_empty() {
             // Level `local` removed the network sinks: the reports are kept only.
             sinks.push(Arc::new(crate::sink::NoopSink));
         }
@@ -492,6 +507,7 @@ impl TelemetryContextBuilder {
             data_dir.clone(),
             self.default_attrs.values,
         ));
+        #[cfg_attr(not(feature = "reports"), allow(unused_mut))]
         let mut delivery = Delivery::plan(
             Arc::clone(&factory),
             sinks.clone(),
@@ -510,7 +526,9 @@ impl TelemetryContextBuilder {
         let Some(sink) = TeeSink::combine(sinks) else {
             return config("at least one sink is required".into());
         };
+        #[cfg_attr(not(feature = "reports"), allow(unused_mut))]
         let mut enabled = decision.policy == CollectionPolicy::Enabled;
+        #[cfg(feature = "reports")]
         if let Some(settings) = &self.reports {
             match &data_dir {
                 Some(dir) => {
@@ -552,6 +570,7 @@ impl TelemetryContextBuilder {
                     .unwrap_or_else(|| Arc::new(EventDeletionRequestor)),
                 deletion_event: self.deletion_event.unwrap_or(true),
                 default_attr_specs: self.default_attrs.specs,
+                #[cfg(feature = "reports")]
                 report_settings: self.reports,
             }),
         })

@@ -501,10 +501,12 @@ impl TelemetryContext {
             })
             .collect::<Vec<_>>();
         crate::identity::key::forget_cached_key();
+        #[cfg_attr(not(feature = "reports"), allow(unused_mut))]
         let mut removals = removals;
         // Reports, in report mode or left by it.
+        #[cfg(feature = "reports")]
         if let Some(dir) = self.data_dir()
-            && (self.report_settings().is_some() || dir.join(crate::report::REPORTS_DIR).exists())
+            && (self.collects_reports() || dir.join(crate::report::REPORTS_DIR).exists())
         {
             let store = crate::report::ReportStore::new(dir);
             removals.push(Removal {

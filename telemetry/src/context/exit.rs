@@ -40,7 +40,7 @@ impl TelemetryContext {
         if !self.is_enabled() {
             return;
         }
-        if self.inner.delivery.reports.is_some() {
+        if self.inner.delivery.folds_reports() {
             // Report mode: the worker looks for a complete report to upload while
             // the tool works, so that the exit only reads a flag.
             if let Err(e) = self.ensure_worker() {
@@ -120,7 +120,8 @@ impl TelemetryContext {
         }
         #[cfg(not(feature = "spool"))]
         let _ = (plan, persisted);
-        if persisted && self.inner.delivery.reports.is_some() {
+        #[cfg(feature = "reports")]
+        if persisted && self.inner.delivery.folds_reports() {
             let reports = self.finish_reports(start);
             result = result.and(reports);
         }
@@ -195,11 +196,12 @@ impl TelemetryContext {
     #[cfg(feature = "spool")]
     pub(crate) fn run_as_uploader(&self) -> ! {
         uploader::shed_inherited_descriptors(self.tool());
-        if self.inner.delivery.reports.is_some() {
+        #[cfg(feature = "reports")]
+        if self.inner.delivery.folds_reports() {
             self.upload_reports_as_uploader();
-        } else {
-            self.upload_once();
+            std::process::exit(0)
         }
+        self.upload_once();
         std::process::exit(0)
     }
 
@@ -267,7 +269,7 @@ impl TelemetryContext {
 pub(super) fn persist_limit(delivery: &Delivery, deadline: Duration) -> Duration {
     // In report mode the worker writes only the report files, whatever the sinks.
     let direct_local =
-        delivery.reports.is_some() || delivery.direct.as_ref().is_none_or(|sink| sink.is_local());
+        delivery.folds_reports() || delivery.direct.as_ref().is_none_or(|sink| sink.is_local());
     if direct_local {
         deadline.max(PERSIST_LIMIT)
     } else {

@@ -16,6 +16,7 @@ mod assemble;
 mod builder;
 mod commands;
 mod exit;
+#[cfg(feature = "reports")]
 mod reports;
 mod schema;
 
@@ -113,6 +114,7 @@ struct Inner {
     /// The default attributes' keys and kinds (`telemetry schema`).
     default_attr_specs: Vec<CaptureSpec>,
     /// Report mode, when the author chose it.
+    #[cfg(feature = "reports")]
     report_settings: Option<crate::report::ReportSettings>,
 }
 
@@ -487,12 +489,16 @@ impl TelemetryContext {
     /// assert_eq!(ctx.tool_info().name, "t");
     /// ```
     pub fn tool_info(&self) -> ToolInfo {
+        #[cfg_attr(not(feature = "reports"), allow(unused_mut))]
         let mut info = ToolInfo::new(self.tool()).with_mode(self.inner.consent_mode.clone());
-        info.local_by_default = self
-            .inner
-            .report_settings
-            .as_ref()
-            .is_some_and(crate::report::ReportSettings::is_local_by_default);
+        #[cfg(feature = "reports")]
+        {
+            info.local_by_default = self
+                .inner
+                .report_settings
+                .as_ref()
+                .is_some_and(crate::report::ReportSettings::is_local_by_default);
+        }
         info
     }
 
@@ -538,6 +544,20 @@ impl TelemetryContext {
 }
 
 impl TelemetryContext {
+    /// Whether the author chose report mode (feature `reports`; never without it).
+    ///
+    /// ```
+    /// let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1"))
+    ///     .sink(telemetry::sink::NoopSink).build().unwrap();
+    /// assert!(!ctx.collects_reports());
+    /// ```
+    pub fn collects_reports(&self) -> bool {
+        #[cfg(feature = "reports")]
+        return self.inner.report_settings.is_some();
+        #[cfg(not(feature = "reports"))]
+        false
+    }
+
     /// Report mode's settings, when the author chose it
     /// ([`TelemetryContextBuilder::reports`]).
     ///
@@ -546,6 +566,7 @@ impl TelemetryContext {
     ///     .sink(telemetry::sink::NoopSink).build().unwrap();
     /// assert!(ctx.report_settings().is_none());
     /// ```
+    #[cfg(feature = "reports")]
     pub fn report_settings(&self) -> Option<&crate::report::ReportSettings> {
         self.inner.report_settings.as_ref()
     }

@@ -248,7 +248,7 @@ impl TelemetryContext {
     /// ```
     pub fn schema(&self) -> Schema {
         let mut events = catalog::events();
-        let reports = self.report_settings().is_some();
+        let reports = self.collects_reports();
         // Report mode has no machine id, so no deletion request either.
         if self.inner.deletion_event && !reports {
             events.push(&DELETION_SPEC);

@@ -111,6 +111,7 @@ pub(crate) struct Delivery {
     pub(crate) prepare_at_start: std::sync::atomic::AtomicBool,
     /// Report mode: the worker folds every call into the period's report instead of
     /// handing events to the sinks.
+    #[cfg(feature = "reports")]
     pub(crate) reports: Option<Arc<crate::report::ReportMode>>,
 }
 
@@ -216,8 +217,20 @@ impl Delivery {
             send_after,
             consented,
             prepare_at_start: std::sync::atomic::AtomicBool::new(false),
+            #[cfg(feature = "reports")]
             reports: None,
         }
+    }
+}
+
+impl Delivery {
+    /// Report mode: the worker folds calls into reports (never without feature
+    /// `reports`).
+    pub(crate) fn folds_reports(&self) -> bool {
+        #[cfg(feature = "reports")]
+        return self.reports.is_some();
+        #[cfg(not(feature = "reports"))]
+        false
     }
 }
 

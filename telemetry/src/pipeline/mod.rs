@@ -8,6 +8,7 @@ mod pending;
 mod queue;
 #[cfg(feature = "spool")]
 mod replay_check;
+#[cfg(feature = "reports")]
 mod report_worker;
 #[cfg(feature = "spool")]
 mod sender;
@@ -17,7 +18,9 @@ mod spool_files;
 mod stats;
 mod worker;
 
-pub(crate) use delivery::{BACKGROUND_SEND_AFTER, Consented, Delivery, Scan, SpoolLimits, guarded};
+#[cfg(feature = "reports")]
+pub(crate) use delivery::guarded;
+pub(crate) use delivery::{BACKGROUND_SEND_AFTER, Consented, Delivery, Scan, SpoolLimits};
 pub use delivery::{
     DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_FILES, DEFAULT_UPLOAD_INTERVAL,
     DEFAULT_UPLOAD_TIME_LIMIT, SendMode, UPLOADER_ARG,

@@ -102,6 +102,7 @@ impl Captures {
     }
 
     /// Every value in order (`None`: left out), without taking them.
+    #[cfg(feature = "reports")]
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Option<AttrValue>> + Clone {
         self.inline
             .iter()

@@ -182,6 +182,7 @@ fn run(
     jobs: Jobs,
     config: BatchConfig,
 ) {
+    #[cfg(feature = "reports")]
     if let Some(mode) = &delivery.reports {
         return crate::pipeline::report_worker::run(queue, factory, mode, config.linger);
     }

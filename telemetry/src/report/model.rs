@@ -222,6 +222,7 @@ impl Report {
 }
 
 /// The bucket of a duration in microseconds: how many bounds lie below it.
+#[cfg(feature = "reports")]
 #[inline]
 pub(crate) fn bucket_of_micros(micros: u64) -> usize {
     // `bound[k] = 1000 * 2^k` µs lies below `micros` iff `2^k <= (micros - 1) / 1000`.
@@ -233,6 +234,7 @@ pub(crate) fn bucket_of_micros(micros: u64) -> usize {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "reports")]
     #[test]
     fn buckets_follow_their_bounds() {
         let bucket_by_bounds = |micros: u64| {

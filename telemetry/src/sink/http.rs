@@ -6,6 +6,7 @@ use super::TelemetrySink;
 use super::client::{ClientConfig, Transport};
 use crate::error::TelemetryError;
 use crate::event::Event;
+#[cfg(feature = "reports")]
 use crate::report::Report;
 
 /// Sends each batch as one HTTPS `POST` whose body is a JSON array of [`Event`]s
@@ -31,7 +32,8 @@ use crate::report::Report;
 ///
 /// # Reports
 ///
-/// The sink takes reports ([`takes_reports`](TelemetrySink::takes_reports) is `true`).
+/// With feature `reports`, the sink takes reports
+/// ([`takes_reports`](TelemetrySink::takes_reports) is `true`).
 /// [`emit_report`](TelemetrySink::emit_report) sends one period's [`Report`] as one
 /// `POST` to the same endpoint, body [`Report::to_json`] (a single JSON object, where a
 /// batch is an array; its `schema` field, `telemetry-report/1`, tells the two apart),
@@ -189,6 +191,7 @@ impl TelemetrySink for HttpSink {
         self.transport.post("application/json", body).await
     }
 
+    #[cfg(feature = "reports")]
     /// One `POST` of [`Report::to_json`], on the batches' transport (see the type's
     /// documentation, "Reports").
     async fn emit_report(&self, report: &Report) -> Result<(), TelemetryError> {
@@ -197,6 +200,7 @@ impl TelemetrySink for HttpSink {
             .await
     }
 
+    #[cfg(feature = "reports")]
     fn takes_reports(&self) -> bool {
         true
     }

@@ -20,6 +20,7 @@ use crate::event::Event;
 #[derive(Debug, Clone, Default)]
 pub struct MemorySink {
     events: Arc<Mutex<Vec<Event>>>,
+    #[cfg(feature = "reports")]
     reports: Arc<Mutex<Vec<crate::report::Report>>>,
 }
 
@@ -51,6 +52,7 @@ impl MemorySink {
     /// ```
     /// assert!(telemetry::sink::MemorySink::new().reports().is_empty());
     /// ```
+    #[cfg(feature = "reports")]
     pub fn reports(&self) -> Vec<crate::report::Report> {
         self.reports
             .lock()
@@ -85,6 +87,7 @@ impl TelemetrySink for MemorySink {
         Ok(())
     }
 
+    #[cfg(feature = "reports")]
     async fn emit_report(&self, report: &crate::report::Report) -> Result<(), TelemetryError> {
         self.reports
             .lock()
@@ -93,6 +96,7 @@ impl TelemetrySink for MemorySink {
         Ok(())
     }
 
+    #[cfg(feature = "reports")]
     fn takes_reports(&self) -> bool {
         true
     }

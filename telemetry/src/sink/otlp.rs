@@ -15,11 +15,13 @@ use super::TelemetrySink;
 use super::client::{ClientConfig, Transport};
 use crate::error::TelemetryError;
 use crate::event::Event;
+#[cfg(feature = "reports")]
 use crate::report::Report;
 use crate::value::AttrValue;
 
 // A file next to this one rather than `otlp/metrics.rs`: the report encoding is a
 // sibling of the logs encoding, kept apart only for size.
+#[cfg(feature = "reports")]
 #[path = "otlp_metrics.rs"]
 mod metrics;
 
@@ -66,7 +68,8 @@ pub enum OtlpEncoding {
 ///
 /// # Reports
 ///
-/// The sink takes reports ([`takes_reports`](TelemetrySink::takes_reports) is `true`).
+/// With feature `reports`, the sink takes reports
+/// ([`takes_reports`](TelemetrySink::takes_reports) is `true`).
 /// [`emit_report`](TelemetrySink::emit_report) sends one period's [`Report`] as ONE
 /// OTLP/HTTP metrics export, `POST` to [`metrics_endpoint`](Self::metrics_endpoint)
 /// (the logs URL with `/v1/logs` replaced by `/v1/metrics`), in the sink's
@@ -360,6 +363,7 @@ impl TelemetrySink for OtlpSink {
         self.transport.post(content_type, body).await
     }
 
+    #[cfg(feature = "reports")]
     /// One metrics export for the whole report, to the metrics path (see the type's
     /// documentation, "Reports"); nothing for a report without rows.
     async fn emit_report(&self, report: &Report) -> Result<(), TelemetryError> {
@@ -370,6 +374,7 @@ impl TelemetrySink for OtlpSink {
         self.metrics.post(content_type, body).await
     }
 
+    #[cfg(feature = "reports")]
     fn takes_reports(&self) -> bool {
         true
     }

@@ -164,6 +164,7 @@ impl TelemetrySink for TeeSink {
         self.combine_results(results)
     }
 
+    #[cfg(feature = "reports")]
     /// Every sink that takes reports receives it; the others are skipped.
     async fn emit_report(&self, report: &crate::report::Report) -> Result<(), TelemetryError> {
         let mut results = Vec::with_capacity(self.sinks.len());
@@ -177,6 +178,7 @@ impl TelemetrySink for TeeSink {
         self.combine_results(results)
     }
 
+    #[cfg(feature = "reports")]
     fn takes_reports(&self) -> bool {
         self.sinks.iter().any(|s| s.takes_reports())
     }

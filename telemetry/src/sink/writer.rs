@@ -81,6 +81,7 @@ impl TelemetrySink for WriterSink {
             .map_err(|e| TelemetryError::sink(self.label, e))
     }
 
+    #[cfg(feature = "reports")]
     /// The report's JSON on one line (what `HttpSink` sends).
     async fn emit_report(&self, report: &crate::report::Report) -> Result<(), TelemetryError> {
         let mut buf = report.to_json();
@@ -92,6 +93,7 @@ impl TelemetrySink for WriterSink {
             .map_err(|e| TelemetryError::sink(self.label, e))
     }
 
+    #[cfg(feature = "reports")]
     fn takes_reports(&self) -> bool {
         true
     }

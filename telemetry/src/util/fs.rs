@@ -255,6 +255,7 @@ fn check_handle(file: &File, path: &Path, strictness: Strictness) -> Result<(), 
 }
 
 /// Checks a file opened (with [`private_options`]) in a checked directory.
+#[cfg(any(feature = "spool", feature = "reports"))]
 pub(crate) fn check_open(file: &File, path: &Path, strictness: Strictness) -> Result<(), Refused> {
     check_handle(file, path, strictness)
 }

@@ -58,6 +58,7 @@ pub(crate) fn uuid_v4() -> uuid::Uuid {
 }
 
 /// A uniformly random number in [0, 1) (53 random bits).
+#[cfg(feature = "reports")]
 pub(crate) fn unit_f64() -> f64 {
     let bytes = uuid_v4().into_bytes();
     let mut word = [0; 8];
@@ -103,6 +104,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "reports")]
     #[test]
     fn unit_draws_are_in_range_and_spread() {
         let draws: Vec<f64> = (0..4000).map(|_| unit_f64()).collect();

@@ -81,6 +81,7 @@ fn push_digits(out: &mut String, value: u64, width: u32) {
 }
 
 /// `YYYY-MM-DD` of a day count since 1970-01-01 (the name of a report's period).
+#[cfg(feature = "reports")]
 pub(crate) fn date_of_day(days: u64) -> String {
     let (y, m, d) = civil_from_days(days);
     let mut out = String::with_capacity(10);
