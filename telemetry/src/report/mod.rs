@@ -8,12 +8,14 @@
 //! [`TelemetryContextBuilder::reports`](crate::TelemetryContextBuilder::reports):
 //!
 //! ```
+//! # #[cfg(feature = "reports")] {
 //! use telemetry::{ReportSettings, TelemetryContext};
 //! let ctx = TelemetryContext::builder()
 //!     .tool(telemetry::tool!("mytool", "1.0.0"))
 //!     .reports(ReportSettings::weekly().upload_rate(0.1).local_by_default())
 //!     .build()?;
 //! # drop(ctx);
+//! # }
 //! # Ok::<(), telemetry::TelemetryError>(())
 //! ```
 //!
