@@ -102,6 +102,10 @@ struct SiteKey {
     error_kind: usize,
 }
 
+/// One combination of captured values (in the order of the site's `capture(..)`
+/// list), and its counters.
+type Combination = (Box<[Option<AttrValue>]>, Cell);
+
 struct SiteRows {
     spec: &'static EventSpec,
     outcome: Outcome,
@@ -109,7 +113,7 @@ struct SiteRows {
     /// The calls with no captured value to tell apart (most sites).
     plain: Option<Cell>,
     /// Per combination of captured values (by hash, then by value).
-    valued: HashMap<u64, Vec<(Box<[Option<AttrValue>]>, Cell)>, Fast>,
+    valued: HashMap<u64, Vec<Combination>, Fast>,
     combinations: usize,
     other: Option<Cell>,
 }

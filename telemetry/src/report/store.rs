@@ -331,7 +331,7 @@ impl ReportStore {
         let real = self.prepared()?;
         let Some(_lock) = Self::lock(&real, Duration::from_secs(1))? else {
             return Err(TelemetryError::Io {
-                action: "lock".into(),
+                action: "lock",
                 path: real.join(LOCK_FILE),
                 source: std::io::Error::from(std::io::ErrorKind::WouldBlock),
             });
@@ -354,14 +354,13 @@ impl ReportStore {
     pub(crate) fn sample(&self) -> Result<f64, TelemetryError> {
         let real = self.prepared()?;
         let path = real.join(SAMPLE_FILE);
-        if let Some(bytes) = fsutil::read_checked(&path, DirLink::Refused)? {
-            if let Some(x) = std::str::from_utf8(&bytes)
+        if let Some(bytes) = fsutil::read_checked(&path, DirLink::Refused)?
+            && let Some(x) = std::str::from_utf8(&bytes)
                 .ok()
                 .and_then(|t| t.trim().parse::<f64>().ok())
                 .filter(|x| (0.0..1.0).contains(x))
-            {
-                return Ok(x);
-            }
+        {
+            return Ok(x);
         }
         let x = crate::util::random::unit_f64();
         // Published only if no other process drew first; then theirs counts.
