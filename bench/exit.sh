@@ -11,6 +11,9 @@
 #   twin        not linked: examples/demo_not_linked.rs, same CLI and work, no telemetry
 #   disabled    demo, telemetry linked but no consent (the default)
 #   jsonl       DEMO_TELEMETRY=1: the local event log only
+#   reports     DEMO_TELEMETRY=1 DEMO_REPORTS=1: report mode (the call folded into the
+#               week's report file, `<data dir>/reports/`; no event log, no spool, no
+#               endpoint)
 #   bg-ok       + DEMO_TELEMETRY_ENDPOINT on 127.0.0.1 answering 200 at once
 #   bg-slow     + an endpoint that answers after 300 ms
 #   bg-hole     + an endpoint whose listener never accepts (black-holed)
@@ -43,7 +46,7 @@ set -euo pipefail
 RUNS=${RUNS:-40}
 WARMUP=${WARMUP:-3}
 eatmydata=$(ls /usr/lib/*/libeatmydata.so /usr/lib/libeatmydata.so 2>/dev/null | head -1 || true)
-ALL_CASES="twin disabled jsonl bg-ok bg-slow bg-hole bg-slow-i0 ${eatmydata:+twin-nosync bg-nosync }ae-ok ae-slow ae-hole"
+ALL_CASES="twin disabled jsonl reports bg-ok bg-slow bg-hole bg-slow-i0 ${eatmydata:+twin-nosync bg-nosync }ae-ok ae-slow ae-hole"
 CASES=${CASES:-$ALL_CASES}
 if [ -z "${RUNNER:-}" ]; then
   if command -v hyperfine >/dev/null; then RUNNER=hyperfine; else RUNNER=loop; fi
@@ -52,7 +55,7 @@ case $RUNNER in hyperfine | loop) ;; *) echo "RUNNER must be hyperfine or loop" 
 cd "$(dirname "$0")/.."
 bench=$PWD/bench
 target=${CARGO_TARGET_DIR:-target}
-cargo build -q --release -p telemetry --features clap,http --example demo --example demo-not-linked
+cargo build -q --release -p telemetry --features clap,http,reports --example demo --example demo-not-linked
 demo="$target/release/examples/demo"
 twin="$target/release/examples/demo-not-linked"
 
@@ -104,6 +107,7 @@ define() {
 define twin "not linked (twin)" "$twin"
 define disabled "telemetry disabled" "$demo"
 define jsonl "enabled, local JSONL only" "$demo" DEMO_TELEMETRY=1
+define reports "report mode, report file only" "$demo" DEMO_TELEMETRY=1 DEMO_REPORTS=1
 define bg-ok "background, loopback 200" "$demo" DEMO_TELEMETRY=1 \
   "DEMO_TELEMETRY_ENDPOINT=$(url "$ok_port")"
 define bg-slow "background, loopback 300 ms" "$demo" DEMO_TELEMETRY=1 \
@@ -185,6 +189,15 @@ machine
 echo
 echo "after the runs (each case: $((WARMUP + RUNS)) runs):"
 for key in "${keys[@]}"; do
+  if [ "$key" = reports ]; then
+    python3 -c '
+import glob, json, sys
+rows = [r for f in glob.glob(sys.argv[1] + "/*.json") for r in json.load(open(f))["report"]["rows"]]
+calls = sum(r["count"] for r in rows)
+print(f"  {sys.argv[2]:<38} {calls:3d} calls in the report files ({len(rows)} rows)")' \
+      "$work/home-$key/.local/share/demo/telemetry/reports" "${LABEL[$key]}"
+    continue
+  fi
   case $key in bg-* | ae-*) ;; *) continue ;; esac
   data="$work/home-$key/.local/share/demo/telemetry"
   logged=$(cat "$data/events.jsonl" 2>/dev/null | wc -l)

@@ -33,6 +33,28 @@
 //! the rename. The bench prints the size of a 1000-event spool and the temporary
 //! directory it writes in (`df -T` tells its file system).
 //!
+//! The `report_exit` group is report mode's exit (`.reports(..)`: no spool, the worker
+//! folds the queued calls and writes the period's report file, unsynced, replaced by a
+//! rename): the time `telemetry::shutdown()` — the exit itself, as the guard's drop and
+//! `telemetry::exit` run it — takes from its flush request to its return, with N
+//! tracked calls (1, 10, 1000) all still queued when it starts, and the period's report
+//! file absent (the first run: not even the reports directory exists) or holding 20
+//! rows (left by an earlier run of the same iteration, untimed). Each iteration,
+//! untimed: a fresh temporary data dir; for the 20-row cases, a first context
+//! installed with `init`, 20 calls of a `#[track]` function capturing `jobs` = 0..19,
+//! and its guard dropped (its exit writes the file); then the measured context,
+//! installed with `init` (which starts the worker: it looks for a due report), an
+//! empty flush so that the worker is idle in its loop, and the N calls (`jobs` =
+//! `i % 4`: rows the file already has) with a batch larger than N, so that the worker
+//! lingers and folds nothing before the exit. `init` is safe here: in report mode
+//! an exit starts an uploader only for a complete report collected at level `on`,
+//! and no period is complete in a fresh data dir. After the timing the bench reads
+//! the report back and prints it if its calls do not add up.
+//!
+//! ```text
+//! CARGO_TARGET_DIR=/work/target-bench cargo bench -p telemetry --bench exit_persist -- report_exit
+//! ```
+//!
 //! The share of the syncs in the `exit_persist` figures themselves: the same binary
 //! with `fsync`/`fdatasync` made no-ops (`apt-get install eatmydata`):
 //!
@@ -376,5 +398,132 @@ fn fs_durability(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, exit_persist, fs_durability);
+/// Report mode's exit (feature `reports`).
+#[cfg(feature = "reports")]
+mod report_mode {
+    use super::*;
+    use telemetry::ReportSettings;
+
+    /// The tracked function of the report-mode cases.
+    #[telemetry::track("bench.report_exit", capture(jobs))]
+    #[inline(never)]
+    fn build(jobs: u16) -> u16 {
+        std::hint::black_box(jobs)
+    }
+
+    /// Calls, and rows of the period's report file before the run (0: no file).
+    #[derive(Clone, Copy)]
+    struct ReportCase {
+        calls: u64,
+        rows_before: u16,
+    }
+
+    /// A report-mode context on `dir`; the worker wakes only for a flush (or after a
+    /// second: report mode's longest wait).
+    fn report_context(dir: &Path) -> TelemetryContext {
+        let built = TelemetryContext::builder()
+            .tool(telemetry::tool!("bench", "0"))
+            .env(telemetry::consent::Env::empty())
+            .data_dir(dir)
+            .reports(ReportSettings::weekly())
+            .policy(CollectionPolicy::Enabled)
+            .queue_capacity(4096)
+            .batch_size(4096)
+            .linger(Duration::from_secs(10))
+            .build();
+        match built {
+            Ok(ctx) => ctx,
+            Err(e) => panic!("context: {e}"),
+        }
+    }
+
+    /// The calls in a context's report files, and its rows.
+    fn report_totals(ctx: &TelemetryContext) -> (u64, usize) {
+        let Ok(reports) = ctx.reports() else {
+            return (0, 0);
+        };
+        reports
+            .iter()
+            .filter_map(|r| r.as_ref().ok())
+            .flat_map(|stored| &stored.report.rows)
+            .fold((0, 0), |(calls, rows), row| (calls + row.count, rows + 1))
+    }
+
+    /// One report-mode exit: the time `shutdown` takes.
+    #[allow(
+        clippy::print_stderr,
+        reason = "an iteration that did not go as planned is part of the figure"
+    )]
+    fn one_report_exit(case: ReportCase) -> Duration {
+        let dir = match tempfile::tempdir() {
+            Ok(dir) => dir,
+            Err(e) => panic!("tempdir: {e}"),
+        };
+        if case.rows_before > 0 {
+            // An earlier run of the period.
+            let guard = telemetry::init(report_context(dir.path()));
+            for jobs in 0..case.rows_before {
+                build(jobs);
+            }
+            drop(guard);
+        }
+        let guard = telemetry::init(report_context(dir.path()));
+        let Some(ctx) = guard.context().cloned() else {
+            panic!("no context");
+        };
+        // The worker through its start (the due-report check) and idle.
+        let _ = ctx.flush_blocking(Duration::from_secs(5));
+        for i in 0..case.calls {
+            build((i % 4) as u16);
+        }
+        let queued = ctx.stats().queued;
+        // Timed: the exit.
+        let t = Instant::now();
+        let result = telemetry::shutdown();
+        let took = t.elapsed();
+        drop(guard);
+        let (calls, rows) = report_totals(&ctx);
+        let want_calls = case.calls + u64::from(case.rows_before);
+        let want_rows = usize::from(case.rows_before).max(case.calls.min(4) as usize);
+        if result.is_err()
+            || queued != case.calls as usize
+            || calls != want_calls
+            || rows != want_rows
+        {
+            eprintln!(
+                "report exit not as planned: {result:?}, {queued} queued at the exit (want {}), \
+                 {calls} calls in {rows} rows in the report (want {want_calls} in {want_rows})",
+                case.calls,
+            );
+        }
+        took
+    }
+
+    pub(super) fn report_exit(c: &mut Criterion) {
+        let mut g = c.benchmark_group("report_exit");
+        g.sample_size(30);
+        g.measurement_time(Duration::from_secs(4));
+        g.warm_up_time(Duration::from_secs(1));
+        for calls in [1, 10, 1000] {
+            for (file, rows_before) in [("no_file", 0), ("file_20_rows", 20)] {
+                let case = ReportCase { calls, rows_before };
+                g.bench_function(format!("{calls}_calls/{file}"), |b| {
+                    b.iter_custom(|iters| (0..iters).map(|_| one_report_exit(case)).sum())
+                });
+            }
+        }
+        g.finish();
+    }
+}
+
+#[cfg(feature = "reports")]
+use report_mode::report_exit;
+
+/// Without feature `reports` there is no report mode to time.
+#[cfg(not(feature = "reports"))]
+fn report_exit(_: &mut Criterion) {
+    eprintln!("report_exit: skipped, it needs `--features reports`");
+}
+
+criterion_group!(benches, exit_persist, fs_durability, report_exit);
 criterion_main!(benches);

@@ -13,6 +13,14 @@
 //! divide its inclusive count by `2 * CALLS` (20 000).
 //! Only the recording thread is counted (the worker runs outside the toggled
 //! functions). Run without valgrind, it prints a rough time per call.
+//!
+//! `case_*_reports` are the enabled cases with a context in report mode
+//! (`.reports(..)`): the same code on the recording thread, into the same queue. Their
+//! counts include what the first calls into a newly installed context pay once (the
+//! queue's growth, the handle's refresh), which the event-mode cases paid before they
+//! were counted, and the worker's wake-ups: the default batch (100) wakes a worker that
+//! lingers, and a worker that only folds lingers far more often than one building
+//! events.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -66,6 +74,24 @@ fn case_track_enabled() {
 fn case_track_enabled_capture() {
     for i in 0..CALLS {
         black_box(tracked_capture(black_box(i), i & 1 == 0));
+    }
+}
+
+// The enabled cases in report mode (`.reports(..)`): the same code on the recording
+// thread; only the worker differs.
+#[cfg(feature = "reports")]
+#[inline(never)]
+fn case_track_enabled_reports() {
+    for i in 0..CALLS {
+        black_box(tracked(black_box(i) ^ 7));
+    }
+}
+
+#[cfg(feature = "reports")]
+#[inline(never)]
+fn case_track_enabled_capture_reports() {
+    for i in 0..CALLS {
+        black_box(tracked_capture(black_box(i) ^ 8, i & 1 == 0));
     }
 }
 
@@ -140,6 +166,35 @@ fn main() {
     }
     run("track_enabled", &guard, case_track_enabled);
     run("track_enabled_capture", &guard, case_track_enabled_capture);
+    drop(guard);
+    // Feature `reports` only.
+    #[cfg(feature = "reports")]
+    {
+        let dir = match tempfile::tempdir() {
+            Ok(dir) => dir,
+            Err(e) => panic!("tempdir: {e}"),
+        };
+        let ctx = TelemetryContext::builder()
+            .tool(telemetry::tool!("bench", "0"))
+            .env(telemetry::consent::Env::empty())
+            .data_dir(dir.path())
+            .reports(telemetry::ReportSettings::weekly())
+            .policy(CollectionPolicy::Enabled)
+            .queue_capacity(4 * CALLS as usize)
+            .deadline(Duration::from_secs(30))
+            .build();
+        let guard = match ctx {
+            Ok(ctx) => telemetry::init(ctx),
+            Err(e) => panic!("bench context: {e}"),
+        };
+        run("track_enabled_reports", &guard, case_track_enabled_reports);
+        run(
+            "track_enabled_capture_reports",
+            &guard,
+            case_track_enabled_capture_reports,
+        );
+    }
+    let guard = install(CollectionPolicy::Enabled);
     // Last: keeping running calls cannot be turned off again.
     assert!(telemetry::signals::track_open_calls());
     run("track_enabled_kept", &guard, case_track_enabled_kept);

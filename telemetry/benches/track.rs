@@ -15,6 +15,11 @@
 //! queue, calls are timed in chunks smaller than the queue, with an (untimed) flush
 //! between chunks; the number of dropped events is printed at the end (expected: 0).
 //!
+//! `4r_..`, `5r_..` and `4cr_..` are cases 4, 5 and 4c in report mode (`.reports(..)`,
+//! a temporary data dir): the recording thread runs the same code into the same queue;
+//! only the worker differs (it folds the calls, and writes a report file at each
+//! flush).
+//!
 //! The hot-path cases (`4_track_enabled`, `5_..`) use a batch as large as a chunk, so
 //! the worker lingers (as it does in a CLI run, which records a few events) and the
 //! figure is the cost on the caller's thread. `4c_track_enabled_worker_busy` uses the
@@ -88,6 +93,27 @@ fn install(policy: CollectionPolicy, batch: usize) -> TelemetryGuard {
         .tool(telemetry::tool!("bench", "0"))
         .sink(NoopSink)
         .policy(policy)
+        .queue_capacity(CAPACITY)
+        .batch_size(batch)
+        .linger(Duration::from_secs(10))
+        .deadline(Duration::from_secs(30))
+        .build();
+    match ctx {
+        Ok(ctx) => telemetry::init(ctx),
+        Err(e) => panic!("bench context: {e}"),
+    }
+}
+
+/// The same in report mode (`.reports(..)`): the worker folds the calls and writes a
+/// report file in `dir` at each flush, instead of building events for `NoopSink`.
+#[cfg(feature = "reports")]
+fn install_reports(dir: &std::path::Path, batch: usize) -> TelemetryGuard {
+    let ctx = TelemetryContext::builder()
+        .tool(telemetry::tool!("bench", "0"))
+        .env(telemetry::consent::Env::empty())
+        .data_dir(dir)
+        .reports(telemetry::ReportSettings::weekly())
+        .policy(CollectionPolicy::Enabled)
         .queue_capacity(CAPACITY)
         .batch_size(batch)
         .linger(Duration::from_secs(10))
@@ -186,6 +212,42 @@ fn sync_cases(c: &mut Criterion) {
             })
         });
         report_drops(&guard, "sync, worker busy");
+    }
+    // Feature `reports` only.
+    #[cfg(feature = "reports")]
+    {
+        // Report mode: the same enqueue; the worker folds instead of building events
+        // (it lingers at most a second in this mode, far longer than a chunk).
+        let dir = match tempfile::tempdir() {
+            Ok(dir) => dir,
+            Err(e) => panic!("tempdir: {e}"),
+        };
+        let guard = install_reports(dir.path(), LINGERING);
+        g.bench_function("4r_track_enabled_reports", |b| {
+            b.iter_custom(|iters| {
+                timed_chunks(&guard, iters, |i| {
+                    black_box(tracked(black_box(i)));
+                })
+            })
+        });
+        g.bench_function("5r_track_enabled_capture_reports", |b| {
+            b.iter_custom(|iters| {
+                timed_chunks(&guard, iters, |i| {
+                    black_box(tracked_capture(black_box(i), black_box(i & 1 == 0)));
+                })
+            })
+        });
+        report_drops(&guard, "sync, reports");
+        drop(guard);
+        let guard = install_reports(dir.path(), BUSY);
+        g.bench_function("4cr_track_enabled_worker_busy_reports", |b| {
+            b.iter_custom(|iters| {
+                timed_chunks(&guard, iters, |i| {
+                    black_box(tracked(black_box(i)));
+                })
+            })
+        });
+        report_drops(&guard, "sync, worker busy, reports");
     }
     let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(NoopLayer));
     tracing::dispatcher::with_default(&dispatch, || {

@@ -177,6 +177,12 @@ fn telemetry_context(consent: Consent) -> Option<TelemetryContext> {
     if std::env::var_os("DEMO_SEND_AT_EXIT").is_some() {
         builder = builder.send_mode(telemetry::SendMode::AtExit);
     }
+    // Report mode: calls folded into a weekly report file (`<data dir>/reports/`)
+    // instead of events in the local log.
+    #[cfg(feature = "reports")]
+    if std::env::var_os("DEMO_REPORTS").is_some() {
+        builder = builder.reports(telemetry::ReportSettings::weekly());
+    }
     #[cfg(feature = "http")]
     let builder = match std::env::var("DEMO_TELEMETRY_ENDPOINT") {
         Ok(url) if !url.is_empty() => {

@@ -197,4 +197,75 @@ pub mod __diagnostics {
     /// The sender thread's name (only with a spool).
     #[cfg(feature = "spool")]
     pub const SENDER_THREAD_NAME: &str = crate::pipeline::SENDER_THREAD_NAME;
+
+    #[cfg(feature = "reports")]
+    pub use reports::{QueuedCalls, ReportFold, queued_calls};
+
+    /// Report mode's fold, for `benches/report_fold.rs` (feature `reports`).
+    #[cfg(feature = "reports")]
+    mod reports {
+        use crate::catalog::EventSpec;
+        use crate::pipeline::{Captures, Pending, What};
+        use crate::value::AttrValue;
+
+        /// Tracked calls as the hot path queues them (`record_call`: the site's spec, two
+        /// clock readings, the captured values), not yet folded.
+        #[derive(Debug)]
+        pub struct QueuedCalls(Vec<Pending>);
+
+        /// `n` finished calls of the site `spec`, outcome `ok`; call `i` captured
+        /// `values(i)` (in the order of `spec`'s `capture(..)` list). Each call's clock is
+        /// read as the hot path reads it.
+        pub fn queued_calls<const N: usize>(
+            spec: &'static EventSpec,
+            n: usize,
+            mut values: impl FnMut(usize) -> [Option<AttrValue>; N],
+        ) -> QueuedCalls {
+            QueuedCalls(
+                (0..n)
+                    .map(|i| {
+                        let start = crate::clock::now();
+                        Pending {
+                            what: What::Call {
+                                spec,
+                                start,
+                                captured: Captures::from_values(values(i)),
+                                error_kind: None,
+                            },
+                            end: crate::clock::end_of(start),
+                            outcome: crate::event::Outcome::Ok,
+                        }
+                    })
+                    .collect(),
+            )
+        }
+
+        /// Report mode's counters in memory, fed by the worker's own per-call code
+        /// (`benches/report_fold.rs`).
+        #[derive(Debug)]
+        pub struct ReportFold(crate::report::Fold);
+
+        impl ReportFold {
+            /// An empty fold; `limit`: the most combinations of captured values kept per
+            /// site and outcome (`ReportSettings::max_combinations`).
+            pub fn new(limit: usize) -> Self {
+                Self(crate::report::Fold::new(limit))
+            }
+
+            /// Folds every call as the report worker folds a batch taken from the queue;
+            /// returns how many calls the fold holds since it was last drained.
+            pub fn fold(&mut self, calls: QueuedCalls) -> u64 {
+                for pending in calls.0 {
+                    crate::pipeline::fold_pending(&mut self.0, pending);
+                }
+                self.0.folded()
+            }
+
+            /// The rows folded so far, as a report write takes them (the fold is left
+            /// empty).
+            pub fn drain_rows(&mut self) -> Vec<crate::ReportRow> {
+                self.0.drain_rows("0", &std::collections::BTreeMap::new())
+            }
+        }
+    }
 }

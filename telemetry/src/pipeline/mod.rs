@@ -29,6 +29,8 @@ pub use delivery::{
 pub(crate) use no_spool::Spool;
 pub(crate) use pending::{Captures, Pending, What};
 pub(crate) use queue::Queue;
+#[cfg(all(feature = "test-internals", feature = "reports"))]
+pub(crate) use report_worker::add as fold_pending;
 #[cfg(all(feature = "test-internals", feature = "spool"))]
 pub(crate) use sender::SENDER_THREAD_NAME;
 #[cfg(feature = "spool")]

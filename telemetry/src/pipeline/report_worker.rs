@@ -62,8 +62,10 @@ pub(crate) fn run(queue: &Queue, factory: &EventFactory, mode: &ReportMode, ling
     }
 }
 
+/// Folds one queued call (the worker's per-call step; `__diagnostics::ReportFold`
+/// runs it for the benches).
 #[inline]
-fn add(fold: &mut Fold, pending: Pending) {
+pub(crate) fn add(fold: &mut Fold, pending: Pending) {
     match pending.what {
         What::Call {
             spec,

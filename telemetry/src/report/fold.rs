@@ -211,18 +211,25 @@ impl Fold {
             site.plain.get_or_insert_with(Cell::default).add(micros);
             return;
         }
-        let bucket = site.valued.entry(hasher.finish()).or_default();
-        if let Some((_, cell)) = bucket.iter_mut().find(|(values, _)| {
-            values.len() == kept.clone().count()
-                && values.iter().zip(kept.clone()).all(|(a, b)| same(a, b))
-        }) {
+        let hash = hasher.finish();
+        let found = site.valued.get_mut(&hash).and_then(|bucket| {
+            bucket
+                .iter_mut()
+                .find(|(values, _)| values.iter().zip(kept.clone()).all(|(a, b)| same(a, b)))
+        });
+        if let Some((_, cell)) = found {
             cell.add(micros);
         } else if site.combinations < limit {
             site.combinations += 1;
             let mut cell = Cell::default();
             cell.add(micros);
-            bucket.push((kept.cloned().collect(), cell));
+            site.valued
+                .entry(hash)
+                .or_default()
+                .push((kept.cloned().collect(), cell));
         } else {
+            // Past the limit nothing new is kept, not even an empty bucket: a value
+            // that never repeats (a counter) must not grow the map call by call.
             site.other.get_or_insert_with(Cell::default).add(micros);
         }
     }
@@ -333,6 +340,19 @@ mod tests {
                 .all(|r| r.count == 2 && !r.attrs.contains_key("project"))
         );
         assert_eq!(rows.iter().map(|r| r.count).sum::<u64>(), 10);
+    }
+
+    #[test]
+    fn values_past_the_limit_keep_no_memory() {
+        let mut fold = Fold::new(2);
+        for jobs in 0..10_000_i64 {
+            let values = [Some(AttrValue::Int(jobs)), None];
+            fold.add(&CAPTURING, Outcome::Ok, None, values.iter(), None);
+        }
+        let site = fold.sites.values().next().unwrap();
+        assert_eq!(site.valued.values().map(Vec::len).sum::<usize>(), 2);
+        assert!(site.valued.len() <= 2, "{} buckets", site.valued.len());
+        assert_eq!(site.other.as_ref().unwrap().count, 9_998);
     }
 
     #[test]
