@@ -42,6 +42,9 @@ struct State {
     idle: bool,
     /// The worker holds a partial batch and waits for it to fill (or linger to pass).
     lingering: bool,
+    /// The report worker holds unwritten calls and waits for the queue to be half full
+    /// (or its write time, or a flush).
+    gathering: bool,
     closed: bool,
     /// The context's policy: events are taken only while it is on. Changed under this
     /// lock, so that a purge that follows the change leaves nothing behind.
@@ -153,8 +156,9 @@ impl Queue {
             return Err(Rejected::Full);
         }
         st.items.push_back(item);
-        let wake =
-            (st.idle && st.items.len() == 1) || (st.lingering && st.items.len() >= self.batch_size);
+        let wake = (st.idle && st.items.len() == 1)
+            || (st.lingering && st.items.len() >= self.batch_size)
+            || (st.gathering && st.items.len() == self.gather_at());
         drop(st);
         if wake {
             self.work.notify_one();
@@ -304,41 +308,14 @@ impl Queue {
     /// Worker side: waits for work, lingers up to `linger` for a batch to fill, and
     /// takes at most one batch.
     pub(crate) fn take(&self, linger: Duration) -> Take {
-        self.take_within(linger, None)
-    }
-
-    /// [`take`](Self::take), but an idle wait ends after `idle` (an empty batch then):
-    /// for a worker that holds work of its own to write out in time (report mode).
-    pub(crate) fn take_within(&self, linger: Duration, idle: Option<Duration>) -> Take {
         let mut st = self.lock();
-        let idle_until = idle.map(|d| Instant::now() + d);
         while st.items.is_empty() && st.flush_requested == st.persisted && !st.closed {
             st.idle = true;
-            match idle_until {
-                None => st = self.work.wait(st).unwrap_or_else(PoisonError::into_inner),
-                Some(until) => {
-                    let now = Instant::now();
-                    if now >= until {
-                        st.idle = false;
-                        break;
-                    }
-                    st = self
-                        .work
-                        .wait_timeout(st, until - now)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0;
-                }
-            }
+            st = self.work.wait(st).unwrap_or_else(PoisonError::into_inner);
             st.idle = false;
         }
         let until = Instant::now() + linger;
-        // An idle wait that ended with nothing queued returns at once: lingering then
-        // would only delay the write the caller woke up for.
-        while !st.items.is_empty()
-            && st.items.len() < self.batch_size
-            && st.flush_requested == st.persisted
-            && !st.closed
-        {
+        while st.items.len() < self.batch_size && st.flush_requested == st.persisted && !st.closed {
             let now = Instant::now();
             if now >= until {
                 break;
@@ -373,6 +350,64 @@ impl Queue {
             closed: st.closed && st.items.is_empty(),
             epoch: self.epoch.load(Ordering::SeqCst),
         }
+    }
+
+    /// Worker side, report mode: takes everything queued, once there is a reason to
+    /// fold and write it. With nothing in hand (`write_by` is `None`) it waits for the
+    /// first item and returns it at once, so the caller can start its clock; with
+    /// calls in hand it waits, without being woken call by call, until `write_by`, a
+    /// flush, the end, or the queue half full (then the recording threads wake it,
+    /// once). Folding is far quicker than building events, so a worker woken per
+    /// batch would be woken, and put back to sleep, every hundred calls.
+    #[cfg(feature = "reports")]
+    pub(crate) fn take_gathered(&self, write_by: Option<Instant>) -> Take {
+        let mut st = self.lock();
+        loop {
+            if st.flush_requested > st.persisted || st.closed || st.items.len() >= self.gather_at()
+            {
+                break;
+            }
+            match write_by {
+                None if st.items.is_empty() => {
+                    st.idle = true;
+                    st = self.work.wait(st).unwrap_or_else(PoisonError::into_inner);
+                    st.idle = false;
+                }
+                None => break,
+                Some(until) => {
+                    let now = Instant::now();
+                    if now >= until {
+                        break;
+                    }
+                    st.gathering = true;
+                    st = self
+                        .work
+                        .wait_timeout(st, until - now)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0;
+                    st.gathering = false;
+                }
+            }
+        }
+        let batch = st.items.drain(..).collect();
+        let complete_flush = if st.flush_requested > st.persisted {
+            st.flush_requested
+        } else {
+            0
+        };
+        Take {
+            batch,
+            complete_flush,
+            deliver: complete_flush != 0 && st.deliver_requested > st.flush_done,
+            closed: st.closed,
+            epoch: self.epoch.load(Ordering::SeqCst),
+        }
+    }
+
+    /// How many queued calls wake a gathering worker: half the queue, so that it
+    /// folds them long before the queue could drop one.
+    fn gather_at(&self) -> usize {
+        (self.capacity / 2).max(1)
     }
 
     #[cfg(feature = "spool")]

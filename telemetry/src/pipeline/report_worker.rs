@@ -1,7 +1,8 @@
 //! The worker in report mode: every call taken from the queue is folded into counters
-//! (`report::Fold`), and the counters are added to the period's report file at most
-//! once per [`WRITE_EVERY`], when the period changes, and on every flush (the exit).
-//! No event is built: no id, no timestamp, no machine id.
+//! (`report::Fold`), and the counters are added to the period's report file
+//! [`WRITE_EVERY`] after the first call they hold, when the period changes, and on
+//! every flush (the exit). The worker is not woken call by call
+//! (`Queue::take_gathered`). No event is built: no id, no timestamp, no machine id.
 
 use std::time::{Duration, Instant};
 
@@ -15,27 +16,28 @@ use crate::report::{Fold, ReportMode, WRITE_EVERY};
 /// the rows go to a pending file (see `report::store`).
 const LOCK_WAIT: Duration = Duration::from_millis(50);
 
-pub(crate) fn run(queue: &Queue, factory: &EventFactory, mode: &ReportMode, linger: Duration) {
+pub(crate) fn run(queue: &Queue, factory: &EventFactory, mode: &ReportMode) {
     // Off the exit's path: whether a complete report is waiting for this run to
     // hand it to the uploader.
     mode.check_due();
     let mut fold = Fold::new(mode.settings.combinations());
     let mut span = mode.current();
-    let mut last_write = Instant::now();
+    // When the calls in hand must be written: a second after the first of them.
+    let mut write_by: Option<Instant> = None;
     let mut errors = Vec::new();
     loop {
-        // While calls wait to be written, an idle queue still wakes the worker in time
-        // to write them (a process that records, then works for minutes).
-        let idle = (fold.folded() > 0).then(|| WRITE_EVERY.saturating_sub(last_write.elapsed()));
-        let take = queue.take_within(linger.min(WRITE_EVERY), idle);
+        let take = queue.take_gathered(write_by);
         for pending in take.batch {
             add(&mut fold, pending);
+        }
+        if write_by.is_none() && fold.folded() > 0 {
+            write_by = Some(Instant::now() + WRITE_EVERY);
         }
         let now = mode.current();
         let write = take.complete_flush != 0
             || take.closed
             || now != span
-            || last_write.elapsed() >= WRITE_EVERY;
+            || write_by.is_some_and(|t| Instant::now() >= t);
         if write && fold.folded() > 0 {
             let n = usize::try_from(fold.folded()).unwrap_or(usize::MAX);
             let rows = fold.drain_rows(&factory.tool_version, &factory.default_attrs);
@@ -50,7 +52,7 @@ pub(crate) fn run(queue: &Queue, factory: &EventFactory, mode: &ReportMode, ling
                     errors.push(e);
                 }
             }
-            last_write = Instant::now();
+            write_by = None;
         }
         span = now;
         if take.complete_flush != 0 {

@@ -184,7 +184,7 @@ fn run(
 ) {
     #[cfg(feature = "reports")]
     if let Some(mode) = &delivery.reports {
-        return crate::pipeline::report_worker::run(queue, factory, mode, config.linger);
+        return crate::pipeline::report_worker::run(queue, factory, mode);
     }
     if let Some(spool) = &delivery.spool
         && delivery
