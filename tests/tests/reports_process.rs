@@ -473,6 +473,69 @@ fn the_next_weeks_first_run_hands_the_report_to_the_uploader_once() {
 // 3. Local data is never uploaded
 // ---------------------------------------------------------------------------------
 
+/// Show mode prints the report on standard error when it is sent (and sends it, from
+/// the run itself, where the user sees it); dry-run mode prints it and sends nothing.
+#[test]
+fn show_mode_prints_the_report_it_sends_and_dry_run_sends_nothing() {
+    for (flag, sends) in [
+        ("REPORT_TOOL_TELEMETRY_SHOW", true),
+        ("REPORT_TOOL_TELEMETRY_DRY_RUN", false),
+    ] {
+        let server = Server::start(Reply::Status(200));
+        let url = server.url("/v1/reports");
+        let home = tempfile::tempdir().unwrap();
+        let home = home.path();
+        let env = [("RT_ENDPOINT", url.as_str())];
+        tool_ok(home, noon(0, 0), &["telemetry", "enable"], &env);
+        tool_ok(home, noon(0, 1), &["run", "4"], &env);
+        let week0 = stored(&reports_dir(home), WEEK0_FILE);
+
+        let shown = [("RT_ENDPOINT", url.as_str()), (flag, "1")];
+        let out = tool_ok(home, noon(1, 0), &["run", "1"], &shown);
+        wait_for_no_uploader(home);
+        assert!(out.stdout.is_empty(), "{flag}: nothing on stdout");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let printed: Vec<Value> = stderr
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v["schema"] == "telemetry-report/1")
+            .collect();
+        assert_eq!(printed, vec![week0["report"].clone()], "{flag}: {stderr}");
+        let requests = server.requests();
+        if sends {
+            assert_eq!(
+                requests.len(),
+                1,
+                "{flag}: {:?}",
+                periods_received(&requests)
+            );
+            assert_eq!(requests[0].json(), week0["report"]);
+        } else {
+            assert!(
+                requests.is_empty(),
+                "{flag}: {:?}",
+                periods_received(&requests)
+            );
+            // A dry run changes nothing: the report is still due, and the next run
+            // without the variable sends it.
+            assert_eq!(
+                stored(&reports_dir(home), WEEK0_FILE)["sent_at"],
+                Value::Null
+            );
+            let again = [("RT_ENDPOINT", url.as_str()), ("RT_AT_EXIT", "1")];
+            tool_ok(home, noon(1, 1), &["run", "1"], &again);
+            let requests = server.requests();
+            assert_eq!(
+                requests.len(),
+                1,
+                "after the dry run: {:?}",
+                periods_received(&requests)
+            );
+            assert_eq!(requests[0].json(), week0["report"]);
+        }
+    }
+}
+
 #[test]
 fn a_local_week_is_never_uploaded_after_enable() {
     let server = Server::start(Reply::Status(200));

@@ -134,6 +134,8 @@ impl TelemetryContext {
             }
             let sink = &self.inner.sink;
             match crate::pipeline::guarded(|| block_on(sink.emit_report(&stored.report))) {
+                // A dry run only printed it: it stays due.
+                Ok(()) if self.decision().dry_run => {}
                 Ok(()) => {
                     sent += 1;
                     let now = crate::util::time::rfc3339_millis(std::time::SystemTime::now());
