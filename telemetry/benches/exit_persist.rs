@@ -178,6 +178,9 @@ struct Case {
     events: u64,
     batch: usize,
     local_log: bool,
+    /// The spool's next file prepared ahead, as an installed context's worker does
+    /// (feature `test-internals`): the write out then costs one sync, as at a real exit.
+    prepared: bool,
 }
 
 /// One exit: returns the time from the request to the return, and checks that every
@@ -209,6 +212,12 @@ fn one_exit(case: Case) -> Duration {
     // recorded (the flush reports it as an error: expected).
     let _ = telemetry::record!(ctx, "bench.exit_persist", i = 0_u64, jobs = 8_u16);
     let _ = ctx.flush_blocking(Duration::from_secs(5));
+    #[cfg(feature = "test-internals")]
+    if case.prepared {
+        telemetry::__diagnostics::prepare_spool_ahead(&ctx);
+    }
+    #[cfg(not(feature = "test-internals"))]
+    let _ = case.prepared;
     // Park the worker in the gate, with nothing taken.
     gate.shut();
     let parked = std::thread::scope(|s| {
@@ -272,6 +281,7 @@ fn exit_persist(c: &mut Criterion) {
                 events: 1,
                 batch: 100,
                 local_log: false,
+                prepared: false,
             },
         ),
         (
@@ -280,6 +290,7 @@ fn exit_persist(c: &mut Criterion) {
                 events: 1000,
                 batch: 100,
                 local_log: false,
+                prepared: false,
             },
         ),
         (
@@ -288,6 +299,7 @@ fn exit_persist(c: &mut Criterion) {
                 events: 1000,
                 batch: 100,
                 local_log: true,
+                prepared: false,
             },
         ),
         (
@@ -296,10 +308,24 @@ fn exit_persist(c: &mut Criterion) {
                 events: 1000,
                 batch: 1000,
                 local_log: false,
+                prepared: false,
             },
         ),
     ];
     for (name, case) in cases {
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| (0..iters).map(|_| one_exit(case)).sum())
+        });
+    }
+    // The real exit's shape: the next file prepared ahead (feature `test-internals`).
+    #[cfg(feature = "test-internals")]
+    for (name, events) in [("1_event_prepared", 1), ("1000_events_prepared", 1000)] {
+        let case = Case {
+            events,
+            batch: 100,
+            local_log: false,
+            prepared: true,
+        };
         g.bench_function(name, |b| {
             b.iter_custom(|iters| (0..iters).map(|_| one_exit(case)).sum())
         });

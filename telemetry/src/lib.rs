@@ -201,6 +201,14 @@ pub mod __diagnostics {
     #[cfg(feature = "reports")]
     pub use reports::{QueuedCalls, ReportFold, queued_calls};
 
+    /// Prepares the spool's next file of `ctx` as the worker of an installed context
+    /// does after each batch, so that the next write out costs one sync, as at a real
+    /// exit (`benches/exit_persist.rs`, whose contexts are not installed).
+    #[cfg(feature = "spool")]
+    pub fn prepare_spool_ahead(ctx: &crate::TelemetryContext) {
+        ctx.prepare_spool_ahead();
+    }
+
     /// Report mode's fold, for `benches/report_fold.rs` (feature `reports`).
     #[cfg(feature = "reports")]
     mod reports {

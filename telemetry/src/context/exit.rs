@@ -60,6 +60,21 @@ impl TelemetryContext {
         }
     }
 
+    /// What the worker of an installed context does after each batch it journals:
+    /// prepares the spool's next file (created, its name synced), so that the exit's
+    /// write needs one sync. For the exit benches (`__diagnostics`), whose contexts
+    /// are not installed (an exit of theirs would start an uploader).
+    #[cfg(all(feature = "test-internals", feature = "spool"))]
+    pub(crate) fn prepare_spool_ahead(&self) {
+        self.inner
+            .delivery
+            .prepare_at_start
+            .store(true, Ordering::Release);
+        if let Some(spool) = &self.inner.delivery.spool {
+            spool.prepare();
+        }
+    }
+
     /// Persists, then sends within the deadline or starts the uploader (module docs).
     pub(crate) fn finish(&self) -> Result<(), TelemetryError> {
         if !self.is_enabled() {

@@ -26,7 +26,7 @@
 //! - A report holds only catalogued events and keys; `Hashed` values are left out; at
 //!   most [`ReportSettings::max_combinations`] distinct attribute combinations per
 //!   event, the rest counted in an `_other` row.
-//! - Levels (see [`Level`]): `off` records nothing and writes
+//! - Levels (see [`consent::Level`](crate::consent::Level)): `off` records nothing and writes
 //!   nothing; `local` keeps reports, marked `local`, which are never uploaded, even
 //!   after the user switches to `on`; `on` uploads each complete report once.
 //! - Sampling: each install draws `x` in [0, 1) once (kept in `reports/sample`) and
