@@ -281,7 +281,17 @@ impl ReportStore {
         let Ok(entries) = std::fs::read_dir(real) else {
             return;
         };
+        let mut set_aside = Vec::new();
         for entry in entries.filter_map(Result::ok) {
+            if entry
+                .file_name()
+                .to_str()
+                .is_some_and(|n| n.contains(".json.corrupt"))
+            {
+                let at = entry.metadata().and_then(|m| m.modified()).ok();
+                set_aside.push((at, entry.path()));
+                continue;
+            }
             let stale = entry
                 .file_name()
                 .to_str()
@@ -293,6 +303,13 @@ impl ReportStore {
             if stale {
                 let _ = std::fs::remove_file(entry.path());
             }
+        }
+        // Files set aside as unreadable are kept for the user to look at, but not
+        // without end: the newest [`KEEP_REPORTS`] stay.
+        set_aside.sort();
+        let excess = set_aside.len().saturating_sub(KEEP_REPORTS);
+        for (_, path) in &set_aside[..excess] {
+            let _ = std::fs::remove_file(path);
         }
     }
 
@@ -920,6 +937,35 @@ mod tests {
             .unwrap();
         assert!(!old.exists());
         assert!(fresh.exists(), "a live writer's temp file is left");
+    }
+
+    #[test]
+    fn files_set_aside_are_kept_up_to_a_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ReportStore::new(dir.path());
+        let real = store.prepared().unwrap();
+        let now = std::time::SystemTime::now();
+        for n in 0..(KEEP_REPORTS as u64 + 3) {
+            let path = real.join(format!("2025-11-{:02}.json.corrupt", n + 1));
+            std::fs::write(&path, b"?").unwrap();
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(now - Duration::from_secs(1000 - n))
+                .unwrap();
+        }
+        store
+            .merge(&header(10), span(20_416), Level::On, vec![row(1, 1)], WAIT)
+            .unwrap();
+        let mut left: Vec<String> = std::fs::read_dir(&real)
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.contains(".corrupt"))
+            .collect();
+        left.sort();
+        assert_eq!(left.len(), KEEP_REPORTS);
+        assert_eq!(left[0], "2025-11-04.json.corrupt", "the three oldest went");
     }
 
     #[test]
