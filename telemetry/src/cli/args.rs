@@ -69,7 +69,7 @@ fn subcommands() -> Vec<Command> {
         4,
         Command::new(REPORT)
             .about("Show the usage reports kept on this machine (report mode): runs, errors and durations per command")
-            .arg(flag(JSON, "Print each report exactly as it would be uploaded (JSON)")),
+            .arg(flag(JSON, "Print each report as JSON, byte for byte what a JSON endpoint receives (an OTLP collector gets the same numbers as metrics)")),
     );
     commands
 }
