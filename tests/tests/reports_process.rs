@@ -1099,3 +1099,22 @@ fn processes_running_at_once_lose_no_call() {
     );
     assert_eq!(report_files(&dir), [WEEK0_FILE]);
 }
+
+// ---------------------------------------------------------------------------------
+// 9. Period boundaries
+// ---------------------------------------------------------------------------------
+
+/// A process that starts just before midnight UTC Sunday→Monday and makes its calls
+/// after it: the calls belong to the new week, not to the week the process started in
+/// (complete by then, and perhaps uploaded already, so that they would never be sent).
+#[test]
+fn calls_made_after_the_week_ended_go_to_the_new_week_in_a_process_started_before() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let dir = reports_dir(home);
+    let env = [("RT_LOCAL", "1"), ("RT_WAIT_MS", "1500")];
+    // A second before week 1 begins; the calls come half a second after it began.
+    tool_ok(home, WEEK0 + 7 * DAY - 1, &["run", "3"], &env);
+    assert_eq!(report_files(&dir), [WEEK1_FILE], "{:?}", files_below(&dir));
+    assert_eq!(total(&stored(&dir, WEEK1_FILE)["report"]), 3);
+}

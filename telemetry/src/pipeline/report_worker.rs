@@ -32,6 +32,9 @@ pub(crate) fn run(queue: &Queue, factory: &EventFactory, mode: &ReportMode) {
         }
         if write_by.is_none() && fold.folded() > 0 {
             write_by = Some(Instant::now() + WRITE_EVERY);
+            // The period of the first call in hand, not of when the worker last
+            // looked: an idle worker may have slept across the period's end.
+            span = mode.current();
         }
         let now = mode.current();
         let write = take.complete_flush != 0

@@ -4,7 +4,8 @@
 //! - `report-tool run [N]`: N calls (default 1) of a tracked `build(jobs)`; the
 //!   `jobs` value of call `i` is `i % RT_VARIANTS` (default 1 variant); with
 //!   `RT_FAIL=1` every call returns an error; `RT_SLEEP_MS` sleeps after the calls
-//!   (so a test can kill the process while it waits);
+//!   (so a test can kill the process while it waits); `RT_WAIT_MS` sleeps before
+//!   them (after `init`: the calls come later in the process's life);
 //! - `report-tool telemetry <status|enable|disable|local|report [--json]|...>`.
 //!
 //! Knobs: `RT_ENDPOINT` (an `HttpSink`; without it, no sink: reports are kept only),
@@ -116,6 +117,9 @@ fn main() -> ExitCode {
             let n: u32 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1);
             let variants: u32 = number("RT_VARIANTS").unwrap_or(1).max(1);
             let fail = var("RT_FAIL").is_some();
+            if let Some(ms) = number::<u64>("RT_WAIT_MS") {
+                std::thread::sleep(Duration::from_millis(ms));
+            }
             for i in 0..n {
                 let _ = build(i % variants, fail);
             }
