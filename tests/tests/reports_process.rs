@@ -992,6 +992,41 @@ fn a_corrupt_report_file_is_set_aside_and_a_new_report_starts() {
     );
 }
 
+/// A report file this library could not have written, though it passes the naming
+/// rules: `telemetry report` names it and does not panic (a histogram's `min` above its
+/// `max` made the quantiles panic; counts that add up past `u64::MAX` overflowed).
+#[test]
+fn telemetry_report_does_not_panic_on_a_file_with_impossible_numbers() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let dir = reports_dir(home);
+    let env = [("RT_LOCAL", "1"), ("RT_VARIANTS", "2")];
+    tool_ok(home, noon(0, 0), &["run", "2"], &env);
+    let good = stored(&dir, WEEK0_FILE);
+    assert_eq!(rows(&good["report"]).len(), 2);
+
+    let mut min_above_max = good.clone();
+    let mut huge_counts = good.clone();
+    for row in 0..2 {
+        min_above_max["report"]["rows"][row]["duration_ms"]["min"] = 5.0.into();
+        min_above_max["report"]["rows"][row]["duration_ms"]["max"] = 1.0.into();
+        huge_counts["report"]["rows"][row]["count"] = u64::MAX.into();
+        huge_counts["report"]["rows"][row]["duration_ms"]["buckets"][0] = u64::MAX.into();
+    }
+    for bad in [min_above_max, huge_counts] {
+        std::fs::write(dir.join(WEEK0_FILE), serde_json::to_vec(&bad).unwrap()).unwrap();
+        for args in [
+            &["telemetry", "report"][..],
+            &["telemetry", "report", "--json"],
+        ] {
+            let out = tool(home, noon(0, 1), args, &env);
+            assert_ok(&out, args);
+        }
+        // A writer replaces it (set aside, or added to) without panicking either.
+        tool_ok(home, noon(0, 1), &["run", "1"], &env);
+    }
+}
+
 // ---------------------------------------------------------------------------------
 // 7. Level off
 // ---------------------------------------------------------------------------------
