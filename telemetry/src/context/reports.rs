@@ -38,7 +38,7 @@ impl TelemetryContext {
     /// ```
     pub fn reports(&self) -> Result<Vec<Result<StoredReport, String>>, TelemetryError> {
         match self.report_mode() {
-            Some(mode) => mode.store.list(),
+            Some(mode) => mode.store.list(mode.header.limit),
             None => match (&self.inner.report_settings, self.data_dir()) {
                 // Report mode without a data dir: nothing was kept.
                 (Some(_), None) => Ok(Vec::new()),
@@ -124,7 +124,7 @@ impl TelemetryContext {
             return Ok(sent);
         };
         let sampled_in = mode.store.sample()? < mode.settings.rate();
-        for stored in mode.store.due(mode.clock.now())? {
+        for stored in mode.store.due(mode.clock.now(), mode.header.limit)? {
             if !sampled_in {
                 mode.store.mark(&stored.report, None, Some("sampled_out"))?;
                 continue;

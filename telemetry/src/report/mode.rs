@@ -239,7 +239,7 @@ impl ReportMode {
         if self.level != Level::On {
             return false;
         }
-        let Ok(due) = self.store.due(self.clock.now()) else {
+        let Ok(due) = self.store.due(self.clock.now(), self.header.limit) else {
             return false;
         };
         if due.is_empty() {

@@ -314,8 +314,13 @@ impl ReportStore {
     }
 
     /// Every report, newest period first, with the rows still in pending files added
-    /// (read only: nothing is written). Files that cannot be read are listed as errors.
-    pub(crate) fn list(&self) -> Result<Vec<Result<StoredReport, String>>, TelemetryError> {
+    /// under the limit of `limit` combinations per event, as the next writer will add
+    /// them (read only: nothing is written). Files that cannot be read are listed as
+    /// errors.
+    pub(crate) fn list(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<Result<StoredReport, String>>, TelemetryError> {
         let Some(real) = self.existing()? else {
             return Ok(Vec::new());
         };
@@ -329,7 +334,6 @@ impl ReportStore {
                 let mut stored = read_report(&real.join(file_name(span)))
                     .map_err(|e| e.to_string())?
                     .ok_or_else(|| format!("{}: gone while being read", file_name(span)))?;
-                let limit = usize::MAX;
                 for (_, p) in &pending {
                     if Span::parse(&p.period_start, &p.period_end)
                         .is_some_and(|s| s.first_day == span.first_day)
@@ -343,10 +347,15 @@ impl ReportStore {
     }
 
     /// The reports that may be uploaded at `now`: complete, collected at level `on`,
-    /// not sent and not sampled out; oldest first.
-    pub(crate) fn due(&self, now: SystemTime) -> Result<Vec<StoredReport>, TelemetryError> {
+    /// not sent and not sampled out; oldest first (pending rows added as by
+    /// [`list`](Self::list)).
+    pub(crate) fn due(
+        &self,
+        now: SystemTime,
+        limit: usize,
+    ) -> Result<Vec<StoredReport>, TelemetryError> {
         Ok(self
-            .list()?
+            .list(limit)?
             .into_iter()
             .rev()
             .filter_map(Result::ok)
@@ -717,7 +726,7 @@ mod tests {
     }
 
     fn only(store: &ReportStore) -> StoredReport {
-        let mut all = store.list().unwrap();
+        let mut all = store.list(usize::MAX).unwrap();
         assert_eq!(all.len(), 1);
         all.pop().unwrap().unwrap()
     }
@@ -791,7 +800,7 @@ mod tests {
         assert_eq!(only(&store).level, Level::Local);
         let after_end = span(20_416).end() + Duration::from_secs(1);
         assert!(
-            store.due(after_end).unwrap().is_empty(),
+            store.due(after_end, usize::MAX).unwrap().is_empty(),
             "a local report is never due"
         );
     }
@@ -831,6 +840,55 @@ mod tests {
     }
 
     #[test]
+    fn pending_rows_in_a_listed_or_due_report_keep_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ReportStore::new(dir.path());
+        let h = header(2);
+        store
+            .merge(
+                &h,
+                span(20_416),
+                Level::On,
+                vec![row(1, 1), row(2, 1)],
+                WAIT,
+            )
+            .unwrap();
+        let real = store.prepared().unwrap();
+        let held = ReportStore::lock(&real, WAIT).unwrap().unwrap();
+        store
+            .merge(
+                &h,
+                span(20_416),
+                Level::On,
+                vec![row(3, 1), row(4, 1)],
+                WAIT,
+            )
+            .unwrap();
+        drop(held);
+        assert_eq!(read_pending(&real, false).len(), 1);
+        let after_end = span(20_416).end() + Duration::from_secs(1);
+        let due = store.due(after_end, h.limit).unwrap();
+        assert_eq!(due.len(), 1);
+        let listed = store.list(h.limit).unwrap().pop().unwrap().unwrap();
+        for report in [&due[0].report, &listed.report] {
+            let kept = report.rows.iter().filter(|r| !r.other).count();
+            let other: u64 = report
+                .rows
+                .iter()
+                .filter(|r| r.other)
+                .map(|r| r.count)
+                .sum();
+            assert_eq!((kept, other), (2, 2), "{:?}", report.rows);
+        }
+        // What a writer makes of the same rows.
+        store
+            .merge(&h, span(20_416), Level::On, Vec::new(), WAIT)
+            .unwrap();
+        assert!(read_pending(&real, false).is_empty());
+        assert_eq!(only(&store).report, listed.report);
+    }
+
+    #[test]
     fn a_corrupt_file_is_set_aside_and_the_oldest_periods_pruned() {
         let dir = tempfile::tempdir().unwrap();
         let store = ReportStore::new(dir.path());
@@ -856,7 +914,7 @@ mod tests {
                 )
                 .unwrap();
         }
-        let listed = store.list().unwrap();
+        let listed = store.list(usize::MAX).unwrap();
         assert_eq!(listed.len(), KEEP_REPORTS);
         assert!(!real.join("2025-11-24.json").exists(), "the oldest went");
     }
