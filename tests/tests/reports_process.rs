@@ -536,6 +536,36 @@ fn show_mode_prints_the_report_it_sends_and_dry_run_sends_nothing() {
     }
 }
 
+/// A dry run changes nothing either: its own calls are not kept (the week's report,
+/// uploaded later, would carry them), and an install that is sampled out does not
+/// mark its due report in a dry run.
+#[test]
+fn a_dry_run_keeps_none_of_its_calls_and_marks_no_report() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let dir = reports_dir(home);
+    tool_ok(home, noon(0, 0), &["telemetry", "enable"], &[]);
+    tool_ok(home, noon(0, 1), &["run", "2"], &[]);
+    let week0 = std::fs::read(dir.join(WEEK0_FILE)).unwrap();
+
+    // Week 0 is due in week 1; at rate 0 this install is not among those that upload.
+    let dry = [("REPORT_TOOL_TELEMETRY_DRY_RUN", "1"), ("RT_RATE", "0")];
+    let out = tool_ok(home, noon(1, 0), &["run", "3"], &dry);
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&std::fs::read(dir.join(WEEK0_FILE)).unwrap()),
+        String::from_utf8_lossy(&week0),
+        "week 0 not marked by a dry run"
+    );
+    assert_eq!(
+        report_files(&dir),
+        [WEEK0_FILE],
+        "the dry run's calls are kept nowhere: {:?}",
+        files_below(&dir)
+    );
+    assert!(pending_files(&dir).is_empty());
+}
+
 #[test]
 fn a_local_week_is_never_uploaded_after_enable() {
     let server = Server::start(Reply::Status(200));

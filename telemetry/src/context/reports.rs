@@ -126,7 +126,10 @@ impl TelemetryContext {
         let sampled_in = mode.store.sample()? < mode.settings.rate();
         for stored in mode.store.due(mode.clock.now(), mode.header.limit)? {
             if !sampled_in {
-                mode.store.mark(&stored.report, None, Some("sampled_out"))?;
+                // A dry run marks nothing.
+                if !mode.dry_run {
+                    mode.store.mark(&stored.report, None, Some("sampled_out"))?;
+                }
                 continue;
             }
             if !(self.inner.delivery.consented)() {
