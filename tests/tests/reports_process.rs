@@ -1057,6 +1057,30 @@ fn telemetry_report_does_not_panic_on_a_file_with_impossible_numbers() {
     }
 }
 
+/// The lock file refused for its permissions (writable by others): the run's calls
+/// wait in a pending file, as for a refused report file, and are counted once the
+/// permissions are put right.
+#[cfg(unix)]
+#[test]
+fn a_refused_lock_file_loses_no_call() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let dir = reports_dir(home);
+    let env = [("RT_LOCAL", "1")];
+    tool_ok(home, noon(0, 0), &["run", "1"], &env);
+    let lock = dir.join(".lock");
+    telemetry_tests::chmod(&lock, 0o666);
+    tool_ok(home, noon(0, 1), &["run", "2"], &env);
+    assert_eq!(calls_on_disk(&dir), 3, "{:?}", files_below(&dir));
+    let out = tool_ok(home, noon(0, 1), &["telemetry", "report", "--json"], &env);
+    assert_eq!(json_lines(&out.stdout).iter().map(total).sum::<u64>(), 3);
+
+    telemetry_tests::chmod(&lock, 0o600);
+    tool_ok(home, noon(0, 2), &["run", "4"], &env);
+    assert_eq!(total(&stored(&dir, WEEK0_FILE)["report"]), 7);
+    assert!(pending_files(&dir).is_empty());
+}
+
 // ---------------------------------------------------------------------------------
 // 7. Level off
 // ---------------------------------------------------------------------------------

@@ -201,7 +201,16 @@ impl ReportStore {
         wait: Duration,
     ) -> Result<(), TelemetryError> {
         let real = self.prepared()?;
-        let Some(_lock) = Self::lock(&real, wait)? else {
+        let lock = match Self::lock(&real, wait) {
+            Ok(lock) => lock,
+            Err(e) => {
+                // The lock file refused or unusable: as for a busy lock, the rows wait
+                // in a pending file (which needs no lock).
+                write_pending(&real, span, level, rows)?;
+                return Err(e);
+            }
+        };
+        let Some(_lock) = lock else {
             return write_pending(&real, span, level, rows);
         };
         let mut touched: BTreeMap<Span, StoredReport> = BTreeMap::new();
