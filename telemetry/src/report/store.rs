@@ -38,6 +38,9 @@ const PENDING_PREFIX: &str = "pending-";
 /// The largest report file read (a report has at most `limit` rows per event and
 /// outcome; this is far above what a tool's catalog can fill).
 const READ_LIMIT: u64 = 32 << 20;
+/// The most pending files kept at once: past it (a report file or the lock refused
+/// run after run, so that nothing folds them in), a write's rows are given up.
+const MAX_PENDING: usize = 100;
 /// A temp file this old is left over from a writer that was killed.
 const STALE_TEMP: Duration = Duration::from_secs(600);
 /// The format of the file around the report (not the report's own `schema`).
@@ -539,6 +542,26 @@ fn write_pending(
     level: Level,
     rows: Vec<ReportRow>,
 ) -> Result<(), TelemetryError> {
+    let waiting = std::fs::read_dir(real).map_or(0, |entries| {
+        entries
+            .filter_map(Result::ok)
+            .filter(|e| {
+                e.file_name()
+                    .to_str()
+                    .is_some_and(|n| n.starts_with(PENDING_PREFIX) && n.ends_with(".json"))
+            })
+            .count()
+    });
+    if waiting >= MAX_PENDING {
+        return Err(TelemetryError::io(
+            "write",
+            real,
+            std::io::Error::other(format!(
+                "{waiting} files of report rows wait already ({PENDING_PREFIX}*.json): none is \
+                 folded in while a report file or the lock is refused"
+            )),
+        ));
+    }
     let pending = wire::Pending {
         period_start: span.start_date(),
         period_end: span.end_date(),
@@ -963,6 +986,31 @@ mod tests {
             16,
             "1 + 5 + 10: nothing lost"
         );
+        assert!(read_pending(&real, false).is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn pending_files_stay_bounded_while_a_report_file_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = ReportStore::new(dir.path());
+        let h = header(10);
+        store
+            .merge(&h, span(20_416), Level::On, vec![row(1, 1)], WAIT)
+            .unwrap();
+        let real = store.prepared().unwrap();
+        let file = real.join("2025-11-24.json");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+        for _ in 0..MAX_PENDING + 20 {
+            let _ = store.merge(&h, span(20_416), Level::On, vec![row(1, 1)], WAIT);
+        }
+        let pending = read_pending(&real, false).len();
+        assert!(pending <= MAX_PENDING, "{pending} pending files");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        store
+            .merge(&h, span(20_416), Level::On, Vec::new(), WAIT)
+            .unwrap();
         assert!(read_pending(&real, false).is_empty());
     }
 
