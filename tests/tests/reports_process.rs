@@ -459,6 +459,46 @@ fn next_week_uploads_once(at_exit: bool) {
     wait_for_no_uploader(home);
 }
 
+/// A report the server refuses for good (a 4xx other than 408 and 429) is marked
+/// `refused` and not sent again, and the reports after it are still sent; a report the
+/// server could not take now (a 5xx) stays due.
+#[test]
+fn a_report_refused_for_good_does_not_hold_up_the_next_ones() {
+    let server = Server::start(Reply::Status(200));
+    let url = server.url("/v1/reports");
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let dir = reports_dir(home);
+    let env = [("RT_ENDPOINT", url.as_str()), ("RT_AT_EXIT", "1")];
+    tool_ok(home, noon(0, 0), &["telemetry", "enable"], &env);
+    tool_ok(home, noon(0, 1), &["run", "2"], &env);
+    // Week 1: the server is down when week 0 is due.
+    server.script([Reply::Status(503)]);
+    tool_ok(home, noon(1, 1), &["run", "3"], &env);
+    assert_eq!(periods_received(&server.requests()), ["2026-11-23"]);
+    assert_eq!(stored(&dir, WEEK0_FILE)["sent_at"], Value::Null);
+    assert_eq!(stored(&dir, WEEK0_FILE)["not_sent"], Value::Null);
+
+    // Week 2: week 0 is refused for good, week 1 is taken.
+    server.script([Reply::Status(400), Reply::Status(200)]);
+    tool_ok(home, noon(2, 1), &["run", "1"], &env);
+    assert_eq!(
+        periods_received(&server.requests()),
+        ["2026-11-23", "2026-11-23", "2026-11-30"]
+    );
+    let week0 = stored(&dir, WEEK0_FILE);
+    assert_eq!(week0["sent_at"], Value::Null);
+    assert_eq!(week0["not_sent"], "refused");
+    assert!(stored(&dir, WEEK1_FILE)["sent_at"].is_string());
+
+    // Week 3: week 2 is sent, week 0 not again.
+    tool_ok(home, noon(3, 1), &["run", "1"], &env);
+    assert_eq!(periods_received(&server.requests())[3..], ["2026-12-07"]);
+    let out = tool_ok(home, noon(3, 1), &["telemetry", "report"], &env);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("not sent (refused by the server)"), "{text}");
+}
+
 #[test]
 fn the_next_weeks_first_run_uploads_the_report_once_within_its_exit() {
     next_week_uploads_once(true);

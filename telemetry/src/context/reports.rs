@@ -108,7 +108,8 @@ impl TelemetryContext {
     }
 
     /// Uploads every due report, oldest first, one at a time, each marked sent once
-    /// the sinks took it; stops at the first failure (the rest stay due). Asks for
+    /// the sinks took it, or `refused` once refused for good; stops at the first
+    /// failure that may pass (the rest stay due). Asks for
     /// consent again before each. One uploader at a time per tool (a lock in the
     /// reports directory).
     /// Returns how many were sent.
@@ -143,6 +144,14 @@ impl TelemetryContext {
                     sent += 1;
                     let now = crate::util::time::rfc3339_millis(std::time::SystemTime::now());
                     mode.store.mark(&stored.report, Some(now), None)?;
+                }
+                // Refused for good (as a batch would be dropped): never sent again,
+                // and the next report is tried. A dry run marks nothing.
+                Err(e) if !e.is_retryable() => {
+                    crate::util::log::debug!(error = %e, "telemetry: report refused");
+                    if !mode.dry_run {
+                        mode.store.mark(&stored.report, None, Some("refused"))?;
+                    }
                 }
                 Err(e) => {
                     crate::util::log::debug!(error = %e, "telemetry: report not sent");

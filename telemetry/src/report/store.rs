@@ -58,7 +58,8 @@ pub struct StoredReport {
     /// When it was uploaded (RFC 3339, UTC).
     pub sent_at: Option<String>,
     /// Why it will not be uploaded although it could be: `sampled_out` (this install
-    /// is not among the share the tool uploads).
+    /// is not among the share the tool uploads) or `refused` (the sinks refused it for
+    /// good).
     pub not_sent: Option<String>,
     /// The report.
     pub report: Report,
@@ -81,6 +82,8 @@ impl StoredReport {
             "sent"
         } else if self.level == Level::Local {
             "local (never sent)"
+        } else if self.not_sent.as_deref() == Some("refused") {
+            "not sent (refused by the server)"
         } else if self.not_sent.is_some() {
             "not sent (sampled out)"
         } else if self.span().is_some_and(|s| s.is_complete_at(now)) {
