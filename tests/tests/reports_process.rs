@@ -1097,6 +1097,31 @@ fn telemetry_report_does_not_panic_on_a_file_with_impossible_numbers() {
     }
 }
 
+/// A report file larger than any report (32 MiB) is named as such, not as a JSON
+/// error halfway through it, and set aside by the next writer.
+#[test]
+fn a_huge_report_file_gets_a_clear_error_and_is_set_aside() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let dir = reports_dir(home);
+    let env = [("RT_LOCAL", "1")];
+    tool_ok(home, noon(0, 0), &["run", "2"], &env);
+    // A valid report, padded past the limit.
+    let mut text = serde_json::to_string(&stored(&dir, WEEK0_FILE)).unwrap();
+    text.push_str(&" ".repeat(33 << 20));
+    std::fs::write(dir.join(WEEK0_FILE), &text).unwrap();
+
+    let out = tool_ok(home, noon(0, 1), &["telemetry", "report"], &env);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("unreadable report") && stdout.contains("larger than"),
+        "{stdout}"
+    );
+    tool_ok(home, noon(0, 1), &["run", "3"], &env);
+    assert!(dir.join(format!("{WEEK0_FILE}.corrupt")).exists());
+    assert_eq!(total(&stored(&dir, WEEK0_FILE)["report"]), 3);
+}
+
 /// The lock file refused for its permissions (writable by others): the run's calls
 /// wait in a pending file, as for a refused report file, and are counted once the
 /// permissions are put right.

@@ -489,17 +489,29 @@ fn report_spans(real: &Path) -> Vec<Span> {
         .collect()
 }
 
-/// Reads a file the trust rules accept, up to [`READ_LIMIT`]. `Ok(None)`: no file.
+/// Reads a file the trust rules accept, up to one byte past [`READ_LIMIT`] (see
+/// [`too_large`]). `Ok(None)`: no file.
 fn read_limited(path: &Path) -> Result<Option<Vec<u8>>, TelemetryError> {
     let Some(file) = fsutil::open_checked(path, DirLink::Refused, Strictness::Trusted, false)?
     else {
         return Ok(None);
     };
     let mut bytes = Vec::new();
-    file.take(READ_LIMIT)
+    // One byte more than the limit tells a file that is too large.
+    file.take(READ_LIMIT + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| TelemetryError::io("read", path, e))?;
     Ok(Some(bytes))
+}
+
+/// A file read by [`read_limited`] that is larger than any report.
+fn too_large(bytes: &[u8]) -> Option<String> {
+    (bytes.len() as u64 > READ_LIMIT).then(|| {
+        format!(
+            "larger than {} MiB: not a report file this library wrote",
+            READ_LIMIT >> 20
+        )
+    })
 }
 
 /// Why a report file was not read.
@@ -533,6 +545,9 @@ fn read_report(path: &Path) -> Result<Option<StoredReport>, ReadError> {
     let Some(bytes) = read_limited(path).map_err(ReadError::Unreadable)? else {
         return Ok(None);
     };
+    if let Some(why) = too_large(&bytes) {
+        return Err(ReadError::Corrupt(format!("{}: {why}", path.display())));
+    }
     wire::stored_from_json(&bytes)
         .map(Some)
         .map_err(|e| ReadError::Corrupt(format!("{}: {e}", path.display())))
@@ -610,7 +625,11 @@ fn read_pending(real: &Path, set_bad_aside: bool) -> Vec<(PathBuf, wire::Pending
         .filter_map(|e| {
             let path = e.path();
             let bytes = read_limited(&path).ok()??;
-            match wire::pending_from_json(&bytes) {
+            let parsed = match too_large(&bytes) {
+                Some(why) => Err(why),
+                None => wire::pending_from_json(&bytes).map_err(|e| e.to_string()),
+            };
+            match parsed {
                 Ok(p) => Some((path, p)),
                 Err(e) => {
                     if set_bad_aside {
