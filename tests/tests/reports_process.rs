@@ -350,6 +350,34 @@ fn a_week_of_runs_folds_into_one_private_anonymous_report() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
 }
 
+/// `Hashed` values never enter a report, whatever the capture: a `record!` value and a
+/// `capture(key = expr)` have the catalog kind `any`, not `hashed`.
+#[test]
+fn hashed_values_of_record_and_expression_captures_never_enter_a_report() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let dir = reports_dir(home);
+    let env = [("RT_LOCAL", "1"), ("RT_PROJECT", "1")];
+    tool_ok(home, noon(0, 0), &["run", "2"], &env);
+    let file = stored(&dir, WEEK0_FILE);
+    let events: Vec<String> = rows(&file["report"])
+        .iter()
+        .map(|r| r["event"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        events.iter().any(|e| e == "project.opened")
+            && events.iter().any(|e| e == "project.loaded"),
+        "{file}"
+    );
+    for row in rows(&file["report"]) {
+        assert!(
+            row["attrs"].get("project").is_none(),
+            "a Hashed value: {row}"
+        );
+        assert_eq!(row["count"], 2, "{row}");
+    }
+}
+
 // ---------------------------------------------------------------------------------
 // 2. The next period's first run uploads the report once
 // ---------------------------------------------------------------------------------

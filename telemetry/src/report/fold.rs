@@ -196,11 +196,16 @@ impl Fold {
             combinations: 0,
             other: None,
         });
-        let kept = spec
-            .captures
-            .iter()
-            .zip(captured)
-            .map(|(c, v)| if c.kind == HASHED_KIND { &None } else { v });
+        // A `Hashed` value is left out by its catalog kind, or, where the kind is
+        // `any` (`record!`, a generic or expression capture), by being the only
+        // string a call can make at run time.
+        let kept = spec.captures.iter().zip(captured).map(|(c, v)| {
+            if c.kind == HASHED_KIND || v.as_ref().is_some_and(AttrValue::is_run_time_str) {
+                &None
+            } else {
+                v
+            }
+        });
         let mut any = false;
         let mut hasher = WordHasher::default();
         for v in kept.clone() {
