@@ -259,8 +259,10 @@ impl Fold {
                 count: cell.count,
                 duration_ms: cell.histogram(),
             };
+            // A default attribute made at run time is a `Hashed` digest: left out.
             let mut literal: BTreeMap<String, AttrValue> = defaults
                 .iter()
+                .filter(|(_, v)| !v.is_run_time_str())
                 .map(|(k, v)| (k.to_string(), v.clone()))
                 .collect();
             for (k, v) in site.spec.attrs {
@@ -358,6 +360,27 @@ mod tests {
         assert_eq!(site.valued.values().map(Vec::len).sum::<usize>(), 2);
         assert!(site.valued.len() <= 2, "{} buckets", site.valued.len());
         assert_eq!(site.other.as_ref().unwrap().count, 9_998);
+    }
+
+    #[test]
+    fn a_hashed_default_attribute_never_enters_a_row() {
+        // `attrs!(project = Hashed::new(..))` built while another context is installed
+        // holds a digest.
+        let defaults = BTreeMap::from([
+            (
+                std::borrow::Cow::Borrowed("project"),
+                AttrValue::owned_str("0123456789abcdef0123456789abcdef".into()),
+            ),
+            (std::borrow::Cow::Borrowed("ci"), AttrValue::Bool(false)),
+        ]);
+        let mut fold = Fold::new(5);
+        fold.add(&PLAIN, Outcome::Ok, None, std::iter::empty(), ms(1));
+        let rows = fold.drain_rows("1", &defaults);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            rows[0].attrs,
+            BTreeMap::from([("ci".to_owned(), AttrValue::Bool(false))])
+        );
     }
 
     #[test]
