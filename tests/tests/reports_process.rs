@@ -541,6 +541,32 @@ fn the_next_weeks_first_run_hands_the_report_to_the_uploader_once() {
 // 3. Local data is never uploaded
 // ---------------------------------------------------------------------------------
 
+/// `telemetry reset` in report mode sends no deletion request: the backend holds
+/// nothing tied to this machine, and the request would carry the machine id, the only
+/// identifier the tool would ever send. The reports are deleted.
+#[test]
+fn reset_in_report_mode_sends_no_machine_id() {
+    let server = Server::start(Reply::Status(200));
+    let url = server.url("/v1/reports");
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let dir = reports_dir(home);
+    let env = [("RT_ENDPOINT", url.as_str()), ("RT_AT_EXIT", "1")];
+    tool_ok(home, noon(0, 0), &["telemetry", "enable"], &env);
+    tool_ok(home, noon(0, 1), &["run", "2"], &env);
+    tool_ok(home, noon(1, 0), &["run", "1"], &env);
+    assert_eq!(periods_received(&server.requests()), ["2026-11-23"]);
+
+    let out = tool(home, noon(1, 1), &["telemetry", "reset"], &env);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for request in server.requests() {
+        let body = String::from_utf8_lossy(&request.body);
+        assert!(!body.contains("machine_id"), "sent: {body}\n{stdout}");
+    }
+    assert_eq!(server.requests().len(), 1, "{stdout}");
+    assert!(!dir.exists(), "{:?}", files_below(&dir));
+}
+
 /// Show mode prints the report on standard error when it is sent (and sends it, from
 /// the run itself, where the user sees it); dry-run mode prints it and sends nothing.
 #[test]
