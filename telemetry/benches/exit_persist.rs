@@ -212,11 +212,11 @@ fn one_exit(case: Case) -> Duration {
     // recorded (the flush reports it as an error: expected).
     let _ = telemetry::record!(ctx, "bench.exit_persist", i = 0_u64, jobs = 8_u16);
     let _ = ctx.flush_blocking(Duration::from_secs(5));
-    #[cfg(feature = "test-internals")]
+    #[cfg(all(feature = "test-internals", feature = "spool"))]
     if case.prepared {
         telemetry::__diagnostics::prepare_spool_ahead(&ctx);
     }
-    #[cfg(not(feature = "test-internals"))]
+    #[cfg(not(all(feature = "test-internals", feature = "spool")))]
     let _ = case.prepared;
     // Park the worker in the gate, with nothing taken.
     gate.shut();
@@ -317,8 +317,9 @@ fn exit_persist(c: &mut Criterion) {
             b.iter_custom(|iters| (0..iters).map(|_| one_exit(case)).sum())
         });
     }
-    // The real exit's shape: the next file prepared ahead (feature `test-internals`).
-    #[cfg(feature = "test-internals")]
+    // The real exit's shape: the next file prepared ahead (features `test-internals`
+    // and `spool`).
+    #[cfg(all(feature = "test-internals", feature = "spool"))]
     for (name, events) in [("1_event_prepared", 1), ("1000_events_prepared", 1000)] {
         let case = Case {
             events,

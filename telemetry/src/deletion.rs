@@ -57,6 +57,9 @@ pub enum NoRequest {
         /// Why it is refused.
         reason: String,
     },
+    /// The tool collects anonymous reports (report mode): nothing it sends is tied to
+    /// this machine, and a request would send the machine id.
+    Anonymous,
 }
 
 impl std::fmt::Display for NoRequest {
@@ -78,6 +81,9 @@ impl std::fmt::Display for NoRequest {
             Self::ConfigRefused { reason } => write!(
                 f,
                 "the config file is not trusted ({reason}), so whether telemetry was ever enabled is unknown"
+            ),
+            Self::Anonymous => f.write_str(
+                "this tool sends anonymous reports, which nothing ties to this machine, so there is nothing to delete (a request would send the machine id)",
             ),
         }
     }
@@ -107,6 +113,9 @@ impl NoRequest {
             ),
             Self::ConfigRefused { .. } => format!(
                 "fix the file's owner or permissions (or remove it), then run `{tool} telemetry reset` again"
+            ),
+            Self::Anonymous => format!(
+                "none is needed: the reports {tool} kept on this machine are deleted, and those it sent carry no identifier"
             ),
         }
     }

@@ -77,6 +77,13 @@ impl AttrValue {
         Self::Str(Text(Cow::Owned(s)))
     }
 
+    /// Whether this is a string made at run time: on the hot path only a `Hashed`
+    /// digest is (literals and variant names are fixed in the source).
+    #[cfg(feature = "reports")]
+    pub(crate) fn is_run_time_str(&self) -> bool {
+        matches!(self, Self::Str(Text(Cow::Owned(_))))
+    }
+
     /// A string fixed in the source: a literal attribute or an enum variant's name
     /// (made by `#[track]` and `#[derive(SafeValue)]` through `__private`).
     pub(crate) const fn literal(s: &'static str) -> Self {

@@ -350,6 +350,34 @@ fn a_week_of_runs_folds_into_one_private_anonymous_report() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
 }
 
+/// `Hashed` values never enter a report, whatever the capture: a `record!` value and a
+/// `capture(key = expr)` have the catalog kind `any`, not `hashed`.
+#[test]
+fn hashed_values_of_record_and_expression_captures_never_enter_a_report() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let dir = reports_dir(home);
+    let env = [("RT_LOCAL", "1"), ("RT_PROJECT", "1")];
+    tool_ok(home, noon(0, 0), &["run", "2"], &env);
+    let file = stored(&dir, WEEK0_FILE);
+    let events: Vec<String> = rows(&file["report"])
+        .iter()
+        .map(|r| r["event"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        events.iter().any(|e| e == "project.opened")
+            && events.iter().any(|e| e == "project.loaded"),
+        "{file}"
+    );
+    for row in rows(&file["report"]) {
+        assert!(
+            row["attrs"].get("project").is_none(),
+            "a Hashed value: {row}"
+        );
+        assert_eq!(row["count"], 2, "{row}");
+    }
+}
+
 // ---------------------------------------------------------------------------------
 // 2. The next period's first run uploads the report once
 // ---------------------------------------------------------------------------------
@@ -459,6 +487,46 @@ fn next_week_uploads_once(at_exit: bool) {
     wait_for_no_uploader(home);
 }
 
+/// A report the server refuses for good (a 4xx other than 408 and 429) is marked
+/// `refused` and not sent again, and the reports after it are still sent; a report the
+/// server could not take now (a 5xx) stays due.
+#[test]
+fn a_report_refused_for_good_does_not_hold_up_the_next_ones() {
+    let server = Server::start(Reply::Status(200));
+    let url = server.url("/v1/reports");
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let dir = reports_dir(home);
+    let env = [("RT_ENDPOINT", url.as_str()), ("RT_AT_EXIT", "1")];
+    tool_ok(home, noon(0, 0), &["telemetry", "enable"], &env);
+    tool_ok(home, noon(0, 1), &["run", "2"], &env);
+    // Week 1: the server is down when week 0 is due.
+    server.script([Reply::Status(503)]);
+    tool_ok(home, noon(1, 1), &["run", "3"], &env);
+    assert_eq!(periods_received(&server.requests()), ["2026-11-23"]);
+    assert_eq!(stored(&dir, WEEK0_FILE)["sent_at"], Value::Null);
+    assert_eq!(stored(&dir, WEEK0_FILE)["not_sent"], Value::Null);
+
+    // Week 2: week 0 is refused for good, week 1 is taken.
+    server.script([Reply::Status(400), Reply::Status(200)]);
+    tool_ok(home, noon(2, 1), &["run", "1"], &env);
+    assert_eq!(
+        periods_received(&server.requests()),
+        ["2026-11-23", "2026-11-23", "2026-11-30"]
+    );
+    let week0 = stored(&dir, WEEK0_FILE);
+    assert_eq!(week0["sent_at"], Value::Null);
+    assert_eq!(week0["not_sent"], "refused");
+    assert!(stored(&dir, WEEK1_FILE)["sent_at"].is_string());
+
+    // Week 3: week 2 is sent, week 0 not again.
+    tool_ok(home, noon(3, 1), &["run", "1"], &env);
+    assert_eq!(periods_received(&server.requests())[3..], ["2026-12-07"]);
+    let out = tool_ok(home, noon(3, 1), &["telemetry", "report"], &env);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("not sent (refused by the server)"), "{text}");
+}
+
 #[test]
 fn the_next_weeks_first_run_uploads_the_report_once_within_its_exit() {
     next_week_uploads_once(true);
@@ -472,6 +540,32 @@ fn the_next_weeks_first_run_hands_the_report_to_the_uploader_once() {
 // ---------------------------------------------------------------------------------
 // 3. Local data is never uploaded
 // ---------------------------------------------------------------------------------
+
+/// `telemetry reset` in report mode sends no deletion request: the backend holds
+/// nothing tied to this machine, and the request would carry the machine id, the only
+/// identifier the tool would ever send. The reports are deleted.
+#[test]
+fn reset_in_report_mode_sends_no_machine_id() {
+    let server = Server::start(Reply::Status(200));
+    let url = server.url("/v1/reports");
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let dir = reports_dir(home);
+    let env = [("RT_ENDPOINT", url.as_str()), ("RT_AT_EXIT", "1")];
+    tool_ok(home, noon(0, 0), &["telemetry", "enable"], &env);
+    tool_ok(home, noon(0, 1), &["run", "2"], &env);
+    tool_ok(home, noon(1, 0), &["run", "1"], &env);
+    assert_eq!(periods_received(&server.requests()), ["2026-11-23"]);
+
+    let out = tool(home, noon(1, 1), &["telemetry", "reset"], &env);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for request in server.requests() {
+        let body = String::from_utf8_lossy(&request.body);
+        assert!(!body.contains("machine_id"), "sent: {body}\n{stdout}");
+    }
+    assert_eq!(server.requests().len(), 1, "{stdout}");
+    assert!(!dir.exists(), "{:?}", files_below(&dir));
+}
 
 /// Show mode prints the report on standard error when it is sent (and sends it, from
 /// the run itself, where the user sees it); dry-run mode prints it and sends nothing.
@@ -534,6 +628,36 @@ fn show_mode_prints_the_report_it_sends_and_dry_run_sends_nothing() {
             assert_eq!(requests[0].json(), week0["report"]);
         }
     }
+}
+
+/// A dry run changes nothing either: its own calls are not kept (the week's report,
+/// uploaded later, would carry them), and an install that is sampled out does not
+/// mark its due report in a dry run.
+#[test]
+fn a_dry_run_keeps_none_of_its_calls_and_marks_no_report() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let dir = reports_dir(home);
+    tool_ok(home, noon(0, 0), &["telemetry", "enable"], &[]);
+    tool_ok(home, noon(0, 1), &["run", "2"], &[]);
+    let week0 = std::fs::read(dir.join(WEEK0_FILE)).unwrap();
+
+    // Week 0 is due in week 1; at rate 0 this install is not among those that upload.
+    let dry = [("REPORT_TOOL_TELEMETRY_DRY_RUN", "1"), ("RT_RATE", "0")];
+    let out = tool_ok(home, noon(1, 0), &["run", "3"], &dry);
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&std::fs::read(dir.join(WEEK0_FILE)).unwrap()),
+        String::from_utf8_lossy(&week0),
+        "week 0 not marked by a dry run"
+    );
+    assert_eq!(
+        report_files(&dir),
+        [WEEK0_FILE],
+        "the dry run's calls are kept nowhere: {:?}",
+        files_below(&dir)
+    );
+    assert!(pending_files(&dir).is_empty());
 }
 
 #[test]
@@ -992,6 +1116,90 @@ fn a_corrupt_report_file_is_set_aside_and_a_new_report_starts() {
     );
 }
 
+/// A report file this library could not have written, though it passes the naming
+/// rules: `telemetry report` names it and does not panic (a histogram's `min` above its
+/// `max` made the quantiles panic; counts that add up past `u64::MAX` overflowed).
+#[test]
+fn telemetry_report_does_not_panic_on_a_file_with_impossible_numbers() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let dir = reports_dir(home);
+    let env = [("RT_LOCAL", "1"), ("RT_VARIANTS", "2")];
+    tool_ok(home, noon(0, 0), &["run", "2"], &env);
+    let good = stored(&dir, WEEK0_FILE);
+    assert_eq!(rows(&good["report"]).len(), 2);
+
+    let mut min_above_max = good.clone();
+    let mut huge_counts = good.clone();
+    for row in 0..2 {
+        min_above_max["report"]["rows"][row]["duration_ms"]["min"] = 5.0.into();
+        min_above_max["report"]["rows"][row]["duration_ms"]["max"] = 1.0.into();
+        huge_counts["report"]["rows"][row]["count"] = u64::MAX.into();
+        huge_counts["report"]["rows"][row]["duration_ms"]["buckets"][0] = u64::MAX.into();
+    }
+    for bad in [min_above_max, huge_counts] {
+        std::fs::write(dir.join(WEEK0_FILE), serde_json::to_vec(&bad).unwrap()).unwrap();
+        for args in [
+            &["telemetry", "report"][..],
+            &["telemetry", "report", "--json"],
+        ] {
+            let out = tool(home, noon(0, 1), args, &env);
+            assert_ok(&out, args);
+        }
+        // A writer replaces it (set aside, or added to) without panicking either.
+        tool_ok(home, noon(0, 1), &["run", "1"], &env);
+    }
+}
+
+/// A report file larger than any report (32 MiB) is named as such, not as a JSON
+/// error halfway through it, and set aside by the next writer.
+#[test]
+fn a_huge_report_file_gets_a_clear_error_and_is_set_aside() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let dir = reports_dir(home);
+    let env = [("RT_LOCAL", "1")];
+    tool_ok(home, noon(0, 0), &["run", "2"], &env);
+    // A valid report, padded past the limit.
+    let mut text = serde_json::to_string(&stored(&dir, WEEK0_FILE)).unwrap();
+    text.push_str(&" ".repeat(33 << 20));
+    std::fs::write(dir.join(WEEK0_FILE), &text).unwrap();
+
+    let out = tool_ok(home, noon(0, 1), &["telemetry", "report"], &env);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("unreadable report") && stdout.contains("larger than"),
+        "{stdout}"
+    );
+    tool_ok(home, noon(0, 1), &["run", "3"], &env);
+    assert!(dir.join(format!("{WEEK0_FILE}.corrupt")).exists());
+    assert_eq!(total(&stored(&dir, WEEK0_FILE)["report"]), 3);
+}
+
+/// The lock file refused for its permissions (writable by others): the run's calls
+/// wait in a pending file, as for a refused report file, and are counted once the
+/// permissions are put right.
+#[cfg(unix)]
+#[test]
+fn a_refused_lock_file_loses_no_call() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let dir = reports_dir(home);
+    let env = [("RT_LOCAL", "1")];
+    tool_ok(home, noon(0, 0), &["run", "1"], &env);
+    let lock = dir.join(".lock");
+    telemetry_tests::chmod(&lock, 0o666);
+    tool_ok(home, noon(0, 1), &["run", "2"], &env);
+    assert_eq!(calls_on_disk(&dir), 3, "{:?}", files_below(&dir));
+    let out = tool_ok(home, noon(0, 1), &["telemetry", "report", "--json"], &env);
+    assert_eq!(json_lines(&out.stdout).iter().map(total).sum::<u64>(), 3);
+
+    telemetry_tests::chmod(&lock, 0o600);
+    tool_ok(home, noon(0, 2), &["run", "4"], &env);
+    assert_eq!(total(&stored(&dir, WEEK0_FILE)["report"]), 7);
+    assert!(pending_files(&dir).is_empty());
+}
+
 // ---------------------------------------------------------------------------------
 // 7. Level off
 // ---------------------------------------------------------------------------------
@@ -1098,4 +1306,23 @@ fn processes_running_at_once_lose_no_call() {
         3 * PROCESSES * CALLS + 1
     );
     assert_eq!(report_files(&dir), [WEEK0_FILE]);
+}
+
+// ---------------------------------------------------------------------------------
+// 9. Period boundaries
+// ---------------------------------------------------------------------------------
+
+/// A process that starts just before midnight UTC Sunday→Monday and makes its calls
+/// after it: the calls belong to the new week, not to the week the process started in
+/// (complete by then, and perhaps uploaded already, so that they would never be sent).
+#[test]
+fn calls_made_after_the_week_ended_go_to_the_new_week_in_a_process_started_before() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let dir = reports_dir(home);
+    let env = [("RT_LOCAL", "1"), ("RT_WAIT_MS", "1500")];
+    // A second before week 1 begins; the calls come half a second after it began.
+    tool_ok(home, WEEK0 + 7 * DAY - 1, &["run", "3"], &env);
+    assert_eq!(report_files(&dir), [WEEK1_FILE], "{:?}", files_below(&dir));
+    assert_eq!(total(&stored(&dir, WEEK1_FILE)["report"]), 3);
 }

@@ -68,7 +68,7 @@ fn add(into: &mut Option<DurationHistogram>, h: &DurationHistogram) {
             a.min = a.min.min(h.min);
             a.max = a.max.max(h.max);
             for (x, y) in a.buckets.iter_mut().zip(&h.buckets) {
-                *x += y;
+                *x = x.saturating_add(*y);
             }
         }
     }
@@ -78,9 +78,9 @@ fn lines(report: &Report) -> BTreeMap<&str, Line> {
     let mut lines: BTreeMap<&str, Line> = BTreeMap::new();
     for row in &report.rows {
         let line = lines.entry(&row.event).or_default();
-        line.runs += row.count;
+        line.runs = line.runs.saturating_add(row.count);
         if row.outcome != Outcome::Ok {
-            line.errors += row.count;
+            line.errors = line.errors.saturating_add(row.count);
         }
         if let Some(h) = &row.duration_ms {
             add(&mut line.durations, h);

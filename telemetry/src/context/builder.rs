@@ -537,6 +537,7 @@ impl TelemetryContextBuilder {
                         dir,
                         tool,
                         decision.level(),
+                        decision.dry_run,
                     )));
                 }
                 // No home directory: nowhere to keep a report, so nothing is recorded.

@@ -402,6 +402,10 @@ impl TelemetryContext {
     /// assert_eq!(ctx.deletion_request_allowed(), Err(telemetry::deletion::NoRequest::NeverEnabled));
     /// ```
     pub fn deletion_request_allowed(&self) -> Result<(), NoRequest> {
+        // Report mode has no machine id: nothing to delete, and none to send.
+        if self.collects_reports() {
+            return Err(NoRequest::Anonymous);
+        }
         let decision = self.decision();
         if let Some(rule) = decision.env_veto {
             return Err(NoRequest::Vetoed {

@@ -38,7 +38,7 @@ impl TelemetryContext {
     /// ```
     pub fn reports(&self) -> Result<Vec<Result<StoredReport, String>>, TelemetryError> {
         match self.report_mode() {
-            Some(mode) => mode.store.list(),
+            Some(mode) => mode.store.list(mode.header.limit),
             None => match (&self.inner.report_settings, self.data_dir()) {
                 // Report mode without a data dir: nothing was kept.
                 (Some(_), None) => Ok(Vec::new()),
@@ -68,7 +68,7 @@ impl TelemetryContext {
         }
         if self.reports_detached() {
             #[cfg(feature = "spool")]
-            self.start_report_uploader(mode);
+            self.start_report_uploader(mode, start);
             return Ok(());
         }
         let left = self.deadline().saturating_sub(start.elapsed());
@@ -108,7 +108,8 @@ impl TelemetryContext {
     }
 
     /// Uploads every due report, oldest first, one at a time, each marked sent once
-    /// the sinks took it; stops at the first failure (the rest stay due). Asks for
+    /// the sinks took it, or `refused` once refused for good; stops at the first
+    /// failure that may pass (the rest stay due). Asks for
     /// consent again before each. One uploader at a time per tool (a lock in the
     /// reports directory).
     /// Returns how many were sent.
@@ -124,9 +125,12 @@ impl TelemetryContext {
             return Ok(sent);
         };
         let sampled_in = mode.store.sample()? < mode.settings.rate();
-        for stored in mode.store.due(mode.clock.now())? {
+        for stored in mode.store.due(mode.clock.now(), mode.header.limit)? {
             if !sampled_in {
-                mode.store.mark(&stored.report, None, Some("sampled_out"))?;
+                // A dry run marks nothing.
+                if !mode.dry_run {
+                    mode.store.mark(&stored.report, None, Some("sampled_out"))?;
+                }
                 continue;
             }
             if !(self.inner.delivery.consented)() {
@@ -141,6 +145,14 @@ impl TelemetryContext {
                     let now = crate::util::time::rfc3339_millis(std::time::SystemTime::now());
                     mode.store.mark(&stored.report, Some(now), None)?;
                 }
+                // Refused for good (as a batch would be dropped): never sent again,
+                // and the next report is tried. A dry run marks nothing.
+                Err(e) if !e.is_retryable() => {
+                    crate::util::log::debug!(error = %e, "telemetry: report refused");
+                    if !mode.dry_run {
+                        mode.store.mark(&stored.report, None, Some("refused"))?;
+                    }
+                }
                 Err(e) => {
                     crate::util::log::debug!(error = %e, "telemetry: report not sent");
                     return Err(e);
@@ -154,14 +166,16 @@ impl TelemetryContext {
     /// interval, one at a time (its lock and time stamps live in the reports
     /// directory).
     #[cfg(feature = "spool")]
-    fn start_report_uploader(&self, mode: &ReportMode) {
+    fn start_report_uploader(&self, mode: &ReportMode, start: Instant) {
         use crate::uploader::{self, Plan, Stamp, UploadLock};
         let dir = mode.store.dir();
         let due = match uploader::plan(dir, self.inner.upload.interval) {
             Plan::Detached { due } => due,
             Plan::Broken { due } => {
-                // The last uploader never reached `init`: this run sends instead.
-                if let Err(e) = self.upload_reports_within(self.deadline()) {
+                // The last uploader never reached `init`: this run sends instead,
+                // within what is left of its deadline.
+                let left = self.deadline().saturating_sub(start.elapsed());
+                if let Err(e) = self.upload_reports_within(left) {
                     crate::util::log::debug!(error = %e, "telemetry: report not sent at exit");
                 }
                 due
@@ -213,5 +227,99 @@ impl TelemetryContext {
             crate::util::log::debug!(error = %e, "telemetry: report upload incomplete");
         }
         drop(lock);
+    }
+}
+
+#[cfg(all(test, feature = "spool"))]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::time::{Duration, Instant};
+
+    use crate::consent::CollectionPolicy;
+    use crate::consent::{Env, Level};
+    use crate::context::TelemetryContext;
+    use crate::error::TelemetryError;
+    use crate::event::{Event, Outcome};
+    use crate::report::{Report, ReportRow, ReportSettings};
+    use crate::sink::TelemetrySink;
+    use crate::uploader::{self, Stamp};
+
+    /// Takes reports, but never answers in time.
+    struct Hangs;
+
+    #[async_trait::async_trait]
+    impl TelemetrySink for Hangs {
+        async fn emit(&self, _: &Event) -> Result<(), TelemetryError> {
+            Ok(())
+        }
+        async fn emit_report(&self, _: &Report) -> Result<(), TelemetryError> {
+            std::thread::sleep(Duration::from_secs(5));
+            Ok(())
+        }
+        fn takes_reports(&self) -> bool {
+            true
+        }
+    }
+
+    /// The last uploader never reached `init`, so the run sends the due report itself:
+    /// within what is left of its deadline, not the whole deadline again.
+    #[test]
+    fn a_run_that_sends_for_a_broken_uploader_keeps_to_what_is_left_of_its_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = TelemetryContext::builder()
+            .tool(crate::tool!("t", "1"))
+            .data_dir(dir.path())
+            .env(Env::empty())
+            .policy(CollectionPolicy::Enabled)
+            .reports(ReportSettings::weekly())
+            .sink(Hangs)
+            .deadline(Duration::from_secs(3))
+            .upload_interval(Duration::from_secs(3600))
+            .build()
+            .unwrap();
+        let mode = ctx.report_mode().unwrap();
+        assert_eq!(mode.level, Level::On);
+        // A complete week with one call.
+        let row = ReportRow {
+            event: "cmd.build".into(),
+            tool_version: "1".into(),
+            outcome: Outcome::Ok,
+            error_kind: None,
+            attrs: BTreeMap::new(),
+            other: false,
+            count: 1,
+            duration_ms: None,
+        };
+        let mut last_week = mode.current();
+        last_week.first_day -= 7;
+        mode.store
+            .merge(
+                &mode.header,
+                last_week,
+                Level::On,
+                vec![row],
+                Duration::ZERO,
+            )
+            .unwrap();
+        assert!(mode.check_due());
+        // An uploader started a minute ago that never reached `init`.
+        let reports = mode.store.dir();
+        uploader::mark(reports, Stamp::Started);
+        std::fs::File::options()
+            .write(true)
+            .open(reports.join(crate::pipeline::UPLOAD_STARTED_FILE))
+            .unwrap()
+            .set_modified(std::time::SystemTime::now() - Duration::from_secs(60))
+            .unwrap();
+
+        // The exit began 10 s ago: nothing is left of its 3 s.
+        let began = Instant::now() - Duration::from_secs(10);
+        let waited = Instant::now();
+        let _ = ctx.finish_reports(began);
+        assert!(
+            waited.elapsed() < Duration::from_secs(2),
+            "the exit waited {:?} past its deadline",
+            waited.elapsed()
+        );
     }
 }

@@ -32,6 +32,9 @@ pub(crate) fn run(queue: &Queue, factory: &EventFactory, mode: &ReportMode) {
         }
         if write_by.is_none() && fold.folded() > 0 {
             write_by = Some(Instant::now() + WRITE_EVERY);
+            // The period of the first call in hand, not of when the worker last
+            // looked: an idle worker may have slept across the period's end.
+            span = mode.current();
         }
         let now = mode.current();
         let write = take.complete_flush != 0
@@ -41,10 +44,14 @@ pub(crate) fn run(queue: &Queue, factory: &EventFactory, mode: &ReportMode) {
         if write && fold.folded() > 0 {
             let n = usize::try_from(fold.folded()).unwrap_or(usize::MAX);
             let rows = fold.drain_rows(&factory.tool_version, &factory.default_attrs);
-            match mode
-                .store
-                .merge(&mode.header, span, mode.level, rows, LOCK_WAIT)
-            {
+            let written = if mode.dry_run {
+                // A dry run keeps nothing: the report would carry its calls.
+                Ok(())
+            } else {
+                mode.store
+                    .merge(&mode.header, span, mode.level, rows, LOCK_WAIT)
+            };
+            match written {
                 Ok(()) => queue.record_delivery(n, 0),
                 Err(e) => {
                     crate::util::log::debug!(error = %e, events = n, "telemetry: report not written");

@@ -196,11 +196,16 @@ impl Fold {
             combinations: 0,
             other: None,
         });
-        let kept = spec
-            .captures
-            .iter()
-            .zip(captured)
-            .map(|(c, v)| if c.kind == HASHED_KIND { &None } else { v });
+        // A `Hashed` value is left out by its catalog kind, or, where the kind is
+        // `any` (`record!`, a generic or expression capture), by being the only
+        // string a call can make at run time.
+        let kept = spec.captures.iter().zip(captured).map(|(c, v)| {
+            if c.kind == HASHED_KIND || v.as_ref().is_some_and(AttrValue::is_run_time_str) {
+                &None
+            } else {
+                v
+            }
+        });
         let mut any = false;
         let mut hasher = WordHasher::default();
         for v in kept.clone() {
@@ -254,8 +259,10 @@ impl Fold {
                 count: cell.count,
                 duration_ms: cell.histogram(),
             };
+            // A default attribute made at run time is a `Hashed` digest: left out.
             let mut literal: BTreeMap<String, AttrValue> = defaults
                 .iter()
+                .filter(|(_, v)| !v.is_run_time_str())
                 .map(|(k, v)| (k.to_string(), v.clone()))
                 .collect();
             for (k, v) in site.spec.attrs {
@@ -353,6 +360,27 @@ mod tests {
         assert_eq!(site.valued.values().map(Vec::len).sum::<usize>(), 2);
         assert!(site.valued.len() <= 2, "{} buckets", site.valued.len());
         assert_eq!(site.other.as_ref().unwrap().count, 9_998);
+    }
+
+    #[test]
+    fn a_hashed_default_attribute_never_enters_a_row() {
+        // `attrs!(project = Hashed::new(..))` built while another context is installed
+        // holds a digest.
+        let defaults = BTreeMap::from([
+            (
+                std::borrow::Cow::Borrowed("project"),
+                AttrValue::owned_str("0123456789abcdef0123456789abcdef".into()),
+            ),
+            (std::borrow::Cow::Borrowed("ci"), AttrValue::Bool(false)),
+        ]);
+        let mut fold = Fold::new(5);
+        fold.add(&PLAIN, Outcome::Ok, None, std::iter::empty(), ms(1));
+        let rows = fold.drain_rows("1", &defaults);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            rows[0].attrs,
+            BTreeMap::from([("ci".to_owned(), AttrValue::Bool(false))])
+        );
     }
 
     #[test]

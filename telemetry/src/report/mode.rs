@@ -198,6 +198,9 @@ pub(crate) struct ReportMode {
     pub(crate) header: Header,
     /// The level of this process: what it folds is marked with it.
     pub(crate) level: Level,
+    /// `<TOOL>_TELEMETRY_DRY_RUN`: this process keeps nothing and marks nothing (its
+    /// calls would otherwise be uploaded with the period's report).
+    pub(crate) dry_run: bool,
     pub(crate) clock: ReportClock,
     /// Set by the worker when it found complete reports this install uploads.
     pub(crate) upload_due: std::sync::atomic::AtomicBool,
@@ -209,6 +212,7 @@ impl ReportMode {
         data_dir: &std::path::Path,
         tool: &str,
         level: Level,
+        dry_run: bool,
     ) -> Self {
         let (os, arch) = crate::event::platform();
         Self {
@@ -222,6 +226,7 @@ impl ReportMode {
             },
             settings,
             level,
+            dry_run,
             clock: ReportClock::for_tool(tool),
             upload_due: std::sync::atomic::AtomicBool::new(false),
         }
@@ -239,7 +244,7 @@ impl ReportMode {
         if self.level != Level::On {
             return false;
         }
-        let Ok(due) = self.store.due(self.clock.now()) else {
+        let Ok(due) = self.store.due(self.clock.now(), self.header.limit) else {
             return false;
         };
         if due.is_empty() {
@@ -250,6 +255,9 @@ impl ReportMode {
             .sample()
             .is_ok_and(|x| x < self.settings.upload_rate);
         if !sampled_in {
+            if self.dry_run {
+                return false;
+            }
             for stored in &due {
                 let _ = self.store.mark(&stored.report, None, Some("sampled_out"));
             }

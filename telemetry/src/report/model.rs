@@ -131,7 +131,10 @@ impl DurationHistogram {
     /// assert!(p95 >= h.min && p95 <= h.max);
     /// ```
     pub fn quantile(&self, q: f64) -> f64 {
-        let total: u64 = self.buckets.iter().sum();
+        let total = self
+            .buckets
+            .iter()
+            .fold(0_u64, |total, &n| total.saturating_add(n));
         if total == 0 {
             return 0.0;
         }
@@ -154,7 +157,10 @@ impl DurationHistogram {
                     .unwrap_or(self.max)
                     .min(self.max);
                 let within = (rank - seen) / n as f64;
-                return (lower + (upper - lower) * within).clamp(self.min, self.max);
+                // Not `clamp`, which panics when min > max (a histogram made by hand).
+                return (lower + (upper - lower) * within)
+                    .max(self.min)
+                    .min(self.max);
             }
             seen = next;
         }
@@ -217,7 +223,9 @@ impl Report {
     /// assert_eq!(telemetry::Report::example().total_count(), 3);
     /// ```
     pub fn total_count(&self) -> u64 {
-        self.rows.iter().map(|r| r.count).sum()
+        self.rows
+            .iter()
+            .fold(0_u64, |total, r| total.saturating_add(r.count))
     }
 }
 

@@ -38,6 +38,9 @@ const PENDING_PREFIX: &str = "pending-";
 /// The largest report file read (a report has at most `limit` rows per event and
 /// outcome; this is far above what a tool's catalog can fill).
 const READ_LIMIT: u64 = 32 << 20;
+/// The most pending files kept at once: past it (a report file or the lock refused
+/// run after run, so that nothing folds them in), a write's rows are given up.
+const MAX_PENDING: usize = 100;
 /// A temp file this old is left over from a writer that was killed.
 const STALE_TEMP: Duration = Duration::from_secs(600);
 /// The format of the file around the report (not the report's own `schema`).
@@ -55,7 +58,8 @@ pub struct StoredReport {
     /// When it was uploaded (RFC 3339, UTC).
     pub sent_at: Option<String>,
     /// Why it will not be uploaded although it could be: `sampled_out` (this install
-    /// is not among the share the tool uploads).
+    /// is not among the share the tool uploads) or `refused` (the sinks refused it for
+    /// good).
     pub not_sent: Option<String>,
     /// The report.
     pub report: Report,
@@ -78,6 +82,8 @@ impl StoredReport {
             "sent"
         } else if self.level == Level::Local {
             "local (never sent)"
+        } else if self.not_sent.as_deref() == Some("refused") {
+            "not sent (refused by the server)"
         } else if self.not_sent.is_some() {
             "not sent (sampled out)"
         } else if self.span().is_some_and(|s| s.is_complete_at(now)) {
@@ -201,7 +207,16 @@ impl ReportStore {
         wait: Duration,
     ) -> Result<(), TelemetryError> {
         let real = self.prepared()?;
-        let Some(_lock) = Self::lock(&real, wait)? else {
+        let lock = match Self::lock(&real, wait) {
+            Ok(lock) => lock,
+            Err(e) => {
+                // The lock file refused or unusable: as for a busy lock, the rows wait
+                // in a pending file (which needs no lock).
+                write_pending(&real, span, level, rows)?;
+                return Err(e);
+            }
+        };
+        let Some(_lock) = lock else {
             return write_pending(&real, span, level, rows);
         };
         let mut touched: BTreeMap<Span, StoredReport> = BTreeMap::new();
@@ -331,8 +346,13 @@ impl ReportStore {
     }
 
     /// Every report, newest period first, with the rows still in pending files added
-    /// (read only: nothing is written). Files that cannot be read are listed as errors.
-    pub(crate) fn list(&self) -> Result<Vec<Result<StoredReport, String>>, TelemetryError> {
+    /// under the limit of `limit` combinations per event, as the next writer will add
+    /// them (read only: nothing is written). Files that cannot be read are listed as
+    /// errors.
+    pub(crate) fn list(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<Result<StoredReport, String>>, TelemetryError> {
         let Some(real) = self.existing()? else {
             return Ok(Vec::new());
         };
@@ -346,7 +366,6 @@ impl ReportStore {
                 let mut stored = read_report(&real.join(file_name(span)))
                     .map_err(|e| e.to_string())?
                     .ok_or_else(|| format!("{}: gone while being read", file_name(span)))?;
-                let limit = usize::MAX;
                 for (_, p) in &pending {
                     if Span::parse(&p.period_start, &p.period_end)
                         .is_some_and(|s| s.first_day == span.first_day)
@@ -360,10 +379,15 @@ impl ReportStore {
     }
 
     /// The reports that may be uploaded at `now`: complete, collected at level `on`,
-    /// not sent and not sampled out; oldest first.
-    pub(crate) fn due(&self, now: SystemTime) -> Result<Vec<StoredReport>, TelemetryError> {
+    /// not sent and not sampled out; oldest first (pending rows added as by
+    /// [`list`](Self::list)).
+    pub(crate) fn due(
+        &self,
+        now: SystemTime,
+        limit: usize,
+    ) -> Result<Vec<StoredReport>, TelemetryError> {
         Ok(self
-            .list()?
+            .list(limit)?
             .into_iter()
             .rev()
             .filter_map(Result::ok)
@@ -482,17 +506,29 @@ fn report_spans(real: &Path) -> Vec<Span> {
         .collect()
 }
 
-/// Reads a file the trust rules accept, up to [`READ_LIMIT`]. `Ok(None)`: no file.
+/// Reads a file the trust rules accept, up to one byte past [`READ_LIMIT`] (see
+/// [`too_large`]). `Ok(None)`: no file.
 fn read_limited(path: &Path) -> Result<Option<Vec<u8>>, TelemetryError> {
     let Some(file) = fsutil::open_checked(path, DirLink::Refused, Strictness::Trusted, false)?
     else {
         return Ok(None);
     };
     let mut bytes = Vec::new();
-    file.take(READ_LIMIT)
+    // One byte more than the limit tells a file that is too large.
+    file.take(READ_LIMIT + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| TelemetryError::io("read", path, e))?;
     Ok(Some(bytes))
+}
+
+/// A file read by [`read_limited`] that is larger than any report.
+fn too_large(bytes: &[u8]) -> Option<String> {
+    (bytes.len() as u64 > READ_LIMIT).then(|| {
+        format!(
+            "larger than {} MiB: not a report file this library wrote",
+            READ_LIMIT >> 20
+        )
+    })
 }
 
 /// Why a report file was not read.
@@ -526,6 +562,9 @@ fn read_report(path: &Path) -> Result<Option<StoredReport>, ReadError> {
     let Some(bytes) = read_limited(path).map_err(ReadError::Unreadable)? else {
         return Ok(None);
     };
+    if let Some(why) = too_large(&bytes) {
+        return Err(ReadError::Corrupt(format!("{}: {why}", path.display())));
+    }
     wire::stored_from_json(&bytes)
         .map(Some)
         .map_err(|e| ReadError::Corrupt(format!("{}: {e}", path.display())))
@@ -538,6 +577,26 @@ fn write_pending(
     level: Level,
     rows: Vec<ReportRow>,
 ) -> Result<(), TelemetryError> {
+    let waiting = std::fs::read_dir(real).map_or(0, |entries| {
+        entries
+            .filter_map(Result::ok)
+            .filter(|e| {
+                e.file_name()
+                    .to_str()
+                    .is_some_and(|n| n.starts_with(PENDING_PREFIX) && n.ends_with(".json"))
+            })
+            .count()
+    });
+    if waiting >= MAX_PENDING {
+        return Err(TelemetryError::io(
+            "write",
+            real,
+            std::io::Error::other(format!(
+                "{waiting} files of report rows wait already ({PENDING_PREFIX}*.json): none is \
+                 folded in while a report file or the lock is refused"
+            )),
+        ));
+    }
     let pending = wire::Pending {
         period_start: span.start_date(),
         period_end: span.end_date(),
@@ -583,7 +642,11 @@ fn read_pending(real: &Path, set_bad_aside: bool) -> Vec<(PathBuf, wire::Pending
         .filter_map(|e| {
             let path = e.path();
             let bytes = read_limited(&path).ok()??;
-            match wire::pending_from_json(&bytes) {
+            let parsed = match too_large(&bytes) {
+                Some(why) => Err(why),
+                None => wire::pending_from_json(&bytes).map_err(|e| e.to_string()),
+            };
+            match parsed {
                 Ok(p) => Some((path, p)),
                 Err(e) => {
                     if set_bad_aside {
@@ -734,7 +797,7 @@ mod tests {
     }
 
     fn only(store: &ReportStore) -> StoredReport {
-        let mut all = store.list().unwrap();
+        let mut all = store.list(usize::MAX).unwrap();
         assert_eq!(all.len(), 1);
         all.pop().unwrap().unwrap()
     }
@@ -808,7 +871,7 @@ mod tests {
         assert_eq!(only(&store).level, Level::Local);
         let after_end = span(20_416).end() + Duration::from_secs(1);
         assert!(
-            store.due(after_end).unwrap().is_empty(),
+            store.due(after_end, usize::MAX).unwrap().is_empty(),
             "a local report is never due"
         );
     }
@@ -848,6 +911,55 @@ mod tests {
     }
 
     #[test]
+    fn pending_rows_in_a_listed_or_due_report_keep_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ReportStore::new(dir.path());
+        let h = header(2);
+        store
+            .merge(
+                &h,
+                span(20_416),
+                Level::On,
+                vec![row(1, 1), row(2, 1)],
+                WAIT,
+            )
+            .unwrap();
+        let real = store.prepared().unwrap();
+        let held = ReportStore::lock(&real, WAIT).unwrap().unwrap();
+        store
+            .merge(
+                &h,
+                span(20_416),
+                Level::On,
+                vec![row(3, 1), row(4, 1)],
+                WAIT,
+            )
+            .unwrap();
+        drop(held);
+        assert_eq!(read_pending(&real, false).len(), 1);
+        let after_end = span(20_416).end() + Duration::from_secs(1);
+        let due = store.due(after_end, h.limit).unwrap();
+        assert_eq!(due.len(), 1);
+        let listed = store.list(h.limit).unwrap().pop().unwrap().unwrap();
+        for report in [&due[0].report, &listed.report] {
+            let kept = report.rows.iter().filter(|r| !r.other).count();
+            let other: u64 = report
+                .rows
+                .iter()
+                .filter(|r| r.other)
+                .map(|r| r.count)
+                .sum();
+            assert_eq!((kept, other), (2, 2), "{:?}", report.rows);
+        }
+        // What a writer makes of the same rows.
+        store
+            .merge(&h, span(20_416), Level::On, Vec::new(), WAIT)
+            .unwrap();
+        assert!(read_pending(&real, false).is_empty());
+        assert_eq!(only(&store).report, listed.report);
+    }
+
+    #[test]
     fn a_corrupt_file_is_set_aside_and_the_oldest_periods_pruned() {
         let dir = tempfile::tempdir().unwrap();
         let store = ReportStore::new(dir.path());
@@ -873,7 +985,7 @@ mod tests {
                 )
                 .unwrap();
         }
-        let listed = store.list().unwrap();
+        let listed = store.list(usize::MAX).unwrap();
         assert_eq!(listed.len(), KEEP_REPORTS);
         assert!(!real.join("2025-11-24.json").exists(), "the oldest went");
     }
@@ -913,6 +1025,31 @@ mod tests {
             16,
             "1 + 5 + 10: nothing lost"
         );
+        assert!(read_pending(&real, false).is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn pending_files_stay_bounded_while_a_report_file_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = ReportStore::new(dir.path());
+        let h = header(10);
+        store
+            .merge(&h, span(20_416), Level::On, vec![row(1, 1)], WAIT)
+            .unwrap();
+        let real = store.prepared().unwrap();
+        let file = real.join("2025-11-24.json");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+        for _ in 0..MAX_PENDING + 20 {
+            let _ = store.merge(&h, span(20_416), Level::On, vec![row(1, 1)], WAIT);
+        }
+        let pending = read_pending(&real, false).len();
+        assert!(pending <= MAX_PENDING, "{pending} pending files");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        store
+            .merge(&h, span(20_416), Level::On, Vec::new(), WAIT)
+            .unwrap();
         assert!(read_pending(&real, false).is_empty());
     }
 

@@ -141,6 +141,9 @@ fn row(w: WireRow) -> Result<ReportRow, Refused> {
                     "a histogram does not have the library's buckets",
                 ));
             }
+            if h.min > h.max {
+                return Err(Refused::Rule("a histogram's min is above its max"));
+            }
             Some(h)
         }
     };

@@ -4,7 +4,10 @@
 //! - `report-tool run [N]`: N calls (default 1) of a tracked `build(jobs)`; the
 //!   `jobs` value of call `i` is `i % RT_VARIANTS` (default 1 variant); with
 //!   `RT_FAIL=1` every call returns an error; `RT_SLEEP_MS` sleeps after the calls
-//!   (so a test can kill the process while it waits);
+//!   (so a test can kill the process while it waits); `RT_WAIT_MS` sleeps before
+//!   them (after `init`: the calls come later in the process's life); with
+//!   `RT_PROJECT=1` each call also records `project.opened` with a `Hashed` project
+//!   (`record!`) and calls `open(project = Hashed::new(..))`;
 //! - `report-tool telemetry <status|enable|disable|local|report [--json]|...>`.
 //!
 //! Knobs: `RT_ENDPOINT` (an `HttpSink`; without it, no sink: reports are kept only),
@@ -34,6 +37,12 @@ impl std::error::Error for BuildFailed {}
 fn build(jobs: u32, fail: bool) -> Result<(), BuildFailed> {
     if fail { Err(BuildFailed) } else { Ok(()) }
 }
+
+#[telemetry::track(
+    "project.loaded",
+    capture(project = telemetry::Hashed::new("project", "/home/alice/secret-project"))
+)]
+fn load() {}
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
@@ -116,8 +125,19 @@ fn main() -> ExitCode {
             let n: u32 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1);
             let variants: u32 = number("RT_VARIANTS").unwrap_or(1).max(1);
             let fail = var("RT_FAIL").is_some();
+            if let Some(ms) = number::<u64>("RT_WAIT_MS") {
+                std::thread::sleep(Duration::from_millis(ms));
+            }
+            let project = var("RT_PROJECT").is_some();
             for i in 0..n {
                 let _ = build(i % variants, fail);
+                if project {
+                    let _ = telemetry::record!(
+                        "project.opened",
+                        project = telemetry::Hashed::new("project", "/home/alice/secret-project")
+                    );
+                    load();
+                }
             }
             if let Some(ms) = number::<u64>("RT_SLEEP_MS") {
                 eprintln!("report-tool: sleeping");
