@@ -233,6 +233,7 @@ impl TelemetryContext {
     /// ```
     pub fn disable_all_tools(&self) -> Result<ConsentChange, TelemetryError> {
         let dropped_events = self.withdraw();
+        self.withhold_reports(false);
         let saved_in = self.persist_shared(false)?;
         Ok(ConsentChange {
             saved_in,
@@ -275,6 +276,7 @@ impl TelemetryContext {
     /// ```
     pub fn disable(&self) -> Result<ConsentChange, TelemetryError> {
         let dropped_events = self.withdraw();
+        self.withhold_reports(false);
         let saved_in = self.persist(false, |_| {})?;
         Ok(ConsentChange {
             saved_in,
@@ -302,6 +304,7 @@ impl TelemetryContext {
     /// ```
     pub fn keep_local(&self) -> Result<ConsentChange, TelemetryError> {
         let dropped_events = self.withdraw();
+        self.withhold_reports(true);
         let saved_in = self.persist(false, |file| {
             file.level = Some(crate::consent::Level::Local);
         })?;
@@ -312,6 +315,21 @@ impl TelemetryContext {
             dropped_events,
             still_off_by,
         })
+    }
+
+    /// Report mode: the reports not sent yet are kept from upload for good
+    /// (`ReportStore::withhold_unsent`). Best effort: a report that cannot be marked
+    /// now is left as it is.
+    fn withhold_reports(&self, local: bool) {
+        #[cfg(feature = "reports")]
+        if self.collects_reports()
+            && let Some(dir) = self.data_dir()
+            && let Err(e) = crate::report::ReportStore::new(dir).withhold_unsent(local)
+        {
+            crate::util::log::debug!(error = %e, "telemetry: reports not marked");
+        }
+        #[cfg(not(feature = "reports"))]
+        let _ = local;
     }
 
     /// Forgets this installation, in order: deletes every event not sent yet; asks the

@@ -432,6 +432,49 @@ impl ReportStore {
         )
     }
 
+    /// The user changed their decision (`telemetry disable`: `local` false;
+    /// `telemetry local`: true): every report not sent yet is kept from upload for
+    /// good, marked `not_sent: "disabled"` or level `local`. What was collected
+    /// under a consent the user withdrew is not sent after a later `enable`.
+    pub(crate) fn withhold_unsent(&self, local: bool) -> Result<(), TelemetryError> {
+        let Some(real) = self.existing()? else {
+            return Ok(());
+        };
+        let Some(_lock) = Self::lock(&real, Duration::from_secs(1))? else {
+            return Err(TelemetryError::Io {
+                action: "lock",
+                path: real.join(LOCK_FILE),
+                source: std::io::Error::from(std::io::ErrorKind::WouldBlock),
+            });
+        };
+        for span in report_spans(&real) {
+            let name = file_name(span);
+            let Ok(Some(mut stored)) = read_report(&real.join(&name)) else {
+                continue;
+            };
+            if stored.sent_at.is_some() {
+                continue;
+            }
+            if local {
+                if stored.level == Level::Local {
+                    continue;
+                }
+                stored.level = Level::Local;
+            } else {
+                if stored.not_sent.is_some() {
+                    continue;
+                }
+                stored.not_sent = Some("disabled".to_owned());
+            }
+            write_replace(
+                &real,
+                &name,
+                &serde_json::to_vec(&stored).unwrap_or_default(),
+            )?;
+        }
+        Ok(())
+    }
+
     /// This install's draw in [0, 1), made once and kept: it uploads only while the
     /// draw is below the tool's upload rate.
     pub(crate) fn sample(&self) -> Result<f64, TelemetryError> {
@@ -1103,6 +1146,67 @@ mod tests {
         left.sort();
         assert_eq!(left.len(), KEEP_REPORTS);
         assert_eq!(left[0], "2025-11-04.json.corrupt", "the three oldest went");
+    }
+
+    #[test]
+    fn a_withdrawn_decision_keeps_every_unsent_report_from_upload() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ReportStore::new(dir.path());
+        let h = header(10);
+        for week in 0..3 {
+            store
+                .merge(
+                    &h,
+                    span(20_416 + 7 * week),
+                    Level::On,
+                    vec![row(1, 1)],
+                    WAIT,
+                )
+                .unwrap();
+        }
+        let sent = store.list(10).unwrap().pop().unwrap().unwrap();
+        store
+            .mark(&sent.report, Some("2025-12-01T00:00:00.000Z".into()), None)
+            .unwrap();
+        let after_all = span(20_416 + 21).end();
+        assert_eq!(store.due(after_all, 10).unwrap().len(), 2);
+        store.withhold_unsent(false).unwrap();
+        assert!(
+            store.due(after_all, 10).unwrap().is_empty(),
+            "disable: nothing due"
+        );
+        let listed: Vec<StoredReport> = store
+            .list(10)
+            .unwrap()
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            listed
+                .iter()
+                .filter(|r| r.not_sent.as_deref() == Some("disabled"))
+                .count(),
+            2
+        );
+        assert!(
+            listed
+                .iter()
+                .any(|r| r.sent_at.is_some() && r.not_sent.is_none()),
+            "a sent one stays as it was"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = ReportStore::new(dir.path());
+        store
+            .merge(&h, span(20_416), Level::On, vec![row(1, 1)], WAIT)
+            .unwrap();
+        store.withhold_unsent(true).unwrap();
+        assert_eq!(
+            only(&store).level,
+            Level::Local,
+            "local: marked local for good"
+        );
+        assert!(store.due(span(20_416).end(), 10).unwrap().is_empty());
     }
 
     #[test]
