@@ -1033,18 +1033,26 @@ mod tests {
         assert!(!real.join("2025-11-24.json").exists(), "the oldest went");
     }
 
+    /// A store in `dir` with week 2025-11-24's report written (one call), its
+    /// header, the reports directory and the report file.
     #[cfg(unix)]
-    #[test]
-    fn a_report_file_refused_for_its_permissions_is_left_alone_and_nothing_is_lost() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let store = ReportStore::new(dir.path());
+    fn one_written_report(dir: &Path) -> (ReportStore, Header, PathBuf, PathBuf) {
+        let store = ReportStore::new(dir);
         let h = header(10);
         store
             .merge(&h, span(20_416), Level::On, vec![row(1, 1)], WAIT)
             .unwrap();
         let real = store.prepared().unwrap();
         let file = real.join("2025-11-24.json");
+        (store, h, real, file)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_report_file_refused_for_its_permissions_is_left_alone_and_nothing_is_lost() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let (store, h, real, file) = one_written_report(dir.path());
         let before = std::fs::read(&file).unwrap();
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
         assert!(
@@ -1076,13 +1084,7 @@ mod tests {
     fn pending_files_stay_bounded_while_a_report_file_is_refused() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        let store = ReportStore::new(dir.path());
-        let h = header(10);
-        store
-            .merge(&h, span(20_416), Level::On, vec![row(1, 1)], WAIT)
-            .unwrap();
-        let real = store.prepared().unwrap();
-        let file = real.join("2025-11-24.json");
+        let (store, h, real, file) = one_written_report(dir.path());
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
         for _ in 0..MAX_PENDING + 20 {
             let _ = store.merge(&h, span(20_416), Level::On, vec![row(1, 1)], WAIT);
