@@ -150,13 +150,7 @@ impl TelemetryContext {
             send_now: true,
             spawn: false,
         };
-        if self.inner.send_mode == SendMode::AtExit {
-            return in_process;
-        }
-        // No uploader in CI (an explicit `<TOOL>_TELEMETRY=1` there still collects:
-        // the run sends its own events, as no later run will) nor under a veto that a
-        // policy set in code overrode.
-        if self.inner.ci || self.decision().env_veto.is_some() {
+        if !self.uploader_may_run() {
             return in_process;
         }
         let Some(dir) = spool.checked_dir() else {
@@ -184,6 +178,17 @@ impl TelemetryContext {
         }
     }
 
+    /// Whether a detached uploader may deliver for this run: in background mode,
+    /// outside CI (an explicit `<TOOL>_TELEMETRY=1` there still collects: the run
+    /// sends its own, as no later run will) and under no veto that a policy set in
+    /// code overrode.
+    #[cfg(feature = "spool")]
+    pub(super) fn uploader_may_run(&self) -> bool {
+        self.inner.send_mode == SendMode::Background
+            && !self.inner.ci
+            && self.decision().env_veto.is_none()
+    }
+
     /// Starts the uploader if the spool holds batches it may send now and no other
     /// uploader runs.
     #[cfg(feature = "spool")]
@@ -194,15 +199,57 @@ impl TelemetryContext {
         if !spool.has_waiting(&dir) || spool.held_until_in(&dir).is_some() {
             return;
         }
-        let Some(lock) = UploadLock::try_acquire(&dir) else {
+        self.spawn_uploader(&dir);
+    }
+
+    /// Starts the detached uploader whose lock and stamps live in `dir` (the spool,
+    /// or the reports), unless one holds the lock.
+    #[cfg(feature = "spool")]
+    pub(super) fn spawn_uploader(&self, dir: &std::path::Path) {
+        let Some(lock) = UploadLock::try_acquire(dir) else {
             return;
         };
-        uploader::mark(&dir, Stamp::Started);
+        uploader::mark(dir, Stamp::Started);
         if let Err(e) = uploader::spawn(self.tool(), lock) {
             // Not an uploader that never reached `init`: try again next time.
-            uploader::unmark(&dir, Stamp::Started);
+            uploader::unmark(dir, Stamp::Started);
             crate::util::log::debug!(error = %e, "telemetry: could not start the uploader");
         }
+    }
+
+    /// The uploader's start, in `dir` (the spool, or the reports): takes the lock its
+    /// parent handed over (or its own), stamps that it ran, and starts the watchdog
+    /// that ends the process after the time limit (`at_limit` first). `None`: another
+    /// uploader holds the lock, or no watchdog could start (no upload without it).
+    #[cfg(feature = "spool")]
+    pub(super) fn begin_upload(
+        &self,
+        dir: &std::path::Path,
+        at_limit: impl FnOnce() + Send + 'static,
+    ) -> Option<UploadLock> {
+        let lock = uploader::held_by_parent(dir).or_else(|| {
+            let until = Instant::now() + LOCK_HANDOVER;
+            loop {
+                match UploadLock::try_acquire(dir) {
+                    Some(lock) => break Some(lock),
+                    None if Instant::now() < until => {
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    None => break None,
+                }
+            }
+        })?;
+        uploader::mark(dir, Stamp::Ran);
+        let limit = self.inner.upload.time_limit;
+        std::thread::Builder::new()
+            .name("telemetry-upload-limit".into())
+            .spawn(move || {
+                std::thread::sleep(limit);
+                at_limit();
+                std::process::exit(0);
+            })
+            .ok()?;
+        Some(lock)
     }
 
     /// This process is the uploader (`init` saw the marker): sends the spool, oldest
@@ -231,34 +278,11 @@ impl TelemetryContext {
         let Some(dir) = spool.checked_dir() else {
             return;
         };
-        let Some(lock) = uploader::held_by_parent(&dir).or_else(|| {
-            let until = Instant::now() + LOCK_HANDOVER;
-            loop {
-                match UploadLock::try_acquire(&dir) {
-                    Some(lock) => break Some(lock),
-                    None if Instant::now() < until => {
-                        std::thread::sleep(Duration::from_millis(20));
-                    }
-                    None => break None,
-                }
-            }
-        }) else {
+        let watchdog_spool = Arc::clone(&spool);
+        let Some(lock) = self.begin_upload(&dir, move || watchdog_spool.release_own()) else {
             return;
         };
-        uploader::mark(&dir, Stamp::Ran);
         let limit = self.inner.upload.time_limit;
-        let watchdog_spool = Arc::clone(&spool);
-        let watchdog = std::thread::Builder::new()
-            .name("telemetry-upload-limit".into())
-            .spawn(move || {
-                std::thread::sleep(limit);
-                watchdog_spool.release_own();
-                std::process::exit(0);
-            });
-        if watchdog.is_err() {
-            // Without the time limit, no upload.
-            return;
-        }
         if let Err(e) = self.ensure_worker() {
             crate::util::log::debug!(error = %e, "telemetry: uploader could not start");
             return;

@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use super::TelemetryContext;
 use crate::consent::Level;
 use crate::error::TelemetryError;
-use crate::pipeline::SendMode;
 use crate::report::{ReportMode, StoredReport};
 use crate::util::executor::block_on;
 
@@ -77,13 +76,10 @@ impl TelemetryContext {
 
     /// Whether a detached uploader sends the reports (rather than this run).
     fn reports_detached(&self) -> bool {
-        let decision = self.decision();
-        cfg!(feature = "spool")
-            && self.inner.send_mode == SendMode::Background
-            && !self.inner.ci
-            && decision.env_veto.is_none()
-            && !decision.show
-            && !decision.dry_run
+        #[cfg(feature = "spool")]
+        return self.uploader_may_run() && !self.decision().show && !self.decision().dry_run;
+        #[cfg(not(feature = "spool"))]
+        false
     }
 
     /// Sends the due reports on a thread of its own, waiting at most `limit` for it.
@@ -124,22 +120,14 @@ impl TelemetryContext {
         let Some(_sending) = mode.store.try_upload_lock()? else {
             return Ok(sent);
         };
-        let sampled_in = mode.store.sample()? < mode.settings.rate();
-        for stored in mode.store.due(mode.clock.now(), mode.header.limit)? {
-            if !sampled_in {
-                // A dry run marks nothing.
-                if !mode.dry_run {
-                    mode.store.mark(&stored.report, None, Some("sampled_out"))?;
-                }
-                continue;
-            }
+        for stored in mode.uploadable()? {
             if !(self.inner.delivery.consented)() {
                 break;
             }
             let sink = &self.inner.sink;
             match crate::pipeline::guarded(|| block_on(sink.emit_report(&stored.report))) {
                 // A dry run only printed it: it stays due.
-                Ok(()) if self.decision().dry_run => {}
+                Ok(()) if mode.dry_run => {}
                 Ok(()) => {
                     sent += 1;
                     let now = crate::util::time::rfc3339_millis(std::time::SystemTime::now());
@@ -167,7 +155,7 @@ impl TelemetryContext {
     /// directory).
     #[cfg(feature = "spool")]
     fn start_report_uploader(&self, mode: &ReportMode, start: Instant) {
-        use crate::uploader::{self, Plan, Stamp, UploadLock};
+        use crate::uploader::{self, Plan};
         let dir = mode.store.dir();
         let due = match uploader::plan(dir, self.inner.upload.interval) {
             Plan::Detached { due } => due,
@@ -181,48 +169,23 @@ impl TelemetryContext {
                 due
             }
         };
-        if !due {
-            return;
-        }
-        let Some(lock) = UploadLock::try_acquire(dir) else {
-            return;
-        };
-        uploader::mark(dir, Stamp::Started);
-        if let Err(e) = uploader::spawn(self.tool(), lock) {
-            uploader::unmark(dir, Stamp::Started);
-            crate::util::log::debug!(error = %e, "telemetry: could not start the uploader");
+        if due {
+            self.spawn_uploader(dir);
         }
     }
 
     /// The detached uploader's work in report mode (see `exit::run_as_uploader`).
     #[cfg(feature = "spool")]
     pub(crate) fn upload_reports_as_uploader(&self) {
-        use crate::uploader::{self, Stamp};
         let Some(mode) = self.report_mode() else {
             return;
         };
         if !self.is_enabled() || self.inner.ci || self.decision().env_veto.is_some() {
             return;
         }
-        let dir = mode.store.dir().to_owned();
-        // The parent's lock (its standard input on Unix), or our own.
-        let lock =
-            uploader::held_by_parent(&dir).or_else(|| uploader::UploadLock::try_acquire(&dir));
-        if lock.is_none() {
+        let Some(lock) = self.begin_upload(mode.store.dir(), || {}) else {
             return;
-        }
-        uploader::mark(&dir, Stamp::Ran);
-        let limit = self.inner.upload.time_limit;
-        let watchdog = std::thread::Builder::new()
-            .name("telemetry-upload-limit".into())
-            .spawn(move || {
-                std::thread::sleep(limit);
-                std::process::exit(0);
-            });
-        if watchdog.is_err() {
-            // Without the time limit, no upload.
-            return;
-        }
+        };
         if let Err(e) = self.upload_reports() {
             crate::util::log::debug!(error = %e, "telemetry: report upload incomplete");
         }

@@ -3,13 +3,14 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use super::period::{ReportPeriod, Span};
-use super::store::{Header, ReportStore};
+use super::store::{Header, ReportStore, StoredReport};
 use crate::consent::Level;
+use crate::error::TelemetryError;
 
 /// Default for [`ReportSettings::max_combinations`].
 pub const DEFAULT_MAX_COMBINATIONS: usize = 100;
 
-/// How often, at most, the worker writes the report file while a process runs (it
+/// How long after the first call it has not written the worker writes the report file (it
 /// always writes at exit).
 pub(crate) const WRITE_EVERY: Duration = Duration::from_secs(1);
 
@@ -237,34 +238,34 @@ impl ReportMode {
         Span::containing(self.settings.period, self.clock.now())
     }
 
-    /// Complete reports this install uploads, found at the start of a run (off the
-    /// exit's path). Reports of an install that is not sampled are marked
-    /// `sampled_out` once, and never looked at again.
-    pub(crate) fn check_due(&self) -> bool {
+    /// The complete reports this install uploads now, oldest first: none at a level
+    /// other than `on`, and none on an install outside the sample, whose due reports
+    /// are marked `sampled_out` then (once: never looked at again; not in a dry run).
+    /// The sampling draw is made only once a report is due.
+    pub(crate) fn uploadable(&self) -> Result<Vec<StoredReport>, TelemetryError> {
         if self.level != Level::On {
-            return false;
+            return Ok(Vec::new());
         }
-        let Ok(due) = self.store.due(self.clock.now(), self.header.limit) else {
-            return false;
-        };
-        if due.is_empty() {
-            return false;
+        let due = self.store.due(self.clock.now(), self.header.limit)?;
+        if due.is_empty() || self.store.sample()? < self.settings.upload_rate {
+            return Ok(due);
         }
-        let sampled_in = self
-            .store
-            .sample()
-            .is_ok_and(|x| x < self.settings.upload_rate);
-        if !sampled_in {
-            if self.dry_run {
-                return false;
-            }
+        if !self.dry_run {
             for stored in &due {
-                let _ = self.store.mark(&stored.report, None, Some("sampled_out"));
+                self.store.mark(&stored.report, None, Some("sampled_out"))?;
             }
-            return false;
         }
-        self.upload_due
-            .store(true, std::sync::atomic::Ordering::Release);
-        true
+        Ok(Vec::new())
+    }
+
+    /// Whether a report is waiting for this run to hand it to delivery, found at the
+    /// start of the run (off the exit's path); the exit then reads `upload_due`.
+    pub(crate) fn check_due(&self) -> bool {
+        let due = self.uploadable().is_ok_and(|due| !due.is_empty());
+        if due {
+            self.upload_due
+                .store(true, std::sync::atomic::Ordering::Release);
+        }
+        due
     }
 }
