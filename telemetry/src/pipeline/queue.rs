@@ -336,6 +336,12 @@ impl Queue {
         } else {
             st.items.len().min(self.batch_size)
         };
+        self.take_out(&mut st, n)
+    }
+
+    /// Takes the first `n` items, with the flush they complete and whether the queue
+    /// is done.
+    fn take_out(&self, st: &mut State, n: usize) -> Take {
         let batch = st.items.drain(..n).collect();
         // A flush completes once everything queued before it was taken.
         let complete_flush = if st.items.is_empty() && st.flush_requested > st.persisted {
@@ -389,19 +395,8 @@ impl Queue {
                 }
             }
         }
-        let batch = st.items.drain(..).collect();
-        let complete_flush = if st.flush_requested > st.persisted {
-            st.flush_requested
-        } else {
-            0
-        };
-        Take {
-            batch,
-            complete_flush,
-            deliver: complete_flush != 0 && st.deliver_requested > st.flush_done,
-            closed: st.closed,
-            epoch: self.epoch.load(Ordering::SeqCst),
-        }
+        let n = st.items.len();
+        self.take_out(&mut st, n)
     }
 
     /// How many queued calls wake a gathering worker: half the queue, so that it
