@@ -847,29 +847,18 @@ mod tests {
 
     const WAIT: Duration = Duration::from_millis(50);
 
+    /// Adds `rows`, folded at level `on`, to the week of 2025-11-24.
+    fn write_week(store: &ReportStore, h: &Header, rows: Vec<ReportRow>) {
+        store.merge(h, span(20_416), Level::On, rows, WAIT).unwrap();
+    }
+
     #[test]
     fn merges_add_up_and_the_limit_holds_across_writes() {
         let dir = tempfile::tempdir().unwrap();
         let store = ReportStore::new(dir.path());
         let h = header(2);
-        store
-            .merge(
-                &h,
-                span(20_416),
-                Level::On,
-                vec![row(1, 2), row(2, 1)],
-                WAIT,
-            )
-            .unwrap();
-        store
-            .merge(
-                &h,
-                span(20_416),
-                Level::On,
-                vec![row(1, 3), row(3, 4), row(4, 5)],
-                WAIT,
-            )
-            .unwrap();
+        write_week(&store, &h, vec![row(1, 2), row(2, 1)]);
+        write_week(&store, &h, vec![row(1, 3), row(3, 4), row(4, 5)]);
         let stored = only(&store);
         assert_eq!(stored.level, Level::On);
         let count = |pred: &dyn Fn(&ReportRow) -> bool| -> u64 {
@@ -908,9 +897,7 @@ mod tests {
         store
             .merge(&h, span(20_416), Level::Local, vec![row(1, 1)], WAIT)
             .unwrap();
-        store
-            .merge(&h, span(20_416), Level::On, vec![row(1, 1)], WAIT)
-            .unwrap();
+        write_week(&store, &h, vec![row(1, 1)]);
         assert_eq!(only(&store).level, Level::Local);
         let after_end = span(20_416).end() + Duration::from_secs(1);
         assert!(
@@ -924,14 +911,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = ReportStore::new(dir.path());
         let h = header(10);
-        store
-            .merge(&h, span(20_416), Level::On, vec![row(1, 1)], WAIT)
-            .unwrap();
+        write_week(&store, &h, vec![row(1, 1)]);
         let real = store.prepared().unwrap();
         let held = ReportStore::lock(&real, WAIT).unwrap().unwrap();
-        store
-            .merge(&h, span(20_416), Level::On, vec![row(1, 10)], WAIT)
-            .unwrap();
+        write_week(&store, &h, vec![row(1, 10)]);
         assert_eq!(
             read_pending(&real, false).len(),
             1,
@@ -943,9 +926,7 @@ mod tests {
             "listed with the pending rows"
         );
         drop(held);
-        store
-            .merge(&h, span(20_416), Level::On, vec![row(2, 100)], WAIT)
-            .unwrap();
+        write_week(&store, &h, vec![row(2, 100)]);
         assert!(
             read_pending(&real, false).is_empty(),
             "folded in and removed"
@@ -958,26 +939,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = ReportStore::new(dir.path());
         let h = header(2);
-        store
-            .merge(
-                &h,
-                span(20_416),
-                Level::On,
-                vec![row(1, 1), row(2, 1)],
-                WAIT,
-            )
-            .unwrap();
+        write_week(&store, &h, vec![row(1, 1), row(2, 1)]);
         let real = store.prepared().unwrap();
         let held = ReportStore::lock(&real, WAIT).unwrap().unwrap();
-        store
-            .merge(
-                &h,
-                span(20_416),
-                Level::On,
-                vec![row(3, 1), row(4, 1)],
-                WAIT,
-            )
-            .unwrap();
+        write_week(&store, &h, vec![row(3, 1), row(4, 1)]);
         drop(held);
         assert_eq!(read_pending(&real, false).len(), 1);
         let after_end = span(20_416).end() + Duration::from_secs(1);
@@ -1009,9 +974,7 @@ mod tests {
         let h = header(10);
         let real = store.prepared().unwrap();
         std::fs::write(real.join("2025-11-24.json"), b"{not json").unwrap();
-        store
-            .merge(&h, span(20_416), Level::On, vec![row(1, 1)], WAIT)
-            .unwrap();
+        write_week(&store, &h, vec![row(1, 1)]);
         assert_eq!(
             std::fs::read(real.join("2025-11-24.json.corrupt")).unwrap(),
             b"{not json"
@@ -1039,9 +1002,7 @@ mod tests {
     fn one_written_report(dir: &Path) -> (ReportStore, Header, PathBuf, PathBuf) {
         let store = ReportStore::new(dir);
         let h = header(10);
-        store
-            .merge(&h, span(20_416), Level::On, vec![row(1, 1)], WAIT)
-            .unwrap();
+        write_week(&store, &h, vec![row(1, 1)]);
         let real = store.prepared().unwrap();
         let file = real.join("2025-11-24.json");
         (store, h, real, file)
@@ -1068,9 +1029,7 @@ mod tests {
         assert!(!real.join("2025-11-24.json.corrupt").exists());
         assert_eq!(read_pending(&real, false).len(), 1, "the rows wait");
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
-        store
-            .merge(&h, span(20_416), Level::On, vec![row(1, 10)], WAIT)
-            .unwrap();
+        write_week(&store, &h, vec![row(1, 10)]);
         assert_eq!(
             only(&store).report.total_count(),
             16,
@@ -1199,9 +1158,7 @@ mod tests {
 
         let dir = tempfile::tempdir().unwrap();
         let store = ReportStore::new(dir.path());
-        store
-            .merge(&h, span(20_416), Level::On, vec![row(1, 1)], WAIT)
-            .unwrap();
+        write_week(&store, &h, vec![row(1, 1)]);
         store.withhold_unsent(true).unwrap();
         assert_eq!(
             only(&store).level,
