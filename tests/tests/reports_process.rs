@@ -88,6 +88,14 @@ fn assert_ok(out: &Output, args: &[&str]) {
     );
 }
 
+/// A loopback server that takes every request, its `/v1/reports` URL, and a fresh
+/// home directory.
+fn server_and_home() -> (Server, String, tempfile::TempDir) {
+    let server = Server::start(Reply::Status(200));
+    let url = server.url("/v1/reports");
+    (server, url, tempfile::tempdir().unwrap())
+}
+
 /// The tool's data dir below `home` (the Linux layout).
 fn data_dir(home: &Path) -> PathBuf {
     home.join(".local/share/report-tool/telemetry")
@@ -385,9 +393,7 @@ fn hashed_values_of_record_and_expression_captures_never_enter_a_report() {
 /// Week 0: two runs (5 calls) at level `on`; week 1: the first run uploads week 0's
 /// report (within its exit, or through the detached uploader), later runs nothing.
 fn next_week_uploads_once(at_exit: bool) {
-    let server = Server::start(Reply::Status(200));
-    let url = server.url("/v1/reports");
-    let home = tempfile::tempdir().unwrap();
+    let (server, url, home) = server_and_home();
     let home = home.path();
     let dir = reports_dir(home);
     let mut env = vec![("RT_ENDPOINT", url.as_str())];
@@ -492,9 +498,7 @@ fn next_week_uploads_once(at_exit: bool) {
 /// server could not take now (a 5xx) stays due.
 #[test]
 fn a_report_refused_for_good_does_not_hold_up_the_next_ones() {
-    let server = Server::start(Reply::Status(200));
-    let url = server.url("/v1/reports");
-    let home = tempfile::tempdir().unwrap();
+    let (server, url, home) = server_and_home();
     let home = home.path();
     let dir = reports_dir(home);
     let env = [("RT_ENDPOINT", url.as_str()), ("RT_AT_EXIT", "1")];
@@ -546,9 +550,7 @@ fn the_next_weeks_first_run_hands_the_report_to_the_uploader_once() {
 /// identifier the tool would ever send. The reports are deleted.
 #[test]
 fn reset_in_report_mode_sends_no_machine_id() {
-    let server = Server::start(Reply::Status(200));
-    let url = server.url("/v1/reports");
-    let home = tempfile::tempdir().unwrap();
+    let (server, url, home) = server_and_home();
     let home = home.path();
     let dir = reports_dir(home);
     let env = [("RT_ENDPOINT", url.as_str()), ("RT_AT_EXIT", "1")];
@@ -575,9 +577,7 @@ fn show_mode_prints_the_report_it_sends_and_dry_run_sends_nothing() {
         ("REPORT_TOOL_TELEMETRY_SHOW", true),
         ("REPORT_TOOL_TELEMETRY_DRY_RUN", false),
     ] {
-        let server = Server::start(Reply::Status(200));
-        let url = server.url("/v1/reports");
-        let home = tempfile::tempdir().unwrap();
+        let (server, url, home) = server_and_home();
         let home = home.path();
         let env = [("RT_ENDPOINT", url.as_str())];
         tool_ok(home, noon(0, 0), &["telemetry", "enable"], &env);
@@ -662,9 +662,7 @@ fn a_dry_run_keeps_none_of_its_calls_and_marks_no_report() {
 
 #[test]
 fn a_local_week_is_never_uploaded_after_enable() {
-    let server = Server::start(Reply::Status(200));
-    let url = server.url("/v1/reports");
-    let home = tempfile::tempdir().unwrap();
+    let (server, url, home) = server_and_home();
     let home = home.path();
     let dir = reports_dir(home);
     // The tool collects at level `local` until the user decides.
@@ -717,9 +715,7 @@ fn a_local_week_is_never_uploaded_after_enable() {
 
 #[test]
 fn a_week_collected_partly_at_level_local_is_local_for_good() {
-    let server = Server::start(Reply::Status(200));
-    let url = server.url("/v1/reports");
-    let home = tempfile::tempdir().unwrap();
+    let (server, url, home) = server_and_home();
     let home = home.path();
     let dir = reports_dir(home);
     // This tool's default is `off`: the user chooses `local`, then `on`, in one week.
