@@ -89,10 +89,28 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for NoopLayer {}
 
 /// Installs a context; `batch` = how many queued events wake the worker.
 fn install(policy: CollectionPolicy, batch: usize) -> TelemetryGuard {
-    let ctx = TelemetryContext::builder()
+    install_in(
+        TelemetryContext::builder().sink(NoopSink).policy(policy),
+        batch,
+    )
+}
+
+/// The same in report mode (`.reports(..)`): the worker folds the calls and writes a
+/// report file in `dir` at each flush, instead of building events for `NoopSink`.
+#[cfg(feature = "reports")]
+fn install_reports(dir: &std::path::Path, batch: usize) -> TelemetryGuard {
+    let builder = TelemetryContext::builder()
+        .env(telemetry::consent::Env::empty())
+        .data_dir(dir)
+        .reports(telemetry::ReportSettings::weekly())
+        .policy(CollectionPolicy::Enabled);
+    install_in(builder, batch)
+}
+
+/// Builds `builder` with the settings every case shares, and installs it.
+fn install_in(builder: telemetry::TelemetryContextBuilder, batch: usize) -> TelemetryGuard {
+    let ctx = builder
         .tool(telemetry::tool!("bench", "0"))
-        .sink(NoopSink)
-        .policy(policy)
         .queue_capacity(CAPACITY)
         .batch_size(batch)
         .linger(Duration::from_secs(10))
@@ -104,25 +122,25 @@ fn install(policy: CollectionPolicy, batch: usize) -> TelemetryGuard {
     }
 }
 
-/// The same in report mode (`.reports(..)`): the worker folds the calls and writes a
-/// report file in `dir` at each flush, instead of building events for `NoopSink`.
-#[cfg(feature = "reports")]
-fn install_reports(dir: &std::path::Path, batch: usize) -> TelemetryGuard {
-    let ctx = TelemetryContext::builder()
-        .tool(telemetry::tool!("bench", "0"))
-        .env(telemetry::consent::Env::empty())
-        .data_dir(dir)
-        .reports(telemetry::ReportSettings::weekly())
-        .policy(CollectionPolicy::Enabled)
-        .queue_capacity(CAPACITY)
-        .batch_size(batch)
-        .linger(Duration::from_secs(10))
-        .deadline(Duration::from_secs(30))
-        .build();
-    match ctx {
-        Ok(ctx) => telemetry::init(ctx),
-        Err(e) => panic!("bench context: {e}"),
-    }
+/// Registers `name`: calls of `call` timed in chunks under `guard`.
+fn bench_tracked(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    guard: &TelemetryGuard,
+    call: impl Fn(u64) + Copy,
+) {
+    g.bench_function(name, |b| {
+        b.iter_custom(|iters| timed_chunks(guard, iters, call))
+    });
+}
+
+/// One tracked call, and one with two captured values (the cases' bodies).
+fn one_tracked(i: u64) {
+    black_box(tracked(black_box(i)));
+}
+
+fn one_tracked_capture(i: u64) {
+    black_box(tracked_capture(black_box(i), black_box(i & 1 == 0)));
 }
 
 fn flush(guard: &TelemetryGuard) {
@@ -186,31 +204,18 @@ fn sync_cases(c: &mut Criterion) {
     }
     {
         let guard = install(CollectionPolicy::Enabled, LINGERING);
-        g.bench_function("4_track_enabled", |b| {
-            b.iter_custom(|iters| {
-                timed_chunks(&guard, iters, |i| {
-                    black_box(tracked(black_box(i)));
-                })
-            })
-        });
-        g.bench_function("5_track_enabled_capture", |b| {
-            b.iter_custom(|iters| {
-                timed_chunks(&guard, iters, |i| {
-                    black_box(tracked_capture(black_box(i), black_box(i & 1 == 0)));
-                })
-            })
-        });
+        bench_tracked(&mut g, "4_track_enabled", &guard, one_tracked);
+        bench_tracked(
+            &mut g,
+            "5_track_enabled_capture",
+            &guard,
+            one_tracked_capture,
+        );
         report_drops(&guard, "sync");
     }
     {
         let guard = install(CollectionPolicy::Enabled, BUSY);
-        g.bench_function("4c_track_enabled_worker_busy", |b| {
-            b.iter_custom(|iters| {
-                timed_chunks(&guard, iters, |i| {
-                    black_box(tracked(black_box(i)));
-                })
-            })
-        });
+        bench_tracked(&mut g, "4c_track_enabled_worker_busy", &guard, one_tracked);
         report_drops(&guard, "sync, worker busy");
     }
     // Feature `reports` only.
@@ -223,30 +228,22 @@ fn sync_cases(c: &mut Criterion) {
             Err(e) => panic!("tempdir: {e}"),
         };
         let guard = install_reports(dir.path(), LINGERING);
-        g.bench_function("4r_track_enabled_reports", |b| {
-            b.iter_custom(|iters| {
-                timed_chunks(&guard, iters, |i| {
-                    black_box(tracked(black_box(i)));
-                })
-            })
-        });
-        g.bench_function("5r_track_enabled_capture_reports", |b| {
-            b.iter_custom(|iters| {
-                timed_chunks(&guard, iters, |i| {
-                    black_box(tracked_capture(black_box(i), black_box(i & 1 == 0)));
-                })
-            })
-        });
+        bench_tracked(&mut g, "4r_track_enabled_reports", &guard, one_tracked);
+        bench_tracked(
+            &mut g,
+            "5r_track_enabled_capture_reports",
+            &guard,
+            one_tracked_capture,
+        );
         report_drops(&guard, "sync, reports");
         drop(guard);
         let guard = install_reports(dir.path(), BUSY);
-        g.bench_function("4cr_track_enabled_worker_busy_reports", |b| {
-            b.iter_custom(|iters| {
-                timed_chunks(&guard, iters, |i| {
-                    black_box(tracked(black_box(i)));
-                })
-            })
-        });
+        bench_tracked(
+            &mut g,
+            "4cr_track_enabled_worker_busy_reports",
+            &guard,
+            one_tracked,
+        );
         report_drops(&guard, "sync, worker busy, reports");
     }
     let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(NoopLayer));
