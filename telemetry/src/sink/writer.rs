@@ -51,6 +51,17 @@ impl WriterSink {
     }
 }
 
+impl WriterSink {
+    /// Writes `buf` whole and flushes, one caller at a time.
+    fn write_out(&self, buf: &[u8]) -> Result<(), TelemetryError> {
+        let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        writer
+            .write_all(buf)
+            .and_then(|()| writer.flush())
+            .map_err(|e| TelemetryError::sink(self.label, e))
+    }
+}
+
 impl Default for WriterSink {
     fn default() -> Self {
         Self::stderr()
@@ -74,11 +85,7 @@ impl TelemetrySink for WriterSink {
     async fn emit_batch(&self, events: &[Event]) -> Result<(), TelemetryError> {
         let mut buf = Vec::new();
         write_json_lines(&mut buf, events)?;
-        let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        writer
-            .write_all(&buf)
-            .and_then(|()| writer.flush())
-            .map_err(|e| TelemetryError::sink(self.label, e))
+        self.write_out(&buf)
     }
 
     #[cfg(feature = "reports")]
@@ -86,11 +93,7 @@ impl TelemetrySink for WriterSink {
     async fn emit_report(&self, report: &crate::report::Report) -> Result<(), TelemetryError> {
         let mut buf = report.to_json();
         buf.push(b'\n');
-        let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        writer
-            .write_all(&buf)
-            .and_then(|()| writer.flush())
-            .map_err(|e| TelemetryError::sink(self.label, e))
+        self.write_out(&buf)
     }
 
     #[cfg(feature = "reports")]
