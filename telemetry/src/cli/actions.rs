@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use crate::context::{DeletionOutcome, TelemetryContext};
+use crate::context::{ConsentChange, DeletionOutcome, TelemetryContext};
 use crate::error::TelemetryError;
 
 fn say(out: &mut dyn Write, line: impl std::fmt::Display) -> Result<(), TelemetryError> {
@@ -16,6 +16,17 @@ fn scope(all_tools: bool) -> &'static str {
         " for every tool built with telemetry-rs"
     } else {
         ""
+    }
+}
+
+/// The note a change gets when a rule above the config file still keeps telemetry off.
+fn say_still_off(out: &mut dyn Write, change: &ConsentChange) -> Result<(), TelemetryError> {
+    match change.still_off_by {
+        Some(source) => say(
+            out,
+            format!("note: telemetry stays off in this environment (decided by {source})"),
+        ),
+        None => Ok(()),
     }
 }
 
@@ -37,13 +48,7 @@ pub(super) fn enable(
             change.saved_in.display()
         ),
     )?;
-    if let Some(source) = change.still_off_by {
-        say(
-            out,
-            format!("note: telemetry stays off in this environment (decided by {source})"),
-        )?;
-    }
-    Ok(())
+    say_still_off(out, &change)
 }
 
 pub(super) fn disable(
@@ -83,13 +88,7 @@ pub(super) fn local(ctx: &TelemetryContext, out: &mut dyn Write) -> Result<(), T
             change.saved_in.display()
         ),
     )?;
-    if let Some(source) = change.still_off_by {
-        say(
-            out,
-            format!("note: telemetry stays off in this environment (decided by {source})"),
-        )?;
-    }
-    Ok(())
+    say_still_off(out, &change)
 }
 
 pub(super) fn reset(ctx: &TelemetryContext, out: &mut dyn Write) -> Result<(), TelemetryError> {
