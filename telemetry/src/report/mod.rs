@@ -22,8 +22,10 @@
 //! - The hot path is the same as in event mode; the worker folds each call into
 //!   counters keyed by the call site, outcome, error kind and captured values,
 //!   and writes the period's file (`<data dir>/reports/<first day>.json`, 0600,
-//!   replaced atomically) at most once a second and at exit.
-//! - A report holds only catalogued events and keys; `Hashed` values are left out; at
+//!   replaced atomically) a second after the first call it has not written, when the
+//!   period changes, and at exit.
+//! - A report holds only catalogued events and keys; `Hashed` values (any string made
+//!   at run time) are left out; at
 //!   most [`ReportSettings::max_combinations`] distinct attribute combinations per
 //!   event, the rest counted in an `_other` row.
 //! - Levels (see [`consent::Level`](crate::consent::Level)): `off` records nothing and writes
