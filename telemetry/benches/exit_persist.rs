@@ -181,6 +181,25 @@ struct Case {
     /// The spool's next file prepared ahead, as an installed context's worker does
     /// (feature `test-internals`): the write out then costs one sync, as at a real exit.
     prepared: bool,
+    /// How the worker is kept from writing before the timing starts.
+    parked: Parked,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Parked {
+    /// In the `flush` of a local sink ([`GateSink`]), which stays in the context: a
+    /// direct sink, so the worker makes an `Event` of each queued call.
+    InGate,
+    /// Lingering for a batch larger than the events recorded (a one-hour linger): the
+    /// journaled sink is the only one, as for a tool with a network sink and no local
+    /// log, so the worker writes the spool's lines straight from the queued calls.
+    /// The batch size decides only when a worker that is not flushing wakes up: a
+    /// flush takes, and writes into one file, everything queued.
+    #[cfg_attr(
+        not(all(feature = "test-internals", feature = "spool")),
+        expect(dead_code, reason = "its cases need the prepared file (`test-internals`)")
+    )]
+    Lingering,
 }
 
 /// One exit: returns the time from the request to the return, and checks that every
@@ -195,12 +214,18 @@ fn one_exit(case: Case) -> Duration {
         .tool(telemetry::tool!("bench", "0"))
         .env(telemetry::consent::Env::empty())
         .data_dir(dir.path())
-        .sink(GateSink(Arc::clone(&gate)))
         .sink(PausedRemote)
         .policy(CollectionPolicy::Enabled)
         .send_mode(SendMode::Background)
-        .upload_interval(Duration::from_secs(24 * 3600))
-        .batch_size(case.batch);
+        .upload_interval(Duration::from_secs(24 * 3600));
+    builder = match case.parked {
+        Parked::InGate => builder
+            .sink(GateSink(Arc::clone(&gate)))
+            .batch_size(case.batch),
+        Parked::Lingering => builder
+            .linger(Duration::from_secs(3600))
+            .batch_size(case.events as usize + 1),
+    };
     if case.local_log {
         builder = builder.local_log();
     }
@@ -218,11 +243,16 @@ fn one_exit(case: Case) -> Duration {
     }
     #[cfg(not(all(feature = "test-internals", feature = "spool")))]
     let _ = case.prepared;
-    // Park the worker in the gate, with nothing taken.
-    gate.shut();
+    // Park the worker in the gate, with nothing taken (or let it linger: see `Parked`).
+    let in_gate = case.parked == Parked::InGate;
+    if in_gate {
+        gate.shut();
+    }
     let parked = std::thread::scope(|s| {
-        let helper = s.spawn(|| ctx.flush_blocking(Duration::ZERO));
-        gate.wait_parked();
+        let helper = in_gate.then(|| s.spawn(|| ctx.flush_blocking(Duration::ZERO)));
+        if in_gate {
+            gate.wait_parked();
+        }
         for i in 0..case.events {
             let _ = telemetry::record!(ctx, "bench.exit_persist", i = i, jobs = 8_u16);
         }
@@ -232,7 +262,9 @@ fn one_exit(case: Case) -> Duration {
         gate.open();
         let result = ctx.flush_blocking(Duration::ZERO);
         let took = t.elapsed();
-        let _ = helper.join();
+        if let Some(helper) = helper {
+            let _ = helper.join();
+        }
         // `Timeout`; or, when the sender completed the flush (a pass that stops at
         // the stub's pause, no request) before this thread woke up, the pause or
         // nothing (the pause went to the helper's flush): all mean "persisted".
@@ -282,6 +314,7 @@ fn exit_persist(c: &mut Criterion) {
                 batch: 100,
                 local_log: false,
                 prepared: false,
+                parked: Parked::InGate,
             },
         ),
         (
@@ -291,6 +324,7 @@ fn exit_persist(c: &mut Criterion) {
                 batch: 100,
                 local_log: false,
                 prepared: false,
+                parked: Parked::InGate,
             },
         ),
         (
@@ -300,6 +334,7 @@ fn exit_persist(c: &mut Criterion) {
                 batch: 100,
                 local_log: true,
                 prepared: false,
+                parked: Parked::InGate,
             },
         ),
         (
@@ -309,6 +344,7 @@ fn exit_persist(c: &mut Criterion) {
                 batch: 1000,
                 local_log: false,
                 prepared: false,
+                parked: Parked::InGate,
             },
         ),
     ];
@@ -318,14 +354,20 @@ fn exit_persist(c: &mut Criterion) {
         });
     }
     // The real exit's shape: the next file prepared ahead (features `test-internals`
-    // and `spool`).
+    // and `spool`), the worker waiting in its loop, and no local sink unless the
+    // case adds the local log.
     #[cfg(all(feature = "test-internals", feature = "spool"))]
-    for (name, events) in [("1_event_prepared", 1), ("1000_events_prepared", 1000)] {
+    for (name, events, local_log) in [
+        ("1_event_prepared", 1, false),
+        ("1000_events_prepared", 1000, false),
+        ("1000_events_prepared_local_log", 1000, true),
+    ] {
         let case = Case {
             events,
             batch: 100,
-            local_log: false,
+            local_log,
             prepared: true,
+            parked: Parked::Lingering,
         };
         g.bench_function(name, |b| {
             b.iter_custom(|iters| (0..iters).map(|_| one_exit(case)).sum())

@@ -330,6 +330,15 @@ impl fmt::Display for Outcome {
     }
 }
 
+/// The start of a spool file's process line (`{"spool":<format>,` then the
+/// process's fields, which the event lines after it leave out: `sink::SpoolLines`).
+/// A line that starts otherwise is an event.
+pub(crate) const SPOOL_PROCESS_LINE: &[u8] = b"{\"spool\":";
+
+/// The format of the spool's lines this version writes, in each process line.
+#[cfg(feature = "spool")]
+pub(crate) const SPOOL_FORMAT: u32 = 2;
+
 #[cfg(feature = "spool")]
 /// Reading events back from this crate's own files (the spool). Private on purpose:
 /// a public `Deserialize` would be a way to make an `Event` (or an `AttrValue`) out of
@@ -345,17 +354,26 @@ pub(crate) mod wire {
     use super::{AttrValue, Event, Outcome};
     use crate::naming;
 
+    /// An event's line: in full (a sink's form, and the spool's before it had
+    /// process lines), or without the process's fields, which the spool's process
+    /// line before it gives.
     #[derive(Deserialize)]
     struct WireEvent {
         event_id: String,
         name: String,
-        tool: Arc<str>,
-        tool_version: Arc<str>,
-        machine_id: Arc<str>,
-        session_id: Arc<str>,
+        #[serde(default)]
+        tool: Option<Arc<str>>,
+        #[serde(default)]
+        tool_version: Option<Arc<str>>,
+        #[serde(default)]
+        machine_id: Option<Arc<str>>,
+        #[serde(default)]
+        session_id: Option<Arc<str>>,
         timestamp_utc: String,
-        os: Arc<str>,
-        arch: Arc<str>,
+        #[serde(default)]
+        os: Option<Arc<str>>,
+        #[serde(default)]
+        arch: Option<Arc<str>>,
         #[serde(default)]
         duration_ms: Option<f64>,
         outcome: Outcome,
@@ -365,11 +383,28 @@ pub(crate) mod wire {
         attrs: BTreeMap<String, crate::value::stored::StoredValue>,
     }
 
+    /// A spool file's process line (`sink::SpoolLines`): the fields of the events
+    /// after it.
+    #[derive(Deserialize, Clone)]
+    struct WireProcess {
+        spool: u32,
+        tool: Arc<str>,
+        tool_version: Arc<str>,
+        machine_id: Arc<str>,
+        session_id: Arc<str>,
+        os: Arc<str>,
+        arch: Arc<str>,
+    }
+
     /// Why a line was refused.
     #[derive(Debug)]
     pub(crate) enum Refused {
         Json(serde_json::Error),
         Rule(&'static str),
+        /// An event line without the process's fields and no process line before it.
+        NoProcess,
+        /// A process line of a spool format this version does not know.
+        Format(u32),
     }
 
     impl std::fmt::Display for Refused {
@@ -377,16 +412,51 @@ pub(crate) mod wire {
             match self {
                 Self::Json(e) => write!(f, "not an event: {e}"),
                 Self::Rule(what) => write!(f, "{what} breaks the naming rules"),
+                Self::NoProcess => f.write_str("an event without its process's fields"),
+                Self::Format(v) => write!(f, "spool format {v} is not known to this version"),
             }
         }
     }
 
-    /// One event of a JSON line written by this crate.
-    pub(crate) fn event_from_json(line: &[u8]) -> Result<Event, Refused> {
+    /// Reads the lines of a spool file (either form, see `WireEvent`): each event, or
+    /// why a line was refused. Blank lines are skipped; a refused process line
+    /// leaves the lines after it without one (refused too, until the next).
+    pub(crate) fn spool_events(bytes: &[u8], mut each: impl FnMut(Result<Event, Refused>)) {
+        let mut process: Option<WireProcess> = None;
+        for line in bytes.split(|&b| b == b'\n') {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            if line.starts_with(super::SPOOL_PROCESS_LINE) {
+                process = None;
+                match serde_json::from_slice::<WireProcess>(line) {
+                    Ok(p) if p.spool == super::SPOOL_FORMAT => process = Some(p),
+                    Ok(p) => each(Err(Refused::Format(p.spool))),
+                    Err(e) => each(Err(Refused::Json(e))),
+                }
+                continue;
+            }
+            each(event_from_json(line, process.as_ref()));
+        }
+    }
+
+    /// One event of a JSON line written by this crate; `process` fills the fields a
+    /// spool line leaves to its process line.
+    fn event_from_json(line: &[u8], process: Option<&WireProcess>) -> Result<Event, Refused> {
         let w: WireEvent = serde_json::from_slice(line).map_err(Refused::Json)?;
         if !naming::is_valid_event_name(&w.name) {
             return Err(Refused::Rule("event name"));
         }
+        let from_process = |own: Option<Arc<str>>, of: fn(&WireProcess) -> &Arc<str>| {
+            own.or_else(|| process.map(|p| Arc::clone(of(p))))
+                .ok_or(Refused::NoProcess)
+        };
+        let tool = from_process(w.tool, |p| &p.tool)?;
+        let tool_version = from_process(w.tool_version, |p| &p.tool_version)?;
+        let machine_id = from_process(w.machine_id, |p| &p.machine_id)?;
+        let session_id = from_process(w.session_id, |p| &p.session_id)?;
+        let os = from_process(w.os, |p| &p.os)?;
+        let arch = from_process(w.arch, |p| &p.arch)?;
         let attrs: BTreeMap<Cow<'static, str>, AttrValue> = crate::value::stored::checked(w.attrs)
             .map_err(Refused::Rule)?
             .into_iter()
@@ -395,18 +465,24 @@ pub(crate) mod wire {
         Ok(Event {
             event_id: w.event_id,
             name: Cow::Owned(w.name),
-            tool: w.tool,
-            tool_version: w.tool_version,
-            machine_id: w.machine_id,
-            session_id: w.session_id,
+            tool,
+            tool_version,
+            machine_id,
+            session_id,
             timestamp_utc: w.timestamp_utc,
-            os: w.os,
-            arch: w.arch,
+            os,
+            arch,
             duration_ms: w.duration_ms,
             outcome: w.outcome,
             error_kind: w.error_kind,
             attrs,
         })
+    }
+
+    /// One event of a full JSON line (a sink's form).
+    #[cfg(test)]
+    pub(crate) fn full_event_from_json(line: &[u8]) -> Result<Event, Refused> {
+        event_from_json(line, None)
     }
 }
 
@@ -434,7 +510,7 @@ mod tests {
             },
         );
         let line = serde_json::to_vec(&event).unwrap();
-        let back = wire::event_from_json(&line).unwrap();
+        let back = wire::full_event_from_json(&line).unwrap();
         assert_eq!(back, event);
     }
 
@@ -451,11 +527,11 @@ mod tests {
         ] {
             let bad = json.replace(from, to);
             assert_ne!(bad, json, "{from}");
-            assert!(wire::event_from_json(bad.as_bytes()).is_err(), "{bad}");
+            assert!(wire::full_event_from_json(bad.as_bytes()).is_err(), "{bad}");
         }
         let long = json.replace("\"jobs\":1", &format!("\"jobs\":\"{}\"", "x".repeat(129)));
-        assert!(wire::event_from_json(long.as_bytes()).is_err());
-        assert!(wire::event_from_json(json.as_bytes()).is_ok());
+        assert!(wire::full_event_from_json(long.as_bytes()).is_err());
+        assert!(wire::full_event_from_json(json.as_bytes()).is_ok());
     }
 
     #[cfg(feature = "spool")]
@@ -476,7 +552,7 @@ mod tests {
                 text.contains(&format!("\"outcome\":\"{}\"", outcome.as_str())),
                 "{text}"
             );
-            assert_eq!(wire::event_from_json(&line).unwrap().outcome, outcome);
+            assert_eq!(wire::full_event_from_json(&line).unwrap().outcome, outcome);
         }
     }
 

@@ -123,6 +123,31 @@ pub struct LoggedEvent {
     pub attrs: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+/// The events of one spool file, read with the tests' own idea of its format: JSON
+/// lines, each an event; a line `{"spool":2,...}` gives the process's fields (tool,
+/// version, ids, platform) of the event lines after it, which leave them out. Lines
+/// that are not events (a truncated last line) are skipped.
+pub fn spool_file_events(text: &str) -> Vec<LoggedEvent> {
+    let mut process: Option<serde_json::Map<String, serde_json::Value>> = None;
+    let mut events = Vec::new();
+    for line in text.lines() {
+        let Ok(serde_json::Value::Object(mut fields)) = serde_json::from_str(line) else {
+            continue;
+        };
+        if let Some(format) = fields.remove("spool") {
+            process = (format == 2).then_some(fields);
+            continue;
+        }
+        for (key, value) in process.iter().flatten() {
+            fields.entry(key.clone()).or_insert_with(|| value.clone());
+        }
+        if let Ok(event) = serde_json::from_value(serde_json::Value::Object(fields)) {
+            events.push(event);
+        }
+    }
+    events
+}
+
 /// Every event of a JSON-lines log (none if the file does not exist).
 pub fn read_events(path: &Path) -> Vec<LoggedEvent> {
     std::fs::read_to_string(path)

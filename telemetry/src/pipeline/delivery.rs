@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::TelemetryError;
+use crate::pipeline::EventFactory;
 use crate::pipeline::Spool;
 use crate::pipeline::stats::{Counters, DeliveryMode};
-use crate::pipeline::worker::EventFactory;
 use crate::sink::{TeeSink, TelemetrySink};
 
 #[cfg(feature = "spool")]

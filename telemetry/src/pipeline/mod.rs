@@ -2,6 +2,7 @@
 //! (a journal on disk) and the sender thread for the network sinks.
 
 mod delivery;
+mod factory;
 #[cfg(not(feature = "spool"))]
 mod no_spool;
 mod pending;
@@ -25,6 +26,7 @@ pub use delivery::{
     DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_FILES, DEFAULT_UPLOAD_INTERVAL,
     DEFAULT_UPLOAD_TIME_LIMIT, SendMode, UPLOADER_ARG,
 };
+pub(crate) use factory::EventFactory;
 #[cfg(not(feature = "spool"))]
 pub(crate) use no_spool::Spool;
 pub(crate) use pending::{Captures, Pending, What};
@@ -42,4 +44,4 @@ pub(crate) use stats::Counters;
 pub use stats::{DeliveryMode, DeliveryStats};
 #[cfg(feature = "test-internals")]
 pub(crate) use worker::WORKER_THREAD_NAME;
-pub(crate) use worker::{BatchConfig, EventFactory, spawn};
+pub(crate) use worker::{BatchConfig, spawn};

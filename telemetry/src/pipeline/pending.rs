@@ -101,27 +101,12 @@ impl Captures {
         captures
     }
 
-    /// Every value in order (`None`: left out), without taking them.
-    #[cfg(feature = "reports")]
+    /// Every value in the order of the site's `capture(..)` list (`None`: left out),
+    /// without taking them.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Option<AttrValue>> + Clone {
         self.inline
             .iter()
             .chain(self.spill.iter().flat_map(|spill| spill.iter()))
-    }
-
-    /// The values that are present, each with its key from `keys` (the site's
-    /// `capture(..)` keys, in the same order).
-    pub(crate) fn with_keys(
-        self,
-        keys: impl IntoIterator<Item = &'static str>,
-    ) -> impl Iterator<Item = (&'static str, AttrValue)> {
-        let values = self
-            .inline
-            .into_iter()
-            .chain(self.spill.into_iter().flat_map(|spill| *spill));
-        keys.into_iter()
-            .zip(values)
-            .filter_map(|(key, value)| Some((key, value?)))
     }
 }
 
@@ -133,8 +118,10 @@ mod tests {
         keys: &[&'static str],
         values: [Option<AttrValue>; N],
     ) -> Vec<(&'static str, AttrValue)> {
-        Captures::from_values(values)
-            .with_keys(keys.iter().copied())
+        let captures = Captures::from_values(values);
+        keys.iter()
+            .zip(captures.iter())
+            .filter_map(|(key, value)| Some((*key, value.clone()?)))
             .collect()
     }
 

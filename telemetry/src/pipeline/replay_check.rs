@@ -31,7 +31,7 @@ use crate::catalog::{ANY_KIND, EventSpec};
 use crate::error_kind;
 use crate::event::Event;
 use crate::naming;
-use crate::pipeline::worker::EventFactory;
+use crate::pipeline::EventFactory;
 use crate::value::AttrValue;
 
 /// The event as it may be sent again, or why it may not be sent at all.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::clock;
 use crate::event::Outcome;
-use crate::pipeline::worker::EventFactory;
+use crate::pipeline::EventFactory;
 use crate::pipeline::{Pending, Queue, What};
 use crate::report::{Fold, ReportMode, WRITE_EVERY};
 

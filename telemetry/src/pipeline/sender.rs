@@ -197,7 +197,10 @@ impl SenderLoop<'_> {
             claimed.iter().for_each(|c| spool.release(c));
             return;
         }
-        match spool.write_rest(&claimed[0], &events[settled..]) {
+        let mut rest = Vec::new();
+        let written = crate::sink::write_spool_lines(&mut rest, &events[settled..])
+            .and_then(|()| spool.write_rest(&claimed[0], &rest));
+        match written {
             Ok(kept) => {
                 claimed.iter().for_each(|c| spool.ack(c));
                 spool.release(&kept);

@@ -1,8 +1,10 @@
 //! The spool: a journal of batches on disk, so that nothing accepted is lost when a
 //! network sink is slow, down, or the process exits first.
 //!
-//! Layout of `<data dir>/spool/` (directory 0700, files 0600), one batch per file, one
-//! JSON event per line:
+//! Layout of `<data dir>/spool/` (directory 0700, files 0600), one batch per file, as
+//! JSON lines: a process line (tool, version, ids, platform), then the events of
+//! that process without those fields (`sink::SpoolLines` writes them, `event::wire`
+//! reads them and the full lines of earlier versions):
 //!
 //! - `<stem>.jsonl` — a batch waiting to be sent, by any process.
 //! - `<stem>.jsonl.claim-<pid>-<token>` — a batch being sent by the process `<pid>`
@@ -49,12 +51,12 @@ use std::time::{Duration, SystemTime};
 
 use crate::error::TelemetryError;
 use crate::event::Event;
+use crate::pipeline::EventFactory;
 use crate::pipeline::delivery::Scan;
 use crate::pipeline::spool_files::{
-    self, CLAIM_MARK, Name, READY_SUFFIX, RETRY_AFTER_FILE, parse_name,
+    self, CLAIM_MARK, EventCount, Name, READY_SUFFIX, RETRY_AFTER_FILE, parse_name,
 };
 use crate::pipeline::stats::Counters;
-use crate::pipeline::worker::EventFactory;
 use crate::util::fs::{self as fsutil, DirLink, Strictness};
 
 /// A claim not touched for this long is taken over even if its owner seems alive.
@@ -113,12 +115,7 @@ fn read_batch(path: &Path) -> Option<Vec<u8>> {
 }
 
 fn count_lines(path: &Path) -> u64 {
-    read_batch(path)
-        .map(|bytes| {
-            let full = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
-            full + u64::from(bytes.last().is_some_and(|&b| b != b'\n'))
-        })
-        .unwrap_or(0)
+    read_batch(path).map_or(0, |bytes| EventCount::of(&bytes))
 }
 
 /// One process's handle on a spool directory.
@@ -215,14 +212,14 @@ impl Spool {
         dir.join(format!("{stem}{CLAIM_MARK}{}-{}", self.pid, self.token))
     }
 
-    /// Writes `events` as a new batch file, claimed by this process, and syncs it to
-    /// the disk. The caller sends it and then [`ack`](Self::ack)s or
-    /// [`release`](Self::release)s it.
-    pub(crate) fn write_claimed(&self, events: &[Event]) -> Result<Claimed, TelemetryError> {
-        if let Some(claimed) = self.fill_prepared(events) {
+    /// Writes `lines` (events as JSON lines) as a new batch file, claimed by this
+    /// process, and syncs it to the disk. The caller sends it and then
+    /// [`ack`](Self::ack)s or [`release`](Self::release)s it.
+    pub(crate) fn write_claimed(&self, lines: &[u8]) -> Result<Claimed, TelemetryError> {
+        if let Some(claimed) = self.fill_prepared(lines) {
             return Ok(claimed);
         }
-        self.write_at(&now_stem_time(), events)
+        self.write_at(&now_stem_time(), lines)
     }
 
     /// Creates the file the next new batch will be written to, empty and claimed, and
@@ -269,16 +266,14 @@ impl Spool {
         }
     }
 
-    /// Writes `events` into the prepared file (if there is one, and it is still there
+    /// Writes `lines` into the prepared file (if there is one, and it is still there
     /// and still ours) and syncs its content; its name was synced when it was made.
-    fn fill_prepared(&self, events: &[Event]) -> Option<Claimed> {
+    fn fill_prepared(&self, lines: &[u8]) -> Option<Claimed> {
         let claimed = self
             .prepared
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take()?;
-        let mut bytes = Vec::with_capacity(events.len() * 384);
-        crate::sink::write_json_lines(&mut bytes, events).ok()?;
         // Not created here: a purge (or anyone) may have deleted it since.
         let mut file = fsutil::private_options()
             .write(true)
@@ -300,8 +295,14 @@ impl Spool {
                 if age.is_none_or(|age| age >= STALE_CLAIM_AFTER / 2) {
                     return Err(std::io::Error::other("the prepared file is too old"));
                 }
-                file.write_all(&bytes)?;
-                file.sync_data()
+                let t2 = std::time::Instant::now();
+                file.write_all(lines)?;
+                let t3 = t2.elapsed();
+                let r = file.sync_data();
+                if lines.len() > 100000 {
+                    eprintln!("TIMING write {:?} sync {:?}", t3, t2.elapsed() - t3);
+                }
+                r
             });
         if let Err(e) = written {
             crate::util::log::debug!(error = %e, "telemetry: prepared spool file not used");
@@ -316,16 +317,12 @@ impl Spool {
 
     /// Writes what is left of the partly sent batch `of` as a new claimed file that
     /// takes its place in the order (same time prefix in its name).
-    pub(crate) fn write_rest(
-        &self,
-        of: &Claimed,
-        events: &[Event],
-    ) -> Result<Claimed, TelemetryError> {
+    pub(crate) fn write_rest(&self, of: &Claimed, lines: &[u8]) -> Result<Claimed, TelemetryError> {
         let time = of.stem.split('-').next().unwrap_or("0");
-        self.write_at(time, events)
+        self.write_at(time, lines)
     }
 
-    fn write_at(&self, time: &str, events: &[Event]) -> Result<Claimed, TelemetryError> {
+    fn write_at(&self, time: &str, lines: &[u8]) -> Result<Claimed, TelemetryError> {
         let dir = self.resolved(true)?.ok_or_else(|| {
             TelemetryError::io(
                 "create directory",
@@ -333,8 +330,6 @@ impl Spool {
                 std::io::Error::from(std::io::ErrorKind::NotFound),
             )
         })?;
-        let mut bytes = Vec::with_capacity(events.len() * 384);
-        crate::sink::write_json_lines(&mut bytes, events)?;
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         let stem = format!("{time}-{}-{seq:06}", self.pid);
         let path = self.claim_path(&dir, &stem);
@@ -347,7 +342,7 @@ impl Spool {
             .create_new(true)
             .open(&path)
             .and_then(|mut file| {
-                file.write_all(&bytes)?;
+                file.write_all(lines)?;
                 file.sync_data()
             })
             .and_then(|()| fsutil::sync_dir(&dir));
@@ -513,24 +508,19 @@ impl Spool {
         let mut corrupt = 0;
         // Once per file: the catalog is gathered and sorted on every call.
         let catalog = (self.catalog)();
-        for line in bytes.split(|&b| b == b'\n') {
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            match crate::event::wire::event_from_json(line) {
-                Ok(event) => match super::replay_check::check(event, &self.factory, &catalog) {
-                    Ok(event) => events.push(event),
-                    Err(what) => {
-                        crate::util::log::debug!(what, "telemetry: spool line refused");
-                        corrupt += 1;
-                    }
-                },
-                Err(refused) => {
-                    crate::util::log::debug!(%refused, "telemetry: spool line skipped");
+        crate::event::wire::spool_events(&bytes, |read| match read {
+            Ok(event) => match super::replay_check::check(event, &self.factory, &catalog) {
+                Ok(event) => events.push(event),
+                Err(what) => {
+                    crate::util::log::debug!(what, "telemetry: spool line refused");
                     corrupt += 1;
                 }
+            },
+            Err(refused) => {
+                crate::util::log::debug!(%refused, "telemetry: spool line skipped");
+                corrupt += 1;
             }
-        }
+        });
         if corrupt > 0 {
             crate::util::log::debug!(lines = corrupt, "telemetry: skipped corrupt spool lines");
             Counters::add(&self.counters.corrupt_skipped, corrupt);
@@ -715,12 +705,18 @@ mod tests {
             .collect()
     }
 
+    fn lines(events: &[Event]) -> Vec<u8> {
+        let mut out = Vec::new();
+        crate::sink::write_spool_lines(&mut out, events).unwrap();
+        out
+    }
+
     #[test]
     fn write_claim_release_ack_roundtrip() {
         let dir = tempfile::tempdir().unwrap();
         let a = spool(dir.path(), 100);
         let b = spool(dir.path(), 100);
-        let claimed = a.write_claimed(&events(3)).unwrap();
+        let claimed = a.write_claimed(&lines(&events(3))).unwrap();
         assert!(b.claim_next().is_none(), "a live claim is not takeable");
         let foreign = dir
             .path()
@@ -781,7 +777,7 @@ mod tests {
     fn corrupt_lines_are_skipped_and_counted() {
         let dir = tempfile::tempdir().unwrap();
         let s = spool(dir.path(), 100);
-        let claimed = s.write_claimed(&events(2)).unwrap();
+        let claimed = s.write_claimed(&lines(&events(2))).unwrap();
         let mut f = fs::OpenOptions::new()
             .append(true)
             .open(&claimed.path)
@@ -796,7 +792,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = spool(dir.path(), 3);
         for _ in 0..5 {
-            let c = s.write_claimed(&events(2)).unwrap();
+            let c = s.write_claimed(&lines(&events(2))).unwrap();
             s.release(&c);
         }
         let scan = s.scan();
@@ -816,7 +812,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let small = events(2);
         let mut probe = Vec::new();
-        crate::sink::write_json_lines(&mut probe, &small).unwrap();
+        crate::sink::write_spool_lines(&mut probe, &small).unwrap();
         // Room for three small batches; the big one is ten times that.
         let bound = probe.len() as u64 * 3;
         let s = Spool::new(
@@ -827,13 +823,13 @@ mod tests {
             Arc::default(),
         )
         .with_catalog(test_catalog);
-        let a = s.write_claimed(&small).unwrap();
+        let a = s.write_claimed(&lines(&small)).unwrap();
         s.release(&a);
-        let big = s.write_claimed(&events(60)).unwrap();
+        let big = s.write_claimed(&lines(&events(60))).unwrap();
         assert_eq!(s.counters.pruned_events.load(Ordering::Relaxed), 0);
         assert_eq!(s.scan().events, 62);
         s.release(&big);
-        let c = s.write_claimed(&small).unwrap();
+        let c = s.write_claimed(&lines(&small)).unwrap();
         s.release(&c);
         assert_eq!(s.counters.pruned_files.load(Ordering::Relaxed), 2);
         assert_eq!(s.counters.pruned_events.load(Ordering::Relaxed), 62);
@@ -852,7 +848,7 @@ mod tests {
         fs::create_dir(&data).unwrap();
         std::os::unix::fs::symlink(&elsewhere, data.join(SPOOL_DIR)).unwrap();
         let s = spool(&data, 100);
-        assert!(s.write_claimed(&events(1)).is_err());
+        assert!(s.write_claimed(&lines(&events(1))).is_err());
         assert!(s.claim_next().is_none());
         assert_eq!(s.scan(), Scan::default());
         assert!(
@@ -876,7 +872,7 @@ mod tests {
         std::os::unix::fs::symlink(&data, &linked).unwrap();
         fs::remove_file(data.join(SPOOL_DIR)).unwrap();
         let s = spool(&linked, 100);
-        assert!(s.write_claimed(&events(1)).is_err());
+        assert!(s.write_claimed(&lines(&events(1))).is_err());
         assert!(!data.join(SPOOL_DIR).exists());
     }
 
@@ -896,7 +892,7 @@ mod tests {
         let prepared = names();
         assert_eq!(prepared.len(), 1);
         assert_eq!(s.scan(), Scan::default(), "an empty file holds no batch");
-        let claimed = s.write_claimed(&events(2)).unwrap();
+        let claimed = s.write_claimed(&lines(&events(2))).unwrap();
         assert_eq!(names(), prepared, "the batch went into the prepared file");
         assert_eq!(s.read(&claimed).len(), 2);
         s.ack(&claimed);
@@ -918,7 +914,7 @@ mod tests {
         for entry in fs::read_dir(s.dir()).unwrap() {
             fs::remove_file(entry.unwrap().path()).unwrap();
         }
-        let claimed = s.write_claimed(&events(1)).unwrap();
+        let claimed = s.write_claimed(&lines(&events(1))).unwrap();
         assert_eq!(s.read(&claimed).len(), 1);
     }
 
@@ -927,8 +923,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = spool(dir.path(), 100);
         assert!(s.checked_dir().is_none(), "nothing yet");
-        let a = s.write_claimed(&events(2)).unwrap();
-        let b = s.write_claimed(&events(1)).unwrap();
+        let a = s.write_claimed(&lines(&events(2))).unwrap();
+        let b = s.write_claimed(&lines(&events(1))).unwrap();
         assert!(s.wrote(&a));
         assert!(
             !s.has_waiting(&s.checked_dir().unwrap()),

@@ -152,9 +152,8 @@ fn is_own(path: &Path) -> bool {
     }
 }
 
-/// The events (lines) in a batch file of ours, counted without keeping the file in
-/// memory: a last line without its newline (a writer killed mid-line) counts too.
-/// Zero when it cannot be read.
+/// The events in a batch file of ours, counted without keeping the file in memory
+/// ([`EventCount`]). Zero when it cannot be read.
 fn count_lines(path: &Path) -> u64 {
     // Opened without following a link and without blocking on a FIFO, although
     // `check_own_entry` judged it a regular file: the name might have changed since.
@@ -162,19 +161,76 @@ fn count_lines(path: &Path) -> u64 {
         return 0;
     };
     let mut buf = [0u8; 8192];
-    let (mut lines, mut last) = (0u64, b'\n');
+    let mut count = EventCount::default();
     loop {
         match file.read(&mut buf) {
             Ok(0) => break,
-            Ok(n) => {
-                lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
-                last = buf[n - 1];
-            }
+            Ok(n) => count.feed(&buf[..n]),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(_) => break,
         }
     }
-    lines + u64::from(last != b'\n')
+    count.finish()
+}
+
+/// Counts the event lines of a spool file fed in pieces: every line that is not
+/// empty and not a process line (`event::SPOOL_PROCESS_LINE`); a last line without
+/// its newline (a writer killed mid-line) counts too. No line is parsed.
+#[derive(Debug)]
+pub(crate) struct EventCount {
+    events: u64,
+    /// Bytes of the current line so far (capped: only the prefix matters).
+    column: usize,
+    /// Whether the current line still matches the process line's start.
+    process_so_far: bool,
+}
+
+impl Default for EventCount {
+    fn default() -> Self {
+        Self {
+            events: 0,
+            column: 0,
+            process_so_far: true,
+        }
+    }
+}
+
+impl EventCount {
+    pub(crate) fn feed(&mut self, bytes: &[u8]) {
+        let prefix = crate::event::SPOOL_PROCESS_LINE;
+        for &b in bytes {
+            if b == b'\n' {
+                self.end_line();
+            } else {
+                if let Some(&expected) = prefix.get(self.column) {
+                    self.process_so_far &= b == expected;
+                }
+                self.column = self.column.saturating_add(1);
+            }
+        }
+    }
+
+    fn end_line(&mut self) {
+        let process = self.process_so_far && self.column >= crate::event::SPOOL_PROCESS_LINE.len();
+        if self.column > 0 && !process {
+            self.events += 1;
+        }
+        self.column = 0;
+        self.process_so_far = true;
+    }
+
+    pub(crate) fn finish(mut self) -> u64 {
+        self.end_line();
+        self.events
+    }
+
+    /// The events of a whole file's bytes.
+    #[cfg(feature = "spool")]
+    pub(crate) fn of(bytes: &[u8]) -> u64 {
+        let mut count = Self::default();
+        count.feed(bytes);
+        count.finish()
+    }
 }
 
 #[cfg(test)]
@@ -201,12 +257,30 @@ mod tests {
     }
 
     #[test]
-    fn lines_are_counted_with_or_without_the_last_newline() {
+    fn events_are_counted_with_or_without_the_last_newline_and_process_lines_are_not() {
         let dir = tempfile::tempdir().unwrap();
-        for (content, lines) in [("", 0), ("a\n", 1), ("a\nb", 2), ("a\nb\n", 2)] {
+        let process = r#"{"spool":2,"tool":"t"}"#;
+        let cases = [
+            ("".to_owned(), 0),
+            ("a\n".to_owned(), 1),
+            ("a\nb".to_owned(), 2),
+            ("a\nb\n".to_owned(), 2),
+            ("a\n\n\nb\n".to_owned(), 2),
+            (format!("{process}\na\nb\n{process}\nc"), 3),
+            (format!("{process}\n"), 0),
+            // A process line cut short is not one: it counts, like any broken line.
+            ("{\"spool\"\na\n".to_owned(), 2),
+            // A later format's process line is still no event.
+            ("{\"spool\":3,\"tool\":\"t\"}\na\n".to_owned(), 1),
+        ];
+        for (content, events) in cases {
             let path = dir.path().join("f.jsonl");
-            fs::write(&path, content).unwrap();
-            assert_eq!(count_lines(&path), lines, "{content:?}");
+            fs::write(&path, &content).unwrap();
+            assert_eq!(count_lines(&path), events, "{content:?}");
+            // Fed a byte at a time: a line's start may fall across two reads.
+            let mut count = EventCount::default();
+            content.as_bytes().chunks(1).for_each(|b| count.feed(b));
+            assert_eq!(count.finish(), events, "{content:?}");
         }
     }
 

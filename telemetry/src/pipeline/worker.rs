@@ -3,146 +3,24 @@
 //! event, so sync tools and async tools (inside or outside a runtime) behave alike and
 //! a disabled process never starts it.
 
-use std::borrow::Cow;
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::Arc;
+use std::time::Duration;
 
-use crate::clock;
 use crate::error::TelemetryError;
 use crate::event::Event;
-use crate::identity::MachineId;
+#[cfg(feature = "spool")]
+use crate::pipeline::Pending;
+use crate::pipeline::Queue;
 use crate::pipeline::delivery::{Delivery, guarded};
+use crate::pipeline::factory::EventFactory;
 #[cfg(feature = "spool")]
 use crate::pipeline::sender::{self, Job};
 #[cfg(feature = "spool")]
 use crate::pipeline::stats::Counters;
-use crate::pipeline::{Pending, Queue, What};
 use crate::util::executor::block_on;
-use crate::util::time::rfc3339_millis;
-use crate::value::AttrValue;
 
 /// The name of the worker thread (visible in `/proc/<pid>/task/*/comm`, debuggers).
 pub(crate) const WORKER_THREAD_NAME: &str = "telemetry-worker";
-
-/// Everything the worker needs to turn a [`Pending`] into an [`Event`].
-pub(crate) struct EventFactory {
-    pub(crate) tool: Arc<str>,
-    pub(crate) tool_version: Arc<str>,
-    pub(crate) salt: String,
-    pub(crate) data_dir: Option<PathBuf>,
-    pub(crate) default_attrs: BTreeMap<Cow<'static, str>, AttrValue>,
-    machine_id: OnceLock<Arc<str>>,
-    /// Wall-clock and monotonic time read together, to date events from their
-    /// monotonic timestamp without a second clock read on the hot path.
-    anchor: (SystemTime, Instant),
-    platform: (Arc<str>, Arc<str>),
-}
-
-impl std::fmt::Debug for EventFactory {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EventFactory")
-            .field("tool", &self.tool)
-            .field("tool_version", &self.tool_version)
-            .finish_non_exhaustive()
-    }
-}
-
-impl EventFactory {
-    pub(crate) fn new(
-        tool: &'static str,
-        tool_version: &'static str,
-        salt: String,
-        data_dir: Option<PathBuf>,
-        default_attrs: BTreeMap<Cow<'static, str>, AttrValue>,
-    ) -> Self {
-        Self {
-            tool: tool.into(),
-            tool_version: tool_version.into(),
-            salt,
-            data_dir,
-            default_attrs,
-            machine_id: OnceLock::new(),
-            anchor: (SystemTime::now(), Instant::now()),
-            platform: crate::event::platform(),
-        }
-    }
-
-    /// The salted machine id, derived on first use (on the worker thread, never on
-    /// the recording path, and never when disabled).
-    pub(crate) fn machine_id(&self) -> &Arc<str> {
-        self.machine_id.get_or_init(|| {
-            match &self.data_dir {
-                Some(dir) => MachineId::derive_in(&self.salt, dir),
-                None => MachineId::derive(&self.salt),
-            }
-            .into()
-        })
-    }
-
-    pub(crate) fn build(&self, p: Pending) -> Event {
-        let at = clock::to_instant(p.end);
-        let wall = self.anchor.0 + at.saturating_duration_since(self.anchor.1);
-        // Precedence, lowest first: tool defaults, site literals, captured values,
-        // run-time attributes.
-        let mut attrs = if self.default_attrs.is_empty() {
-            BTreeMap::new()
-        } else {
-            self.default_attrs.clone()
-        };
-        let (name, duration, error_kind) = match p.what {
-            What::Call {
-                spec,
-                start,
-                captured,
-                error_kind,
-            } => {
-                for (k, v) in spec.attrs {
-                    attrs.insert(Cow::Borrowed(*k), v.clone());
-                }
-                for (k, v) in captured.with_keys(spec.captures.iter().map(|c| c.key)) {
-                    attrs.insert(Cow::Borrowed(k), v);
-                }
-                let duration = duration_ms(clock::duration(start, p.end));
-                let error_kind = error_kind.map(|kind| kind().to_wire());
-                (Cow::Borrowed(spec.name), Some(duration), error_kind)
-            }
-            What::Point { spec, captured } => {
-                for (k, v) in spec.attrs {
-                    attrs.insert(Cow::Borrowed(*k), v.clone());
-                }
-                for (k, v) in captured.with_keys(spec.captures.iter().map(|c| c.key)) {
-                    attrs.insert(Cow::Borrowed(k), v);
-                }
-                (Cow::Borrowed(spec.name), None, None)
-            }
-        };
-        // Built field by field rather than through `Event::new`, which would read the
-        // clock and format a timestamp only for it to be replaced.
-        Event {
-            event_id: crate::util::random::uuid_v4().to_string(),
-            name,
-            tool: self.tool.clone(),
-            tool_version: self.tool_version.clone(),
-            machine_id: Arc::clone(self.machine_id()),
-            session_id: crate::identity::session_id(),
-            timestamp_utc: rfc3339_millis(wall),
-            os: Arc::clone(&self.platform.0),
-            arch: Arc::clone(&self.platform.1),
-            duration_ms: duration,
-            outcome: p.outcome,
-            error_kind,
-            attrs,
-        }
-    }
-}
-
-/// Milliseconds with microsecond resolution.
-fn duration_ms(d: Duration) -> f64 {
-    let micros = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
-    micros as f64 / 1000.0
-}
 
 /// How the worker batches.
 #[derive(Debug, Clone, Copy)]
@@ -232,18 +110,27 @@ fn run(
                     write_direct(&chunk);
                 }
             } else {
-                let events: Vec<Event> = take.batch.into_iter().map(|p| factory.build(p)).collect();
-                events
-                    .chunks(queue.batch_size())
-                    .for_each(&mut write_direct);
                 #[cfg(feature = "spool")]
                 if let (Some(spool), Some(jobs)) = (&delivery.spool, &jobs) {
+                    let batch = if delivery.direct.is_some() {
+                        let events: Vec<Event> =
+                            take.batch.into_iter().map(|p| factory.build(p)).collect();
+                        events
+                            .chunks(queue.batch_size())
+                            .for_each(&mut write_direct);
+                        Journal::Events(events)
+                    } else {
+                        // The spool alone (a network sink's run, the default): its
+                        // lines are written straight from the queued calls.
+                        Journal::Queued(take.batch)
+                    };
                     journal(
                         queue,
                         delivery,
+                        factory,
                         spool,
                         jobs,
-                        events,
+                        batch,
                         take.epoch,
                         take.complete_flush != 0,
                     );
@@ -291,20 +178,42 @@ type Jobs = Option<std::sync::mpsc::Sender<Job>>;
 #[cfg(not(feature = "spool"))]
 type Jobs = Option<std::convert::Infallible>;
 
+/// A batch for the spool: events already made (the direct sinks had them), or the
+/// queued calls, whose lines the spool gets without an `Event` made.
+#[cfg(feature = "spool")]
+enum Journal {
+    Events(Vec<Event>),
+    Queued(Vec<Pending>),
+}
+
 /// Journals a batch for the sender: synced to the spool and released for sending, or,
 /// if the spool could not take it, handed to the sender to send from memory.
 #[cfg(feature = "spool")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the worker's state, borrowed for one call from its loop"
+)]
 fn journal(
     queue: &Queue,
     delivery: &Delivery,
+    factory: &EventFactory,
     spool: &crate::pipeline::Spool,
     jobs: &std::sync::mpsc::Sender<Job>,
-    events: Vec<Event>,
+    batch: Journal,
     epoch: u64,
     in_flush: bool,
 ) {
-    let n = events.len();
-    match spool.write_claimed(&events) {
+    let n = match &batch {
+        Journal::Events(events) => events.len(),
+        Journal::Queued(queued) => queued.len(),
+    };
+    let mut lines = Vec::with_capacity(n * crate::sink::TYPICAL_SPOOL_LINE);
+    let written = match &batch {
+        Journal::Events(events) => crate::sink::write_spool_lines(&mut lines, events),
+        Journal::Queued(queued) => factory.write_spool_lines(queued, &mut lines),
+    }
+    .and_then(|()| spool.write_claimed(&lines));
+    match written {
         Ok(claimed) if queue.epoch() == epoch => {
             // Durable and up for grabs: the sender (or the uploader, or a
             // later run) takes the spool's batches oldest first.
@@ -327,19 +236,14 @@ fn journal(
             crate::util::log::debug!(error = %e, events = n, "telemetry: spool write failed");
             Counters::add(&delivery.counters.spool_errors, n as u64);
             if queue.epoch() == epoch {
+                let events = match batch {
+                    Journal::Events(events) => events,
+                    Journal::Queued(queued) => {
+                        queued.into_iter().map(|p| factory.build(p)).collect()
+                    }
+                };
                 let _ = jobs.send(Job::Batch { events, epoch });
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn duration_is_milliseconds_with_microsecond_resolution() {
-        assert_eq!(duration_ms(Duration::from_nanos(1_234_567)), 1.234);
-        assert_eq!(duration_ms(Duration::from_secs(2)), 2000.0);
     }
 }

@@ -10,11 +10,17 @@
 //! ids, names, keys and timestamps never do); only the rare string that does, and the
 //! numbers, go through `serde_json`.
 
-use std::collections::BTreeMap;
-
 use crate::error::TelemetryError;
 use crate::event::Event;
+#[cfg(feature = "spool")]
+use crate::event::{SPOOL_FORMAT, SPOOL_PROCESS_LINE};
 use crate::value::AttrValue;
+
+/// About the length of one event's line in the spool (150–250 bytes with a few
+/// attributes, without the process's fields): a buffer for `n` lines starts at `n`
+/// times this, so it is seldom grown.
+#[cfg(feature = "spool")]
+pub(crate) const TYPICAL_SPOOL_LINE: usize = 256;
 
 /// Serialises events as JSON lines (one `\n`-terminated line per event) into `out`.
 pub(crate) fn write_json_lines(out: &mut Vec<u8>, events: &[Event]) -> Result<(), TelemetryError> {
@@ -46,22 +52,93 @@ fn serde_error(source: serde_json::Error) -> TelemetryError {
     }
 }
 
+/// The fields every event of one process shares: written into each event's line for
+/// a sink, once per run of lines in the spool ([`SpoolLines`]).
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) struct ProcessFields<'a> {
+    pub(crate) tool: &'a str,
+    pub(crate) tool_version: &'a str,
+    pub(crate) machine_id: &'a str,
+    pub(crate) session_id: &'a str,
+    pub(crate) os: &'a str,
+    pub(crate) arch: &'a str,
+}
+
+/// One event's fields, borrowed: what a JSON line is written from, whether an
+/// [`Event`] holds them or the worker reads them straight from a queued call (the
+/// spool's lines at an exit, with no `Event` made: `EventFactory::write_spool_lines`).
+/// One writer for both, so the two cannot drift apart.
+pub(crate) struct EventFields<'a> {
+    pub(crate) event_id: &'a str,
+    pub(crate) name: &'a str,
+    pub(crate) timestamp_utc: &'a str,
+    pub(crate) duration_ms: Option<f64>,
+    pub(crate) outcome: crate::event::Outcome,
+    pub(crate) error_kind: Option<&'a str>,
+}
+
+impl<'a> From<&'a Event> for EventFields<'a> {
+    fn from(e: &'a Event) -> Self {
+        Self {
+            event_id: &e.event_id,
+            name: &e.name,
+            timestamp_utc: &e.timestamp_utc,
+            duration_ms: e.duration_ms,
+            outcome: e.outcome,
+            error_kind: e.error_kind.as_deref(),
+        }
+    }
+}
+
+impl<'a> From<&'a Event> for ProcessFields<'a> {
+    fn from(e: &'a Event) -> Self {
+        Self {
+            tool: &e.tool,
+            tool_version: &e.tool_version,
+            machine_id: &e.machine_id,
+            session_id: &e.session_id,
+            os: &e.os,
+            arch: &e.arch,
+        }
+    }
+}
+
 /// One event, in the field order and with the omissions of `Event`'s `Serialize`.
 fn write_event(out: &mut Vec<u8>, e: &Event) -> Result<(), serde_json::Error> {
-    let fields: [(&[u8], &str); 9] = [
-        (b"{\"event_id\":", &e.event_id),
-        (b",\"name\":", &e.name),
-        (b",\"tool\":", &e.tool),
-        (b",\"tool_version\":", &e.tool_version),
-        (b",\"machine_id\":", &e.machine_id),
-        (b",\"session_id\":", &e.session_id),
-        (b",\"timestamp_utc\":", &e.timestamp_utc),
-        (b",\"os\":", &e.os),
-        (b",\"arch\":", &e.arch),
-    ];
-    for (key, value) in fields {
-        out.extend_from_slice(key);
-        write_str(out, value)?;
+    let attrs = e.attrs.iter().map(|(k, v)| (&**k, v));
+    write_fields(out, &e.into(), Some(&e.into()), attrs)
+}
+
+/// Writes `fields`, with the process's fields in their places if `process` is given
+/// (an event's full form) or without them (the spool's form, under a process line).
+fn write_fields<'v>(
+    out: &mut Vec<u8>,
+    e: &EventFields<'_>,
+    process: Option<&ProcessFields<'_>>,
+    attrs: impl IntoIterator<Item = (&'v str, &'v AttrValue)>,
+) -> Result<(), serde_json::Error> {
+    out.extend_from_slice(b"{\"event_id\":");
+    write_str(out, e.event_id)?;
+    out.extend_from_slice(b",\"name\":");
+    write_str(out, e.name)?;
+    if let Some(p) = process {
+        for (key, value) in [
+            (&b",\"tool\":"[..], p.tool),
+            (b",\"tool_version\":", p.tool_version),
+            (b",\"machine_id\":", p.machine_id),
+            (b",\"session_id\":", p.session_id),
+        ] {
+            out.extend_from_slice(key);
+            write_str(out, value)?;
+        }
+    }
+    out.extend_from_slice(b",\"timestamp_utc\":");
+    write_str(out, e.timestamp_utc)?;
+    if let Some(p) = process {
+        out.extend_from_slice(b",\"os\":");
+        write_str(out, p.os)?;
+        out.extend_from_slice(b",\"arch\":");
+        write_str(out, p.arch)?;
     }
     if let Some(duration) = e.duration_ms {
         out.extend_from_slice(b",\"duration_ms\":");
@@ -69,22 +146,93 @@ fn write_event(out: &mut Vec<u8>, e: &Event) -> Result<(), serde_json::Error> {
     }
     out.extend_from_slice(b",\"outcome\":");
     write_str(out, e.outcome.as_str())?;
-    if let Some(kind) = &e.error_kind {
+    if let Some(kind) = e.error_kind {
         out.extend_from_slice(b",\"error_kind\":");
         write_str(out, kind)?;
     }
     out.extend_from_slice(b",\"attrs\":");
-    write_attrs(out, &e.attrs)?;
+    write_attrs(out, attrs)?;
     out.push(b'}');
     Ok(())
 }
 
-fn write_attrs(
+/// The spool's form of a batch: a process line (`{"spool":2,"tool":..,"arch":..}`),
+/// then each event of that process without those six fields, one per line; another
+/// process line where the process changes (a rewritten rest can join the batches
+/// of several runs). Half the bytes of full events, so half the writing and less
+/// to sync at an exit (`event::wire` reads both forms back; files of full events,
+/// from earlier versions, stay readable).
+#[cfg(feature = "spool")]
+pub(crate) struct SpoolLines<'o, 'p> {
+    out: &'o mut Vec<u8>,
+    process: Option<ProcessFields<'p>>,
+}
+
+#[cfg(feature = "spool")]
+impl<'o, 'p> SpoolLines<'o, 'p> {
+    pub(crate) fn new(out: &'o mut Vec<u8>) -> Self {
+        Self { out, process: None }
+    }
+
+    /// Appends one event's line (after a process line if `process` is not the
+    /// previous line's).
+    pub(crate) fn push<'v>(
+        &mut self,
+        process: ProcessFields<'p>,
+        fields: &EventFields<'_>,
+        attrs: impl IntoIterator<Item = (&'v str, &'v AttrValue)>,
+    ) -> Result<(), TelemetryError> {
+        if self.process != Some(process) {
+            self.write_process(&process).map_err(serde_error)?;
+            self.process = Some(process);
+        }
+        write_fields(self.out, fields, None, attrs).map_err(serde_error)?;
+        self.out.push(b'\n');
+        Ok(())
+    }
+
+    /// Appends every event of `events`.
+    pub(crate) fn extend(&mut self, events: &'p [Event]) -> Result<(), TelemetryError> {
+        for e in events {
+            let attrs = e.attrs.iter().map(|(k, v)| (&**k, v));
+            self.push(e.into(), &e.into(), attrs)?;
+        }
+        Ok(())
+    }
+
+    fn write_process(&mut self, p: &ProcessFields<'_>) -> Result<(), serde_json::Error> {
+        let out = &mut *self.out;
+        out.extend_from_slice(SPOOL_PROCESS_LINE);
+        serde_json::to_writer(&mut *out, &SPOOL_FORMAT)?;
+        for (key, value) in [
+            (&b"\"tool\":"[..], p.tool),
+            (b"\"tool_version\":", p.tool_version),
+            (b"\"machine_id\":", p.machine_id),
+            (b"\"session_id\":", p.session_id),
+            (b"\"os\":", p.os),
+            (b"\"arch\":", p.arch),
+        ] {
+            out.push(b',');
+            out.extend_from_slice(key);
+            write_str(out, value)?;
+        }
+        out.extend_from_slice(b"}\n");
+        Ok(())
+    }
+}
+
+/// Every event of `events` in the spool's form ([`SpoolLines`]).
+#[cfg(feature = "spool")]
+pub(crate) fn write_spool_lines(out: &mut Vec<u8>, events: &[Event]) -> Result<(), TelemetryError> {
+    SpoolLines::new(out).extend(events)
+}
+
+fn write_attrs<'v>(
     out: &mut Vec<u8>,
-    attrs: &BTreeMap<std::borrow::Cow<'static, str>, AttrValue>,
+    attrs: impl IntoIterator<Item = (&'v str, &'v AttrValue)>,
 ) -> Result<(), serde_json::Error> {
     out.push(b'{');
-    for (i, (key, value)) in attrs.iter().enumerate() {
+    for (i, (key, value)) in attrs.into_iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
@@ -271,6 +419,105 @@ mod tests {
             write_json_array(&mut ours, &events).unwrap();
             assert_eq!(ours, serde_json::to_vec(&events).unwrap(), "{events:?}");
         }
+    }
+
+    /// Events as the worker makes them (valid names, keys and values), from
+    /// `processes` processes in turn: what a spool file holds.
+    #[cfg(feature = "spool")]
+    fn spoolable(generator: &mut Gen, n: usize, processes: u64) -> Vec<Event> {
+        (0..n)
+            .map(|i| {
+                let p = generator.next() % processes;
+                let mut e = Event::now(
+                    Cow::Borrowed("cmd.build"),
+                    Arc::from(format!("tool{p}")),
+                    Arc::from("1.0.0"),
+                    Arc::from(format!("{p:064x}")),
+                );
+                e.session_id = Arc::from(format!("00000000-0000-4000-8000-{p:012}"));
+                e.duration_ms = (i % 2 == 0).then_some(i as f64 / 8.0);
+                e.error_kind = (i % 3 == 0).then(|| "std::io::Error".to_owned());
+                e.attrs
+                    .insert(Cow::Borrowed("jobs"), AttrValue::Int(i as i64));
+                e.attrs
+                    .insert(Cow::Borrowed("mode"), AttrValue::literal("release"));
+                e
+            })
+            .collect()
+    }
+
+    #[cfg(feature = "spool")]
+    #[test]
+    fn the_spool_form_reads_back_as_the_same_events_with_half_the_bytes() {
+        let mut generator = Gen(11);
+        for processes in [1, 2, 3] {
+            let events = spoolable(&mut generator, 300, processes);
+            let mut spool = Vec::new();
+            write_spool_lines(&mut spool, &events).unwrap();
+            let mut back = Vec::new();
+            crate::event::wire::spool_events(&spool, |e| back.push(e.unwrap()));
+            assert_eq!(back, events, "{processes} processes");
+            let process_lines = spool
+                .split(|&b| b == b'\n')
+                .filter(|l| l.starts_with(SPOOL_PROCESS_LINE))
+                .count();
+            let changes = 1 + events
+                .windows(2)
+                .filter(|w| ProcessFields::from(&w[0]) != ProcessFields::from(&w[1]))
+                .count();
+            assert_eq!(process_lines, changes);
+            if processes == 1 {
+                let mut full = Vec::new();
+                write_json_lines(&mut full, &events).unwrap();
+                assert!(
+                    spool.len() * 2 < full.len(),
+                    "{} vs {}",
+                    spool.len(),
+                    full.len()
+                );
+            }
+        }
+    }
+
+    #[cfg(feature = "spool")]
+    #[test]
+    fn spool_lines_without_a_known_process_line_are_refused_and_full_lines_still_read() {
+        let events = spoolable(&mut Gen(5), 3, 1);
+        let mut spool = Vec::new();
+        write_spool_lines(&mut spool, &events).unwrap();
+        let text = String::from_utf8(spool).unwrap();
+        let (process, rest) = text.split_once('\n').unwrap();
+        let read = |text: &str| {
+            let mut out = Vec::new();
+            crate::event::wire::spool_events(text.as_bytes(), |e| out.push(e));
+            out
+        };
+        // No process line: every event line is refused.
+        assert!(
+            read(rest)
+                .iter()
+                .all(|e| matches!(e, Err(crate::event::wire::Refused::NoProcess)))
+        );
+        // A later format's process line: refused, and the lines it heads too.
+        let later = process.replace("\"spool\":2", "\"spool\":3");
+        let refused = read(&format!("{later}\n{rest}"));
+        assert_eq!(refused.len(), 4);
+        assert!(matches!(
+            refused[0],
+            Err(crate::event::wire::Refused::Format(3))
+        ));
+        assert!(refused[1..].iter().all(Result::is_err));
+        // A broken process line ends the one before it.
+        let broken = read(&format!("{process}\n{rest}{{\"spool\":2,\"tool\"\n{rest}"));
+        assert_eq!(broken.iter().filter(|e| e.is_ok()).count(), 3);
+        assert_eq!(broken.len(), 7);
+        // Full lines (a file of an earlier version) need none, before or after one.
+        let mut full = Vec::new();
+        write_json_lines(&mut full, &events).unwrap();
+        let full = String::from_utf8(full).unwrap();
+        let mixed = read(&format!("{full}{process}\n{rest}{full}"));
+        assert_eq!(mixed.len(), 9);
+        assert!(mixed.iter().all(Result::is_ok));
     }
 
     #[test]

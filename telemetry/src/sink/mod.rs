@@ -9,6 +9,10 @@ mod file;
 #[cfg(feature = "http")]
 pub(crate) use json::write_json_array;
 pub(crate) use json::write_json_lines;
+#[cfg(feature = "spool")]
+pub(crate) use json::{
+    EventFields, ProcessFields, SpoolLines, TYPICAL_SPOOL_LINE, write_spool_lines,
+};
 #[cfg(feature = "http")]
 mod http;
 mod json;

@@ -16,35 +16,54 @@ pub(crate) fn is_rfc3339_millis(text: &str) -> bool {
 
 /// Formats a wall-clock time as RFC 3339 in UTC with millisecond precision
 /// (`2026-11-21T05:43:56.281Z`). Times before 1970 are clamped to the epoch.
-///
-/// Written out rather than through a formatting crate: the worker formats one timestamp
-/// per event. The date and time of day (`2026-11-21T05:43:56`) are formatted once per
-/// second and per thread; each call then only writes the milliseconds.
 pub(crate) fn rfc3339_millis(time: std::time::SystemTime) -> String {
-    thread_local! {
-        /// The second last formatted on this thread, and its text.
-        static LAST_SECOND: std::cell::Cell<(u64, [u8; 19])> =
-            const { std::cell::Cell::new((u64::MAX, [0; 19])) };
-    }
-    let since_epoch = time
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = since_epoch.as_secs();
-    let prefix = LAST_SECOND.with(|last| {
-        let (cached_secs, text) = last.get();
-        if cached_secs == secs {
-            return text;
+    Rfc3339Millis::of(time).as_str().to_owned()
+}
+
+/// An [`rfc3339_millis`] text held inline (24 bytes, no allocation): what the worker
+/// writes into a spool line straight from a queued call.
+#[derive(Clone, Copy)]
+pub(crate) struct Rfc3339Millis([u8; 24]);
+
+impl Rfc3339Millis {
+    /// Written out rather than through a formatting crate: the worker formats one
+    /// timestamp per event. The date and time of day (`2026-11-21T05:43:56`) are
+    /// formatted once per second and per thread; each call then only writes the
+    /// milliseconds.
+    pub(crate) fn of(time: std::time::SystemTime) -> Self {
+        thread_local! {
+            /// The second last formatted on this thread, and its text.
+            static LAST_SECOND: std::cell::Cell<(u64, [u8; 19])> =
+                const { std::cell::Cell::new((u64::MAX, [0; 19])) };
         }
-        let text = format_second(secs);
-        last.set((secs, text));
-        text
-    });
-    let mut out = String::with_capacity(24);
-    out.extend(prefix.iter().map(|&b| char::from(b)));
-    out.push('.');
-    push_digits(&mut out, u64::from(since_epoch.subsec_millis()), 3);
-    out.push('Z');
-    out
+        let since_epoch = time
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let secs = since_epoch.as_secs();
+        let prefix = LAST_SECOND.with(|last| {
+            let (cached_secs, text) = last.get();
+            if cached_secs == secs {
+                return text;
+            }
+            let text = format_second(secs);
+            last.set((secs, text));
+            text
+        });
+        let mut out = [b'0'; 24];
+        out[..19].copy_from_slice(&prefix);
+        out[19] = b'.';
+        let millis = since_epoch.subsec_millis();
+        for (i, divisor) in [100, 10, 1].into_iter().enumerate() {
+            out[20 + i] = b'0' + (millis / divisor % 10) as u8;
+        }
+        out[23] = b'Z';
+        Self(out)
+    }
+
+    /// The text (ASCII digits and punctuation only).
+    pub(crate) fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("1970-01-01T00:00:00.000Z")
+    }
 }
 
 /// `YYYY-MM-DDTHH:MM:SS` of a count of seconds since the epoch.

@@ -279,7 +279,7 @@ pub fn spooled(dir: &Path) -> Vec<telemetry_tests::LoggedEvent> {
     let mut events = Vec::new();
     for entry in entries.flatten() {
         let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
-        events.extend(text.lines().filter_map(|l| serde_json::from_str(l).ok()));
+        events.extend(telemetry_tests::spool_file_events(&text));
     }
     events
 }
