@@ -55,7 +55,13 @@ case $RUNNER in hyperfine | loop) ;; *) echo "RUNNER must be hyperfine or loop" 
 cd "$(dirname "$0")/.."
 bench=$PWD/bench
 target=${CARGO_TARGET_DIR:-target}
-cargo build -q --release -p telemetry --features clap,http,reports --example demo --example demo-not-linked
+# Report mode's code only when its case is asked for: it makes the demo ~0.8 MB larger,
+# which every case would pay in loading time, and a tool that sends events does not
+# build it (feature `reports`, off by default).
+features=clap,http
+case " $CASES " in *" reports "*) features=$features,reports ;; esac
+echo "demo built with features $features"
+cargo build -q --release -p telemetry --features "$features" --example demo --example demo-not-linked
 demo="$target/release/examples/demo"
 twin="$target/release/examples/demo-not-linked"
 

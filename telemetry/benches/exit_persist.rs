@@ -15,10 +15,22 @@
 //!
 //! Each iteration, untimed: a fresh temporary data dir and context (policy enabled,
 //! `SendMode::Background`, a 24 h upload interval), one event flushed so that the
-//! worker and sender threads run and the spool exists; then the worker is parked
-//! (a local sink whose `flush` waits on a gate, reached through a flush with nothing
-//! queued) and N events are recorded, so that all N are in memory — none written —
-//! when the timing starts. Timed: the gate opens and `flush_blocking(0)` returns.
+//! worker and sender threads run and the spool exists; then the worker is parked and
+//! N events are recorded, so that all N are in memory — none written — when the
+//! timing starts. Timed: the worker is let go and `flush_blocking(0)` returns. Two
+//! ways to park it (`Parked`):
+//!
+//! - in a gate: a local sink whose `flush` waits on it, reached through a flush with
+//!   nothing queued. That sink stays in the context, so the worker makes an `Event`
+//!   of each queued call for it (the cases without `prepared` in their name);
+//! - lingering: a one-hour linger and a batch size above N, so the worker waits for
+//!   the batch to fill; the journaled sink is the only one (unless the case adds the
+//!   local log), as for a tool with a network sink, so the worker writes the spool's
+//!   lines straight from the queued calls. The batch size only decides when a worker
+//!   that is not flushing wakes up: a flush takes, and writes into one file,
+//!   everything queued. With the next file prepared ahead (`prepare_spool_ahead`,
+//!   feature `test-internals`), as an installed context's worker does, these
+//!   `*_prepared` cases are the real exit's shape.
 //!
 //! The journaled ("remote") sink is a stub that never touches the network: its
 //! first answer is a retryable error with a one-hour `Retry-After`, which the sender
@@ -197,7 +209,10 @@ enum Parked {
     /// flush takes, and writes into one file, everything queued.
     #[cfg_attr(
         not(all(feature = "test-internals", feature = "spool")),
-        expect(dead_code, reason = "its cases need the prepared file (`test-internals`)")
+        expect(
+            dead_code,
+            reason = "its cases need the prepared file (`test-internals`)"
+        )
     )]
     Lingering,
 }

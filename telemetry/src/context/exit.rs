@@ -33,9 +33,10 @@ pub const PERSIST_LIMIT: Duration = Duration::from_secs(1);
 const LOCK_HANDOVER: Duration = Duration::from_millis(500);
 
 impl TelemetryContext {
-    /// Installed by `init`, so the run is going to record: with a spool, starts the
-    /// worker now, which prepares the spool's next file while the tool works (see
-    /// `Spool::prepare`). Nothing when telemetry is off.
+    /// Installed by `init`, so the run is going to record: starts the worker now,
+    /// which gets ready while the tool works (the machine id, the local log's
+    /// directory, the spool's next file: see `Delivery::prepare_at_start`), so that
+    /// the exit only writes. Nothing when telemetry is off.
     pub(crate) fn warm_up(&self) {
         if !self.is_enabled() {
             return;
@@ -46,9 +47,6 @@ impl TelemetryContext {
             if let Err(e) = self.ensure_worker() {
                 crate::util::log::debug!(error = %e, "telemetry: worker not started");
             }
-            return;
-        }
-        if self.inner.delivery.spool.is_none() {
             return;
         }
         self.inner

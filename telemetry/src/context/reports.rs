@@ -156,8 +156,10 @@ impl TelemetryContext {
     #[cfg(feature = "spool")]
     fn start_report_uploader(&self, mode: &ReportMode, start: Instant) {
         use crate::uploader::{self, Plan};
-        let dir = mode.store.dir();
-        let due = match uploader::plan(dir, self.inner.upload.interval) {
+        let Some(dir) = mode.store.checked_dir() else {
+            return;
+        };
+        let due = match uploader::plan(&dir, self.inner.upload.interval) {
             Plan::Detached { due } => due,
             Plan::Broken { due } => {
                 // The last uploader never reached `init`: this run sends instead,
@@ -170,7 +172,7 @@ impl TelemetryContext {
             }
         };
         if due {
-            self.spawn_uploader(dir);
+            self.spawn_uploader(&dir);
         }
     }
 

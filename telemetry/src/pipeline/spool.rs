@@ -145,6 +145,12 @@ pub(crate) struct Spool {
     prepared: std::sync::Mutex<Option<Claimed>>,
     /// Set at the end of the run and by a purge: no file is prepared after it.
     no_more_prepared: std::sync::atomic::AtomicBool,
+    /// How many batches this process holds a claim on (written or claimed, not yet
+    /// released or acknowledged; a failed release stays counted). At zero the exit's
+    /// [`release_own`](Self::release_own) has nothing to look for (a background
+    /// exit's batch is released as soon as it is written, and its sender claims
+    /// none) and does not list the directory.
+    held: std::sync::atomic::AtomicUsize,
 }
 
 impl Spool {
@@ -174,6 +180,7 @@ impl Spool {
             seq: AtomicU64::new(0),
             prepared: std::sync::Mutex::new(None),
             no_more_prepared: std::sync::atomic::AtomicBool::new(false),
+            held: std::sync::atomic::AtomicUsize::new(0),
             counters,
             checked: std::sync::Mutex::new(None),
         }
@@ -309,6 +316,7 @@ impl Spool {
             let _ = fs::remove_file(&claimed.path);
             return None;
         }
+        self.held.fetch_add(1, Ordering::AcqRel);
         if let Some(dir) = claimed.path.parent() {
             self.enforce_bounds(dir);
         }
@@ -350,16 +358,18 @@ impl Spool {
             let _ = fs::remove_file(&path);
             return Err(TelemetryError::io("write a spool file", &path, e));
         }
+        self.held.fetch_add(1, Ordering::AcqRel);
         self.enforce_bounds(&dir);
         Ok(Claimed { path, stem })
     }
 
     /// The batch was delivered (or refused for good): delete it.
     pub(crate) fn ack(&self, claimed: &Claimed) {
-        if let Err(e) = fs::remove_file(&claimed.path)
-            && e.kind() != std::io::ErrorKind::NotFound
-        {
-            crate::util::log::debug!(error = %e, "telemetry: could not delete a delivered spool file");
+        match fs::remove_file(&claimed.path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                crate::util::log::debug!(error = %e, "telemetry: could not delete a delivered spool file");
+            }
+            _ => self.let_go(),
         }
     }
 
@@ -368,17 +378,28 @@ impl Spool {
     pub(crate) fn release(&self, claimed: &Claimed) {
         let dir = claimed.path.parent().unwrap_or(&self.dir);
         let ready = dir.join(format!("{}{READY_SUFFIX}", claimed.stem));
-        if let Err(e) = fs::rename(&claimed.path, &ready)
-            && e.kind() != std::io::ErrorKind::NotFound
-        {
-            crate::util::log::debug!(error = %e, "telemetry: could not release a spool file");
+        match fs::rename(&claimed.path, &ready) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                crate::util::log::debug!(error = %e, "telemetry: could not release a spool file");
+            }
+            _ => self.let_go(),
         }
+    }
+
+    /// One claim fewer (never below zero: a batch settled twice).
+    fn let_go(&self) {
+        let _ = self
+            .held
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
     }
 
     /// Hands back every batch this process still holds a claim on (a send cut short
     /// by the exit), so that the next run or the uploader can take them at once,
     /// on every platform, rather than when the claim goes stale.
     pub(crate) fn release_own(&self) {
+        if self.held.load(Ordering::Acquire) == 0 {
+            return;
+        }
         let Some(dir) = self.existing() else {
             return;
         };
@@ -489,11 +510,14 @@ impl Spool {
                 path: self.claim_path(&dir, &stem),
                 stem,
             };
+            // Counted before the rename: an exit that follows looks for the claim.
+            self.held.fetch_add(1, Ordering::AcqRel);
             // Losing the race (another process renamed it first) is `NotFound`.
             if fs::rename(dir.join(&name), &claimed.path).is_ok() {
                 self.touch(&claimed);
                 return Some(claimed);
             }
+            self.let_go();
         }
         None
     }

@@ -64,12 +64,23 @@ fn run(
     if let Some(mode) = &delivery.reports {
         return crate::pipeline::report_worker::run(queue, factory, mode);
     }
-    if let Some(spool) = &delivery.spool
-        && delivery
-            .prepare_at_start
-            .load(std::sync::atomic::Ordering::Acquire)
+    if delivery
+        .prepare_at_start
+        .load(std::sync::atomic::Ordering::Acquire)
     {
-        spool.prepare();
+        // An installed context: the run is going to record. The machine id (a file
+        // read, a hash, the data dir checked for the install id), the local sinks'
+        // directories and the next spool file are made ready now, while the tool
+        // works, not when its exit waits for them.
+        factory.machine_id();
+        if let Some(direct) = &delivery.direct
+            && let Err(e) = guarded(|| block_on(direct.prepare()))
+        {
+            crate::util::log::debug!(error = %e, "telemetry: a sink could not get ready");
+        }
+        if let Some(spool) = &delivery.spool {
+            spool.prepare();
+        }
     }
     let mut errors = Vec::new();
     loop {

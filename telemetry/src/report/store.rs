@@ -146,6 +146,12 @@ impl ReportStore {
         &self.dir
     }
 
+    /// The directory, checked and resolved, if it exists and passes the rules.
+    #[cfg(feature = "spool")]
+    pub(crate) fn checked_dir(&self) -> Option<PathBuf> {
+        self.existing().ok().flatten()
+    }
+
     /// The directory, created (0700) and checked by the trust rules.
     fn prepared(&self) -> Result<PathBuf, TelemetryError> {
         fsutil::prepare_dir(&self.dir, DirLink::Refused)

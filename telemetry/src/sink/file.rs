@@ -78,6 +78,17 @@ impl FileSink {
         &self.path
     }
 
+    /// The log's directory, created if missing and checked under the trust rules
+    /// once per sink (then reused).
+    fn dir(&self) -> Result<&Path, TelemetryError> {
+        if let Some(dir) = self.checked_dir.get() {
+            return Ok(dir);
+        }
+        let parent = self.path.parent().unwrap_or(Path::new(""));
+        let real = fsutil::prepare_dir_for(&self.path, parent, self.link)?;
+        Ok(self.checked_dir.get_or_init(|| real))
+    }
+
     fn open(&self) -> Result<std::fs::File, TelemetryError> {
         let name = self
             .path
@@ -86,15 +97,7 @@ impl FileSink {
                 path: self.path.clone(),
                 reason: "does not name a file".into(),
             })?;
-        let dir = match self.checked_dir.get() {
-            Some(dir) => dir,
-            None => {
-                let parent = self.path.parent().unwrap_or(Path::new(""));
-                let real = fsutil::prepare_dir_for(&self.path, parent, self.link)?;
-                self.checked_dir.get_or_init(|| real)
-            }
-        };
-        fsutil::open_append_in(dir, name, &self.path)
+        fsutil::open_append_in(self.dir()?, name, &self.path)
     }
 
     fn append(&self, bytes: &[u8]) -> Result<(), TelemetryError> {
@@ -123,6 +126,11 @@ impl TelemetrySink for FileSink {
         let mut buf = Vec::with_capacity(events.len() * 384);
         write_json_lines(&mut buf, events)?;
         self.append(&buf)
+    }
+
+    /// Checks (and creates) the log's directory, ahead of the first write.
+    async fn prepare(&self) -> Result<(), TelemetryError> {
+        self.dir().map(drop)
     }
 
     fn describe(&self) -> String {

@@ -54,7 +54,7 @@ fn serde_error(source: serde_json::Error) -> TelemetryError {
 
 /// The fields every event of one process shares: written into each event's line for
 /// a sink, once per run of lines in the spool ([`SpoolLines`]).
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 pub(crate) struct ProcessFields<'a> {
     pub(crate) tool: &'a str,
     pub(crate) tool_version: &'a str,
@@ -87,6 +87,21 @@ impl<'a> From<&'a Event> for EventFields<'a> {
             outcome: e.outcome,
             error_kind: e.error_kind.as_deref(),
         }
+    }
+}
+
+impl PartialEq for ProcessFields<'_> {
+    /// Compared for every spool line: the events of one process share their strings
+    /// (`Arc`s, or the worker's own), so the same address and length settle it
+    /// before any byte is compared.
+    fn eq(&self, other: &Self) -> bool {
+        let same = |a: &str, b: &str| std::ptr::eq(a, b) || a == b;
+        same(self.tool, other.tool)
+            && same(self.tool_version, other.tool_version)
+            && same(self.machine_id, other.machine_id)
+            && same(self.session_id, other.session_id)
+            && same(self.os, other.os)
+            && same(self.arch, other.arch)
     }
 }
 

@@ -129,6 +129,17 @@ pub trait TelemetrySink: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Gets ready to take events, before the first: checks what it will write to.
+    /// Called once by the worker of a context installed with `init`, as soon as it
+    /// starts, so that the tool's exit does not wait for it (the built-in
+    /// [`FileSink`] checks its directory under the trust rules here). Not called for
+    /// a sink fed through the spool, nor by a context that was not installed. An
+    /// error is not reported: the first write meets it again. The default does
+    /// nothing.
+    async fn prepare(&self) -> Result<(), TelemetryError> {
+        Ok(())
+    }
+
     /// A short description for `telemetry status` (a file path, an endpoint); never a
     /// secret such as an API key.
     fn describe(&self) -> String {
@@ -172,6 +183,9 @@ impl<S: TelemetrySink + ?Sized> TelemetrySink for Arc<S> {
     }
     async fn flush(&self) -> Result<(), TelemetryError> {
         (**self).flush().await
+    }
+    async fn prepare(&self) -> Result<(), TelemetryError> {
+        (**self).prepare().await
     }
     async fn emit_report(&self, report: &Report) -> Result<(), TelemetryError> {
         (**self).emit_report(report).await

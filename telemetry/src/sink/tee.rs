@@ -164,6 +164,14 @@ impl TelemetrySink for TeeSink {
         self.combine_results(results)
     }
 
+    async fn prepare(&self) -> Result<(), TelemetryError> {
+        let mut results = Vec::with_capacity(self.sinks.len());
+        for sink in &self.sinks {
+            results.push(sink.prepare().await);
+        }
+        self.combine_results(results)
+    }
+
     #[cfg(feature = "reports")]
     /// Every sink that takes reports receives it; the others are skipped.
     async fn emit_report(&self, report: &crate::report::Report) -> Result<(), TelemetryError> {

@@ -78,7 +78,8 @@ pub(crate) enum Plan {
     Broken { due: bool },
 }
 
-/// Reads the stamps in `spool_dir` and decides.
+/// Reads the stamps in `spool_dir` (checked and resolved: see `stamps::read`) and
+/// decides.
 pub(crate) fn plan(spool_dir: &Path, interval: Duration) -> Plan {
     let started = read(spool_dir, Stamp::Started);
     let ran = read(spool_dir, Stamp::Ran);
