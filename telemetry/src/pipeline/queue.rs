@@ -342,7 +342,18 @@ impl Queue {
     /// Takes the first `n` items, with the flush they complete and whether the queue
     /// is done.
     fn take_out(&self, st: &mut State, n: usize) -> Take {
-        let batch = st.items.drain(..n).collect();
+        let batch = if n == st.items.len() {
+            // Everything (a flush, an exit): the queue's buffer itself is handed over
+            // and an untouched one of the same capacity takes its place, rather than
+            // copying every item into fresh memory while the exit waits.
+            let capacity = st.items.capacity();
+            Vec::from(std::mem::replace(
+                &mut st.items,
+                VecDeque::with_capacity(capacity),
+            ))
+        } else {
+            st.items.drain(..n).collect()
+        };
         // A flush completes once everything queued before it was taken.
         let complete_flush = if st.items.is_empty() && st.flush_requested > st.persisted {
             st.flush_requested
