@@ -342,10 +342,12 @@ impl Queue {
     /// Takes the first `n` items, with the flush they complete and whether the queue
     /// is done.
     fn take_out(&self, st: &mut State, n: usize) -> Take {
-        let batch = if n == st.items.len() {
-            // Everything (a flush, an exit): the queue's buffer itself is handed over
-            // and an untouched one of the same capacity takes its place, rather than
-            // copying every item into fresh memory while the exit waits.
+        let batch = if n == st.items.len() && st.flush_requested > st.persisted {
+            // Everything, for a flush (an exit): the queue's buffer itself is handed
+            // over and an untouched one of the same capacity takes its place, rather
+            // than copying every item into fresh memory while the exit waits. Not for
+            // the worker's ordinary takes, which would then allocate a whole queue's
+            // buffer per batch.
             let capacity = st.items.capacity();
             Vec::from(std::mem::replace(
                 &mut st.items,
