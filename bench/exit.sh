@@ -207,7 +207,9 @@ print(f"  {sys.argv[2]:<38} {calls:3d} calls in the report files ({len(rows)} ro
   case $key in bg-* | ae-*) ;; *) continue ;; esac
   data="$work/home-$key/.local/share/demo/telemetry"
   logged=$(cat "$data/events.jsonl" 2>/dev/null | wc -l)
-  spooled=$(find "$data/spool" -maxdepth 1 -type f -name '*.jsonl*' -exec cat {} + 2>/dev/null | wc -l)
+  # Event lines only: each spool file starts with a process line ({"spool":...).
+  spooled=$(find "$data/spool" -maxdepth 1 -type f -name '*.jsonl*' -exec cat {} + 2>/dev/null |
+    grep -cv '^{"spool":' || true)
   printf '  %-38s %3d events in the local log, %3d waiting in the spool\n' \
     "${LABEL[$key]}" "$logged" "$spooled"
 done

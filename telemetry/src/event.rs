@@ -427,7 +427,11 @@ pub(crate) mod wire {
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            if line.starts_with(super::SPOOL_PROCESS_LINE) {
+            // As `spool_files::EventCount` tells them apart: after any leading blanks.
+            if line
+                .trim_ascii_start()
+                .starts_with(super::SPOOL_PROCESS_LINE)
+            {
                 process = None;
                 match serde_json::from_slice::<WireProcess>(line) {
                     Ok(p) if p.spool == super::SPOOL_FORMAT => process = Some(p),

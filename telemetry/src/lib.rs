@@ -51,6 +51,10 @@
 //! has to name `__private`); an author who wants to leak data controls their own
 //! binary, which no library can prevent.
 #![forbid(unsafe_code)]
+// The library never writes to the terminal by itself: its messages go through
+// `util::log` (feature `tracing`) or, where a tool asked for output (the CLI, the
+// notice, show mode), through an explicit writer. A stray `eprintln!` fails clippy.
+#![deny(clippy::print_stderr, clippy::print_stdout)]
 
 pub mod catalog;
 pub mod classify;

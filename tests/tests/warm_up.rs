@@ -1,6 +1,7 @@
-//! The worker of an installed, enabled context gets ready while the tool works, so
-//! that the exit only writes: the machine id is derived and each direct sink's
-//! `prepare` is called (the local log's directory is made) before any event. Nothing
+//! The worker of an installed, enabled context with a spool gets ready while the tool
+//! works, so that the exit only writes: each direct sink's `prepare` is called (the
+//! local log's directory is made) before any event. The machine id is not derived
+//! until an event needs it (a run may record nothing: a `reset`, a dry run). Nothing
 //! of the kind for a context that is not installed or is disabled. Its own test
 //! binary: `init` installs process-wide, and the counts are process-wide.
 
@@ -12,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use telemetry::sink::TelemetrySink;
-use telemetry::{CollectionPolicy, Event, TelemetryContext, TelemetryError};
+use telemetry::{CollectionPolicy, Event, SendMode, TelemetryContext, TelemetryError};
 use telemetry_tests::{assert_no_files, worker_running};
 
 /// A local sink that counts `prepare` calls and events.
@@ -37,6 +38,16 @@ impl TelemetrySink for Counting {
     }
 }
 
+/// A sink that is not local (so the context has a spool) and takes everything.
+struct Remote;
+
+#[async_trait::async_trait]
+impl TelemetrySink for Remote {
+    async fn emit(&self, _event: &Event) -> Result<(), TelemetryError> {
+        Ok(())
+    }
+}
+
 fn context(dir: &Path, sink: &Arc<Counting>, policy: CollectionPolicy) -> TelemetryContext {
     TelemetryContext::builder()
         .tool(telemetry::tool!("mytool", "1"))
@@ -44,8 +55,11 @@ fn context(dir: &Path, sink: &Arc<Counting>, policy: CollectionPolicy) -> Teleme
         .data_dir(dir.join("data"))
         .config_dir(dir.join("config"))
         .sink(Arc::clone(sink))
+        .sink(Remote)
         .local_log()
         .policy(policy)
+        // No detached uploader: it would start this test binary again.
+        .send_mode(SendMode::AtExit)
         .build()
         .unwrap()
 }
@@ -86,7 +100,7 @@ fn an_installed_enabled_context_gets_ready_before_its_first_event_and_no_other_d
     drop(ctx);
     let derived_before = telemetry::__diagnostics::machine_id_derivations();
 
-    // Enabled and installed: ready before any event, once.
+    // Enabled and installed: ready before any event, once; no machine id yet.
     let on = tempfile::tempdir().unwrap();
     let sink = Arc::new(Counting::default());
     let ctx = context(on.path(), &sink, CollectionPolicy::Enabled);
@@ -94,15 +108,22 @@ fn an_installed_enabled_context_gets_ready_before_its_first_event_and_no_other_d
     eventually("the sinks prepared", || {
         sink.prepared.load(Ordering::SeqCst) == 1
     });
-    eventually("the machine id derived", || {
-        telemetry::__diagnostics::machine_id_derivations() == derived_before + 1
-    });
     let log = ctx.local_log_path().unwrap().to_owned();
     eventually("the local log's directory made", || {
         log.parent().is_some_and(Path::is_dir)
     });
+    eventually("the spool's next file prepared", || {
+        telemetry_tests::files_below(&on.path().join("data/spool"))
+            .iter()
+            .any(|f| f.contains(".jsonl.claim-"))
+    });
     assert!(!log.exists(), "no event yet, so no log file");
     assert_eq!(sink.events.load(Ordering::SeqCst), 0);
+    assert_eq!(
+        telemetry::__diagnostics::machine_id_derivations(),
+        derived_before,
+        "no machine id before an event needs one"
+    );
 
     telemetry::record!(ctx, "cmd.installed").unwrap();
     drop(guard);

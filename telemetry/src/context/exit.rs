@@ -33,10 +33,12 @@ pub const PERSIST_LIMIT: Duration = Duration::from_secs(1);
 const LOCK_HANDOVER: Duration = Duration::from_millis(500);
 
 impl TelemetryContext {
-    /// Installed by `init`, so the run is going to record: starts the worker now,
-    /// which gets ready while the tool works (the machine id, the local log's
-    /// directory, the spool's next file: see `Delivery::prepare_at_start`), so that
-    /// the exit only writes. Nothing when telemetry is off.
+    /// Installed by `init`, so the run is going to record: with a spool, starts the
+    /// worker now, which gets ready while the tool works (the local log's directory,
+    /// the spool's next file: see `Delivery::prepare_at_start`), so that the exit
+    /// only writes. Nothing when telemetry is off. A context without a spool starts
+    /// its worker at the first event: a tool that forks after `init`
+    /// (a daemon) then still has one in the child.
     pub(crate) fn warm_up(&self) {
         if !self.is_enabled() {
             return;
@@ -47,6 +49,9 @@ impl TelemetryContext {
             if let Err(e) = self.ensure_worker() {
                 crate::util::log::debug!(error = %e, "telemetry: worker not started");
             }
+            return;
+        }
+        if self.inner.delivery.spool.is_none() {
             return;
         }
         self.inner

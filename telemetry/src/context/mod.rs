@@ -91,7 +91,8 @@ struct Inner {
     batch: BatchConfig,
     queue: Arc<Queue>,
     local_log: Option<PathBuf>,
-    /// `None` until the first accepted event starts the worker.
+    /// `None` until the first accepted event (or, with a spool, `init`) starts the
+    /// worker.
     worker: Mutex<Option<Result<(), String>>>,
     worker_started: AtomicBool,
     /// The end of the run was done (`exit::finish`): dropping does not wait again.

@@ -106,10 +106,10 @@ pub(crate) struct Delivery {
     /// may have changed since the process started).
     #[cfg_attr(not(feature = "spool"), allow(dead_code))]
     pub(crate) consented: Consented,
-    /// The worker gets ready as soon as it starts: the machine id, the direct sinks'
-    /// files (`TelemetrySink::prepare`), the spool's next file (`Spool::prepare`).
-    /// Set when the context is installed: the run is going to record, and its exit
-    /// should not wait for these.
+    /// The worker gets ready as soon as it starts: the direct sinks' files
+    /// (`TelemetrySink::prepare`), the spool's next file (`Spool::prepare`). Set when
+    /// a context with a spool is installed: the run is going to record, and its
+    /// exit should not wait for these.
     pub(crate) prepare_at_start: std::sync::atomic::AtomicBool,
     /// Report mode: the worker folds every call into the period's report instead of
     /// handing events to the sinks.

@@ -342,7 +342,7 @@ impl Queue {
     /// Takes the first `n` items, with the flush they complete and whether the queue
     /// is done.
     fn take_out(&self, st: &mut State, n: usize) -> Take {
-        let batch = if n == st.items.len() && st.flush_requested > st.persisted {
+        let batch = if n > 0 && n == st.items.len() && st.flush_requested > st.persisted {
             // Everything, for a flush (an exit): the queue's buffer itself is handed
             // over and an untouched one of the same capacity takes its place, rather
             // than copying every item into fresh memory while the exit waits. Not for

@@ -244,6 +244,13 @@ impl Spool {
         let Ok(Some(dir)) = self.resolved(true) else {
             return;
         };
+        // The bounds are kept here, before the next batch, rather than after the
+        // batch goes into this file: that write is often the exit's, and a spool
+        // that holds many batches (an endpoint out of reach for weeks) costs a
+        // `stat` per file to measure. A batch written into a prepared file is
+        // counted against the bounds when the next file is prepared (the next run's
+        // start, or after this run's next batch).
+        self.enforce_bounds(&dir);
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         let stem = format!("{}-{}-{seq:06}", now_stem_time(), self.pid);
         let path = self.claim_path(&dir, &stem);
@@ -302,14 +309,8 @@ impl Spool {
                 if age.is_none_or(|age| age >= STALE_CLAIM_AFTER / 2) {
                     return Err(std::io::Error::other("the prepared file is too old"));
                 }
-                let t2 = std::time::Instant::now();
                 file.write_all(lines)?;
-                let t3 = t2.elapsed();
-                let r = file.sync_data();
-                if lines.len() > 100000 {
-                    eprintln!("TIMING write {:?} sync {:?}", t3, t2.elapsed() - t3);
-                }
-                r
+                file.sync_data()
             });
         if let Err(e) = written {
             crate::util::log::debug!(error = %e, "telemetry: prepared spool file not used");
@@ -317,9 +318,6 @@ impl Spool {
             return None;
         }
         self.held.fetch_add(1, Ordering::AcqRel);
-        if let Some(dir) = claimed.path.parent() {
-            self.enforce_bounds(dir);
-        }
         Some(claimed)
     }
 
@@ -898,6 +896,35 @@ mod tests {
         let s = spool(&linked, 100);
         assert!(s.write_claimed(&lines(&events(1))).is_err());
         assert!(!data.join(SPOOL_DIR).exists());
+    }
+
+    #[test]
+    fn batches_written_into_prepared_files_are_pruned_when_the_next_is_prepared() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = spool(dir.path(), 2);
+        let ready = |s: &Spool| {
+            fs::read_dir(s.dir())
+                .unwrap()
+                .filter(|e| {
+                    let name = e.as_ref().unwrap().file_name();
+                    name.to_string_lossy().ends_with(READY_SUFFIX)
+                })
+                .count()
+        };
+        for _ in 0..3 {
+            s.prepare();
+            let claimed = s.write_claimed(&lines(&events(1))).unwrap();
+            s.release(&claimed);
+        }
+        // The third batch went into a prepared file: over the bound of 2 until the
+        // next file is prepared.
+        assert_eq!(ready(&s), 3);
+        assert_eq!(s.counters.pruned_files.load(Ordering::Relaxed), 0);
+        s.prepare();
+        assert_eq!(ready(&s), 2, "the oldest pruned");
+        assert_eq!(s.counters.pruned_files.load(Ordering::Relaxed), 1);
+        assert_eq!(s.counters.pruned_events.load(Ordering::Relaxed), 1);
+        assert_eq!(s.scan().events, 2);
     }
 
     #[test]

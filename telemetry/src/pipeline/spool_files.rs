@@ -173,13 +173,15 @@ fn count_lines(path: &Path) -> u64 {
     count.finish()
 }
 
-/// Counts the event lines of a spool file fed in pieces: every line that is not
-/// empty and not a process line (`event::SPOOL_PROCESS_LINE`); a last line without
-/// its newline (a writer killed mid-line) counts too. No line is parsed.
+/// Counts the event lines of a spool file fed in pieces, as `event::wire::spool_events`
+/// reads them: every line that is not blank and is not a process line
+/// (`event::SPOOL_PROCESS_LINE` after any leading blanks); a last line without its
+/// newline (a writer killed mid-line) counts too. No line is parsed.
 #[derive(Debug)]
 pub(crate) struct EventCount {
     events: u64,
-    /// Bytes of the current line so far (capped: only the prefix matters).
+    /// Bytes of the current line since its first one that is not blank (capped: only
+    /// the prefix matters); zero while the line is blank so far.
     column: usize,
     /// Whether the current line still matches the process line's start.
     process_so_far: bool,
@@ -201,7 +203,7 @@ impl EventCount {
         for &b in bytes {
             if b == b'\n' {
                 self.end_line();
-            } else {
+            } else if self.column > 0 || !b.is_ascii_whitespace() {
                 if let Some(&expected) = prefix.get(self.column) {
                     self.process_so_far &= b == expected;
                 }
@@ -266,6 +268,9 @@ mod tests {
             ("a\nb".to_owned(), 2),
             ("a\nb\n".to_owned(), 2),
             ("a\n\n\nb\n".to_owned(), 2),
+            // Blank lines are no events; a process line after blanks is one.
+            (" \n\r\n\t".to_owned(), 0),
+            (format!(" {process}\r\n  a\n"), 1),
             (format!("{process}\na\nb\n{process}\nc"), 3),
             (format!("{process}\n"), 0),
             // A process line cut short is not one: it counts, like any broken line.

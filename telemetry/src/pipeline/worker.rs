@@ -1,7 +1,8 @@
 //! The delivery worker: one background thread that drives the sinks' futures with the
-//! library's own `block_on` (no async runtime), started lazily on the first accepted
-//! event, so sync tools and async tools (inside or outside a runtime) behave alike and
-//! a disabled process never starts it.
+//! library's own `block_on` (no async runtime), started on the first accepted event
+//! (or by `init` for a context with a spool, to get ready while the tool works), so
+//! sync tools and async tools (inside or outside a runtime) behave alike and a
+//! disabled process never starts it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -68,11 +69,11 @@ fn run(
         .prepare_at_start
         .load(std::sync::atomic::Ordering::Acquire)
     {
-        // An installed context: the run is going to record. The machine id (a file
-        // read, a hash, the data dir checked for the install id), the local sinks'
+        // An installed context: the run is going to record. The local sinks'
         // directories and the next spool file are made ready now, while the tool
-        // works, not when its exit waits for them.
-        factory.machine_id();
+        // works, not when its exit waits for them. Not the machine id: a run may
+        // record nothing (a `reset`, which deletes the install id; a dry run), and
+        // then none is derived.
         if let Some(direct) = &delivery.direct
             && let Err(e) = guarded(|| block_on(direct.prepare()))
         {

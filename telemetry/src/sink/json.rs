@@ -526,6 +526,16 @@ mod tests {
         let broken = read(&format!("{process}\n{rest}{{\"spool\":2,\"tool\"\n{rest}"));
         assert_eq!(broken.iter().filter(|e| e.is_ok()).count(), 3);
         assert_eq!(broken.len(), 7);
+        // Blanks before a process line, blank lines and CRLF endings change nothing
+        // (as `spool_files::EventCount` counts them); the process is the new one.
+        let crlf = rest.replace('\n', "\r\n");
+        let spaced = read(&format!("{rest}\n  {process}\r\n \r\n{crlf}"));
+        assert_eq!(spaced.len(), 6);
+        assert!(
+            spaced[..3].iter().all(Result::is_err),
+            "no process line yet"
+        );
+        assert!(spaced[3..].iter().all(Result::is_ok));
         // Full lines (a file of an earlier version) need none, before or after one.
         let mut full = Vec::new();
         write_json_lines(&mut full, &events).unwrap();
