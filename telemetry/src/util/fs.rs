@@ -539,14 +539,19 @@ mod unix {
     /// change what the path leads to; a later check of the same path is answered
     /// from here if the directory itself is still the same one with the same owner
     /// and mode (one `lstat`). A link is never remembered.
-    static PASSED: std::sync::Mutex<
-        Vec<(std::path::PathBuf, (u64, u64, u32, u32), std::path::PathBuf)>,
-    > = std::sync::Mutex::new(Vec::new());
+    static PASSED: std::sync::Mutex<Vec<Passed>> = std::sync::Mutex::new(Vec::new());
+
+    /// One remembered directory: the path as given, its identity then, its resolved
+    /// path.
+    type Passed = (std::path::PathBuf, Identity, std::path::PathBuf);
+
+    /// Device, inode, mode and owner of a directory.
+    type Identity = (u64, u64, u32, u32);
 
     /// The most directories remembered (a tool uses three or four).
     const PASSED_MAX: usize = 16;
 
-    fn identity(lstat: &std::fs::Metadata) -> (u64, u64, u32, u32) {
+    fn identity(lstat: &std::fs::Metadata) -> Identity {
         (lstat.dev(), lstat.ino(), lstat.mode(), lstat.uid())
     }
 
