@@ -130,10 +130,12 @@ impl EventFactory {
 
     pub(crate) fn build(&self, p: Pending) -> Event {
         let v = self.variable(&p);
-        let attrs: BTreeMap<Cow<'static, str>, AttrValue> = self
-            .attrs_by_precedence(&p.what)
-            .map(|(k, v)| (k, v.clone()))
-            .collect();
+        // Inserted one by one (a later value of a key replaces an earlier one), not
+        // collected: the map's bulk build is code of its own in every tool.
+        let mut attrs = BTreeMap::new();
+        for (k, value) in self.attrs_by_precedence(&p.what) {
+            attrs.insert(k, value.clone());
+        }
         // Built field by field rather than through `Event::new`, which would read the
         // clock and format a timestamp only for it to be replaced.
         Event {
@@ -178,8 +180,9 @@ impl EventFactory {
         for p in batch {
             let v = self.variable(p);
             attrs.clear();
-            attrs.extend(self.attrs_by_precedence(&p.what));
-            in_key_order_last_wins(&mut attrs);
+            for (k, value) in self.attrs_by_precedence(&p.what) {
+                insert_last_wins(&mut attrs, k, value);
+            }
             let mut id = [0; uuid::fmt::Hyphenated::LENGTH];
             let event_id = crate::util::random::uuid_v4()
                 .hyphenated()
@@ -199,21 +202,16 @@ impl EventFactory {
     }
 }
 
-/// Sorts `(key, value)` pairs by key, stably, and keeps the last of each key: what
-/// inserting them into a `BTreeMap` in order leaves, without the map.
+/// Inserts `(key, value)` into `pairs`, kept in key order with each key once, a
+/// later value of a key replacing the earlier one: what inserting into a `BTreeMap`
+/// does, without the map (a site has a handful of attributes). No sort: a sort's
+/// code, instantiated for this pair type, is kilobytes in every tool.
 #[cfg(feature = "spool")]
-fn in_key_order_last_wins<K: Ord, V>(pairs: &mut Vec<(K, V)>) {
-    pairs.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut kept = 0;
-    for i in 0..pairs.len() {
-        if kept > 0 && pairs[kept - 1].0 == pairs[i].0 {
-            pairs.swap(kept - 1, i);
-        } else {
-            pairs.swap(kept, i);
-            kept += 1;
-        }
+fn insert_last_wins<K: Ord, V>(pairs: &mut Vec<(K, V)>, key: K, value: V) {
+    match pairs.binary_search_by(|(k, _)| k.cmp(&key)) {
+        Ok(i) => pairs[i].1 = value,
+        Err(i) => pairs.insert(i, (key, value)),
     }
-    pairs.truncate(kept);
 }
 
 /// Milliseconds with microsecond resolution.
@@ -400,7 +398,7 @@ mod tests {
         }
 
         #[test]
-        fn key_order_keeps_the_last_of_each_key_as_a_map_would() {
+        fn inserting_keeps_key_order_and_the_last_of_each_key_as_a_map_would() {
             let mut state = 0x2545_f491_4f6c_dd1d_u64;
             for _ in 0..2_000 {
                 let mut pairs = Vec::new();
@@ -410,10 +408,9 @@ mod tests {
                 state ^= state << 17;
                 for i in 0..(state % 12) {
                     let key = ["a", "b", "c", "ab", ""][((state >> (i * 3)) % 5) as usize];
-                    pairs.push((key, i));
+                    insert_last_wins(&mut pairs, key, i);
                     map.insert(key, i);
                 }
-                in_key_order_last_wins(&mut pairs);
                 assert_eq!(pairs, map.into_iter().collect::<Vec<_>>());
             }
         }
