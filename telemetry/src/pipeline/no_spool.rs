@@ -19,6 +19,10 @@ impl Spool {
         match *self {}
     }
 
+    pub(crate) fn keep_bounds(&self) {
+        match *self {}
+    }
+
     pub(crate) fn discard_prepared(&self) {
         match *self {}
     }

@@ -244,13 +244,6 @@ impl Spool {
         let Ok(Some(dir)) = self.resolved(true) else {
             return;
         };
-        // The bounds are kept here, before the next batch, rather than after the
-        // batch goes into this file: that write is often the exit's, and a spool
-        // that holds many batches (an endpoint out of reach for weeks) costs a
-        // `stat` per file to measure. A batch written into a prepared file is
-        // counted against the bounds when the next file is prepared (the next run's
-        // start, or after this run's next batch).
-        self.enforce_bounds(&dir);
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         let stem = format!("{}-{}-{seq:06}", now_stem_time(), self.pid);
         let path = self.claim_path(&dir, &stem);
@@ -325,7 +318,21 @@ impl Spool {
     /// takes its place in the order (same time prefix in its name).
     pub(crate) fn write_rest(&self, of: &Claimed, lines: &[u8]) -> Result<Claimed, TelemetryError> {
         let time = of.stem.split('-').next().unwrap_or("0");
-        self.write_at(time, lines)
+        let rest = self.write_at(time, lines)?;
+        self.keep_bounds();
+        Ok(rest)
+    }
+
+    /// Deletes the oldest takeable batches while the spool is over a bound (see
+    /// `enforce_bounds`). Called by the worker when it starts and after each batch it
+    /// journals (while that batch is still this process's, so never the batch just
+    /// written), not at a background exit's write: that exit would wait for a `stat`
+    /// of every waiting file (an endpoint out of reach for weeks leaves many), and
+    /// its batch is counted against the bounds at the next run's start.
+    pub(crate) fn keep_bounds(&self) {
+        if let Some(dir) = self.existing() {
+            self.enforce_bounds(&dir);
+        }
     }
 
     fn write_at(&self, time: &str, lines: &[u8]) -> Result<Claimed, TelemetryError> {
@@ -357,7 +364,6 @@ impl Spool {
             return Err(TelemetryError::io("write a spool file", &path, e));
         }
         self.held.fetch_add(1, Ordering::AcqRel);
-        self.enforce_bounds(&dir);
         Ok(Claimed { path, stem })
     }
 
@@ -727,6 +733,15 @@ mod tests {
             .collect()
     }
 
+    /// A batch journaled as the worker does between two batches of a run: written,
+    /// the bounds kept while it is still held, then released.
+    fn journal(s: &Spool, events: &[Event]) -> Claimed {
+        let claimed = s.write_claimed(&lines(events)).unwrap();
+        s.keep_bounds();
+        s.release(&claimed);
+        claimed
+    }
+
     fn lines(events: &[Event]) -> Vec<u8> {
         let mut out = Vec::new();
         crate::sink::write_spool_lines(&mut out, events).unwrap();
@@ -814,8 +829,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = spool(dir.path(), 3);
         for _ in 0..5 {
-            let c = s.write_claimed(&lines(&events(2))).unwrap();
-            s.release(&c);
+            journal(&s, &events(2));
         }
         let scan = s.scan();
         assert_eq!(scan.files, 3);
@@ -845,14 +859,17 @@ mod tests {
             Arc::default(),
         )
         .with_catalog(test_catalog);
-        let a = s.write_claimed(&lines(&small)).unwrap();
-        s.release(&a);
-        let big = s.write_claimed(&lines(&events(60))).unwrap();
+        journal(&s, &small);
+        // The big one is over the bound by itself: while it is held (the bounds are
+        // kept before its release), nothing is pruned; preparing the next file
+        // prunes nothing either (the sender may take the big one meanwhile).
+        journal(&s, &events(60));
         assert_eq!(s.counters.pruned_events.load(Ordering::Relaxed), 0);
         assert_eq!(s.scan().events, 62);
-        s.release(&big);
-        let c = s.write_claimed(&lines(&small)).unwrap();
-        s.release(&c);
+        s.prepare();
+        s.discard_prepared();
+        assert_eq!(s.scan().events, 62, "preparing a file prunes nothing");
+        journal(&s, &small);
         assert_eq!(s.counters.pruned_files.load(Ordering::Relaxed), 2);
         assert_eq!(s.counters.pruned_events.load(Ordering::Relaxed), 62);
         assert_eq!(s.scan().events, 2);
@@ -899,32 +916,23 @@ mod tests {
     }
 
     #[test]
-    fn batches_written_into_prepared_files_are_pruned_when_the_next_is_prepared() {
+    fn an_exits_batch_is_counted_against_the_bounds_by_the_next_keep() {
         let dir = tempfile::tempdir().unwrap();
         let s = spool(dir.path(), 2);
-        let ready = |s: &Spool| {
-            fs::read_dir(s.dir())
-                .unwrap()
-                .filter(|e| {
-                    let name = e.as_ref().unwrap().file_name();
-                    name.to_string_lossy().ends_with(READY_SUFFIX)
-                })
-                .count()
-        };
+        // Three runs' exits: each writes into its prepared file and releases it,
+        // measuring nothing.
         for _ in 0..3 {
             s.prepare();
             let claimed = s.write_claimed(&lines(&events(1))).unwrap();
             s.release(&claimed);
         }
-        // The third batch went into a prepared file: over the bound of 2 until the
-        // next file is prepared.
-        assert_eq!(ready(&s), 3);
+        assert_eq!(s.scan().files, 3, "over the bound of 2 for now");
         assert_eq!(s.counters.pruned_files.load(Ordering::Relaxed), 0);
-        s.prepare();
-        assert_eq!(ready(&s), 2, "the oldest pruned");
+        // The next run's worker, when it starts.
+        s.keep_bounds();
+        assert_eq!(s.scan().files, 2, "the oldest pruned");
         assert_eq!(s.counters.pruned_files.load(Ordering::Relaxed), 1);
         assert_eq!(s.counters.pruned_events.load(Ordering::Relaxed), 1);
-        assert_eq!(s.scan().events, 2);
     }
 
     #[test]

@@ -80,6 +80,8 @@ fn run(
             crate::util::log::debug!(error = %e, "telemetry: a sink could not get ready");
         }
         if let Some(spool) = &delivery.spool {
+            // The last runs' exits left their batches without measuring the spool.
+            spool.keep_bounds();
             spool.prepare();
         }
     }
@@ -144,7 +146,10 @@ fn run(
                         jobs,
                         batch,
                         take.epoch,
-                        take.complete_flush != 0,
+                        Flush {
+                            in_flush: take.complete_flush != 0,
+                            deliver: take.deliver,
+                        },
                     );
                 }
             }
@@ -190,6 +195,16 @@ type Jobs = Option<std::sync::mpsc::Sender<Job>>;
 #[cfg(not(feature = "spool"))]
 type Jobs = Option<std::convert::Infallible>;
 
+/// Whether a journaled batch completes a flush, and whether that flush asked for
+/// delivery (an explicit `flush`, an `AtExit` exit) or only for the write (a
+/// background exit).
+#[cfg(feature = "spool")]
+#[derive(Clone, Copy)]
+struct Flush {
+    in_flush: bool,
+    deliver: bool,
+}
+
 /// A batch for the spool: events already made (the direct sinks had them), or the
 /// queued calls, whose lines the spool gets without an `Event` made.
 #[cfg(feature = "spool")]
@@ -213,7 +228,7 @@ fn journal(
     jobs: &std::sync::mpsc::Sender<Job>,
     batch: Journal,
     epoch: u64,
-    in_flush: bool,
+    flush: Flush,
 ) {
     let n = match &batch {
         Journal::Events(events) => events.len(),
@@ -227,13 +242,19 @@ fn journal(
     .and_then(|()| spool.write_claimed(&lines));
     match written {
         Ok(claimed) if queue.epoch() == epoch => {
+            // The bounds, while this batch is still ours (so never it): not at a
+            // background exit's persist, which would wait for a `stat` of every
+            // waiting file; the next run's start counts its batch.
+            if !flush.in_flush || flush.deliver {
+                spool.keep_bounds();
+            }
             // Durable and up for grabs: the sender (or the uploader, or a
             // later run) takes the spool's batches oldest first.
             spool.release(&claimed);
             let _ = jobs.send(Job::Wake);
             // More may come: the next file's name is synced now, off
             // the exit's path. Not after a flush: an exit may follow.
-            if !in_flush
+            if !flush.in_flush
                 && delivery
                     .prepare_at_start
                     .load(std::sync::atomic::Ordering::Acquire)

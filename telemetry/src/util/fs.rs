@@ -161,10 +161,6 @@ pub(crate) fn check_dir(dir: &Path, link: DirLink) -> Result<Option<PathBuf>, Re
             "is a symbolic link; telemetry does not follow it",
         ));
     }
-    #[cfg(unix)]
-    if let Some(real) = unix::passed_before(dir, &lstat) {
-        return Ok(Some(real));
-    }
     let real = match fs::canonicalize(dir) {
         Ok(real) => real,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -176,10 +172,7 @@ pub(crate) fn check_dir(dir: &Path, link: DirLink) -> Result<Option<PathBuf>, Re
         return Ok(None);
     }
     #[cfg(unix)]
-    {
-        unix::check_resolved_dir(dir, &real)?;
-        unix::remember_passed(dir, &lstat, &real);
-    }
+    unix::check_resolved_dir(dir, &real)?;
     Ok(Some(real))
 }
 
@@ -529,65 +522,6 @@ mod unix {
         })
     }
 
-    /// Directories that passed [`check_resolved_dir`] in this process: the path as
-    /// given, its identity and permissions then (device, inode, mode, owner), and
-    /// its resolved path. A run checks the same few directories many times (the
-    /// config dir for the consent file, the key, the notice; the data dir for the
-    /// log, the install id, the spool), each check a walk of some twenty system calls
-    /// up the path. Once a directory passed, it and every directory above it are the
-    /// user's or root's and no one else can write them, so only the user or root can
-    /// change what the path leads to; a later check of the same path is answered
-    /// from here if the directory itself is still the same one with the same owner
-    /// and mode (one `lstat`). A link is never remembered.
-    static PASSED: std::sync::Mutex<Vec<Passed>> = std::sync::Mutex::new(Vec::new());
-
-    /// One remembered directory: the path as given, its identity then, its resolved
-    /// path.
-    type Passed = (std::path::PathBuf, Identity, std::path::PathBuf);
-
-    /// Device, inode, mode and owner of a directory.
-    type Identity = (u64, u64, u32, u32);
-
-    /// The most directories remembered (a tool uses three or four).
-    const PASSED_MAX: usize = 16;
-
-    fn identity(lstat: &std::fs::Metadata) -> Identity {
-        (lstat.dev(), lstat.ino(), lstat.mode(), lstat.uid())
-    }
-
-    /// The resolved path of `shown` if it passed before and is still the directory
-    /// that passed (`lstat`: its metadata now, not following a link).
-    pub(super) fn passed_before(
-        shown: &Path,
-        lstat: &std::fs::Metadata,
-    ) -> Option<std::path::PathBuf> {
-        if !lstat.file_type().is_dir() {
-            return None;
-        }
-        let passed = PASSED
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        passed
-            .iter()
-            .find(|(path, id, _)| path == shown && *id == identity(lstat))
-            .map(|(_, _, real)| real.clone())
-    }
-
-    /// Remembers that `shown` passed (not if it is a link).
-    pub(super) fn remember_passed(shown: &Path, lstat: &std::fs::Metadata, real: &Path) {
-        if !lstat.file_type().is_dir() {
-            return;
-        }
-        let mut passed = PASSED
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        passed.retain(|(path, _, _)| path != shown);
-        if passed.len() >= PASSED_MAX {
-            passed.remove(0);
-        }
-        passed.push((shown.to_owned(), identity(lstat), real.to_owned()));
-    }
-
     pub(super) fn check_resolved_dir(shown: &Path, real: &Path) -> Result<(), Refused> {
         let uid = uid_or_refuse(shown)?;
         let via = if real == shown {
@@ -717,44 +651,6 @@ mod tests {
                 fs::metadata(&path).unwrap().permissions().mode() & 0o777,
                 0o600
             );
-        }
-    }
-
-    /// A directory that passed is answered from memory only while it is the same
-    /// directory with the same mode and owner: a change to it, or another directory
-    /// in its place, is checked afresh; a link is never remembered.
-    #[cfg(unix)]
-    #[test]
-    fn a_remembered_check_is_redone_when_the_directory_changes() {
-        use std::os::unix::fs::PermissionsExt;
-        let base = tempfile::tempdir().unwrap();
-        let dir = base.path().join("data");
-        create_private_dir(&dir).unwrap();
-        let real = check_dir(&dir, DirLink::Refused).unwrap().unwrap();
-        assert_eq!(check_dir(&dir, DirLink::Refused).unwrap().unwrap(), real);
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
-        assert!(
-            check_dir(&dir, DirLink::Refused).is_err(),
-            "mode changed: refused"
-        );
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
-        assert!(check_dir(&dir, DirLink::Refused).unwrap().is_some());
-        // Another directory in its place, this one writable by others.
-        fs::remove_dir(&dir).unwrap();
-        fs::create_dir(&dir).unwrap();
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
-        assert!(
-            check_dir(&dir, DirLink::Refused).is_err(),
-            "a new directory: refused"
-        );
-        // A link to a directory that passed: refused, however often asked.
-        fs::remove_dir(&dir).unwrap();
-        let target = base.path().join("target");
-        create_private_dir(&target).unwrap();
-        assert!(check_dir(&target, DirLink::Refused).unwrap().is_some());
-        std::os::unix::fs::symlink(&target, &dir).unwrap();
-        for _ in 0..2 {
-            assert!(check_dir(&dir, DirLink::Refused).is_err());
         }
     }
 
