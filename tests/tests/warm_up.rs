@@ -5,7 +5,8 @@
 //! of the kind for a context that is not installed or is disabled. Its own test
 //! binary: `init` installs process-wide, and the counts are process-wide.
 
-#![cfg(feature = "collect")]
+// A context with a spool needs feature `spool`; the default build has none.
+#![cfg(all(feature = "collect", feature = "spool"))]
 
 use std::path::Path;
 use std::sync::Arc;
