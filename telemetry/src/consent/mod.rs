@@ -346,7 +346,12 @@ pub(crate) fn prepare_enabled(decision: &mut Decision, data_dir: Option<&Path>) 
             | DecisionSource::SharedConfig
             | DecisionSource::Default
     );
+    // Already recorded in the file this decision was read from: not read again (the
+    // second read was a walk up the config dir's path and a parse on every run).
+    let recorded =
+        matches!(&decision.config, ConfigState::Valid(file) if file.ever_enabled == Some(true));
     if user_decided
+        && !recorded
         && !decision.dry_run
         && !decision.local_only
         && let Some(path) = decision.config_path.as_deref()
