@@ -855,7 +855,14 @@ mod tests {
 
     /// Adds `rows`, folded at level `on`, to the week of 2025-11-24.
     fn write_week(store: &ReportStore, h: &Header, rows: Vec<ReportRow>) {
-        store.merge(h, span(20_416), Level::On, rows, WAIT).unwrap();
+        write_week_n(store, h, 0, rows);
+    }
+
+    /// Merges `rows` into week `week` (0: the week of `span(20_416)`), at level `on`.
+    fn write_week_n(store: &ReportStore, h: &Header, week: u64, rows: Vec<ReportRow>) {
+        store
+            .merge(h, span(20_416 + 7 * week), Level::On, rows, WAIT)
+            .unwrap();
     }
 
     #[test]
@@ -987,15 +994,7 @@ mod tests {
         );
         assert_eq!(only(&store).report.total_count(), 1);
         for week in 1..=KEEP_REPORTS as u64 {
-            store
-                .merge(
-                    &h,
-                    span(20_416 + 7 * week),
-                    Level::On,
-                    vec![row(1, 1)],
-                    WAIT,
-                )
-                .unwrap();
+            write_week_n(&store, &h, week, vec![row(1, 1)]);
         }
         let listed = store.list(usize::MAX).unwrap();
         assert_eq!(listed.len(), KEEP_REPORTS);
@@ -1121,15 +1120,7 @@ mod tests {
         let store = ReportStore::new(dir.path());
         let h = header(10);
         for week in 0..3 {
-            store
-                .merge(
-                    &h,
-                    span(20_416 + 7 * week),
-                    Level::On,
-                    vec![row(1, 1)],
-                    WAIT,
-                )
-                .unwrap();
+            write_week_n(&store, &h, week, vec![row(1, 1)]);
         }
         let sent = store.list(10).unwrap().pop().unwrap().unwrap();
         store
