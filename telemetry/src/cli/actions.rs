@@ -30,6 +30,20 @@ fn say_still_off(out: &mut dyn Write, change: &ConsentChange) -> Result<(), Tele
     }
 }
 
+/// What a change that stops sending says: the unsent events it dropped, then
+/// `what` it set.
+fn say_withdrawn(
+    out: &mut dyn Write,
+    change: &ConsentChange,
+    what: String,
+) -> Result<(), TelemetryError> {
+    say(
+        out,
+        format!("dropped {} unsent event(s)", change.dropped_events),
+    )?;
+    say(out, what)
+}
+
 pub(super) fn enable(
     ctx: &TelemetryContext,
     all_tools: bool,
@@ -61,12 +75,9 @@ pub(super) fn disable(
     } else {
         ctx.disable()?
     };
-    say(
+    say_withdrawn(
         out,
-        format!("dropped {} unsent event(s)", change.dropped_events),
-    )?;
-    say(
-        out,
+        &change,
         format!(
             "telemetry disabled{} (saved in {})",
             scope(all_tools),
@@ -77,12 +88,9 @@ pub(super) fn disable(
 
 pub(super) fn local(ctx: &TelemetryContext, out: &mut dyn Write) -> Result<(), TelemetryError> {
     let change = ctx.keep_local()?;
-    say(
+    say_withdrawn(
         out,
-        format!("dropped {} unsent event(s)", change.dropped_events),
-    )?;
-    say(
-        out,
+        &change,
         format!(
             "telemetry set to local: recorded on this machine, never sent (saved in {})",
             change.saved_in.display()
