@@ -130,12 +130,13 @@ pub trait TelemetrySink: Send + Sync + 'static {
     }
 
     /// Gets ready to take events, before the first: checks what it will write to.
-    /// Called once by the worker of a context installed with `init`, as soon as it
-    /// starts, so that the tool's exit does not wait for it (the built-in
-    /// [`FileSink`] checks its directory under the trust rules here). Not called for
-    /// a sink fed through the spool, nor by a context that was not installed. An
-    /// error is not reported: the first write meets it again. The default does
-    /// nothing.
+    /// Called once by the worker of a context installed with `init` that has a spool
+    /// (a network sink next to this one), as soon as `init` starts it, so that the
+    /// tool's exit does not wait for it (the built-in [`FileSink`] checks its
+    /// directory under the trust rules here). Not called for a sink fed through the
+    /// spool, nor by a context that was not installed or has no spool (its worker
+    /// starts with the first event). An error is not reported: the first write meets
+    /// it again. The default does nothing.
     async fn prepare(&self) -> Result<(), TelemetryError> {
         Ok(())
     }
