@@ -16,9 +16,6 @@
 
 use std::path::Path;
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
-
 use crate::error::TelemetryError;
 use crate::identity::key::{cached_key, load_or_create_key};
 use crate::safe_value::SafeValue;
@@ -112,14 +109,11 @@ impl SafeValue for Hashed {
 }
 
 fn digest(key: &[u8], attr_key: &str, value: &[u8]) -> String {
-    // HMAC accepts keys of any length; new_from_slice cannot fail for HMAC-SHA256.
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
-        return String::new();
-    };
+    let mut mac = hmac_sha256::HMAC::new(key);
     mac.update(attr_key.as_bytes());
-    mac.update(&[0]);
+    mac.update([0]);
     mac.update(value);
-    let bytes = mac.finalize().into_bytes();
+    let bytes = mac.finalize();
     crate::util::hex::encode(&bytes[..DIGEST_BYTES])
 }
 
@@ -175,9 +169,9 @@ mod tests {
     #[test]
     fn hmac_matches_a_known_vector() {
         // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
-        let mut mac = Hmac::<Sha256>::new_from_slice(b"Jefe").unwrap();
+        let mut mac = hmac_sha256::HMAC::new(b"Jefe");
         mac.update(b"what do ya want for nothing?");
-        let hex = crate::util::hex::encode(&mac.finalize().into_bytes());
+        let hex = crate::util::hex::encode(&mac.finalize());
         assert_eq!(
             hex,
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"

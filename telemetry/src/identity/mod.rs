@@ -7,8 +7,6 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use sha2::{Digest, Sha256};
-
 use crate::error::TelemetryError;
 
 pub(crate) mod key;
@@ -46,7 +44,7 @@ impl MachineId {
     /// ```
     pub fn derive(salt: &str) -> String {
         let fallback = directories::BaseDirs::new().map(|dirs| {
-            let tag = &crate::util::hex::encode(&Sha256::digest(salt.as_bytes()))[..16];
+            let tag = &crate::util::hex::encode(&hmac_sha256::Hash::hash(salt.as_bytes()))[..16];
             dirs.data_dir()
                 .join("telemetry")
                 .join(format!("install-id-{tag}"))
@@ -81,7 +79,7 @@ fn derive_with(salt: &str, install_id_file: Option<&Path>) -> String {
 
 /// `hex(SHA-256(salt ‖ 0x00 ‖ id))`. The separator keeps `("ab", "c")` and `("a", "bc")` apart.
 pub(crate) fn salted_hash(salt: &str, id: &str) -> String {
-    let mut hasher = Sha256::new();
+    let mut hasher = hmac_sha256::Hash::new();
     hasher.update(salt.as_bytes());
     hasher.update([0_u8]);
     hasher.update(id.as_bytes());
@@ -116,7 +114,7 @@ fn read_install_id(path: &Path) -> Result<Option<String>, TelemetryError> {
     };
     std::str::from_utf8(&bytes)
         .ok()
-        .and_then(|text| uuid::Uuid::parse_str(text.trim()).ok())
+        .and_then(crate::util::uuid::Uuid::parse_v4)
         .map(|id| Some(id.to_string()))
         .ok_or_else(|| TelemetryError::CorruptFile {
             path: path.to_owned(),
@@ -152,6 +150,13 @@ mod tests {
                 .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
         );
         assert_ne!(a, salted_hash("a", "bc"));
+        // SHA-256 of "my-tool" 0x00 "machine-1234", as any SHA-256 tool computes it
+        // (`printf 'my-tool\0machine-1234' | sha256sum`): the id is the standard hash,
+        // whichever implementation computes it.
+        assert_eq!(
+            salted_hash("my-tool", "machine-1234"),
+            "007241e043d155589591b676fb976eb3c9723025dfb97a609e5ae54d11f6ece6"
+        );
     }
 
     #[test]

@@ -183,10 +183,9 @@ impl EventFactory {
             for (k, value) in self.attrs_by_precedence(&p.what) {
                 insert_last_wins(&mut attrs, k, value);
             }
-            let mut id = [0; uuid::fmt::Hyphenated::LENGTH];
-            let event_id = crate::util::random::uuid_v4()
-                .hyphenated()
-                .encode_lower(&mut id);
+            let id = crate::util::random::uuid_v4().hyphenated();
+            // Hex digits and hyphens only: never the empty fallback.
+            let event_id = std::str::from_utf8(&id).unwrap_or_default();
             let timestamp = Rfc3339Millis::of(v.wall);
             let fields = EventFields {
                 event_id,

@@ -83,7 +83,7 @@ pub(crate) struct Claimed {
 /// container's tool often runs as pid 1 in every run).
 fn process_token() -> &'static str {
     static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    TOKEN.get_or_init(|| crate::util::random::uuid_v4().simple().to_string()[..12].to_owned())
+    TOKEN.get_or_init(|| crate::util::random::uuid_v4().simple()[..12].to_owned())
 }
 
 /// Whether process `pid` may still be running. `true` when it cannot be told.

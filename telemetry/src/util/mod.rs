@@ -7,3 +7,4 @@ pub(crate) mod hex;
 pub(crate) mod log;
 pub(crate) mod random;
 pub(crate) mod time;
+pub(crate) mod uuid;
