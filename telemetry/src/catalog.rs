@@ -19,11 +19,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
-
 use std::borrow::Cow;
 
 use crate::naming;
+use crate::util::json::{Json, ObjectBuilder};
 use crate::value::{AttrValue, Text};
 
 /// The compile-time description of one `#[track]` site.
@@ -317,48 +316,50 @@ const fn duplicate_key() -> ! {
     panic!("telemetry: each attribute key may appear once across `attrs` and `captures`")
 }
 
-impl Serialize for EventSpec {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        struct Attrs(&'static [(&'static str, AttrValue)]);
-        impl Serialize for Attrs {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                let mut map = serializer.serialize_map(Some(self.0.len()))?;
-                for (key, value) in self.0 {
-                    map.serialize_entry(key, value)?;
-                }
-                map.end()
-            }
-        }
-        struct Captures(&'static [CaptureSpec]);
-        impl Serialize for Captures {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                let mut map = serializer.serialize_map(Some(self.0.len()))?;
-                for capture in self.0 {
-                    map.serialize_entry(capture.key, capture.kind)?;
-                }
-                map.end()
-            }
-        }
-        /// The values of the captures that have a closed set of them.
-        struct Values(&'static [CaptureSpec]);
-        impl Serialize for Values {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                let listed = self.0.iter().filter(|c| !c.values.is_empty());
-                let mut map = serializer.serialize_map(Some(listed.clone().count()))?;
-                for capture in listed {
-                    map.serialize_entry(capture.key, capture.values)?;
-                }
-                map.end()
-            }
-        }
-        let mut s = serializer.serialize_struct("EventSpec", 6)?;
-        s.serialize_field("name", self.name)?;
-        s.serialize_field("module_path", self.module_path)?;
-        s.serialize_field("attrs", &Attrs(self.attrs))?;
-        s.serialize_field("captures", &Captures(self.captures))?;
-        s.serialize_field("values", &Values(self.captures))?;
-        s.serialize_field("error_kinds", &self.error_kinds)?;
-        s.end()
+impl EventSpec {
+    /// This entry as `telemetry schema` prints it: `name`, `module_path`, `attrs`
+    /// (`{key: literal}`), `captures` (`{key: kind}`), `values` (`{key: [values]}`,
+    /// for the captures with a closed set), `error_kinds` (a list, or `null`).
+    ///
+    /// ```
+    /// #[telemetry::track("docs.spec_json", attrs(answer = 42))]
+    /// fn example() {}
+    /// # example();
+    /// let spec = telemetry::catalog::events().into_iter().find(|s| s.name() == "docs.spec_json").unwrap();
+    /// assert!(spec.to_json().starts_with(r#"{"name":"docs.spec_json","module_path":"#));
+    /// assert!(spec.to_json().ends_with(r#","attrs":{"answer":42},"captures":{},"values":{},"error_kinds":null}"#));
+    /// ```
+    pub fn to_json(&self) -> String {
+        self.to_document().to_string_compact()
+    }
+
+    pub(crate) fn to_document(&self) -> Json {
+        let strings = |list: &[&str]| Json::Array(list.iter().map(|&s| Json::from(s)).collect());
+        let map = |members: Vec<(&str, Json)>| {
+            Json::Object(members.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+        };
+        ObjectBuilder::new()
+            .field("name", self.name)
+            .field("module_path", self.module_path)
+            .field(
+                "attrs",
+                map(self.attrs.iter().map(|(k, v)| (*k, Json::from(v))).collect()),
+            )
+            .field(
+                "captures",
+                map(self.captures.iter().map(|c| (c.key, Json::from(c.kind))).collect()),
+            )
+            .field(
+                "values",
+                map(self
+                    .captures
+                    .iter()
+                    .filter(|c| !c.values.is_empty())
+                    .map(|c| (c.key, strings(c.values)))
+                    .collect()),
+            )
+            .field("error_kinds", self.error_kinds.map(strings).unwrap_or(Json::Null))
+            .build()
     }
 }
 

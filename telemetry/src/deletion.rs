@@ -390,11 +390,10 @@ impl HttpDeletionRequestorBuilder {
 #[async_trait]
 impl DeletionRequestor for HttpDeletionRequestor {
     async fn request(&self, req: &DeletionRequest<'_>) -> Result<String, TelemetryError> {
-        let body = serde_json::to_vec(&serde_json::json!({ "machine_id": req.machine_id() }))
-            .map_err(|source| TelemetryError::Serde {
-                what: "the deletion request",
-                source,
-            })?;
+        let body = crate::util::json::ObjectBuilder::new()
+            .field("machine_id", req.machine_id())
+            .build()
+            .to_vec();
         self.transport.post("application/json", body).await?;
         Ok(format!(
             "deletion request accepted by {}",

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// An error from the telemetry library.
 ///
-/// The diagnostic codes (`telemetry::io`, `telemetry::serde`, ...) are stable.
+/// The diagnostic codes (`telemetry::io`, `telemetry::encoding`, ...) are stable.
 ///
 /// ```
 /// use miette::Diagnostic;
@@ -32,14 +32,13 @@ pub enum TelemetryError {
         source: std::io::Error,
     },
 
-    /// An event or a file could not be (de)serialised.
-    #[error("telemetry could not serialise or parse {what}")]
-    Serde {
-        /// What was being (de)serialised.
+    /// An event, a report or a file could not be encoded or parsed.
+    #[error("telemetry could not encode or parse {what}: {reason}")]
+    Encoding {
+        /// What was being encoded or parsed.
         what: &'static str,
-        /// The underlying error.
-        #[source]
-        source: serde_json::Error,
+        /// Why it failed.
+        reason: String,
     },
 
     /// The context was configured wrongly (a missing or invalid builder setting).
@@ -203,7 +202,7 @@ impl TelemetryError {
                     "check that the directory exists and is writable, and that the disk is not full",
                 ),
             ),
-            Self::Serde { .. } => ("telemetry::serde", None),
+            Self::Encoding { .. } => ("telemetry::encoding", None),
             Self::Config(_) => (
                 "telemetry::config",
                 Some("see `TelemetryContext::builder()` for the required settings"),
@@ -284,7 +283,7 @@ impl TelemetryError {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Http { retryable, .. } => *retryable,
-            Self::Serde { .. }
+            Self::Encoding { .. }
             | Self::Config(_)
             | Self::CorruptFile { .. }
             | Self::NoConfigDir { .. }
@@ -355,7 +354,6 @@ mod tests {
     fn every_variant_keeps_its_stable_code() {
         let path = PathBuf::from("/x");
         let io = || std::io::Error::other("x");
-        let serde = serde_json::from_str::<u8>("x").unwrap_err();
         let errors = [
             (
                 TelemetryError::io("read", &path, io()),
@@ -363,11 +361,11 @@ mod tests {
                 true,
             ),
             (
-                TelemetryError::Serde {
+                TelemetryError::Encoding {
                     what: "x",
-                    source: serde,
+                    reason: "y".into(),
                 },
-                "telemetry::serde",
+                "telemetry::encoding",
                 false,
             ),
             (

@@ -5,8 +5,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
 use crate::value::AttrValue;
 
 /// One telemetry event, exactly as it is written to a sink.
@@ -16,8 +14,8 @@ use crate::value::AttrValue;
 /// values, enum variant names, the tool's name and version) or made by this crate (ids,
 /// the timestamp, `Hashed` digests, the error *type*'s name): there is no way to put a
 /// runtime `String` into an event, so no path, argument or message a user typed can
-/// end up in one. Hence the fields are private and read through methods, and there is
-/// no public `Deserialize`.
+/// end up in one. Hence the fields are private and read through methods, and no public
+/// API makes an event out of text.
 ///
 /// The JSON field names are part of the wire format and fixed by a snapshot test;
 /// fields may be added, never renamed. The fields that are the same for every event of
@@ -32,7 +30,7 @@ use crate::value::AttrValue;
 /// assert_eq!(event.attr("profile").and_then(AttrValue::as_str), None);
 /// assert_eq!(event.name(), "example.event");
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub(crate) event_id: String,
     pub(crate) name: Cow<'static, str>,
@@ -43,10 +41,8 @@ pub struct Event {
     pub(crate) timestamp_utc: String,
     pub(crate) os: Arc<str>,
     pub(crate) arch: Arc<str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) duration_ms: Option<f64>,
     pub(crate) outcome: Outcome,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) error_kind: Option<String>,
     pub(crate) attrs: BTreeMap<Cow<'static, str>, AttrValue>,
 }
@@ -264,6 +260,23 @@ impl Event {
         &self.attrs
     }
 
+    /// The event as one line of JSON, exactly as the built-in sinks write it: the
+    /// fields in the order above, `duration_ms` and `error_kind` only when present,
+    /// `attrs` an object sorted by key, a float that is not finite as `null`. For a
+    /// sink of one's own that sends JSON.
+    ///
+    /// ```
+    /// let line = telemetry::Event::example().to_json();
+    /// assert!(line.starts_with(r#"{"event_id":""#));
+    /// assert!(line.ends_with(r#","outcome":"ok","attrs":{"jobs":4}}"#));
+    /// ```
+    pub fn to_json(&self) -> String {
+        let mut out = Vec::with_capacity(384);
+        crate::sink::json::write_event(&mut out, self);
+        // The writer writes UTF-8 only: the fallback is never taken.
+        String::from_utf8(out).unwrap_or_default()
+    }
+
     /// One attribute's value.
     ///
     /// ```
@@ -287,10 +300,9 @@ pub(crate) fn platform() -> (Arc<str>, Arc<str>) {
 /// How a tracked call ended.
 ///
 /// ```
-/// assert_eq!(serde_json::to_string(&telemetry::Outcome::Cancelled).unwrap(), "\"cancelled\"");
+/// assert_eq!(telemetry::Outcome::Cancelled.to_string(), "cancelled");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Outcome {
     /// Returned normally (for a `Result`: returned `Ok`).
@@ -322,6 +334,20 @@ impl Outcome {
             Self::Interrupted => "interrupted",
         }
     }
+
+    /// The outcome of a wire name ([`as_str`](Self::as_str)).
+    #[cfg(any(feature = "spool", feature = "reports"))]
+    pub(crate) fn from_wire(name: &str) -> Option<Self> {
+        [
+            Self::Ok,
+            Self::Error,
+            Self::Panic,
+            Self::Cancelled,
+            Self::Interrupted,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == name)
+    }
 }
 
 impl fmt::Display for Outcome {
@@ -349,45 +375,15 @@ pub(crate) mod wire {
     use std::collections::BTreeMap;
     use std::sync::Arc;
 
-    use serde::Deserialize;
-
     use super::{AttrValue, Event, Outcome};
     use crate::naming;
-
-    /// An event's line: in full (a sink's form, and the spool's before it had
-    /// process lines), or without the process's fields, which the spool's process
-    /// line before it gives.
-    #[derive(Deserialize)]
-    struct WireEvent {
-        event_id: String,
-        name: String,
-        #[serde(default)]
-        tool: Option<Arc<str>>,
-        #[serde(default)]
-        tool_version: Option<Arc<str>>,
-        #[serde(default)]
-        machine_id: Option<Arc<str>>,
-        #[serde(default)]
-        session_id: Option<Arc<str>>,
-        timestamp_utc: String,
-        #[serde(default)]
-        os: Option<Arc<str>>,
-        #[serde(default)]
-        arch: Option<Arc<str>>,
-        #[serde(default)]
-        duration_ms: Option<f64>,
-        outcome: Outcome,
-        #[serde(default)]
-        error_kind: Option<String>,
-        #[serde(default)]
-        attrs: BTreeMap<String, crate::value::stored::StoredValue>,
-    }
+    use crate::util::json::read::ParseError;
+    use crate::util::json::{self, Json};
 
     /// A spool file's process line (`sink::SpoolLines`): the fields of the events
     /// after it.
-    #[derive(Deserialize, Clone)]
-    struct WireProcess {
-        spool: u32,
+    #[derive(Clone)]
+    struct Process {
         tool: Arc<str>,
         tool_version: Arc<str>,
         machine_id: Arc<str>,
@@ -399,18 +395,22 @@ pub(crate) mod wire {
     /// Why a line was refused.
     #[derive(Debug)]
     pub(crate) enum Refused {
-        Json(serde_json::Error),
+        /// Not JSON.
+        Json(ParseError),
+        /// JSON, but not an event: a field missing or of the wrong type.
+        Shape(&'static str),
         Rule(&'static str),
         /// An event line without the process's fields and no process line before it.
         NoProcess,
         /// A process line of a spool format this version does not know.
-        Format(u32),
+        Format(u64),
     }
 
     impl std::fmt::Display for Refused {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             match self {
                 Self::Json(e) => write!(f, "not an event: {e}"),
+                Self::Shape(field) => write!(f, "not an event: `{field}` missing or not valid"),
                 Self::Rule(what) => write!(f, "{what} breaks the naming rules"),
                 Self::NoProcess => f.write_str("an event without its process's fields"),
                 Self::Format(v) => write!(f, "spool format {v} is not known to this version"),
@@ -418,11 +418,12 @@ pub(crate) mod wire {
         }
     }
 
-    /// Reads the lines of a spool file (either form, see `WireEvent`): each event, or
-    /// why a line was refused. Blank lines are skipped; a refused process line
-    /// leaves the lines after it without one (refused too, until the next).
+    /// Reads the lines of a spool file (full events, or events under a process line):
+    /// each event, or why a line was refused. Blank lines are skipped; a refused
+    /// process line leaves the lines after it without one (refused too, until the
+    /// next).
     pub(crate) fn spool_events(bytes: &[u8], mut each: impl FnMut(Result<Event, Refused>)) {
-        let mut process: Option<WireProcess> = None;
+        let mut process: Option<Process> = None;
         for line in bytes.split(|&b| b == b'\n') {
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
@@ -433,10 +434,9 @@ pub(crate) mod wire {
                 .starts_with(super::SPOOL_PROCESS_LINE)
             {
                 process = None;
-                match serde_json::from_slice::<WireProcess>(line) {
-                    Ok(p) if p.spool == super::SPOOL_FORMAT => process = Some(p),
-                    Ok(p) => each(Err(Refused::Format(p.spool))),
-                    Err(e) => each(Err(Refused::Json(e))),
+                match process_from_json(line) {
+                    Ok(p) => process = Some(p),
+                    Err(refused) => each(Err(refused)),
                 }
                 continue;
             }
@@ -444,41 +444,88 @@ pub(crate) mod wire {
         }
     }
 
+    /// A required string field.
+    fn string<'j>(doc: &'j Json, field: &'static str) -> Result<&'j str, Refused> {
+        doc.get(field)
+            .and_then(Json::as_str)
+            .ok_or(Refused::Shape(field))
+    }
+
+    /// An optional string field: absent or `null` is `None`.
+    fn optional_string<'j>(doc: &'j Json, field: &'static str) -> Result<Option<&'j str>, Refused> {
+        match doc.get(field) {
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::Str(s)) => Ok(Some(s)),
+            Some(_) => Err(Refused::Shape(field)),
+        }
+    }
+
+    fn process_from_json(line: &[u8]) -> Result<Process, Refused> {
+        let doc = json::parse(line).map_err(Refused::Json)?;
+        let format = doc
+            .get("spool")
+            .and_then(Json::as_u64)
+            .ok_or(Refused::Shape("spool"))?;
+        if format != u64::from(super::SPOOL_FORMAT) {
+            return Err(Refused::Format(format));
+        }
+        let field = |name| string(&doc, name).map(Arc::from);
+        Ok(Process {
+            tool: field("tool")?,
+            tool_version: field("tool_version")?,
+            machine_id: field("machine_id")?,
+            session_id: field("session_id")?,
+            os: field("os")?,
+            arch: field("arch")?,
+        })
+    }
+
     /// One event of a JSON line written by this crate; `process` fills the fields a
     /// spool line leaves to its process line.
-    fn event_from_json(line: &[u8], process: Option<&WireProcess>) -> Result<Event, Refused> {
-        let w: WireEvent = serde_json::from_slice(line).map_err(Refused::Json)?;
-        if !naming::is_valid_event_name(&w.name) {
+    fn event_from_json(line: &[u8], process: Option<&Process>) -> Result<Event, Refused> {
+        let doc = json::parse(line).map_err(Refused::Json)?;
+        let name = string(&doc, "name")?;
+        if !naming::is_valid_event_name(name) {
             return Err(Refused::Rule("event name"));
         }
-        let from_process = |own: Option<Arc<str>>, of: fn(&WireProcess) -> &Arc<str>| {
-            own.or_else(|| process.map(|p| Arc::clone(of(p))))
-                .ok_or(Refused::NoProcess)
+        let from_process = |field: &'static str, of: fn(&Process) -> &Arc<str>| {
+            match optional_string(&doc, field)? {
+                Some(own) => Ok(Arc::from(own)),
+                None => process.map(|p| Arc::clone(of(p))).ok_or(Refused::NoProcess),
+            }
         };
-        let tool = from_process(w.tool, |p| &p.tool)?;
-        let tool_version = from_process(w.tool_version, |p| &p.tool_version)?;
-        let machine_id = from_process(w.machine_id, |p| &p.machine_id)?;
-        let session_id = from_process(w.session_id, |p| &p.session_id)?;
-        let os = from_process(w.os, |p| &p.os)?;
-        let arch = from_process(w.arch, |p| &p.arch)?;
-        let attrs: BTreeMap<Cow<'static, str>, AttrValue> = crate::value::stored::checked(w.attrs)
-            .map_err(Refused::Rule)?
-            .into_iter()
-            .map(|(k, v)| (Cow::Owned(k), v))
-            .collect();
+        let tool = from_process("tool", |p| &p.tool)?;
+        let tool_version = from_process("tool_version", |p| &p.tool_version)?;
+        let machine_id = from_process("machine_id", |p| &p.machine_id)?;
+        let session_id = from_process("session_id", |p| &p.session_id)?;
+        let os = from_process("os", |p| &p.os)?;
+        let arch = from_process("arch", |p| &p.arch)?;
+        let duration_ms = match doc.get("duration_ms") {
+            None | Some(Json::Null) => None,
+            Some(d) => Some(d.as_f64().ok_or(Refused::Shape("duration_ms"))?),
+        };
+        let outcome = Outcome::from_wire(string(&doc, "outcome")?).ok_or(Refused::Shape("outcome"))?;
+        let attrs: BTreeMap<Cow<'static, str>, AttrValue> = match doc.get("attrs") {
+            None => BTreeMap::new(),
+            Some(attrs) => crate::value::stored::checked(attrs)
+                .map_err(Refused::Rule)?
+                .into_iter()
+                .map(|(k, v)| (Cow::Owned(k), v))
+                .collect(),
+        };
         Ok(Event {
-            event_id: w.event_id,
-            name: Cow::Owned(w.name),
+            event_id: string(&doc, "event_id")?.to_owned(),
+            name: Cow::Owned(name.to_owned()),
             tool,
             tool_version,
             machine_id,
             session_id,
-            timestamp_utc: w.timestamp_utc,
+            timestamp_utc: string(&doc, "timestamp_utc")?.to_owned(),
             os,
             arch,
-            duration_ms: w.duration_ms,
-            outcome: w.outcome,
-            error_kind: w.error_kind,
+            duration_ms,
+            outcome,
+            error_kind: optional_string(&doc, "error_kind")?.map(str::to_owned),
             attrs,
         })
     }
@@ -504,8 +551,12 @@ mod tests {
             AttrValue::Float(0.25),
             AttrValue::literal("x"),
         ];
-        let json = serde_json::to_string(&values).unwrap();
-        assert_eq!(json, r#"[true,-7,18446744073709551615,0.25,"x"]"#);
+        let mut json = Vec::new();
+        for v in &values {
+            crate::sink::json::write_value(&mut json, v);
+            json.push(b' ');
+        }
+        assert_eq!(json, br#"true -7 18446744073709551615 0.25 "x" "#);
         let event = values.iter().zip(["a", "b", "c", "d", "e"]).fold(
             Event::new("cmd.x", "t", "1", "m"),
             |mut e, (v, k)| {
@@ -513,8 +564,8 @@ mod tests {
                 e
             },
         );
-        let line = serde_json::to_vec(&event).unwrap();
-        let back = wire::full_event_from_json(&line).unwrap();
+        let line = event.to_json();
+        let back = wire::full_event_from_json(line.as_bytes()).unwrap();
         assert_eq!(back, event);
     }
 
@@ -522,7 +573,7 @@ mod tests {
     #[test]
     fn lines_that_break_the_rules_are_refused_when_read_back() {
         let event = Event::new("cmd.x", "t", "1", "m").with_attr("jobs", 1);
-        let json = serde_json::to_string(&event).unwrap();
+        let json = event.to_json();
         for (from, to) in [
             ("\"cmd.x\"", "\"/home/alice\""),
             ("\"jobs\"", "\"Home Dir\""),
@@ -550,13 +601,15 @@ mod tests {
         ] {
             let mut event = Event::new("cmd.x", "t", "1", "m");
             event.outcome = outcome;
-            let line = serde_json::to_vec(&event).unwrap();
-            let text = String::from_utf8(line.clone()).unwrap();
+            let text = event.to_json();
             assert!(
                 text.contains(&format!("\"outcome\":\"{}\"", outcome.as_str())),
                 "{text}"
             );
-            assert_eq!(wire::full_event_from_json(&line).unwrap().outcome, outcome);
+            assert_eq!(
+                wire::full_event_from_json(text.as_bytes()).unwrap().outcome,
+                outcome
+            );
         }
     }
 

@@ -2,9 +2,8 @@
 
 use std::borrow::Cow;
 
-use serde::Serialize;
-
-/// An attribute value. Serialised as a plain JSON value (`"x"`, `4`, `true`, `0.5`).
+/// An attribute value. Written as a plain JSON value (`"x"`, `4`, `true`, `0.5`; see
+/// [`Event::to_json`](crate::Event::to_json)).
 ///
 /// An `AttrValue` can be made from a `bool` or a number, and by this crate (a literal of
 /// `#[track(attrs(..))]`, a `SafeValue`'s value, a `Hashed` digest). There is
@@ -17,13 +16,12 @@ use serde::Serialize;
 ///
 /// ```
 /// use telemetry::AttrValue;
-/// assert_eq!(serde_json::to_string(&AttrValue::from(true)).unwrap(), "true");
-/// assert_eq!(serde_json::to_string(&AttrValue::from(-3)).unwrap(), "-3");
+/// assert_eq!(AttrValue::from(true), AttrValue::Bool(true));
+/// assert_eq!(AttrValue::from(-3).kind(), "int");
 /// let event = telemetry::Event::example();
 /// assert_eq!(event.attr("jobs").and_then(AttrValue::as_str), None);
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AttrValue {
     /// `true` / `false`.
@@ -32,7 +30,7 @@ pub enum AttrValue {
     Int(i64),
     /// An unsigned integer too large for `i64`.
     UInt(u64),
-    /// A floating point number (non-finite values serialise as `null`).
+    /// A floating point number (non-finite values are written as `null`).
     Float(f64),
     /// A string: a literal, a `SafeValue` enum variant name, or a `Hashed` digest.
     /// Read it with [`as_str`](AttrValue::as_str) (or [`Text::as_str`]); made only by
@@ -175,8 +173,7 @@ impl From<f64> for AttrValue {
 ///     assert_eq!(text.as_str(), "fast");
 /// }
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Text(pub(crate) Cow<'static, str>);
 
 impl Text {
@@ -206,52 +203,66 @@ impl std::fmt::Display for Text {
     }
 }
 
+impl From<&AttrValue> for crate::util::json::Json {
+    fn from(value: &AttrValue) -> Self {
+        match value {
+            AttrValue::Bool(b) => Self::Bool(*b),
+            AttrValue::Int(n) => Self::from(*n),
+            AttrValue::UInt(n) => Self::UInt(*n),
+            AttrValue::Float(f) => Self::Float(*f),
+            AttrValue::Str(s) => Self::from(s.as_str()),
+        }
+    }
+}
+
+/// `value` as `serde_json` holds it, for tests that check this crate's JSON with an
+/// independent reader.
+#[cfg(test)]
+pub(crate) fn to_serde(value: &AttrValue) -> serde_json::Value {
+    match value {
+        AttrValue::Bool(b) => (*b).into(),
+        AttrValue::Int(n) => (*n).into(),
+        AttrValue::UInt(n) => (*n).into(),
+        AttrValue::Float(f) => (*f).into(),
+        AttrValue::Str(s) => s.as_str().into(),
+    }
+}
+
 /// Attribute values read back from this crate's own files (the spool, report files):
 /// a map of JSON values checked against the rules a value is made under (a key
-/// snake_case, a string a short printable value). Private on purpose: `AttrValue` has
-/// no public `Deserialize`.
+/// snake_case, a string a short printable value). Private on purpose: no public API
+/// makes an `AttrValue` out of text.
 #[cfg(any(feature = "spool", feature = "reports"))]
 pub(crate) mod stored {
     use std::collections::BTreeMap;
 
-    use serde::Deserialize;
-
     use super::AttrValue;
     use crate::naming;
+    use crate::util::json::Json;
 
-    /// One value as this crate writes it.
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    pub(crate) enum StoredValue {
-        Bool(bool),
-        Int(i64),
-        UInt(u64),
-        Float(f64),
-        Str(String),
-        /// A non-finite float is written as `null`.
-        Null,
-    }
-
-    /// The attributes of `map`, or which rule one of them breaks.
-    pub(crate) fn checked(
-        map: BTreeMap<String, StoredValue>,
-    ) -> Result<BTreeMap<String, AttrValue>, &'static str> {
-        let mut attrs = BTreeMap::new();
-        for (key, value) in map {
-            if !naming::is_valid_attr_key(&key) {
+    /// The attributes of a JSON object as this crate writes them, or which rule one of
+    /// them breaks (`"attributes"` for anything but an object).
+    pub(crate) fn checked(attrs: &Json) -> Result<BTreeMap<String, AttrValue>, &'static str> {
+        let members = attrs.as_object().ok_or("attributes")?;
+        let mut out = BTreeMap::new();
+        for (key, value) in members {
+            if !naming::is_valid_attr_key(key) {
                 return Err("attribute key");
             }
             let value = match value {
-                StoredValue::Bool(b) => AttrValue::Bool(b),
-                StoredValue::Int(i) => AttrValue::Int(i),
-                StoredValue::UInt(u) => AttrValue::UInt(u),
-                StoredValue::Float(f) => AttrValue::Float(f),
-                StoredValue::Null => AttrValue::Float(f64::NAN),
-                StoredValue::Str(s) if naming::is_valid_str_value(&s) => AttrValue::owned_str(s),
-                StoredValue::Str(_) => return Err("attribute value"),
+                Json::Bool(b) => AttrValue::Bool(*b),
+                Json::Int(i) => AttrValue::Int(*i),
+                Json::UInt(u) => i64::try_from(*u).map_or(AttrValue::UInt(*u), AttrValue::Int),
+                Json::Float(f) => AttrValue::Float(*f),
+                // A float that is not finite is written as `null`.
+                Json::Null => AttrValue::Float(f64::NAN),
+                Json::Str(s) if naming::is_valid_str_value(s) => AttrValue::owned_str(s.clone()),
+                Json::Str(_) | Json::Array(_) | Json::Object(_) => {
+                    return Err("attribute value");
+                }
             };
-            attrs.insert(key, value);
+            out.insert(key.clone(), value);
         }
-        Ok(attrs)
+        Ok(out)
     }
 }

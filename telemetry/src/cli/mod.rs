@@ -259,11 +259,7 @@ fn schema(
     let text = if markdown {
         schema.to_markdown()
     } else {
-        let mut json =
-            serde_json::to_string_pretty(&schema).map_err(|source| TelemetryError::Serde {
-                what: "the event catalog",
-                source,
-            })?;
+        let mut json = schema.to_json();
         json.push('\n');
         json
     };

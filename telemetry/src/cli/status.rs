@@ -2,12 +2,11 @@
 
 use std::io::Write;
 
-use serde::Serialize;
-
 use crate::consent::{ConfigState, ConsentMode, DecisionSource};
 use crate::context::TelemetryContext;
 use crate::error::TelemetryError;
 use crate::pipeline::{DeliveryMode, SendMode};
+use crate::util::json::{Json, ObjectBuilder};
 
 /// What `telemetry status --json` prints.
 ///
@@ -20,7 +19,7 @@ use crate::pipeline::{DeliveryMode, SendMode};
 /// # #[cfg(feature = "collect")]
 /// assert_eq!(status.decided_by, "default");
 /// ```
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Status {
     /// The tool's name.
@@ -119,7 +118,7 @@ pub struct Status {
 ///     println!("{}: {} {}", r.what, r.path, r.reason);
 /// }
 /// ```
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct RefusedPath {
     /// What it is (`config file`, `local key`, `data dir`, ...).
@@ -128,6 +127,64 @@ pub struct RefusedPath {
     pub path: String,
     /// Why it is refused.
     pub reason: String,
+}
+
+impl RefusedPath {
+    fn to_document(&self) -> Json {
+        ObjectBuilder::new()
+            .field("what", self.what)
+            .field("path", self.path.as_str())
+            .field("reason", self.reason.as_str())
+            .build()
+    }
+}
+
+impl Status {
+    /// The status as `telemetry status --json` prints it: every field, in order (a
+    /// field without a value is `null`).
+    fn to_document(&self) -> Json {
+        ObjectBuilder::new()
+            .field("tool", self.tool.as_str())
+            .field("tool_version", self.tool_version.as_str())
+            .field("enabled", self.enabled)
+            .field("level", self.level)
+            .field("collects", self.collects)
+            .field("report_period", self.report_period)
+            .field("report_upload_rate", self.report_upload_rate)
+            .field("reports_dir", self.reports_dir.as_deref())
+            .field("decided_by", self.decided_by)
+            .field("reason", self.reason.as_str())
+            .field("consent_mode", self.consent_mode)
+            .field("config_file", self.config_file.as_deref())
+            .field("config_state", self.config_state)
+            .field("config_error", self.config_error.as_deref())
+            .field("shared_config_file", self.shared_config_file.as_deref())
+            .field("shared_config_state", self.shared_config_state)
+            .field("shared_config_error", self.shared_config_error.as_deref())
+            .field("shared_decision", self.shared_decision)
+            .field("ever_enabled", self.ever_enabled)
+            .field("refused", Json::Array(self.refused.iter().map(RefusedPath::to_document).collect()))
+            .field("data_dir", self.data_dir.as_deref())
+            .field("local_log", self.local_log.as_deref())
+            .field("machine_id_prefix", self.machine_id_prefix.as_deref())
+            .field("sinks", self.sinks.as_str())
+            .field("show", self.show)
+            .field("dry_run", self.dry_run)
+            .field("local_only", self.local_only)
+            .field("delivery_mode", self.delivery_mode)
+            .field("spool_dir", self.spool_dir.as_deref())
+            .field("send_mode", self.send_mode)
+            .field("uploader_started", self.uploader_started.as_deref())
+            .field("uploader_ran", self.uploader_ran.as_deref())
+            .field("uploader_broken", self.uploader_broken)
+            .field("queued_events", self.queued_events as u64)
+            .field("spooled_events", self.spooled_events)
+            .field("spooled_files", self.spooled_files)
+            .field("dropped_events", self.dropped_events)
+            .field("failed_events", self.failed_events)
+            .field("warnings", Json::Array(self.warnings.iter().map(|w| Json::from(w.as_str())).collect()))
+            .build()
+    }
 }
 
 /// Everything `status` checks against the trust rules. Reads metadata only.
@@ -379,11 +436,7 @@ pub(super) fn run(
 ) -> Result<(), TelemetryError> {
     let s = Status::of(ctx);
     let text = if json {
-        let mut text =
-            serde_json::to_string_pretty(&s).map_err(|source| TelemetryError::Serde {
-                what: "the status",
-                source,
-            })?;
+        let mut text = s.to_document().to_string_pretty();
         text.push('\n');
         text
     } else {

@@ -11,9 +11,8 @@
 
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::TelemetryError;
+use crate::util::json::{self, Json, Object};
 use crate::util::fs::{self as fsutil, DirLink, FileError};
 
 /// File name of the consent file inside the tool's config dir.
@@ -27,37 +26,31 @@ pub const CONFIG_VERSION: u64 = 1;
 /// ```
 /// let file = telemetry::consent::ConfigFile::decided(true);
 /// assert_eq!(file.enabled, Some(true));
-/// let json = serde_json::to_value(&file).unwrap();
-/// assert_eq!(json["version"], 1);
+/// assert!(file.to_json().contains(r#""version": 1,"#));
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct ConfigFile {
     /// Format version; files with a larger version are not interpreted.
     pub version: u64,
     /// The user's decision, once made (`telemetry enable` / `disable`).
-    #[serde(default)]
     pub enabled: Option<bool>,
     /// When the decision was made (RFC 3339, UTC).
-    #[serde(default)]
     pub decided_at: Option<String>,
     /// When the opt-out notice was shown (RFC 3339, UTC).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice_shown_at: Option<String>,
     /// Whether telemetry was ever enabled on this machine (since the file was created or
     /// the last deletion request was sent): `telemetry reset` sends a deletion request
     /// only if so. Absent in files written before this field existed: see
     /// [`ConfigFile::was_ever_enabled`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ever_enabled: Option<bool>,
     /// `local` when the user chose to keep data on this machine only (`telemetry
     /// local`); written with `enabled: false`, so that a tool built with an older
     /// version of this library, which does not know the field, stays off.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<super::Level>,
-    /// Fields this version does not know, kept as they were.
-    #[serde(flatten)]
-    pub extra: serde_json::Map<String, serde_json::Value>,
+    /// Fields this version does not know, kept as they were (written back after the
+    /// known ones).
+    extra: Object,
 }
 
 impl Default for ConfigFile {
@@ -69,10 +62,11 @@ impl Default for ConfigFile {
             notice_shown_at: None,
             ever_enabled: Some(false),
             level: None,
-            extra: serde_json::Map::new(),
+            extra: Object::new(),
         }
     }
 }
+
 
 impl ConfigFile {
     /// A file recording the decision `enabled`, made now.
@@ -145,14 +139,114 @@ impl ConfigFile {
     /// use telemetry::consent::ConfigFile;
     /// assert!(ConfigFile::decided(true).was_ever_enabled());
     /// assert!(!ConfigFile::default().was_ever_enabled());
-    /// let legacy: ConfigFile = serde_json::from_str(r#"{"version":1,"enabled":true}"#).unwrap();
+    /// let legacy = ConfigFile::from_json(br#"{"version":1,"enabled":true}"#).unwrap();
     /// assert!(legacy.was_ever_enabled());
-    /// let legacy: ConfigFile = serde_json::from_str(r#"{"version":1,"enabled":false}"#).unwrap();
+    /// let legacy = ConfigFile::from_json(br#"{"version":1,"enabled":false}"#).unwrap();
     /// assert!(!legacy.was_ever_enabled());
     /// ```
     pub fn was_ever_enabled(&self) -> bool {
         self.ever_enabled
             .unwrap_or(self.enabled == Some(true) || self.notice_shown_at.is_some())
+    }
+
+    /// The file that `text` holds, or why it is not one: JSON, an object, `version` a
+    /// non-negative integer, each known field of its type (`null` for an optional one
+    /// is absent). Fields this version does not know are kept. A larger version than
+    /// this one understands still parses: [`load_config`] refuses it.
+    ///
+    /// ```
+    /// use telemetry::consent::ConfigFile;
+    /// let file = ConfigFile::from_json(br#"{"version":1,"enabled":true,"theme":"dark"}"#).unwrap();
+    /// assert_eq!(file.enabled, Some(true));
+    /// assert!(file.to_json().contains(r#""theme": "dark""#));
+    /// assert!(ConfigFile::from_json(br#"{"version":1,"enabled":"yes"}"#).is_err());
+    /// ```
+    pub fn from_json(text: &[u8]) -> Result<Self, TelemetryError> {
+        let invalid = |reason: String| TelemetryError::Encoding {
+            what: "the consent file",
+            reason,
+        };
+        let doc = json::parse(text).map_err(|e| invalid(e.to_string()))?;
+        let Json::Object(members) = doc else {
+            return Err(invalid("it is not a JSON object".into()));
+        };
+        let mut file = Self {
+            version: 0,
+            enabled: None,
+            decided_at: None,
+            notice_shown_at: None,
+            ever_enabled: None,
+            level: None,
+            extra: Object::new(),
+        };
+        let mut version = None;
+        for (key, value) in members {
+            let wrong = || invalid(format!("`{key}` is not valid"));
+            match key.as_str() {
+                "version" => version = Some(value.as_u64().ok_or_else(wrong)?),
+                "enabled" => file.enabled = optional(&value, Json::as_bool).ok_or_else(wrong)?,
+                "ever_enabled" => {
+                    file.ever_enabled = optional(&value, Json::as_bool).ok_or_else(wrong)?;
+                }
+                "decided_at" => {
+                    file.decided_at = optional(&value, |v| v.as_str().map(str::to_owned))
+                        .ok_or_else(wrong)?;
+                }
+                "notice_shown_at" => {
+                    file.notice_shown_at = optional(&value, |v| v.as_str().map(str::to_owned))
+                        .ok_or_else(wrong)?;
+                }
+                "level" => {
+                    file.level = optional(&value, |v| v.as_str().and_then(super::Level::from_name))
+                        .ok_or_else(wrong)?;
+                }
+                _ => file.extra.push((key, value)),
+            }
+        }
+        file.version = version.ok_or_else(|| invalid("`version` is missing".into()))?;
+        Ok(file)
+    }
+
+    /// The file's text, as [`store_config`] writes it: indented JSON, the known fields
+    /// first (an optional one only when set, but `enabled` and `decided_at` always),
+    /// then the fields this version does not know, as they were.
+    ///
+    /// ```
+    /// let text = telemetry::consent::ConfigFile::default().to_json();
+    /// assert!(text.starts_with("{\n  \"version\": 1,\n  \"enabled\": null,"));
+    /// ```
+    pub fn to_json(&self) -> String {
+        self.to_document().to_string_pretty()
+    }
+
+    fn to_document(&self) -> Json {
+        let mut members: Object = vec![
+            ("version".into(), Json::UInt(self.version)),
+            ("enabled".into(), self.enabled.into()),
+            ("decided_at".into(), self.decided_at.clone().into()),
+        ];
+        let optional = [
+            ("notice_shown_at", self.notice_shown_at.clone().map(Json::Str)),
+            ("ever_enabled", self.ever_enabled.map(Json::Bool)),
+            ("level", self.level.map(|l| Json::from(l.as_str()))),
+        ];
+        members.extend(
+            optional
+                .into_iter()
+                .filter_map(|(key, value)| Some((key.to_owned(), value?))),
+        );
+        // Only keys `from_json` did not know are in `extra`.
+        members.extend(self.extra.iter().cloned());
+        Json::Object(members)
+    }
+}
+
+/// An optional field's value: `Some(None)` for `null`, `None` if `read` refuses it.
+fn optional<T>(value: &Json, read: impl FnOnce(&Json) -> Option<T>) -> Option<Option<T>> {
+    if value.is_null() {
+        Some(None)
+    } else {
+        read(value).map(Some)
     }
 }
 
@@ -226,7 +320,7 @@ pub fn load_config(path: &Path) -> ConfigState {
             };
         }
     };
-    match serde_json::from_slice::<ConfigFile>(&bytes) {
+    match ConfigFile::from_json(&bytes) {
         Ok(file) if file.version > CONFIG_VERSION => ConfigState::Invalid {
             reason: format!(
                 "{} has version {}, newer than this tool understands ({CONFIG_VERSION})",
@@ -235,6 +329,9 @@ pub fn load_config(path: &Path) -> ConfigState {
             ),
         },
         Ok(file) => ConfigState::Valid(file),
+        Err(TelemetryError::Encoding { reason, .. }) => ConfigState::Invalid {
+            reason: format!("{} is not valid: {reason}", path.display()),
+        },
         Err(e) => ConfigState::Invalid {
             reason: format!("{} is not valid: {e}", path.display()),
         },
@@ -252,10 +349,7 @@ pub fn load_config(path: &Path) -> ConfigState {
 /// assert!(path.exists());
 /// ```
 pub fn store_config(path: &Path, file: &ConfigFile) -> Result<(), TelemetryError> {
-    let mut bytes = serde_json::to_vec_pretty(file).map_err(|source| TelemetryError::Serde {
-        what: "the consent file",
-        source,
-    })?;
+    let mut bytes = file.to_document().to_vec_pretty();
     bytes.push(b'\n');
     fsutil::atomic_write(path, &bytes, DirLink::Allowed)
 }
@@ -434,7 +528,7 @@ mod tests {
             (r#"{"version":1,"enabled":false}"#, false),
             (r#"{"version":1}"#, false),
         ] {
-            let file: ConfigFile = serde_json::from_str(text).unwrap();
+            let file = ConfigFile::from_json(text.as_bytes()).unwrap();
             assert_eq!(file.ever_enabled, None);
             assert_eq!(file.was_ever_enabled(), ever, "{text}");
         }

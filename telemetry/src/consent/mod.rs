@@ -141,8 +141,7 @@ impl ToolInfo {
 /// ```
 /// assert_eq!(telemetry::consent::DecisionSource::DoNotTrack.as_str(), "do_not_track");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DecisionSource {
     /// The `collect` feature is off.

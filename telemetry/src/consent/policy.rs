@@ -23,12 +23,8 @@ pub enum CollectionPolicy {
 /// ```
 /// use telemetry::consent::Level;
 /// assert_eq!(Level::Local.as_str(), "local");
-/// assert_eq!(serde_json::to_string(&Level::On).unwrap(), "\"on\"");
 /// ```
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Level {
     /// Nothing recorded, nothing written.
     Off,
@@ -50,6 +46,19 @@ impl Level {
             Self::Local => "local",
             Self::On => "on",
         }
+    }
+
+    /// The level named `name` ([`as_str`](Self::as_str)).
+    ///
+    /// ```
+    /// use telemetry::consent::Level;
+    /// assert_eq!(Level::from_name("local"), Some(Level::Local));
+    /// assert_eq!(Level::from_name("Local"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::Off, Self::Local, Self::On]
+            .into_iter()
+            .find(|level| level.as_str() == name)
     }
 }
 

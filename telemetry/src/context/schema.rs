@@ -9,13 +9,11 @@
 
 use std::fmt::Write as _;
 
-use serde::Serialize;
-use serde::ser::{SerializeMap, Serializer};
-
 use super::TelemetryContext;
-use crate::catalog::{self, ANY_KIND, CaptureSpec, EventSpec};
+use crate::catalog::{self, CaptureSpec, EventSpec};
 use crate::deletion::DELETION_EVENT;
 use crate::event::Outcome;
+use crate::util::json::{Json, ObjectBuilder};
 use crate::value::AttrValue;
 
 /// The deletion request sent through the sinks by
@@ -53,7 +51,7 @@ const OUTCOMES: [Outcome; 5] = {
 /// let outcome = schema.fields.iter().find(|f| f.name == "outcome").unwrap();
 /// assert_eq!(outcome.values, ["ok", "error", "panic", "cancelled", "interrupted"]);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SchemaField {
     /// The field's name in the JSON of an event (the local log, `HttpSink`).
@@ -62,8 +60,7 @@ pub struct SchemaField {
     pub kind: &'static str,
     /// What it holds, in words for the tool's users.
     pub description: &'static str,
-    /// The values it can take, when they are a fixed set.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// The values it can take, when they are a fixed set (written only then).
     pub values: Vec<&'static str>,
 }
 
@@ -197,14 +194,14 @@ fn fields() -> Vec<SchemaField> {
 ///     .sink(telemetry::sink::NoopSink)
 ///     .build()?;
 /// let schema = ctx.schema();
-/// let json = serde_json::to_value(&schema).unwrap();
+/// let json: serde_json::Value = serde_json::from_str(&schema.to_json()).unwrap();
 /// assert_eq!(json["default_attrs"]["container"], "bool");
 /// let names: Vec<_> = schema.events.iter().map(|e| e.name()).collect();
 /// assert!(names.contains(&"docs.schema_example") && names.contains(&"data.deletion_request"));
 /// assert!(schema.to_markdown().contains("| `docs.schema_example` | `jobs` | int |"));
 /// # Ok::<(), telemetry::TelemetryError>(())
 /// ```
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Schema {
     /// The tool's name.
@@ -217,8 +214,7 @@ pub struct Schema {
     /// The fields of every event, beside its attributes.
     pub fields: Vec<SchemaField>,
     /// The attributes added to every event recorded (not to the deletion request),
-    /// with their kinds; serialised as `{key: kind}`.
-    #[serde(serialize_with = "captures_as_map")]
+    /// with their kinds; written as `{key: kind}`.
     pub default_attrs: Vec<CaptureSpec>,
     /// Every event, sorted by name: each `#[track]` and `record!` site of the binary
     /// (one entry per site), and `data.deletion_request` when the deletion requestor
@@ -226,12 +222,50 @@ pub struct Schema {
     pub events: Vec<&'static EventSpec>,
 }
 
-fn captures_as_map<S: Serializer>(specs: &[CaptureSpec], serializer: S) -> Result<S::Ok, S::Error> {
-    let mut map = serializer.serialize_map(Some(specs.len()))?;
-    for spec in specs {
-        map.serialize_entry(spec.key(), spec.kind())?;
+impl SchemaField {
+    fn to_document(&self) -> Json {
+        let values = Json::Array(self.values.iter().map(|&v| Json::from(v)).collect());
+        ObjectBuilder::new()
+            .field("name", self.name)
+            .field("kind", self.kind)
+            .field("description", self.description)
+            .field_if("values", (!self.values.is_empty()).then_some(values))
+            .build()
     }
-    map.end()
+}
+
+impl Schema {
+    /// The schema as `telemetry schema` prints it: indented JSON with `tool`, `mode`,
+    /// `tool_version`, `fields`, `default_attrs` (`{key: kind}`) and `events` (each
+    /// as [`EventSpec::to_json`] writes it).
+    ///
+    /// ```
+    /// # let ctx = telemetry::TelemetryContext::builder().tool(telemetry::tool!("t", "1")).sink(telemetry::sink::NoopSink).build().unwrap();
+    /// let json: serde_json::Value = serde_json::from_str(&ctx.schema().to_json()).unwrap();
+    /// assert_eq!(json["tool"], "t");
+    /// ```
+    pub fn to_json(&self) -> String {
+        let default_attrs = self
+            .default_attrs
+            .iter()
+            .map(|spec| (spec.key().to_owned(), Json::from(spec.kind())))
+            .collect();
+        ObjectBuilder::new()
+            .field("tool", self.tool.as_str())
+            .field("mode", self.mode)
+            .field("tool_version", self.tool_version.as_str())
+            .field(
+                "fields",
+                Json::Array(self.fields.iter().map(SchemaField::to_document).collect()),
+            )
+            .field("default_attrs", Json::Object(default_attrs))
+            .field(
+                "events",
+                Json::Array(self.events.iter().map(|e| e.to_document()).collect()),
+            )
+            .build()
+            .to_string_pretty()
+    }
 }
 
 impl TelemetryContext {
@@ -406,7 +440,7 @@ fn row(cells: &[&str]) -> String {
 
 /// A literal attribute value as JSON (`"release"`, `3`, `true`).
 fn literal(value: &AttrValue) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| ANY_KIND.to_owned())
+    Json::from(value).to_string_compact()
 }
 
 /// `text` as an inline code span that survives in a table cell: a fence longer than
@@ -443,7 +477,7 @@ mod tests {
         let mut event = crate::event::Event::example();
         event.duration_ms = Some(1.0);
         event.error_kind = Some("E".into());
-        let json = serde_json::to_value(&event).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&event.to_json()).unwrap();
         let written: Vec<&str> = json
             .as_object()
             .unwrap()

@@ -198,8 +198,8 @@ impl SenderLoop<'_> {
             return;
         }
         let mut rest = Vec::new();
-        let written = crate::sink::write_spool_lines(&mut rest, &events[settled..])
-            .and_then(|()| spool.write_rest(&claimed[0], &rest));
+        crate::sink::write_spool_lines(&mut rest, &events[settled..]);
+        let written = spool.write_rest(&claimed[0], &rest);
         match written {
             Ok(kept) => {
                 claimed.iter().for_each(|c| spool.ack(c));

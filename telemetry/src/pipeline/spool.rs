@@ -744,7 +744,7 @@ mod tests {
 
     fn lines(events: &[Event]) -> Vec<u8> {
         let mut out = Vec::new();
-        crate::sink::write_spool_lines(&mut out, events).unwrap();
+        crate::sink::write_spool_lines(&mut out, events);
         out
     }
 
@@ -848,7 +848,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let small = events(2);
         let mut probe = Vec::new();
-        crate::sink::write_spool_lines(&mut probe, &small).unwrap();
+        crate::sink::write_spool_lines(&mut probe, &small);
         // Room for three small batches; the big one is ten times that.
         let bound = probe.len() as u64 * 3;
         let s = Spool::new(

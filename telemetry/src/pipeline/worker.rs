@@ -235,11 +235,11 @@ fn journal(
         Journal::Queued(queued) => queued.len(),
     };
     let mut lines = Vec::with_capacity(n * crate::sink::TYPICAL_SPOOL_LINE);
-    let written = match &batch {
+    match &batch {
         Journal::Events(events) => crate::sink::write_spool_lines(&mut lines, events),
         Journal::Queued(queued) => factory.write_spool_lines(queued, &mut lines),
     }
-    .and_then(|()| spool.write_claimed(&lines));
+    let written = spool.write_claimed(&lines);
     match written {
         Ok(claimed) if queue.epoch() == epoch => {
             // The bounds, while this batch is still ours (so never it): not at a

@@ -5,9 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-
 use crate::event::Outcome;
+use crate::util::json::{Json, ObjectBuilder};
 use crate::value::AttrValue;
 
 /// The version of the report format (`schema` in every report).
@@ -43,11 +42,11 @@ pub(crate) const BUCKETS: usize = REPORT_DURATION_BOUNDS_MS.len() + 1;
 /// ```
 /// let report = telemetry::Report::example();
 /// assert_eq!(report.rows[0].event, "cmd.build");
-/// let json = serde_json::to_value(&report).unwrap();
+/// let json: serde_json::Value = serde_json::from_slice(&report.to_json()).unwrap();
 /// assert_eq!(json["schema"], "telemetry-report/1");
 /// assert!(json.get("machine_id").is_none());
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Report {
     /// [`REPORT_SCHEMA`].
@@ -77,7 +76,7 @@ pub struct Report {
 /// let row = &telemetry::Report::example().rows[0];
 /// assert_eq!((row.count, row.outcome), (3, telemetry::Outcome::Ok));
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct ReportRow {
     /// The event name (from the catalog).
@@ -92,7 +91,7 @@ pub struct ReportRow {
     pub attrs: BTreeMap<String, AttrValue>,
     /// The row that counts the calls whose attribute values were past the report's
     /// limit of distinct combinations for this event (`attrs` is then empty).
-    #[serde(rename = "_other", skip_serializing_if = "std::ops::Not::not")]
+    /// Written as `"_other": true`, and only then.
     pub other: bool,
     /// How many calls.
     pub count: u64,
@@ -108,7 +107,7 @@ pub struct ReportRow {
 /// assert_eq!(h.buckets.iter().sum::<u64>(), 3);
 /// assert!(h.quantile(0.5) <= 4.0);
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct DurationHistogram {
     /// The sum of the durations.
@@ -121,7 +120,45 @@ pub struct DurationHistogram {
     pub buckets: Vec<u64>,
 }
 
+impl ReportRow {
+    /// The fields in the order they are written; `_other` only when set.
+    pub(crate) fn to_document(&self) -> Json {
+        ObjectBuilder::new()
+            .field("event", self.event.as_str())
+            .field("tool_version", self.tool_version.as_str())
+            .field("outcome", self.outcome.as_str())
+            .field("error_kind", self.error_kind.as_deref())
+            .field("attrs", attrs_document(&self.attrs))
+            .field_if("_other", self.other.then_some(true))
+            .field("count", self.count)
+            .field(
+                "duration_ms",
+                self.duration_ms
+                    .as_ref()
+                    .map_or(Json::Null, DurationHistogram::to_document),
+            )
+            .build()
+    }
+}
+
+/// A row's attributes as a JSON object, in key order.
+pub(crate) fn attrs_document(attrs: &BTreeMap<String, AttrValue>) -> Json {
+    Json::Object(attrs.iter().map(|(k, v)| (k.clone(), Json::from(v))).collect())
+}
+
 impl DurationHistogram {
+    fn to_document(&self) -> Json {
+        ObjectBuilder::new()
+            .field("sum", self.sum)
+            .field("min", self.min)
+            .field("max", self.max)
+            .field(
+                "buckets",
+                Json::Array(self.buckets.iter().map(|&n| Json::UInt(n)).collect()),
+            )
+            .build()
+    }
+
     /// An estimate of quantile `q` (0..=1): the bucket that holds it, interpolated
     /// within its bounds (clamped to the observed min and max).
     ///
@@ -213,8 +250,26 @@ impl Report {
     /// assert!(bytes.starts_with(b"{\"schema\":"));
     /// ```
     pub fn to_json(&self) -> Vec<u8> {
-        // Serialising plain data into a `Vec` cannot fail.
-        serde_json::to_vec(self).unwrap_or_default()
+        self.to_document().to_vec()
+    }
+
+    /// The fields in the order they are written (the order of the struct's fields).
+    pub(crate) fn to_document(&self) -> Json {
+        let floats = |list: &[f64]| Json::Array(list.iter().map(|&f| Json::Float(f)).collect());
+        ObjectBuilder::new()
+            .field("schema", self.schema)
+            .field("tool", self.tool.as_str())
+            .field("period", self.period.as_str())
+            .field("period_start", self.period_start.as_str())
+            .field("period_end", self.period_end.as_str())
+            .field("os", self.os.as_str())
+            .field("arch", self.arch.as_str())
+            .field("duration_bounds_ms", floats(&self.duration_bounds_ms))
+            .field(
+                "rows",
+                Json::Array(self.rows.iter().map(ReportRow::to_document).collect()),
+            )
+            .build()
     }
 
     /// The total number of calls in the report.

@@ -14,8 +14,6 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use serde::Serialize;
-
 use super::model::{BUCKETS, DurationHistogram, Report, ReportRow};
 use super::period::{ReportPeriod, Span};
 use super::wire;
@@ -47,7 +45,7 @@ const STALE_TEMP: Duration = Duration::from_secs(600);
 const FILE_FORMAT: u64 = 1;
 
 /// A report file: the report and what the library keeps about it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct StoredReport {
     /// The file format's version (1).
@@ -249,7 +247,7 @@ impl ReportStore {
             }
         }
         for (span, stored) in &touched {
-            let bytes = serde_json::to_vec(stored).unwrap_or_default();
+            let bytes = stored.to_json();
             write_replace(&real, &file_name(*span), &bytes)?;
         }
         // Only once their rows are in a report file.
@@ -434,7 +432,7 @@ impl ReportStore {
         write_replace(
             &real,
             &file_name(span),
-            &serde_json::to_vec(&stored).unwrap_or_default(),
+            &stored.to_json(),
         )
     }
 
@@ -475,7 +473,7 @@ impl ReportStore {
             write_replace(
                 &real,
                 &name,
-                &serde_json::to_vec(&stored).unwrap_or_default(),
+                &stored.to_json(),
             )?;
         }
         Ok(())
@@ -659,7 +657,7 @@ fn write_pending(
     write_replace(
         real,
         &name,
-        &serde_json::to_vec(&pending).unwrap_or_default(),
+        &pending.to_json(),
     )
 }
 
@@ -732,6 +730,11 @@ fn write_replace(real: &Path, name: &str, bytes: &[u8]) -> Result<(), TelemetryE
     })
 }
 
+/// A row's attributes as one comparable string (their JSON text).
+fn attrs_key(attrs: &std::collections::BTreeMap<String, crate::value::AttrValue>) -> String {
+    super::model::attrs_document(attrs).to_string_compact()
+}
+
 /// The identity of a row: everything but its counts.
 fn row_key(row: &ReportRow) -> (String, String, &'static str, Option<String>, String, bool) {
     (
@@ -739,7 +742,7 @@ fn row_key(row: &ReportRow) -> (String, String, &'static str, Option<String>, St
         row.tool_version.clone(),
         row.outcome.as_str(),
         row.error_kind.clone(),
-        serde_json::to_string(&row.attrs).unwrap_or_default(),
+        attrs_key(&row.attrs),
         row.other,
     )
 }
@@ -764,11 +767,11 @@ fn add_rows(stored: &mut StoredReport, limit: usize, level: Level, rows: Vec<Rep
         combinations
             .entry(r.event.clone())
             .or_default()
-            .insert(serde_json::to_string(&r.attrs).unwrap_or_default());
+            .insert(attrs_key(&r.attrs));
     }
     for mut row in rows {
         if !row.other {
-            let attrs = serde_json::to_string(&row.attrs).unwrap_or_default();
+            let attrs = attrs_key(&row.attrs);
             let seen = combinations.entry(row.event.clone()).or_default();
             if !seen.contains(&attrs) {
                 if seen.len() >= limit {

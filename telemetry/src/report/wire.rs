@@ -3,10 +3,6 @@
 //! made by the library. A file whose names, keys or values break the rules an event is
 //! made under, or whose histograms do not have the library's buckets, is refused.
 
-use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
-
 use super::model::{
     DurationHistogram, REPORT_DURATION_BOUNDS_MS, REPORT_SCHEMA, Report, ReportRow,
 };
@@ -14,10 +10,10 @@ use super::store::{StoredReport, well_formed};
 use crate::consent::Level;
 use crate::event::Outcome;
 use crate::naming;
-use crate::value::stored::StoredValue;
+use crate::util::json::read::ParseError;
+use crate::util::json::{self, Json, ObjectBuilder};
 
 /// Rows a process could not fold into the report file (the lock was busy).
-#[derive(Serialize)]
 pub(super) struct Pending {
     pub(super) period_start: String,
     pub(super) period_end: String,
@@ -25,65 +21,42 @@ pub(super) struct Pending {
     pub(super) rows: Vec<ReportRow>,
 }
 
-#[derive(Deserialize)]
-struct WirePending {
-    period_start: String,
-    period_end: String,
-    level: Level,
-    rows: Vec<WireRow>,
+impl Pending {
+    pub(super) fn to_json(&self) -> Vec<u8> {
+        ObjectBuilder::new()
+            .field("period_start", self.period_start.as_str())
+            .field("period_end", self.period_end.as_str())
+            .field("level", self.level.as_str())
+            .field("rows", rows_document(&self.rows))
+            .build()
+            .to_vec()
+    }
 }
 
-#[derive(Deserialize)]
-struct WireStored {
-    format: u64,
-    level: Level,
-    #[serde(default)]
-    sent_at: Option<String>,
-    #[serde(default)]
-    not_sent: Option<String>,
-    report: WireReport,
+impl StoredReport {
+    /// The report file's text: `format`, `level`, `sent_at`, `not_sent`, `report`.
+    pub(super) fn to_json(&self) -> Vec<u8> {
+        ObjectBuilder::new()
+            .field("format", self.format)
+            .field("level", self.level.as_str())
+            .field("sent_at", self.sent_at.as_deref())
+            .field("not_sent", self.not_sent.as_deref())
+            .field("report", self.report.to_document())
+            .build()
+            .to_vec()
+    }
 }
 
-#[derive(Deserialize)]
-struct WireReport {
-    schema: String,
-    tool: String,
-    period: String,
-    period_start: String,
-    period_end: String,
-    os: String,
-    arch: String,
-    rows: Vec<WireRow>,
-}
-
-#[derive(Deserialize)]
-struct WireRow {
-    event: String,
-    tool_version: String,
-    outcome: Outcome,
-    #[serde(default)]
-    error_kind: Option<String>,
-    #[serde(default)]
-    attrs: BTreeMap<String, StoredValue>,
-    #[serde(default, rename = "_other")]
-    other: bool,
-    count: u64,
-    #[serde(default)]
-    duration_ms: Option<WireHistogram>,
-}
-
-#[derive(Deserialize)]
-struct WireHistogram {
-    sum: f64,
-    min: f64,
-    max: f64,
-    buckets: Vec<u64>,
+fn rows_document(rows: &[ReportRow]) -> Json {
+    Json::Array(rows.iter().map(ReportRow::to_document).collect())
 }
 
 /// Why a file was refused.
 #[derive(Debug)]
 pub(super) enum Refused {
-    Json(serde_json::Error),
+    Json(ParseError),
+    /// JSON, but a field is missing or of the wrong type.
+    Shape(&'static str),
     Rule(&'static str),
 }
 
@@ -91,9 +64,39 @@ impl std::fmt::Display for Refused {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Json(e) => write!(f, "not a report file: {e}"),
+            Self::Shape(field) => write!(f, "not a report file: `{field}` missing or not valid"),
             Self::Rule(what) => write!(f, "not a report file: {what}"),
         }
     }
+}
+
+/// A required field, read by `read`.
+fn field<'j, T>(
+    doc: &'j Json,
+    name: &'static str,
+    read: impl FnOnce(&'j Json) -> Option<T>,
+) -> Result<T, Refused> {
+    doc.get(name).and_then(read).ok_or(Refused::Shape(name))
+}
+
+fn string(doc: &Json, name: &'static str) -> Result<String, Refused> {
+    field(doc, name, Json::as_str).map(str::to_owned)
+}
+
+/// An optional field: absent or `null` is `None`.
+fn optional<'j, T>(
+    doc: &'j Json,
+    name: &'static str,
+    read: impl FnOnce(&'j Json) -> Option<T>,
+) -> Result<Option<T>, Refused> {
+    match doc.get(name) {
+        None | Some(Json::Null) => Ok(None),
+        Some(value) => read(value).map(Some).ok_or(Refused::Shape(name)),
+    }
+}
+
+fn level(doc: &Json) -> Result<Level, Refused> {
+    field(doc, "level", |v| v.as_str().and_then(Level::from_name))
 }
 
 fn is_plain_word(text: &str) -> bool {
@@ -104,37 +107,48 @@ fn is_plain_word(text: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"._-+".contains(&b))
 }
 
-fn row(w: WireRow) -> Result<ReportRow, Refused> {
-    if !naming::is_valid_event_name(&w.event) {
+fn row(w: &Json) -> Result<ReportRow, Refused> {
+    let event = string(w, "event")?;
+    if !naming::is_valid_event_name(&event) {
         return Err(Refused::Rule("an event name breaks the naming rules"));
     }
-    if !is_plain_word(&w.tool_version) {
+    let tool_version = string(w, "tool_version")?;
+    if !is_plain_word(&tool_version) {
         return Err(Refused::Rule("a tool version breaks the rules"));
     }
-    if w.error_kind
+    let outcome = field(w, "outcome", |v| v.as_str().and_then(Outcome::from_wire))?;
+    let error_kind = optional(w, "error_kind", |v| v.as_str().map(str::to_owned))?;
+    if error_kind
         .as_deref()
         .is_some_and(|k| !naming::is_valid_str_value(k))
     {
         return Err(Refused::Rule("an error kind breaks the rules"));
     }
-    if w.other && !w.attrs.is_empty() {
+    let other = optional(w, "_other", Json::as_bool)?.unwrap_or(false);
+    let attrs = match w.get("attrs") {
+        None => Default::default(),
+        Some(attrs) => crate::value::stored::checked(attrs).map_err(|rule| {
+            Refused::Rule(match rule {
+                "attribute key" => "an attribute key breaks the naming rules",
+                "attributes" => "the attributes are not an object",
+                _ => "an attribute value breaks the rules",
+            })
+        })?,
+    };
+    if other && !attrs.is_empty() {
         return Err(Refused::Rule("an `_other` row has attributes"));
     }
-    let attrs = crate::value::stored::checked(w.attrs).map_err(|rule| {
-        Refused::Rule(if rule == "attribute key" {
-            "an attribute key breaks the naming rules"
-        } else {
-            "an attribute value breaks the rules"
-        })
-    })?;
-    let duration_ms = match w.duration_ms {
+    let count = field(w, "count", Json::as_u64)?;
+    let duration_ms = match optional(w, "duration_ms", Some)? {
         None => None,
         Some(h) => {
             let h = DurationHistogram {
-                sum: h.sum,
-                min: h.min,
-                max: h.max,
-                buckets: h.buckets,
+                sum: field(h, "sum", Json::as_f64)?,
+                min: field(h, "min", Json::as_f64)?,
+                max: field(h, "max", Json::as_f64)?,
+                buckets: field(h, "buckets", |b| {
+                    b.as_array()?.iter().map(Json::as_u64).collect::<Option<Vec<u64>>>()
+                })?,
             };
             if !well_formed(&h) {
                 return Err(Refused::Rule(
@@ -148,72 +162,84 @@ fn row(w: WireRow) -> Result<ReportRow, Refused> {
         }
     };
     Ok(ReportRow {
-        event: w.event,
-        tool_version: w.tool_version,
-        outcome: w.outcome,
-        error_kind: w.error_kind,
+        event,
+        tool_version,
+        outcome,
+        error_kind,
         attrs,
-        other: w.other,
-        count: w.count,
+        other,
+        count,
         duration_ms,
     })
 }
 
-fn rows(rows: Vec<WireRow>) -> Result<Vec<ReportRow>, Refused> {
-    rows.into_iter().map(row).collect()
+fn rows(doc: &Json) -> Result<Vec<ReportRow>, Refused> {
+    field(doc, "rows", Json::as_array)?.iter().map(row).collect()
 }
 
 /// A report file written by this library.
 pub(super) fn stored_from_json(bytes: &[u8]) -> Result<StoredReport, Refused> {
-    let w: WireStored = serde_json::from_slice(bytes).map_err(Refused::Json)?;
-    if w.format != 1 {
+    let w = json::parse(bytes).map_err(Refused::Json)?;
+    let format = field(&w, "format", Json::as_u64)?;
+    if format != 1 {
         return Err(Refused::Rule("a file format this version does not know"));
     }
-    if w.report.schema != REPORT_SCHEMA {
+    let level = level(&w)?;
+    let sent_at = optional(&w, "sent_at", |v| v.as_str().map(str::to_owned))?;
+    let not_sent = optional(&w, "not_sent", |v| v.as_str().map(str::to_owned))?;
+    let r = field(&w, "report", Some)?;
+    if string(r, "schema")? != REPORT_SCHEMA {
         return Err(Refused::Rule("a report schema this version does not know"));
     }
-    let r = w.report;
-    for word in [&r.tool, &r.period, &r.os, &r.arch] {
+    let [tool, period, os, arch] = [
+        string(r, "tool")?,
+        string(r, "period")?,
+        string(r, "os")?,
+        string(r, "arch")?,
+    ];
+    for word in [&tool, &period, &os, &arch] {
         if !is_plain_word(word) {
             return Err(Refused::Rule("a header field breaks the rules"));
         }
     }
-    if super::period::Span::parse(&r.period_start, &r.period_end).is_none() {
+    let period_start = string(r, "period_start")?;
+    let period_end = string(r, "period_end")?;
+    if super::period::Span::parse(&period_start, &period_end).is_none() {
         return Err(Refused::Rule("the period is not a day or a week"));
     }
-    if w.sent_at
+    if sent_at
         .as_deref()
         .is_some_and(|t| !crate::util::time::is_rfc3339_millis(t))
-        || w.not_sent.as_deref().is_some_and(|t| !is_plain_word(t))
+        || not_sent.as_deref().is_some_and(|t| !is_plain_word(t))
     {
         return Err(Refused::Rule("the upload state breaks the rules"));
     }
     Ok(StoredReport {
-        format: w.format,
-        level: w.level,
-        sent_at: w.sent_at,
-        not_sent: w.not_sent,
+        format,
+        level,
+        sent_at,
+        not_sent,
         report: Report {
             schema: REPORT_SCHEMA,
-            tool: r.tool,
-            period: r.period,
-            period_start: r.period_start,
-            period_end: r.period_end,
-            os: r.os,
-            arch: r.arch,
+            tool,
+            period,
+            period_start,
+            period_end,
+            os,
+            arch,
             duration_bounds_ms: REPORT_DURATION_BOUNDS_MS.to_vec(),
-            rows: rows(r.rows)?,
+            rows: rows(r)?,
         },
     })
 }
 
 /// A pending-rows file written by this library.
 pub(super) fn pending_from_json(bytes: &[u8]) -> Result<Pending, Refused> {
-    let w: WirePending = serde_json::from_slice(bytes).map_err(Refused::Json)?;
+    let w = json::parse(bytes).map_err(Refused::Json)?;
     Ok(Pending {
-        period_start: w.period_start,
-        period_end: w.period_end,
-        level: w.level,
-        rows: rows(w.rows)?,
+        period_start: string(&w, "period_start")?,
+        period_end: string(&w, "period_end")?,
+        level: level(&w)?,
+        rows: rows(&w)?,
     })
 }

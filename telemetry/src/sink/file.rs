@@ -124,7 +124,7 @@ impl TelemetrySink for FileSink {
             return Ok(());
         }
         let mut buf = Vec::with_capacity(events.len() * 384);
-        write_json_lines(&mut buf, events)?;
+        write_json_lines(&mut buf, events);
         self.append(&buf)
     }
 

@@ -187,7 +187,7 @@ impl TelemetrySink for HttpSink {
             return Ok(());
         }
         let mut body = Vec::new();
-        super::write_json_array(&mut body, events)?;
+        super::write_json_array(&mut body, events);
         self.transport.post("application/json", body).await
     }
 

@@ -1,19 +1,16 @@
 //! The JSON form of events, as the file, writer and HTTP sinks and the spool write it
 //! (and the string and value primitives the PostHog sink writes its own shape with).
 //!
-//! Written field by field rather than through `serde_json::to_writer(&event)`: the
-//! output is byte for byte the same (a test compares the two over thousands of
-//! generated events, including every character that needs escaping), but
-//! `serde_json` escapes each string one byte at a time, which was a third of the
-//! delivery worker's time. Here a string is first checked with a loop the compiler
+//! Written field by field into one buffer, with the crate's JSON writer
+//! (`util::json::write`): a string is first checked with a loop the compiler
 //! vectorises and copied whole when nothing in it needs escaping (the common case:
-//! ids, names, keys and timestamps never do); only the rare string that does, and the
-//! numbers, go through `serde_json`.
+//! ids, names, keys and timestamps never do). Nothing here can fail: the buffer is a
+//! `Vec`.
 
-use crate::error::TelemetryError;
 use crate::event::Event;
 #[cfg(feature = "spool")]
 use crate::event::{SPOOL_FORMAT, SPOOL_PROCESS_LINE};
+use crate::util::json::write;
 use crate::value::AttrValue;
 
 /// About the length of one event's line in the spool (150–250 bytes with a few
@@ -23,33 +20,24 @@ use crate::value::AttrValue;
 pub(crate) const TYPICAL_SPOOL_LINE: usize = 256;
 
 /// Serialises events as JSON lines (one `\n`-terminated line per event) into `out`.
-pub(crate) fn write_json_lines(out: &mut Vec<u8>, events: &[Event]) -> Result<(), TelemetryError> {
+pub(crate) fn write_json_lines(out: &mut Vec<u8>, events: &[Event]) {
     for event in events {
-        write_event(out, event).map_err(serde_error)?;
+        write_event(out, event);
         out.push(b'\n');
     }
-    Ok(())
 }
 
 /// Serialises events as one JSON array (`[{..},{..}]`) into `out`.
 #[cfg(feature = "http")]
-pub(crate) fn write_json_array(out: &mut Vec<u8>, events: &[Event]) -> Result<(), TelemetryError> {
+pub(crate) fn write_json_array(out: &mut Vec<u8>, events: &[Event]) {
     out.push(b'[');
     for (i, event) in events.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write_event(out, event).map_err(serde_error)?;
+        write_event(out, event);
     }
     out.push(b']');
-    Ok(())
-}
-
-fn serde_error(source: serde_json::Error) -> TelemetryError {
-    TelemetryError::Serde {
-        what: "event",
-        source,
-    }
 }
 
 /// The fields every event of one process shares: written into each event's line for
@@ -118,8 +106,10 @@ impl<'a> From<&'a Event> for ProcessFields<'a> {
     }
 }
 
-/// One event, in the field order and with the omissions of `Event`'s `Serialize`.
-fn write_event(out: &mut Vec<u8>, e: &Event) -> Result<(), serde_json::Error> {
+/// One event: its fields in the documented order (`event_id`, `name`, `tool`,
+/// `tool_version`, `machine_id`, `session_id`, `timestamp_utc`, `os`, `arch`,
+/// `duration_ms` if any, `outcome`, `error_kind` if any, `attrs`).
+pub(crate) fn write_event(out: &mut Vec<u8>, e: &Event) {
     let attrs = e.attrs.iter().map(|(k, v)| (&**k, v));
     write_fields(out, &e.into(), Some(&e.into()), attrs)
 }
@@ -131,11 +121,11 @@ fn write_fields<'v>(
     e: &EventFields<'_>,
     process: Option<&ProcessFields<'_>>,
     attrs: impl IntoIterator<Item = (&'v str, &'v AttrValue)>,
-) -> Result<(), serde_json::Error> {
+) {
     out.extend_from_slice(b"{\"event_id\":");
-    write_str(out, e.event_id)?;
+    write_str(out, e.event_id);
     out.extend_from_slice(b",\"name\":");
-    write_str(out, e.name)?;
+    write_str(out, e.name);
     if let Some(p) = process {
         for (key, value) in [
             (&b",\"tool\":"[..], p.tool),
@@ -144,31 +134,30 @@ fn write_fields<'v>(
             (b",\"session_id\":", p.session_id),
         ] {
             out.extend_from_slice(key);
-            write_str(out, value)?;
+            write_str(out, value);
         }
     }
     out.extend_from_slice(b",\"timestamp_utc\":");
-    write_str(out, e.timestamp_utc)?;
+    write_str(out, e.timestamp_utc);
     if let Some(p) = process {
         out.extend_from_slice(b",\"os\":");
-        write_str(out, p.os)?;
+        write_str(out, p.os);
         out.extend_from_slice(b",\"arch\":");
-        write_str(out, p.arch)?;
+        write_str(out, p.arch);
     }
     if let Some(duration) = e.duration_ms {
         out.extend_from_slice(b",\"duration_ms\":");
-        serde_json::to_writer(&mut *out, &duration)?;
+        write::f64(out, duration);
     }
     out.extend_from_slice(b",\"outcome\":");
-    write_str(out, e.outcome.as_str())?;
+    write_str(out, e.outcome.as_str());
     if let Some(kind) = e.error_kind {
         out.extend_from_slice(b",\"error_kind\":");
-        write_str(out, kind)?;
+        write_str(out, kind);
     }
     out.extend_from_slice(b",\"attrs\":");
-    write_attrs(out, attrs)?;
+    write_attrs(out, attrs);
     out.push(b'}');
-    Ok(())
 }
 
 /// The spool's form of a batch: a process line (`{"spool":2,"tool":..,"arch":..}`),
@@ -196,29 +185,27 @@ impl<'o, 'p> SpoolLines<'o, 'p> {
         process: ProcessFields<'p>,
         fields: &EventFields<'_>,
         attrs: impl IntoIterator<Item = (&'v str, &'v AttrValue)>,
-    ) -> Result<(), TelemetryError> {
+    ) {
         if self.process != Some(process) {
-            self.write_process(&process).map_err(serde_error)?;
+            self.write_process(&process);
             self.process = Some(process);
         }
-        write_fields(self.out, fields, None, attrs).map_err(serde_error)?;
+        write_fields(self.out, fields, None, attrs);
         self.out.push(b'\n');
-        Ok(())
     }
 
     /// Appends every event of `events`.
-    pub(crate) fn extend(&mut self, events: &'p [Event]) -> Result<(), TelemetryError> {
+    pub(crate) fn extend(&mut self, events: &'p [Event]) {
         for e in events {
             let attrs = e.attrs.iter().map(|(k, v)| (&**k, v));
-            self.push(e.into(), &e.into(), attrs)?;
+            self.push(e.into(), &e.into(), attrs);
         }
-        Ok(())
     }
 
-    fn write_process(&mut self, p: &ProcessFields<'_>) -> Result<(), serde_json::Error> {
+    fn write_process(&mut self, p: &ProcessFields<'_>) {
         let out = &mut *self.out;
         out.extend_from_slice(SPOOL_PROCESS_LINE);
-        serde_json::to_writer(&mut *out, &SPOOL_FORMAT)?;
+        write::u64(out, u64::from(SPOOL_FORMAT));
         for (key, value) in [
             (&b"\"tool\":"[..], p.tool),
             (b"\"tool_version\":", p.tool_version),
@@ -229,72 +216,47 @@ impl<'o, 'p> SpoolLines<'o, 'p> {
         ] {
             out.push(b',');
             out.extend_from_slice(key);
-            write_str(out, value)?;
+            write_str(out, value);
         }
         out.extend_from_slice(b"}\n");
-        Ok(())
     }
 }
 
 /// Every event of `events` in the spool's form ([`SpoolLines`]).
 #[cfg(feature = "spool")]
-pub(crate) fn write_spool_lines(out: &mut Vec<u8>, events: &[Event]) -> Result<(), TelemetryError> {
-    SpoolLines::new(out).extend(events)
+pub(crate) fn write_spool_lines(out: &mut Vec<u8>, events: &[Event]) {
+    SpoolLines::new(out).extend(events);
 }
 
-fn write_attrs<'v>(
-    out: &mut Vec<u8>,
-    attrs: impl IntoIterator<Item = (&'v str, &'v AttrValue)>,
-) -> Result<(), serde_json::Error> {
+fn write_attrs<'v>(out: &mut Vec<u8>, attrs: impl IntoIterator<Item = (&'v str, &'v AttrValue)>) {
     out.push(b'{');
     for (i, (key, value)) in attrs.into_iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write_str(out, key)?;
+        write_str(out, key);
         out.push(b':');
-        write_value(out, value)?;
+        write_value(out, value);
     }
     out.push(b'}');
-    Ok(())
 }
 
-/// One attribute value as a plain JSON value (`true`, `4`, `0.5`, `"x"`), as
-/// `AttrValue`'s `Serialize` writes it.
-pub(crate) fn write_value(out: &mut Vec<u8>, value: &AttrValue) -> Result<(), serde_json::Error> {
+/// One attribute value as a plain JSON value (`true`, `4`, `0.5`, `"x"`; `null` for a
+/// float that is not finite).
+pub(crate) fn write_value(out: &mut Vec<u8>, value: &AttrValue) {
     match value {
         AttrValue::Bool(true) => out.extend_from_slice(b"true"),
         AttrValue::Bool(false) => out.extend_from_slice(b"false"),
-        AttrValue::Int(n) => serde_json::to_writer(&mut *out, n)?,
-        AttrValue::UInt(n) => serde_json::to_writer(&mut *out, n)?,
-        // `null` for a non-finite value, like serde_json.
-        AttrValue::Float(f) => serde_json::to_writer(&mut *out, f)?,
-        AttrValue::Str(s) => write_str(out, s)?,
+        AttrValue::Int(n) => write::i64(out, *n),
+        AttrValue::UInt(n) => write::u64(out, *n),
+        AttrValue::Float(f) => write::f64(out, *f),
+        AttrValue::Str(s) => write_str(out, s),
     }
-    Ok(())
 }
 
-/// A JSON string: copied whole when no byte needs escaping, else escaped by
-/// `serde_json` (which escapes `"`, `\` and the control characters below U+0020, and
-/// nothing else).
-pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) -> Result<(), serde_json::Error> {
-    if needs_escaping(s.as_bytes()) {
-        return serde_json::to_writer(&mut *out, s);
-    }
-    out.reserve(s.len() + 2);
-    out.push(b'"');
-    out.extend_from_slice(s.as_bytes());
-    out.push(b'"');
-    Ok(())
-}
-
-/// Whether any byte is `"`, `\` or a control character. No early exit, so the loop
-/// is vectorised (the strings are short: scanning all of one costs less than a branch
-/// per byte).
-fn needs_escaping(bytes: &[u8]) -> bool {
-    bytes.iter().fold(false, |any, &b| {
-        any | (b < 0x20) | (b == b'"') | (b == b'\\')
-    })
+/// A JSON string.
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
+    write::str(out, s);
 }
 
 #[cfg(test)]
@@ -407,32 +369,96 @@ mod tests {
         }
     }
 
+    /// What a line must say, built from the event's accessors with `serde_json` (an
+    /// independent writer and reader): numbers compare by value, a float that is not
+    /// finite is `null`.
+    fn reference(e: &Event) -> serde_json::Value {
+        use serde_json::{Value, json};
+        let value = |v: &AttrValue| match v {
+            AttrValue::Bool(b) => json!(b),
+            AttrValue::Int(n) => json!(n),
+            AttrValue::UInt(n) => json!(n),
+            AttrValue::Float(f) => json!(f),
+            AttrValue::Str(s) => json!(s.as_str()),
+        };
+        let mut line = json!({
+            "event_id": e.event_id(), "name": e.name(), "tool": e.tool(),
+            "tool_version": e.tool_version(), "machine_id": e.machine_id(),
+            "session_id": e.session_id(), "timestamp_utc": e.timestamp_utc(), "os": e.os(),
+            "arch": e.arch(), "outcome": e.outcome().as_str(),
+            "attrs": e.attrs().iter().map(|(k, v)| (k.to_string(), value(v)))
+                .collect::<serde_json::Map<String, Value>>(),
+        });
+        if let Some(d) = e.duration_ms() {
+            line["duration_ms"] = json!(d);
+        }
+        if let Some(kind) = e.error_kind() {
+            line["error_kind"] = json!(kind);
+        }
+        line
+    }
+
+    /// The keys of a JSON object's text, in order (serde_json's `Value` sorts them).
+    fn top_level_keys(line: &[u8]) -> Vec<String> {
+        let mut keys = Vec::new();
+        // Each top-level key is a string followed by `:` at depth 1.
+        let text = std::str::from_utf8(line).unwrap();
+        let (mut depth, mut in_str, mut esc, mut start) = (0, false, false, 0);
+        for (i, c) in text.char_indices() {
+            match (in_str, esc, c) {
+                (true, true, _) => esc = false,
+                (true, false, '\\') => esc = true,
+                (true, false, '"') => {
+                    in_str = false;
+                    if depth == 1 && text[i + 1..].starts_with(':') {
+                        keys.push(serde_json::from_str(&text[start..=i]).unwrap());
+                    }
+                }
+                (false, _, '"') => {
+                    in_str = true;
+                    start = i;
+                }
+                (false, _, '{' | '[') => depth += 1,
+                (false, _, '}' | ']') => depth -= 1,
+                _ => {}
+            }
+        }
+        keys
+    }
+
     #[test]
-    fn lines_are_byte_for_byte_what_serde_json_writes() {
+    fn lines_read_back_with_serde_json_as_every_field_of_the_event_in_order() {
         let mut generator = Gen(0x9e37_79b9_7f4a_7c15);
         for round in 0..5_000 {
             let event = generator.event();
             let mut ours = Vec::new();
-            write_json_lines(&mut ours, std::slice::from_ref(&event)).unwrap();
-            let mut reference = serde_json::to_vec(&event).unwrap();
-            reference.push(b'\n');
-            assert_eq!(
-                String::from_utf8_lossy(&ours),
-                String::from_utf8_lossy(&reference),
-                "round {round}: {event:?}"
-            );
+            write_json_lines(&mut ours, std::slice::from_ref(&event));
+            assert_eq!(ours.pop(), Some(b'\n'));
+            assert!(!ours.contains(&b'\n'), "one line");
+            let read: serde_json::Value = serde_json::from_slice(&ours)
+                .unwrap_or_else(|e| panic!("round {round}: {e}: {}", String::from_utf8_lossy(&ours)));
+            assert_eq!(read, reference(&event), "round {round}: {event:?}");
+            let mut order = vec!["event_id", "name", "tool", "tool_version", "machine_id"];
+            order.extend(["session_id", "timestamp_utc", "os", "arch"]);
+            order.extend(event.duration_ms().map(|_| "duration_ms"));
+            order.push("outcome");
+            order.extend(event.error_kind().map(|_| "error_kind"));
+            order.push("attrs");
+            assert_eq!(top_level_keys(&ours), order, "round {round}");
         }
     }
 
     #[cfg(feature = "http")]
     #[test]
-    fn arrays_are_what_serde_json_writes_for_a_slice() {
+    fn arrays_hold_each_event_as_its_line_says() {
         let mut generator = Gen(7);
         for len in 0..6 {
             let events: Vec<Event> = (0..len).map(|_| generator.event()).collect();
             let mut ours = Vec::new();
-            write_json_array(&mut ours, &events).unwrap();
-            assert_eq!(ours, serde_json::to_vec(&events).unwrap(), "{events:?}");
+            write_json_array(&mut ours, &events);
+            let read: serde_json::Value = serde_json::from_slice(&ours).unwrap();
+            let expected: Vec<serde_json::Value> = events.iter().map(reference).collect();
+            assert_eq!(read, serde_json::Value::Array(expected), "{events:?}");
         }
     }
 
@@ -468,7 +494,7 @@ mod tests {
         for processes in [1, 2, 3] {
             let events = spoolable(&mut generator, 300, processes);
             let mut spool = Vec::new();
-            write_spool_lines(&mut spool, &events).unwrap();
+            write_spool_lines(&mut spool, &events);
             let mut back = Vec::new();
             crate::event::wire::spool_events(&spool, |e| back.push(e.unwrap()));
             assert_eq!(back, events, "{processes} processes");
@@ -483,7 +509,7 @@ mod tests {
             assert_eq!(process_lines, changes);
             if processes == 1 {
                 let mut full = Vec::new();
-                write_json_lines(&mut full, &events).unwrap();
+                write_json_lines(&mut full, &events);
                 assert!(
                     spool.len() * 2 < full.len(),
                     "{} vs {}",
@@ -499,7 +525,7 @@ mod tests {
     fn spool_lines_without_a_known_process_line_are_refused_and_full_lines_still_read() {
         let events = spoolable(&mut Gen(5), 3, 1);
         let mut spool = Vec::new();
-        write_spool_lines(&mut spool, &events).unwrap();
+        write_spool_lines(&mut spool, &events);
         let text = String::from_utf8(spool).unwrap();
         let (process, rest) = text.split_once('\n').unwrap();
         let read = |text: &str| {
@@ -538,19 +564,10 @@ mod tests {
         assert!(spaced[3..].iter().all(Result::is_ok));
         // Full lines (a file of an earlier version) need none, before or after one.
         let mut full = Vec::new();
-        write_json_lines(&mut full, &events).unwrap();
+        write_json_lines(&mut full, &events);
         let full = String::from_utf8(full).unwrap();
         let mixed = read(&format!("{full}{process}\n{rest}{full}"));
         assert_eq!(mixed.len(), 9);
         assert!(mixed.iter().all(Result::is_ok));
-    }
-
-    #[test]
-    fn only_quotes_backslashes_and_control_characters_need_escaping() {
-        for b in 0..=255u8 {
-            let expected = b < 0x20 || b == b'"' || b == b'\\';
-            assert_eq!(needs_escaping(&[b'a', b, b'z']), expected, "byte {b:#x}");
-        }
-        assert!(!needs_escaping(b""));
     }
 }

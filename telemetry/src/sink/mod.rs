@@ -15,7 +15,7 @@ pub(crate) use json::{
 };
 #[cfg(feature = "http")]
 mod http;
-mod json;
+pub(crate) mod json;
 mod memory;
 mod noop;
 #[cfg(feature = "otlp")]

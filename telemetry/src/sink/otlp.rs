@@ -341,9 +341,9 @@ fn encode<M: Message + serde::Serialize>(
         OtlpEncoding::Protobuf => ("application/x-protobuf", request.encode_to_vec()),
         OtlpEncoding::Json => (
             "application/json",
-            serde_json::to_vec(request).map_err(|source| TelemetryError::Serde {
+            serde_json::to_vec(request).map_err(|e| TelemetryError::Encoding {
                 what: "OTLP request",
-                source,
+                reason: e.to_string(),
             })?,
         ),
     })

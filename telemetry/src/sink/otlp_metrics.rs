@@ -65,12 +65,12 @@ fn period_nanos(report: &Report) -> Result<(u64, u64), TelemetryError> {
         midnight_utc(&report.period_end),
     ) {
         (Some(start), Some(end)) if start < end => Ok((start, end)),
-        _ => Err(TelemetryError::Serde {
+        _ => Err(TelemetryError::Encoding {
             what: "the report's period",
-            source: <serde_json::Error as serde::de::Error>::custom(format!(
+            reason: format!(
                 "period_start {:?} and period_end {:?} are not two dates YYYY-MM-DD, the end after the start",
                 report.period_start, report.period_end
-            )),
+            ),
         }),
     }
 }

@@ -284,13 +284,8 @@ impl PostHogSink {
 
     /// The request bodies for `events`, in order: each at most `max_request_bytes`,
     /// unless a single event is larger on its own.
-    fn request_bodies(&self, events: &[Event]) -> Result<Vec<Vec<u8>>, TelemetryError> {
-        request_bodies(self.api_key.0, events, self.max_request_bytes).map_err(|source| {
-            TelemetryError::Serde {
-                what: "PostHog batch",
-                source,
-            }
-        })
+    fn request_bodies(&self, events: &[Event]) -> Vec<Vec<u8>> {
+        request_bodies(self.api_key.0, events, self.max_request_bytes)
     }
 }
 
@@ -354,10 +349,10 @@ fn request_bodies(
     api_key: &str,
     events: &[Event],
     limit: usize,
-) -> Result<Vec<Vec<u8>>, serde_json::Error> {
+) -> Vec<Vec<u8>> {
     let mut start = Vec::with_capacity(api_key.len() + 24);
     start.extend_from_slice(b"{\"api_key\":");
-    write_str(&mut start, api_key)?;
+    write_str(&mut start, api_key);
     start.extend_from_slice(b",\"batch\":[");
 
     let mut bodies = Vec::new();
@@ -366,7 +361,7 @@ fn request_bodies(
     let mut entry = Vec::new();
     for event in events {
         entry.clear();
-        write_entry(&mut entry, event)?;
+        write_entry(&mut entry, event);
         if in_body > 0 && body.len() + 1 + entry.len() + BODY_END.len() > limit {
             body.extend_from_slice(BODY_END);
             bodies.push(std::mem::replace(&mut body, start.clone()));
@@ -382,12 +377,12 @@ fn request_bodies(
         body.extend_from_slice(BODY_END);
         bodies.push(body);
     }
-    Ok(bodies)
+    bodies
 }
 
 /// One entry of `batch`: the mapping documented on [`PostHogSink`], read through the
 /// event's public accessors only.
-fn write_entry(out: &mut Vec<u8>, e: &Event) -> Result<(), serde_json::Error> {
+fn write_entry(out: &mut Vec<u8>, e: &Event) {
     let top: [(&[u8], &str); 4] = [
         (b"{\"event\":", e.name()),
         (b",\"distinct_id\":", e.machine_id()),
@@ -396,14 +391,14 @@ fn write_entry(out: &mut Vec<u8>, e: &Event) -> Result<(), serde_json::Error> {
     ];
     for (key, value) in top {
         out.extend_from_slice(key);
-        write_str(out, value)?;
+        write_str(out, value);
     }
     out.extend_from_slice(b",\"properties\":{");
     for (i, (key, value)) in CONTROL_PROPERTIES.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write_str(out, key)?;
+        write_str(out, key);
         out.extend_from_slice(if *value { b":true" } else { b":false" });
     }
     let fields = [
@@ -415,36 +410,34 @@ fn write_entry(out: &mut Vec<u8>, e: &Event) -> Result<(), serde_json::Error> {
         ("outcome", e.outcome().as_str()),
     ];
     for (key, value) in fields {
-        property(out, key)?;
-        write_str(out, value)?;
+        property(out, key);
+        write_str(out, value);
     }
     if let Some(ms) = e.duration_ms() {
-        property(out, "duration_ms")?;
-        // `null` for a non-finite value, like serde_json.
-        serde_json::to_writer(&mut *out, &ms)?;
+        property(out, "duration_ms");
+        // `null` for a non-finite value.
+        crate::util::json::write::f64(out, ms);
     }
     if let Some(kind) = e.error_kind() {
-        property(out, "error_kind")?;
-        write_str(out, kind)?;
+        property(out, "error_kind");
+        write_str(out, kind);
     }
     let mut name = String::new();
     for (key, value) in e.attrs() {
         name.clear();
         name.push_str(ATTR_PREFIX);
         name.push_str(key);
-        property(out, &name)?;
-        write_value(out, value)?;
+        property(out, &name);
+        write_value(out, value);
     }
     out.extend_from_slice(b"}}");
-    Ok(())
 }
 
 /// `,"<name>":` (a property after the control properties).
-fn property(out: &mut Vec<u8>, name: &str) -> Result<(), serde_json::Error> {
+fn property(out: &mut Vec<u8>, name: &str) {
     out.push(b',');
-    write_str(out, name)?;
+    write_str(out, name);
     out.push(b':');
-    Ok(())
 }
 
 #[async_trait]
@@ -457,7 +450,7 @@ impl TelemetrySink for PostHogSink {
     /// failure ends the batch and is returned (the sender retries or refuses the whole
     /// batch).
     async fn emit_batch(&self, events: &[Event]) -> Result<(), TelemetryError> {
-        for body in self.request_bodies(events)? {
+        for body in self.request_bodies(events) {
             let size = body.len();
             self.transport
                 .post("application/json", body)
@@ -571,7 +564,7 @@ mod tests {
             properties.insert("error_kind".into(), json!(kind));
         }
         for (key, value) in attrs {
-            properties.insert(format!("attrs.{key}"), serde_json::to_value(value).unwrap());
+            properties.insert(format!("attrs.{key}"), crate::value::to_serde(value));
         }
         json!({
             "event": &**name,
@@ -589,7 +582,7 @@ mod tests {
             Event::new("cmd.test", "mytool", "1.2.3", "m-0123"),
         ];
         let bodies =
-            request_bodies("phc_key", &events, PostHogSink::DEFAULT_MAX_REQUEST_BYTES).unwrap();
+            request_bodies("phc_key", &events, PostHogSink::DEFAULT_MAX_REQUEST_BYTES);
         assert_eq!(bodies.len(), 1);
         let body = parse(&bodies[0]);
         assert_eq!(
@@ -638,10 +631,10 @@ mod tests {
             event
                 .attrs()
                 .values()
-                .map(|v| serde_json::to_value(v).unwrap()),
+                .map(crate::value::to_serde),
         );
         let controls: BTreeMap<&str, bool> = CONTROL_PROPERTIES.iter().copied().collect();
-        let bodies = request_bodies("phc_key", std::slice::from_ref(&event), 1 << 20).unwrap();
+        let bodies = request_bodies("phc_key", std::slice::from_ref(&event), 1 << 20);
         for entry in entries(&bodies[0]) {
             for (key, value) in &entry {
                 if key == "properties" {
@@ -667,9 +660,9 @@ mod tests {
         let events: Vec<Event> = (0..50)
             .map(|i| Event::new("cmd.step", "mytool", "1", "m").with_attr("i", i))
             .collect();
-        let one = request_bodies("k", &events[..1], usize::MAX).unwrap()[0].len();
+        let one = request_bodies("k", &events[..1], usize::MAX)[0].len();
         let limit = one * 5;
-        let bodies = request_bodies("k", &events, limit).unwrap();
+        let bodies = request_bodies("k", &events, limit);
         assert!(bodies.len() >= 10, "{} bodies", bodies.len());
         let mut uuids = Vec::new();
         for body in &bodies {
@@ -684,9 +677,9 @@ mod tests {
         let expected: Vec<String> = events.iter().map(|e| e.event_id().to_owned()).collect();
         assert_eq!(uuids, expected, "every event once, in order");
         // Below the size of one event: one event per request, none dropped.
-        let bodies = request_bodies("k", &events[..3], 10).unwrap();
+        let bodies = request_bodies("k", &events[..3], 10);
         assert_eq!(bodies.len(), 3);
-        assert!(request_bodies("k", &[], 10).unwrap().is_empty());
+        assert!(request_bodies("k", &[], 10).is_empty());
     }
 
     #[test]

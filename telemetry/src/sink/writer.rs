@@ -84,7 +84,7 @@ impl TelemetrySink for WriterSink {
 
     async fn emit_batch(&self, events: &[Event]) -> Result<(), TelemetryError> {
         let mut buf = Vec::new();
-        write_json_lines(&mut buf, events)?;
+        write_json_lines(&mut buf, events);
         self.write_out(&buf)
     }
 

@@ -4,6 +4,7 @@
 pub(crate) mod executor;
 pub(crate) mod fs;
 pub(crate) mod hex;
+pub(crate) mod json;
 pub(crate) mod log;
 pub(crate) mod random;
 pub(crate) mod time;

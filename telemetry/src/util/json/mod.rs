@@ -1,0 +1,203 @@
+//! JSON, as this crate reads and writes it: its events, its consent file, its report
+//! and spool files, the `--json` output of its commands.
+//!
+//! Written here rather than taken from `serde` + `serde_json`: those two (with
+//! `serde_derive`, `memchr`, `itoa` and a float formatter) were about 10 s of a host's
+//! clean build and ~90 KB of its binary (BENCHMARKS.md, footprint), for a handful of
+//! small, flat documents this crate defines itself. The writer ([`write`]) escapes
+//! exactly as `serde_json` does (the tests compare the two); the reader ([`read`]) is
+//! a strict RFC 8259 parser into [`Json`], with a nesting limit, that refuses duplicate
+//! keys; each file's fields are then taken out by hand, with the file's own rules.
+
+pub(crate) mod read;
+pub(crate) mod write;
+
+pub(crate) use read::parse;
+
+/// A JSON value. Objects keep their members in order (a file's unknown fields are
+/// written back as they were).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Json {
+    Null,
+    Bool(bool),
+    /// A negative integer.
+    Int(i64),
+    /// A non-negative integer.
+    UInt(u64),
+    /// A number with a fraction or an exponent, or an integer beyond 64 bits.
+    Float(f64),
+    Str(String),
+    Array(Vec<Json>),
+    Object(Object),
+}
+
+/// An object's members, in order, each key once.
+pub(crate) type Object = Vec<(String, Json)>;
+
+impl Json {
+    /// The member `key` of an object; `None` for anything else.
+    #[cfg_attr(not(any(feature = "spool", feature = "reports")), allow(dead_code))]
+    pub(crate) fn get(&self, key: &str) -> Option<&Json> {
+        self.as_object()?
+            .iter()
+            .find_map(|(k, v)| (k == key).then_some(v))
+    }
+
+    #[cfg_attr(not(any(feature = "spool", feature = "reports")), allow(dead_code))]
+    pub(crate) fn as_object(&self) -> Option<&Object> {
+        match self {
+            Self::Object(members) => Some(members),
+            _ => None,
+        }
+    }
+
+    #[cfg_attr(not(feature = "reports"), allow(dead_code))]
+    pub(crate) fn as_array(&self) -> Option<&[Json]> {
+        match self {
+            Self::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> Option<&str> {
+        match self {
+            Self::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_bool(&self) -> Option<bool> {
+        match self {
+            Self::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// An integer that fits `u64`.
+    pub(crate) fn as_u64(&self) -> Option<u64> {
+        match self {
+            Self::UInt(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// Any number.
+    #[cfg_attr(not(any(feature = "spool", feature = "reports")), allow(dead_code))]
+    pub(crate) fn as_f64(&self) -> Option<f64> {
+        match self {
+            Self::Int(n) => Some(*n as f64),
+            Self::UInt(n) => Some(*n as f64),
+            Self::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    /// Whether this is `null` (an optional field may be written so).
+    pub(crate) fn is_null(&self) -> bool {
+        matches!(self, Self::Null)
+    }
+
+    /// Compact JSON text.
+    pub(crate) fn to_vec(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        write::value(&mut out, self, None);
+        out
+    }
+
+    /// JSON text indented by two spaces, as `serde_json::to_vec_pretty` writes it.
+    pub(crate) fn to_vec_pretty(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        write::value(&mut out, self, Some(0));
+        out
+    }
+
+    /// Indented JSON text (see [`Json::to_vec_pretty`]).
+    pub(crate) fn to_string_pretty(&self) -> String {
+        String::from_utf8(self.to_vec_pretty()).unwrap_or_default()
+    }
+
+    /// Compact JSON text.
+    pub(crate) fn to_string_compact(&self) -> String {
+        String::from_utf8(self.to_vec()).unwrap_or_default()
+    }
+}
+
+impl From<&str> for Json {
+    fn from(s: &str) -> Self {
+        Self::Str(s.to_owned())
+    }
+}
+
+impl From<String> for Json {
+    fn from(s: String) -> Self {
+        Self::Str(s)
+    }
+}
+
+impl From<bool> for Json {
+    fn from(b: bool) -> Self {
+        Self::Bool(b)
+    }
+}
+
+impl From<u64> for Json {
+    fn from(n: u64) -> Self {
+        Self::UInt(n)
+    }
+}
+
+impl From<i64> for Json {
+    fn from(n: i64) -> Self {
+        u64::try_from(n).map_or(Self::Int(n), Self::UInt)
+    }
+}
+
+impl From<f64> for Json {
+    fn from(f: f64) -> Self {
+        Self::Float(f)
+    }
+}
+
+impl<T: Into<Json>> From<Option<T>> for Json {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Self::Null, Into::into)
+    }
+}
+
+/// Builds an object member by member: `ObjectBuilder::new().field("a", 1).build()`.
+#[derive(Default)]
+pub(crate) struct ObjectBuilder(Object);
+
+impl ObjectBuilder {
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `key: value` (replacing an earlier member of that key).
+    #[must_use]
+    pub(crate) fn field(mut self, key: &str, value: impl Into<Json>) -> Self {
+        self.insert(key, value.into());
+        self
+    }
+
+    /// Adds `key: value` unless `value` is `None`.
+    #[must_use]
+    pub(crate) fn field_if<T: Into<Json>>(self, key: &str, value: Option<T>) -> Self {
+        match value {
+            Some(v) => self.field(key, v),
+            None => self,
+        }
+    }
+
+    /// Adds `key: value` (replacing an earlier member of that key).
+    pub(crate) fn insert(&mut self, key: &str, value: Json) {
+        match self.0.iter_mut().find(|(k, _)| k == key) {
+            Some((_, slot)) => *slot = value,
+            None => self.0.push((key.to_owned(), value)),
+        }
+    }
+
+    pub(crate) fn build(self) -> Json {
+        Json::Object(self.0)
+    }
+}

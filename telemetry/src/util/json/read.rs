@@ -1,0 +1,406 @@
+//! Reading JSON text (RFC 8259) into [`Json`]: the whole input must be one value
+//! (surrounded by whitespace at most), valid UTF-8, nested at most [`MAX_DEPTH`]
+//! deep, each object's keys distinct. Whatever breaks a rule is an error naming the
+//! byte where it was found: the files it reads are the user's, and may be anything.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use super::{Json, Object};
+
+/// Deepest nesting of arrays and objects accepted (this crate's files nest three
+/// deep): a file of a million `[` is an error, not a stack overflow.
+pub(crate) const MAX_DEPTH: usize = 64;
+
+/// Why a text is not JSON this crate reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ParseError {
+    /// What is wrong.
+    what: &'static str,
+    /// The byte offset where it was found.
+    at: usize,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at byte {}", self.what, self.at)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// The JSON value `bytes` hold.
+pub(crate) fn parse(bytes: &[u8]) -> Result<Json, ParseError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| ParseError {
+        what: "not UTF-8",
+        at: e.valid_up_to(),
+    })?;
+    let mut parser = Parser {
+        bytes: text.as_bytes(),
+        text,
+        at: 0,
+        depth: 0,
+    };
+    let value = parser.value()?;
+    parser.skip_whitespace();
+    if parser.at != parser.bytes.len() {
+        return Err(parser.error("text after the value"));
+    }
+    Ok(value)
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+    depth: usize,
+}
+
+impl Parser<'_> {
+    fn error(&self, what: &'static str) -> ParseError {
+        ParseError { what, at: self.at }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn skip_whitespace(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.at += 1;
+        }
+    }
+
+    fn expect_word(&mut self, word: &'static [u8], value: Json) -> Result<Json, ParseError> {
+        if self.bytes[self.at..].starts_with(word) {
+            self.at += word.len();
+            Ok(value)
+        } else {
+            Err(self.error("not a JSON value"))
+        }
+    }
+
+    fn value(&mut self) -> Result<Json, ParseError> {
+        self.skip_whitespace();
+        match self.peek() {
+            None => Err(self.error("end of text where a value was expected")),
+            Some(b'n') => self.expect_word(b"null", Json::Null),
+            Some(b't') => self.expect_word(b"true", Json::Bool(true)),
+            Some(b'f') => self.expect_word(b"false", Json::Bool(false)),
+            Some(b'"') => self.string().map(Json::Str),
+            Some(b'[') => self.nested(Self::array),
+            Some(b'{') => self.nested(Self::object),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(_) => Err(self.error("not a JSON value")),
+        }
+    }
+
+    fn nested(
+        &mut self,
+        inner: fn(&mut Self) -> Result<Json, ParseError>,
+    ) -> Result<Json, ParseError> {
+        if self.depth == MAX_DEPTH {
+            return Err(self.error("nested too deep"));
+        }
+        self.depth += 1;
+        self.at += 1; // the `[` or `{`
+        let value = inner(self);
+        self.depth -= 1;
+        value
+    }
+
+    fn array(&mut self) -> Result<Json, ParseError> {
+        let mut items = Vec::new();
+        self.skip_whitespace();
+        if self.peek() == Some(b']') {
+            self.at += 1;
+            return Ok(Json::Array(items));
+        }
+        loop {
+            items.push(self.value()?);
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b',') => self.at += 1,
+                Some(b']') => {
+                    self.at += 1;
+                    return Ok(Json::Array(items));
+                }
+                _ => return Err(self.error("expected `,` or `]`")),
+            }
+        }
+    }
+
+    fn object(&mut self) -> Result<Json, ParseError> {
+        let mut members: Object = Vec::new();
+        // Keys seen, once an object has enough members that a linear search costs more.
+        let mut seen: Option<HashSet<String>> = None;
+        self.skip_whitespace();
+        if self.peek() == Some(b'}') {
+            self.at += 1;
+            return Ok(Json::Object(members));
+        }
+        loop {
+            self.skip_whitespace();
+            if self.peek() != Some(b'"') {
+                return Err(self.error("expected a key"));
+            }
+            let key_at = self.at;
+            let key = self.string()?;
+            let repeated = match &mut seen {
+                Some(seen) => !seen.insert(key.clone()),
+                None => members.iter().any(|(k, _)| *k == key),
+            };
+            if repeated {
+                return Err(ParseError {
+                    what: "a key repeated in one object",
+                    at: key_at,
+                });
+            }
+            if seen.is_none() && members.len() >= 16 {
+                seen = Some(members.iter().map(|(k, _)| k.clone()).chain([key.clone()]).collect());
+            }
+            self.skip_whitespace();
+            if self.peek() != Some(b':') {
+                return Err(self.error("expected `:`"));
+            }
+            self.at += 1;
+            let value = self.value()?;
+            members.push((key, value));
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b',') => self.at += 1,
+                Some(b'}') => {
+                    self.at += 1;
+                    return Ok(Json::Object(members));
+                }
+                _ => return Err(self.error("expected `,` or `}`")),
+            }
+        }
+    }
+
+    /// A string, from its opening quote.
+    fn string(&mut self) -> Result<String, ParseError> {
+        self.at += 1; // the `"`
+        let mut out = String::new();
+        let mut run = self.at; // start of the characters not yet copied
+        loop {
+            match self.peek() {
+                None => return Err(self.error("a string without its closing quote")),
+                Some(b'"') => {
+                    out.push_str(&self.text[run..self.at]);
+                    self.at += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    out.push_str(&self.text[run..self.at]);
+                    self.at += 1;
+                    self.escape(&mut out)?;
+                    run = self.at;
+                }
+                Some(0x00..=0x1f) => return Err(self.error("a control character in a string")),
+                // Any other byte: the text is valid UTF-8, so a multi-byte character's
+                // bytes pass here one by one and are copied whole.
+                Some(_) => self.at += 1,
+            }
+        }
+    }
+
+    /// One escape, after its `\`.
+    fn escape(&mut self, out: &mut String) -> Result<(), ParseError> {
+        let Some(c) = self.peek() else {
+            return Err(self.error("a string without its closing quote"));
+        };
+        self.at += 1;
+        let plain = match c {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => return self.unicode_escape(out),
+            _ => return Err(self.error("an unknown escape")),
+        };
+        out.push(plain);
+        Ok(())
+    }
+
+    /// `\uXXXX` (after the `u`), or a surrogate pair `\uD83E\uDD80`.
+    fn unicode_escape(&mut self, out: &mut String) -> Result<(), ParseError> {
+        let first = self.hex4()?;
+        let code = match first {
+            0xD800..=0xDBFF => {
+                if !self.bytes[self.at..].starts_with(b"\\u") {
+                    return Err(self.error("a lone surrogate in a string"));
+                }
+                self.at += 2;
+                let second = self.hex4()?;
+                if !(0xDC00..=0xDFFF).contains(&second) {
+                    return Err(self.error("a lone surrogate in a string"));
+                }
+                0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
+            }
+            0xDC00..=0xDFFF => return Err(self.error("a lone surrogate in a string")),
+            _ => first,
+        };
+        out.push(char::from_u32(code).ok_or_else(|| self.error("an invalid character"))?);
+        Ok(())
+    }
+
+    fn hex4(&mut self) -> Result<u32, ParseError> {
+        let digits = self
+            .text
+            .get(self.at..self.at + 4)
+            .filter(|d| d.bytes().all(|b| b.is_ascii_hexdigit()))
+            .ok_or_else(|| self.error("`\\u` without four hex digits"))?;
+        self.at += 4;
+        u32::from_str_radix(digits, 16).map_err(|_| self.error("`\\u` without four hex digits"))
+    }
+
+    /// A number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    fn number(&mut self) -> Result<Json, ParseError> {
+        let start = self.at;
+        if self.peek() == Some(b'-') {
+            self.at += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.at += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(self.error("a number without digits")),
+        }
+        let mut integer = true;
+        if self.peek() == Some(b'.') {
+            integer = false;
+            self.at += 1;
+            if !self.peek().is_some_and(|b| b.is_ascii_digit()) {
+                return Err(self.error("a number without digits after `.`"));
+            }
+            self.digits();
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            integer = false;
+            self.at += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.at += 1;
+            }
+            if !self.peek().is_some_and(|b| b.is_ascii_digit()) {
+                return Err(self.error("a number without digits in its exponent"));
+            }
+            self.digits();
+        }
+        let text = &self.text[start..self.at];
+        if integer {
+            let exact = if text.starts_with('-') {
+                text.parse::<i64>().ok().map(Json::from)
+            } else {
+                text.parse::<u64>().ok().map(Json::UInt)
+            };
+            if let Some(value) = exact {
+                return Ok(value);
+            }
+        }
+        // A fraction, an exponent, or an integer beyond 64 bits (as serde_json reads it).
+        text.parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .map(Json::Float)
+            .ok_or(ParseError {
+                what: "a number out of range",
+                at: start,
+            })
+    }
+
+    fn digits(&mut self) {
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            self.at += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_of_every_kind_are_read() {
+        let doc = r#" {"a": [1, -2, 0.5, 1e3, -0, 18446744073709551615, 18446744073709551616],
+            "s": "x\"\\\/\b\f\n\r\t\u00e9\ud83e\udd80 é", "t": true, "f": false, "n": null,
+            "o": {}, "e": []} "#;
+        let value = parse(doc.as_bytes()).unwrap();
+        let a = value.get("a").and_then(Json::as_array).unwrap();
+        assert_eq!(a[0], Json::UInt(1));
+        assert_eq!(a[1], Json::Int(-2));
+        assert_eq!(a[2], Json::Float(0.5));
+        assert_eq!(a[3], Json::Float(1000.0));
+        assert_eq!(a[4], Json::UInt(0));
+        assert_eq!(a[5], Json::UInt(u64::MAX));
+        assert_eq!(a[6], Json::Float(18_446_744_073_709_551_616.0));
+        assert_eq!(
+            value.get("s").and_then(Json::as_str),
+            Some("x\"\\/\u{8}\u{c}\n\r\té🦀 é")
+        );
+        assert_eq!(value.get("t"), Some(&Json::Bool(true)));
+        assert_eq!(value.get("f"), Some(&Json::Bool(false)));
+        assert_eq!(value.get("n"), Some(&Json::Null));
+        assert_eq!(value.get("o"), Some(&Json::Object(vec![])));
+        assert_eq!(value.get("e"), Some(&Json::Array(vec![])));
+        assert_eq!(value.get("missing"), None);
+    }
+
+    #[test]
+    fn what_serde_json_reads_reads_the_same_and_what_it_refuses_is_refused() {
+        let good = [
+            "0", "-1", "1.5e-7", "1E+2", "\"\"", "[]", "{}", "[[[]]]", "{\"a\":{\"b\":[1,{}]}}",
+            "\"\\u0000\"", " \t\r\n1 ",
+        ];
+        for text in good {
+            let ours = parse(text.as_bytes()).unwrap();
+            let theirs: serde_json::Value = serde_json::from_str(text).unwrap();
+            let back: serde_json::Value = serde_json::from_slice(&ours.to_vec()).unwrap();
+            assert_eq!(back, theirs, "{text}");
+        }
+        let bad: &[&[u8]] = &[
+            b"", b" ", b"nul", b"tru", b"01", b"-", b"1.", b".5", b"1e", b"+1", b"0x10",
+            b"[1,]", b"[1 2]", b"{\"a\":1,}", b"{\"a\" 1}", b"{a:1}", b"{\"a\":1", b"[",
+            b"\"abc", b"\"\\x\"", b"\"\\u12\"", b"\"\\ud83e\"", b"\"\\udd80\"", b"\"a\nb\"",
+            b"\"\xff\"", b"1 2", b"{} x", b"NaN", b"Infinity", b"1e999", b"'a'",
+        ];
+        for text in bad {
+            assert!(parse(text).is_err(), "{:?}", String::from_utf8_lossy(text));
+            assert!(
+                serde_json::from_slice::<serde_json::Value>(text).is_err(),
+                "serde_json agrees: {:?}",
+                String::from_utf8_lossy(text)
+            );
+        }
+    }
+
+    #[test]
+    fn repeated_keys_are_refused_in_small_and_large_objects() {
+        assert!(parse(br#"{"a":1,"a":2}"#).is_err());
+        let many: Vec<String> = (0..40).map(|i| format!("\"k{i}\":{i}")).collect();
+        let ok = format!("{{{}}}", many.join(","));
+        assert_eq!(parse(ok.as_bytes()).unwrap().as_object().unwrap().len(), 40);
+        let repeated = format!("{{{},\"k3\":0}}", many.join(","));
+        let err = parse(repeated.as_bytes()).unwrap_err();
+        assert_eq!(err.to_string(), format!("a key repeated in one object at byte {}", repeated.len() - 7));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(parse(ok.as_bytes()).is_ok());
+        let deep = "[".repeat(1_000_000);
+        let err = parse(deep.as_bytes()).unwrap_err();
+        assert_eq!(err.to_string(), format!("nested too deep at byte {MAX_DEPTH}"));
+    }
+
+    #[test]
+    fn errors_name_the_byte() {
+        assert_eq!(parse(b"{\"a\":tru}").unwrap_err().to_string(), "not a JSON value at byte 5");
+        assert_eq!(parse(b"[1,2").unwrap_err().to_string(), "expected `,` or `]` at byte 4");
+        assert_eq!(parse(b"\"\xc3\"").unwrap_err().to_string(), "not UTF-8 at byte 1");
+    }
+}
