@@ -48,7 +48,7 @@ use crate::value::{AttrValue, Text};
 /// );
 /// assert_eq!(SPEC.name(), "cmd.build");
 /// assert_eq!(SPEC.keys().collect::<Vec<_>>(), [("jobs", "int"), ("level", "int")]);
-/// let json = serde_json::to_value(&SPEC).unwrap();
+/// let json: serde_json::Value = serde_json::from_str(&SPEC.to_json()).unwrap();
 /// assert_eq!(json["attrs"]["level"], 3);
 /// assert_eq!(json["captures"]["jobs"], "int");
 /// ```
@@ -336,18 +336,31 @@ impl EventSpec {
     pub(crate) fn to_document(&self) -> Json {
         let strings = |list: &[&str]| Json::Array(list.iter().map(|&s| Json::from(s)).collect());
         let map = |members: Vec<(&str, Json)>| {
-            Json::Object(members.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+            Json::Object(
+                members
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .collect(),
+            )
         };
         ObjectBuilder::new()
             .field("name", self.name)
             .field("module_path", self.module_path)
             .field(
                 "attrs",
-                map(self.attrs.iter().map(|(k, v)| (*k, Json::from(v))).collect()),
+                map(self
+                    .attrs
+                    .iter()
+                    .map(|(k, v)| (*k, Json::from(v)))
+                    .collect()),
             )
             .field(
                 "captures",
-                map(self.captures.iter().map(|c| (c.key, Json::from(c.kind))).collect()),
+                map(self
+                    .captures
+                    .iter()
+                    .map(|c| (c.key, Json::from(c.kind)))
+                    .collect()),
             )
             .field(
                 "values",
@@ -358,7 +371,10 @@ impl EventSpec {
                     .map(|c| (c.key, strings(c.values)))
                     .collect()),
             )
-            .field("error_kinds", self.error_kinds.map(strings).unwrap_or(Json::Null))
+            .field(
+                "error_kinds",
+                self.error_kinds.map(strings).unwrap_or(Json::Null),
+            )
             .build()
     }
 }

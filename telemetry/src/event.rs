@@ -260,23 +260,6 @@ impl Event {
         &self.attrs
     }
 
-    /// The event as one line of JSON, exactly as the built-in sinks write it: the
-    /// fields in the order above, `duration_ms` and `error_kind` only when present,
-    /// `attrs` an object sorted by key, a float that is not finite as `null`. For a
-    /// sink of one's own that sends JSON.
-    ///
-    /// ```
-    /// let line = telemetry::Event::example().to_json();
-    /// assert!(line.starts_with(r#"{"event_id":""#));
-    /// assert!(line.ends_with(r#","outcome":"ok","attrs":{"jobs":4}}"#));
-    /// ```
-    pub fn to_json(&self) -> String {
-        let mut out = Vec::with_capacity(384);
-        crate::sink::json::write_event(&mut out, self);
-        // The writer writes UTF-8 only: the fallback is never taken.
-        String::from_utf8(out).unwrap_or_default()
-    }
-
     /// One attribute's value.
     ///
     /// ```
@@ -504,7 +487,8 @@ pub(crate) mod wire {
             None | Some(Json::Null) => None,
             Some(d) => Some(d.as_f64().ok_or(Refused::Shape("duration_ms"))?),
         };
-        let outcome = Outcome::from_wire(string(&doc, "outcome")?).ok_or(Refused::Shape("outcome"))?;
+        let outcome =
+            Outcome::from_wire(string(&doc, "outcome")?).ok_or(Refused::Shape("outcome"))?;
         let attrs: BTreeMap<Cow<'static, str>, AttrValue> = match doc.get("attrs") {
             None => BTreeMap::new(),
             Some(attrs) => crate::value::stored::checked(attrs)
@@ -553,7 +537,7 @@ mod tests {
         ];
         let mut json = Vec::new();
         for v in &values {
-            crate::sink::json::write_value(&mut json, v);
+            json.extend(crate::util::json::Json::from(v).to_vec());
             json.push(b' ');
         }
         assert_eq!(json, br#"true -7 18446744073709551615 0.25 "x" "#);

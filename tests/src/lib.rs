@@ -116,11 +116,28 @@ pub struct LoggedEvent {
     pub arch: String,
     #[serde(default)]
     pub duration_ms: Option<f64>,
+    #[serde(deserialize_with = "outcome_by_name")]
     pub outcome: telemetry::Outcome,
     #[serde(default)]
     pub error_kind: Option<String>,
     #[serde(default)]
     pub attrs: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+/// An outcome by its wire name (`Outcome::as_str`): the tests' reading of the field.
+fn outcome_by_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<telemetry::Outcome, D::Error> {
+    use telemetry::Outcome;
+    let name = <String as serde::Deserialize>::deserialize(d)?;
+    [
+        Outcome::Ok,
+        Outcome::Error,
+        Outcome::Panic,
+        Outcome::Cancelled,
+        Outcome::Interrupted,
+    ]
+    .into_iter()
+    .find(|o| o.as_str() == name)
+    .ok_or_else(|| serde::de::Error::custom(format!("unknown outcome {name:?}")))
 }
 
 /// The events of one spool file, read with the tests' own idea of its format: JSON

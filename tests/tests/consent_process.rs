@@ -100,7 +100,6 @@ fn enable_then_a_command_records_and_disable_stops_it() {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].name, "cmd.build");
     let project = events[0].attrs["project"].clone();
-    let project = serde_json::to_value(project).unwrap();
     let digest = project.as_str().unwrap();
     assert_eq!(digest.len(), 32, "a keyed digest, not the path");
     assert!(!digest.contains("tmp"));

@@ -210,7 +210,7 @@ fn leave_a_batch(data: &Path) -> std::path::PathBuf {
     let lines: String = (0..2)
         .map(|_| {
             let event = Event::new("cmd.old", "mytool", "1", telemetry_tests::SAMPLE_MACHINE_ID);
-            serde_json::to_string(&event).unwrap() + "\n"
+            event.to_json() + "\n"
         })
         .collect();
     std::fs::write(&path, lines).unwrap();

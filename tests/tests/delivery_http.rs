@@ -198,7 +198,7 @@ fn corrupt_and_truncated_lines_are_skipped_and_counted_the_rest_is_delivered() {
     let mut content = String::from("not json at all\n");
     content.push_str(&jsonl(&good));
     // A process killed mid-write leaves half a line.
-    content.push_str(&serde_json::to_string(&good[0]).unwrap()[..40]);
+    content.push_str(&good[0].to_json()[..40]);
     write_ready_file(&spool(dir.path()), 1, &content);
     write_ready_file(&spool(dir.path()), 2, "\u{0}\u{1}garbage");
     let ctx = context(&server, dir.path(), 100);
@@ -226,7 +226,7 @@ fn planted_spool_lines_with_free_text_are_refused_and_never_sent() {
     let dir = tempfile::tempdir().unwrap();
     let good =
         telemetry_tests::spooled_event("cmd.old", "mytool", "1.2.3", dir.path()).with_attr("i", 1);
-    let line = serde_json::to_string(&good).unwrap();
+    let line = good.to_json();
     let secret = "/home/alice/secret";
     let plant = |from: &str, to: String| {
         let changed = line.replacen(from, &to, 1);

@@ -205,7 +205,7 @@ fn sync_error_records_the_error_type_never_its_message() {
     assert_eq!(e.error_kind(), Some(std::any::type_name::<BuildError>()));
     // `None` leaves the attribute out; nothing of the message appears anywhere.
     assert_eq!(attr(&e, "target"), None);
-    assert!(!serde_json::to_string(&e).unwrap().contains("alice"));
+    assert!(!e.to_json().contains("alice"));
 }
 
 #[test]
@@ -516,7 +516,7 @@ fn computed_and_renamed_captures_are_read_when_the_call_starts() {
     // Renamed: the parameter's own name is not a key.
     assert_eq!(attr(&e, "open"), None);
     assert_eq!(e.attrs().len(), 4, "{:?}", e.attrs());
-    assert!(!serde_json::to_string(&e).unwrap().contains("alice"));
+    assert!(!e.to_json().contains("alice"));
 }
 
 #[test]
@@ -663,7 +663,7 @@ fn a_classifier_gives_the_error_kind_and_never_the_message() {
         ]
     );
     for e in &events {
-        assert!(!serde_json::to_string(e).unwrap().contains("alice"));
+        assert!(!e.to_json().contains("alice"));
     }
 }
 
@@ -740,7 +740,12 @@ fn the_catalog_lists_a_classifiers_error_kinds() {
     );
     // Not classified: the type's name, or an io error's kind.
     assert_eq!(kinds("track.io"), None);
-    let json = serde_json::to_value(telemetry::catalog::events()).unwrap();
+    let json = serde_json::Value::Array(
+        telemetry::catalog::events()
+            .iter()
+            .map(|spec| serde_json::from_str(&spec.to_json()).unwrap())
+            .collect(),
+    );
     let step = json
         .as_array()
         .unwrap()
@@ -768,7 +773,7 @@ fn a_real_io_error_reports_its_kind() {
         (e.outcome(), e.error_kind()),
         (Outcome::Error, Some("not_found"))
     );
-    assert!(!serde_json::to_string(&e).unwrap().contains("alice"));
+    assert!(!e.to_json().contains("alice"));
 }
 
 #[cfg(feature = "anyhow")]

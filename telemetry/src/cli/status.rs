@@ -163,7 +163,10 @@ impl Status {
             .field("shared_config_error", self.shared_config_error.as_deref())
             .field("shared_decision", self.shared_decision)
             .field("ever_enabled", self.ever_enabled)
-            .field("refused", Json::Array(self.refused.iter().map(RefusedPath::to_document).collect()))
+            .field(
+                "refused",
+                Json::Array(self.refused.iter().map(RefusedPath::to_document).collect()),
+            )
             .field("data_dir", self.data_dir.as_deref())
             .field("local_log", self.local_log.as_deref())
             .field("machine_id_prefix", self.machine_id_prefix.as_deref())
@@ -182,7 +185,15 @@ impl Status {
             .field("spooled_files", self.spooled_files)
             .field("dropped_events", self.dropped_events)
             .field("failed_events", self.failed_events)
-            .field("warnings", Json::Array(self.warnings.iter().map(|w| Json::from(w.as_str())).collect()))
+            .field(
+                "warnings",
+                Json::Array(
+                    self.warnings
+                        .iter()
+                        .map(|w| Json::from(w.as_str()))
+                        .collect(),
+                ),
+            )
             .build()
     }
 }

@@ -12,8 +12,8 @@
 use std::path::Path;
 
 use crate::error::TelemetryError;
-use crate::util::json::{self, Json, Object};
 use crate::util::fs::{self as fsutil, DirLink, FileError};
+use crate::util::json::{self, Json, Object};
 
 /// File name of the consent file inside the tool's config dir.
 pub const CONFIG_FILE: &str = "telemetry.json";
@@ -66,7 +66,6 @@ impl Default for ConfigFile {
         }
     }
 }
-
 
 impl ConfigFile {
     /// A file recording the decision `enabled`, made now.
@@ -189,12 +188,12 @@ impl ConfigFile {
                     file.ever_enabled = optional(&value, Json::as_bool).ok_or_else(wrong)?;
                 }
                 "decided_at" => {
-                    file.decided_at = optional(&value, |v| v.as_str().map(str::to_owned))
-                        .ok_or_else(wrong)?;
+                    file.decided_at =
+                        optional(&value, |v| v.as_str().map(str::to_owned)).ok_or_else(wrong)?;
                 }
                 "notice_shown_at" => {
-                    file.notice_shown_at = optional(&value, |v| v.as_str().map(str::to_owned))
-                        .ok_or_else(wrong)?;
+                    file.notice_shown_at =
+                        optional(&value, |v| v.as_str().map(str::to_owned)).ok_or_else(wrong)?;
                 }
                 "level" => {
                     file.level = optional(&value, |v| v.as_str().and_then(super::Level::from_name))
@@ -226,7 +225,10 @@ impl ConfigFile {
             ("decided_at".into(), self.decided_at.clone().into()),
         ];
         let optional = [
-            ("notice_shown_at", self.notice_shown_at.clone().map(Json::Str)),
+            (
+                "notice_shown_at",
+                self.notice_shown_at.clone().map(Json::Str),
+            ),
             ("ever_enabled", self.ever_enabled.map(Json::Bool)),
             ("level", self.level.map(|l| Json::from(l.as_str()))),
         ];

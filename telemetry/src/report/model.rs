@@ -143,7 +143,12 @@ impl ReportRow {
 
 /// A row's attributes as a JSON object, in key order.
 pub(crate) fn attrs_document(attrs: &BTreeMap<String, AttrValue>) -> Json {
-    Json::Object(attrs.iter().map(|(k, v)| (k.clone(), Json::from(v))).collect())
+    Json::Object(
+        attrs
+            .iter()
+            .map(|(k, v)| (k.clone(), Json::from(v)))
+            .collect(),
+    )
 }
 
 impl DurationHistogram {

@@ -429,11 +429,7 @@ impl ReportStore {
         };
         stored.sent_at = sent_at.or(stored.sent_at);
         stored.not_sent = not_sent.map(str::to_owned).or(stored.not_sent);
-        write_replace(
-            &real,
-            &file_name(span),
-            &stored.to_json(),
-        )
+        write_replace(&real, &file_name(span), &stored.to_json())
     }
 
     /// The user changed their decision (`telemetry disable`: `local` false;
@@ -470,11 +466,7 @@ impl ReportStore {
                 }
                 stored.not_sent = Some("disabled".to_owned());
             }
-            write_replace(
-                &real,
-                &name,
-                &stored.to_json(),
-            )?;
+            write_replace(&real, &name, &stored.to_json())?;
         }
         Ok(())
     }
@@ -654,11 +646,7 @@ fn write_pending(
         "{PENDING_PREFIX}{}.json",
         crate::util::random::uuid_v4().simple()
     );
-    write_replace(
-        real,
-        &name,
-        &pending.to_json(),
-    )
+    write_replace(real, &name, &pending.to_json())
 }
 
 /// Renames a file that cannot be read to `<name>.corrupt`, or `<name>.corrupt-<n>`

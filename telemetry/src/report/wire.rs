@@ -147,7 +147,10 @@ fn row(w: &Json) -> Result<ReportRow, Refused> {
                 min: field(h, "min", Json::as_f64)?,
                 max: field(h, "max", Json::as_f64)?,
                 buckets: field(h, "buckets", |b| {
-                    b.as_array()?.iter().map(Json::as_u64).collect::<Option<Vec<u64>>>()
+                    b.as_array()?
+                        .iter()
+                        .map(Json::as_u64)
+                        .collect::<Option<Vec<u64>>>()
                 })?,
             };
             if !well_formed(&h) {
@@ -174,7 +177,10 @@ fn row(w: &Json) -> Result<ReportRow, Refused> {
 }
 
 fn rows(doc: &Json) -> Result<Vec<ReportRow>, Refused> {
-    field(doc, "rows", Json::as_array)?.iter().map(row).collect()
+    field(doc, "rows", Json::as_array)?
+        .iter()
+        .map(row)
+        .collect()
 }
 
 /// A report file written by this library.

@@ -345,11 +345,7 @@ impl PostHogSinkBuilder {
 
 /// The request bodies for `events`: `{"api_key":..,"batch":[..]}`, each at most
 /// `limit` bytes unless one event alone is larger.
-fn request_bodies(
-    api_key: &str,
-    events: &[Event],
-    limit: usize,
-) -> Vec<Vec<u8>> {
+fn request_bodies(api_key: &str, events: &[Event], limit: usize) -> Vec<Vec<u8>> {
     let mut start = Vec::with_capacity(api_key.len() + 24);
     start.extend_from_slice(b"{\"api_key\":");
     write_str(&mut start, api_key);
@@ -581,8 +577,7 @@ mod tests {
             full_event(),
             Event::new("cmd.test", "mytool", "1.2.3", "m-0123"),
         ];
-        let bodies =
-            request_bodies("phc_key", &events, PostHogSink::DEFAULT_MAX_REQUEST_BYTES);
+        let bodies = request_bodies("phc_key", &events, PostHogSink::DEFAULT_MAX_REQUEST_BYTES);
         assert_eq!(bodies.len(), 1);
         let body = parse(&bodies[0]);
         assert_eq!(
@@ -627,12 +622,7 @@ mod tests {
             json!(event.duration_ms()),
             json!(event.error_kind()),
         ];
-        allowed.extend(
-            event
-                .attrs()
-                .values()
-                .map(crate::value::to_serde),
-        );
+        allowed.extend(event.attrs().values().map(crate::value::to_serde));
         let controls: BTreeMap<&str, bool> = CONTROL_PROPERTIES.iter().copied().collect();
         let bodies = request_bodies("phc_key", std::slice::from_ref(&event), 1 << 20);
         for entry in entries(&bodies[0]) {

@@ -292,10 +292,7 @@ pub fn write_ready_file(spool: &Path, order: u64, content: &str) {
 
 /// `n` events of an earlier run, as JSON lines.
 pub fn jsonl(events: &[telemetry::Event]) -> String {
-    events
-        .iter()
-        .map(|e| serde_json::to_string(e).unwrap() + "\n")
-        .collect()
+    events.iter().map(|e| e.to_json() + "\n").collect()
 }
 
 /// The events the delivery tests write into spools themselves (`spooled_event`): declared

@@ -157,7 +157,13 @@ impl Parser<'_> {
                 });
             }
             if seen.is_none() && members.len() >= 16 {
-                seen = Some(members.iter().map(|(k, _)| k.clone()).chain([key.clone()]).collect());
+                seen = Some(
+                    members
+                        .iter()
+                        .map(|(k, _)| k.clone())
+                        .chain([key.clone()])
+                        .collect(),
+                );
             }
             self.skip_whitespace();
             if self.peek() != Some(b':') {
@@ -352,8 +358,17 @@ mod tests {
     #[test]
     fn what_serde_json_reads_reads_the_same_and_what_it_refuses_is_refused() {
         let good = [
-            "0", "-1", "1.5e-7", "1E+2", "\"\"", "[]", "{}", "[[[]]]", "{\"a\":{\"b\":[1,{}]}}",
-            "\"\\u0000\"", " \t\r\n1 ",
+            "0",
+            "-1",
+            "1.5e-7",
+            "1E+2",
+            "\"\"",
+            "[]",
+            "{}",
+            "[[[]]]",
+            "{\"a\":{\"b\":[1,{}]}}",
+            "\"\\u0000\"",
+            " \t\r\n1 ",
         ];
         for text in good {
             let ours = parse(text.as_bytes()).unwrap();
@@ -362,10 +377,37 @@ mod tests {
             assert_eq!(back, theirs, "{text}");
         }
         let bad: &[&[u8]] = &[
-            b"", b" ", b"nul", b"tru", b"01", b"-", b"1.", b".5", b"1e", b"+1", b"0x10",
-            b"[1,]", b"[1 2]", b"{\"a\":1,}", b"{\"a\" 1}", b"{a:1}", b"{\"a\":1", b"[",
-            b"\"abc", b"\"\\x\"", b"\"\\u12\"", b"\"\\ud83e\"", b"\"\\udd80\"", b"\"a\nb\"",
-            b"\"\xff\"", b"1 2", b"{} x", b"NaN", b"Infinity", b"1e999", b"'a'",
+            b"",
+            b" ",
+            b"nul",
+            b"tru",
+            b"01",
+            b"-",
+            b"1.",
+            b".5",
+            b"1e",
+            b"+1",
+            b"0x10",
+            b"[1,]",
+            b"[1 2]",
+            b"{\"a\":1,}",
+            b"{\"a\" 1}",
+            b"{a:1}",
+            b"{\"a\":1",
+            b"[",
+            b"\"abc",
+            b"\"\\x\"",
+            b"\"\\u12\"",
+            b"\"\\ud83e\"",
+            b"\"\\udd80\"",
+            b"\"a\nb\"",
+            b"\"\xff\"",
+            b"1 2",
+            b"{} x",
+            b"NaN",
+            b"Infinity",
+            b"1e999",
+            b"'a'",
         ];
         for text in bad {
             assert!(parse(text).is_err(), "{:?}", String::from_utf8_lossy(text));
@@ -385,7 +427,13 @@ mod tests {
         assert_eq!(parse(ok.as_bytes()).unwrap().as_object().unwrap().len(), 40);
         let repeated = format!("{{{},\"k3\":0}}", many.join(","));
         let err = parse(repeated.as_bytes()).unwrap_err();
-        assert_eq!(err.to_string(), format!("a key repeated in one object at byte {}", repeated.len() - 7));
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "a key repeated in one object at byte {}",
+                repeated.len() - 7
+            )
+        );
     }
 
     #[test]
@@ -394,13 +442,25 @@ mod tests {
         assert!(parse(ok.as_bytes()).is_ok());
         let deep = "[".repeat(1_000_000);
         let err = parse(deep.as_bytes()).unwrap_err();
-        assert_eq!(err.to_string(), format!("nested too deep at byte {MAX_DEPTH}"));
+        assert_eq!(
+            err.to_string(),
+            format!("nested too deep at byte {MAX_DEPTH}")
+        );
     }
 
     #[test]
     fn errors_name_the_byte() {
-        assert_eq!(parse(b"{\"a\":tru}").unwrap_err().to_string(), "not a JSON value at byte 5");
-        assert_eq!(parse(b"[1,2").unwrap_err().to_string(), "expected `,` or `]` at byte 4");
-        assert_eq!(parse(b"\"\xc3\"").unwrap_err().to_string(), "not UTF-8 at byte 1");
+        assert_eq!(
+            parse(b"{\"a\":tru}").unwrap_err().to_string(),
+            "not a JSON value at byte 5"
+        );
+        assert_eq!(
+            parse(b"[1,2").unwrap_err().to_string(),
+            "expected `,` or `]` at byte 4"
+        );
+        assert_eq!(
+            parse(b"\"\xc3\"").unwrap_err().to_string(),
+            "not UTF-8 at byte 1"
+        );
     }
 }

@@ -160,11 +160,22 @@ mod tests {
             .map(|c| c.to_string())
             .collect();
         samples.extend(
-            ["", "plain", "a\"b\\c", "tab\there\nnew\r\u{0}\u{1f}\u{7f}", "é 漢字 🦀", "\\\\\"\""]
-                .map(String::from),
+            [
+                "",
+                "plain",
+                "a\"b\\c",
+                "tab\there\nnew\r\u{0}\u{1f}\u{7f}",
+                "é 漢字 🦀",
+                "\\\\\"\"",
+            ]
+            .map(String::from),
         );
         for s in samples {
-            assert_eq!(text(|o| str(o, &s)), serde_json::to_string(&s).unwrap(), "{s:?}");
+            assert_eq!(
+                text(|o| str(o, &s)),
+                serde_json::to_string(&s).unwrap(),
+                "{s:?}"
+            );
         }
     }
 
@@ -177,8 +188,21 @@ mod tests {
             assert_eq!(text(|o| i64(o, n)), serde_json::to_string(&n).unwrap());
         }
         for f in [
-            0.0, -0.0, 1.0, 0.5, 12.345, 1e-7, 1.5e-7, 1e16, 1e300, -2.5e-300, f64::MAX,
-            f64::MIN_POSITIVE, 5e-324, 0.1 + 0.2, 123_456.789,
+            0.0,
+            -0.0,
+            1.0,
+            0.5,
+            12.345,
+            1e-7,
+            1.5e-7,
+            1e16,
+            1e300,
+            -2.5e-300,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            5e-324,
+            0.1 + 0.2,
+            123_456.789,
         ] {
             let ours = text(|o| f64(o, f));
             let read: serde_json::Value = serde_json::from_str(&ours).unwrap();
@@ -195,10 +219,16 @@ mod tests {
         let doc = Json::Object(vec![
             ("version".into(), Json::UInt(1)),
             ("enabled".into(), Json::Null),
-            ("list".into(), Json::Array(vec![Json::Int(-1), Json::Bool(true)])),
+            (
+                "list".into(),
+                Json::Array(vec![Json::Int(-1), Json::Bool(true)]),
+            ),
             ("empty".into(), Json::Object(vec![])),
             ("none".into(), Json::Array(vec![])),
-            ("nested".into(), Json::Object(vec![("k\"".into(), Json::Float(0.5))])),
+            (
+                "nested".into(),
+                Json::Object(vec![("k\"".into(), Json::Float(0.5))]),
+            ),
         ]);
         assert_eq!(
             String::from_utf8(doc.to_vec()).unwrap(),
