@@ -2,9 +2,10 @@
 //! share of the enabled path (`Instant::now` is ~23 ns on the benchmark machine, a raw
 //! counter read ~9 ns; see BENCHMARKS.md).
 //!
-//! A call is timed with `std::time::Instant` until its thread has made
-//! `CALIBRATE_AFTER` (20 000) tracked calls, then with a `quanta::Clock`
-//! read raw. Calibrating that clock costs about 0.6 ms of CPU once per process: a
+//! A call is timed with `std::time::Instant`. With feature `fast-clock` (off by
+//! default: `quanta` and its `raw-cpuid` were a fifth of the default build's CPU, for a
+//! gain only a hot loop sees), a thread that has made `CALIBRATE_AFTER` (20 000)
+//! tracked calls times the later ones with a `quanta::Clock` read raw. Calibrating that clock costs about 0.6 ms of CPU once per process: a
 //! command-line run that records a few events would lose more than it gains (the
 //! cheaper read saves ~30 ns a call, so it pays after some 20 000 calls), while a tool
 //! that tracks a hot loop gets the cheap clock after the first few milliseconds. The
@@ -24,16 +25,18 @@
 
 #[cfg(feature = "collect")]
 mod imp {
+    #[cfg(feature = "fast-clock")]
     use std::cell::Cell;
     use std::sync::OnceLock;
     use std::time::{Duration, Instant};
 
     /// Tracked calls a thread times with `Instant` before it calibrates the raw
     /// clock (and times every later call with it).
+    #[cfg(feature = "fast-clock")]
     pub(crate) const CALIBRATE_AFTER: u32 = 20_000;
 
     /// Marks a reading of the raw counter (a counter that reaches 2^63 would need
-    /// a century of uptime).
+    /// a century of uptime); never set without `fast-clock`.
     const RAW: u64 = 1 << 63;
 
     /// One reading, in one word (the hot path's record carries two): the raw
@@ -43,19 +46,25 @@ mod imp {
     #[derive(Debug, Clone, Copy)]
     pub(crate) struct Tick(u64);
 
+    #[cfg(feature = "fast-clock")]
     impl Tick {
         fn raw(counter: u64) -> Self {
             Self(counter | RAW)
-        }
-
-        fn as_raw(self) -> Option<u64> {
-            (self.0 & RAW != 0).then_some(self.0 & !RAW)
         }
 
         /// Whether this is a reading of the standard clock.
         #[cfg(test)]
         pub(crate) fn is_std(self) -> bool {
             self.as_raw().is_none()
+        }
+    }
+
+    impl Tick {
+        /// The raw counter of a raw reading; `None` for the standard clock's (always,
+        /// without `fast-clock`).
+        #[inline]
+        fn as_raw(self) -> Option<u64> {
+            (self.0 & RAW != 0).then_some(self.0 & !RAW)
         }
     }
 
@@ -75,19 +84,23 @@ mod imp {
 
     /// The calibrated clock, and one reading of it taken together with the
     /// standard clock's.
+    #[cfg(feature = "fast-clock")]
     struct Anchored {
         clock: quanta::Clock,
         raw: u64,
         instant: Instant,
     }
 
+    #[cfg(feature = "fast-clock")]
     static CLOCK: OnceLock<Anchored> = OnceLock::new();
 
+    #[cfg(feature = "fast-clock")]
     thread_local! {
         /// Calls this thread timed with `Instant` so far.
         static STD_CALLS: Cell<u32> = const { Cell::new(0) };
     }
 
+    #[cfg(feature = "fast-clock")]
     fn clock() -> &'static Anchored {
         CLOCK.get_or_init(|| {
             let clock = quanta::Clock::new();
@@ -101,6 +114,7 @@ mod imp {
     }
 
     /// The start of a call.
+    #[cfg(feature = "fast-clock")]
     #[inline]
     pub(crate) fn now() -> Tick {
         match CLOCK.get() {
@@ -109,6 +123,14 @@ mod imp {
         }
     }
 
+    /// The start of a call.
+    #[cfg(not(feature = "fast-clock"))]
+    #[inline]
+    pub(crate) fn now() -> Tick {
+        std_tick()
+    }
+
+    #[cfg(feature = "fast-clock")]
     fn std_now() -> Tick {
         let calls = STD_CALLS
             .try_with(|n| {
@@ -133,8 +155,9 @@ mod imp {
     #[inline]
     pub(crate) fn end_of(start: Tick) -> Tick {
         match start.as_raw() {
+            #[cfg(feature = "fast-clock")]
             Some(_) => Tick::raw(clock().clock.raw()),
-            None => std_tick(),
+            _ => std_tick(),
         }
     }
 
@@ -143,6 +166,7 @@ mod imp {
     pub(crate) fn duration(start: Tick, end: Tick) -> Duration {
         Duration::from_nanos(match (start.as_raw(), end.as_raw()) {
             (None, None) => end.0.saturating_sub(start.0),
+            #[cfg(feature = "fast-clock")]
             (Some(start), Some(end)) => clock().clock.delta_as_nanos(start, end),
             _ => 0,
         })
@@ -156,7 +180,19 @@ mod imp {
                 .checked_add(Duration::from_nanos(tick.0))
                 .unwrap_or(origin);
         };
+        raw_to_instant(raw)
+    }
+
+    #[cfg(not(feature = "fast-clock"))]
+    fn raw_to_instant(_raw: u64) -> Instant {
+        // No raw reading is ever made.
+        std_origin()
+    }
+
+    #[cfg(feature = "fast-clock")]
+    fn raw_to_instant(raw: u64) -> Instant {
         let anchor = clock();
+        let tick = Tick::raw(raw);
         if raw >= anchor.raw {
             anchor
                 .instant
@@ -203,6 +239,25 @@ pub(crate) use imp::{Tick, duration, end_of, now, now_std, to_instant};
 
 #[cfg(all(test, feature = "collect"))]
 mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_call_is_timed_with_the_standard_clock() {
+        let start = now();
+        std::thread::sleep(Duration::from_millis(2));
+        let end = end_of(start);
+        let took = duration(start, end);
+        assert!(took >= Duration::from_millis(2), "{took:?}");
+        assert!(took < Duration::from_secs(5), "{took:?}");
+        assert_eq!(duration(end, start), Duration::ZERO, "backwards is zero");
+        let gap = std::time::Instant::now().saturating_duration_since(to_instant(end));
+        assert!(gap < Duration::from_secs(1), "{gap:?}");
+    }
+}
+
+#[cfg(all(test, feature = "fast-clock"))]
+mod fast_clock_tests {
     use super::imp::CALIBRATE_AFTER;
     use super::*;
     use std::time::Duration;

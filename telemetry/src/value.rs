@@ -254,6 +254,8 @@ pub(crate) mod stored {
                 Json::Int(i) => AttrValue::Int(*i),
                 Json::UInt(u) => i64::try_from(*u).map_or(AttrValue::UInt(*u), AttrValue::Int),
                 Json::Float(f) => AttrValue::Float(*f),
+                // This crate writes only finite floats as numbers.
+                Json::Number(_) => AttrValue::Float(value.as_f64().ok_or("attribute value")?),
                 // A float that is not finite is written as `null`.
                 Json::Null => AttrValue::Float(f64::NAN),
                 Json::Str(s) if naming::is_valid_str_value(s) => AttrValue::owned_str(s.clone()),

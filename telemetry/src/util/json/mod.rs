@@ -24,8 +24,13 @@ pub(crate) enum Json {
     Int(i64),
     /// A non-negative integer.
     UInt(u64),
-    /// A number with a fraction or an exponent, or an integer beyond 64 bits.
+    /// A float to write.
     Float(f64),
+    /// A number read with a fraction or an exponent, or an integer beyond 64 bits, as
+    /// its text: read as an `f64` only where a float is wanted ([`Json::as_f64`]), so
+    /// that a build which never reads one has no float parser, and written back as it
+    /// was (a consent file's unknown fields).
+    Number(String),
     Str(String),
     Array(Vec<Json>),
     Object(Object),
@@ -88,6 +93,8 @@ impl Json {
             Self::Int(n) => Some(*n as f64),
             Self::UInt(n) => Some(*n as f64),
             Self::Float(f) => Some(*f),
+            // Finite only: `1e999` is a valid JSON number but no `f64`.
+            Self::Number(text) => text.parse::<f64>().ok().filter(|f| f.is_finite()),
             _ => None,
         }
     }

@@ -89,6 +89,8 @@ pub(crate) fn value(out: &mut Vec<u8>, value: &Json, indent: Option<usize>) {
         Json::Int(n) => i64(out, *n),
         Json::UInt(n) => u64(out, *n),
         Json::Float(f) => f64(out, *f),
+        // Checked against the grammar when it was read.
+        Json::Number(text) => out.extend_from_slice(text.as_bytes()),
         Json::Str(s) => str(out, s),
         Json::Array(items) => container(out, b'[', b']', items, indent, |out, item, inner| {
             self::value(out, item, inner);
