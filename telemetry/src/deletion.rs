@@ -19,11 +19,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-
 use crate::consent::DecisionSource;
 use crate::error::TelemetryError;
 use crate::event::Event;
+use crate::sink::BoxFuture;
 use crate::sink::TelemetrySink;
 
 /// The event name of a deletion request sent through the sinks.
@@ -216,10 +215,17 @@ impl DeletionRequest<'_> {
 ///     }
 /// }
 /// ```
-#[async_trait]
 pub trait DeletionRequestor: Send + Sync + 'static {
     /// Makes the request (bounded in time by the caller).
-    async fn request(&self, req: &DeletionRequest<'_>) -> Result<String, TelemetryError>;
+    fn request<'life0, 'life1, 'life2, 'async_trait>(
+        &'life0 self,
+        req: &'life1 DeletionRequest<'life2>,
+    ) -> BoxFuture<'async_trait, Result<String, TelemetryError>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        'life2: 'async_trait,
+        Self: 'async_trait;
 }
 
 /// The default: sends a `data.deletion_request` event, carrying the machine id, through
@@ -232,22 +238,32 @@ pub trait DeletionRequestor: Send + Sync + 'static {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EventDeletionRequestor;
 
-#[async_trait]
 impl DeletionRequestor for EventDeletionRequestor {
-    async fn request(&self, req: &DeletionRequest<'_>) -> Result<String, TelemetryError> {
-        let event = Event::now(
-            DELETION_EVENT.into(),
-            req.tool().into(),
-            req.tool_version().into(),
-            req.machine_id().into(),
-        );
-        let sink = req.sink();
-        sink.emit(&event).await?;
-        sink.flush().await?;
-        Ok(format!(
-            "deletion request event sent to {}",
-            sink.describe()
-        ))
+    fn request<'life0, 'life1, 'life2, 'async_trait>(
+        &'life0 self,
+        req: &'life1 DeletionRequest<'life2>,
+    ) -> BoxFuture<'async_trait, Result<String, TelemetryError>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        'life2: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move {
+            let event = Event::now(
+                DELETION_EVENT.into(),
+                req.tool().into(),
+                req.tool_version().into(),
+                req.machine_id().into(),
+            );
+            let sink = req.sink();
+            sink.emit(&event).await?;
+            sink.flush().await?;
+            Ok(format!(
+                "deletion request event sent to {}",
+                sink.describe()
+            ))
+        })
     }
 }
 
@@ -310,13 +326,23 @@ impl MailtoDeletionRequestor {
     }
 }
 
-#[async_trait]
 impl DeletionRequestor for MailtoDeletionRequestor {
-    async fn request(&self, req: &DeletionRequest<'_>) -> Result<String, TelemetryError> {
-        Ok(format!(
-            "to ask for deletion by e-mail, open: {}",
-            self.link(req.tool(), req.machine_id())
-        ))
+    fn request<'life0, 'life1, 'life2, 'async_trait>(
+        &'life0 self,
+        req: &'life1 DeletionRequest<'life2>,
+    ) -> BoxFuture<'async_trait, Result<String, TelemetryError>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        'life2: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move {
+            Ok(format!(
+                "to ask for deletion by e-mail, open: {}",
+                self.link(req.tool(), req.machine_id())
+            ))
+        })
     }
 }
 
@@ -387,18 +413,28 @@ impl HttpDeletionRequestorBuilder {
 }
 
 #[cfg(feature = "http")]
-#[async_trait]
 impl DeletionRequestor for HttpDeletionRequestor {
-    async fn request(&self, req: &DeletionRequest<'_>) -> Result<String, TelemetryError> {
-        let body = crate::util::json::ObjectBuilder::new()
-            .field("machine_id", req.machine_id())
-            .build()
-            .to_vec();
-        self.transport.post("application/json", body).await?;
-        Ok(format!(
-            "deletion request accepted by {}",
-            self.transport.endpoint()
-        ))
+    fn request<'life0, 'life1, 'life2, 'async_trait>(
+        &'life0 self,
+        req: &'life1 DeletionRequest<'life2>,
+    ) -> BoxFuture<'async_trait, Result<String, TelemetryError>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        'life2: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move {
+            let body = crate::util::json::ObjectBuilder::new()
+                .field("machine_id", req.machine_id())
+                .build()
+                .to_vec();
+            self.transport.post("application/json", body).await?;
+            Ok(format!(
+                "deletion request accepted by {}",
+                self.transport.endpoint()
+            ))
+        })
     }
 }
 

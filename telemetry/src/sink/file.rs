@@ -2,9 +2,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use async_trait::async_trait;
-
-use super::{TelemetrySink, write_json_lines};
+use super::{BoxFuture, TelemetrySink, write_json_lines};
 use crate::error::TelemetryError;
 use crate::event::Event;
 use crate::util::fs::{self as fsutil, DirLink};
@@ -113,24 +111,47 @@ impl FileSink {
     }
 }
 
-#[async_trait]
 impl TelemetrySink for FileSink {
-    async fn emit(&self, event: &Event) -> Result<(), TelemetryError> {
-        self.emit_batch(std::slice::from_ref(event)).await
+    fn emit<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        event: &'life1 Event,
+    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move { self.emit_batch(std::slice::from_ref(event)).await })
     }
 
-    async fn emit_batch(&self, events: &[Event]) -> Result<(), TelemetryError> {
-        if events.is_empty() {
-            return Ok(());
-        }
-        let mut buf = Vec::with_capacity(events.len() * 384);
-        write_json_lines(&mut buf, events);
-        self.append(&buf)
+    fn emit_batch<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        events: &'life1 [Event],
+    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move {
+            if events.is_empty() {
+                return Ok(());
+            }
+            let mut buf = Vec::with_capacity(events.len() * 384);
+            write_json_lines(&mut buf, events);
+            self.append(&buf)
+        })
     }
 
     /// Checks (and creates) the log's directory, ahead of the first write.
-    async fn prepare(&self) -> Result<(), TelemetryError> {
-        self.dir().map(drop)
+    fn prepare<'life0, 'async_trait>(
+        &'life0 self,
+    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move { self.dir().map(drop) })
     }
 
     fn describe(&self) -> String {

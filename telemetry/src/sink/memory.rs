@@ -1,8 +1,6 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
-use async_trait::async_trait;
-
-use super::TelemetrySink;
+use super::{BoxFuture, TelemetrySink};
 use crate::error::TelemetryError;
 use crate::event::Event;
 
@@ -73,27 +71,54 @@ impl MemorySink {
     }
 }
 
-#[async_trait]
 impl TelemetrySink for MemorySink {
-    async fn emit(&self, event: &Event) -> Result<(), TelemetryError> {
-        self.emit_batch(std::slice::from_ref(event)).await
+    fn emit<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        event: &'life1 Event,
+    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move { self.emit_batch(std::slice::from_ref(event)).await })
     }
 
-    async fn emit_batch(&self, events: &[Event]) -> Result<(), TelemetryError> {
-        self.events
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(events);
-        Ok(())
+    fn emit_batch<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        events: &'life1 [Event],
+    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move {
+            self.events
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .extend_from_slice(events);
+            Ok(())
+        })
     }
 
     #[cfg(feature = "reports")]
-    async fn emit_report(&self, report: &crate::report::Report) -> Result<(), TelemetryError> {
-        self.reports
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(report.clone());
-        Ok(())
+    fn emit_report<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        report: &'life1 crate::report::Report,
+    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move {
+            self.reports
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(report.clone());
+            Ok(())
+        })
     }
 
     #[cfg(feature = "reports")]

@@ -29,9 +29,43 @@ mod request;
 mod tee;
 mod writer;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
-use async_trait::async_trait;
+/// The future a sink's (or a deletion requestor's) method returns: boxed, `Send`,
+/// borrowing the receiver and the arguments for `'a`.
+///
+/// The methods' signatures are those `#[async_trait::async_trait]` writes for an
+/// `async fn`, so an implementation can use that attribute (as the examples do) or be
+/// written by hand, returning `Box::pin(async move { .. })`. The library declares them
+/// itself rather than through the attribute: one proc-macro crate less in every
+/// tool's build (BENCHMARKS.md, footprint).
+///
+/// ```
+/// use telemetry::sink::{BoxFuture, TelemetrySink};
+/// use telemetry::{Event, TelemetryError};
+///
+/// struct Counting(std::sync::atomic::AtomicUsize);
+///
+/// impl TelemetrySink for Counting {
+///     fn emit<'life0, 'life1, 'async_trait>(
+///         &'life0 self,
+///         _event: &'life1 Event,
+///     ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
+///     where
+///         'life0: 'async_trait,
+///         'life1: 'async_trait,
+///         Self: 'async_trait,
+///     {
+///         Box::pin(async move {
+///             self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+///             Ok(())
+///         })
+///     }
+/// }
+/// ```
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 pub use file::FileSink;
 #[cfg(feature = "http")]
@@ -110,23 +144,45 @@ use crate::report::Report;
 /// let sink = TokioClientSink { runtime };
 /// # drop(sink);
 /// ```
-#[async_trait]
 pub trait TelemetrySink: Send + Sync + 'static {
     /// Delivers one event.
-    async fn emit(&self, event: &Event) -> Result<(), TelemetryError>;
+    fn emit<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        event: &'life1 Event,
+    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait;
 
     /// Delivers a batch. The default emits each event in order and stops at the first
     /// error; sinks with a cheaper bulk path (one write, one request) override it.
-    async fn emit_batch(&self, events: &[Event]) -> Result<(), TelemetryError> {
-        for event in events {
-            self.emit(event).await?;
-        }
-        Ok(())
+    fn emit_batch<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        events: &'life1 [Event],
+    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move {
+            for event in events {
+                self.emit(event).await?;
+            }
+            Ok(())
+        })
     }
 
     /// Makes everything emitted so far durable or delivered.
-    async fn flush(&self) -> Result<(), TelemetryError> {
-        Ok(())
+    fn flush<'life0, 'async_trait>(
+        &'life0 self,
+    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move { Ok(()) })
     }
 
     /// Gets ready to take events, before the first: checks what it will write to.
@@ -137,8 +193,14 @@ pub trait TelemetrySink: Send + Sync + 'static {
     /// spool, nor by a context that was not installed or has no spool (its worker
     /// starts with the first event). An error is not reported: the first write meets
     /// it again. The default does nothing.
-    async fn prepare(&self) -> Result<(), TelemetryError> {
-        Ok(())
+    fn prepare<'life0, 'async_trait>(
+        &'life0 self,
+    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move { Ok(()) })
     }
 
     /// A short description for `telemetry status` (a file path, an endpoint); never a
@@ -152,12 +214,22 @@ pub trait TelemetrySink: Send + Sync + 'static {
     /// per complete report, by the thread that uploads, only at level `on`. The
     /// default refuses, for a sink that takes events only; a sink that overrides it
     /// says so in [`takes_reports`](Self::takes_reports).
-    async fn emit_report(&self, report: &Report) -> Result<(), TelemetryError> {
-        let _ = report;
-        Err(TelemetryError::Config(format!(
-            "{} does not take reports",
-            self.describe()
-        )))
+    fn emit_report<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        report: &'life1 Report,
+    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move {
+            let _ = report;
+            Err(TelemetryError::Config(format!(
+                "{} does not take reports",
+                self.describe()
+            )))
+        })
     }
 
     /// Whether this sink takes reports ([`emit_report`](Self::emit_report)). A
@@ -174,22 +246,57 @@ pub trait TelemetrySink: Send + Sync + 'static {
     }
 }
 
-#[async_trait]
 impl<S: TelemetrySink + ?Sized> TelemetrySink for Arc<S> {
-    async fn emit(&self, event: &Event) -> Result<(), TelemetryError> {
-        (**self).emit(event).await
+    fn emit<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        event: &'life1 Event,
+    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move { (**self).emit(event).await })
     }
-    async fn emit_batch(&self, events: &[Event]) -> Result<(), TelemetryError> {
-        (**self).emit_batch(events).await
+    fn emit_batch<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        events: &'life1 [Event],
+    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move { (**self).emit_batch(events).await })
     }
-    async fn flush(&self) -> Result<(), TelemetryError> {
-        (**self).flush().await
+    fn flush<'life0, 'async_trait>(
+        &'life0 self,
+    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move { (**self).flush().await })
     }
-    async fn prepare(&self) -> Result<(), TelemetryError> {
-        (**self).prepare().await
+    fn prepare<'life0, 'async_trait>(
+        &'life0 self,
+    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move { (**self).prepare().await })
     }
-    async fn emit_report(&self, report: &Report) -> Result<(), TelemetryError> {
-        (**self).emit_report(report).await
+    fn emit_report<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        report: &'life1 Report,
+    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move { (**self).emit_report(report).await })
     }
     fn takes_reports(&self) -> bool {
         (**self).takes_reports()

@@ -1,6 +1,4 @@
-use async_trait::async_trait;
-
-use super::TelemetrySink;
+use super::{BoxFuture, TelemetrySink};
 use crate::error::TelemetryError;
 use crate::event::Event;
 
@@ -16,13 +14,28 @@ use crate::event::Event;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoopSink;
 
-#[async_trait]
 impl TelemetrySink for NoopSink {
-    async fn emit(&self, _event: &Event) -> Result<(), TelemetryError> {
-        Ok(())
+    fn emit<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        _event: &'life1 Event,
+    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move { Ok(()) })
     }
-    async fn emit_batch(&self, _events: &[Event]) -> Result<(), TelemetryError> {
-        Ok(())
+    fn emit_batch<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        _events: &'life1 [Event],
+    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move { Ok(()) })
     }
 
     fn is_local(&self) -> bool {

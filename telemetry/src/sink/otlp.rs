@@ -4,15 +4,14 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use async_trait::async_trait;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs, SeverityNumber};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message;
 
-use super::TelemetrySink;
 use super::client::{ClientConfig, Transport};
+use super::{BoxFuture, TelemetrySink};
 use crate::error::TelemetryError;
 use crate::event::Event;
 #[cfg(feature = "reports")]
@@ -349,29 +348,56 @@ fn encode<M: Message + serde::Serialize>(
     })
 }
 
-#[async_trait]
 impl TelemetrySink for OtlpSink {
-    async fn emit(&self, event: &Event) -> Result<(), TelemetryError> {
-        self.emit_batch(std::slice::from_ref(event)).await
+    fn emit<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        event: &'life1 Event,
+    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move { self.emit_batch(std::slice::from_ref(event)).await })
     }
 
-    async fn emit_batch(&self, events: &[Event]) -> Result<(), TelemetryError> {
-        if events.is_empty() {
-            return Ok(());
-        }
-        let (content_type, body) = encode(self.encoding, &export_request(events))?;
-        self.transport.post(content_type, body).await
+    fn emit_batch<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        events: &'life1 [Event],
+    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move {
+            if events.is_empty() {
+                return Ok(());
+            }
+            let (content_type, body) = encode(self.encoding, &export_request(events))?;
+            self.transport.post(content_type, body).await
+        })
     }
 
     #[cfg(feature = "reports")]
     /// One metrics export for the whole report, to the metrics path (see the type's
     /// documentation, "Reports"); nothing for a report without rows.
-    async fn emit_report(&self, report: &Report) -> Result<(), TelemetryError> {
-        if report.rows.is_empty() {
-            return Ok(());
-        }
-        let (content_type, body) = encode(self.encoding, &metrics::export_request(report)?)?;
-        self.metrics.post(content_type, body).await
+    fn emit_report<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        report: &'life1 Report,
+    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move {
+            if report.rows.is_empty() {
+                return Ok(());
+            }
+            let (content_type, body) = encode(self.encoding, &metrics::export_request(report)?)?;
+            self.metrics.post(content_type, body).await
+        })
     }
 
     #[cfg(feature = "reports")]

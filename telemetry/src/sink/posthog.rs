@@ -26,11 +26,9 @@
 //!   only by background merges, which are not guaranteed, and queries do not
 //!   deduplicate): <https://posthog.com/handbook/engineering/clickhouse/schema/sharded-events>.
 
-use async_trait::async_trait;
-
-use super::TelemetrySink;
 use super::client::{ClientConfig, Transport};
 use super::json::{write_str, write_value};
+use super::{BoxFuture, TelemetrySink};
 use crate::error::TelemetryError;
 use crate::event::Event;
 
@@ -436,24 +434,41 @@ fn property(out: &mut Vec<u8>, name: &str) {
     out.push(b':');
 }
 
-#[async_trait]
 impl TelemetrySink for PostHogSink {
-    async fn emit(&self, event: &Event) -> Result<(), TelemetryError> {
-        self.emit_batch(std::slice::from_ref(event)).await
+    fn emit<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        event: &'life1 Event,
+    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move { self.emit_batch(std::slice::from_ref(event)).await })
     }
 
     /// One request per part of at most `max_request_bytes`, in order; the first
     /// failure ends the batch and is returned (the sender retries or refuses the whole
     /// batch).
-    async fn emit_batch(&self, events: &[Event]) -> Result<(), TelemetryError> {
-        for body in self.request_bodies(events) {
-            let size = body.len();
-            self.transport
-                .post("application/json", body)
-                .await
-                .map_err(|e| too_large_hint(e, size))?;
-        }
-        Ok(())
+    fn emit_batch<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        events: &'life1 [Event],
+    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move {
+            for body in self.request_bodies(events) {
+                let size = body.len();
+                self.transport
+                    .post("application/json", body)
+                    .await
+                    .map_err(|e| too_large_hint(e, size))?;
+            }
+            Ok(())
+        })
     }
 
     fn describe(&self) -> String {

@@ -1,8 +1,6 @@
 use std::sync::Arc;
 
-use async_trait::async_trait;
-
-use super::TelemetrySink;
+use super::{BoxFuture, TelemetrySink};
 use crate::error::TelemetryError;
 use crate::event::Event;
 
@@ -142,48 +140,91 @@ impl std::fmt::Debug for TeeSink {
     }
 }
 
-#[async_trait]
 impl TelemetrySink for TeeSink {
-    async fn emit(&self, event: &Event) -> Result<(), TelemetryError> {
-        self.emit_batch(std::slice::from_ref(event)).await
+    fn emit<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        event: &'life1 Event,
+    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move { self.emit_batch(std::slice::from_ref(event)).await })
     }
 
-    async fn emit_batch(&self, events: &[Event]) -> Result<(), TelemetryError> {
-        let mut results = Vec::with_capacity(self.sinks.len());
-        for sink in &self.sinks {
-            results.push(sink.emit_batch(events).await);
-        }
-        self.combine_results(results)
+    fn emit_batch<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        events: &'life1 [Event],
+    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move {
+            let mut results = Vec::with_capacity(self.sinks.len());
+            for sink in &self.sinks {
+                results.push(sink.emit_batch(events).await);
+            }
+            self.combine_results(results)
+        })
     }
 
-    async fn flush(&self) -> Result<(), TelemetryError> {
-        let mut results = Vec::with_capacity(self.sinks.len());
-        for sink in &self.sinks {
-            results.push(sink.flush().await);
-        }
-        self.combine_results(results)
+    fn flush<'life0, 'async_trait>(
+        &'life0 self,
+    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move {
+            let mut results = Vec::with_capacity(self.sinks.len());
+            for sink in &self.sinks {
+                results.push(sink.flush().await);
+            }
+            self.combine_results(results)
+        })
     }
 
-    async fn prepare(&self) -> Result<(), TelemetryError> {
-        let mut results = Vec::with_capacity(self.sinks.len());
-        for sink in &self.sinks {
-            results.push(sink.prepare().await);
-        }
-        self.combine_results(results)
+    fn prepare<'life0, 'async_trait>(
+        &'life0 self,
+    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move {
+            let mut results = Vec::with_capacity(self.sinks.len());
+            for sink in &self.sinks {
+                results.push(sink.prepare().await);
+            }
+            self.combine_results(results)
+        })
     }
 
     #[cfg(feature = "reports")]
     /// Every sink that takes reports receives it; the others are skipped.
-    async fn emit_report(&self, report: &crate::report::Report) -> Result<(), TelemetryError> {
-        let mut results = Vec::with_capacity(self.sinks.len());
-        for sink in &self.sinks {
-            results.push(if sink.takes_reports() {
-                sink.emit_report(report).await
-            } else {
-                Ok(())
-            });
-        }
-        self.combine_results(results)
+    fn emit_report<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        report: &'life1 crate::report::Report,
+    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move {
+            let mut results = Vec::with_capacity(self.sinks.len());
+            for sink in &self.sinks {
+                results.push(if sink.takes_reports() {
+                    sink.emit_report(report).await
+                } else {
+                    Ok(())
+                });
+            }
+            self.combine_results(results)
+        })
     }
 
     #[cfg(feature = "reports")]
