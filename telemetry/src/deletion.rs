@@ -202,6 +202,8 @@ impl DeletionRequest<'_> {
 }
 
 /// A way to ask for deletion. `request` returns a line for the user saying what was done.
+/// Its signature is the one `#[async_trait::async_trait]` gives an `async fn` (see
+/// [`BoxFuture`]).
 ///
 /// ```
 /// use telemetry::deletion::{DeletionRequest, DeletionRequestor};

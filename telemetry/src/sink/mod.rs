@@ -91,6 +91,10 @@ use crate::report::Report;
 
 /// A destination for events. Object safe: contexts hold `Arc<dyn TelemetrySink>`.
 ///
+/// The async methods have the signatures `#[async_trait::async_trait]` gives an
+/// `async fn`: implement them with that attribute (add `async-trait` to the tool's
+/// dependencies), as below, or by hand with [`BoxFuture`].
+///
 /// ```
 /// use std::sync::Arc;
 /// use telemetry::{Event, TelemetryError};
