@@ -256,7 +256,7 @@ mod tests {
     }
 }
 
-#[cfg(all(test, feature = "fast-clock"))]
+#[cfg(all(test, feature = "collect", feature = "fast-clock"))]
 mod fast_clock_tests {
     use super::imp::CALIBRATE_AFTER;
     use super::*;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// An error from the telemetry library.
 ///
-/// The diagnostic codes (`telemetry::io`, `telemetry::encoding`, ...) are stable.
+/// The diagnostic codes (`telemetry::io`, `telemetry::serde`, ...) are stable.
 ///
 /// ```
 /// use miette::Diagnostic;
@@ -32,9 +32,10 @@ pub enum TelemetryError {
         source: std::io::Error,
     },
 
-    /// An event, a report or a file could not be encoded or parsed.
+    /// An event, a report or a file could not be encoded or parsed (the name and the
+    /// code `telemetry::serde` are those of the first versions, which used `serde`).
     #[error("telemetry could not encode or parse {what}: {reason}")]
-    Encoding {
+    Serde {
         /// What was being encoded or parsed.
         what: &'static str,
         /// Why it failed.
@@ -202,7 +203,7 @@ impl TelemetryError {
                     "check that the directory exists and is writable, and that the disk is not full",
                 ),
             ),
-            Self::Encoding { .. } => ("telemetry::encoding", None),
+            Self::Serde { .. } => ("telemetry::serde", None),
             Self::Config(_) => (
                 "telemetry::config",
                 Some("see `TelemetryContext::builder()` for the required settings"),
@@ -283,7 +284,7 @@ impl TelemetryError {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Http { retryable, .. } => *retryable,
-            Self::Encoding { .. }
+            Self::Serde { .. }
             | Self::Config(_)
             | Self::CorruptFile { .. }
             | Self::NoConfigDir { .. }
@@ -361,11 +362,11 @@ mod tests {
                 true,
             ),
             (
-                TelemetryError::Encoding {
+                TelemetryError::Serde {
                     what: "x",
                     reason: "y".into(),
                 },
-                "telemetry::encoding",
+                "telemetry::serde",
                 false,
             ),
             (

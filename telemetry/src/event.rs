@@ -317,10 +317,19 @@ impl Outcome {
             Self::Interrupted => "interrupted",
         }
     }
+}
 
-    /// The outcome of a wire name ([`as_str`](Self::as_str)).
-    #[cfg(any(feature = "spool", feature = "reports"))]
-    pub(crate) fn from_wire(name: &str) -> Option<Self> {
+/// An outcome by its wire name ([`Outcome::as_str`]), for a reader of the events'
+/// JSON.
+///
+/// ```
+/// assert_eq!("panic".parse(), Ok(telemetry::Outcome::Panic));
+/// assert!("Panic".parse::<telemetry::Outcome>().is_err());
+/// ```
+impl std::str::FromStr for Outcome {
+    type Err = UnknownOutcome;
+
+    fn from_str(name: &str) -> Result<Self, UnknownOutcome> {
         [
             Self::Ok,
             Self::Error,
@@ -330,8 +339,26 @@ impl Outcome {
         ]
         .into_iter()
         .find(|o| o.as_str() == name)
+        .ok_or(UnknownOutcome)
     }
 }
+
+/// A name that is not an [`Outcome`]'s wire name.
+///
+/// ```
+/// let err = "fine".parse::<telemetry::Outcome>().unwrap_err();
+/// assert_eq!(err.to_string(), "not an outcome (ok, error, panic, cancelled, interrupted)");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownOutcome;
+
+impl fmt::Display for UnknownOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("not an outcome (ok, error, panic, cancelled, interrupted)")
+    }
+}
+
+impl std::error::Error for UnknownOutcome {}
 
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -358,7 +385,7 @@ pub(crate) mod wire {
     use std::collections::BTreeMap;
     use std::sync::Arc;
 
-    use super::{AttrValue, Event, Outcome};
+    use super::{AttrValue, Event};
     use crate::naming;
     use crate::util::json::read::ParseError;
     use crate::util::json::{self, Json};
@@ -487,12 +514,16 @@ pub(crate) mod wire {
             None | Some(Json::Null) => None,
             Some(d) => Some(d.as_f64().ok_or(Refused::Shape("duration_ms"))?),
         };
-        let outcome =
-            Outcome::from_wire(string(&doc, "outcome")?).ok_or(Refused::Shape("outcome"))?;
+        let outcome = string(&doc, "outcome")?
+            .parse()
+            .map_err(|_| Refused::Shape("outcome"))?;
         let attrs: BTreeMap<Cow<'static, str>, AttrValue> = match doc.get("attrs") {
             None => BTreeMap::new(),
             Some(attrs) => crate::value::stored::checked(attrs)
-                .map_err(Refused::Rule)?
+                .map_err(|rule| match rule {
+                    "attributes" => Refused::Shape("attrs"),
+                    rule => Refused::Rule(rule),
+                })?
                 .into_iter()
                 .map(|(k, v)| (Cow::Owned(k), v))
                 .collect(),
@@ -571,6 +602,28 @@ mod tests {
         let long = json.replace("\"jobs\":1", &format!("\"jobs\":\"{}\"", "x".repeat(129)));
         assert!(wire::full_event_from_json(long.as_bytes()).is_err());
         assert!(wire::full_event_from_json(json.as_bytes()).is_ok());
+        for (from, to, why) in [
+            (
+                "\"attrs\":{\"jobs\":1}",
+                "\"attrs\":null",
+                "not an event: `attrs` missing or not valid",
+            ),
+            (
+                "\"outcome\":\"ok\"",
+                "\"outcome\":\"fine\"",
+                "not an event: `outcome` missing or not valid",
+            ),
+            (
+                "\"jobs\":1",
+                "\"jobs\":[1]",
+                "attribute value breaks the naming rules",
+            ),
+        ] {
+            let bad = json.replace(from, to);
+            assert_ne!(bad, json, "{from}");
+            let refused = wire::full_event_from_json(bad.as_bytes()).unwrap_err();
+            assert_eq!(refused.to_string(), why, "{bad}");
+        }
     }
 
     #[cfg(feature = "spool")]

@@ -97,7 +97,7 @@ pub use context::{
     SchemaField, TelemetryContext, TelemetryContextBuilder, Tool,
 };
 pub use error::TelemetryError;
-pub use event::{Event, Outcome};
+pub use event::{Event, Outcome, UnknownOutcome};
 pub use global::{TelemetryGuard, exit, global, init, shutdown};
 pub use hashed::Hashed;
 pub use identity::MachineId;

@@ -217,7 +217,7 @@ impl From<&AttrValue> for crate::util::json::Json {
 
 /// `value` as `serde_json` holds it, for tests that check this crate's JSON with an
 /// independent reader.
-#[cfg(all(test, feature = "posthog"))]
+#[cfg(test)]
 pub(crate) fn to_serde(value: &AttrValue) -> serde_json::Value {
     match value {
         AttrValue::Bool(b) => (*b).into(),

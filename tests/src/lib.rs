@@ -126,18 +126,9 @@ pub struct LoggedEvent {
 
 /// An outcome by its wire name (`Outcome::as_str`): the tests' reading of the field.
 fn outcome_by_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<telemetry::Outcome, D::Error> {
-    use telemetry::Outcome;
     let name = <String as serde::Deserialize>::deserialize(d)?;
-    [
-        Outcome::Ok,
-        Outcome::Error,
-        Outcome::Panic,
-        Outcome::Cancelled,
-        Outcome::Interrupted,
-    ]
-    .into_iter()
-    .find(|o| o.as_str() == name)
-    .ok_or_else(|| serde::de::Error::custom(format!("unknown outcome {name:?}")))
+    name.parse()
+        .map_err(|e| serde::de::Error::custom(format!("{name:?}: {e}")))
 }
 
 /// The events of one spool file, read with the tests' own idea of its format: JSON

@@ -161,13 +161,17 @@ impl ConfigFile {
     /// assert!(ConfigFile::from_json(br#"{"version":1,"enabled":"yes"}"#).is_err());
     /// ```
     pub fn from_json(text: &[u8]) -> Result<Self, TelemetryError> {
-        let invalid = |reason: String| TelemetryError::Encoding {
+        Self::parse(text).map_err(|reason| TelemetryError::Serde {
             what: "the consent file",
             reason,
-        };
-        let doc = json::parse(text).map_err(|e| invalid(e.to_string()))?;
+        })
+    }
+
+    /// [`ConfigFile::from_json`], with the reason a file is refused.
+    fn parse(text: &[u8]) -> Result<Self, String> {
+        let doc = json::parse(text).map_err(|e| e.to_string())?;
         let Json::Object(members) = doc else {
-            return Err(invalid("it is not a JSON object".into()));
+            return Err("it is not a JSON object".into());
         };
         let mut file = Self {
             version: 0,
@@ -180,7 +184,7 @@ impl ConfigFile {
         };
         let mut version = None;
         for (key, value) in members {
-            let wrong = || invalid(format!("`{key}` is not valid"));
+            let wrong = || format!("`{key}` is not valid");
             match key.as_str() {
                 "version" => version = Some(value.as_u64().ok_or_else(wrong)?),
                 "enabled" => file.enabled = optional(&value, Json::as_bool).ok_or_else(wrong)?,
@@ -202,7 +206,7 @@ impl ConfigFile {
                 _ => file.extra.push((key, value)),
             }
         }
-        file.version = version.ok_or_else(|| invalid("`version` is missing".into()))?;
+        file.version = version.ok_or("`version` is missing")?;
         Ok(file)
     }
 
@@ -322,7 +326,7 @@ pub fn load_config(path: &Path) -> ConfigState {
             };
         }
     };
-    match ConfigFile::from_json(&bytes) {
+    match ConfigFile::parse(&bytes) {
         Ok(file) if file.version > CONFIG_VERSION => ConfigState::Invalid {
             reason: format!(
                 "{} has version {}, newer than this tool understands ({CONFIG_VERSION})",
@@ -331,11 +335,8 @@ pub fn load_config(path: &Path) -> ConfigState {
             ),
         },
         Ok(file) => ConfigState::Valid(file),
-        Err(TelemetryError::Encoding { reason, .. }) => ConfigState::Invalid {
+        Err(reason) => ConfigState::Invalid {
             reason: format!("{} is not valid: {reason}", path.display()),
-        },
-        Err(e) => ConfigState::Invalid {
-            reason: format!("{} is not valid: {e}", path.display()),
         },
     }
 }

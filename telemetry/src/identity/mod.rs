@@ -114,7 +114,7 @@ fn read_install_id(path: &Path) -> Result<Option<String>, TelemetryError> {
     };
     std::str::from_utf8(&bytes)
         .ok()
-        .and_then(crate::util::uuid::Uuid::parse_v4)
+        .and_then(crate::util::uuid::Uuid::parse)
         .map(|id| Some(id.to_string()))
         .ok_or_else(|| TelemetryError::CorruptFile {
             path: path.to_owned(),
@@ -172,6 +172,35 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600);
+        }
+    }
+
+    #[test]
+    fn an_install_id_written_by_hand_in_another_uuid_form_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(INSTALL_ID_FILE);
+        for (written, read) in [
+            (
+                "0b8e6c4e-3f5a-1c1d-9a7b-2e4f6a8c0d1e\n",
+                "0b8e6c4e-3f5a-1c1d-9a7b-2e4f6a8c0d1e",
+            ),
+            (
+                "{0B8E6C4E3F5A4C1D9A7B2E4F6A8C0D1E}",
+                "0b8e6c4e-3f5a-4c1d-9a7b-2e4f6a8c0d1e",
+            ),
+        ] {
+            fs::write(&path, written).unwrap();
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+            }
+            assert_eq!(load_or_create_install_id(&path).unwrap(), read);
+            assert_eq!(
+                fs::read_to_string(&path).unwrap(),
+                written,
+                "left as it was"
+            );
         }
     }
 

@@ -116,7 +116,7 @@ fn row(w: &Json) -> Result<ReportRow, Refused> {
     if !is_plain_word(&tool_version) {
         return Err(Refused::Rule("a tool version breaks the rules"));
     }
-    let outcome = field(w, "outcome", |v| v.as_str().and_then(Outcome::from_wire))?;
+    let outcome = field(w, "outcome", |v| v.as_str()?.parse::<Outcome>().ok())?;
     let error_kind = optional(w, "error_kind", |v| v.as_str().map(str::to_owned))?;
     if error_kind
         .as_deref()

@@ -394,13 +394,7 @@ mod tests {
     /// finite is `null`.
     fn reference(e: &Event) -> serde_json::Value {
         use serde_json::{Value, json};
-        let value = |v: &AttrValue| match v {
-            AttrValue::Bool(b) => json!(b),
-            AttrValue::Int(n) => json!(n),
-            AttrValue::UInt(n) => json!(n),
-            AttrValue::Float(f) => json!(f),
-            AttrValue::Str(s) => json!(s.as_str()),
-        };
+        let value = crate::value::to_serde;
         let mut line = json!({
             "event_id": e.event_id(), "name": e.name(), "tool": e.tool(),
             "tool_version": e.tool_version(), "machine_id": e.machine_id(),

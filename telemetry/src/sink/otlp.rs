@@ -340,7 +340,7 @@ fn encode<M: Message + serde::Serialize>(
         OtlpEncoding::Protobuf => ("application/x-protobuf", request.encode_to_vec()),
         OtlpEncoding::Json => (
             "application/json",
-            serde_json::to_vec(request).map_err(|e| TelemetryError::Encoding {
+            serde_json::to_vec(request).map_err(|e| TelemetryError::Serde {
                 what: "OTLP request",
                 reason: e.to_string(),
             })?,

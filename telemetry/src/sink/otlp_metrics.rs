@@ -65,7 +65,7 @@ fn period_nanos(report: &Report) -> Result<(u64, u64), TelemetryError> {
         midnight_utc(&report.period_end),
     ) {
         (Some(start), Some(end)) if start < end => Ok((start, end)),
-        _ => Err(TelemetryError::Encoding {
+        _ => Err(TelemetryError::Serde {
             what: "the report's period",
             reason: format!(
                 "period_start {:?} and period_end {:?} are not two dates YYYY-MM-DD, the end after the start",

@@ -54,30 +54,39 @@ impl Uuid {
         crate::util::hex::encode(&self.0)
     }
 
-    /// The UUID written in `text` in the hyphenated form (either case, surrounding
-    /// whitespace allowed); `None` for anything else, including a UUID that is not
-    /// version 4.
-    pub(crate) fn parse_v4(text: &str) -> Option<Self> {
-        let text = text.trim().as_bytes();
-        if text.len() != HYPHENATED_LEN {
-            return None;
-        }
+    /// The UUID written in `text`, of any version, in any of the forms RFC 9562 and
+    /// common tools write (hyphenated, 32 hex digits, in braces, or as a
+    /// `urn:uuid:` URN; either case; surrounding whitespace allowed): what an install
+    /// id file may hold, written by this library or by hand. `None` for anything else.
+    pub(crate) fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        let text = match text.get(..9) {
+            Some(prefix) if prefix.eq_ignore_ascii_case("urn:uuid:") => &text[9..],
+            _ => text
+                .strip_prefix('{')
+                .and_then(|t| t.strip_suffix('}'))
+                .unwrap_or(text),
+        };
+        let hyphenated = match text.len() {
+            HYPHENATED_LEN => true,
+            32 => false,
+            _ => return None,
+        };
         let mut bytes = [0_u8; 16];
         let mut nibbles = 0;
-        for (i, &c) in text.iter().enumerate() {
-            if is_hyphen_at(i) {
+        for (i, c) in text.bytes().enumerate() {
+            if hyphenated && is_hyphen_at(i) {
                 if c != b'-' {
                     return None;
                 }
                 continue;
             }
-            let value = char::from(c).to_digit(16)?;
+            let value = u8::try_from(char::from(c).to_digit(16)?).ok()?;
             let byte = &mut bytes[nibbles / 2];
-            *byte = (*byte << 4) | u8::try_from(value).ok()?;
+            *byte = (*byte << 4) | value;
             nibbles += 1;
         }
-        let uuid = Self(bytes);
-        (uuid == Self::from_random_bytes(bytes)).then_some(uuid)
+        Some(Self(bytes))
     }
 }
 
@@ -102,28 +111,42 @@ mod tests {
             assert_eq!(ours.to_string(), theirs.to_string());
             assert_eq!(ours.simple(), theirs.simple().to_string());
             assert_eq!(ours.into_bytes(), theirs.into_bytes());
-            assert_eq!(Uuid::parse_v4(&theirs.to_string()), Some(ours));
-            let upper = format!(" {}\n", theirs.to_string().to_uppercase());
-            assert_eq!(Uuid::parse_v4(&upper), Some(ours), "{upper}");
+            assert_eq!(Uuid::parse(&theirs.to_string()), Some(ours));
         }
     }
 
     #[test]
-    fn anything_but_a_hyphenated_v4_is_refused() {
+    fn every_form_the_uuid_crate_reads_is_read_alike_and_nothing_else() {
+        for text in [
+            "0b8e6c4e-3f5a-4c1d-9a7b-2e4f6a8c0d1e",
+            "0B8E6C4E-3F5A-4C1D-9A7B-2E4F6A8C0D1E",
+            "0b8e6c4e-3f5a-1c1d-9a7b-2e4f6a8c0d1e", // version 1
+            "0b8e6c4e-3f5a-4c1d-7a7b-2e4f6a8c0d1e", // another variant
+            "0b8e6c4e3f5a4c1d9a7b2e4f6a8c0d1e",     // 32 digits
+            "{0b8e6c4e-3f5a-4c1d-9a7b-2e4f6a8c0d1e}",
+            "urn:uuid:0b8e6c4e-3f5a-4c1d-9a7b-2e4f6a8c0d1e",
+            "URN:UUID:0b8e6c4e-3f5a-4c1d-9a7b-2e4f6a8c0d1e",
+        ] {
+            let theirs = uuid::Uuid::parse_str(text).unwrap();
+            let ours = Uuid::parse(&format!(" {text}\n")).unwrap_or_else(|| panic!("{text}"));
+            assert_eq!(ours.to_string(), theirs.to_string(), "{text}");
+        }
         for text in [
             "",
             "not a uuid",
-            "0b8e6c4e3f5a4c1d9a7b2e4f6a8c0d1e",     // no hyphens
-            "0b8e6c4e-3f5a-1c1d-9a7b-2e4f6a8c0d1e", // version 1
-            "0b8e6c4e-3f5a-4c1d-7a7b-2e4f6a8c0d1e", // another variant
-            "0b8e6c4e-3f5a-4c1d-9a7b-2e4f6a8c0d1g", // not hex
-            "0b8e6c4e+3f5a-4c1d-9a7b-2e4f6a8c0d1e", // not a hyphen
-            "0b8e6c4e-3f5a-4c1d-9a7b-2e4f6a8c0d1e0",
-            "{0b8e6c4e-3f5a-4c1d-9a7b-2e4f6a8c0d1e}",
+            "0b8e6c4e-3f5a-4c1d-9a7b-2e4f6a8c0d1g",  // not hex
+            "0b8e6c4e+3f5a-4c1d-9a7b-2e4f6a8c0d1e",  // not a hyphen
+            "0b8e6c4e-3f5a-4c1d-9a7b-2e4f6a8c0d1e0", // too long
+            "0b8e6c4e3f5a4c1d9a7b2e4f6a8c0d1",       // too short
+            "{0b8e6c4e-3f5a-4c1d-9a7b-2e4f6a8c0d1e",
             "0b8e6c4e-3f5a-4c1d-9a7b-2e4f6a8c0d1é",
+            "+b8e6c4e3f5a4c1d9a7b2e4f6a8c0d1e",
         ] {
-            assert_eq!(Uuid::parse_v4(text), None, "{text}");
+            assert_eq!(Uuid::parse(text), None, "{text}");
+            assert!(
+                uuid::Uuid::parse_str(text).is_err(),
+                "the uuid crate agrees: {text}"
+            );
         }
-        assert!(Uuid::parse_v4("0b8e6c4e-3f5a-4c1d-9a7b-2e4f6a8c0d1e").is_some());
     }
 }

@@ -2,9 +2,9 @@
 //! and spool files, the `--json` output of its commands.
 //!
 //! Written here rather than taken from `serde` + `serde_json`: those two (with
-//! `serde_derive`, `memchr`, `itoa` and a float formatter) were about 10 s of a host's
-//! clean build and ~90 KB of its binary (BENCHMARKS.md, footprint), for a handful of
-//! small, flat documents this crate defines itself. The writer ([`write`]) escapes
+//! `serde_derive`, `memchr`, `itoa` and a float formatter) were about 10 s of cargo's
+//! unit time in a host's clean build, for a handful of small, flat documents this
+//! crate defines itself (BENCHMARKS.md, *Footprint*). The writer ([`write`]) escapes
 //! exactly as `serde_json` does (the tests compare the two); the reader ([`read`]) is
 //! a strict RFC 8259 parser into [`Json`], with a nesting limit, that refuses duplicate
 //! keys; each file's fields are then taken out by hand, with the file's own rules.

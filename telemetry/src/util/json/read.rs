@@ -1,7 +1,8 @@
 //! Reading JSON text (RFC 8259) into [`Json`]: the whole input must be one value
 //! (surrounded by whitespace at most), valid UTF-8, nested at most [`MAX_DEPTH`]
 //! deep, each object's keys distinct. Whatever breaks a rule is an error naming the
-//! byte where it was found: the files it reads are the user's, and may be anything.
+//! line and column where it was found: the files it reads are the user's, and may be
+//! anything.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -19,11 +20,41 @@ pub(crate) struct ParseError {
     what: &'static str,
     /// The byte offset where it was found.
     at: usize,
+    /// Where that is for a reader: 1-based line, and column in bytes.
+    line: usize,
+    column: usize,
 }
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} at byte {}", self.what, self.at)
+        write!(
+            f,
+            "{} at line {} column {}",
+            self.what, self.line, self.column
+        )
+    }
+}
+
+impl ParseError {
+    fn new(what: &'static str, at: usize) -> Self {
+        Self {
+            what,
+            at,
+            line: 0,
+            column: 0,
+        }
+    }
+
+    /// The error with its line and column in `bytes`.
+    fn located(mut self, bytes: &[u8]) -> Self {
+        let before = &bytes[..self.at.min(bytes.len())];
+        self.line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        self.column = 1 + before.len() - line_start;
+        self
     }
 }
 
@@ -31,10 +62,12 @@ impl std::error::Error for ParseError {}
 
 /// The JSON value `bytes` hold.
 pub(crate) fn parse(bytes: &[u8]) -> Result<Json, ParseError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| ParseError {
-        what: "not UTF-8",
-        at: e.valid_up_to(),
-    })?;
+    parse_text(bytes).map_err(|e| e.located(bytes))
+}
+
+fn parse_text(bytes: &[u8]) -> Result<Json, ParseError> {
+    let text =
+        std::str::from_utf8(bytes).map_err(|e| ParseError::new("not UTF-8", e.valid_up_to()))?;
     let mut parser = Parser {
         bytes: text.as_bytes(),
         text,
@@ -58,7 +91,7 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn error(&self, what: &'static str) -> ParseError {
-        ParseError { what, at: self.at }
+        ParseError::new(what, self.at)
     }
 
     fn peek(&self) -> Option<u8> {
@@ -151,10 +184,7 @@ impl Parser<'_> {
                 None => members.iter().any(|(k, _)| *k == key),
             };
             if repeated {
-                return Err(ParseError {
-                    what: "a key repeated in one object",
-                    at: key_at,
-                });
+                return Err(ParseError::new("a key repeated in one object", key_at));
             }
             if seen.is_none() && members.len() >= 16 {
                 seen = Some(
@@ -297,7 +327,8 @@ impl Parser<'_> {
             self.digits();
         }
         let text = &self.text[start..self.at];
-        if integer {
+        // `-0` is kept as written (serde_json reads it as the float -0.0).
+        if integer && text != "-0" {
             let exact = if text.starts_with('-') {
                 text.parse::<i64>().ok().map(Json::from)
             } else {
@@ -333,7 +364,7 @@ mod tests {
         assert_eq!(a[1], Json::Int(-2));
         assert_eq!(a[2].as_f64(), Some(0.5));
         assert_eq!(a[3].as_f64(), Some(1000.0));
-        assert_eq!(a[4], Json::UInt(0));
+        assert_eq!(a[4], Json::Number("-0".into()));
         assert_eq!(a[5], Json::UInt(u64::MAX));
         assert_eq!(a[6].as_f64(), Some(18_446_744_073_709_551_616.0));
         assert_eq!(
@@ -441,8 +472,8 @@ mod tests {
         assert_eq!(
             err.to_string(),
             format!(
-                "a key repeated in one object at byte {}",
-                repeated.len() - 7
+                "a key repeated in one object at line 1 column {}",
+                repeated.len() - 6
             )
         );
     }
@@ -455,23 +486,31 @@ mod tests {
         let err = parse(deep.as_bytes()).unwrap_err();
         assert_eq!(
             err.to_string(),
-            format!("nested too deep at byte {MAX_DEPTH}")
+            format!("nested too deep at line 1 column {}", MAX_DEPTH + 1)
         );
     }
 
     #[test]
-    fn errors_name_the_byte() {
+    fn errors_name_the_line_and_column() {
+        let err = |text: &[u8]| parse(text).unwrap_err().to_string();
+        assert_eq!(err(b"{\"a\":tru}"), "not a JSON value at line 1 column 6");
+        assert_eq!(err(b"[1,2"), "expected `,` or `]` at line 1 column 5");
+        assert_eq!(err(b"\"\xc3\""), "not UTF-8 at line 1 column 2");
         assert_eq!(
-            parse(b"{\"a\":tru}").unwrap_err().to_string(),
-            "not a JSON value at byte 5"
+            err(b"{\n  \"version\": 1,\n  \"enabled\": tru\n}"),
+            "not a JSON value at line 3 column 14"
         );
+    }
+
+    #[test]
+    fn minus_zero_is_kept_as_written() {
+        let value = parse(b"[-0, 0, -0.0]").unwrap();
+        assert_eq!(value.to_vec(), b"[-0,0,-0.0]");
+        let items = value.as_array().unwrap();
+        assert_eq!(items[0].as_u64(), None, "not the integer 0");
         assert_eq!(
-            parse(b"[1,2").unwrap_err().to_string(),
-            "expected `,` or `]` at byte 4"
-        );
-        assert_eq!(
-            parse(b"\"\xc3\"").unwrap_err().to_string(),
-            "not UTF-8 at byte 1"
+            items[0].as_f64().map(f64::to_bits),
+            Some((-0.0_f64).to_bits())
         );
     }
 }
