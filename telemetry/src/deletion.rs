@@ -22,8 +22,8 @@ use std::time::Duration;
 use crate::consent::DecisionSource;
 use crate::error::TelemetryError;
 use crate::event::Event;
-use crate::sink::BoxFuture;
 use crate::sink::TelemetrySink;
+use crate::sink::{BoxFuture, boxed_async};
 
 /// The event name of a deletion request sent through the sinks.
 pub const DELETION_EVENT: &str = "data.deletion_request";
@@ -241,17 +241,8 @@ pub trait DeletionRequestor: Send + Sync + 'static {
 pub struct EventDeletionRequestor;
 
 impl DeletionRequestor for EventDeletionRequestor {
-    fn request<'life0, 'life1, 'life2, 'async_trait>(
-        &'life0 self,
-        req: &'life1 DeletionRequest<'life2>,
-    ) -> BoxFuture<'async_trait, Result<String, TelemetryError>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        'life2: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move {
+    boxed_async! {
+        fn request(&self, req: &DeletionRequest<'_>) -> Result<String, TelemetryError> {
             let event = Event::now(
                 DELETION_EVENT.into(),
                 req.tool().into(),
@@ -265,7 +256,7 @@ impl DeletionRequestor for EventDeletionRequestor {
                 "deletion request event sent to {}",
                 sink.describe()
             ))
-        })
+        }
     }
 }
 
@@ -329,22 +320,13 @@ impl MailtoDeletionRequestor {
 }
 
 impl DeletionRequestor for MailtoDeletionRequestor {
-    fn request<'life0, 'life1, 'life2, 'async_trait>(
-        &'life0 self,
-        req: &'life1 DeletionRequest<'life2>,
-    ) -> BoxFuture<'async_trait, Result<String, TelemetryError>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        'life2: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move {
+    boxed_async! {
+        fn request(&self, req: &DeletionRequest<'_>) -> Result<String, TelemetryError> {
             Ok(format!(
                 "to ask for deletion by e-mail, open: {}",
                 self.link(req.tool(), req.machine_id())
             ))
-        })
+        }
     }
 }
 
@@ -416,17 +398,8 @@ impl HttpDeletionRequestorBuilder {
 
 #[cfg(feature = "http")]
 impl DeletionRequestor for HttpDeletionRequestor {
-    fn request<'life0, 'life1, 'life2, 'async_trait>(
-        &'life0 self,
-        req: &'life1 DeletionRequest<'life2>,
-    ) -> BoxFuture<'async_trait, Result<String, TelemetryError>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        'life2: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move {
+    boxed_async! {
+        fn request(&self, req: &DeletionRequest<'_>) -> Result<String, TelemetryError> {
             let body = crate::util::json::ObjectBuilder::new()
                 .field("machine_id", req.machine_id())
                 .build()
@@ -436,7 +409,7 @@ impl DeletionRequestor for HttpDeletionRequestor {
                 "deletion request accepted by {}",
                 self.transport.endpoint()
             ))
-        })
+        }
     }
 }
 

@@ -2,7 +2,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use super::{BoxFuture, TelemetrySink, write_json_lines};
+use super::{TelemetrySink, boxed_async, write_json_lines};
 use crate::error::TelemetryError;
 use crate::event::Event;
 use crate::util::fs::{self as fsutil, DirLink};
@@ -112,46 +112,26 @@ impl FileSink {
 }
 
 impl TelemetrySink for FileSink {
-    fn emit<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        event: &'life1 Event,
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move { self.emit_batch(std::slice::from_ref(event)).await })
+    boxed_async! {
+        fn emit(&self, event: &Event) -> Result<(), TelemetryError> {
+            self.emit_batch(std::slice::from_ref(event)).await
+        }
     }
 
-    fn emit_batch<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        events: &'life1 [Event],
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move {
+    boxed_async! {
+        fn emit_batch(&self, events: &[Event]) -> Result<(), TelemetryError> {
             if events.is_empty() {
                 return Ok(());
             }
             let mut buf = Vec::with_capacity(events.len() * 384);
             write_json_lines(&mut buf, events);
             self.append(&buf)
-        })
+        }
     }
 
-    /// Checks (and creates) the log's directory, ahead of the first write.
-    fn prepare<'life0, 'async_trait>(
-        &'life0 self,
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move { self.dir().map(drop) })
+    boxed_async! {
+        /// Checks (and creates) the log's directory, ahead of the first write.
+        fn prepare(&self) -> Result<(), TelemetryError> { self.dir().map(drop) }
     }
 
     fn describe(&self) -> String {

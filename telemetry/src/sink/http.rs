@@ -1,7 +1,7 @@
 //! `HttpSink`: each batch is one `POST` of a JSON array of events.
 
 use super::client::{ClientConfig, Transport};
-use super::{BoxFuture, TelemetrySink};
+use super::{TelemetrySink, boxed_async};
 use crate::error::TelemetryError;
 use crate::event::Event;
 #[cfg(feature = "reports")]
@@ -175,54 +175,32 @@ impl HttpSinkBuilder {
 }
 
 impl TelemetrySink for HttpSink {
-    fn emit<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        event: &'life1 Event,
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move { self.emit_batch(std::slice::from_ref(event)).await })
+    boxed_async! {
+        fn emit(&self, event: &Event) -> Result<(), TelemetryError> {
+            self.emit_batch(std::slice::from_ref(event)).await
+        }
     }
 
-    fn emit_batch<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        events: &'life1 [Event],
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move {
+    boxed_async! {
+        fn emit_batch(&self, events: &[Event]) -> Result<(), TelemetryError> {
             if events.is_empty() {
                 return Ok(());
             }
             let mut body = Vec::new();
             super::write_json_array(&mut body, events);
             self.transport.post("application/json", body).await
-        })
+        }
     }
 
-    #[cfg(feature = "reports")]
-    /// One `POST` of [`Report::to_json`], on the batches' transport (see the type's
-    /// documentation, "Reports").
-    fn emit_report<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        report: &'life1 Report,
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move {
+    boxed_async! {
+        #[cfg(feature = "reports")]
+        /// One `POST` of [`Report::to_json`], on the batches' transport (see the type's
+        /// documentation, "Reports").
+        fn emit_report(&self, report: &Report) -> Result<(), TelemetryError> {
             self.transport
                 .post("application/json", report.to_json())
                 .await
-        })
+        }
     }
 
     #[cfg(feature = "reports")]

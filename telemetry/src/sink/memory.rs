@@ -1,6 +1,6 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::{BoxFuture, TelemetrySink};
+use super::{TelemetrySink, boxed_async};
 use crate::error::TelemetryError;
 use crate::event::Event;
 
@@ -72,53 +72,31 @@ impl MemorySink {
 }
 
 impl TelemetrySink for MemorySink {
-    fn emit<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        event: &'life1 Event,
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move { self.emit_batch(std::slice::from_ref(event)).await })
+    boxed_async! {
+        fn emit(&self, event: &Event) -> Result<(), TelemetryError> {
+            self.emit_batch(std::slice::from_ref(event)).await
+        }
     }
 
-    fn emit_batch<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        events: &'life1 [Event],
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move {
+    boxed_async! {
+        fn emit_batch(&self, events: &[Event]) -> Result<(), TelemetryError> {
             self.events
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .extend_from_slice(events);
             Ok(())
-        })
+        }
     }
 
-    #[cfg(feature = "reports")]
-    fn emit_report<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        report: &'life1 crate::report::Report,
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move {
+    boxed_async! {
+        #[cfg(feature = "reports")]
+        fn emit_report(&self, report: &crate::report::Report) -> Result<(), TelemetryError> {
             self.reports
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(report.clone());
             Ok(())
-        })
+        }
     }
 
     #[cfg(feature = "reports")]

@@ -67,6 +67,56 @@ use std::sync::Arc;
 /// ```
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// Writes an async method of [`TelemetrySink`] or
+/// [`DeletionRequestor`](crate::deletion::DeletionRequestor), its body boxed, with the
+/// signature `#[async_trait::async_trait]` gives `async fn $name(&self[, $arg: &$ty])
+/// -> $ret` (see [`BoxFuture`]). `self` is named by the caller (`&self`) so that the
+/// body can use it. The traits' required methods are declared by hand.
+macro_rules! boxed_async {
+    ($(#[$attr:meta])* fn $name:ident(&$self:ident) -> $ret:ty $body:block) => {
+        $(#[$attr])*
+        fn $name<'life0, 'async_trait>(
+            &'life0 $self,
+        ) -> $crate::sink::BoxFuture<'async_trait, $ret>
+        where
+            'life0: 'async_trait,
+            Self: 'async_trait,
+        {
+            Box::pin(async move $body)
+        }
+    };
+    ($(#[$attr:meta])* fn $name:ident(&$self:ident, $arg:ident: &$ty:ident<'_>) -> $ret:ty $body:block) => {
+        $(#[$attr])*
+        fn $name<'life0, 'life1, 'life2, 'async_trait>(
+            &'life0 $self,
+            $arg: &'life1 $ty<'life2>,
+        ) -> $crate::sink::BoxFuture<'async_trait, $ret>
+        where
+            'life0: 'async_trait,
+            'life1: 'async_trait,
+            'life2: 'async_trait,
+            Self: 'async_trait,
+        {
+            Box::pin(async move $body)
+        }
+    };
+    ($(#[$attr:meta])* fn $name:ident(&$self:ident, $arg:ident: &$ty:ty) -> $ret:ty $body:block) => {
+        $(#[$attr])*
+        fn $name<'life0, 'life1, 'async_trait>(
+            &'life0 $self,
+            $arg: &'life1 $ty,
+        ) -> $crate::sink::BoxFuture<'async_trait, $ret>
+        where
+            'life0: 'async_trait,
+            'life1: 'async_trait,
+            Self: 'async_trait,
+        {
+            Box::pin(async move $body)
+        }
+    };
+}
+pub(crate) use boxed_async;
+
 pub use file::FileSink;
 #[cfg(feature = "http")]
 pub use http::{HttpSink, HttpSinkBuilder};
@@ -159,52 +209,32 @@ pub trait TelemetrySink: Send + Sync + 'static {
         'life1: 'async_trait,
         Self: 'async_trait;
 
-    /// Delivers a batch. The default emits each event in order and stops at the first
-    /// error; sinks with a cheaper bulk path (one write, one request) override it.
-    fn emit_batch<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        events: &'life1 [Event],
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move {
+    boxed_async! {
+        /// Delivers a batch. The default emits each event in order and stops at the first
+        /// error; sinks with a cheaper bulk path (one write, one request) override it.
+        fn emit_batch(&self, events: &[Event]) -> Result<(), TelemetryError> {
             for event in events {
                 self.emit(event).await?;
             }
             Ok(())
-        })
+        }
     }
 
-    /// Makes everything emitted so far durable or delivered.
-    fn flush<'life0, 'async_trait>(
-        &'life0 self,
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move { Ok(()) })
+    boxed_async! {
+        /// Makes everything emitted so far durable or delivered.
+        fn flush(&self) -> Result<(), TelemetryError> { Ok(()) }
     }
 
-    /// Gets ready to take events, before the first: checks what it will write to.
-    /// Called once by the worker of a context installed with `init` that has a spool
-    /// (a network sink next to this one), as soon as `init` starts it, so that the
-    /// tool's exit does not wait for it (the built-in [`FileSink`] checks its
-    /// directory under the trust rules here). Not called for a sink fed through the
-    /// spool, nor by a context that was not installed or has no spool (its worker
-    /// starts with the first event). An error is not reported: the first write meets
-    /// it again. The default does nothing.
-    fn prepare<'life0, 'async_trait>(
-        &'life0 self,
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move { Ok(()) })
+    boxed_async! {
+        /// Gets ready to take events, before the first: checks what it will write to.
+        /// Called once by the worker of a context installed with `init` that has a spool
+        /// (a network sink next to this one), as soon as `init` starts it, so that the
+        /// tool's exit does not wait for it (the built-in [`FileSink`] checks its
+        /// directory under the trust rules here). Not called for a sink fed through the
+        /// spool, nor by a context that was not installed or has no spool (its worker
+        /// starts with the first event). An error is not reported: the first write meets
+        /// it again. The default does nothing.
+        fn prepare(&self) -> Result<(), TelemetryError> { Ok(()) }
     }
 
     /// A short description for `telemetry status` (a file path, an endpoint); never a
@@ -214,26 +244,18 @@ pub trait TelemetrySink: Send + Sync + 'static {
         name.rsplit("::").next().unwrap_or(name).to_owned()
     }
 
-    /// Delivers one period's report (report mode, see [`crate::report`]): called once
-    /// per complete report, by the thread that uploads, only at level `on`. The
-    /// default refuses, for a sink that takes events only; a sink that overrides it
-    /// says so in [`takes_reports`](Self::takes_reports).
-    fn emit_report<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        report: &'life1 Report,
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move {
+    boxed_async! {
+        /// Delivers one period's report (report mode, see [`crate::report`]): called once
+        /// per complete report, by the thread that uploads, only at level `on`. The
+        /// default refuses, for a sink that takes events only; a sink that overrides it
+        /// says so in [`takes_reports`](Self::takes_reports).
+        fn emit_report(&self, report: &Report) -> Result<(), TelemetryError> {
             let _ = report;
             Err(TelemetryError::Config(format!(
                 "{} does not take reports",
                 self.describe()
             )))
-        })
+        }
     }
 
     /// Whether this sink takes reports ([`emit_report`](Self::emit_report)). A
@@ -251,56 +273,24 @@ pub trait TelemetrySink: Send + Sync + 'static {
 }
 
 impl<S: TelemetrySink + ?Sized> TelemetrySink for Arc<S> {
-    fn emit<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        event: &'life1 Event,
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move { (**self).emit(event).await })
+    boxed_async! {
+        fn emit(&self, event: &Event) -> Result<(), TelemetryError> { (**self).emit(event).await }
     }
-    fn emit_batch<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        events: &'life1 [Event],
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move { (**self).emit_batch(events).await })
+    boxed_async! {
+        fn emit_batch(&self, events: &[Event]) -> Result<(), TelemetryError> {
+            (**self).emit_batch(events).await
+        }
     }
-    fn flush<'life0, 'async_trait>(
-        &'life0 self,
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move { (**self).flush().await })
+    boxed_async! {
+        fn flush(&self) -> Result<(), TelemetryError> { (**self).flush().await }
     }
-    fn prepare<'life0, 'async_trait>(
-        &'life0 self,
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move { (**self).prepare().await })
+    boxed_async! {
+        fn prepare(&self) -> Result<(), TelemetryError> { (**self).prepare().await }
     }
-    fn emit_report<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        report: &'life1 Report,
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move { (**self).emit_report(report).await })
+    boxed_async! {
+        fn emit_report(&self, report: &Report) -> Result<(), TelemetryError> {
+            (**self).emit_report(report).await
+        }
     }
     fn takes_reports(&self) -> bool {
         (**self).takes_reports()

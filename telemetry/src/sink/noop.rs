@@ -1,4 +1,4 @@
-use super::{BoxFuture, TelemetrySink};
+use super::{TelemetrySink, boxed_async};
 use crate::error::TelemetryError;
 use crate::event::Event;
 
@@ -15,27 +15,11 @@ use crate::event::Event;
 pub struct NoopSink;
 
 impl TelemetrySink for NoopSink {
-    fn emit<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        _event: &'life1 Event,
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move { Ok(()) })
+    boxed_async! {
+        fn emit(&self, _event: &Event) -> Result<(), TelemetryError> { Ok(()) }
     }
-    fn emit_batch<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        _events: &'life1 [Event],
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move { Ok(()) })
+    boxed_async! {
+        fn emit_batch(&self, _events: &[Event]) -> Result<(), TelemetryError> { Ok(()) }
     }
 
     fn is_local(&self) -> bool {

@@ -11,7 +11,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message;
 
 use super::client::{ClientConfig, Transport};
-use super::{BoxFuture, TelemetrySink};
+use super::{TelemetrySink, boxed_async};
 use crate::error::TelemetryError;
 use crate::event::Event;
 #[cfg(feature = "reports")]
@@ -349,55 +349,33 @@ fn encode<M: Message + serde::Serialize>(
 }
 
 impl TelemetrySink for OtlpSink {
-    fn emit<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        event: &'life1 Event,
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move { self.emit_batch(std::slice::from_ref(event)).await })
+    boxed_async! {
+        fn emit(&self, event: &Event) -> Result<(), TelemetryError> {
+            self.emit_batch(std::slice::from_ref(event)).await
+        }
     }
 
-    fn emit_batch<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        events: &'life1 [Event],
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move {
+    boxed_async! {
+        fn emit_batch(&self, events: &[Event]) -> Result<(), TelemetryError> {
             if events.is_empty() {
                 return Ok(());
             }
             let (content_type, body) = encode(self.encoding, &export_request(events))?;
             self.transport.post(content_type, body).await
-        })
+        }
     }
 
-    #[cfg(feature = "reports")]
-    /// One metrics export for the whole report, to the metrics path (see the type's
-    /// documentation, "Reports"); nothing for a report without rows.
-    fn emit_report<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        report: &'life1 Report,
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move {
+    boxed_async! {
+        #[cfg(feature = "reports")]
+        /// One metrics export for the whole report, to the metrics path (see the type's
+        /// documentation, "Reports"); nothing for a report without rows.
+        fn emit_report(&self, report: &Report) -> Result<(), TelemetryError> {
             if report.rows.is_empty() {
                 return Ok(());
             }
             let (content_type, body) = encode(self.encoding, &metrics::export_request(report)?)?;
             self.metrics.post(content_type, body).await
-        })
+        }
     }
 
     #[cfg(feature = "reports")]

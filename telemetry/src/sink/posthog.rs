@@ -28,7 +28,7 @@
 
 use super::client::{ClientConfig, Transport};
 use super::json::{write_str, write_value};
-use super::{BoxFuture, TelemetrySink};
+use super::{TelemetrySink, boxed_async};
 use crate::error::TelemetryError;
 use crate::event::Event;
 
@@ -435,31 +435,17 @@ fn property(out: &mut Vec<u8>, name: &str) {
 }
 
 impl TelemetrySink for PostHogSink {
-    fn emit<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        event: &'life1 Event,
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move { self.emit_batch(std::slice::from_ref(event)).await })
+    boxed_async! {
+        fn emit(&self, event: &Event) -> Result<(), TelemetryError> {
+            self.emit_batch(std::slice::from_ref(event)).await
+        }
     }
 
-    /// One request per part of at most `max_request_bytes`, in order; the first
-    /// failure ends the batch and is returned (the sender retries or refuses the whole
-    /// batch).
-    fn emit_batch<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        events: &'life1 [Event],
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move {
+    boxed_async! {
+        /// One request per part of at most `max_request_bytes`, in order; the first
+        /// failure ends the batch and is returned (the sender retries or refuses the whole
+        /// batch).
+        fn emit_batch(&self, events: &[Event]) -> Result<(), TelemetryError> {
             for body in self.request_bodies(events) {
                 let size = body.len();
                 self.transport
@@ -468,7 +454,7 @@ impl TelemetrySink for PostHogSink {
                     .map_err(|e| too_large_hint(e, size))?;
             }
             Ok(())
-        })
+        }
     }
 
     fn describe(&self) -> String {

@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use super::{BoxFuture, TelemetrySink};
+use super::{TelemetrySink, boxed_async};
 use crate::error::TelemetryError;
 use crate::event::Event;
 
@@ -141,80 +141,46 @@ impl std::fmt::Debug for TeeSink {
 }
 
 impl TelemetrySink for TeeSink {
-    fn emit<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        event: &'life1 Event,
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move { self.emit_batch(std::slice::from_ref(event)).await })
+    boxed_async! {
+        fn emit(&self, event: &Event) -> Result<(), TelemetryError> {
+            self.emit_batch(std::slice::from_ref(event)).await
+        }
     }
 
-    fn emit_batch<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        events: &'life1 [Event],
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move {
+    boxed_async! {
+        fn emit_batch(&self, events: &[Event]) -> Result<(), TelemetryError> {
             let mut results = Vec::with_capacity(self.sinks.len());
             for sink in &self.sinks {
                 results.push(sink.emit_batch(events).await);
             }
             self.combine_results(results)
-        })
+        }
     }
 
-    fn flush<'life0, 'async_trait>(
-        &'life0 self,
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move {
+    boxed_async! {
+        fn flush(&self) -> Result<(), TelemetryError> {
             let mut results = Vec::with_capacity(self.sinks.len());
             for sink in &self.sinks {
                 results.push(sink.flush().await);
             }
             self.combine_results(results)
-        })
+        }
     }
 
-    fn prepare<'life0, 'async_trait>(
-        &'life0 self,
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move {
+    boxed_async! {
+        fn prepare(&self) -> Result<(), TelemetryError> {
             let mut results = Vec::with_capacity(self.sinks.len());
             for sink in &self.sinks {
                 results.push(sink.prepare().await);
             }
             self.combine_results(results)
-        })
+        }
     }
 
-    #[cfg(feature = "reports")]
-    /// Every sink that takes reports receives it; the others are skipped.
-    fn emit_report<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        report: &'life1 crate::report::Report,
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move {
+    boxed_async! {
+        #[cfg(feature = "reports")]
+        /// Every sink that takes reports receives it; the others are skipped.
+        fn emit_report(&self, report: &crate::report::Report) -> Result<(), TelemetryError> {
             let mut results = Vec::with_capacity(self.sinks.len());
             for sink in &self.sinks {
                 results.push(if sink.takes_reports() {
@@ -224,7 +190,7 @@ impl TelemetrySink for TeeSink {
                 });
             }
             self.combine_results(results)
-        })
+        }
     }
 
     #[cfg(feature = "reports")]

@@ -1,7 +1,7 @@
 use std::io::Write;
 use std::sync::{Mutex, PoisonError};
 
-use super::{BoxFuture, TelemetrySink, write_json_lines};
+use super::{TelemetrySink, boxed_async, write_json_lines};
 use crate::error::TelemetryError;
 use crate::event::Event;
 
@@ -75,50 +75,28 @@ impl std::fmt::Debug for WriterSink {
 }
 
 impl TelemetrySink for WriterSink {
-    fn emit<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        event: &'life1 Event,
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move { self.emit_batch(std::slice::from_ref(event)).await })
+    boxed_async! {
+        fn emit(&self, event: &Event) -> Result<(), TelemetryError> {
+            self.emit_batch(std::slice::from_ref(event)).await
+        }
     }
 
-    fn emit_batch<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        events: &'life1 [Event],
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move {
+    boxed_async! {
+        fn emit_batch(&self, events: &[Event]) -> Result<(), TelemetryError> {
             let mut buf = Vec::new();
             write_json_lines(&mut buf, events);
             self.write_out(&buf)
-        })
+        }
     }
 
-    #[cfg(feature = "reports")]
-    /// The report's JSON on one line (what `HttpSink` sends).
-    fn emit_report<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        report: &'life1 crate::report::Report,
-    ) -> BoxFuture<'async_trait, Result<(), TelemetryError>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move {
+    boxed_async! {
+        #[cfg(feature = "reports")]
+        /// The report's JSON on one line (what `HttpSink` sends).
+        fn emit_report(&self, report: &crate::report::Report) -> Result<(), TelemetryError> {
             let mut buf = report.to_json();
             buf.push(b'\n');
             self.write_out(&buf)
-        })
+        }
     }
 
     #[cfg(feature = "reports")]
