@@ -350,6 +350,7 @@ impl std::str::FromStr for Outcome {
 /// assert_eq!(err.to_string(), "not an outcome (ok, error, panic, cancelled, interrupted)");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct UnknownOutcome;
 
 impl fmt::Display for UnknownOutcome {
@@ -434,10 +435,15 @@ pub(crate) mod wire {
     /// next).
     pub(crate) fn spool_events(bytes: &[u8], mut each: impl FnMut(Result<Event, Refused>)) {
         let mut process: Option<Process> = None;
-        for line in bytes.split(|&b| b == b'\n') {
+        for (n, line) in bytes.split(|&b| b == b'\n').enumerate() {
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
+            // A JSON error names the line of the file, not of the one line parsed.
+            let on_line = |refused| match refused {
+                Refused::Json(e) => Refused::Json(e.on_line(n + 1)),
+                other => other,
+            };
             // As `spool_files::EventCount` tells them apart: after any leading blanks.
             if line
                 .trim_ascii_start()
@@ -446,11 +452,11 @@ pub(crate) mod wire {
                 process = None;
                 match process_from_json(line) {
                     Ok(p) => process = Some(p),
-                    Err(refused) => each(Err(refused)),
+                    Err(refused) => each(Err(on_line(refused))),
                 }
                 continue;
             }
-            each(event_from_json(line, process.as_ref()));
+            each(event_from_json(line, process.as_ref()).map_err(on_line));
         }
     }
 
@@ -624,6 +630,20 @@ mod tests {
             let refused = wire::full_event_from_json(bad.as_bytes()).unwrap_err();
             assert_eq!(refused.to_string(), why, "{bad}");
         }
+    }
+
+    #[cfg(feature = "spool")]
+    #[test]
+    fn a_corrupt_spool_line_is_refused_naming_its_line_in_the_file() {
+        let line = Event::new("cmd.x", "t", "1", "m").to_json();
+        let text = format!("{line}\n\n{}\n{line}\n", &line[..30]);
+        let mut read = Vec::new();
+        wire::spool_events(text.as_bytes(), |e| read.push(e.map_err(|r| r.to_string())));
+        assert_eq!(read.len(), 3, "the blank line is skipped");
+        assert!(read[0].is_ok() && read[2].is_ok());
+        let refused = read[1].clone().unwrap_err();
+        assert!(refused.starts_with("not an event: "), "{refused}");
+        assert!(refused.ends_with("at line 3 column 31"), "{refused}");
     }
 
     #[cfg(feature = "spool")]

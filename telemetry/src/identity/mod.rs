@@ -185,7 +185,7 @@ mod tests {
                 "0b8e6c4e-3f5a-1c1d-9a7b-2e4f6a8c0d1e",
             ),
             (
-                "{0B8E6C4E3F5A4C1D9A7B2E4F6A8C0D1E}",
+                "0B8E6C4E3F5A4C1D9A7B2E4F6A8C0D1E",
                 "0b8e6c4e-3f5a-4c1d-9a7b-2e4f6a8c0d1e",
             ),
         ] {

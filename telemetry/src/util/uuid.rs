@@ -60,18 +60,19 @@ impl Uuid {
     /// id file may hold, written by this library or by hand. `None` for anything else.
     pub(crate) fn parse(text: &str) -> Option<Self> {
         let text = text.trim();
-        let text = match text.get(..9) {
-            Some(prefix) if prefix.eq_ignore_ascii_case("urn:uuid:") => &text[9..],
-            _ => text
-                .strip_prefix('{')
-                .and_then(|t| t.strip_suffix('}'))
-                .unwrap_or(text),
+        // A URN or braces hold the hyphenated form only.
+        let wrapped = match text.get(..9) {
+            Some(prefix) if prefix.eq_ignore_ascii_case("urn:uuid:") => Some(&text[9..]),
+            _ => text.strip_prefix('{').and_then(|t| t.strip_suffix('}')),
         };
-        let hyphenated = match text.len() {
-            HYPHENATED_LEN => true,
-            32 => false,
-            _ => return None,
+        let (text, hyphenated) = match (wrapped, text.len()) {
+            (Some(inner), _) => (inner, true),
+            (None, 32) => (text, false),
+            (None, _) => (text, true),
         };
+        if text.len() != if hyphenated { HYPHENATED_LEN } else { 32 } {
+            return None;
+        }
         let mut bytes = [0_u8; 16];
         let mut nibbles = 0;
         for (i, c) in text.bytes().enumerate() {
@@ -141,6 +142,8 @@ mod tests {
             "{0b8e6c4e-3f5a-4c1d-9a7b-2e4f6a8c0d1e",
             "0b8e6c4e-3f5a-4c1d-9a7b-2e4f6a8c0d1é",
             "+b8e6c4e3f5a4c1d9a7b2e4f6a8c0d1e",
+            "{0b8e6c4e3f5a4c1d9a7b2e4f6a8c0d1e}", // a wrapper holds the hyphenated form
+            "urn:uuid:0b8e6c4e3f5a4c1d9a7b2e4f6a8c0d1e",
         ] {
             assert_eq!(Uuid::parse(text), None, "{text}");
             assert!(

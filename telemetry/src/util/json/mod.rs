@@ -26,8 +26,8 @@ pub(crate) enum Json {
     UInt(u64),
     /// A float to write.
     Float(f64),
-    /// A number read with a fraction or an exponent, or an integer beyond 64 bits, as
-    /// its text: read as an `f64` only where a float is wanted ([`Json::as_f64`]), so
+    /// A number read with a fraction or an exponent, an integer beyond 64 bits, or
+    /// `-0`, as its text: read as an `f64` only where a float is wanted ([`Json::as_f64`]), so
     /// that a build which never reads one has no float parser, and written back as it
     /// was (a consent file's unknown fields).
     Number(String),

@@ -45,6 +45,14 @@ impl ParseError {
         }
     }
 
+    /// The same error, said to be on line `line` of a file whose lines are parsed one
+    /// by one (the spool's).
+    #[cfg(feature = "spool")]
+    pub(crate) fn on_line(mut self, line: usize) -> Self {
+        self.line = line;
+        self
+    }
+
     /// The error with its line and column in `bytes`.
     fn located(mut self, bytes: &[u8]) -> Self {
         let before = &bytes[..self.at.min(bytes.len())];
