@@ -3,12 +3,14 @@
 //! counter read ~9 ns; see BENCHMARKS.md).
 //!
 //! A call is timed with `std::time::Instant`. With feature `fast-clock` (off by
-//! default: `quanta` and its `raw-cpuid` were a fifth of the default build's CPU, for a
-//! gain only a hot loop sees), a thread that has made `CALIBRATE_AFTER` (20 000)
-//! tracked calls times the later ones with a `quanta::Clock` read raw. Calibrating that clock costs about 0.6 ms of CPU once per process: a
-//! command-line run that records a few events would lose more than it gains (the
-//! cheaper read saves ~30 ns a call, so it pays after some 20 000 calls), while a tool
-//! that tracks a hot loop gets the cheap clock after the first few milliseconds. The
+//! default: `quanta` and the crates it brings were ~4.3 s of the ~21 s of build CPU the
+//! default features added, for a gain only a hot loop sees), a thread that has made
+//! `CALIBRATE_AFTER` (20 000) tracked calls times the later ones with a
+//! `quanta::Clock` read raw. Calibrating that clock costs about 0.6 ms of CPU once per
+//! process: a command-line run that records a few events would lose more than it
+//! gains (the cheaper read saves ~30 ns a call, so it pays after some 20 000 calls),
+//! while a tool that tracks a hot loop gets the cheap clock after the first few
+//! milliseconds. The
 //! calibration happens on an enabled path only, before the clock of the call that
 //! triggers it starts (that call's duration is unaffected), never when disabled.
 //!
