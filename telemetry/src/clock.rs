@@ -10,9 +10,9 @@
 //! process: a command-line run that records a few events would lose more than it
 //! gains (the cheaper read saves ~30 ns a call, so it pays after some 20 000 calls),
 //! while a tool that tracks a hot loop gets the cheap clock after the first few
-//! milliseconds. The
-//! calibration happens on an enabled path only, before the clock of the call that
-//! triggers it starts (that call's duration is unaffected), never when disabled.
+//! milliseconds. The calibration happens on an enabled path only, before the clock of
+//! the call that triggers it starts (that call's duration is unaffected), never when
+//! disabled.
 //!
 //! The raw read is, on x86-64, the time-stamp counter, used only where `quanta` finds
 //! (CPUID) an *invariant* TSC — constant rate whatever the P-state, running in deep
