@@ -411,3 +411,34 @@ fn the_config_dir_variable_holds_with_a_policy_set_in_code() {
     );
     telemetry_tests::assert_no_files(&home.path().join(".config"));
 }
+
+/// The XDG Base Directory rules on Linux: `XDG_CONFIG_HOME` and `XDG_DATA_HOME` are
+/// where the consent file and the local log go when they hold absolute paths; a
+/// relative value is ignored (`~/.config`, `~/.local/share`), as the spec says.
+#[cfg(all(feature = "collect", target_os = "linux"))]
+#[test]
+fn the_xdg_variables_choose_the_directories_when_they_are_absolute() {
+    let home = tempfile::tempdir().unwrap();
+    let xdg = tempfile::tempdir().unwrap();
+    let (config, data) = (xdg.path().join("cfg"), xdg.path().join("share"));
+    let absolute = [
+        ("XDG_CONFIG_HOME", config.to_str().unwrap()),
+        ("XDG_DATA_HOME", data.to_str().unwrap()),
+    ];
+    for args in [&["telemetry", "enable"][..], &["build"]] {
+        let out = demo(home.path(), args, &absolute);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    assert!(config.join("demo/telemetry.json").is_file());
+    assert!(data.join("demo/telemetry/events.jsonl").is_file());
+    assert!(!config_dir(home.path()).exists(), "nothing under ~/.config");
+
+    let other = tempfile::tempdir().unwrap();
+    let relative = [("XDG_CONFIG_HOME", "cfg"), ("XDG_DATA_HOME", "share")];
+    for args in [&["telemetry", "enable"][..], &["build"]] {
+        let out = demo(other.path(), args, &relative);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    assert!(config_dir(other.path()).join("telemetry.json").is_file());
+    assert!(telemetry_tests::demo_log(other.path()).is_file());
+}

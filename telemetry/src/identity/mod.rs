@@ -43,11 +43,9 @@ impl MachineId {
     /// assert_ne!(telemetry::MachineId::derive("a"), telemetry::MachineId::derive("b"));
     /// ```
     pub fn derive(salt: &str) -> String {
-        let fallback = directories::BaseDirs::new().map(|dirs| {
+        let fallback = crate::layout::data_home().map(|data| {
             let tag = &crate::util::hex::encode(&hmac_sha256::Hash::hash(salt.as_bytes()))[..16];
-            dirs.data_dir()
-                .join("telemetry")
-                .join(format!("install-id-{tag}"))
+            data.join("telemetry").join(format!("install-id-{tag}"))
         });
         derive_with(salt, fallback.as_deref())
     }

@@ -6,6 +6,9 @@
 
 use std::path::PathBuf;
 
+mod platform;
+pub(crate) use platform::data_home;
+
 /// The local secret key of `Hashed` values, in the config dir.
 pub(crate) const KEY_FILE: &str = "telemetry.key";
 /// The install id (where the OS has no machine id), in the data dir.
@@ -19,13 +22,13 @@ pub(crate) fn config_dir(tool: &str, override_dir: Option<&str>) -> Option<PathB
     override_dir
         .filter(|dir| !dir.is_empty())
         .map(PathBuf::from)
-        .or_else(|| directories::ProjectDirs::from("", "", tool).map(|d| d.config_dir().to_owned()))
+        .or_else(|| platform::project_config_dir(tool))
 }
 
 /// The tool's telemetry data dir: `<platform data dir>/<tool>/telemetry`
 /// (`~/.local/share/<tool>/telemetry` on Linux).
 pub(crate) fn data_dir(tool: &str) -> Option<PathBuf> {
-    directories::ProjectDirs::from("", "", tool).map(|dirs| dirs.data_dir().join("telemetry"))
+    platform::project_data_dir(tool).map(|dir| dir.join("telemetry"))
 }
 
 /// The directory, in the platform's config dir, of what every tool built with this
@@ -38,7 +41,7 @@ pub const SHARED_CONSENT_FILE: &str = "consent.json";
 
 /// The config dir every tool built with this library shares (see [`SHARED_DIR`]).
 pub(crate) fn shared_config_dir() -> Option<PathBuf> {
-    directories::ProjectDirs::from("", "", SHARED_DIR).map(|d| d.config_dir().to_owned())
+    platform::project_config_dir(SHARED_DIR)
 }
 
 /// `<TOOL>`: the tool name upper-cased, every non-alphanumeric byte turned into `_`.
