@@ -161,7 +161,14 @@ pub enum TelemetryError {
     },
 
     /// A flush did not finish before its deadline.
-    #[error("telemetry flush did not finish within {deadline:?}")]
+    ///
+    /// ```
+    /// let err = telemetry::TelemetryError::Timeout { deadline: std::time::Duration::from_millis(1500) };
+    /// assert_eq!(err.to_string(), "telemetry flush did not finish within 1500 ms");
+    /// ```
+    // In milliseconds rather than `{:?}`: `Duration`'s `Debug` would link its own
+    // decimal formatter into every tool for this one message.
+    #[error("telemetry flush did not finish within {} ms", deadline.as_millis())]
     Timeout {
         /// The deadline that passed.
         deadline: Duration,

@@ -44,9 +44,12 @@ mod imp {
     }
 
     /// The tool's name as a directory name: each whitespace-separated word lowercased,
-    /// the words joined without a separator.
+    /// the words joined without a separator. ASCII lowercase: a tool name is ASCII (the
+    /// naming rules refuse any other), where `directories` lowercases Unicode too.
     pub(super) fn project_name(tool: &str) -> String {
-        tool.split_whitespace().map(str::to_lowercase).collect()
+        tool.split_whitespace()
+            .flat_map(|word| word.chars().map(|c| c.to_ascii_lowercase()))
+            .collect()
     }
 
     pub(crate) fn config_home() -> Option<PathBuf> {
@@ -133,9 +136,9 @@ mod tests {
             "demo",
             "my-tool",
             "telemetry-rs",
+            "My_Tool.2",
             "My Tool",
-            " spaced  name ",
-            "É",
+            " spaced  Name ",
         ] {
             let theirs = directories::ProjectDirs::from("", "", tool);
             assert_eq!(
@@ -184,6 +187,6 @@ mod tests {
         assert_eq!(project_name("demo"), "demo");
         assert_eq!(project_name("My Tool"), "mytool");
         assert_eq!(project_name("  a\tB  c "), "abc");
-        assert_eq!(project_name("ÉCOLE"), "école");
+        assert_eq!(project_name("My-Tool_2.X"), "my-tool_2.x");
     }
 }
