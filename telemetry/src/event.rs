@@ -462,18 +462,13 @@ pub(crate) mod wire {
 
     /// A required string field.
     fn string<'j>(doc: &'j Json, field: &'static str) -> Result<&'j str, Refused> {
-        doc.get(field)
-            .and_then(Json::as_str)
-            .ok_or(Refused::Shape(field))
+        doc.field(field, Json::as_str).map_err(Refused::Shape)
     }
 
     /// An optional string field: absent or `null` is `None`.
     fn optional_string<'j>(doc: &'j Json, field: &'static str) -> Result<Option<&'j str>, Refused> {
-        match doc.get(field) {
-            None | Some(Json::Null) => Ok(None),
-            Some(Json::Str(s)) => Ok(Some(s)),
-            Some(_) => Err(Refused::Shape(field)),
-        }
+        doc.optional_field(field, Json::as_str)
+            .map_err(Refused::Shape)
     }
 
     fn process_from_json(line: &[u8]) -> Result<Process, Refused> {

@@ -187,20 +187,23 @@ impl ConfigFile {
             let wrong = || format!("`{key}` is not valid");
             match key.as_str() {
                 "version" => version = Some(value.as_u64().ok_or_else(wrong)?),
-                "enabled" => file.enabled = optional(&value, Json::as_bool).ok_or_else(wrong)?,
+                "enabled" => file.enabled = value.nullable(Json::as_bool).ok_or_else(wrong)?,
                 "ever_enabled" => {
-                    file.ever_enabled = optional(&value, Json::as_bool).ok_or_else(wrong)?;
+                    file.ever_enabled = value.nullable(Json::as_bool).ok_or_else(wrong)?;
                 }
                 "decided_at" => {
-                    file.decided_at =
-                        optional(&value, |v| v.as_str().map(str::to_owned)).ok_or_else(wrong)?;
+                    file.decided_at = value
+                        .nullable(|v| v.as_str().map(str::to_owned))
+                        .ok_or_else(wrong)?;
                 }
                 "notice_shown_at" => {
-                    file.notice_shown_at =
-                        optional(&value, |v| v.as_str().map(str::to_owned)).ok_or_else(wrong)?;
+                    file.notice_shown_at = value
+                        .nullable(|v| v.as_str().map(str::to_owned))
+                        .ok_or_else(wrong)?;
                 }
                 "level" => {
-                    file.level = optional(&value, |v| v.as_str().and_then(super::Level::from_name))
+                    file.level = value
+                        .nullable(|v| v.as_str().and_then(super::Level::from_name))
                         .ok_or_else(wrong)?;
                 }
                 _ => file.extra.push((key, value)),
@@ -244,15 +247,6 @@ impl ConfigFile {
         // Only keys `from_json` did not know are in `extra`.
         members.extend(self.extra.iter().cloned());
         Json::Object(members)
-    }
-}
-
-/// An optional field's value: `Some(None)` for `null`, `None` if `read` refuses it.
-fn optional<T>(value: &Json, read: impl FnOnce(&Json) -> Option<T>) -> Option<Option<T>> {
-    if value.is_null() {
-        Some(None)
-    } else {
-        read(value).map(Some)
     }
 }
 

@@ -76,7 +76,7 @@ fn field<'j, T>(
     name: &'static str,
     read: impl FnOnce(&'j Json) -> Option<T>,
 ) -> Result<T, Refused> {
-    doc.get(name).and_then(read).ok_or(Refused::Shape(name))
+    doc.field(name, read).map_err(Refused::Shape)
 }
 
 fn string(doc: &Json, name: &'static str) -> Result<String, Refused> {
@@ -89,10 +89,7 @@ fn optional<'j, T>(
     name: &'static str,
     read: impl FnOnce(&'j Json) -> Option<T>,
 ) -> Result<Option<T>, Refused> {
-    match doc.get(name) {
-        None | Some(Json::Null) => Ok(None),
-        Some(value) => read(value).map(Some).ok_or(Refused::Shape(name)),
-    }
+    doc.optional_field(name, read).map_err(Refused::Shape)
 }
 
 fn level(doc: &Json) -> Result<Level, Refused> {

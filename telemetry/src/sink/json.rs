@@ -143,9 +143,9 @@ fn write_fields<'v>(
     attrs: impl IntoIterator<Item = (&'v str, &'v AttrValue)>,
 ) {
     out.extend_from_slice(b"{\"event_id\":");
-    write_str(out, e.event_id);
+    write::str(out, e.event_id);
     out.extend_from_slice(b",\"name\":");
-    write_str(out, e.name);
+    write::str(out, e.name);
     if let Some(p) = process {
         for (key, value) in [
             (&b",\"tool\":"[..], p.tool),
@@ -154,26 +154,26 @@ fn write_fields<'v>(
             (b",\"session_id\":", p.session_id),
         ] {
             out.extend_from_slice(key);
-            write_str(out, value);
+            write::str(out, value);
         }
     }
     out.extend_from_slice(b",\"timestamp_utc\":");
-    write_str(out, e.timestamp_utc);
+    write::str(out, e.timestamp_utc);
     if let Some(p) = process {
         out.extend_from_slice(b",\"os\":");
-        write_str(out, p.os);
+        write::str(out, p.os);
         out.extend_from_slice(b",\"arch\":");
-        write_str(out, p.arch);
+        write::str(out, p.arch);
     }
     if let Some(duration) = e.duration_ms {
         out.extend_from_slice(b",\"duration_ms\":");
         write::f64(out, duration);
     }
     out.extend_from_slice(b",\"outcome\":");
-    write_str(out, e.outcome.as_str());
+    write::str(out, e.outcome.as_str());
     if let Some(kind) = e.error_kind {
         out.extend_from_slice(b",\"error_kind\":");
-        write_str(out, kind);
+        write::str(out, kind);
     }
     out.extend_from_slice(b",\"attrs\":");
     write_attrs(out, attrs);
@@ -236,7 +236,7 @@ impl<'o, 'p> SpoolLines<'o, 'p> {
         ] {
             out.push(b',');
             out.extend_from_slice(key);
-            write_str(out, value);
+            write::str(out, value);
         }
         out.extend_from_slice(b"}\n");
     }
@@ -254,7 +254,7 @@ fn write_attrs<'v>(out: &mut Vec<u8>, attrs: impl IntoIterator<Item = (&'v str, 
         if i > 0 {
             out.push(b',');
         }
-        write_str(out, key);
+        write::str(out, key);
         out.push(b':');
         write_value(out, value);
     }
@@ -270,13 +270,8 @@ pub(crate) fn write_value(out: &mut Vec<u8>, value: &AttrValue) {
         AttrValue::Int(n) => write::i64(out, *n),
         AttrValue::UInt(n) => write::u64(out, *n),
         AttrValue::Float(f) => write::f64(out, *f),
-        AttrValue::Str(s) => write_str(out, s),
+        AttrValue::Str(s) => write::str(out, s),
     }
-}
-
-/// A JSON string.
-pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
-    write::str(out, s);
 }
 
 #[cfg(test)]

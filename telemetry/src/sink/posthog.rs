@@ -27,10 +27,11 @@
 //!   deduplicate): <https://posthog.com/handbook/engineering/clickhouse/schema/sharded-events>.
 
 use super::client::{ClientConfig, Transport};
-use super::json::{write_str, write_value};
+use super::json::write_value;
 use super::{TelemetrySink, boxed_async};
 use crate::error::TelemetryError;
 use crate::event::Event;
+use crate::util::json::write;
 
 /// The batch capture path, appended to the host.
 const BATCH_PATH: &str = "batch/";
@@ -346,7 +347,7 @@ impl PostHogSinkBuilder {
 fn request_bodies(api_key: &str, events: &[Event], limit: usize) -> Vec<Vec<u8>> {
     let mut start = Vec::with_capacity(api_key.len() + 24);
     start.extend_from_slice(b"{\"api_key\":");
-    write_str(&mut start, api_key);
+    write::str(&mut start, api_key);
     start.extend_from_slice(b",\"batch\":[");
 
     let mut bodies = Vec::new();
@@ -385,14 +386,14 @@ fn write_entry(out: &mut Vec<u8>, e: &Event) {
     ];
     for (key, value) in top {
         out.extend_from_slice(key);
-        write_str(out, value);
+        write::str(out, value);
     }
     out.extend_from_slice(b",\"properties\":{");
     for (i, (key, value)) in CONTROL_PROPERTIES.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write_str(out, key);
+        write::str(out, key);
         out.extend_from_slice(if *value { b":true" } else { b":false" });
     }
     let fields = [
@@ -405,7 +406,7 @@ fn write_entry(out: &mut Vec<u8>, e: &Event) {
     ];
     for (key, value) in fields {
         property(out, key);
-        write_str(out, value);
+        write::str(out, value);
     }
     if let Some(ms) = e.duration_ms() {
         property(out, "duration_ms");
@@ -414,7 +415,7 @@ fn write_entry(out: &mut Vec<u8>, e: &Event) {
     }
     if let Some(kind) = e.error_kind() {
         property(out, "error_kind");
-        write_str(out, kind);
+        write::str(out, kind);
     }
     let mut name = String::new();
     for (key, value) in e.attrs() {
@@ -430,7 +431,7 @@ fn write_entry(out: &mut Vec<u8>, e: &Event) {
 /// `,"<name>":` (a property after the control properties).
 fn property(out: &mut Vec<u8>, name: &str) {
     out.push(b',');
-    write_str(out, name);
+    write::str(out, name);
     out.push(b':');
 }
 

@@ -99,9 +99,41 @@ impl Json {
         }
     }
 
-    /// Whether this is `null` (an optional field may be written so).
-    pub(crate) fn is_null(&self) -> bool {
-        matches!(self, Self::Null)
+    /// This value read by `read` as an optional field's: `Some(None)` for `null`,
+    /// `None` when `read` refuses it.
+    pub(crate) fn nullable<'j, T>(
+        &'j self,
+        read: impl FnOnce(&'j Json) -> Option<T>,
+    ) -> Option<Option<T>> {
+        match self {
+            Self::Null => Some(None),
+            value => read(value).map(Some),
+        }
+    }
+
+    /// The member `key` of an object, read by `read`; `Err(key)` when it is absent or
+    /// `read` refuses it (a file's reader turns the name into its own error).
+    #[cfg_attr(not(any(feature = "spool", feature = "reports")), allow(dead_code))]
+    pub(crate) fn field<'j, T>(
+        &'j self,
+        key: &'static str,
+        read: impl FnOnce(&'j Json) -> Option<T>,
+    ) -> Result<T, &'static str> {
+        self.get(key).and_then(read).ok_or(key)
+    }
+
+    /// The optional member `key`: `Ok(None)` when absent or `null`, else read by `read`;
+    /// `Err(key)` when `read` refuses it.
+    #[cfg_attr(not(any(feature = "spool", feature = "reports")), allow(dead_code))]
+    pub(crate) fn optional_field<'j, T>(
+        &'j self,
+        key: &'static str,
+        read: impl FnOnce(&'j Json) -> Option<T>,
+    ) -> Result<Option<T>, &'static str> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(value) => value.nullable(read).ok_or(key),
+        }
     }
 
     /// Compact JSON text.
@@ -180,10 +212,16 @@ impl ObjectBuilder {
         Self::default()
     }
 
-    /// Adds `key: value` (replacing an earlier member of that key).
+    /// Adds `key: value`. Every caller names its keys as literals, each once (the
+    /// reader refuses a repeated key, so a repeat would be a file this crate cannot
+    /// read back: checked in debug builds).
     #[must_use]
     pub(crate) fn field(mut self, key: &str, value: impl Into<Json>) -> Self {
-        self.insert(key, value.into());
+        debug_assert!(
+            self.0.iter().all(|(k, _)| k != key),
+            "`{key}` written twice"
+        );
+        self.0.push((key.to_owned(), value.into()));
         self
     }
 
@@ -193,14 +231,6 @@ impl ObjectBuilder {
         match value {
             Some(v) => self.field(key, v),
             None => self,
-        }
-    }
-
-    /// Adds `key: value` (replacing an earlier member of that key).
-    pub(crate) fn insert(&mut self, key: &str, value: Json) {
-        match self.0.iter_mut().find(|(k, _)| k == key) {
-            Some((_, slot)) => *slot = value,
-            None => self.0.push((key.to_owned(), value)),
         }
     }
 
