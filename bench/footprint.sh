@@ -14,6 +14,8 @@
 #                   examples/demo.rs does (consent, local log = FileSink), `init`
 #   telemetry-http  the same with feature `http` and an HttpSink next to the local log
 #   telemetry-otlp  the same with feature `otlp` and an OtlpSink next to the local log
+#   telemetry-rustls  `telemetry-http` with rustls instead of the platform's TLS
+#                   (`default-features = false, features = ["collect", "http", "rustls"]`)
 #   posthog-rs      + posthog-rs 0.30 (default features: its async client on tokio),
 #                   one event captured per command, flushed before the exit
 #   otel            + the OpenTelemetry SDK and opentelemetry-otlp (the versions
@@ -46,7 +48,7 @@
 # on an otherwise idle machine. Run by hand; CI never runs it.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-ALL_CASES="none tracing telemetry telemetry-http telemetry-otlp posthog-rs otel demo"
+ALL_CASES="none tracing telemetry telemetry-http telemetry-otlp telemetry-rustls posthog-rs otel demo"
 CASES=${CASES:-$ALL_CASES}
 TOP=${TOP:-5}
 for case in $CASES; do
@@ -145,7 +147,7 @@ fn main() -> std::io::Result<()> {
 EOF
       commands_rs '#[tracing::instrument]' '#[tracing::instrument]' '#[tracing::instrument]'
       ;;
-    telemetry | telemetry-http | telemetry-otlp)
+    telemetry | telemetry-http | telemetry-otlp | telemetry-rustls)
       cat <<'EOF'
 
 use std::process::ExitCode;
@@ -176,7 +178,7 @@ fn telemetry_context() -> Option<TelemetryContext> {
         .local_log();
 EOF
       case $1 in
-        telemetry-http)
+        telemetry-http | telemetry-rustls)
           cat <<'EOF'
     let url = std::env::var("TINY_TELEMETRY_ENDPOINT")
         .unwrap_or_else(|_| "https://telemetry.example.invalid/v1/events".into());
@@ -290,6 +292,9 @@ deps_of() { # variant
     telemetry) echo "$telemetry }" ;;
     telemetry-http) echo "$telemetry, features = [\"http\"] }" ;;
     telemetry-otlp) echo "$telemetry, features = [\"otlp\"] }" ;;
+    telemetry-rustls)
+      echo "$telemetry, default-features = false, features = [\"collect\", \"http\", \"rustls\"] }"
+      ;;
     posthog-rs)
       printf '%s\n' 'posthog-rs = "0.30"' \
         'tokio = { version = "1", features = ["rt", "macros"] }'
@@ -306,8 +311,9 @@ declare -A NAMED=(
   [none]="clap"
   [tracing]="tracing tracing-subscriber"
   [telemetry]="telemetry tokio"
-  [telemetry-http]="reqwest rustls"
-  [telemetry-otlp]="reqwest opentelemetry-proto"
+  [telemetry-http]="ureq native-tls openssl"
+  [telemetry-otlp]="ureq native-tls opentelemetry-proto"
+  [telemetry-rustls]="ureq rustls ring"
   [posthog-rs]="posthog-rs reqwest tokio"
   [otel]="opentelemetry opentelemetry_sdk opentelemetry-otlp reqwest"
 )
@@ -421,6 +427,7 @@ labels = {
     "telemetry": "**this library, default features**",
     "telemetry-http": "**this library, `http`**",
     "telemetry-otlp": "**this library, `otlp`**",
+    "telemetry-rustls": "this library, `http` with `rustls`",
     "posthog-rs": "`posthog-rs` 0.30",
     "otel": "OpenTelemetry SDK + OTLP/HTTP exporter",
 }

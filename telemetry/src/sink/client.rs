@@ -7,12 +7,21 @@
 //! at a time (the sender, the detached uploader; the worker for an at-most-once network
 //! sink; `reset`'s deletion request), each request on a short-lived thread of its own
 //! so that a purge need not wait for a hanging server (`sink/request.rs`). No async
-//! runtime. TLS is rustls with the `ring` provider, verifying with the platform's
-//! certificate store (`rustls-platform-verifier`: the system roots, a corporate CA
-//! included), which is read on the first https connection, never when a sink is built.
-//! Proxies come from the environment, per scheme, with `NO_PROXY` (`sink/proxy.rs`).
+//! runtime. TLS is the platform's library (feature `native-tls`, a default one) or rustls
+//! with the `ring` provider (feature `rustls`, which wins when both are on); either
+//! verifies with the platform's certificate store (the system roots, a corporate CA
+//! included), read on the first https connection, never when a sink is built. Proxies
+//! come from the environment, per scheme, with `NO_PROXY` (`sink/proxy.rs`).
 
-use std::sync::{Arc, OnceLock};
+// A network sink without a TLS library could send nothing over https: say so when the
+// tool is compiled, not when its first batch fails.
+#[cfg(not(any(feature = "native-tls", feature = "rustls")))]
+compile_error!(
+    "the network sinks (features `http`, `otlp`, `posthog`) need a TLS library: turn on \
+     `native-tls` (the platform's; a default feature) or `rustls` (all Rust, linked statically)"
+);
+
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
@@ -356,6 +365,25 @@ impl ClientConfig {
     }
 }
 
+/// The TLS settings: the library the features chose, the platform's certificate store
+/// (`PlatformVerifier`: for rustls `rustls-platform-verifier`, for the platform's library
+/// its own default roots), TLS 1.2 at least (both libraries' floor).
+#[cfg(any(feature = "native-tls", feature = "rustls"))]
+fn tls_config() -> ureq::tls::TlsConfig {
+    let tls = ureq::tls::TlsConfig::builder().root_certs(ureq::tls::RootCerts::PlatformVerifier);
+    // rustls wins when both features are on: a tool that asks for it wants it, and only
+    // turning the default features off leaves OpenSSL out of the build.
+    #[cfg(feature = "rustls")]
+    let tls = tls
+        .provider(ureq::tls::TlsProvider::Rustls)
+        .unversioned_rustls_crypto_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ));
+    #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+    let tls = tls.provider(ureq::tls::TlsProvider::NativeTls);
+    tls.build()
+}
+
 /// A configured endpoint and its (lazily built) client.
 pub(crate) struct Transport {
     url: Uri,
@@ -381,15 +409,12 @@ impl Transport {
     /// connection.
     fn agent(&self) -> &ureq::Agent {
         self.agent.get_or_init(|| {
-            let tls = ureq::tls::TlsConfig::builder()
-                .provider(ureq::tls::TlsProvider::Rustls)
-                .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-                .unversioned_rustls_crypto_provider(Arc::new(
-                    rustls::crypto::ring::default_provider(),
-                ))
-                .build();
-            let mut config = ureq::Agent::config_builder()
-                .tls_config(tls)
+            let config = ureq::Agent::config_builder();
+            // Without a TLS library the build stops at the `compile_error!` above; the
+            // `cfg` keeps that the only error.
+            #[cfg(any(feature = "native-tls", feature = "rustls"))]
+            let config = config.tls_config(tls_config());
+            let mut config = config
                 // A status is an answer to classify, not a transport error.
                 .http_status_as_error(false)
                 // A redirect could downgrade to http or leave the configured host: a

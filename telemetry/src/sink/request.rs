@@ -101,7 +101,10 @@ pub(super) fn describe_error(e: &ureq::Error) -> String {
         ureq::Error::Io(io) if is_connect_error(io.kind()) => format!("could not connect: {io}"),
         ureq::Error::Io(io) => format!("the request failed: {io}"),
         ureq::Error::Tls(what) => format!("TLS failed: {what}"),
+        #[cfg(feature = "rustls")]
         ureq::Error::Rustls(tls) => format!("TLS failed: {tls}"),
+        #[cfg(feature = "native-tls")]
+        ureq::Error::NativeTls(tls) => format!("TLS failed: {tls}"),
         ureq::Error::Protocol(_) | ureq::Error::BodyStalled => "the response broke off".to_owned(),
         _ => "the request failed".to_owned(),
     }
