@@ -2,13 +2,15 @@
 //! machine whose certificate a test CA signed. The tool trusts that CA only through
 //! `SSL_CERT_FILE` (the platform's certificate store, as the library reads it), so
 //! the same server is refused without it, and the events then stay in the spool. A
-//! purge while the TLS handshake is under way sends nothing once it completes.
+//! purge while the TLS handshake is under way sends nothing once it completes. An
+//! `HTTPS_PROXY` is used through a CONNECT tunnel, and `NO_PROXY` keeps a host off it.
+//! CI runs this file with each TLS library (features `native-tls` and `rustls`).
 #![cfg(all(feature = "collect", feature = "http"))]
 
 mod delivery_support;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -128,11 +130,87 @@ fn read_body(stream: &mut impl Read) -> Option<String> {
     String::from_utf8(body).ok()
 }
 
+/// An HTTP proxy on 127.0.0.1 that records each request line and tunnels every
+/// `CONNECT`, whatever its target, to `upstream`; anything else gets a 405.
+struct ConnectProxy {
+    addr: SocketAddr,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl ConnectProxy {
+    fn start(upstream: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&requests);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let seen = Arc::clone(&seen);
+                std::thread::spawn(move || tunnel(stream, upstream, &seen));
+            }
+        });
+        Self { addr, requests }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+fn tunnel(client: TcpStream, upstream: SocketAddr, seen: &Mutex<Vec<String>>) {
+    let Ok(mut to_client) = client.try_clone() else {
+        return;
+    };
+    let mut from_client = BufReader::new(client);
+    let mut request = String::new();
+    if from_client.read_line(&mut request).is_err() {
+        return;
+    }
+    loop {
+        let mut header = String::new();
+        match from_client.read_line(&mut header) {
+            Ok(0) | Err(_) => return,
+            Ok(_) if header.trim().is_empty() => break,
+            Ok(_) => {}
+        }
+    }
+    seen.lock().unwrap().push(request.trim_end().to_owned());
+    if !request.starts_with("CONNECT ") {
+        let _ =
+            to_client.write_all(b"HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n");
+        return;
+    }
+    let Ok(mut to_server) = TcpStream::connect(upstream) else {
+        return;
+    };
+    let Ok(mut from_server) = to_server.try_clone() else {
+        return;
+    };
+    if to_client
+        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        .is_err()
+    {
+        return;
+    }
+    let back = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut from_server, &mut to_client);
+        let _ = to_client.shutdown(Shutdown::Write);
+    });
+    // The reader's buffer (the client waits for the 200, so it holds nothing yet) and
+    // then the rest of the client's bytes, to the server.
+    let _ = std::io::copy(&mut from_client, &mut to_server);
+    let _ = to_server.shutdown(Shutdown::Write);
+    let _ = back.join();
+}
+
 fn demo_against(server: &TlsServer, home: &Path, extra: &[(&str, &str)]) -> std::process::Output {
-    let url = server.url();
+    demo_to(&server.url(), home, extra)
+}
+
+fn demo_to(url: &str, home: &Path, extra: &[(&str, &str)]) -> std::process::Output {
     let mut env = vec![
         ("DEMO_TELEMETRY", "1"),
-        ("DEMO_TELEMETRY_ENDPOINT", url.as_str()),
+        ("DEMO_TELEMETRY_ENDPOINT", url),
         // Send within the exit, so the test sees the outcome when the tool has ended.
         ("DEMO_SEND_AT_EXIT", "1"),
         ("DEMO_DEADLINE_MS", "5000"),
@@ -229,4 +307,66 @@ fn a_purge_during_the_handshake_sends_nothing() {
     std::thread::sleep(Duration::from_millis(300));
     let bodies = server.bodies.lock().unwrap().clone();
     assert!(bodies.is_empty(), "sent after the purge: {bodies:?}");
+}
+
+/// A name that never resolves (`.test` is reserved), which the certificate covers: only
+/// a proxy can reach it.
+const PROXIED_URL: &str = "https://telemetry.test/v1/events";
+
+#[test]
+fn an_https_proxy_gets_a_connect_for_the_endpoint_and_the_events_go_through_it() {
+    let server = TlsServer::start();
+    let proxy = ConnectProxy::start(server.addr);
+    let home = tempfile::tempdir().unwrap();
+    let ca = fixture("ca.crt");
+    let proxy_url = proxy.url();
+    let out = demo_to(
+        PROXIED_URL,
+        home.path(),
+        &[
+            ("SSL_CERT_FILE", ca.to_str().unwrap()),
+            ("HTTPS_PROXY", proxy_url.as_str()),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let requests = proxy.requests.lock().unwrap().clone();
+    assert_eq!(
+        requests,
+        ["CONNECT telemetry.test:443 HTTP/1.1"],
+        "one tunnel to the endpoint's host and port"
+    );
+    let bodies = server.bodies.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 1, "{bodies:?}");
+    assert!(bodies[0].contains("\"cmd.build\""), "{}", bodies[0]);
+    let spool = demo_data_dir(home.path()).join("spool");
+    assert!(spooled(&spool).is_empty(), "delivered events stay spooled");
+}
+
+#[test]
+fn no_proxy_keeps_the_endpoint_off_the_proxy() {
+    let server = TlsServer::start();
+    let proxy = ConnectProxy::start(server.addr);
+    let home = tempfile::tempdir().unwrap();
+    let ca = fixture("ca.crt");
+    let proxy_url = proxy.url();
+    let out = demo_to(
+        PROXIED_URL,
+        home.path(),
+        &[
+            ("SSL_CERT_FILE", ca.to_str().unwrap()),
+            ("HTTPS_PROXY", proxy_url.as_str()),
+            // A suffix entry: the endpoint's host is a subdomain of it.
+            ("NO_PROXY", "localhost,.test"),
+            ("DEMO_DEADLINE_MS", "2000"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        proxy.requests.lock().unwrap().is_empty(),
+        "the proxy was used for a host NO_PROXY names"
+    );
+    // Straight to a name that does not resolve: nothing sent, the event kept.
+    assert!(server.bodies.lock().unwrap().is_empty());
+    let spool = demo_data_dir(home.path()).join("spool");
+    assert_eq!(spooled(&spool).len(), 1, "the event waits for a later run");
 }
