@@ -429,3 +429,53 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "otlp_golden.rs"]
+pub(crate) mod golden;
+
+#[cfg(test)]
+mod capture {
+    use super::*;
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Records what `opentelemetry-proto` 0.33.1 (prost for protobuf, its `with-serde`
+    /// mapping through `serde_json` for JSON) makes of the fixtures of `otlp_golden.rs`,
+    /// with a fixed observed time: the reference the library's own encoder is compared
+    /// with once these types are gone. `cargo test -p telemetry --features otlp,reports
+    /// --lib capture_the_official_encodings` at this commit writes them again.
+    #[test]
+    fn capture_the_official_encodings() {
+        // Where the new encoder's tests read them (sink/otlp/testdata).
+        let dir = std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src/sink/otlp/testdata"
+        ));
+        std::fs::create_dir_all(dir).unwrap();
+        let mut logs = export_request(&golden::events());
+        for rl in &mut logs.resource_logs {
+            for sl in &mut rl.scope_logs {
+                for r in &mut sl.log_records {
+                    r.observed_time_unix_nano = golden::OBSERVED;
+                }
+            }
+        }
+        for (name, request) in [("logs", &logs)] {
+            let (_, pb) = encode(OtlpEncoding::Protobuf, request).unwrap();
+            let (_, json) = encode(OtlpEncoding::Json, request).unwrap();
+            std::fs::write(dir.join(format!("{name}.pb.hex")), hex(&pb) + "\n").unwrap();
+            std::fs::write(dir.join(format!("{name}.json")), json).unwrap();
+        }
+        #[cfg(feature = "reports")]
+        {
+            let metrics = metrics::export_request(&golden::report()).unwrap();
+            let (_, pb) = encode(OtlpEncoding::Protobuf, &metrics).unwrap();
+            let (_, json) = encode(OtlpEncoding::Json, &metrics).unwrap();
+            std::fs::write(dir.join("metrics.pb.hex"), hex(&pb) + "\n").unwrap();
+            std::fs::write(dir.join("metrics.json"), json).unwrap();
+        }
+    }
+}
