@@ -1,4 +1,4 @@
-//! Test fixtures: a batch of events and a report that exercise every field and value
+//! Test fixtures (see tests.rs and testdata/): a batch of events and a report that exercise every field and value
 //! kind the OTLP encodings write, with fixed ids and times so that their encodings are
 //! reproducible byte for byte.
 
