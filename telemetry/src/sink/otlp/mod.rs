@@ -246,8 +246,10 @@ impl TelemetrySink for OtlpSink {
             if events.is_empty() {
                 return Ok(());
             }
+            // The messages borrow the events; only the body is kept across the request.
             let request = logs::export_request(events, now_unix_nanos());
             let (content_type, body) = encode(self.encoding, &request);
+            drop(request);
             self.transport.post(content_type, body).await
         }
     }
@@ -280,6 +282,6 @@ impl TelemetrySink for OtlpSink {
 }
 
 #[cfg(test)]
-pub(crate) mod golden;
+mod golden;
 #[cfg(test)]
 mod tests;
