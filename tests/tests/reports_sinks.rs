@@ -292,8 +292,11 @@ mod otlp {
                     ("host.arch".to_owned(), s("amd64")),
                 ])
             );
+            assert_eq!(rm.schema_url, "");
             assert_eq!(rm.scope_metrics.len(), 1);
+            assert_eq!(rm.scope_metrics[0].schema_url, "");
             let scope = rm.scope_metrics[0].scope.as_ref().unwrap();
+            assert!(scope.attributes.is_empty());
             // The workspace's crates share one version.
             assert_eq!(
                 (&*scope.name, &*scope.version),
@@ -318,6 +321,11 @@ mod otlp {
             }
 
             assert_eq!(metrics[0].unit, "{call}");
+            assert_eq!(
+                metrics[0].description,
+                "Tracked calls in the period, per event, outcome, error kind and attributes"
+            );
+            assert!(metrics.iter().all(|m| m.metadata.is_empty()));
             let Some(Data::Sum(sum)) = &metrics[0].data else {
                 panic!("telemetry.calls is not a Sum: {:?}", metrics[0].data)
             };
@@ -333,6 +341,8 @@ mod otlp {
                     Some(number_data_point::Value::AsInt(row.count as i64))
                 );
                 calls_total += row.count;
+                assert!(point.exemplars.is_empty());
+                assert_eq!(point.flags, 0);
                 assert_eq!(
                     (point.start_time_unix_nano, point.time_unix_nano),
                     (START, END)
@@ -344,6 +354,10 @@ mod otlp {
                 continue;
             }
             assert_eq!(metrics[1].unit, "ms");
+            assert_eq!(
+                metrics[1].description,
+                "Durations of the tracked calls in the period"
+            );
             let Some(Data::Histogram(histogram)) = &metrics[1].data else {
                 panic!(
                     "telemetry.duration is not a Histogram: {:?}",
@@ -362,6 +376,8 @@ mod otlp {
                 assert_eq!(point.explicit_bounds.len() + 1, point.bucket_counts.len());
                 assert_eq!(point.count, point.bucket_counts.iter().sum::<u64>());
                 assert_eq!(point.count, row.count);
+                assert!(point.exemplars.is_empty());
+                assert_eq!(point.flags, 0);
                 assert_eq!(
                     (point.sum, point.min, point.max),
                     (
@@ -445,6 +461,8 @@ mod otlp {
         let decoded = ExportMetricsServiceRequest::decode(&*sent.body).unwrap();
         check(&decoded, &report);
         spot_check(&decoded);
+        // The official encoder writes the same message to the same bytes.
+        assert_eq!(decoded.encode_to_vec(), sent.body);
     }
 
     #[test]
@@ -462,6 +480,8 @@ mod otlp {
         let decoded: ExportMetricsServiceRequest = serde_json::from_slice(&sent.body).unwrap();
         check(&decoded, &report);
         spot_check(&decoded);
+        // The same JSON the official mapping writes for what was decoded.
+        assert_eq!(sent.json(), serde_json::to_value(&decoded).unwrap());
         // OTLP JSON: lowerCamelCase names, enums as integers (DELTA = 1), 64-bit
         // integers as decimal strings.
         let json = sent.json();
@@ -479,6 +499,47 @@ mod otlp {
                 .len(),
             21
         );
+    }
+
+    /// A row whose histogram counted nothing: a sum (0), no min or max (`optional`
+    /// fields left unset, `null` in JSON), in both encodings.
+    #[test]
+    fn an_empty_histogram_has_a_sum_but_no_min_or_max() {
+        let mut report = Report::example();
+        let durations = report.rows[0].duration_ms.as_mut().unwrap();
+        durations.buckets.fill(0);
+        (durations.sum, durations.min, durations.max) = (0.0, 0.0, 0.0);
+        report.rows[0].count = 0;
+        for encoding in [OtlpEncoding::Protobuf, OtlpEncoding::Json] {
+            let server = Server::start(Reply::Status(200));
+            run(sink(&server, "", encoding).emit_report(&report)).unwrap();
+            let requests = server.requests();
+            let body = &requests[0].body;
+            let decoded = match encoding {
+                OtlpEncoding::Protobuf => ExportMetricsServiceRequest::decode(&**body).unwrap(),
+                _ => serde_json::from_slice(body).unwrap(),
+            };
+            let metrics = &decoded.resource_metrics[0].scope_metrics[0].metrics;
+            let Some(Data::Sum(calls)) = &metrics[0].data else {
+                panic!("{metrics:?}")
+            };
+            assert_eq!(
+                calls.data_points[0].value,
+                Some(number_data_point::Value::AsInt(0)),
+                "{encoding:?}: a count of zero is sent"
+            );
+            let Some(Data::Histogram(histogram)) = &metrics[1].data else {
+                panic!("{metrics:?}")
+            };
+            let point = &histogram.data_points[0];
+            assert_eq!(point.count, 0);
+            assert_eq!(point.bucket_counts, vec![0; 22]);
+            assert_eq!(
+                (point.sum, point.min, point.max),
+                (Some(0.0), None, None),
+                "{encoding:?}"
+            );
+        }
     }
 
     #[test]

@@ -6,6 +6,8 @@ pub(crate) mod fs;
 pub(crate) mod hex;
 pub(crate) mod json;
 pub(crate) mod log;
+#[cfg(feature = "otlp")]
+pub(crate) mod protobuf;
 pub(crate) mod random;
 pub(crate) mod time;
 pub(crate) mod uuid;

@@ -112,6 +112,85 @@ pub(crate) fn date_of_day(days: u64) -> String {
     out
 }
 
+/// The milliseconds since the Unix epoch of a timestamp in exactly the form
+/// [`rfc3339_millis`] writes (`2026-11-21T05:43:56.281Z`); `None` for any other text,
+/// an impossible date or time of day (`2026-02-30`, `24:00:00`, a leap second), or a
+/// time before 1970 (which [`rfc3339_millis`] never writes).
+///
+/// Only that one form: the events' timestamps are written by this crate, so anything
+/// else (another precision, an offset) was not, and is refused rather than guessed at.
+#[cfg(feature = "otlp")]
+pub(crate) fn parse_rfc3339_millis(text: &str) -> Option<u64> {
+    if !is_rfc3339_millis(text) {
+        return None;
+    }
+    let days = days_of_date(&text[..10])?;
+    let field = |at: usize, len: usize| digits(&text[at..at + len]);
+    let (hours, minutes, seconds, millis) =
+        (field(11, 2)?, field(14, 2)?, field(17, 2)?, field(20, 3)?);
+    if hours > 23 || minutes > 59 || seconds > 59 {
+        return None;
+    }
+    // At most 9999-12-31: about 2^48 milliseconds, far from overflowing.
+    let secs = days * 86_400 + hours * 3_600 + minutes * 60 + seconds;
+    Some(secs * 1_000 + millis)
+}
+
+/// The day count since 1970-01-01 of a `YYYY-MM-DD` date (exactly that form, a real
+/// date, not before 1970): a report's period bounds, an event's date.
+#[cfg(feature = "otlp")]
+pub(crate) fn days_of_date(date: &str) -> Option<u64> {
+    let b = date.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (year, month, day) = (
+        digits(&date[..4])?,
+        digits(&date[5..7])?,
+        digits(&date[8..])?,
+    );
+    if year < 1970 || !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    Some(days_from_civil(year, month, day))
+}
+
+/// A run of ASCII digits as a number; `None` for anything else (a sign, a space).
+#[cfg(feature = "otlp")]
+fn digits(text: &str) -> Option<u64> {
+    text.bytes()
+        .try_fold(0_u64, |n, b| {
+            b.is_ascii_digit().then(|| n * 10 + u64::from(b - b'0'))
+        })
+        .filter(|_| !text.is_empty())
+}
+
+#[cfg(feature = "otlp")]
+fn days_in_month(year: u64, month: u64) -> u64 {
+    match month {
+        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => {
+            29
+        }
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// The day count since 1970-01-01 of a proleptic Gregorian date from 1970 on: the
+/// inverse of [`civil_from_days`] (Howard Hinnant's `days_from_civil`).
+#[cfg(feature = "otlp")]
+fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
+    // Years counted from March, so that February's leap day ends the year.
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year / 400;
+    let yoe = year - era * 400; // [0, 399]
+    let mp = (month + 9) % 12; // [0, 11], March = 0
+    let doy = (153 * mp + 2) / 5 + day - 1; // [0, 365]
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; // [0, 146096]
+    era * 146_097 + doe - 719_468
+}
+
 /// Proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
 /// `civil_from_days`, for non-negative day counts).
 fn civil_from_days(days: u64) -> (u64, u64, u64) {
@@ -152,6 +231,95 @@ mod tests {
         assert_eq!(at(253_402_300_799_999), "9999-12-31T23:59:59.999Z");
         let before_epoch = std::time::UNIX_EPOCH - std::time::Duration::from_secs(5);
         assert_eq!(rfc3339_millis(before_epoch), "1970-01-01T00:00:00.000Z");
+    }
+
+    #[cfg(feature = "otlp")]
+    #[test]
+    fn timestamps_written_here_parse_back_to_their_millisecond() {
+        use std::time::{Duration, UNIX_EPOCH};
+        for ms in [
+            0,
+            1,
+            999,
+            1_700_000_000_123,
+            951_782_400_000,
+            4_107_542_399_999,
+            1_735_689_599_001,
+            253_402_300_799_999,
+        ] {
+            let text = rfc3339_millis(UNIX_EPOCH + Duration::from_millis(ms));
+            assert_eq!(parse_rfc3339_millis(&text), Some(ms), "{text}");
+        }
+        // Every day of four centuries, at the last millisecond of the day.
+        for day in (0..146_097_u64).step_by(7) {
+            let ms = (day + 1) * 86_400_000 - 1;
+            let text = rfc3339_millis(UNIX_EPOCH + Duration::from_millis(ms));
+            assert_eq!(parse_rfc3339_millis(&text), Some(ms), "{text}");
+        }
+        assert_eq!(
+            parse_rfc3339_millis("2026-11-23T10:20:30.456Z"),
+            Some(1_795_429_230_456)
+        );
+    }
+
+    #[cfg(feature = "otlp")]
+    #[test]
+    fn any_other_text_is_refused() {
+        for bad in [
+            "",
+            "not a time",
+            "2026-11-23T10:20:30Z",
+            "2026-11-23T10:20:30.45Z",
+            "2026-11-23T10:20:30.4567Z",
+            "2026-11-23T10:20:30.456",
+            "2026-11-23T10:20:30.456+00:00",
+            "2026-11-23 10:20:30.456Z",
+            "2026-11-23t10:20:30.456z",
+            " 2026-11-23T10:20:30.456Z",
+            "2026-11-23T10:20:30.456Z ",
+            "+026-11-23T10:20:30.456Z",
+            "2026-11-2310:20:30.456ZZ",
+            "2026-00-23T10:20:30.456Z",
+            "2026-13-23T10:20:30.456Z",
+            "2026-11-00T10:20:30.456Z",
+            "2026-11-31T10:20:30.456Z",
+            "2026-02-29T10:20:30.456Z",
+            "2100-02-29T10:20:30.456Z",
+            "2026-11-23T24:00:00.000Z",
+            "2026-11-23T10:60:30.456Z",
+            "2026-11-23T23:59:60.000Z",
+            "1969-12-31T23:59:59.999Z",
+            "2026-11-23T10:20:30.456Ω",
+        ] {
+            assert_eq!(parse_rfc3339_millis(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            parse_rfc3339_millis("2024-02-29T00:00:00.000Z"),
+            Some(19_782 * 86_400 * 1_000),
+            "a leap day"
+        );
+    }
+
+    #[cfg(feature = "otlp")]
+    #[test]
+    fn dates_count_days_from_1970() {
+        assert_eq!(days_of_date("1970-01-01"), Some(0));
+        assert_eq!(days_of_date("2026-11-23"), Some(20_780));
+        assert_eq!(days_of_date("2000-03-01"), Some(11_017));
+        for days in 0..146_097 {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days, "{y}-{m}-{d}");
+        }
+        for bad in [
+            "",
+            "2026-11-3",
+            "2026-1-23",
+            "2026/11/23",
+            "1969-12-31",
+            "2026-11-23T",
+        ] {
+            assert_eq!(days_of_date(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -1,20 +1,17 @@
-//! A [`Report`] as one OTLP metrics export (`OtlpSink::emit_report`), built with the
-//! generated types of `opentelemetry-proto`. The mapping is written down in
-//! `docs/delivery.md`, "Reports over OTLP metrics", and on `OtlpSink`.
+//! A [`Report`] as one OTLP metrics export (`OtlpSink::emit_report`). The mapping is
+//! written down in `docs/delivery.md`, "Reports over OTLP metrics", and on `OtlpSink`.
 
 use std::collections::BTreeMap;
 
-use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
-use opentelemetry_proto::tonic::metrics::v1::{
-    AggregationTemporality, Histogram, HistogramDataPoint, Metric, NumberDataPoint,
-    ResourceMetrics, ScopeMetrics, Sum, metric, number_data_point,
+use super::logs::millis_to_nanos;
+use super::wire::common::{AnyValue, InstrumentationScope, KeyValue, Resource};
+use super::wire::metrics::{
+    ExportMetricsServiceRequest, Histogram, HistogramDataPoint, Metric, MetricData,
+    NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, TEMPORALITY_DELTA,
 };
-use opentelemetry_proto::tonic::resource::v1::Resource;
-
-use super::{attr_value, key_value, string, unix_nanos};
 use crate::error::TelemetryError;
 use crate::report::{REPORT_DURATION_BOUNDS_MS, Report, ReportRow};
+use crate::util::time::days_of_date;
 
 /// The count of calls per row.
 pub(super) const CALLS_METRIC: &str = "telemetry.calls";
@@ -46,15 +43,10 @@ pub(crate) fn semconv_arch(arch: &str) -> &str {
     }
 }
 
-/// 00:00 UTC of a `YYYY-MM-DD` date, in nanoseconds since the Unix epoch.
+/// 00:00 UTC of a `YYYY-MM-DD` date (exactly that form, from 1970 on), in
+/// nanoseconds since the Unix epoch.
 fn midnight_utc(date: &str) -> Option<u64> {
-    // The length first: humantime would take a time or a fraction after the date.
-    if date.len() != 10 {
-        return None;
-    }
-    humantime::parse_rfc3339(&format!("{date}T00:00:00Z"))
-        .ok()
-        .map(unix_nanos)
+    days_of_date(date).map(|days| millis_to_nanos(days.saturating_mul(86_400_000)))
 }
 
 /// The period's start and end, or an error naming them (a report the library made
@@ -75,33 +67,30 @@ fn period_nanos(report: &Report) -> Result<(u64, u64), TelemetryError> {
     }
 }
 
-fn bool_value(b: bool) -> Option<AnyValue> {
-    Some(AnyValue {
-        value: Some(any_value::Value::BoolValue(b)),
-    })
-}
-
 /// The attributes of a row's data points.
-fn row_attributes(row: &ReportRow) -> Vec<KeyValue> {
+fn row_attributes(row: &ReportRow) -> Vec<KeyValue<'_>> {
     let mut attributes = vec![
-        key_value("event", string(&row.event)),
-        key_value("outcome", string(row.outcome.as_str())),
+        KeyValue::new("event", AnyValue::str(&row.event)),
+        KeyValue::new("outcome", AnyValue::str(row.outcome.as_str())),
     ];
     if let Some(kind) = &row.error_kind {
-        attributes.push(key_value("error_kind", string(kind)));
+        attributes.push(KeyValue::new("error_kind", AnyValue::str(kind)));
     }
     for (key, value) in &row.attrs {
-        attributes.push(key_value(format!("{ATTR_PREFIX}{key}"), attr_value(value)));
+        attributes.push(KeyValue::new(
+            format!("{ATTR_PREFIX}{key}"),
+            AnyValue::from_attr(value),
+        ));
     }
     if row.other {
-        attributes.push(key_value("_other", bool_value(true)));
+        attributes.push(KeyValue::new("_other", AnyValue::Bool(true)));
     }
     attributes
 }
 
 /// The histogram point of a row with durations; `None` without, or if its bucket
 /// counts do not match the bounds (a report the library made always does).
-fn histogram_point(row: &ReportRow, start: u64, end: u64) -> Option<HistogramDataPoint> {
+fn histogram_point(row: &ReportRow, start: u64, end: u64) -> Option<HistogramDataPoint<'_>> {
     let durations = row.duration_ms.as_ref()?;
     if durations.buckets.len() != REPORT_DURATION_BOUNDS_MS.len() + 1 {
         return None;
@@ -119,14 +108,13 @@ fn histogram_point(row: &ReportRow, start: u64, end: u64) -> Option<HistogramDat
         // Min and max mean nothing for an empty histogram.
         min: (count > 0).then_some(durations.min),
         max: (count > 0).then_some(durations.max),
-        bucket_counts: durations.buckets.clone(),
-        explicit_bounds: REPORT_DURATION_BOUNDS_MS.to_vec(),
-        ..Default::default()
+        bucket_counts: &durations.buckets,
+        explicit_bounds: &REPORT_DURATION_BOUNDS_MS,
     })
 }
 
 /// The metrics of the rows of one tool version.
-fn metrics(rows: &[&ReportRow], start: u64, end: u64) -> Vec<Metric> {
+fn metrics<'r>(rows: &[&'r ReportRow], start: u64, end: u64) -> Vec<Metric<'r>> {
     let calls = rows
         .iter()
         .map(|row| NumberDataPoint {
@@ -134,23 +122,18 @@ fn metrics(rows: &[&ReportRow], start: u64, end: u64) -> Vec<Metric> {
             start_time_unix_nano: start,
             time_unix_nano: end,
             // A count past `i64::MAX` calls in one period does not happen; saturate.
-            value: Some(number_data_point::Value::AsInt(
-                i64::try_from(row.count).unwrap_or(i64::MAX),
-            )),
-            ..Default::default()
+            as_int: i64::try_from(row.count).unwrap_or(i64::MAX),
         })
         .collect();
     let mut metrics = vec![Metric {
-        name: CALLS_METRIC.to_owned(),
-        description: "Tracked calls in the period, per event, outcome, error kind and attributes"
-            .to_owned(),
-        unit: "{call}".to_owned(),
-        data: Some(metric::Data::Sum(Sum {
+        name: CALLS_METRIC,
+        description: "Tracked calls in the period, per event, outcome, error kind and attributes",
+        unit: "{call}",
+        data: MetricData::Sum(Sum {
             data_points: calls,
-            aggregation_temporality: AggregationTemporality::Delta as i32,
+            aggregation_temporality: TEMPORALITY_DELTA,
             is_monotonic: true,
-        })),
-        ..Default::default()
+        }),
     }];
     let durations: Vec<_> = rows
         .iter()
@@ -159,14 +142,13 @@ fn metrics(rows: &[&ReportRow], start: u64, end: u64) -> Vec<Metric> {
     // Point events only (no durations): no histogram rather than an empty one.
     if !durations.is_empty() {
         metrics.push(Metric {
-            name: DURATION_METRIC.to_owned(),
-            description: "Durations of the tracked calls in the period".to_owned(),
-            unit: "ms".to_owned(),
-            data: Some(metric::Data::Histogram(Histogram {
+            name: DURATION_METRIC,
+            description: "Durations of the tracked calls in the period",
+            unit: "ms",
+            data: MetricData::Histogram(Histogram {
                 data_points: durations,
-                aggregation_temporality: AggregationTemporality::Delta as i32,
-            })),
-            ..Default::default()
+                aggregation_temporality: TEMPORALITY_DELTA,
+            }),
         });
     }
     metrics
@@ -176,7 +158,7 @@ fn metrics(rows: &[&ReportRow], start: u64, end: u64) -> Vec<Metric> {
 /// its rows in report order.
 pub(super) fn export_request(
     report: &Report,
-) -> Result<ExportMetricsServiceRequest, TelemetryError> {
+) -> Result<ExportMetricsServiceRequest<'_>, TelemetryError> {
     let (start, end) = period_nanos(report)?;
     let mut by_version: BTreeMap<&str, Vec<&ReportRow>> = BTreeMap::new();
     for row in &report.rows {
@@ -185,25 +167,18 @@ pub(super) fn export_request(
     let resource_metrics = by_version
         .into_iter()
         .map(|(version, rows)| ResourceMetrics {
-            resource: Some(Resource {
+            resource: Resource {
                 attributes: vec![
-                    key_value("service.name", string(&report.tool)),
-                    key_value("service.version", string(version)),
-                    key_value("os.type", string(semconv_os(&report.os))),
-                    key_value("host.arch", string(semconv_arch(&report.arch))),
+                    KeyValue::new("service.name", AnyValue::str(&report.tool)),
+                    KeyValue::new("service.version", AnyValue::str(version)),
+                    KeyValue::new("os.type", AnyValue::str(semconv_os(&report.os))),
+                    KeyValue::new("host.arch", AnyValue::str(semconv_arch(&report.arch))),
                 ],
-                ..Default::default()
-            }),
+            },
             scope_metrics: vec![ScopeMetrics {
-                scope: Some(InstrumentationScope {
-                    name: "telemetry".to_owned(),
-                    version: env!("CARGO_PKG_VERSION").to_owned(),
-                    ..Default::default()
-                }),
+                scope: InstrumentationScope::TELEMETRY,
                 metrics: metrics(&rows, start, end),
-                ..Default::default()
             }],
-            ..Default::default()
         })
         .collect();
     Ok(ExportMetricsServiceRequest { resource_metrics })
@@ -211,9 +186,9 @@ pub(super) fn export_request(
 
 #[cfg(test)]
 mod tests {
-    use prost::Message;
-
     use super::*;
+    use crate::event::Outcome;
+    use crate::value::AttrValue;
 
     #[test]
     fn os_and_arch_take_opentelemetry_values() {
@@ -228,8 +203,6 @@ mod tests {
             "no well-known value: unchanged"
         );
     }
-    use crate::event::Outcome;
-    use crate::value::AttrValue;
 
     /// `Report::example()` plus a second version with an error row, an overflow row and
     /// a point event.
@@ -257,11 +230,11 @@ mod tests {
         report
     }
 
-    fn attr<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a any_value::Value> {
+    fn attr<'a>(attributes: &'a [KeyValue<'a>], key: &str) -> Option<&'a AnyValue<'a>> {
         attributes
             .iter()
             .find(|kv| kv.key == key)
-            .and_then(|kv| kv.value.as_ref()?.value.as_ref())
+            .map(|kv| &kv.value)
     }
 
     #[test]
@@ -272,6 +245,8 @@ mod tests {
             midnight_utc("2026-11-23"),
             Some(20_780 * 86_400 * 1_000_000_000)
         );
+        // Past what `u64` nanoseconds hold: saturated, as the period check then refuses.
+        assert_eq!(midnight_utc("9999-12-31"), Some(u64::MAX));
         for bad in [
             "",
             "2026-11-3",
@@ -293,53 +268,37 @@ mod tests {
 
     #[test]
     fn one_resource_per_version_with_calls_and_durations() {
-        let request = export_request(&report()).unwrap();
-        let decoded = ExportMetricsServiceRequest::decode(&*request.encode_to_vec()).unwrap();
-        assert_eq!(decoded, request);
-        let versions: Vec<_> = decoded
+        let report = report();
+        let request = export_request(&report).unwrap();
+        let versions: Vec<_> = request
             .resource_metrics
             .iter()
-            .map(|rm| attr(&rm.resource.as_ref().unwrap().attributes, "service.version").cloned())
+            .map(|rm| attr(&rm.resource.attributes, "service.version"))
             .collect();
         assert_eq!(
             versions,
-            [
-                Some(any_value::Value::StringValue("1.0.0".into())),
-                Some(any_value::Value::StringValue("1.1.0".into()))
-            ]
+            [Some(&AnyValue::str("1.0.0")), Some(&AnyValue::str("1.1.0"))]
         );
-        let second = &decoded.resource_metrics[1].scope_metrics[0].metrics;
-        let Some(metric::Data::Sum(calls)) = &second[0].data else {
+        let second = &request.resource_metrics[1].scope_metrics[0].metrics;
+        let MetricData::Sum(calls) = &second[0].data else {
             panic!("{second:?}")
         };
         assert_eq!(calls.data_points.len(), 3);
         let error = &calls.data_points[0].attributes;
-        assert_eq!(
-            attr(error, "error_kind"),
-            Some(&any_value::Value::StringValue("not_found".into()))
-        );
-        assert_eq!(
-            attr(error, "attrs.jobs"),
-            Some(&any_value::Value::IntValue(-4))
-        );
+        assert_eq!(attr(error, "error_kind"), Some(&AnyValue::str("not_found")));
+        assert_eq!(attr(error, "attrs.jobs"), Some(&AnyValue::Int(-4)));
         assert_eq!(
             attr(error, "attrs.big"),
-            Some(&any_value::Value::StringValue(u64::MAX.to_string()))
+            Some(&AnyValue::String(u64::MAX.to_string().into()))
         );
-        assert_eq!(
-            attr(error, "attrs.ratio"),
-            Some(&any_value::Value::DoubleValue(0.5))
-        );
+        assert_eq!(attr(error, "attrs.ratio"), Some(&AnyValue::Double(0.5)));
         assert_eq!(attr(error, "_other"), None);
         assert_eq!(
             attr(&calls.data_points[1].attributes, "_other"),
-            Some(&any_value::Value::BoolValue(true))
+            Some(&AnyValue::Bool(true))
         );
-        assert_eq!(
-            calls.data_points[2].value,
-            Some(number_data_point::Value::AsInt(5))
-        );
-        let Some(metric::Data::Histogram(durations)) = &second[1].data else {
+        assert_eq!(calls.data_points[2].as_int, 5);
+        let MetricData::Histogram(durations) = &second[1].data else {
             panic!("{second:?}")
         };
         assert_eq!(
@@ -366,6 +325,26 @@ mod tests {
         assert_eq!(
             request.resource_metrics[0].scope_metrics[0].metrics.len(),
             1
+        );
+    }
+
+    #[test]
+    fn an_empty_histogram_has_a_sum_but_no_min_or_max() {
+        let report = crate::sink::otlp::golden::report();
+        let request = export_request(&report).unwrap();
+        let MetricData::Histogram(durations) =
+            &request.resource_metrics[0].scope_metrics[0].metrics[1].data
+        else {
+            panic!("{request:?}")
+        };
+        let empty = &durations.data_points[1];
+        assert_eq!(
+            attr(&empty.attributes, "event"),
+            Some(&AnyValue::str("cmd.idle"))
+        );
+        assert_eq!(
+            (empty.count, empty.sum, empty.min, empty.max),
+            (0, Some(0.0), None, None)
         );
     }
 }

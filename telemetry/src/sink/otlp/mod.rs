@@ -1,14 +1,10 @@
 //! `OtlpSink`: events as OpenTelemetry log records over OTLP/HTTP (`/v1/logs`), and
-//! reports as one metrics export (`/v1/metrics`, encoded in `otlp_metrics.rs`).
+//! reports as one metrics export (`/v1/metrics`).
+//!
+//! `logs.rs` and `metrics.rs` map events and reports to OTLP messages; `wire/` holds
+//! those messages and writes them as protobuf or OTLP/JSON.
 
-use std::collections::BTreeMap;
 use std::time::SystemTime;
-
-use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
-use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs, SeverityNumber};
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use prost::Message;
 
 use super::client::{ClientConfig, Transport};
 use super::{TelemetrySink, boxed_async};
@@ -16,13 +12,11 @@ use crate::error::TelemetryError;
 use crate::event::Event;
 #[cfg(feature = "reports")]
 use crate::report::Report;
-use crate::value::AttrValue;
 
-// A file next to this one rather than `otlp/metrics.rs`: the report encoding is a
-// sibling of the logs encoding, kept apart only for size.
+mod logs;
 #[cfg(feature = "reports")]
-#[path = "otlp_metrics.rs"]
 mod metrics;
+mod wire;
 
 /// The OTLP/HTTP path of the logs signal, appended to the endpoint.
 const LOGS_PATH: &str = "v1/logs";
@@ -43,8 +37,8 @@ pub enum OtlpEncoding {
     Json,
 }
 
-/// Sends each batch as one OTLP/HTTP logs export (`POST <endpoint>/v1/logs`), built
-/// with the official OpenTelemetry protobuf types. Feature `otlp`.
+/// Sends each batch as one OTLP/HTTP logs export (`POST <endpoint>/v1/logs`), in the
+/// messages and field numbers of the official OpenTelemetry definitions. Feature `otlp`.
 ///
 /// One resource per tool (`service.name` = tool name, `service.version` = tool
 /// version), one instrumentation scope `telemetry`, one log record per event:
@@ -224,128 +218,20 @@ impl OtlpSinkBuilder {
     }
 }
 
-fn string(value: impl Into<String>) -> Option<AnyValue> {
-    Some(AnyValue {
-        value: Some(any_value::Value::StringValue(value.into())),
-    })
-}
-
-fn key_value(key: impl Into<String>, value: Option<AnyValue>) -> KeyValue {
-    KeyValue {
-        key: key.into(),
-        value,
-        ..Default::default()
-    }
-}
-
-fn attr_value(value: &AttrValue) -> Option<AnyValue> {
-    let value = match value {
-        AttrValue::Bool(b) => any_value::Value::BoolValue(*b),
-        AttrValue::Int(i) => any_value::Value::IntValue(*i),
-        AttrValue::UInt(u) => match i64::try_from(*u) {
-            Ok(i) => any_value::Value::IntValue(i),
-            Err(_) => any_value::Value::StringValue(u.to_string()),
-        },
-        AttrValue::Float(f) => any_value::Value::DoubleValue(*f),
-        AttrValue::Str(s) => any_value::Value::StringValue(s.to_string()),
-    };
-    Some(AnyValue { value: Some(value) })
-}
-
-fn unix_nanos(time: SystemTime) -> u64 {
-    time.duration_since(SystemTime::UNIX_EPOCH)
+/// Now, in nanoseconds since the Unix epoch: a batch's observed time.
+fn now_unix_nanos() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
-fn log_record(event: &Event, observed: u64) -> LogRecord {
-    let mut attributes = vec![
-        key_value("event_id", string(&*event.event_id)),
-        key_value("tool", string(&*event.tool)),
-        key_value("tool_version", string(&*event.tool_version)),
-        key_value("machine_id", string(&*event.machine_id)),
-        key_value("session_id", string(&*event.session_id)),
-        key_value("timestamp_utc", string(&*event.timestamp_utc)),
-        key_value("os", string(&*event.os)),
-        key_value("arch", string(&*event.arch)),
-        key_value("outcome", string(event.outcome.as_str())),
-    ];
-    if let Some(ms) = event.duration_ms {
-        attributes.push(key_value(
-            "duration_ms",
-            Some(AnyValue {
-                value: Some(any_value::Value::DoubleValue(ms)),
-            }),
-        ));
+/// The request's body in `encoding`, with its content type. Infallible: every value
+/// the messages hold has an encoding in both (a non-finite double is JSON `null`).
+fn encode(encoding: OtlpEncoding, request: &impl wire::Message) -> (&'static str, Vec<u8>) {
+    match encoding {
+        OtlpEncoding::Protobuf => ("application/x-protobuf", wire::to_protobuf(request)),
+        OtlpEncoding::Json => ("application/json", wire::to_json(request)),
     }
-    if let Some(kind) = &event.error_kind {
-        attributes.push(key_value("error_kind", string(&**kind)));
-    }
-    for (key, value) in &event.attrs {
-        attributes.push(key_value(format!("attrs.{key}"), attr_value(value)));
-    }
-    let time = humantime::parse_rfc3339(&event.timestamp_utc).map_or(0, unix_nanos);
-    LogRecord {
-        time_unix_nano: time,
-        observed_time_unix_nano: observed,
-        severity_number: SeverityNumber::Info as i32,
-        severity_text: "INFO".to_owned(),
-        body: string(&*event.name),
-        attributes,
-        event_name: event.name.to_string(),
-        ..Default::default()
-    }
-}
-
-/// One export request for a batch: one resource per (tool, version).
-pub(crate) fn export_request(events: &[Event]) -> ExportLogsServiceRequest {
-    let observed = unix_nanos(SystemTime::now());
-    let mut by_tool: BTreeMap<(&str, &str), Vec<LogRecord>> = BTreeMap::new();
-    for event in events {
-        by_tool
-            .entry((&event.tool, &event.tool_version))
-            .or_default()
-            .push(log_record(event, observed));
-    }
-    let resource_logs = by_tool
-        .into_iter()
-        .map(|((tool, version), log_records)| ResourceLogs {
-            resource: Some(Resource {
-                attributes: vec![
-                    key_value("service.name", string(tool)),
-                    key_value("service.version", string(version)),
-                ],
-                ..Default::default()
-            }),
-            scope_logs: vec![ScopeLogs {
-                scope: Some(InstrumentationScope {
-                    name: "telemetry".to_owned(),
-                    version: env!("CARGO_PKG_VERSION").to_owned(),
-                    ..Default::default()
-                }),
-                log_records,
-                ..Default::default()
-            }],
-            ..Default::default()
-        })
-        .collect();
-    ExportLogsServiceRequest { resource_logs }
-}
-
-/// The request's body in `encoding`, with its content type.
-fn encode<M: Message + serde::Serialize>(
-    encoding: OtlpEncoding,
-    request: &M,
-) -> Result<(&'static str, Vec<u8>), TelemetryError> {
-    Ok(match encoding {
-        OtlpEncoding::Protobuf => ("application/x-protobuf", request.encode_to_vec()),
-        OtlpEncoding::Json => (
-            "application/json",
-            serde_json::to_vec(request).map_err(|e| TelemetryError::Serde {
-                what: "OTLP request",
-                reason: e.to_string(),
-            })?,
-        ),
-    })
 }
 
 impl TelemetrySink for OtlpSink {
@@ -360,7 +246,10 @@ impl TelemetrySink for OtlpSink {
             if events.is_empty() {
                 return Ok(());
             }
-            let (content_type, body) = encode(self.encoding, &export_request(events))?;
+            // The messages borrow the events; only the body is kept across the request.
+            let request = logs::export_request(events, now_unix_nanos());
+            let (content_type, body) = encode(self.encoding, &request);
+            drop(request);
             self.transport.post(content_type, body).await
         }
     }
@@ -373,7 +262,7 @@ impl TelemetrySink for OtlpSink {
             if report.rows.is_empty() {
                 return Ok(());
             }
-            let (content_type, body) = encode(self.encoding, &metrics::export_request(report)?)?;
+            let (content_type, body) = encode(self.encoding, &metrics::export_request(report)?);
             self.metrics.post(content_type, body).await
         }
     }
@@ -393,39 +282,6 @@ impl TelemetrySink for OtlpSink {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_event_field_becomes_an_attribute() {
-        let mut event = Event::new("cmd.build", "mytool", "1.2.3", "m1").with_attr("jobs", 4);
-        event.duration_ms = Some(1.5);
-        let request = export_request(&[event.clone()]);
-        let bytes = request.encode_to_vec();
-        let decoded = ExportLogsServiceRequest::decode(&*bytes).unwrap();
-        let rl = &decoded.resource_logs[0];
-        let resource: Vec<_> = rl
-            .resource
-            .as_ref()
-            .unwrap()
-            .attributes
-            .iter()
-            .map(|kv| kv.key.as_str())
-            .collect();
-        assert_eq!(resource, ["service.name", "service.version"]);
-        let record = &rl.scope_logs[0].log_records[0];
-        assert_eq!(record.event_name, "cmd.build");
-        assert!(record.time_unix_nano > 0);
-        let keys: Vec<_> = record.attributes.iter().map(|kv| kv.key.as_str()).collect();
-        for key in [
-            "event_id",
-            "machine_id",
-            "session_id",
-            "outcome",
-            "duration_ms",
-            "attrs.jobs",
-        ] {
-            assert!(keys.contains(&key), "{key} in {keys:?}");
-        }
-    }
-}
+mod golden;
+#[cfg(test)]
+mod tests;
