@@ -167,8 +167,9 @@ pub enum TelemetryError {
     /// assert_eq!(err.to_string(), "telemetry flush did not finish within 1500 ms");
     /// ```
     // In milliseconds rather than `{:?}`: `Duration`'s `Debug` would link its own
-    // decimal formatter into every tool for this one message.
-    #[error("telemetry flush did not finish within {} ms", deadline.as_millis())]
+    // decimal formatter into every tool for this one message. As a `u64` (saturating,
+    // past 500 million years), not `as_millis`'s `u128`: `u128`'s formatter is 1.4 KB.
+    #[error("telemetry flush did not finish within {} ms", u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX))]
     Timeout {
         /// The deadline that passed.
         deadline: Duration,

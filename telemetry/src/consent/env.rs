@@ -2,7 +2,6 @@
 //! function and every rule can be tested without touching the process environment.
 
 use crate::layout::{self, env_prefix};
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -75,7 +74,12 @@ pub const CI_VARS: &[&str] = &[
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Env {
-    vars: BTreeMap<String, String>,
+    /// `(name, value)`, the last one set winning (as a map built from the process
+    /// environment keeps the last of a repeated name). A handful of variables, looked
+    /// up a few times per process: a `Vec` searched in order, not a `BTreeMap`, whose
+    /// tree, sort and bulk-build code for this one key and value type was ~12 KB of
+    /// every tool's binary.
+    vars: Vec<(String, String)>,
     config_dir: Option<PathBuf>,
     shared_config_dir: Option<PathBuf>,
     terminal: bool,
@@ -126,7 +130,11 @@ impl Env {
     /// ```
     #[must_use]
     pub fn with_var(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.vars.insert(key.into(), value.into());
+        let (key, value) = (key.into(), value.into());
+        match self.vars.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => *v = value,
+            None => self.vars.push((key, value)),
+        }
         self
     }
 
@@ -173,7 +181,10 @@ impl Env {
     /// assert_eq!(telemetry::consent::Env::empty().var("HOME"), None);
     /// ```
     pub fn var(&self, key: &str) -> Option<&str> {
-        self.vars.get(key).map(String::as_str)
+        self.vars
+            .iter()
+            .rev()
+            .find_map(|(k, v)| (k == key).then_some(v.as_str()))
     }
 
     /// The tool's config directory, if one is known.

@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use super::{TelemetrySink, boxed_async};
+use super::{BoxFuture, TelemetrySink, boxed_async};
 use crate::error::TelemetryError;
 use crate::event::Event;
 
@@ -89,31 +89,53 @@ impl TeeSink {
         self.sinks.is_empty()
     }
 
+    /// Calls every sink in turn, then reports the failures together. One future for
+    /// `emit_batch`, `flush` and `prepare` (the call a `&dyn Fn`), not one each.
+    async fn each<'a>(
+        &'a self,
+        call: &(dyn Fn(&'a dyn TelemetrySink) -> BoxFuture<'a, Result<(), TelemetryError>> + Sync),
+    ) -> Result<(), TelemetryError> {
+        let mut results = Vec::with_capacity(self.sinks.len());
+        for sink in &self.sinks {
+            results.push(call(&**sink).await);
+        }
+        self.combine_results(results)
+    }
+
     /// One sink's failure is reported as that sink's own error (its status,
     /// retryability and `Retry-After` intact); several are joined into one message,
     /// keeping the longest `Retry-After` any of them carries.
+    ///
+    /// One pass over the results, not iterator chains collected into vectors of
+    /// `(String, TelemetryError)` and joined: the same errors, in ~3 KB less code.
     fn combine_results(
         &self,
         results: Vec<Result<(), TelemetryError>>,
     ) -> Result<(), TelemetryError> {
-        let mut failures: Vec<(String, TelemetryError)> = results
-            .into_iter()
-            .zip(&self.sinks)
-            .filter_map(|(r, sink)| r.err().map(|e| (sink.describe(), e)))
-            .collect();
-        if failures.len() <= 1 {
-            return failures.pop().map_or(Ok(()), |(_, e)| Err(e));
+        let mut failures = 0_usize;
+        let mut joined = String::new();
+        // The failure with the longest `Retry-After` (the last of equals), and any
+        // other: together they hold the only failure when there is one.
+        let mut paused: Option<TelemetryError> = None;
+        let mut other = None;
+        for (result, sink) in results.into_iter().zip(&self.sinks) {
+            let Err(e) = result else { continue };
+            if failures > 0 {
+                joined.push_str("; ");
+            }
+            failures += 1;
+            joined.push_str(&format!("{}: {e}", sink.describe()));
+            if e.retry_after().is_some()
+                && e.retry_after() >= paused.as_ref().and_then(TelemetryError::retry_after)
+            {
+                paused = Some(e);
+            } else {
+                other = Some(e);
+            }
         }
-        let joined = failures
-            .iter()
-            .map(|(sink, e)| format!("{sink}: {e}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let paused = failures
-            .into_iter()
-            .map(|(_, e)| e)
-            .filter(|e| e.retry_after().is_some())
-            .max_by_key(TelemetryError::retry_after);
+        if failures <= 1 {
+            return paused.or(other).map_or(Ok(()), Err);
+        }
         Err(match paused {
             Some(TelemetryError::Http {
                 endpoint,
@@ -149,31 +171,19 @@ impl TelemetrySink for TeeSink {
 
     boxed_async! {
         fn emit_batch(&self, events: &[Event]) -> Result<(), TelemetryError> {
-            let mut results = Vec::with_capacity(self.sinks.len());
-            for sink in &self.sinks {
-                results.push(sink.emit_batch(events).await);
-            }
-            self.combine_results(results)
+            self.each(&|sink| sink.emit_batch(events)).await
         }
     }
 
     boxed_async! {
         fn flush(&self) -> Result<(), TelemetryError> {
-            let mut results = Vec::with_capacity(self.sinks.len());
-            for sink in &self.sinks {
-                results.push(sink.flush().await);
-            }
-            self.combine_results(results)
+            self.each(&|sink| sink.flush()).await
         }
     }
 
     boxed_async! {
         fn prepare(&self) -> Result<(), TelemetryError> {
-            let mut results = Vec::with_capacity(self.sinks.len());
-            for sink in &self.sinks {
-                results.push(sink.prepare().await);
-            }
-            self.combine_results(results)
+            self.each(&|sink| sink.prepare()).await
         }
     }
 
