@@ -17,7 +17,10 @@
 // tool is compiled, not when its first batch fails. A build without `collect` sends
 // nothing at all, so it needs none (a tool's not-collecting variant often turns the
 // default features off).
-#[cfg(all(feature = "collect", not(any(feature = "native-tls", feature = "rustls"))))]
+#[cfg(all(
+    feature = "collect",
+    not(any(feature = "native-tls", feature = "rustls"))
+))]
 compile_error!(
     "the network sinks (features `http`, `otlp`, `posthog`) need a TLS library: turn on \
      `native-tls` (the platform's; a default feature) or `rustls` (all Rust, linked statically)"
