@@ -159,7 +159,11 @@ impl EventFactory {
     /// Making a thousand events (their ids, timestamps and attribute maps, a
     /// megabyte of fresh memory) was half of that exit's cost.
     #[cfg(feature = "spool")]
-    pub(crate) fn write_spool_lines(&self, batch: &[Pending], out: &mut Vec<u8>) {
+    pub(crate) fn write_spool_lines<'p>(
+        &self,
+        batch: impl IntoIterator<Item = &'p Pending>,
+        out: &mut Vec<u8>,
+    ) {
         let session_id = crate::identity::session_id();
         let process = ProcessFields {
             tool: &self.tool,

@@ -210,7 +210,7 @@ struct Flush {
 #[cfg(feature = "spool")]
 enum Journal {
     Events(Vec<Event>),
-    Queued(Vec<Pending>),
+    Queued(std::collections::VecDeque<Pending>),
 }
 
 /// Journals a batch for the sender: synced to the spool and released for sending, or,
