@@ -13,7 +13,7 @@ use std::path::Path;
 
 use crate::error::TelemetryError;
 use crate::util::fs::{self as fsutil, DirLink, FileError};
-use crate::util::json::{self, Json, Object};
+use crate::util::json::{self, Json, Object, write};
 
 /// File name of the consent file inside the tool's config dir.
 pub const CONFIG_FILE: &str = "telemetry.json";
@@ -222,16 +222,18 @@ impl ConfigFile {
     /// assert!(text.starts_with("{\n  \"version\": 1,\n  \"enabled\": null,"));
     /// ```
     pub fn to_json(&self) -> String {
-        self.to_document().to_string_pretty()
+        let mut out = Vec::new();
+        self.write_pretty(&mut out);
+        String::from_utf8(out).unwrap_or_default()
     }
 
-    fn to_document(&self) -> Json {
-        let mut members: Object = vec![
-            ("version".into(), Json::UInt(self.version)),
-            ("enabled".into(), self.enabled.into()),
-            ("decided_at".into(), self.decided_at.clone().into()),
-        ];
-        let optional = [
+    /// The document, indented, written from borrowed members: the unknown fields are
+    /// not copied into a tree first.
+    fn write_pretty(&self, out: &mut Vec<u8>) {
+        let known = [
+            ("version", Some(Json::UInt(self.version))),
+            ("enabled", Some(self.enabled.into())),
+            ("decided_at", Some(self.decided_at.clone().into())),
             (
                 "notice_shown_at",
                 self.notice_shown_at.clone().map(Json::Str),
@@ -239,14 +241,17 @@ impl ConfigFile {
             ("ever_enabled", self.ever_enabled.map(Json::Bool)),
             ("level", self.level.map(|l| Json::from(l.as_str()))),
         ];
-        members.extend(
-            optional
-                .into_iter()
-                .filter_map(|(key, value)| Some((key.to_owned(), value?))),
-        );
+        let mut members = Vec::with_capacity(known.len() + self.extra.len());
+        for (key, value) in &known {
+            if let Some(value) = value {
+                members.push((*key, value));
+            }
+        }
         // Only keys `from_json` did not know are in `extra`.
-        members.extend(self.extra.iter().cloned());
-        Json::Object(members)
+        for (key, value) in &self.extra {
+            members.push((key.as_str(), value));
+        }
+        write::object(out, &members, Some(0));
     }
 }
 
@@ -346,7 +351,8 @@ pub fn load_config(path: &Path) -> ConfigState {
 /// assert!(path.exists());
 /// ```
 pub fn store_config(path: &Path, file: &ConfigFile) -> Result<(), TelemetryError> {
-    let mut bytes = file.to_document().to_vec_pretty();
+    let mut bytes = Vec::new();
+    file.write_pretty(&mut bytes);
     bytes.push(b'\n');
     fsutil::atomic_write(path, &bytes, DirLink::Allowed)
 }

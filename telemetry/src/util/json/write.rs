@@ -149,12 +149,26 @@ pub(crate) fn value(out: &mut Vec<u8>, value: &Json, indent: Option<usize>) {
         }),
         Json::Object(members) => {
             container(out, b'{', b'}', members, indent, |out, (k, v), inner| {
-                str(out, k);
-                out.extend_from_slice(if inner.is_some() { b": " } else { b":" });
-                self::value(out, v, inner);
+                member(out, k, v, inner);
             });
         }
     }
+}
+
+/// An object from borrowed members, as [`value`] writes a `Json::Object`: for a
+/// document assembled from parts that live elsewhere, without copying them into a
+/// tree first.
+pub(crate) fn object(out: &mut Vec<u8>, members: &[(&str, &Json)], indent: Option<usize>) {
+    container(out, b'{', b'}', members, indent, |out, (k, v), inner| {
+        member(out, k, v, inner);
+    });
+}
+
+/// `"key": value` (`"key":value` compact).
+fn member(out: &mut Vec<u8>, key: &str, value: &Json, indent: Option<usize>) {
+    str(out, key);
+    out.extend_from_slice(if indent.is_some() { b": " } else { b":" });
+    self::value(out, value, indent);
 }
 
 fn container<T>(
