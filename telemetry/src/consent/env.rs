@@ -106,12 +106,17 @@ impl Env {
     /// ```
     pub fn from_process(tool: &str) -> Self {
         let prefix = env_prefix(tool);
-        let vars = std::env::vars_os()
-            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-            .filter(|(k, _)| {
-                k == "DO_NOT_TRACK" || k.starts_with(&prefix) || CI_VARS.contains(&k.as_str())
-            })
-            .collect();
+        let mut vars = Vec::new();
+        for (key, value) in std::env::vars_os() {
+            // A name or value that is not Unicode is none the library reads.
+            let (Ok(key), Ok(value)) = (key.into_string(), value.into_string()) else {
+                continue;
+            };
+            if key == "DO_NOT_TRACK" || key.starts_with(&prefix) || CI_VARS.contains(&key.as_str())
+            {
+                vars.push((key, value));
+            }
+        }
         let mut env = Self {
             vars,
             config_dir: None,

@@ -213,10 +213,13 @@ impl TelemetrySink for TeeSink {
     }
 
     fn describe(&self) -> String {
-        self.sinks
-            .iter()
-            .map(|s| s.describe())
-            .collect::<Vec<_>>()
-            .join(", ")
+        let mut text = String::new();
+        for (i, sink) in self.sinks.iter().enumerate() {
+            if i > 0 {
+                text.push_str(", ");
+            }
+            text.push_str(&sink.describe());
+        }
+        text
     }
 }

@@ -3,7 +3,6 @@
 //! their shortest form that reads back to the same value, always with a `.` or an
 //! exponent so that they read back as floats (`null` if not finite).
 
-
 use super::Json;
 
 /// A JSON string: copied whole when no byte needs escaping (the common case: ids,
