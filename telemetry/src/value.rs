@@ -30,7 +30,8 @@ pub enum AttrValue {
     Int(i64),
     /// An unsigned integer too large for `i64`.
     UInt(u64),
-    /// A floating point number (non-finite values are written as `null`).
+    /// A floating point number (non-finite values are written as `null` in the JSON
+    /// of events and reports; OTLP/JSON spells them `"NaN"`, `"Infinity"`, `"-Infinity"`).
     Float(f64),
     /// A string: a literal, a `SafeValue` enum variant name, or a `Hashed` digest.
     /// Read it with [`as_str`](AttrValue::as_str) (or [`Text::as_str`]); made only by

@@ -307,3 +307,40 @@ fn json_export_follows_the_otlp_json_mapping() {
     );
     assert!(text.contains(r#""eventName":"cmd.sizes""#), "{text}");
 }
+
+/// A batch of a few hundred events, each with a value longer than 127 bytes: lengths
+/// that take two and three bytes as varints (a 300-byte value, a record of ~1 KB, a
+/// body past 16 KB), decoded with the official definitions and re-encoded to the same
+/// bytes.
+#[test]
+fn a_large_batch_with_long_values_decodes_with_the_official_definitions() {
+    use telemetry::sink::TelemetrySink;
+    let server = Server::start(Reply::Status(200));
+    let sink = OtlpSink::builder(&server.url(""))
+        .allow_insecure_http(true)
+        .build()
+        .unwrap();
+    let long: &'static str = Box::leak("m".repeat(300).into_boxed_str());
+    let events: Vec<telemetry::Event> = (0..200)
+        .map(|i| telemetry::Event::new("cmd.build", "mytool", "2.0.1", long).with_attr("i", i))
+        .collect();
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(sink.emit_batch(&events))
+        .unwrap();
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    let body = &requests[0].body;
+    assert!(body.len() > 16_384, "{} bytes", body.len());
+    let decoded = ExportLogsServiceRequest::decode(&**body).unwrap();
+    assert_eq!(decoded.encode_to_vec(), *body);
+    let records = &decoded.resource_logs[0].scope_logs[0].log_records;
+    assert_eq!(records.len(), events.len());
+    for (i, (record, event)) in records.iter().zip(&events).enumerate() {
+        let attrs = attrs(&record.attributes);
+        assert_eq!(attrs["machine_id"], s(long));
+        assert_eq!(attrs["event_id"], s(event.event_id()));
+        assert_eq!(attrs["attrs.i"], Value::IntValue(i64::try_from(i).unwrap()));
+    }
+}

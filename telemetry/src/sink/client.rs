@@ -372,7 +372,10 @@ impl ClientConfig {
 
 /// The TLS settings: the library the features chose, the platform's certificate store
 /// (`PlatformVerifier`: for rustls `rustls-platform-verifier`, for the platform's library
-/// its own default roots), TLS 1.2 at least (both libraries' floor).
+/// its own default roots), TLS 1.2 at least: rustls has nothing older; `native-tls`
+/// asks for 1.2 from 0.2.15 on, but ureq accepts 0.2.14, whose floor was TLS 1.0 (kept
+/// off only by the platform: OpenSSL 3's default security level), so a host whose
+/// lockfile holds 0.2.14 gets the older floor (`cargo update -p native-tls`).
 #[cfg(any(feature = "native-tls", feature = "rustls"))]
 fn tls_config() -> ureq::tls::TlsConfig {
     let tls = ureq::tls::TlsConfig::builder().root_certs(ureq::tls::RootCerts::PlatformVerifier);

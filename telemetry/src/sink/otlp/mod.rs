@@ -226,7 +226,8 @@ fn now_unix_nanos() -> u64 {
 }
 
 /// The request's body in `encoding`, with its content type. Infallible: every value
-/// the messages hold has an encoding in both (a non-finite double is JSON `null`).
+/// the messages hold has an encoding in both (a non-finite double is the JSON string
+/// `"NaN"`, `"Infinity"` or `"-Infinity"`).
 fn encode(encoding: OtlpEncoding, request: &impl wire::Message) -> (&'static str, Vec<u8>) {
     match encoding {
         OtlpEncoding::Protobuf => ("application/x-protobuf", wire::to_protobuf(request)),

@@ -2,6 +2,7 @@
 //! (testdata/, recorded by the commit that introduced golden.rs), byte for byte.
 
 use super::golden;
+use super::wire::Message as _;
 use super::wire::common::AnyValue;
 use super::*;
 
@@ -9,12 +10,29 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A recorded JSON body, with the one difference the encoder is allowed: `serde_json`
+/// A recorded JSON body, with the two differences the encoder is allowed: `serde_json`
 /// spelled a float's positive exponent with a `+` (`1e+300`), this crate's JSON
-/// writer without (`1e300`). The same number either way.
+/// writer without (`1e300`), the same number either way; and `serde_json` wrote a NaN
+/// or infinite double as `null`, where proto3's JSON mapping has `"NaN"` and
+/// `"Infinity"` (a `null` is a value not set).
 fn official_json(recorded: &str) -> String {
     assert!(recorded.contains("1e+300"), "the fixture has a huge float");
-    recorded.trim_end().replace("1e+300", "1e300")
+    let (nan, inf) = (
+        r#""key":"attrs.nan","value":{"doubleValue":null}"#,
+        r#""key":"attrs.inf","value":{"doubleValue":null}"#,
+    );
+    assert!(
+        recorded.contains(nan) && recorded.contains(inf),
+        "non-finite floats"
+    );
+    recorded
+        .trim_end()
+        .replace("1e+300", "1e300")
+        .replace(nan, r#""key":"attrs.nan","value":{"doubleValue":"NaN"}"#)
+        .replace(
+            inf,
+            r#""key":"attrs.inf","value":{"doubleValue":"Infinity"}"#,
+        )
 }
 
 #[test]
@@ -101,4 +119,22 @@ fn a_timestamp_this_crate_did_not_write_has_no_time() {
         times,
         [1_795_429_230_456_000_000, 1_795_429_231_000_000_000, 0]
     );
+}
+
+/// proto3's JSON mapping (and the OTLP/JSON spec with it) writes a NaN or infinite
+/// double as a string; `null` would be a value not set, which the Collector refuses.
+#[test]
+fn non_finite_doubles_are_the_strings_of_the_proto3_json_mapping() {
+    let json = |value: AnyValue<'_>| String::from_utf8(value.to_json().to_vec()).unwrap();
+    assert_eq!(json(AnyValue::Double(f64::NAN)), r#"{"doubleValue":"NaN"}"#);
+    assert_eq!(
+        json(AnyValue::Double(f64::INFINITY)),
+        r#"{"doubleValue":"Infinity"}"#
+    );
+    assert_eq!(
+        json(AnyValue::Double(f64::NEG_INFINITY)),
+        r#"{"doubleValue":"-Infinity"}"#
+    );
+    assert_eq!(json(AnyValue::Double(-0.0)), r#"{"doubleValue":-0.0}"#);
+    assert_eq!(json(AnyValue::Double(0.25)), r#"{"doubleValue":0.25}"#);
 }

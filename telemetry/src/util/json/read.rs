@@ -594,3 +594,31 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod repeated_key_tests {
+    use super::*;
+
+    /// The same key spelled with an escape (`"a"` and `"\u0061"`) is a repeat, in a
+    /// small object and in one past 16 members (sorted, not compared pairwise), with
+    /// the repeat far from the first: reported at the second spelling.
+    #[test]
+    fn a_key_repeated_under_another_spelling_is_found_in_small_and_large_objects() {
+        for filler in [0, 2, 40, 5_000] {
+            let middle: String = (0..filler).map(|i| format!("\"k{i}\":{i},")).collect();
+            let text = format!("{{\"a\":1,{middle}\"\\u0061\":2}}");
+            let err = parse(text.as_bytes()).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "a key repeated in one object at line 1 column {}",
+                    text.find("\"\\u0061\"").unwrap() + 1
+                ),
+                "{filler} members between"
+            );
+            // Without the repeat, the same object reads.
+            let text = format!("{{\"a\":1,{middle}\"b\":2}}");
+            assert!(parse(text.as_bytes()).is_ok(), "{filler}");
+        }
+    }
+}

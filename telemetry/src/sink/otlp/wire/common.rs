@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use super::{Message, empty_array, int64_json, nested, repeated};
+use super::{Message, double_json, empty_array, int64_json, nested, repeated};
 use crate::util::json::{Json, ObjectBuilder};
 use crate::util::protobuf::{Scalar, Writer};
 use crate::value::AttrValue;
@@ -61,8 +61,8 @@ impl Message for AnyValue<'_> {
             Self::String(s) => object.field("stringValue", &**s),
             Self::Bool(b) => object.field("boolValue", *b),
             Self::Int(i) => object.field("intValue", int64_json(i)),
-            // A NaN or an infinity is `null`: JSON has no such number.
-            Self::Double(f) => object.field("doubleValue", *f),
+            // A NaN or an infinity as proto3's JSON spells it (`"NaN"`, `"Infinity"`).
+            Self::Double(f) => object.field("doubleValue", double_json(*f)),
         }
         .build()
     }

@@ -3,7 +3,7 @@
 //! `Sum`, `Histogram` and their data points).
 
 use super::common::{InstrumentationScope, KeyValue, Resource};
-use super::{Message, empty_array, int64_json, json_array, nested, repeated};
+use super::{Message, double_json, empty_array, int64_json, json_array, nested, repeated};
 use crate::util::json::{Json, ObjectBuilder};
 use crate::util::protobuf::{Scalar, Writer};
 
@@ -239,7 +239,7 @@ impl Message for HistogramDataPoint<'_> {
         let bounds = self
             .explicit_bounds
             .iter()
-            .map(|&f| Json::Float(f))
+            .map(|&f| double_json(f))
             .collect();
         ObjectBuilder::new()
             .field("attributes", json_array(&self.attributes))
@@ -247,13 +247,13 @@ impl Message for HistogramDataPoint<'_> {
             .field("timeUnixNano", int64_json(self.time_unix_nano))
             .field("count", int64_json(self.count))
             // `null` when unset, as the official mapping wrote an empty `Option`.
-            .field("sum", self.sum)
+            .field("sum", self.sum.map(double_json))
             .field("bucketCounts", Json::Array(counts))
             .field("explicitBounds", Json::Array(bounds))
             .field("exemplars", empty_array())
             .field("flags", 0_u64)
-            .field("min", self.min)
-            .field("max", self.max)
+            .field("min", self.min.map(double_json))
+            .field("max", self.max.map(double_json))
             .build()
     }
 }

@@ -19,8 +19,11 @@
 //! the same order: lowerCamelCase names, enums as integers, 64-bit integers (times,
 //! counts, `intValue`, `asInt`) as decimal strings, and, unlike protobuf, the fields at
 //! their default value written too (`"schemaUrl":""`, `"flags":0`, empty lists), an
-//! unset `optional` double as `null`. Only a float's spelling can differ (`1e300`
-//! where `serde_json` wrote `1e+300`; `1e-5` for `0.00001`): the same number.
+//! unset `optional` double as `null`. Two differences: a float's spelling (`1e300`
+//! where `serde_json` wrote `1e+300`; `1e-5` for `0.00001`: the same number), and a
+//! NaN or infinite double, which `serde_json` wrote as `null` (a value not set, to a
+//! proto3 JSON reader) and this crate as proto3's JSON mapping requires: `"NaN"`,
+//! `"Infinity"`, `"-Infinity"` (`double_json`).
 
 pub(crate) mod common;
 pub(crate) mod logs;
@@ -73,6 +76,21 @@ fn json_array<M: Message>(messages: &[M]) -> Json {
 /// 2^53 in many readers).
 fn int64_json(n: impl ToString) -> Json {
     Json::Str(n.to_string())
+}
+
+/// A `double` in OTLP/JSON: a JSON number when finite, else the string proto3's JSON
+/// mapping gives it (`"NaN"`, `"Infinity"`, `"-Infinity"`). Not `null`, which JSON
+/// writers such as `serde_json` put there: to a proto3 JSON reader `null` is a field
+/// that is not set (the value is lost), and the Collector's reader refuses a `null`
+/// double, and with it the whole request.
+fn double_json(f: f64) -> Json {
+    if f.is_nan() {
+        Json::from("NaN")
+    } else if f.is_infinite() {
+        Json::from(if f > 0.0 { "Infinity" } else { "-Infinity" })
+    } else {
+        Json::Float(f)
+    }
 }
 
 /// An empty repeated field in JSON (`[]`): the fields this crate never fills in, as
