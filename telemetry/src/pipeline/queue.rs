@@ -355,7 +355,15 @@ impl Queue {
             let capacity = st.items.capacity();
             std::mem::replace(&mut st.items, VecDeque::with_capacity(capacity))
         } else {
-            st.items.drain(..n).collect()
+            // Item by item rather than `drain(..n).collect()`: the same moves, without
+            // a collecting instantiation for this type (~1 KB in every tool).
+            let mut batch = VecDeque::with_capacity(n);
+            while batch.len() < n
+                && let Some(item) = st.items.pop_front()
+            {
+                batch.push_back(item);
+            }
+            batch
         };
         // A flush completes once everything queued before it was taken.
         let complete_flush = if st.items.is_empty() && st.flush_requested > st.persisted {
