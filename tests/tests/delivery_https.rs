@@ -313,21 +313,25 @@ fn a_purge_during_the_handshake_sends_nothing() {
 /// a proxy can reach it.
 const PROXIED_URL: &str = "https://telemetry.test/v1/events";
 
+/// The demo sending to [`PROXIED_URL`] with `HTTPS_PROXY` set to `proxy` and the test
+/// CA trusted.
+fn demo_via(proxy: &ConnectProxy, home: &Path, extra: &[(&str, &str)]) -> std::process::Output {
+    let ca = fixture("ca.crt");
+    let proxy_url = proxy.url();
+    let mut env = vec![
+        ("SSL_CERT_FILE", ca.to_str().unwrap()),
+        ("HTTPS_PROXY", proxy_url.as_str()),
+    ];
+    env.extend_from_slice(extra);
+    demo_to(PROXIED_URL, home, &env)
+}
+
 #[test]
 fn an_https_proxy_gets_a_connect_for_the_endpoint_and_the_events_go_through_it() {
     let server = TlsServer::start();
     let proxy = ConnectProxy::start(server.addr);
     let home = tempfile::tempdir().unwrap();
-    let ca = fixture("ca.crt");
-    let proxy_url = proxy.url();
-    let out = demo_to(
-        PROXIED_URL,
-        home.path(),
-        &[
-            ("SSL_CERT_FILE", ca.to_str().unwrap()),
-            ("HTTPS_PROXY", proxy_url.as_str()),
-        ],
-    );
+    let out = demo_via(&proxy, home.path(), &[]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let requests = proxy.requests.lock().unwrap().clone();
     assert_eq!(
@@ -347,14 +351,10 @@ fn no_proxy_keeps_the_endpoint_off_the_proxy() {
     let server = TlsServer::start();
     let proxy = ConnectProxy::start(server.addr);
     let home = tempfile::tempdir().unwrap();
-    let ca = fixture("ca.crt");
-    let proxy_url = proxy.url();
-    let out = demo_to(
-        PROXIED_URL,
+    let out = demo_via(
+        &proxy,
         home.path(),
         &[
-            ("SSL_CERT_FILE", ca.to_str().unwrap()),
-            ("HTTPS_PROXY", proxy_url.as_str()),
             // A suffix entry: the endpoint's host is a subdomain of it.
             ("NO_PROXY", "localhost,.test"),
             ("DEMO_DEADLINE_MS", "2000"),

@@ -187,8 +187,6 @@ pub(super) fn export_request(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Outcome;
-    use crate::value::AttrValue;
 
     #[test]
     fn os_and_arch_take_opentelemetry_values() {
@@ -202,32 +200,6 @@ mod tests {
             "riscv64",
             "no well-known value: unchanged"
         );
-    }
-
-    /// `Report::example()` plus a second version with an error row, an overflow row and
-    /// a point event.
-    fn report() -> Report {
-        let mut report = Report::example();
-        let mut error = report.rows[0].clone();
-        error.tool_version = "1.1.0".into();
-        error.outcome = Outcome::Error;
-        error.error_kind = Some("not_found".into());
-        error.attrs = BTreeMap::from([
-            ("jobs".to_owned(), AttrValue::Int(-4)),
-            ("big".to_owned(), AttrValue::UInt(u64::MAX)),
-            ("ratio".to_owned(), AttrValue::Float(0.5)),
-        ]);
-        let mut other = report.rows[0].clone();
-        other.tool_version = "1.1.0".into();
-        other.attrs.clear();
-        other.other = true;
-        let mut point = report.rows[0].clone();
-        point.tool_version = "1.1.0".into();
-        point.event = "cmd.note".into();
-        point.duration_ms = None;
-        point.count = 5;
-        report.rows.extend([error, other, point]);
-        report
     }
 
     fn attr<'a>(attributes: &'a [KeyValue<'a>], key: &str) -> Option<&'a AnyValue<'a>> {
@@ -268,7 +240,7 @@ mod tests {
 
     #[test]
     fn one_resource_per_version_with_calls_and_durations() {
-        let report = report();
+        let report = crate::sink::otlp::golden::report();
         let request = export_request(&report).unwrap();
         let versions: Vec<_> = request
             .resource_metrics
