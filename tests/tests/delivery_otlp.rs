@@ -5,6 +5,7 @@
 #![cfg(all(feature = "collect", feature = "otlp"))]
 
 mod delivery_support;
+mod otlp_support;
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
@@ -12,30 +13,15 @@ use std::time::{Duration, SystemTime};
 
 use delivery_support::{Reply, Server, recording};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::logs::v1::SeverityNumber;
+use otlp_support::{attrs, expected_value, s};
 use prost::Message;
+use telemetry::SendMode;
 use telemetry::sink::{OtlpEncoding, OtlpSink};
-use telemetry::{AttrValue, SendMode};
 
 /// The tracked call installs its context globally: one export at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
-
-fn attrs(list: &[KeyValue]) -> BTreeMap<String, Value> {
-    let map: BTreeMap<String, Value> = list
-        .iter()
-        .map(|kv| {
-            let value = kv.value.as_ref().and_then(|v: &AnyValue| v.value.clone());
-            (kv.key.clone(), value.expect("every attribute has a value"))
-        })
-        .collect();
-    assert_eq!(map.len(), list.len(), "a key twice in {list:?}");
-    map
-}
-
-fn s(v: &str) -> Value {
-    Value::StringValue(v.to_owned())
-}
 
 fn unix_nanos(time: SystemTime) -> u64 {
     time.duration_since(SystemTime::UNIX_EPOCH)
@@ -130,18 +116,7 @@ fn expected_attrs(event: &telemetry::Event) -> BTreeMap<String, Value> {
         map.insert("error_kind".into(), s(kind));
     }
     for (key, value) in event.attrs() {
-        let value = match value {
-            AttrValue::Bool(b) => Value::BoolValue(*b),
-            AttrValue::Int(i) => Value::IntValue(*i),
-            AttrValue::UInt(u) => match i64::try_from(*u) {
-                Ok(i) => Value::IntValue(i),
-                Err(_) => s(&u.to_string()),
-            },
-            AttrValue::Float(f) => Value::DoubleValue(*f),
-            AttrValue::Str(text) => s(text.as_str()),
-            other => panic!("an attribute type this test does not know: {other:?}"),
-        };
-        map.insert(format!("attrs.{key}"), value);
+        map.insert(format!("attrs.{key}"), expected_value(value));
     }
     map
 }

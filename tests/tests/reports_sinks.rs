@@ -13,6 +13,8 @@
 ))]
 
 mod delivery_support;
+#[cfg(feature = "otlp")]
+mod otlp_support;
 
 use std::future::Future;
 use std::time::Duration;
@@ -207,13 +209,14 @@ mod otlp {
     use std::collections::{BTreeMap, BTreeSet};
 
     use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-    use opentelemetry_proto::tonic::common::v1::KeyValue;
     use opentelemetry_proto::tonic::common::v1::any_value::Value;
     use opentelemetry_proto::tonic::metrics::v1::{
         AggregationTemporality, metric::Data, number_data_point,
     };
     use prost::Message;
     use telemetry::ReportRow;
+
+    use crate::otlp_support::{attrs, expected_value, s};
     use telemetry::sink::{OtlpEncoding, OtlpSink};
 
     use super::*;
@@ -231,22 +234,6 @@ mod otlp {
             .unwrap()
     }
 
-    fn attrs(list: &[KeyValue]) -> BTreeMap<String, Value> {
-        let map: BTreeMap<_, _> = list
-            .iter()
-            .map(|kv| {
-                let value = kv.value.as_ref().and_then(|v| v.value.clone());
-                (kv.key.clone(), value.unwrap())
-            })
-            .collect();
-        assert_eq!(map.len(), list.len(), "a key twice in {list:?}");
-        map
-    }
-
-    fn s(text: &str) -> Value {
-        Value::StringValue(text.to_owned())
-    }
-
     /// The attributes a row's points must have, from the report's own fields.
     fn expected_attrs(row: &ReportRow) -> BTreeMap<String, Value> {
         let mut map = BTreeMap::from([
@@ -257,18 +244,7 @@ mod otlp {
             map.insert("error_kind".into(), s(kind));
         }
         for (key, value) in &row.attrs {
-            let value = match value {
-                AttrValue::Bool(b) => Value::BoolValue(*b),
-                AttrValue::Int(i) => Value::IntValue(*i),
-                AttrValue::UInt(u) => match i64::try_from(*u) {
-                    Ok(i) => Value::IntValue(i),
-                    Err(_) => s(&u.to_string()),
-                },
-                AttrValue::Float(f) => Value::DoubleValue(*f),
-                AttrValue::Str(text) => s(text.as_str()),
-                other => panic!("an attribute type this test does not know: {other:?}"),
-            };
-            map.insert(format!("attrs.{key}"), value);
+            map.insert(format!("attrs.{key}"), expected_value(value));
         }
         if row.other {
             map.insert("_other".into(), Value::BoolValue(true));
