@@ -246,14 +246,16 @@ impl Message for HistogramDataPoint<'_> {
             .field("startTimeUnixNano", int64_json(self.start_time_unix_nano))
             .field("timeUnixNano", int64_json(self.time_unix_nano))
             .field("count", int64_json(self.count))
-            // `null` when unset, as the official mapping wrote an empty `Option`.
-            .field("sum", self.sum.map(double_json))
+            // Left out when unset (proto3's JSON for a field not set), where the
+            // official mapping wrote `null`: both mean "not set" to a proto3 reader,
+            // but not every OTLP receiver's JSON reader takes a `null` for a number.
+            .field_if("sum", self.sum.map(double_json))
             .field("bucketCounts", Json::Array(counts))
             .field("explicitBounds", Json::Array(bounds))
             .field("exemplars", empty_array())
             .field("flags", 0_u64)
-            .field("min", self.min.map(double_json))
-            .field("max", self.max.map(double_json))
+            .field_if("min", self.min.map(double_json))
+            .field_if("max", self.max.map(double_json))
             .build()
     }
 }

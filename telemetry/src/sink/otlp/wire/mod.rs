@@ -18,12 +18,15 @@
 //! The JSON is what the official types' `serde` mapping wrote, field for field and in
 //! the same order: lowerCamelCase names, enums as integers, 64-bit integers (times,
 //! counts, `intValue`, `asInt`) as decimal strings, and, unlike protobuf, the fields at
-//! their default value written too (`"schemaUrl":""`, `"flags":0`, empty lists), an
-//! unset `optional` double as `null`. Two differences: a float's spelling (`1e300`
-//! where `serde_json` wrote `1e+300`; `1e-5` for `0.00001`: the same number), and a
-//! NaN or infinite double, which `serde_json` wrote as `null` (a value not set, to a
-//! proto3 JSON reader) and this crate as proto3's JSON mapping requires: `"NaN"`,
-//! `"Infinity"`, `"-Infinity"` (`double_json`).
+//! their default value written too (`"schemaUrl":""`, `"flags":0`, empty lists).
+//! Three differences: a float's spelling (`1e300` where `serde_json` wrote `1e+300`;
+//! `1e-5` for `0.00001`: the same number); a NaN or infinite double, which `serde_json`
+//! wrote as `null` (a value not set, to a proto3 JSON reader) and this crate as
+//! proto3's JSON mapping requires: `"NaN"`, `"Infinity"`, `"-Infinity"`
+//! (`double_json`); and an unset `optional` double (a histogram point's `sum`, `min`,
+//! `max`), which the official mapping wrote as `null` and this crate leaves out, as
+//! proto3's JSON does for a field not set (a receiver's reader need not take `null`
+//! for a number).
 
 pub(crate) mod common;
 pub(crate) mod logs;
