@@ -61,7 +61,10 @@ fn metrics_are_encoded_byte_for_byte_as_the_official_types_encoded_them() {
     // The third allowed difference: an unset `optional` double is left out, where the
     // official mapping wrote `null` (the fixture's empty histogram has no min or max).
     let recorded = include_str!("testdata/metrics.json").trim_end();
-    assert!(recorded.contains(r#","min":null,"max":null"#), "an unset min and max");
+    assert!(
+        recorded.contains(r#","min":null,"max":null"#),
+        "an unset min and max"
+    );
     assert_eq!(
         String::from_utf8(wire::to_json(&request)).unwrap(),
         recorded.replace(r#","min":null,"max":null"#, "")
