@@ -550,7 +550,10 @@ pub const ANY_KIND: &str = "any";
 /// ```
 pub fn events() -> Vec<&'static EventSpec> {
     let mut specs: Vec<&'static EventSpec> = registered().iter().collect();
-    specs.sort_by_key(|s| (s.name, s.module_path));
+    // Unstable: equal keys are sites of one event in one module, whose link order
+    // means nothing. A stable sort (driftsort) instantiated per element type is several
+    // times the code: with the two in schema.rs, ~0.7 s of every host's clean build.
+    specs.sort_unstable_by_key(|s| (s.name, s.module_path));
     specs
 }
 
