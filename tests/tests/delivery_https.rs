@@ -203,6 +203,15 @@ fn tunnel(client: TcpStream, upstream: SocketAddr, seen: &Mutex<Vec<String>>) {
     let _ = back.join();
 }
 
+/// The demo's one event reached `server`, once, and left the spool.
+fn assert_delivered_once(server: &TlsServer, home: &Path) {
+    let bodies = server.bodies.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 1, "{bodies:?}");
+    assert!(bodies[0].contains("\"cmd.build\""), "{}", bodies[0]);
+    let spool = demo_data_dir(home).join("spool");
+    assert!(spooled(&spool).is_empty(), "delivered events stay spooled");
+}
+
 fn demo_against(server: &TlsServer, home: &Path, extra: &[(&str, &str)]) -> std::process::Output {
     demo_to(&server.url(), home, extra)
 }
@@ -230,11 +239,7 @@ fn an_https_endpoint_signed_by_a_trusted_ca_gets_the_events() {
         &[("SSL_CERT_FILE", ca.to_str().unwrap())],
     );
     assert_eq!(out.status.code(), Some(0), "{out:?}");
-    let bodies = server.bodies.lock().unwrap().clone();
-    assert_eq!(bodies.len(), 1, "{bodies:?}");
-    assert!(bodies[0].contains("\"cmd.build\""), "{}", bodies[0]);
-    let spool = demo_data_dir(home.path()).join("spool");
-    assert!(spooled(&spool).is_empty(), "delivered events stay spooled");
+    assert_delivered_once(&server, home.path());
 }
 
 #[test]
@@ -339,11 +344,7 @@ fn an_https_proxy_gets_a_connect_for_the_endpoint_and_the_events_go_through_it()
         ["CONNECT telemetry.test:443 HTTP/1.1"],
         "one tunnel to the endpoint's host and port"
     );
-    let bodies = server.bodies.lock().unwrap().clone();
-    assert_eq!(bodies.len(), 1, "{bodies:?}");
-    assert!(bodies[0].contains("\"cmd.build\""), "{}", bodies[0]);
-    let spool = demo_data_dir(home.path()).join("spool");
-    assert!(spooled(&spool).is_empty(), "delivered events stay spooled");
+    assert_delivered_once(&server, home.path());
 }
 
 #[test]
