@@ -525,6 +525,24 @@ pub(super) fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 mod tests {
     use super::*;
 
+    /// The TLS library the features chose: rustls whenever its feature is on (CI's
+    /// `--all-features` run), the platform's otherwise; the platform's roots either way.
+    #[cfg(any(feature = "native-tls", feature = "rustls"))]
+    #[test]
+    fn the_tls_library_is_the_one_the_features_chose() {
+        let tls = tls_config();
+        let expected = if cfg!(feature = "rustls") {
+            ureq::tls::TlsProvider::Rustls
+        } else {
+            ureq::tls::TlsProvider::NativeTls
+        };
+        assert_eq!(tls.provider(), expected);
+        assert!(matches!(
+            tls.root_certs(),
+            ureq::tls::RootCerts::PlatformVerifier
+        ));
+    }
+
     #[test]
     fn http_needs_an_explicit_opt_in_and_https_is_fine() {
         assert!(
