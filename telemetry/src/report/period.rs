@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::util::time::date_of_day;
+use crate::util::time::{date_of_day, days_of_date};
 
 const DAY_SECS: u64 = 86_400;
 /// 1970-01-01 was a Thursday: day 4 was the first Monday.
@@ -96,33 +96,11 @@ impl Span {
 
     /// The period named by a report file's `period_start` and `period_end`.
     pub(crate) fn parse(start: &str, end: &str) -> Option<Self> {
-        let first_day = day_of_date(start)?;
-        let last = day_of_date(end)?;
+        let first_day = days_of_date(start)?;
+        let last = days_of_date(end)?;
         let days = last.checked_sub(first_day)?;
         (days == 1 || days == 7).then_some(Self { first_day, days })
     }
-}
-
-/// The day count of a `YYYY-MM-DD` date (1970 or later), checked by formatting it back.
-pub(crate) fn day_of_date(text: &str) -> Option<u64> {
-    let bytes = text.as_bytes();
-    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| text.get(r)?.parse::<u64>().ok();
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    if y < 1970 || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    // Howard Hinnant's days_from_civil, for years from 1970.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = (era * 146_097 + doe).checked_sub(719_468)?;
-    (date_of_day(days) == text).then_some(days)
 }
 
 #[cfg(test)]
@@ -130,7 +108,7 @@ mod tests {
     use super::*;
 
     fn at(date: &str, hour: u64) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(day_of_date(date).unwrap() * DAY_SECS + hour * 3600)
+        UNIX_EPOCH + Duration::from_secs(days_of_date(date).unwrap() * DAY_SECS + hour * 3600)
     }
 
     #[test]
@@ -161,7 +139,7 @@ mod tests {
     #[test]
     fn dates_round_trip_and_nonsense_is_refused() {
         for day in [0, 4, 19_000, 20_415, 2_932_896] {
-            assert_eq!(day_of_date(&date_of_day(day)), Some(day));
+            assert_eq!(days_of_date(&date_of_day(day)), Some(day));
         }
         for bad in [
             "2026-02-30",
@@ -171,7 +149,7 @@ mod tests {
             "20261101xx",
             "",
         ] {
-            assert_eq!(day_of_date(bad), None, "{bad}");
+            assert_eq!(days_of_date(bad), None, "{bad}");
         }
         assert_eq!(
             Span::parse("2026-11-23", "2026-11-25"),

@@ -538,7 +538,7 @@ fn report_spans(real: &Path) -> Vec<Span> {
         .filter_map(|e| {
             let name = e.file_name();
             let date = name.to_str()?.strip_suffix(".json")?;
-            let first_day = super::period::day_of_date(date)?;
+            let first_day = crate::util::time::days_of_date(date)?;
             // Named by its first day; its length is in the file.
             Some(Span { first_day, days: 0 })
         })

@@ -137,8 +137,8 @@ pub(crate) fn parse_rfc3339_millis(text: &str) -> Option<u64> {
 }
 
 /// The day count since 1970-01-01 of a `YYYY-MM-DD` date (exactly that form, a real
-/// date, not before 1970): a report's period bounds, an event's date.
-#[cfg(feature = "otlp")]
+/// date, not before 1970): a report's period bounds and file names, an event's date.
+#[cfg(any(feature = "otlp", feature = "reports"))]
 pub(crate) fn days_of_date(date: &str) -> Option<u64> {
     let b = date.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
@@ -156,7 +156,7 @@ pub(crate) fn days_of_date(date: &str) -> Option<u64> {
 }
 
 /// A run of ASCII digits as a number; `None` for anything else (a sign, a space).
-#[cfg(feature = "otlp")]
+#[cfg(any(feature = "otlp", feature = "reports"))]
 fn digits(text: &str) -> Option<u64> {
     text.bytes()
         .try_fold(0_u64, |n, b| {
@@ -165,7 +165,7 @@ fn digits(text: &str) -> Option<u64> {
         .filter(|_| !text.is_empty())
 }
 
-#[cfg(feature = "otlp")]
+#[cfg(any(feature = "otlp", feature = "reports"))]
 fn days_in_month(year: u64, month: u64) -> u64 {
     match month {
         2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => {
@@ -179,7 +179,7 @@ fn days_in_month(year: u64, month: u64) -> u64 {
 
 /// The day count since 1970-01-01 of a proleptic Gregorian date from 1970 on: the
 /// inverse of [`civil_from_days`] (Howard Hinnant's `days_from_civil`).
-#[cfg(feature = "otlp")]
+#[cfg(any(feature = "otlp", feature = "reports"))]
 fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
     // Years counted from March, so that February's leap day ends the year.
     let year = if month <= 2 { year - 1 } else { year };
@@ -300,7 +300,7 @@ mod tests {
         );
     }
 
-    #[cfg(feature = "otlp")]
+    #[cfg(any(feature = "otlp", feature = "reports"))]
     #[test]
     fn dates_count_days_from_1970() {
         assert_eq!(days_of_date("1970-01-01"), Some(0));

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::event::{Event, Outcome};
+#[cfg(feature = "reports")]
 use crate::report::{DurationHistogram, REPORT_DURATION_BOUNDS_MS, Report, ReportRow};
 use crate::value::AttrValue;
 
@@ -69,6 +70,7 @@ pub(crate) fn events() -> Vec<Event> {
 /// `Report::example()` plus a second version with an error row (every attribute kind),
 /// an overflow row, a point event (no histogram) and a row whose histogram is empty
 /// (no min or max).
+#[cfg(feature = "reports")]
 pub(crate) fn report() -> Report {
     let mut report = Report::example();
     let mut error = report.rows[0].clone();
