@@ -6,10 +6,6 @@ use super::wire::Message as _;
 use super::wire::common::AnyValue;
 use super::*;
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// A recorded JSON body, with the two differences the encoder is allowed: `serde_json`
 /// spelled a float's positive exponent with a `+` (`1e+300`), this crate's JSON
 /// writer without (`1e300`), the same number either way; and `serde_json` wrote a NaN
@@ -40,7 +36,7 @@ fn logs_are_encoded_byte_for_byte_as_the_official_types_encoded_them() {
     let events = golden::events();
     let request = logs::export_request(&events, golden::OBSERVED);
     assert_eq!(
-        hex(&wire::to_protobuf(&request)),
+        crate::util::hex::encode(&wire::to_protobuf(&request)),
         include_str!("testdata/logs.pb.hex").trim_end()
     );
     assert_eq!(
@@ -55,7 +51,7 @@ fn metrics_are_encoded_byte_for_byte_as_the_official_types_encoded_them() {
     let report = golden::report();
     let request = metrics::export_request(&report).unwrap();
     assert_eq!(
-        hex(&wire::to_protobuf(&request)),
+        crate::util::hex::encode(&wire::to_protobuf(&request)),
         include_str!("testdata/metrics.pb.hex").trim_end()
     );
     // The third allowed difference: an unset `optional` double is left out, where the
